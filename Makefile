@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: run test install install-test browser db bench clean
+
+run: install db
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install-test browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian's Chromium and CJK fonts for the browser tests (Playwright cannot download a browser here).
+browser:
+	scripts/install-browser.sh
+
+# Creates or upgrades the schema and loads the bundled seed article once; safe to repeat.
+db: install
+	$(BIN)/flask --app wsgi init-db
+
+bench: install-test
+	$(BIN)/python -m bench.screening
+	$(BIN)/python -m bench.queue
+
+clean:
+	rm -rf $(VENV) .pytest_cache

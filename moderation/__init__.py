@@ -1,0 +1,59 @@
+"""The comment moderation service: `create_app` builds a configured Flask app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from moderation import errors
+from moderation.config import load_config
+from moderation.extensions import csrf, db, limiter, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    if config and config.get("INSTANCE_PATH"):
+        app.instance_path = config["INSTANCE_PATH"]
+        app.config.root_path = app.instance_path
+    load_config(app, config)
+
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+
+    from moderation import cli, reader
+
+    app.register_blueprint(reader.bp)
+    errors.register(app)
+    cli.register(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(moment):
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("iso_time")
+    def iso_time(moment):
+        return moment.astimezone(zone).isoformat(timespec="minutes")

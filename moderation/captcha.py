@@ -1,0 +1,201 @@
+"""Issue, render and check captcha challenges. The answer never leaves the server.
+
+A page carries only a random challenge id. The challenge itself (answer from
+CAPTCHA_TEXT_FACTORY, stored as a keyed hash) is created when its image or audio is first
+requested, so readers who never comment cost no CPU and no database write. Each challenge
+has one medium; switching to audio takes a new challenge. A check consumes the challenge,
+right or wrong, and failures are counted per browser and per address.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import io
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from hashlib import sha256
+
+from captcha.audio import AudioCaptcha
+from captcha.image import ImageCaptcha
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
+
+CHALLENGE_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+class CaptchaOutcome(enum.StrEnum):
+    PASSED = "passed"
+    WRONG = "wrong"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+    OTHER_BROWSER = "other_browser"
+    ALREADY_USED = "already_used"
+    EXPIRED = "expired"
+    TOO_FAST = "too_fast"
+
+
+class ChallengeUnavailable(Exception):
+    """The media of this challenge cannot be served to this browser (any reason; say no more)."""
+
+
+def new_challenge_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def normalize_answer(answer: str) -> str:
+    """Full-width ＡＢ１２ → AB12, case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", answer).split()).upper()
+
+
+def answer_hash(pepper: str, challenge_id: str, answer: str) -> str:
+    message = f"{challenge_id}:{normalize_answer(answer)}".encode()
+    return hmac.new(pepper.encode(), message, sha256).hexdigest()
+
+
+def render_media(medium: CaptchaMedium, text: str) -> bytes:
+    if medium is CaptchaMedium.IMAGE:
+        buffer = io.BytesIO()
+        ImageCaptcha(width=200, height=70).write(text, buffer, format="png")
+        return buffer.getvalue()
+    return bytes(AudioCaptcha().generate(text.upper()))
+
+
+def challenge_media(
+    db: Session,
+    challenge_id: str,
+    medium: CaptchaMedium,
+    *,
+    browser_nonce: str | None,
+    config: Mapping,
+    now: datetime,
+    render: Callable[[CaptchaMedium, str], bytes] = render_media,
+) -> bytes:
+    """The image or audio of a challenge, creating the challenge on first request."""
+    if not browser_nonce or not CHALLENGE_ID.match(challenge_id or ""):
+        raise ChallengeUnavailable
+    challenge = db.get(CaptchaChallenge, challenge_id)
+    if challenge is None:
+        text = config["CAPTCHA_TEXT_FACTORY"]()
+        challenge = CaptchaChallenge(
+            id=challenge_id,
+            browser_nonce=browser_nonce,
+            medium=medium,
+            answer_hash=answer_hash(config["IP_PEPPER"], challenge_id, text),
+            media=render(medium, text),
+            issued_at=now,
+        )
+        db.add(challenge)
+        _purge_old(db, config, now)
+        db.commit()
+        return challenge.media
+    if (
+        challenge.browser_nonce != browser_nonce
+        or challenge.medium is not medium
+        or challenge.used_at is not None
+        or _expired(challenge, config, now)
+    ):
+        raise ChallengeUnavailable
+    return challenge.media
+
+
+def check_answer(
+    db: Session,
+    challenge_id: str | None,
+    answer: str | None,
+    *,
+    browser_nonce: str | None,
+    ip_hash: str,
+    config: Mapping,
+    now: datetime,
+) -> CaptchaOutcome:
+    """Consume the challenge and tell whether the answer is right; failures are recorded."""
+    outcome = _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now)
+    if outcome is not CaptchaOutcome.PASSED:
+        db.add(
+            CaptchaFailure(
+                browser_nonce=browser_nonce or "", ip_hash=ip_hash, reason=outcome.value, failed_at=now
+            )
+        )
+    db.commit()
+    return outcome
+
+
+def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> CaptchaOutcome:
+    if not challenge_id or not CHALLENGE_ID.match(challenge_id) or not browser_nonce:
+        return CaptchaOutcome.UNKNOWN
+    challenge = db.get(CaptchaChallenge, challenge_id)
+    if challenge is None:
+        return CaptchaOutcome.UNKNOWN
+    if challenge.browser_nonce != browser_nonce:
+        return CaptchaOutcome.OTHER_BROWSER
+    # Single use, also under concurrent submissions: only one UPDATE can flip used_at.
+    consumed = db.execute(
+        update(CaptchaChallenge)
+        .where(CaptchaChallenge.id == challenge_id, CaptchaChallenge.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if consumed != 1:
+        return CaptchaOutcome.ALREADY_USED
+    if _expired(challenge, config, now):
+        return CaptchaOutcome.EXPIRED
+    if now - challenge.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
+        return CaptchaOutcome.TOO_FAST
+    if not answer or not normalize_answer(answer):
+        return CaptchaOutcome.MISSING
+    expected = answer_hash(config["IP_PEPPER"], challenge_id, answer)
+    if not hmac.compare_digest(expected, challenge.answer_hash):
+        return CaptchaOutcome.WRONG
+    return CaptchaOutcome.PASSED
+
+
+def retry_after_failures(
+    db: Session, *, browser_nonce: str | None, ip_hash: str, config: Mapping, now: datetime
+) -> int | None:
+    """Seconds to wait when this browser or address failed too often, else None."""
+    window_start = now - timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
+    recent = select(CaptchaFailure).where(CaptchaFailure.failed_at > window_start)
+    limits = [(CaptchaFailure.ip_hash == ip_hash, config["CAPTCHA_MAX_FAILURES_PER_IP"])]
+    if browser_nonce:
+        limits.append((CaptchaFailure.browser_nonce == browser_nonce, config["CAPTCHA_MAX_FAILURES"]))
+    for condition, limit in limits:
+        failures = recent.where(condition).subquery()
+        count, oldest = db.execute(
+            select(func.count(), func.min(failures.c.failed_at)).select_from(failures)
+        ).one()
+        if count >= limit:
+            free_at = oldest.replace(tzinfo=now.tzinfo) + timedelta(
+                seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"]
+            )
+            return max(1, int((free_at - now).total_seconds()) + 1)
+    return None
+
+
+def _expired(challenge: CaptchaChallenge, config: Mapping, now: datetime) -> bool:
+    return now - challenge.issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"])
+
+
+def _purge_old(db: Session, config: Mapping, now: datetime) -> None:
+    """Challenges and failures older than twice their useful life go; cheap thanks to the indexes."""
+    horizon = now - 2 * timedelta(
+        seconds=max(config["CAPTCHA_EXPIRY_SECONDS"], config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
+    )
+    db.execute(delete(CaptchaChallenge).where(CaptchaChallenge.issued_at < horizon))
+    db.execute(delete(CaptchaFailure).where(CaptchaFailure.failed_at < horizon))
+
+
+__all__ = [
+    "CaptchaOutcome",
+    "ChallengeUnavailable",
+    "challenge_media",
+    "check_answer",
+    "new_challenge_id",
+    "normalize_answer",
+    "retry_after_failures",
+]

@@ -1,0 +1,126 @@
+"""Every tunable of the service, with its default.
+
+Precedence, lowest first: these defaults, `instance/config.py`, environment variables
+prefixed `MODERATION_` (values parsed as JSON when they can be, e.g. `MODERATION_CAPTCHA_LENGTH=5`),
+`DATABASE_URL` / `REDIS_URL` from the environment, and finally the mapping given to `create_app`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from moderation.models import utcnow
+
+CAPTCHA_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: they are easily confused
+
+
+def random_captcha_text(length: int = 4) -> str:
+    return "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(length))
+
+
+DEFAULTS: dict[str, object] = {
+    # Storage. None means SQLite in the instance folder.
+    "DATABASE_URL": None,
+    # Where Flask-Limiter keeps its counters; REDIS_URL (when set) makes limits hold across workers.
+    "REDIS_URL": None,
+    # Requests larger than this are refused with a 400 page (Flask has no limit by default).
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted. 0: use the socket.
+    "TRUSTED_PROXY_COUNT": 0,
+    # Sessions: bounded, HttpOnly, SameSite=Lax. Set SESSION_COOKIE_SECURE=true behind HTTPS.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    # How long the per-browser author token cookie lives.
+    "READER_TOKEN_MAX_AGE": int(timedelta(days=365).total_seconds()),
+    # Comment form.
+    "NICKNAME_MAX_LENGTH": 20,
+    "COMMENT_MAX_LENGTH": 2000,
+    "RESERVED_NICKNAMES": [
+        "管理員", "管理员", "版主", "站長", "站长", "編輯", "编辑", "編輯部", "编辑部", "小編", "小编",
+        "客服", "官方", "儀器網", "仪器网", "admin", "administrator", "moderator", "mod", "root",
+        "system", "webmaster", "staff",
+    ],
+    # Captcha.
+    "CAPTCHA_LENGTH": 4,
+    "CAPTCHA_TEXT_FACTORY": None,  # zero-argument callable; None draws CAPTCHA_LENGTH random characters
+    "CAPTCHA_EXPIRY_SECONDS": 600,
+    "CAPTCHA_MIN_SECONDS": 2,
+    "CAPTCHA_MAX_FAILURES": 8,  # per browser, within CAPTCHA_FAILURE_WINDOW_SECONDS
+    "CAPTCHA_MAX_FAILURES_PER_IP": 40,  # generous: a school or office shares one address
+    "CAPTCHA_FAILURE_WINDOW_SECONDS": 600,
+    "CAPTCHA_IMAGE_RATE_LIMIT": "60 per minute",
+    "CAPTCHA_AUDIO_RATE_LIMIT": "6 per minute;30 per hour",
+    # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
+    "CLOCK": None,
+    # Display.
+    "DISPLAY_TIMEZONE": "Asia/Taipei",
+    # The article `/` redirects to.
+    "FRONT_PAGE_ARTICLE": "inspection-testing-excellent-cases",
+}
+
+
+def load_config(app, overrides: dict | None) -> None:
+    """Fill `app.config` in precedence order and make sure the secrets exist."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("MODERATION", loads=_loads_or_text)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    if app.config["CLOCK"] is None:
+        app.config["CLOCK"] = utcnow
+    if app.config["CAPTCHA_TEXT_FACTORY"] is None:
+        length = int(app.config["CAPTCHA_LENGTH"])
+        app.config["CAPTCHA_TEXT_FACTORY"] = lambda: random_captcha_text(length)
+
+    missing = [key for key in ("SECRET_KEY", "IP_PEPPER") if not app.config.get(key)]
+    if missing:
+        stored = _load_or_create_secrets(instance / "secrets.json")
+        for key in missing:
+            app.config[key] = stored[key]
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (SQLAlchemy would otherwise pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _loads_or_text(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _load_or_create_secrets(path: Path) -> dict[str, str]:
+    """Secrets are generated on first start and kept in the instance folder, never defaulted."""
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = {"SECRET_KEY": secrets.token_hex(32), "IP_PEPPER": secrets.token_hex(32)}
+    # O_EXCL: two workers starting at once must not write two different secrets.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return json.loads(path.read_text())
+    with os.fdopen(fd, "w") as handle:
+        json.dump(generated, handle)
+    return generated

@@ -1,0 +1,58 @@
+"""Who is asking, without knowing who they are: keyed hashes of the address and browser token."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from hashlib import sha256
+
+from flask import Request, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+READER_COOKIE = "reader"
+
+
+def keyed_hash(value: str, *, pepper: str | None = None) -> str:
+    pepper = pepper or current_app.config["IP_PEPPER"]
+    return hmac.new(pepper.encode(), value.encode(), sha256).hexdigest()
+
+
+def client_ip_hash(request: Request) -> str:
+    """Keyed hash of the client address (ProxyFix has already applied TRUSTED_PROXY_COUNT)."""
+    return keyed_hash(f"ip:{request.remote_addr or 'unknown'}")
+
+
+def _reader_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="reader-token")
+
+
+def reader_token(request: Request) -> str | None:
+    """The per-browser token from the signed reader cookie, or None if absent or forged."""
+    raw = request.cookies.get(READER_COOKIE)
+    if not raw:
+        return None
+    try:
+        token = _reader_serializer().loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def new_reader_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_reader_cookie(response, token: str) -> None:
+    config = current_app.config
+    response.set_cookie(
+        READER_COOKIE,
+        _reader_serializer().dumps(token),
+        max_age=config["READER_TOKEN_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=config["SESSION_COOKIE_SECURE"],
+    )
+
+
+def author_hash(token: str) -> str:
+    return keyed_hash(f"author:{token}")

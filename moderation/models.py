@@ -1,0 +1,156 @@
+"""Database tables as SQLAlchemy 2.0 typed models. Behaviour lives in the service modules."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC, on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _str_enum(enum_class: type[enum.Enum]) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CommentStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class CommentMode(enum.StrEnum):
+    PRE_MODERATION = "pre"  # new comments wait for a moderator
+    POST_MODERATION = "post"  # published at once, still listed for review
+    CLOSED = "closed"  # no new comments; existing ones stay visible
+
+
+class Article(Base):
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    column_name: Mapped[str] = mapped_column(Text, default="")
+    # Paragraphs separated by a blank line, pinyin glosses kept inline as written: 網(wǎng).
+    body: Mapped[str] = mapped_column(Text)
+    comment_mode: Mapped[CommentMode] = mapped_column(
+        _str_enum(CommentMode), default=CommentMode.PRE_MODERATION
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    comments: Mapped[list[Comment]] = relationship(back_populates="article")
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+    __table_args__ = (
+        # Public listing and the moderation queue read by (status, created_at, id) keysets.
+        Index("ix_comment_article_status_created", "article_id", "status", "created_at", "id"),
+        Index("ix_comment_status_created", "status", "created_at", "id"),
+        Index("ix_comment_author_hash", "author_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id"))
+    nickname: Mapped[str | None] = mapped_column(String(40))
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[CommentStatus] = mapped_column(
+        _str_enum(CommentStatus), default=CommentStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # HMAC(IP_PEPPER, client address): lets moderators group one author's comments without
+    # storing or revealing the address. Never an unkeyed hash: IPv4 is too small a space.
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC(IP_PEPPER, per-browser token from the reader's signed cookie).
+    author_hash: Mapped[str] = mapped_column(String(64))
+    # Optimistic concurrency: a status change names the version it saw.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    article: Mapped[Article] = relationship(back_populates="comments")
+
+    @property
+    def display_name(self) -> str | None:
+        """The nickname, or None for an anonymous comment (templates show 匿名網友)."""
+        return None if self.is_anonymous else self.nickname
+
+
+class CaptchaMedium(enum.StrEnum):
+    IMAGE = "image"
+    AUDIO = "audio"
+
+
+class CaptchaChallenge(Base):
+    """One challenge, created when its image or audio is first requested, used at most once."""
+
+    __tablename__ = "captcha_challenge"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_nonce: Mapped[str] = mapped_column(String(64), index=True)
+    medium: Mapped[CaptchaMedium] = mapped_column(_str_enum(CaptchaMedium))
+    # HMAC(IP_PEPPER, id + answer): the answer itself is never stored.
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    # The rendered image or audio, so that a re-request (audio range requests) costs no CPU.
+    media: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaptchaFailure(Base):
+    """A failed answer, counted per browser and per address to slow down guessing."""
+
+    __tablename__ = "captcha_failure"
+    __table_args__ = (
+        Index("ix_captcha_failure_nonce_at", "browser_nonce", "failed_at"),
+        Index("ix_captcha_failure_ip_at", "ip_hash", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    browser_nonce: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,83 @@
+"""Nickname rules: normalisation, forbidden characters, names that impersonate the site. Pure.
+
+Reserved names are compared by skeleton: NFKC, case-folded, look-alike letters replaced by
+their Latin counterparts (Cyrillic `а` → `a`, per Unicode's confusables data) and Traditional
+folded to Simplified, so `ＡＤＭＩＮ`, ` Admin `, `аdmin` and 管理员 all meet 管理員/admin.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from confusable_homoglyphs import confusables
+
+from moderation.screening.characters import INVISIBLE, is_control
+from moderation.screening.chinese import to_simplified
+
+
+class NicknameProblem(enum.StrEnum):
+    MISSING = "missing"
+    TOO_LONG = "too_long"
+    INVISIBLE_CHARACTERS = "invisible_characters"
+    RESERVED = "reserved"
+
+
+@dataclass(frozen=True)
+class NicknameCheck:
+    value: str  # normalised nickname, what gets stored
+    problem: NicknameProblem | None
+
+
+def normalize_nickname(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def check_nickname(raw: str, *, max_length: int, reserved: Iterable[str]) -> NicknameCheck:
+    value = normalize_nickname(raw)
+    if not value:
+        return NicknameCheck(value, NicknameProblem.MISSING)
+    if any(char in INVISIBLE or is_control(char) for char in value):
+        return NicknameCheck(value, NicknameProblem.INVISIBLE_CHARACTERS)
+    if len(value) > max_length:
+        return NicknameCheck(value, NicknameProblem.TOO_LONG)
+    if impersonates(value, reserved):
+        return NicknameCheck(value, NicknameProblem.RESERVED)
+    return NicknameCheck(value, None)
+
+
+def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
+    """Han names match anywhere (小編小美); Latin names match a whole word (not `model`)."""
+    name = skeleton(nickname)
+    squeezed = re.sub(r"[\W_]+", "", name)
+    words = set(re.findall(r"[a-z]+|[0-9]+", name))
+    for reserved_name in reserved:
+        target = skeleton(reserved_name)
+        if target.isascii():
+            if target in words or squeezed == target:
+                return True
+        elif target in squeezed:
+            return True
+    return False
+
+
+def skeleton(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return to_simplified("".join(_latin_lookalike(char) for char in folded))
+
+
+@lru_cache(maxsize=4096)
+def _latin_lookalike(char: str) -> str:
+    if char.isascii():
+        return char
+    found = confusables.is_confusable(char, preferred_aliases=["latin"])
+    if found:
+        for homoglyph in found[0]["homoglyphs"]:
+            candidate = homoglyph["c"].casefold()
+            if candidate.isascii() and candidate.isalnum():
+                return candidate
+    return char

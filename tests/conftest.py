@@ -1,0 +1,176 @@
+"""Fixtures: a fresh app and database per test, on SQLite and (when reachable) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy
+
+from moderation import create_app
+from moderation.article import bundled_seed
+from moderation.cli import load_article
+from moderation.extensions import db as _db
+
+ARTICLE_SLUG = "inspection-testing-excellent-cases"
+CAPTCHA_TEXT = "K7PX"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def _postgres_unreachable_reason() -> str | None:
+    from moderation.config import sqlalchemy_url
+
+    try:
+        engine = sqlalchemy.create_engine(sqlalchemy_url(POSTGRES_URL), connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:  # any failure to connect means: skip, and say why
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({type(error).__name__}); set TEST_DATABASE_URL"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_skip_reason():
+    return _postgres_unreachable_reason()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, postgres_skip_reason):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if postgres_skip_reason:
+        pytest.skip(postgres_skip_reason)
+    return POSTGRES_URL
+
+
+@dataclass
+class Clock:
+    """A clock tests move by hand: no sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path, clock):
+    """Override in a test module to change settings; the app fixture applies it."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "IP_PEPPER": "test-ip-pepper",
+        "CAPTCHA_MIN_SECONDS": 0,
+        "CAPTCHA_TEXT_FACTORY": lambda: CAPTCHA_TEXT,
+        "CLOCK": clock,
+        "RATELIMIT_ENABLED": True,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        load_article(_db.session, bundled_seed(), slug=ARTICLE_SLUG)
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def challenge_id_of(html: str) -> str:
+    return re.search(r'name="captcha_id" value="([^"]+)"', html).group(1)
+
+
+class ArticlePage:
+    """What a reader does on the article page, through the test client."""
+
+    def __init__(self, client, slug: str = ARTICLE_SLUG):
+        self.client = client
+        self.slug = slug
+        self.url = f"/articles/{slug}"
+        self.html = ""
+
+    def open(self):
+        response = self.client.get(self.url)
+        assert response.status_code == 200
+        self.html = response.get_data(as_text=True)
+        return response
+
+    @property
+    def csrf_token(self) -> str:
+        return csrf_token_of(self.html)
+
+    @property
+    def challenge_id(self) -> str:
+        return challenge_id_of(self.html)
+
+    def load_captcha(self, medium: str = "png"):
+        """The browser fetching the captcha image: this creates the challenge."""
+        return self.client.get(f"/captcha/{self.challenge_id}.{medium}")
+
+    def post(self, *, solve: bool = True, answer: str = CAPTCHA_TEXT, **fields):
+        """Fill in the form and send it; `solve` loads the captcha first, as a browser would."""
+        if not self.html:
+            self.open()
+        if solve:
+            assert self.load_captcha().status_code == 200
+        data = {
+            "csrf_token": self.csrf_token,
+            "captcha_id": self.challenge_id,
+            "captcha_answer": answer,
+            "nickname": "讀者小林",
+            "body": "這篇報導很有參考價值。",
+            "action": "post",
+        }
+        data.update({key: value for key, value in fields.items() if value is not None})
+        for key in [key for key, value in fields.items() if value is None]:
+            data.pop(key, None)
+        response = self.client.post(f"{self.url}/comments", data=data)
+        self.html = response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def page(client):
+    return ArticlePage(client)
+
+
+def make_page(app) -> ArticlePage:
+    """A second, independent browser."""
+    return ArticlePage(app.test_client())

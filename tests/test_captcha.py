@@ -1,0 +1,197 @@
+"""Captcha challenges: lazy creation, single use, expiry, speed, other browsers, throttling."""
+
+import re
+
+import pytest
+
+from moderation import captcha
+from moderation.captcha import CaptchaOutcome
+from moderation.config import CAPTCHA_ALPHABET, random_captcha_text
+from moderation.models import CaptchaChallenge, CaptchaMedium
+from tests.conftest import CAPTCHA_TEXT, make_page
+
+
+def fake_render(medium, text):
+    return f"{medium.value}:{len(text)}".encode()
+
+
+def issue(db, app, clock, nonce="browser-a", medium=CaptchaMedium.IMAGE):
+    challenge_id = captcha.new_challenge_id()
+    captcha.challenge_media(
+        db.session, challenge_id, medium, browser_nonce=nonce, config=app.config, now=clock(), render=fake_render
+    )
+    return challenge_id
+
+
+def check(db, app, clock, challenge_id, answer=CAPTCHA_TEXT, nonce="browser-a"):
+    return captcha.check_answer(
+        db.session, challenge_id, answer, browser_nonce=nonce, ip_hash="ip", config=app.config, now=clock()
+    )
+
+
+def test_alphabet_has_no_ambiguous_characters():
+    assert not set("0O1IL") & set(CAPTCHA_ALPHABET)
+    assert all(char in CAPTCHA_ALPHABET for char in random_captcha_text(50))
+
+
+def test_answer_is_stored_only_as_a_keyed_hash(db, app, clock):
+    challenge_id = issue(db, app, clock)
+    stored = db.session.get(CaptchaChallenge, challenge_id)
+    assert CAPTCHA_TEXT not in stored.answer_hash
+    assert re.fullmatch(r"[0-9a-f]{64}", stored.answer_hash)
+
+
+def test_right_answer_passes_once(db, app, clock):
+    challenge_id = issue(db, app, clock)
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.PASSED
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.ALREADY_USED
+
+
+def test_wrong_answer_consumes_the_challenge(db, app, clock):
+    challenge_id = issue(db, app, clock)
+    assert check(db, app, clock, challenge_id, answer="WRNG") is CaptchaOutcome.WRONG
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.ALREADY_USED
+
+
+@pytest.mark.parametrize("answer", ["k7px", "Ｋ７ＰＸ", " K 7 P X ", "ｋ７ｐｘ"])
+def test_answer_is_compared_after_nfkc_without_case_or_spaces(db, app, clock, answer):
+    assert check(db, app, clock, issue(db, app, clock), answer=answer) is CaptchaOutcome.PASSED
+
+
+@pytest.mark.parametrize("answer", ["", "   ", None])
+def test_missing_answer_fails(db, app, clock, answer):
+    assert check(db, app, clock, issue(db, app, clock), answer=answer) is CaptchaOutcome.MISSING
+
+
+def test_expired_challenge_fails(db, app, clock):
+    challenge_id = issue(db, app, clock)
+    clock.advance(seconds=app.config["CAPTCHA_EXPIRY_SECONDS"] + 1)
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.EXPIRED
+
+
+def test_answer_just_before_expiry_passes(db, app, clock):
+    challenge_id = issue(db, app, clock)
+    clock.advance(seconds=app.config["CAPTCHA_EXPIRY_SECONDS"] - 1)
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.PASSED
+
+
+def test_answer_faster_than_a_person_fails(db, app, clock):
+    app.config["CAPTCHA_MIN_SECONDS"] = 2
+    challenge_id = issue(db, app, clock)
+    clock.advance(seconds=1)
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.TOO_FAST
+    slower = issue(db, app, clock)
+    clock.advance(seconds=2)
+    assert check(db, app, clock, slower) is CaptchaOutcome.PASSED
+
+
+def test_challenge_of_another_browser_fails_and_is_not_burnt(db, app, clock):
+    challenge_id = issue(db, app, clock, nonce="browser-a")
+    assert check(db, app, clock, challenge_id, nonce="browser-b") is CaptchaOutcome.OTHER_BROWSER
+    assert check(db, app, clock, challenge_id, nonce="browser-a") is CaptchaOutcome.PASSED
+
+
+@pytest.mark.parametrize("challenge_id", ["", None, "x" * 32, "../../etc/passwd", "a" * 500])
+def test_unknown_or_malformed_id_fails(db, app, clock, challenge_id):
+    assert check(db, app, clock, challenge_id) is CaptchaOutcome.UNKNOWN
+
+
+def test_media_is_rendered_once_per_challenge(db, app, clock):
+    calls = []
+
+    def counting_render(medium, text):
+        calls.append(medium)
+        return b"wav"
+
+    challenge_id = captcha.new_challenge_id()
+    for _ in range(3):
+        captcha.challenge_media(
+            db.session, challenge_id, CaptchaMedium.AUDIO, browser_nonce="b", config=app.config, now=clock(),
+            render=counting_render,
+        )
+    assert calls == [CaptchaMedium.AUDIO]
+
+
+@pytest.mark.parametrize(
+    "nonce, medium",
+    [("browser-b", CaptchaMedium.IMAGE), ("browser-a", CaptchaMedium.AUDIO)],
+    ids=["other-browser", "other-medium"],
+)
+def test_media_is_refused_to_other_browsers_and_media(db, app, clock, nonce, medium):
+    challenge_id = issue(db, app, clock)
+    with pytest.raises(captcha.ChallengeUnavailable):
+        captcha.challenge_media(
+            db.session, challenge_id, medium, browser_nonce=nonce, config=app.config, now=clock(), render=fake_render
+        )
+
+
+def test_repeated_failures_are_slowed_down_then_released(db, app, clock):
+    limit = app.config["CAPTCHA_MAX_FAILURES"]
+    for _ in range(limit):
+        check(db, app, clock, issue(db, app, clock), answer="WRNG")
+
+    def wait():
+        return captcha.retry_after_failures(
+            db.session, browser_nonce="browser-a", ip_hash="ip", config=app.config, now=clock()
+        )
+
+    assert 0 < wait() <= app.config["CAPTCHA_FAILURE_WINDOW_SECONDS"] + 1
+    clock.advance(seconds=app.config["CAPTCHA_FAILURE_WINDOW_SECONDS"] + 1)
+    assert wait() is None
+
+
+def test_reading_the_page_creates_no_challenge(client, db):
+    for _ in range(3):
+        client.get("/articles/inspection-testing-excellent-cases")
+    assert db.session.query(CaptchaChallenge).count() == 0
+
+
+def test_page_does_not_carry_the_answer(page, app):
+    page.open()
+    response = page.load_captcha()
+    assert response.status_code == 200
+    assert CAPTCHA_TEXT not in page.html
+    cookie = page.client.get_cookie("session")
+    from flask.sessions import SecureCookieSessionInterface
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert CAPTCHA_TEXT not in str(serializer.loads(cookie.value))
+
+
+def test_image_and_audio_are_real_and_not_cached(page):
+    page.open()
+    image = page.load_captcha("png")
+    assert image.status_code == 200
+    assert image.data.startswith(b"\x89PNG")
+    assert image.headers["Cache-Control"] == "no-store"
+    page.open()
+    audio = page.load_captcha("wav")
+    assert audio.status_code == 200
+    assert audio.data.startswith(b"RIFF")
+    assert audio.headers["Cache-Control"] == "no-store"
+
+
+def test_captcha_image_of_another_browser_is_404(page, app):
+    page.open()
+    assert page.load_captcha().status_code == 200
+    other = make_page(app)
+    other.open()
+    assert other.client.get(f"/captcha/{page.challenge_id}.png").status_code == 404
+
+
+def test_audio_endpoint_is_rate_limited(page, app):
+    statuses = []
+    for _ in range(8):
+        page.open()
+        statuses.append(page.load_captcha("wav").status_code)
+    assert statuses[:6] == [200] * 6
+    assert statuses[-1] == 429
+
+
+def test_new_challenge_endpoint_gives_ids_without_creating_them(client, db):
+    response = client.get("/captcha/new")
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert captcha.CHALLENGE_ID.match(body["id"])
+    assert body["image"].endswith(".png")
+    assert db.session.query(CaptchaChallenge).count() == 0
