@@ -33,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
+    # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
+    errors.register(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -41,7 +43,6 @@ def create_app(config: dict | None = None) -> Flask:
     from moderation import cli, reader
 
     app.register_blueprint(reader.bp)
-    errors.register(app)
     cli.register(app)
     _register_template_helpers(app)
     return app

@@ -6,8 +6,7 @@
   if (toggle) {
     toggle.addEventListener("submit", function (event) {
       event.preventDefault();
-      var hidden = document.body.classList.toggle("pinyin-hidden");
-      toggle.querySelector("button").setAttribute("aria-pressed", hidden ? "false" : "true");
+      document.body.classList.toggle("pinyin-hidden");
       fetch(toggle.action, { method: "POST", body: new FormData(toggle), credentials: "same-origin", redirect: "manual" });
     });
   }

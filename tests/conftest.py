@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
+from sqlalchemy.orm import Session
 
 from moderation import create_app
 from moderation.article import bundled_seed
@@ -83,20 +84,34 @@ def app_config(database_url, tmp_path, clock):
 
 @pytest.fixture
 def app(app_config):
+    """A fresh app and schema. No app context stays pushed: requests must not share `g`."""
     app = create_app(app_config)
     with app.app_context():
         _db.drop_all()
         _db.create_all()
         load_article(_db.session, bundled_seed(), slug=ARTICLE_SLUG)
-        yield app
+    yield app
+    with app.app_context():
         _db.session.remove()
         _db.drop_all()
         _db.engine.dispose()
 
 
+@dataclass
+class Database:
+    """The test's own view of the app's database, outside any request."""
+
+    session: Session
+    engine: sqlalchemy.Engine
+
+
 @pytest.fixture
 def db(app):
-    return _db
+    with app.app_context():
+        engine = _db.engine
+    session = Session(engine)
+    yield Database(session=session, engine=engine)
+    session.close()
 
 
 @pytest.fixture

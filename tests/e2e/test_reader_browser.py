@@ -1,0 +1,81 @@
+"""A reader in a real Chromium: reads with and without pinyin, posts, makes a mistake."""
+
+import pytest
+
+from tests.conftest import CAPTCHA_TEXT
+
+pytestmark = pytest.mark.e2e
+
+ARTICLE = "/articles/inspection-testing-excellent-cases"
+
+
+def rt_display(page):
+    return page.eval_on_selector("ruby rt", "element => getComputedStyle(element).display")
+
+
+def test_reader_toggles_pinyin_and_posts_anonymously(live_server, browser_page, tmp_path):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    assert page.locator("ruby").count() == 333
+    assert page.locator("ruby", has_text="網").first.inner_text().startswith("網")
+    assert rt_display(page) != "none"
+
+    page.get_by_role("button", name="隱藏拼音").click()
+    page.wait_for_function("document.body.classList.contains('pinyin-hidden')")
+    assert rt_display(page) == "none"
+    page.wait_for_timeout(300)  # the preference is saved in the background
+    page.reload()
+    assert rt_display(page) == "none"
+    page.get_by_role("button", name="顯示拼音").click()
+    assert rt_display(page) != "none"
+
+    page.get_by_label("匿名（顯示為「匿名網友」）").check()
+    page.get_by_label("評論內容").fill("檢驗檢測很重要，支持國產儀器！")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT.lower())
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+
+    page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
+    waiting = page.locator(".comment.is-waiting")
+    assert "檢驗檢測很重要" in waiting.inner_text()
+    assert "匿名網友" in waiting.inner_text() and "審核中" in waiting.inner_text()
+    page.screenshot(path=str(tmp_path / "article-after-post.png"), full_page=True)
+
+
+def test_wrong_captcha_keeps_the_text(live_server, browser_page, tmp_path):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("昵稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("請保留我打的字")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+
+    alert = page.locator(".field-error[role=alert]")
+    alert.wait_for()
+    assert alert.inner_text() == "請輸入正確驗證碼"
+    assert page.get_by_label("評論內容").input_value() == "請保留我打的字"
+    assert page.get_by_label("昵稱").input_value() == "讀者小林"
+    assert page.get_by_label("請輸入驗證碼").input_value() == ""
+    page.screenshot(path=str(tmp_path / "wrong-captcha.png"), full_page=True)
+
+
+def test_new_captcha_without_reloading(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("評論內容").fill("草稿")
+    before = page.input_value("[data-captcha-id]")
+    page.get_by_role("button", name="換一張").click()
+    page.wait_for_function(f"document.querySelector('[data-captcha-id]').value !== '{before}'")
+    assert page.get_by_label("評論內容").input_value() == "草稿"
+    image = page.locator("[data-captcha-media] img")
+    assert page.input_value("[data-captcha-id]") in image.get_attribute("src")
+
+
+def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_server + ARTICLE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    context.close()

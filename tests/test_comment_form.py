@@ -1,0 +1,270 @@
+"""Posting a comment through the article page, as a reader would."""
+
+import html as html_lib
+
+import pytest
+
+from moderation.models import Comment, CommentStatus
+from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES
+from tests.conftest import csrf_token_of, make_page
+
+PENDING_NOTICE = "您的評論已送出，審核通過後將會公開"
+WRONG_CAPTCHA = "請輸入正確驗證碼"
+
+
+def stored(db):
+    db.session.expire_all()
+    return db.session.query(Comment).order_by(Comment.id).all()
+
+
+def test_successful_post_redirects_and_waits_for_review(page, db):
+    response = page.post(nickname="讀者小林", body="第一則評論")
+    assert response.status_code == 302
+    assert "#comment-" in response.location
+    [comment] = stored(db)
+    assert comment.status is CommentStatus.PENDING
+    assert comment.nickname == "讀者小林" and not comment.is_anonymous
+    assert comment.body == "第一則評論"
+    followed = page.client.get(response.location).get_data(as_text=True)
+    assert PENDING_NOTICE in followed
+    assert "第一則評論" in followed and "審核中" in followed
+
+
+def test_pending_comment_is_invisible_to_other_readers(page, app):
+    page.post(body="只有我看得到")
+    other = make_page(app)
+    other.open()
+    assert "只有我看得到" not in other.html
+    assert "審核中" not in other.html
+
+
+def test_approved_comments_are_listed_oldest_first_with_name_and_local_time(page, db, clock, app):
+    page.post(nickname="第一位", body="較早的評論")
+    clock.advance(minutes=5)
+    page.open()
+    page.post(anonymous="y", body="較晚的評論")
+    for comment in stored(db):
+        comment.status = CommentStatus.APPROVED
+    db.session.commit()
+    other = make_page(app)
+    other.open()
+    assert other.html.index("較早的評論") < other.html.index("較晚的評論")
+    assert "第一位" in other.html and "匿名網友" in other.html
+    assert "2026-11-24 10:00" in other.html  # 02:00 UTC shown in Asia/Taipei
+    assert "2 則評論" in other.html
+
+
+def test_stored_comment_has_keyed_hashes_not_the_address(page, db):
+    page.post()
+    [comment] = stored(db)
+    assert "127.0.0.1" not in comment.ip_hash
+    assert len(comment.ip_hash) == 64 and len(comment.author_hash) == 64
+    assert comment.created_at.tzinfo is not None
+
+
+def test_same_browser_keeps_its_author_token(page, db):
+    page.post(body="一")
+    page.open()
+    page.post(body="二")
+    first, second = stored(db)
+    assert first.author_hash == second.author_hash
+
+
+def test_anonymous_with_a_typed_nickname_stores_no_nickname(page, db):
+    page.post(anonymous="y", nickname="不該留下")
+    [comment] = stored(db)
+    assert comment.is_anonymous and comment.nickname is None
+
+
+def test_missing_nickname_without_anonymous_is_refused_and_text_kept(page, db):
+    response = page.post(nickname="", body="我的想法")
+    assert response.status_code == 422
+    assert "請填寫昵稱，或勾選「匿名」" in page.html
+    assert "我的想法" in page.html
+    assert stored(db) == []
+
+
+def test_wrong_captcha_keeps_nickname_and_text_but_not_the_answer(page, db):
+    response = page.post(nickname="小林", body="保留我的文字", answer="WRNG")
+    assert response.status_code == 422
+    assert WRONG_CAPTCHA in page.html
+    assert 'value="小林"' in page.html and "保留我的文字" in page.html
+    assert "WRNG" not in page.html
+    assert stored(db) == []
+
+
+def test_every_error_shows_a_new_captcha(page):
+    page.open()
+    first = page.challenge_id
+    page.post(answer="WRNG")
+    assert page.challenge_id != first
+
+
+def test_reused_captcha_is_refused(page, db):
+    page.open()
+    page.load_captcha()
+    challenge, token = page.challenge_id, page.csrf_token
+    data = {"csrf_token": token, "captcha_id": challenge, "captcha_answer": "K7PX", "nickname": "小林", "body": "一次"}
+    assert page.client.post(f"{page.url}/comments", data=data).status_code == 302
+    again = page.client.post(f"{page.url}/comments", data=data)
+    assert again.status_code == 422
+    assert WRONG_CAPTCHA in again.get_data(as_text=True)
+    assert len(stored(db)) == 1
+
+
+def test_expired_captcha_is_refused(page, clock, db, app):
+    page.open()
+    page.load_captcha()
+    clock.advance(seconds=app.config["CAPTCHA_EXPIRY_SECONDS"] + 1)
+    response = page.post(solve=False)
+    assert response.status_code == 422 and WRONG_CAPTCHA in page.html
+    assert stored(db) == []
+
+
+def test_captcha_solved_too_fast_is_refused(page, app, clock, db):
+    app.config["CAPTCHA_MIN_SECONDS"] = 2
+    page.open()
+    page.load_captcha()
+    assert page.post(solve=False).status_code == 422
+    assert WRONG_CAPTCHA in page.html
+    page.open()
+    page.load_captcha()
+    clock.advance(seconds=3)
+    assert page.post(solve=False).status_code == 302
+
+
+def test_captcha_issued_to_another_browser_is_refused(page, app, db):
+    victim = make_page(app)
+    victim.open()
+    victim.load_captcha()
+    page.open()
+    response = page.post(solve=False, captcha_id=victim.challenge_id)
+    assert response.status_code == 422 and WRONG_CAPTCHA in page.html
+    assert stored(db) == []
+
+
+def test_full_width_answer_is_accepted(page, db):
+    assert page.post(answer="ｋ７ｐｘ").status_code == 302
+    assert len(stored(db)) == 1
+
+
+def test_missing_answer_is_a_wrong_captcha(page, db):
+    assert page.post(answer="").status_code == 422
+    assert WRONG_CAPTCHA in page.html
+
+
+def test_repeated_wrong_answers_get_429_with_a_message(page, app, db):
+    for _ in range(app.config["CAPTCHA_MAX_FAILURES"]):
+        page.post(answer="WRNG")
+    response = page.post(body="還是我的文字")
+    assert response.status_code == 429
+    assert "嘗試次數過多" in page.html and "還是我的文字" in page.html
+    assert int(response.headers["Retry-After"]) > 0
+    assert stored(db) == []
+
+
+@pytest.mark.parametrize("nickname, problem", REFUSED_NICKNAMES)
+def test_refused_nicknames_say_why_and_keep_the_text(page, db, nickname, problem):
+    response = page.post(nickname=nickname, body="內容保留")
+    assert response.status_code == 422
+    assert "內容保留" in page.html
+    expected = {"reserved": "本站人員", "invisible": "看不見的字元", "too_long": "最多 20 個字"}[problem]
+    assert expected in page.html
+    assert stored(db) == []
+
+
+@pytest.mark.parametrize("body", EMPTY_TEXTS)
+def test_empty_text_is_refused(page, db, body):
+    assert page.post(body=body).status_code == 422
+    assert "請輸入評論內容" in page.html
+    assert stored(db) == []
+
+
+def test_text_of_2000_characters_is_accepted_and_2001_refused(page, db):
+    assert page.post(body="評" * 2000).status_code == 302
+    page.open()
+    assert page.post(body="論" * 2001, nickname="小林").status_code == 422
+    assert "評論最多 2000 個字，目前有 2001 個字" in page.html
+    assert 'value="小林"' in page.html
+    assert len(stored(db)) == 1
+
+
+def test_astral_characters_count_as_one(page, db):
+    assert page.post(body="𠀀" * 2000).status_code == 302
+
+
+@pytest.mark.parametrize("body, shown", HOSTILE_TEXTS)
+def test_hostile_text_is_stored_as_typed_and_shown_escaped(page, db, body, shown):
+    page.post(body=body, nickname="<b>粗體</b>")
+    [comment] = stored(db)
+    assert comment.body == body
+    html = page.client.get(page.url).get_data(as_text=True)
+    assert shown in html or html_lib.escape(shown, quote=True) in html
+    assert "<script>alert" not in html
+    assert "<b>粗體</b>" not in html and "&lt;b&gt;粗體&lt;/b&gt;" in html
+    assert 'href="javascript:' not in html and 'href="data:' not in html
+    assert 'href="https://spam.example' not in html
+
+
+def test_line_breaks_are_kept_and_direction_is_automatic(page, db):
+    page.post(body="第一行\r\n第二行")
+    [comment] = stored(db)
+    assert comment.body == "第一行\n第二行"
+    html = page.client.get(page.url).get_data(as_text=True)
+    assert '<div class="comment-body" dir="auto">第一行\n第二行</div>' in html
+
+
+def test_missing_csrf_token_is_refused_with_input_kept(page, db):
+    response = page.post(csrf_token=None, body="沒有權杖的評論")
+    assert response.status_code == 400
+    assert "表單已逾時" in page.html and "沒有權杖的評論" in page.html
+    assert stored(db) == []
+
+
+def test_csrf_token_of_another_session_is_refused(page, app, db):
+    other = make_page(app)
+    other.open()
+    response = page.post(csrf_token=other.csrf_token)
+    assert response.status_code == 400
+    assert stored(db) == []
+
+
+def test_no_javascript_new_captcha_keeps_what_was_typed(page, db):
+    page.open()
+    first = page.challenge_id
+    response = page.client.post(
+        f"{page.url}/comments",
+        data={"csrf_token": page.csrf_token, "captcha_id": first, "nickname": "小林", "body": "草稿", "action": "new_captcha"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "草稿" in html and 'value="小林"' in html
+    assert csrf_token_of(html)
+    assert first not in html
+    assert stored(db) == []
+
+
+def test_no_javascript_audio_switch_offers_an_audio_challenge(page):
+    page.open()
+    response = page.client.post(
+        f"{page.url}/comments",
+        data={"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "body": "草稿", "action": "audio"},
+    )
+    html = response.get_data(as_text=True)
+    assert '<audio controls preload="none"' in html and "草稿" in html
+
+
+def test_form_page_is_accessible_and_not_cached(page):
+    response = page.open()
+    assert response.headers["Cache-Control"] == "no-store"
+    for field in ("nickname", "anonymous", "body", "captcha_answer"):
+        assert f'<label for="{field}"' in page.html
+    assert 'loading="lazy"' in page.html
+    assert 'name="viewport"' in page.html
+
+
+def test_field_errors_are_announced_and_linked(page):
+    page.post(nickname="", answer="WRNG")
+    assert 'role="alert"' in page.html
+    assert 'aria-describedby="nickname-hint nickname-error"' in page.html
+    assert 'aria-invalid="true"' in page.html

@@ -1,0 +1,82 @@
+"""Malformed and hostile requests get a clear 400 page in Chinese, never a 500."""
+
+import pytest
+
+from moderation.models import Comment
+
+
+def count(db):
+    return db.session.query(Comment).count()
+
+
+def form_post(page, body: bytes, content_type="application/x-www-form-urlencoded"):
+    page.open()
+    return page.client.post(f"{page.url}/comments", data=body, content_type=content_type)
+
+
+def test_nul_character_is_refused(page, db):
+    page.open()
+    body = f"csrf_token={page.csrf_token}&nickname=%E5%B0%8F%00&body=x".encode()
+    response = form_post(page, body)
+    assert response.status_code == 400
+    assert "無效的字元" in response.get_data(as_text=True)
+    assert count(db) == 0
+
+
+def test_raw_nul_byte_is_refused(page, db):
+    response = form_post(page, b"nickname=a\x00b&body=x")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"body=%FF%FE", b"body=\xff\xfe", b"nickname=%E5%B0"], ids=["percent", "raw", "truncated"])
+def test_invalid_utf8_is_refused(page, db, body):
+    response = form_post(page, body)
+    assert response.status_code == 400
+    assert "無效的字元" in response.get_data(as_text=True)
+    assert count(db) == 0
+
+
+def test_oversized_body_is_refused(page, db, app):
+    response = form_post(page, b"body=" + b"a" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert response.status_code == 400
+    assert "送出的內容過大" in response.get_data(as_text=True)
+    assert count(db) == 0
+
+
+def test_max_content_length_is_set():
+    from moderation.config import DEFAULTS
+
+    assert 0 < DEFAULTS["MAX_CONTENT_LENGTH"] <= 1024 * 1024
+
+
+def test_nul_in_multipart_is_refused(page):
+    page.open()
+    response = page.client.post(
+        f"{page.url}/comments",
+        data={"csrf_token": page.csrf_token, "body": "a\x00b"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+
+
+def test_unknown_article_is_a_chinese_404(client):
+    response = client.get("/articles/no-such-story")
+    assert response.status_code == 404
+    assert "找不到頁面" in response.get_data(as_text=True)
+
+
+def test_get_on_the_post_url_is_405(client):
+    response = client.get("/articles/inspection-testing-excellent-cases/comments")
+    assert response.status_code == 405
+
+
+def test_unexpected_errors_get_the_chinese_500_page(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "系統發生錯誤" in response.get_data(as_text=True)

@@ -1,0 +1,87 @@
+"""Installation: secrets, configuration precedence, init-db, migrations."""
+
+import json
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from moderation import create_app
+from moderation.config import sqlalchemy_url
+from moderation.extensions import db as _db
+from moderation.models import Article, Base
+
+
+def test_secrets_are_generated_once_and_kept(tmp_path):
+    config = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    first = create_app(config)
+    stored = json.loads((tmp_path / "secrets.json").read_text())
+    assert first.config["SECRET_KEY"] == stored["SECRET_KEY"]
+    assert len(stored["SECRET_KEY"]) >= 64 and stored["SECRET_KEY"] != stored["IP_PEPPER"]
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+    second = create_app(config)
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_secrets_from_the_environment_win(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODERATION_SECRET_KEY", "from-env")
+    monkeypatch.setenv("MODERATION_CAPTCHA_LENGTH", "6")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["CAPTCHA_LENGTH"] == 6
+    assert len(app.config["CAPTCHA_TEXT_FACTORY"]()) == 6
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.db")
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'moderation.sqlite3'}"
+
+
+def test_postgresql_urls_use_psycopg3():
+    assert sqlalchemy_url("postgresql://127.0.0.1:5432/test") == "postgresql+psycopg://127.0.0.1:5432/test"
+
+
+def test_init_db_is_idempotent_and_keeps_comments(database_url, tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
+    with app.app_context():
+        _db.drop_all()
+        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+        _db.session.commit()
+    runner = app.test_cli_runner()
+    try:
+        first = runner.invoke(args=["init-db"])
+        assert first.exit_code == 0, first.output
+        assert "loaded" in first.output
+        client = app.test_client()
+        assert client.get("/").status_code == 302
+        second = runner.invoke(args=["init-db"])
+        assert second.exit_code == 0 and "already present" in second.output
+        with app.app_context():
+            assert _db.session.query(Article).count() == 1
+    finally:
+        with app.app_context():
+            _db.drop_all()
+            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+            _db.session.commit()
+            _db.engine.dispose()
+
+
+def test_migrations_match_the_models(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with _db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_load_article_command(runner, tmp_path, db):
+    source = tmp_path / "story.txt"
+    source.write_text("【\n儀器網(wǎng) 時事聚焦】新的報導,內容。\n", encoding="utf-8")
+    result = runner.invoke(args=["load-article", str(source), "--slug", "new-story", "--title", "新報導"])
+    assert result.exit_code == 0, result.output
+    article = db.session.query(Article).filter_by(slug="new-story").one()
+    assert article.title == "新報導" and article.column_name == "儀器網 時事聚焦"
