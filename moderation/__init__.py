@@ -41,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
 
     from moderation import cli, reader
+    from moderation.screening_rules import RulesCache
+
+    app.extensions["screening_rules"] = RulesCache()
 
     app.register_blueprint(reader.bp)
     cli.register(app)

@@ -1,18 +1,22 @@
-"""`flask` commands for operators: init-db, load-article."""
+"""`flask` commands for operators: init-db, load-article, rules, screening check."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.article import bundled_seed, parse_seed
 from moderation.extensions import db
-from moderation.models import Article
+from moderation.models import Article, DomainRuleRow, WordRuleRow
+from moderation.screening.rules import Action
+from moderation.screening_rules import active_rules, check_text, load_starter_rules
 
 
 def load_article(session: Session, text: str, *, slug: str, title: str | None = None) -> tuple[Article, bool]:
@@ -37,6 +41,9 @@ def register(app: Flask) -> None:
         )
         state = "loaded" if created else "already present"
         click.echo(f"database ready; article '{article.slug}' {state}")
+        added = load_starter_rules(db.session)
+        if added:
+            click.echo(f"starter screening rules loaded ({added} entries)")
 
     @app.cli.command("load-article")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -46,3 +53,67 @@ def register(app: Flask) -> None:
         """Load an article text file (same format as the seed)."""
         article, created = load_article(db.session, path.read_text(encoding="utf-8"), slug=slug, title=title)
         click.echo(f"article '{article.slug}' {'loaded' if created else 'already present; left unchanged'}")
+
+    rules = AppGroup("rules", help="Screening word and domain lists.")
+    app.cli.add_command(rules)
+
+    @rules.command("list")
+    def list_rules():
+        """Print every word and domain rule."""
+        for row in db.session.scalars(select(WordRuleRow).order_by(WordRuleRow.action, WordRuleRow.term)):
+            click.echo(f"word\t{row.action}\t{row.term}\t{row.note}")
+        for row in db.session.scalars(select(DomainRuleRow).order_by(DomainRuleRow.action, DomainRuleRow.domain)):
+            click.echo(f"domain\t{row.action}\t{row.domain}")
+
+    @rules.command("add-word")
+    @click.argument("action", type=click.Choice([action.value for action in Action]))
+    @click.argument("term")
+    @click.option("--note", default="")
+    def add_word(action: str, term: str, note: str):
+        """Add (or replace the action of) a word rule."""
+        _replace(WordRuleRow, WordRuleRow.term, term.strip(), WordRuleRow(term=term.strip(), action=action, note=note))
+
+    @rules.command("add-domain")
+    @click.argument("action", type=click.Choice([Action.BLOCK.value, Action.ALLOW.value]))
+    @click.argument("domain")
+    def add_domain(action: str, domain: str):
+        """Block (spam) or allow (never counted) a link domain and its subdomains."""
+        value = domain.strip().lower().strip(".")
+        _replace(DomainRuleRow, DomainRuleRow.domain, value, DomainRuleRow(domain=value, action=action))
+
+    @rules.command("remove")
+    @click.argument("value")
+    def remove(value: str):
+        """Remove the word or domain rule with this exact text."""
+        removed = 0
+        for model, column in ((WordRuleRow, WordRuleRow.term), (DomainRuleRow, DomainRuleRow.domain)):
+            for row in db.session.scalars(select(model).where(column == value.strip())):
+                db.session.delete(row)
+                removed += 1
+        db.session.commit()
+        click.echo(f"removed {removed}")
+
+
+    screening = AppGroup("screening", help="Try the active screening rules.")
+    app.cli.add_command(screening)
+
+    @screening.command("check")
+    @click.argument("text")
+    @click.option("--nickname", default=None, help="Screen this nickname too")
+    @click.option("--post-moderation", is_flag=True, help="As in a post-moderated article")
+    def check(text: str, nickname: str | None, post_moderation: bool):
+        """Print, as JSON, what the active rules decide for TEXT; nothing is stored."""
+        config = current_app.config
+        rules = active_rules(db.session, config, current_app.extensions["screening_rules"])
+        result = check_text(rules, text, nickname=nickname, post_moderation=post_moderation, now=config["CLOCK"]())
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _replace(model, column, value, row) -> None:
+    """Rules change by delete + insert, never in place: the rule cache watches ids (see screening_rules)."""
+    for existing in db.session.scalars(select(model).where(column == value)):
+        db.session.delete(existing)
+    db.session.flush()
+    db.session.add(row)
+    db.session.commit()
+    click.echo(f"saved {value}")

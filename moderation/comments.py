@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from moderation.models import Article, Comment, CommentMode, CommentStatus
+from moderation.models import Article, Comment, CommentMode, CommentStatus, ScreeningReason
+from moderation.screening.pipeline import (
+    AuthorFacts,
+    Outcome,
+    PastComment,
+    Rules,
+    Submission,
+    Verdict,
+    fingerprint,
+    screen,
+)
+
+STATUS_OF_OUTCOME = {
+    Outcome.PUBLISHED: CommentStatus.APPROVED,
+    Outcome.PENDING: CommentStatus.PENDING,
+    Outcome.SPAM: CommentStatus.SPAM,
+    Outcome.REJECTED: CommentStatus.REJECTED,
+}
 
 
 def post_comment(
@@ -20,28 +37,67 @@ def post_comment(
     ip_hash: str,
     author_hash: str,
     now: datetime,
-) -> Comment:
-    """Store a new comment; whether it waits for a moderator depends on the article's mode."""
+    rules: Rules,
+) -> tuple[Comment, Verdict]:
+    """Screen and store a new comment, with the reasons for where it went."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
-    status = (
-        CommentStatus.APPROVED
-        if article.comment_mode is CommentMode.POST_MODERATION
-        else CommentStatus.PENDING
+    nickname = None if anonymous else nickname
+    verdict = screen(
+        Submission(text=body, nickname=nickname,
+                   post_moderation=article.comment_mode is CommentMode.POST_MODERATION),
+        author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules),
+        rules,
+        now=now,
     )
     comment = Comment(
         article=article,
-        nickname=None if anonymous else nickname,
+        nickname=nickname,
         is_anonymous=anonymous,
         body=body,
-        status=status,
+        status=STATUS_OF_OUTCOME[verdict.outcome],
         created_at=now,
         ip_hash=ip_hash,
         author_hash=author_hash,
+        fingerprint=fingerprint(body),
+        screening_reasons=[
+            ScreeningReason(
+                kind=reason.kind.value,
+                action=reason.action.value if reason.action else None,
+                rule_id=reason.rule_id,
+                detail=reason.detail,
+                field=reason.field,
+                span_start=reason.start,
+                span_end=reason.end,
+            )
+            for reason in verdict.reasons
+        ],
     )
     db.add(comment)
     db.commit()
-    return comment
+    return comment, verdict
+
+
+def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules) -> AuthorFacts:
+    """What screening needs to know of an author's recent comments (two indexed queries)."""
+    limits = rules.thresholds
+    horizon = now - max(timedelta(days=limits.trust_window_days),
+                        timedelta(seconds=limits.duplicate_window_seconds))
+    rows = db.execute(
+        select(Comment.fingerprint, Comment.created_at, Comment.status)
+        .where(Comment.author_hash == author_hash, Comment.created_at >= horizon)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(200)
+    )
+    ip_count = db.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.ip_hash == ip_hash, Comment.created_at > now - timedelta(minutes=1))
+    )
+    return AuthorFacts(
+        recent=tuple(PastComment(row.fingerprint, row.created_at, row.status.value) for row in rows),
+        ip_comments_last_minute=ip_count or 0,
+    )
 
 
 class CommentsClosed(Exception):
@@ -59,7 +115,10 @@ def approved_comments_for(db: Session, article: Article) -> list[Comment]:
 
 
 def own_waiting_comments(db: Session, article: Article, author_hash: str | None) -> list[Comment]:
-    """The reader's own comments still in review, shown to them alone."""
+    """The reader's own comments still in review, shown to them alone.
+
+    Spam is listed too, as 審核中: telling a spammer that screening caught them helps them adapt.
+    """
     if not author_hash:
         return []
     return list(
@@ -68,7 +127,7 @@ def own_waiting_comments(db: Session, article: Article, author_hash: str | None)
             .where(
                 Comment.article_id == article.id,
                 Comment.author_hash == author_hash,
-                Comment.status == CommentStatus.PENDING,
+                Comment.status.in_([CommentStatus.PENDING, CommentStatus.SPAM]),
             )
             .order_by(Comment.created_at, Comment.id)
         )

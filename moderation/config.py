@@ -56,6 +56,14 @@ DEFAULTS: dict[str, object] = {
     "CAPTCHA_FAILURE_WINDOW_SECONDS": 600,
     "CAPTCHA_IMAGE_RATE_LIMIT": "60 per minute",
     "CAPTCHA_AUDIO_RATE_LIMIT": "6 per minute;30 per hour",
+    # Screening (moderation/screening): thresholds of the link, flood and trust checks.
+    "SCREENING_MAX_LINKS": 2,  # more links than this (allow-listed domains not counted) → hold
+    "SCREENING_DUPLICATE_WINDOW_SECONDS": 3600,  # same normalised text, same author, within → spam
+    "SCREENING_AUTHOR_PER_MINUTE": 3,  # more comments than this per author per minute → hold
+    "SCREENING_IP_PER_MINUTE": 30,  # per address, much higher: schools and offices share one
+    "SCREENING_TRUST_AFTER": 3,  # previous N comments approved, none rejected/spam in the window
+    "SCREENING_TRUST_WINDOW_DAYS": 30,
+    "SCREENING_TRUST_IN_PRE_MODERATION": False,  # trusted authors skip the queue in pre-moderation
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
     # Display.

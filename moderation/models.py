@@ -91,7 +91,8 @@ class Comment(Base):
         # Public listing and the moderation queue read by (status, created_at, id) keysets.
         Index("ix_comment_article_status_created", "article_id", "status", "created_at", "id"),
         Index("ix_comment_status_created", "status", "created_at", "id"),
-        Index("ix_comment_author_hash", "author_hash"),
+        Index("ix_comment_author_created", "author_hash", "created_at"),
+        Index("ix_comment_ip_created", "ip_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,10 +109,15 @@ class Comment(Base):
     ip_hash: Mapped[str] = mapped_column(String(64))
     # HMAC(IP_PEPPER, per-browser token from the reader's signed cookie).
     author_hash: Mapped[str] = mapped_column(String(64))
+    # sha256 of the compact normalised text: duplicates despite spacing, width or script.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
     # Optimistic concurrency: a status change names the version it saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     article: Mapped[Article] = relationship(back_populates="comments")
+    screening_reasons: Mapped[list[ScreeningReason]] = relationship(
+        order_by="ScreeningReason.id", cascade="all, delete-orphan"
+    )
 
     @property
     def display_name(self) -> str | None:
@@ -154,3 +160,45 @@ class CaptchaFailure(Base):
     ip_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WordRuleRow(Base):
+    """A term of the screening word lists (action: block, hold, spam or allow)."""
+
+    __tablename__ = "word_rule"
+    # Ids never come back after a delete (as with PostgreSQL sequences): the rules cache relies on it.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(200), unique=True)
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DomainRuleRow(Base):
+    """A link domain that is always spam (block) or never counted (allow)."""
+
+    __tablename__ = "domain_rule"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    action: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScreeningReason(Base):
+    """Why screening put a comment where it is: shown to moderators, with the matched span."""
+
+    __tablename__ = "screening_reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(16))
+    rule_id: Mapped[str] = mapped_column(String(220))
+    detail: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(16))
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)

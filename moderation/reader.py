@@ -24,7 +24,9 @@ from moderation import captcha, comments, identity
 from moderation.article import parse_body
 from moderation.extensions import db, limiter
 from moderation.forms import WRONG_CAPTCHA, CommentForm
-from moderation.models import Article, CaptchaMedium, CommentMode
+from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus
+from moderation.screening.pipeline import Outcome
+from moderation.screening_rules import active_rules
 
 bp = Blueprint("reader", __name__)
 
@@ -99,7 +101,7 @@ def post_comment(slug: str):
     token = identity.reader_token(request)
     new_token = token is None
     token = token or identity.new_reader_token()
-    comment = comments.post_comment(
+    comment, verdict = comments.post_comment(
         db.session,
         article,
         nickname=form.nickname.data or None,
@@ -108,8 +110,16 @@ def post_comment(slug: str):
         ip_hash=ip_hash,
         author_hash=identity.author_hash(token),
         now=now(),
+        rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
     )
-    flash(f"comment_{comment.status.value}", "notice")
+    if verdict.outcome is Outcome.REJECTED:
+        # The reader is told, without the term that caught it, and keeps the text to edit.
+        form.body.errors = ["您的評論含有本站不允許發表的內容，無法發表。請修改後再送出。"]
+        response = render_article(article, form, status=422)
+        if new_token:
+            identity.set_reader_cookie(response, token)
+        return response
+    flash("comment_approved" if comment.status is CommentStatus.APPROVED else "comment_pending", "notice")
     response = redirect(url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}"))
     if new_token:
         identity.set_reader_cookie(response, token)

@@ -15,6 +15,7 @@ from moderation import create_app
 from moderation.article import bundled_seed
 from moderation.cli import load_article
 from moderation.extensions import db as _db
+from moderation.screening_rules import load_starter_rules
 
 ARTICLE_SLUG = "inspection-testing-excellent-cases"
 CAPTCHA_TEXT = "K7PX"
@@ -90,6 +91,7 @@ def app(app_config):
         _db.drop_all()
         _db.create_all()
         load_article(_db.session, bundled_seed(), slug=ARTICLE_SLUG)
+        load_starter_rules(_db.session)
     yield app
     with app.app_context():
         _db.session.remove()

@@ -1,0 +1,78 @@
+"""Screening cost against the size of the word list: 1, 1,000 and 100,000 terms.
+
+Run: `make bench` (or `.venv/bin/python -m bench.screening`). The 1-term list is the baseline
+measured in the same run; the target is a 100,000/1 ratio of at most 1.5 and a median under 1 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+
+from moderation.article import bundled_seed, parse_seed, strip_glosses
+from moderation.screening.pipeline import AuthorFacts, Rules, Submission, screen
+from moderation.screening.rules import Action, WordMatcher, WordRule
+
+COMMENT_LENGTH = 2000
+SIZES = (1, 1_000, 100_000)
+ROUNDS = 301
+RATIO_TARGET = 1.5
+MEDIAN_TARGET_MS = 1.0
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def comment_text() -> str:
+    """2,000 characters of real article prose with a little spam mixed in, so terms do match."""
+    prose = strip_glosses(parse_seed(bundled_seed()).body).replace("\n", "")
+    text = ("請加 微 信 看 abc [dot] com " + prose) * (COMMENT_LENGTH // len(prose) + 1)
+    return text[:COMMENT_LENGTH]
+
+
+def word_list(size: int, rng: random.Random) -> list[WordRule]:
+    """`size` distinct terms, Han and Latin, always including 加微信."""
+    han = [chr(code) for code in range(0x4E00, 0x9FA5)]
+    terms = {"加微信"}
+    while len(terms) < size:
+        if rng.random() < 0.8:
+            terms.add("".join(rng.choice(han) for _ in range(rng.randint(2, 4))))
+        else:
+            terms.add("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9))))
+    actions = (Action.HOLD, Action.SPAM, Action.BLOCK)
+    return [WordRule(f"w{index}", term, actions[index % 3]) for index, term in enumerate(sorted(terms))]
+
+
+def median_ms(rules: Rules, text: str) -> float:
+    submission = Submission(text, "讀者")
+    author = AuthorFacts()
+    for _ in range(20):
+        screen(submission, author, rules, now=NOW)
+    samples = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        screen(submission, author, rules, now=NOW)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def main() -> int:
+    rng = random.Random(20261125)
+    text = comment_text()
+    results = {}
+    for size in SIZES:
+        started = time.perf_counter()
+        rules = Rules(words=WordMatcher.build(word_list(size, rng)))
+        build_s = time.perf_counter() - started
+        results[size] = median_ms(rules, text)
+        print(f"{size:>7} terms: median {results[size]:.3f} ms per {len(text)}-char comment (list built in {build_s:.2f} s)")
+    ratio = results[SIZES[-1]] / results[SIZES[0]]
+    print(f"ratio 100,000/1 terms: {ratio:.2f} (target ≤ {RATIO_TARGET})")
+    ok = ratio <= RATIO_TARGET and results[SIZES[-1]] < MEDIAN_TARGET_MS
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

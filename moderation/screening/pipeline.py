@@ -1,0 +1,162 @@
+"""screen(): a submission, the author's recent facts and the rules → a Verdict with reasons. Pure.
+
+Checks run in order: words (text and nickname), links, duplicates, posting rate, then the
+article's moderation mode and the author's trust. The strongest action wins:
+spam (silent) > block (the reader is told) > hold (a moderator decides) > the mode's default.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from moderation.screening.links import domain_listed, find_links
+from moderation.screening.normalize import NormalizedText, normalize
+from moderation.screening.rules import Action, DomainRules, Thresholds, WordMatcher
+
+
+class Outcome(enum.StrEnum):
+    PUBLISHED = "published"
+    PENDING = "pending"
+    SPAM = "spam"
+    REJECTED = "rejected"
+
+
+class ReasonKind(enum.StrEnum):
+    WORD = "word"
+    LINK_COUNT = "link_count"
+    LINK_DOMAIN = "link_domain"
+    DUPLICATE = "duplicate"
+    AUTHOR_RATE = "author_rate"
+    IP_RATE = "ip_rate"
+    PRE_MODERATION = "pre_moderation"
+    TRUSTED = "trusted"
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: ReasonKind
+    action: Action | None  # None for informative reasons (mode, trust)
+    rule_id: str
+    detail: str  # the matched term, domain or threshold; for moderators only
+    field: str | None = None  # "body" or "nickname" when a span is given
+    start: int | None = None  # span in the ORIGINAL text of that field
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class PastComment:
+    fingerprint: str
+    created_at: datetime
+    status: str  # "approved", "rejected", "pending", "spam"
+
+
+@dataclass(frozen=True)
+class AuthorFacts:
+    recent: tuple[PastComment, ...] = ()  # this author's comments, newest first
+    ip_comments_last_minute: int = 0
+
+
+@dataclass(frozen=True)
+class Rules:
+    words: WordMatcher = field(default_factory=lambda: WordMatcher.build(()))
+    domains: DomainRules = field(default_factory=DomainRules)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class Submission:
+    text: str
+    nickname: str | None = None
+    post_moderation: bool = False
+
+
+_SEVERITY = {Action.SPAM: 3, Action.BLOCK: 2, Action.HOLD: 1}
+_OUTCOME = {Action.SPAM: Outcome.SPAM, Action.BLOCK: Outcome.REJECTED, Action.HOLD: Outcome.PENDING}
+
+
+def fingerprint(text: str | NormalizedText) -> str:
+    """Equal for texts that differ only in spacing, punctuation, width, case or script."""
+    compact = (text if isinstance(text, NormalizedText) else normalize(text)).compact
+    return hashlib.sha256(compact.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: datetime) -> Verdict:
+    reasons: list[Reason] = []
+    body = normalize(submission.text)
+    for field_name, normalized in (("body", body), ("nickname", normalize(submission.nickname or ""))):
+        for match in rules.words.find(normalized):
+            reasons.append(
+                Reason(ReasonKind.WORD, match.rule.action, match.rule.id, match.rule.term,
+                       field_name, match.start, match.end)
+            )
+    reasons.extend(_link_reasons(body, rules))
+    reasons.extend(_flood_reasons(body, author, rules.thresholds, now))
+
+    actions = [reason.action for reason in reasons if reason.action in _SEVERITY]
+    if actions:
+        strongest = max(actions, key=_SEVERITY.__getitem__)
+        return Verdict(_OUTCOME[strongest], tuple(reasons))
+
+    trusted = _is_trusted(author, rules.thresholds, now)
+    if trusted:
+        reasons.append(Reason(ReasonKind.TRUSTED, None, "trust", f"{rules.thresholds.trust_after}"))
+    if submission.post_moderation or (trusted and rules.thresholds.trust_in_pre_moderation):
+        return Verdict(Outcome.PUBLISHED, tuple(reasons))
+    reasons.append(Reason(ReasonKind.PRE_MODERATION, None, "mode", "pre"))
+    return Verdict(Outcome.PENDING, tuple(reasons))
+
+
+def _link_reasons(body, rules: Rules) -> list[Reason]:
+    reasons = []
+    counted = []
+    for link in find_links(body):
+        if domain_listed(link.domain, rules.domains.allowed):
+            continue
+        blocked = domain_listed(link.domain, rules.domains.blocked)
+        if blocked:
+            reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.SPAM, f"domain:{blocked}", link.domain,
+                                  "body", link.start, link.end))
+        counted.append(link)
+    limit = rules.thresholds.max_links
+    if len(counted) > limit:
+        first, last = counted[0], counted[-1]
+        reasons.append(Reason(ReasonKind.LINK_COUNT, Action.HOLD, "links", f"{len(counted)}>{limit}",
+                              "body", first.start, last.end))
+    return reasons
+
+
+def _flood_reasons(text: NormalizedText, author: AuthorFacts, limits: Thresholds, now: datetime) -> list[Reason]:
+    reasons = []
+    mine = fingerprint(text)
+    window = now - timedelta(seconds=limits.duplicate_window_seconds)
+    if any(past.fingerprint == mine and past.created_at >= window for past in author.recent):
+        reasons.append(Reason(ReasonKind.DUPLICATE, Action.SPAM, "duplicate",
+                              f"{limits.duplicate_window_seconds}s"))
+    last_minute = sum(1 for past in author.recent if past.created_at > now - timedelta(minutes=1))
+    if last_minute >= limits.author_per_minute:
+        reasons.append(Reason(ReasonKind.AUTHOR_RATE, Action.HOLD, "author_rate",
+                              f"{last_minute + 1}>{limits.author_per_minute}/min"))
+    if author.ip_comments_last_minute >= limits.ip_per_minute:
+        reasons.append(Reason(ReasonKind.IP_RATE, Action.HOLD, "ip_rate",
+                              f"{author.ip_comments_last_minute + 1}>{limits.ip_per_minute}/min"))
+    return reasons
+
+
+def _is_trusted(author: AuthorFacts, limits: Thresholds, now: datetime) -> bool:
+    if limits.trust_after <= 0:
+        return False
+    window = now - timedelta(days=limits.trust_window_days)
+    recent = [past for past in author.recent if past.created_at >= window]
+    if any(past.status in {"rejected", "spam"} for past in recent):
+        return False
+    previous = author.recent[: limits.trust_after]
+    return len(previous) == limits.trust_after and all(past.status == "approved" for past in previous)

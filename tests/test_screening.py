@@ -1,0 +1,252 @@
+"""The screening core, without Flask or a database."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moderation.screening.links import find_links
+from moderation.screening.normalize import fold, normalize
+from moderation.screening.pipeline import (
+    AuthorFacts,
+    Outcome,
+    PastComment,
+    ReasonKind,
+    Rules,
+    Submission,
+    fingerprint,
+    screen,
+)
+from moderation.screening.rules import Action, DomainRules, Thresholds, WordMatcher, WordRule
+from moderation.screening_rules import starter_rules
+from tests.attack_inputs import HOSTILE_TEXTS
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def matcher(*rules):
+    return WordMatcher.build(WordRule(f"r{index}", term, action) for index, (term, action) in enumerate(rules))
+
+
+STARTER = Rules(
+    words=WordMatcher.build(
+        WordRule(f"s{index}", value, Action(action))
+        for index, (kind, action, value, _) in enumerate(starter_rules())
+        if kind == "word"
+    ),
+    domains=DomainRules(
+        blocked=frozenset({"spam-site.com"}),
+        allowed=frozenset(value for kind, action, value, _ in starter_rules() if kind == "domain"),
+    ),
+)
+
+
+def verdict(text, nickname=None, author=AuthorFacts(), rules=STARTER, post=False):
+    return screen(Submission(text, nickname, post_moderation=post), author, rules, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("請加微信聊", id="plain"),
+        pytest.param("請加 微 信 聊", id="spaces"),
+        pytest.param("請加.微.信", id="dots"),
+        pytest.param("請加\u200b微\u200d信", id="zero-width"),
+        pytest.param("请加微信", id="simplified"),
+        pytest.param("請加＿微－信", id="full-width-punctuation"),
+        pytest.param("請 加\u3000微\u3000信", id="ideographic-spaces"),
+        pytest.param("加\u202e微信", id="bidi"),
+    ],
+)
+def test_spam_terms_are_found_through_disguises(text):
+    result = verdict(text)
+    assert result.outcome is Outcome.SPAM
+    [reason] = [reason for reason in result.reasons if reason.detail == "加微信"]
+    assert reason.kind is ReasonKind.WORD and reason.field == "body"
+    assert text[reason.start:reason.end].startswith("加") and text[reason.start:reason.end].endswith("信")
+
+
+@pytest.mark.parametrize("text", ["免 費 機 場", "免.費.機.場", "免费机场", "免費機場"])
+def test_examples_from_the_issue(text):
+    assert verdict(text).outcome is Outcome.SPAM
+
+
+def test_full_width_latin_term_matches():
+    result = verdict("ｗｅｃｈａｔ：abc123")
+    assert result.outcome is Outcome.PENDING
+    [reason] = [r for r in result.reasons if r.kind is ReasonKind.WORD]
+    assert reason.detail == "wechat" and (reason.start, reason.end) == (0, 6)
+
+
+@pytest.mark.parametrize(
+    "text, fires",
+    [("you ass", True), ("class act", False), ("ASS!", True), ("assess", False), ("a s s", True), ("bass guitar", False)],
+)
+def test_latin_terms_need_word_boundaries(text, fires):
+    rules = Rules(words=matcher(("ass", Action.HOLD)))
+    kinds = [reason.kind for reason in verdict(text, rules=rules).reasons]
+    assert (ReasonKind.WORD in kinds) is fires
+
+
+def test_han_terms_match_inside_words():
+    assert verdict("這是百家樂娛樂城").outcome is Outcome.SPAM
+
+
+def test_allow_list_phrase_cancels_the_blocked_term_inside_it():
+    assert verdict("支持政府打擊博彩").outcome is Outcome.PENDING
+    assert verdict("歡迎來玩博彩").outcome is Outcome.REJECTED
+
+
+def test_block_rejects_and_hold_waits():
+    assert verdict("裸聊").outcome is Outcome.REJECTED
+    assert verdict("私訊我").outcome is Outcome.PENDING
+
+
+def test_strongest_action_wins_and_every_reason_is_kept():
+    result = verdict("博彩 加微信 私訊我")
+    assert result.outcome is Outcome.SPAM
+    assert {reason.detail for reason in result.reasons if reason.kind is ReasonKind.WORD} == {"博彩", "加微信", "微信", "私訊我"}
+
+
+def test_rules_apply_to_the_nickname():
+    result = verdict("普通的評論", nickname="加微信賺錢")
+    assert result.outcome is Outcome.SPAM
+    [reason] = [r for r in result.reasons if r.detail == "加微信"]
+    assert reason.field == "nickname" and (reason.start, reason.end) == (0, 3)
+
+
+def test_clean_comment_waits_for_pre_moderation_or_is_published_in_post():
+    assert verdict("寫得很好").outcome is Outcome.PENDING
+    assert verdict("寫得很好", post=True).outcome is Outcome.PUBLISHED
+    assert verdict("加微信", post=True).outcome is Outcome.SPAM
+
+
+@pytest.mark.parametrize(
+    "text, domain",
+    [
+        ("看 abc [dot] com", "abc.com"),
+        ("看 abc(dot)com", "abc.com"),
+        ("看 abc dot com", "abc.com"),
+        ("ｈｔｔｐ：／／ａｂｃ．ｃｏｍ", "abc.com"),
+        ("abc。com", "abc.com"),
+        ("abc點com", "abc.com"),
+        ("https://www.example.org/path?q=1", "www.example.org"),
+    ],
+)
+def test_obfuscated_links_are_recognised(text, domain):
+    [link] = find_links(normalize(text))
+    assert link.domain == domain
+
+
+@pytest.mark.parametrize("text", ["突破5.5萬家", "版本 v1.2", "共4000億元", "336.6萬張"])
+def test_numbers_are_not_links(text):
+    assert find_links(normalize(text)) == []
+
+
+def test_more_links_than_allowed_are_held():
+    result = verdict("a.com b.com c.com")
+    assert result.outcome is Outcome.PENDING
+    assert any(reason.kind is ReasonKind.LINK_COUNT for reason in result.reasons)
+    assert verdict("a.com b.com").reasons[0].kind is ReasonKind.PRE_MODERATION
+
+
+def test_allowed_domains_are_not_counted():
+    result = verdict("見 www.gov.tw 與 gov.cn 與 instrument.com.cn 與 a.com")
+    assert not any(reason.kind is ReasonKind.LINK_COUNT for reason in result.reasons)
+
+
+def test_blocked_domain_and_its_subdomains_are_spam():
+    for text in ("spam-site.com", "看 www.spam-site.com/x", "spam-site [dot] com"):
+        result = verdict(text)
+        assert result.outcome is Outcome.SPAM
+        [reason] = [r for r in result.reasons if r.kind is ReasonKind.LINK_DOMAIN]
+        assert text[reason.start:reason.end].lower().startswith(("spam", "www"))
+
+
+def past(minutes_ago, text="舊的評論", status="pending"):
+    return PastComment(fingerprint(text), NOW - timedelta(minutes=minutes_ago), status)
+
+
+def test_same_text_from_same_author_is_spam_even_reformatted():
+    author = AuthorFacts(recent=(past(10, "這篇報導很好"),))
+    assert verdict("這篇 報導，很好！", author=author).outcome is Outcome.SPAM
+    assert verdict("這篇報導很好", author=AuthorFacts(recent=(past(120, "這篇報導很好"),))).outcome is Outcome.PENDING
+
+
+def test_author_posting_too_fast_is_held_with_reason():
+    author = AuthorFacts(recent=(past(0.1, "一"), past(0.2, "二"), past(0.5, "三")))
+    result = verdict("四", author=author, post=True)
+    assert result.outcome is Outcome.PENDING
+    assert any(reason.kind is ReasonKind.AUTHOR_RATE for reason in result.reasons)
+
+
+def test_busy_shared_address_is_held_only_at_a_much_higher_threshold():
+    assert verdict("好", author=AuthorFacts(ip_comments_last_minute=10), post=True).outcome is Outcome.PUBLISHED
+    held = verdict("好", author=AuthorFacts(ip_comments_last_minute=30), post=True)
+    assert held.outcome is Outcome.PENDING and held.reasons[0].kind is ReasonKind.IP_RATE
+
+
+def test_trusted_author_skips_the_queue_only_where_configured():
+    author = AuthorFacts(recent=(past(100, "a", "approved"), past(200, "b", "approved"), past(300, "c", "approved")))
+    assert verdict("好文", author=author).outcome is Outcome.PENDING
+    trusting = Rules(words=STARTER.words, thresholds=Thresholds(trust_in_pre_moderation=True))
+    assert verdict("好文", author=author, rules=trusting).outcome is Outcome.PUBLISHED
+    assert verdict("加微信", author=author, rules=trusting).outcome is Outcome.SPAM
+    rejected_once = AuthorFacts(recent=(*author.recent, past(400, "d", "rejected")))
+    assert verdict("好文", author=rejected_once, rules=trusting).outcome is Outcome.PENDING
+
+
+def test_cost_does_not_depend_on_the_number_of_terms_structurally():
+    big = matcher(*[(f"詞{index}", Action.HOLD) for index in range(5000)], ("加微信", Action.SPAM))
+    assert verdict("請加微信", rules=Rules(words=big)).outcome is Outcome.SPAM
+
+
+@pytest.mark.parametrize("text, _shown", HOSTILE_TEXTS)
+def test_hostile_texts_from_the_shared_table_screen_without_error(text, _shown):
+    result = verdict(text)
+    for reason in result.reasons:
+        if reason.start is not None:
+            assert 0 <= reason.start < reason.end <= len(text)
+
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_normalisation_is_idempotent(text):
+    once = normalize(text)
+    assert normalize(once.folded).folded == once.folded
+    assert fold(once.compact) == once.compact
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("加微信免費機場博彩 .．\u200b\u202eａwechatＷＥＣＨＡＴ打擊abc[dot]com點"), max_size=60))
+def test_every_reported_span_lies_in_the_original_text(text):
+    for reason in verdict(text, nickname=text).reasons:
+        if reason.start is not None:
+            assert 0 <= reason.start < reason.end <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_text, any_text)
+def test_screening_never_raises(text, nickname):
+    verdict(text, nickname=nickname)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("\ud800\udfff\udc00", id="lone-surrogates"),
+        pytest.param("\x00" * 10 + "加微信", id="nul"),
+        pytest.param("加微信 abc.com " * 7000, id="100KB"),
+        pytest.param("\u0301" * 1000, id="combining-only"),
+        pytest.param("﷽" * 100, id="long-nfkc-expansion"),
+    ],
+)
+def test_extreme_inputs(text):
+    result = verdict(text)
+    for reason in result.reasons:
+        if reason.start is not None:
+            assert 0 <= reason.start < reason.end <= len(text)
