@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,12 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
 
-    from moderation import cli, reader
+    from moderation import admin, cli, moderator, reader
     from moderation.screening_rules import RulesCache
 
     app.extensions["screening_rules"] = RulesCache()
 
     app.register_blueprint(reader.bp)
+    app.register_blueprint(moderator.bp)
+    app.register_blueprint(admin.bp)
     cli.register(app)
     _register_template_helpers(app)
     return app
@@ -57,6 +60,17 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("local_time")
     def local_time(moment):
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("ago")
+    def ago(moment):
+        """'2 分鐘前': how long ago, from the app's clock (flashed data carries ISO strings)."""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        seconds = max(0, int((app.config["CLOCK"]() - moment).total_seconds()))
+        for unit, size in (("天", 86400), ("小時", 3600), ("分鐘", 60)):
+            if seconds >= size:
+                return f"{seconds // size} {unit}前"
+        return "剛剛"
 
     @app.template_filter("iso_time")
     def iso_time(moment):

@@ -9,12 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.article import bundled_seed, parse_seed
 from moderation.extensions import db
-from moderation.models import Article, DomainRuleRow, WordRuleRow
+from moderation import accounts
+from moderation.models import Article, AuditEntry, DomainRuleRow, Moderator, Role, WordRuleRow
 from moderation.screening.rules import Action
 from moderation.screening_rules import active_rules, check_text, load_starter_rules
 
@@ -44,6 +45,12 @@ def register(app: Flask) -> None:
         added = load_starter_rules(db.session)
         if added:
             click.echo(f"starter screening rules loaded ({added} entries)")
+        if db.session.scalar(select(func.count()).select_from(Moderator)) == 0:
+            password = accounts.one_time_password()
+            accounts.create_moderator(db.session, "admin", password, role=Role.ADMIN, must_change=True)
+            db.session.commit()
+            click.echo("first admin account created: name 'admin', one-time password (shown only now): "
+                       f"{password}\n  sign in at /moderation/login; you will be asked for a new password")
 
     @app.cli.command("load-article")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -94,6 +101,44 @@ def register(app: Flask) -> None:
         click.echo(f"removed {removed}")
 
 
+    moderators = AppGroup("moderators", help="Moderator accounts.")
+    app.cli.add_command(moderators)
+
+    @moderators.command("create")
+    @click.argument("name")
+    @click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.MODERATOR.value)
+    @click.password_option(prompt="Password (at least 12 characters)")
+    def create_moderator(name: str, role: str, password: str):
+        """Create a moderator account (the password is asked for, never taken as an argument)."""
+        try:
+            accounts.create_moderator(db.session, name, password, role=Role(role))
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        _audit_cli("moderator_create", f"{name.strip()} ({role})")
+        click.echo(f"moderator '{name.strip()}' created ({role})")
+
+    @moderators.command("set-password")
+    @click.argument("name")
+    @click.password_option(prompt="New password (at least 12 characters)")
+    def set_password(name: str, password: str):
+        """Set a moderator's password (asked for); their open sessions end."""
+        moderator = accounts.find_moderator(db.session, name)
+        if moderator is None:
+            raise click.ClickException(f"no moderator named '{name}'")
+        try:
+            accounts.set_password(db.session, moderator, password)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        _audit_cli("password_reset", moderator.name)
+        click.echo(f"password of '{moderator.name}' set")
+
+    @moderators.command("list")
+    def list_moderators():
+        """Name, role and state of every account."""
+        for moderator in db.session.scalars(select(Moderator).order_by(Moderator.name)):
+            state = "active" if moderator.is_active else "disabled"
+            click.echo(f"{moderator.name}\t{moderator.role.value}\t{state}")
+
     screening = AppGroup("screening", help="Try the active screening rules.")
     app.cli.add_command(screening)
 
@@ -107,6 +152,11 @@ def register(app: Flask) -> None:
         rules = active_rules(db.session, config, current_app.extensions["screening_rules"])
         result = check_text(rules, text, nickname=nickname, post_moderation=post_moderation, now=config["CLOCK"]())
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _audit_cli(action: str, note: str) -> None:
+    db.session.add(AuditEntry(at=current_app.config["CLOCK"](), actor="cli", action=action, note=note))
+    db.session.commit()
 
 
 def _replace(model, column, value, row) -> None:

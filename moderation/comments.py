@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from moderation.models import Article, Comment, CommentMode, CommentStatus, ScreeningReason
+from moderation.decisions import Decision, decide
+from moderation.models import (
+    Article,
+    Comment,
+    CommentMode,
+    CommentReport,
+    CommentStatus,
+    ReportReason,
+    ScreeningReason,
+)
 from moderation.screening.pipeline import (
     AuthorFacts,
     Outcome,
@@ -136,3 +147,56 @@ def own_waiting_comments(db: Session, article: Article, author_hash: str | None)
 
 def article_by_slug(db: Session, slug: str) -> Article | None:
     return db.scalar(select(Article).where(Article.slug == slug))
+
+
+class ReportOutcome(enum.StrEnum):
+    RECORDED = "recorded"
+    HIDDEN = "hidden"  # recorded, and enough readers reported it to hide it until a moderator decides
+    ALREADY = "already"  # this reader reported this comment before
+    TOO_MANY = "too_many"  # this reader's hourly limit
+    NOT_FOUND = "not_found"
+
+
+def report_comment(
+    db: Session,
+    article: Article,
+    comment_id: int,
+    reason: ReportReason,
+    *,
+    reporter_hash: str,
+    now: datetime,
+    hide_threshold: int,
+    per_hour: int,
+) -> ReportOutcome:
+    """A reader's report of a published comment; at the threshold of distinct readers it is hidden."""
+    comment = db.get(Comment, comment_id)
+    if comment is None or comment.article_id != article.id or comment.status is not CommentStatus.APPROVED:
+        return ReportOutcome.NOT_FOUND
+    recent = db.scalar(
+        select(func.count()).select_from(CommentReport)
+        .where(CommentReport.reporter_hash == reporter_hash, CommentReport.created_at > now - timedelta(hours=1))
+    )
+    if recent >= per_hour:
+        return ReportOutcome.TOO_MANY
+    already = db.scalar(
+        select(CommentReport.id).where(CommentReport.comment_id == comment_id,
+                                       CommentReport.reporter_hash == reporter_hash)
+    )
+    if already:
+        return ReportOutcome.ALREADY
+    db.add(CommentReport(comment_id=comment_id, reason=reason, reporter_hash=reporter_hash, created_at=now))
+    try:
+        db.commit()
+    except IntegrityError:  # the same reader's second click, in a race with the first
+        db.rollback()
+        return ReportOutcome.ALREADY
+    reporters = db.scalar(
+        select(func.count(func.distinct(CommentReport.reporter_hash)))
+        .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+    )
+    if reporters >= hide_threshold > 0:
+        result = decide(db, comment_id, Decision.RESTORE, expected_version=comment.version, actor=None, now=now,
+                        note=f"reports:{reporters}")
+        if result.ok:
+            return ReportOutcome.HIDDEN
+    return ReportOutcome.RECORDED

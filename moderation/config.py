@@ -64,6 +64,14 @@ DEFAULTS: dict[str, object] = {
     "SCREENING_TRUST_AFTER": 3,  # previous N comments approved, none rejected/spam in the window
     "SCREENING_TRUST_WINDOW_DAYS": 30,
     "SCREENING_TRUST_IN_PRE_MODERATION": False,  # trusted authors skip the queue in pre-moderation
+    # Moderators: login throttling (per account name and per address; no lockout), queue paging.
+    "LOGIN_MAX_ATTEMPTS": 10,
+    "LOGIN_WINDOW": timedelta(minutes=5),
+    "QUEUE_PAGE_SIZE": 50,
+    "AUTHOR_HISTORY_LIMIT": 200,
+    # Reader reports: this many distinct readers hide a published comment until a moderator decides.
+    "REPORT_HIDE_THRESHOLD": 3,
+    "REPORTS_PER_HOUR": 10,  # per reader
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
     # Display.
@@ -83,6 +91,10 @@ def load_config(app, overrides: dict | None) -> None:
             app.config[key] = os.environ[key]
     if overrides:
         app.config.from_mapping(overrides)
+
+    for key in ("LOGIN_WINDOW", "PERMANENT_SESSION_LIFETIME"):
+        if isinstance(app.config[key], int | float):
+            app.config[key] = timedelta(seconds=app.config[key])
 
     instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
+    UniqueConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -202,3 +203,92 @@ class ScreeningReason(Base):
     field: Mapped[str | None] = mapped_column(String(16))
     span_start: Mapped[int | None] = mapped_column(Integer)
     span_end: Mapped[int | None] = mapped_column(Integer)
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"  # works the queue
+    ADMIN = "admin"  # also manages moderators, comment modes and word lists
+
+
+class Moderator(Base):
+    __tablename__ = "moderator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[Role] = mapped_column(_str_enum(Role), default=Role.MODERATOR)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A one-time password (first admin, reset by an admin) must be replaced at the next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModeratorSession(Base):
+    """A signed-in browser. Deleting the row ends the session at once (logout, account disabled)."""
+
+    __tablename__ = "moderator_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("moderator.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Counted per account name and per address to slow down password guessing (no lockout)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_name_at", "name_key", "attempted_at"),
+        Index("ix_login_attempt_ip_at", "ip_hash", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    """One line of the audit log: who did what, when, to which comment, from which status to which."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_comment_at", "comment_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("moderator.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(40))  # name as it was (also for failed logins), or "system"
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReportReason(enum.StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
+class CommentReport(Base):
+    """A reader's report of a published comment; open until a moderator decides on the comment."""
+
+    __tablename__ = "comment_report"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_report_reporter"),
+        Index("ix_comment_report_reporter_at", "reporter_hash", "created_at"),
+        Index("ix_comment_report_open", "resolved_at", "comment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[ReportReason] = mapped_column(_str_enum(ReportReason))
+    reporter_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

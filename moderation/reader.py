@@ -24,7 +24,7 @@ from moderation import captcha, comments, identity
 from moderation.article import parse_body
 from moderation.extensions import db, limiter
 from moderation.forms import WRONG_CAPTCHA, CommentForm
-from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus
+from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
 from moderation.screening_rules import active_rules
 
@@ -133,6 +133,34 @@ def form_expired():
     form = CommentForm(meta={"csrf": False})
     form.csrf_expired = True
     return render_article(article, form, status=400)
+
+
+@bp.post("/articles/<slug>/comments/<int:comment_id>/report")
+def report_comment(slug: str, comment_id: int):
+    article = _article_or_404(slug)
+    try:
+        reason = ReportReason(request.form.get("reason", ""))
+    except ValueError:
+        reason = ReportReason.OTHER
+    token = identity.reader_token(request)
+    new_token = token is None
+    token = token or identity.new_reader_token()
+    config = current_app.config
+    outcome = comments.report_comment(
+        db.session, article, comment_id, reason,
+        reporter_hash=identity.author_hash(token),
+        now=now(),
+        hide_threshold=config["REPORT_HIDE_THRESHOLD"],
+        per_hour=config["REPORTS_PER_HOUR"],
+    )
+    if outcome is comments.ReportOutcome.NOT_FOUND:
+        abort(404)
+    flash(f"report_{outcome.value}", "notice")
+    anchor = "comments-heading" if outcome is comments.ReportOutcome.HIDDEN else f"comment-{comment_id}"
+    response = redirect(url_for(".article", slug=article.slug, _anchor=anchor))
+    if new_token:
+        identity.set_reader_cookie(response, token)
+    return response
 
 
 @bp.get("/captcha/new")

@@ -191,3 +191,95 @@ def page(client):
 def make_page(app) -> ArticlePage:
     """A second, independent browser."""
     return ArticlePage(app.test_client())
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_comment(db: Database, **overrides):
+    """A stored comment on the seed article; keyword arguments override any column."""
+    from moderation.models import Article, Comment, CommentStatus
+
+    article = db.session.scalar(sqlalchemy.select(Article).where(Article.slug == ARTICLE_SLUG))
+    values = {
+        "article_id": article.id,
+        "nickname": "讀者",
+        "body": "一則評論",
+        "status": CommentStatus.PENDING,
+        "created_at": datetime(2026, 11, 24, 1, 0, tzinfo=UTC),
+        "ip_hash": "a" * 64,
+        "author_hash": "b" * 64,
+    }
+    values.update(overrides)
+    comment = Comment(**values)
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def make_moderator(db: Database, name: str = "mod", *, role: str = "moderator", password: str = PASSWORD):
+    from moderation import accounts
+    from moderation.models import Role
+
+    moderator = accounts.create_moderator(db.session, name, password, role=Role(role))
+    db.session.commit()
+    return moderator
+
+
+class ModeratorBrowser:
+    """A moderator's browser, through the test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, name: str = "mod", password: str = PASSWORD):
+        page = self.client.get("/moderation/login").get_data(as_text=True)
+        return self.client.post(
+            "/moderation/login", data={"csrf_token": csrf_token_of(page), "name": name, "password": password}
+        )
+
+    def csrf(self) -> str:
+        return csrf_token_of(self.client.get("/moderation/password").get_data(as_text=True))
+
+    def post(self, url: str, **data):
+        data.setdefault("csrf_token", self.csrf())
+        return self.client.post(url, data=data)
+
+    def queue(self, **params):
+        response = self.client.get("/moderation/", query_string=params)
+        assert response.status_code == 200, response.status_code
+        return response.get_data(as_text=True)
+
+    def decide(self, comment, decision: str, *, version: int | None = None, **data):
+        return self.post(
+            f"/moderation/comments/{comment.id}/decide",
+            decision=decision,
+            version=comment.version if version is None else version,
+            back="/moderation/",
+            **data,
+        )
+
+
+@pytest.fixture
+def moderator_account(db):
+    return make_moderator(db)
+
+
+@pytest.fixture
+def admin_account(db):
+    return make_moderator(db, "boss", role="admin")
+
+
+@pytest.fixture
+def moderator(client, moderator_account):
+    """A signed-in moderator."""
+    browser = ModeratorBrowser(client)
+    assert browser.login().status_code == 302
+    return browser
+
+
+@pytest.fixture
+def admin(app, admin_account):
+    browser = ModeratorBrowser(app.test_client())
+    assert browser.login("boss").status_code == 302
+    return browser

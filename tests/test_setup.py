@@ -1,6 +1,7 @@
 """Installation: secrets, configuration precedence, init-db, migrations."""
 
 import json
+import re
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,7 +10,7 @@ from flask_migrate import upgrade
 from moderation import create_app
 from moderation.config import sqlalchemy_url
 from moderation.extensions import db as _db
-from moderation.models import Article, Base
+from moderation.models import Article, Base, Moderator, Role
 
 
 def test_secrets_are_generated_once_and_kept(tmp_path):
@@ -55,12 +56,16 @@ def test_init_db_is_idempotent_and_keeps_comments(database_url, tmp_path):
         first = runner.invoke(args=["init-db"])
         assert first.exit_code == 0, first.output
         assert "loaded" in first.output
+        assert re.search(r"name 'admin', one-time password \(shown only now\): \S{16}", first.output)
         client = app.test_client()
         assert client.get("/").status_code == 302
         second = runner.invoke(args=["init-db"])
         assert second.exit_code == 0 and "already present" in second.output
+        assert "first admin" not in second.output
         with app.app_context():
             assert _db.session.query(Article).count() == 1
+            [admin] = _db.session.query(Moderator).all()
+            assert admin.role is Role.ADMIN and admin.must_change_password
     finally:
         with app.app_context():
             _db.drop_all()

@@ -1,0 +1,158 @@
+"""Moderator accounts: argon2id passwords, login throttling, server-side sessions. No Flask imports.
+
+Brute force is slowed by counting attempts per account name and per address (a lockout would let
+anyone lock a moderator out). Sessions are rows: deleting one ends it at once, in every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession, Role
+
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the name is unknown, so that a wrong name costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is shown to the person who asked."""
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    attempts: int = 10
+    window: timedelta = timedelta(minutes=5)
+
+
+def name_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密碼至少需要 {MIN_PASSWORD_LENGTH} 個字元")
+
+
+def one_time_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_moderator(db: Session, name: str, password: str, *, role: Role, must_change: bool = False) -> Moderator:
+    name = name.strip()
+    if not 1 <= len(name) <= 40 or any(not char.isprintable() for char in name):
+        raise AccountError("帳號名稱需為 1 到 40 個可見字元")
+    if find_moderator(db, name) is not None:
+        raise AccountError("這個帳號名稱已被使用")
+    check_password_rules(password)
+    moderator = Moderator(name=name, password_hash=_hasher.hash(password), role=role,
+                          must_change_password=must_change)
+    db.add(moderator)
+    db.flush()
+    return moderator
+
+
+def find_moderator(db: Session, name: str) -> Moderator | None:
+    return db.scalar(select(Moderator).where(func.lower(Moderator.name) == name_key(name)))
+
+
+def set_password(db: Session, moderator: Moderator, password: str, *, must_change: bool = False) -> None:
+    """Replace the password and end every open session of this account."""
+    check_password_rules(password)
+    moderator.password_hash = _hasher.hash(password)
+    moderator.must_change_password = must_change
+    end_sessions(db, moderator)
+
+
+def set_active(db: Session, moderator: Moderator, active: bool) -> None:
+    moderator.is_active = active
+    if not active:
+        end_sessions(db, moderator)
+
+
+def retry_after(db: Session, name: str, ip_hash: str, *, now: datetime, limits: LoginLimits) -> int:
+    """Seconds until another attempt is allowed for this name and address (0: allowed now)."""
+    since = now - limits.window
+    waits = []
+    for column, value in ((LoginAttempt.name_key, name_key(name)), (LoginAttempt.ip_hash, ip_hash)):
+        recent = list(db.scalars(
+            select(LoginAttempt.attempted_at)
+            .where(column == value, LoginAttempt.attempted_at > since)
+            .order_by(LoginAttempt.attempted_at.desc())
+            .limit(limits.attempts)
+        ))
+        if len(recent) >= limits.attempts:
+            waits.append(max(1, math.ceil((recent[-1] + limits.window - now).total_seconds())))
+    return max(waits, default=0)
+
+
+def authenticate(db: Session, name: str, password: str, ip_hash: str, *, now: datetime) -> Moderator | None:
+    """The active moderator with this name and password, or None; the attempt is recorded."""
+    moderator = find_moderator(db, name)
+    try:
+        _hasher.verify(moderator.password_hash if moderator else _DUMMY_HASH, password)
+        valid = moderator is not None and moderator.is_active
+    except (VerificationError, InvalidHashError):
+        valid = False
+    db.add(LoginAttempt(name_key=name_key(name)[:64], ip_hash=ip_hash, attempted_at=now, succeeded=valid))
+    db.add(AuditEntry(
+        at=now,
+        moderator_id=moderator.id if moderator else None,
+        actor=name.strip()[:40],
+        action="login" if valid else "login_failed",
+        ip_hash=ip_hash,
+    ))
+    if valid and _hasher.check_needs_rehash(moderator.password_hash):
+        moderator.password_hash = _hasher.hash(password)
+    db.commit()
+    return moderator if valid else None
+
+
+def verify_password(moderator: Moderator, password: str) -> bool:
+    try:
+        return _hasher.verify(moderator.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def start_session(db: Session, moderator: Moderator, *, now: datetime, lifetime: timedelta) -> str:
+    """A new session token for the cookie; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    db.execute(delete(ModeratorSession).where(ModeratorSession.expires_at < now))
+    db.add(ModeratorSession(id=_token_hash(token), moderator_id=moderator.id, created_at=now,
+                            expires_at=now + lifetime))
+    db.commit()
+    return token
+
+
+def moderator_for_session(db: Session, token: str | None, *, now: datetime) -> Moderator | None:
+    if not token:
+        return None
+    row = db.get(ModeratorSession, _token_hash(token))
+    if row is None or row.expires_at <= now:
+        return None
+    moderator = db.get(Moderator, row.moderator_id)
+    return moderator if moderator is not None and moderator.is_active else None
+
+
+def end_session(db: Session, token: str | None) -> None:
+    if token:
+        db.execute(delete(ModeratorSession).where(ModeratorSession.id == _token_hash(token)))
+
+
+def end_sessions(db: Session, moderator: Moderator) -> None:
+    db.execute(delete(ModeratorSession).where(ModeratorSession.moderator_id == moderator.id))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,144 @@
+"""The one way a comment's status changes: allowed transitions, optimistic concurrency, audit row.
+
+`decide()` updates the row only if it still has the status and version the moderator saw
+(`UPDATE … WHERE id = ? AND version = ? AND status = ?`), writes the audit entry and resolves open
+reader reports in the same transaction. When another moderator got there first, nothing is
+written and the caller learns who did what, and when.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, Moderator
+
+P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    RESTORE = "restore"  # back to pending
+
+
+class RejectReason(enum.StrEnum):
+    ADVERTISING = "advertising"  # 廣告
+    ABUSE = "abuse"  # 人身攻擊
+    OFF_TOPIC = "off_topic"  # 離題
+    ILLEGAL = "illegal"  # 違法
+    OTHER = "other"  # 其他: a note is required
+
+
+TARGET = {Decision.APPROVE: A, Decision.REJECT: R, Decision.SPAM: S, Decision.RESTORE: P}
+ALLOWED_FROM = {
+    Decision.APPROVE: {P, R, S},
+    Decision.REJECT: {P, A, S},
+    Decision.SPAM: {P, A, R},
+    Decision.RESTORE: {A, R, S},
+}
+
+
+class Refusal(enum.StrEnum):
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # changed by someone else since the moderator loaded it
+    NOT_ALLOWED = "not_allowed"  # e.g. approving an approved comment
+    REASON_REQUIRED = "reason_required"
+
+
+@dataclass(frozen=True)
+class Result:
+    comment_id: int
+    refusal: Refusal | None = None
+    status: CommentStatus | None = None  # the comment's status afterwards (or as found)
+    last_change: AuditEntry | None = None  # on conflict: the change that got there first
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def decide(
+    db: Session,
+    comment_id: int,
+    decision: Decision,
+    *,
+    expected_version: int,
+    actor: Moderator | None,
+    now: datetime,
+    reason: RejectReason | None = None,
+    note: str = "",
+    ip_hash: str | None = None,
+) -> Result:
+    """Apply one moderator's decision, or explain why it was not applied. Commits."""
+    note = note.strip()
+    if decision is Decision.REJECT and (reason is None or (reason is RejectReason.OTHER and not note)):
+        return Result(comment_id, Refusal.REASON_REQUIRED)
+    current = db.execute(
+        select(Comment.status, Comment.version).where(Comment.id == comment_id)
+    ).one_or_none()
+    if current is None:
+        return Result(comment_id, Refusal.NOT_FOUND)
+    if current.version != expected_version:
+        return _conflict(db, comment_id, current.status)
+    if current.status not in ALLOWED_FROM[decision]:
+        return Result(comment_id, Refusal.NOT_ALLOWED, current.status)
+
+    target = TARGET[decision]
+    changed = db.execute(
+        update(Comment)
+        .where(Comment.id == comment_id, Comment.version == expected_version, Comment.status == current.status)
+        .values(status=target, version=Comment.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:  # another transaction committed between our read and our write
+        db.rollback()
+        return _conflict(db, comment_id, None)
+    db.add(AuditEntry(
+        at=now,
+        moderator_id=actor.id if actor else None,
+        actor=actor.name if actor else "system",
+        action=decision.value,
+        comment_id=comment_id,
+        from_status=current.status.value,
+        to_status=target.value,
+        reason=reason.value if reason else None,
+        note=note,
+        ip_hash=ip_hash,
+    ))
+    if target is not P:
+        db.execute(
+            update(CommentReport)
+            .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+            .values(resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.commit()
+    return Result(comment_id, None, target)
+
+
+def decide_many(
+    db: Session, items: list[tuple[int, int]], decision: Decision, **options
+) -> list[Result]:
+    """The same decision on each (comment id, version seen); each succeeds or is skipped alone."""
+    return [decide(db, comment_id, decision, expected_version=version, **options) for comment_id, version in items]
+
+
+def last_change(db: Session, comment_id: int) -> AuditEntry | None:
+    return db.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.comment_id == comment_id, AuditEntry.to_status.is_not(None))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+def _conflict(db: Session, comment_id: int, status: CommentStatus | None) -> Result:
+    if status is None:
+        status = db.scalar(select(Comment.status).where(Comment.id == comment_id))
+    return Result(comment_id, Refusal.CONFLICT, status, last_change(db, comment_id))

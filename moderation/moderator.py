@@ -1,0 +1,202 @@
+"""Blueprint for moderators: login, the queue, decisions on one or many comments, author history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from moderation import accounts, auth, identity, queue
+from moderation.decisions import Decision, RejectReason, Result, decide, decide_many
+from moderation.extensions import db
+from moderation.models import Article, Comment
+
+bp = Blueprint("moderator", __name__, url_prefix="/moderation")
+bp.before_request(auth.require_moderator)
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"  # personal data; never kept by a shared cache
+    return response
+
+
+@bp.context_processor
+def signed_in():
+    return {"moderator": auth.current_moderator()}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    back = auth.safe_back_url(request.values.get("next"), url_for(".queue_page"))
+    if request.method == "GET":
+        return render_template("moderator/login.html", back=back)
+    name = request.form.get("name", "")[:100]
+    password = request.form.get("password", "")[:1000]
+    ip_hash = identity.client_ip_hash(request)
+    config = current_app.config
+    limits = accounts.LoginLimits(config["LOGIN_MAX_ATTEMPTS"], config["LOGIN_WINDOW"])
+    wait = accounts.retry_after(db.session, name, ip_hash, now=auth.now(), limits=limits)
+    if wait:
+        response = make_response(render_template("moderator/login.html", back=back, name=name, wait=wait), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    moderator = accounts.authenticate(db.session, name, password, ip_hash, now=auth.now())
+    if moderator is None:
+        return render_template("moderator/login.html", back=back, name=name, failed=True), 401
+    auth.sign_in(moderator)
+    return redirect(back)
+
+
+@bp.post("/logout")
+def logout():
+    auth.sign_out()
+    return redirect(url_for(".login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    moderator = auth.current_moderator()
+    if request.method == "GET":
+        return render_template("moderator/password.html")
+    current, new, again = (request.form.get(key, "") for key in ("current", "new", "again"))
+    problem = None
+    if not accounts.verify_password(moderator, current):
+        problem = "wrong_current"
+    elif new != again:
+        problem = "mismatch"
+    elif new == current:
+        problem = "same"
+    else:
+        try:
+            accounts.set_password(db.session, moderator, new)
+        except accounts.AccountError as error:
+            problem = str(error)
+    if problem:
+        db.session.rollback()
+        return render_template("moderator/password.html", problem=problem), 422
+    auth.record("password_change")
+    db.session.commit()
+    auth.sign_in(moderator)  # every other session of this account has ended
+    flash({"kind": "password_changed"}, "result")
+    return redirect(url_for(".queue_page"))
+
+
+def _filters() -> queue.Filters:
+    article_id = request.args.get("article", type=int)
+    tag = request.args.get("author", "").strip().lower()
+    tag = tag if tag and all(char in "0123456789abcdef" for char in tag) else None
+    return queue.Filters(article_id=article_id, author_tag=tag, text=request.args.get("q", "").strip()[:200])
+
+
+@bp.get("/")
+def queue_page():
+    try:
+        tab = queue.Tab(request.args.get("tab", queue.Tab.PENDING))
+    except ValueError:
+        abort(404)
+    filters = _filters()
+    size = current_app.config["QUEUE_PAGE_SIZE"]
+    found = queue.page(db.session, tab, filters, after=queue.Cursor.decode(request.args.get("after")), size=size)
+    return render_template(
+        "moderator/queue.html",
+        tab=tab,
+        tabs=list(queue.Tab),
+        counts=queue.counts(db.session, filters),
+        filters=filters,
+        found=found,
+        articles=list(db.session.scalars(select(Article).order_by(Article.title))),
+        reject_reasons=list(RejectReason),
+        back=request.full_path,
+        highlighted=queue.highlighted,
+        author_tag=queue.author_tag,
+        network_tag=lambda ip_hash: queue.network_tag(ip_hash, current_app.config["IP_PEPPER"]),
+        now=auth.now(),
+    )
+
+
+def _decision_options() -> dict:
+    reason = request.form.get("reason") or None
+    try:
+        reason = RejectReason(reason) if reason else None
+    except ValueError:
+        reason = None
+    return {
+        "actor": auth.current_moderator(),
+        "now": auth.now(),
+        "reason": reason,
+        "note": request.form.get("note", "")[:500],
+        "ip_hash": identity.client_ip_hash(request),
+    }
+
+
+def _decision() -> Decision:
+    try:
+        return Decision(request.form.get("decision", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/comments/<int:comment_id>/decide")
+def decide_one(comment_id: int):
+    decision = _decision()
+    version = request.form.get("version", type=int)
+    if version is None:
+        abort(400)
+    result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options())
+    flash(_summary(decision, [result]), "result")
+    back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
+    focus = request.form.get("focus", type=int) if result.ok else comment_id
+    return redirect(back + (f"#card-{focus}" if focus else ""))
+
+
+@bp.post("/comments/bulk")
+def decide_bulk():
+    decision = _decision()
+    raw = request.form.getlist("page_item" if request.form.get("scope") == "page" else "item")
+    items = []
+    for value in raw[:500]:
+        comment_id, _, version = value.partition(":")
+        if comment_id.isdigit() and version.isdigit():
+            items.append((int(comment_id), int(version)))
+    results = decide_many(db.session, items, decision, **_decision_options())
+    flash(_summary(decision, results), "result")
+    return redirect(auth.safe_back_url(request.form.get("back"), url_for(".queue_page")))
+
+
+def _summary(decision: Decision, results: list[Result]) -> dict:
+    """What to tell the moderator, as data: the template words it."""
+    return {
+        "kind": "decision",
+        "decision": decision.value,
+        "done": [result.comment_id for result in results if result.ok],
+        "skipped": [
+            {
+                "id": result.comment_id,
+                "why": result.refusal.value,
+                "status": result.status.value if result.status else None,
+                "by": result.last_change.actor if result.last_change else None,
+                "action": result.last_change.action if result.last_change else None,
+                "at": result.last_change.at.isoformat() if result.last_change else None,
+            }
+            for result in results
+            if not result.ok
+        ],
+    }
+
+
+@bp.get("/authors/<tag>")
+def author_history(tag: str):
+    """Every comment of one author (personal data: each viewing is logged)."""
+    tag = tag.lower()
+    if not tag or len(tag) > 64 or any(char not in "0123456789abcdef" for char in tag):
+        abort(404)
+    comments = list(db.session.scalars(
+        select(Comment)
+        .where(Comment.author_hash >= tag, Comment.author_hash < tag + "~")
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(current_app.config["AUTHOR_HISTORY_LIMIT"])
+    ))
+    auth.record("view_author_history", note=tag)
+    db.session.commit()
+    histories = queue.author_histories(db.session, {comment.author_hash for comment in comments})
+    return render_template("moderator/author.html", tag=tag, comments=comments, histories=histories)

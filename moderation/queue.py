@@ -1,0 +1,215 @@
+"""The moderation queue: tabs with counts, filters, keyset pages, and what each card shows.
+
+Pages are read by keyset (`WHERE (created_at, id) > cursor ORDER BY created_at, id LIMIT n`),
+never by OFFSET, so page 1000 costs what page 1 costs. The pending queue runs oldest first
+(the longest-waiting reader first); decided queues run newest first.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
+
+
+class Tab(enum.StrEnum):
+    PENDING = "pending"
+    REPORTED = "reported"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+OLDEST_FIRST = {Tab.PENDING, Tab.REPORTED}
+STATUS_OF_TAB = {
+    Tab.PENDING: CommentStatus.PENDING,
+    Tab.APPROVED: CommentStatus.APPROVED,
+    Tab.REJECTED: CommentStatus.REJECTED,
+    Tab.SPAM: CommentStatus.SPAM,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    article_id: int | None = None
+    author_tag: str | None = None  # a prefix of the author hash, as shown on cards
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.created_at.timestamp():.6f}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        try:
+            stamp, ident = (raw or "").split("_")
+            return cls(datetime.fromtimestamp(float(stamp), UTC), int(ident))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+@dataclass
+class AuthorHistory:
+    approved: int = 0
+    rejected: int = 0
+    spam: int = 0
+    pending: int = 0
+
+
+@dataclass
+class Page:
+    comments: list[Comment]
+    next_cursor: Cursor | None
+    histories: dict[str, AuthorHistory] = field(default_factory=dict)
+    reports: dict[int, list[CommentReport]] = field(default_factory=dict)
+    audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
+
+
+AUTHOR_TAG_LENGTH = 8
+
+
+def author_tag(author_hash: str) -> str:
+    """The short tag moderators see: a prefix of an HMAC, so it leads back to no address or token."""
+    return author_hash[:AUTHOR_TAG_LENGTH]
+
+
+def network_tag(ip_hash: str, pepper: str) -> str:
+    return hmac.new(pepper.encode(), f"net:{ip_hash}".encode(), sha256).hexdigest()[:6]
+
+
+def _open_reports():
+    return select(CommentReport.comment_id).where(CommentReport.resolved_at.is_(None))
+
+
+def _filtered(query, filters: Filters):
+    if filters.article_id:
+        query = query.where(Comment.article_id == filters.article_id)
+    if filters.author_tag:
+        tag = filters.author_tag.lower()
+        # A range on the indexed hash rather than LIKE 'tag%' (which PostgreSQL indexes only in C collation).
+        query = query.where(Comment.author_hash >= tag, Comment.author_hash < tag + "~")
+    if filters.text:
+        query = query.where(
+            or_(Comment.body.icontains(filters.text, autoescape=True),
+                Comment.nickname.icontains(filters.text, autoescape=True))
+        )
+    return query
+
+
+def _reported():
+    return Comment.id.in_(_open_reports()), Comment.status.in_([CommentStatus.APPROVED, CommentStatus.PENDING])
+
+
+def _base(tab: Tab, filters: Filters):
+    conditions = _reported() if tab is Tab.REPORTED else (Comment.status == STATUS_OF_TAB[tab],)
+    return _filtered(select(Comment).where(*conditions), filters)
+
+
+def counts(db: Session, filters: Filters = Filters()) -> dict[Tab, int]:
+    """Every tab's count: one grouped query for the statuses, one for open reports."""
+    by_status = dict(db.execute(
+        _filtered(select(Comment.status, func.count()).group_by(Comment.status), filters)
+    ).all())
+    result = {tab: by_status.get(status, 0) for tab, status in STATUS_OF_TAB.items()}
+    result[Tab.REPORTED] = db.scalar(
+        _filtered(select(func.count()).select_from(Comment).where(*_reported()), filters)
+    ) or 0
+    return result
+
+
+def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size: int) -> Page:
+    query = _base(tab, filters)
+    oldest_first = tab in OLDEST_FIRST
+    if after is not None:
+        if oldest_first:
+            query = query.where(or_(Comment.created_at > after.created_at,
+                                    and_(Comment.created_at == after.created_at, Comment.id > after.id)))
+        else:
+            query = query.where(or_(Comment.created_at < after.created_at,
+                                    and_(Comment.created_at == after.created_at, Comment.id < after.id)))
+    order = (Comment.created_at, Comment.id) if oldest_first else (Comment.created_at.desc(), Comment.id.desc())
+    rows = list(db.scalars(
+        query.options(joinedload(Comment.article), selectinload(Comment.screening_reasons))
+        .order_by(*order).limit(size + 1)
+    ).unique())
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return Page(
+        comments=rows,
+        next_cursor=next_cursor,
+        histories=author_histories(db, {comment.author_hash for comment in rows}),
+        reports=open_reports_of(db, [comment.id for comment in rows]),
+        audit=audit_of(db, [comment.id for comment in rows]),
+    )
+
+
+def author_histories(db: Session, author_hashes: set[str]) -> dict[str, AuthorHistory]:
+    histories: dict[str, AuthorHistory] = defaultdict(AuthorHistory)
+    if not author_hashes:
+        return histories
+    rows = db.execute(
+        select(Comment.author_hash, Comment.status, func.count())
+        .where(Comment.author_hash.in_(author_hashes))
+        .group_by(Comment.author_hash, Comment.status)
+    )
+    for author_hash, status, count in rows:
+        setattr(histories[author_hash], status.value, count)
+    return histories
+
+
+def open_reports_of(db: Session, comment_ids: list[int]) -> dict[int, list[CommentReport]]:
+    found: dict[int, list[CommentReport]] = defaultdict(list)
+    if comment_ids:
+        for report in db.scalars(
+            select(CommentReport)
+            .where(CommentReport.comment_id.in_(comment_ids), CommentReport.resolved_at.is_(None))
+            .order_by(CommentReport.created_at)
+        ):
+            found[report.comment_id].append(report)
+    return found
+
+
+def audit_of(db: Session, comment_ids: list[int]) -> dict[int, list[AuditEntry]]:
+    found: dict[int, list[AuditEntry]] = defaultdict(list)
+    if comment_ids:
+        for entry in db.scalars(
+            select(AuditEntry).where(AuditEntry.comment_id.in_(comment_ids)).order_by(AuditEntry.at, AuditEntry.id)
+        ):
+            found[entry.comment_id].append(entry)
+    return found
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """The text cut into (piece, is_match) parts, overlapping spans merged, for <mark> in templates."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans if s is not None and e is not None):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[tuple[str, bool]] = []
+    position = 0
+    for start, end in merged:
+        if start > position:
+            parts.append((text[position:start], False))
+        parts.append((text[start:end], True))
+        position = end
+    if position < len(text):
+        parts.append((text[position:], False))
+    return parts

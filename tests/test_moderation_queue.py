@@ -1,0 +1,274 @@
+"""The review queue: tabs, counts, filters, keyset pages, cards, decisions one by one and in bulk."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from moderation.models import AuditEntry, Comment, CommentStatus, ScreeningReason
+from tests.conftest import ARTICLE_SLUG, ModeratorBrowser, make_comment, make_moderator
+
+PENDING, APPROVED, REJECTED, SPAM = (CommentStatus.PENDING, CommentStatus.APPROVED,
+                                     CommentStatus.REJECTED, CommentStatus.SPAM)
+
+
+def card_ids(html):
+    return [int(value) for value in re.findall(r'id="card-(\d+)"', html)]
+
+
+def reload(db, comment):
+    db.session.expire_all()
+    return db.session.get(Comment, comment.id)
+
+
+def test_pending_queue_lists_oldest_first_with_counts_per_tab(moderator, db):
+    newer = make_comment(db, body="較新的評論")
+    older = make_comment(db, body="較舊的評論", created_at=newer.created_at - timedelta(hours=1))
+    make_comment(db, body="已通過的", status=APPROVED)
+    make_comment(db, body="垃圾", status=SPAM)
+    html = moderator.queue()
+    assert card_ids(html) == [older.id, newer.id]
+    assert re.search(r"待審核 <span class=\"count\">2</span>", html)
+    assert re.search(r"已通過 <span class=\"count\">1</span>", html)
+    assert re.search(r"垃圾 <span class=\"count\">1</span>", html)
+    assert re.search(r"已拒絕 <span class=\"count\">0</span>", html)
+
+
+def test_decided_tabs_list_newest_first(moderator, db):
+    first = make_comment(db, status=APPROVED)
+    second = make_comment(db, status=APPROVED, created_at=first.created_at + timedelta(minutes=5))
+    assert card_ids(moderator.queue(tab="approved")) == [second.id, first.id]
+
+
+def test_keyset_pages_cover_every_comment_once(moderator, db, app):
+    app.config["QUEUE_PAGE_SIZE"] = 3
+    base = make_comment(db).created_at
+    for index in range(7):  # several share a timestamp: the id breaks the tie
+        make_comment(db, body=f"第{index}則", created_at=base + timedelta(minutes=index // 2))
+    seen, params = [], {}
+    while True:
+        html = moderator.queue(**params)
+        seen += card_ids(html)
+        found = re.search(r'href="[^"]*after=([^"&]+)[^"]*" rel="next"', html)
+        if not found:
+            break
+        params = {"after": found.group(1)}
+    assert len(seen) == 8 and len(set(seen)) == 8
+
+
+def test_a_garbled_cursor_shows_the_first_page(moderator, db):
+    comment = make_comment(db)
+    assert card_ids(moderator.queue(after="nonsense")) == [comment.id]
+
+
+def test_unknown_tab_is_a_404(moderator):
+    assert moderator.client.get("/moderation/?tab=everything").status_code == 404
+
+
+def test_filters_by_article_author_and_text(moderator, db):
+    mine = make_comment(db, body="關於檢測儀器的看法", author_hash="c" * 64)
+    make_comment(db, body="完全無關", author_hash="d" * 64)
+    assert card_ids(moderator.queue(q="檢測儀器")) == [mine.id]
+    assert card_ids(moderator.queue(author="cccccccc")) == [mine.id]
+    assert card_ids(moderator.queue(article=9999)) == []
+
+
+@pytest.mark.parametrize("wildcard", ["%", "_", "\\"])
+def test_text_search_takes_like_wildcards_literally(moderator, db, wildcard):
+    literal = make_comment(db, body=f"打折 50{wildcard} 喔")
+    make_comment(db, body="打折 500 喔")
+    assert card_ids(moderator.queue(q=f"50{wildcard}")) == [literal.id]
+
+
+def test_card_shows_author_tag_history_and_screening_reasons_with_the_match_marked(moderator, db):
+    comment = make_comment(db, body="請看 ｗｅｃｈａｔ 群組", author_hash="e" * 64)
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="word", action="hold", rule_id="word:1",
+                                   detail="wechat", field="body", span_start=3, span_end=9))
+    db.session.commit()
+    make_comment(db, author_hash="e" * 64, status=REJECTED)
+    html = moderator.queue()
+    assert "<mark>ｗｅｃｈａｔ</mark>" in html
+    assert "字詞規則：「wechat」" in html
+    assert "eeeeeeee" in html and "拒絕 1" in html
+    assert "讀者" in html and "檢驗檢測" in html  # nickname and article title
+
+
+def test_anonymous_comment_shows_as_anonymous(moderator, db):
+    make_comment(db, nickname=None, is_anonymous=True)
+    assert "匿名網友" in moderator.queue()
+
+
+def test_comment_text_is_escaped_on_the_card(moderator, db):
+    make_comment(db, body="<script>alert(1)</script>")
+    html = moderator.queue()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("decision, status", [("approve", APPROVED), ("spam", SPAM)])
+def test_single_decisions_change_status_and_write_the_audit_row(moderator, db, decision, status):
+    comment = make_comment(db)
+    response = moderator.decide(comment, decision)
+    assert response.status_code == 302
+    comment = reload(db, comment)
+    assert comment.status is status and comment.version == 2
+    [entry] = db.session.query(AuditEntry).filter_by(comment_id=comment.id).all()
+    assert (entry.actor, entry.action, entry.from_status, entry.to_status) == ("mod", decision, "pending", status.value)
+
+
+def test_reject_needs_a_reason_and_other_needs_a_note(moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "reject")
+    assert reload(db, comment).status is PENDING
+    moderator.decide(comment, "reject", reason="other")
+    html = moderator.queue()
+    assert "拒絕時請選擇原因" in html
+    moderator.decide(reload(db, comment), "reject", reason="abuse")
+    comment = reload(db, comment)
+    assert comment.status is REJECTED
+    entry = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
+    assert entry.reason == "abuse"
+
+
+def test_reject_with_other_and_a_note(moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="other", note="重複貼文")
+    assert reload(db, comment).status is REJECTED
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).one().note == "重複貼文"
+
+
+def test_restore_brings_a_decided_comment_back_to_pending(moderator, db):
+    comment = make_comment(db, status=SPAM)
+    moderator.decide(comment, "restore")
+    assert reload(db, comment).status is PENDING
+
+
+def test_a_decision_not_allowed_from_the_current_status_is_refused(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    moderator.decide(comment, "approve")
+    comment = reload(db, comment)
+    assert comment.version == 1
+    assert "這則評論目前的狀態不能這樣處理" in moderator.queue(tab="approved")
+
+
+def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(app, moderator, db, clock):
+    make_moderator(db, "other")
+    second = ModeratorBrowser(app.test_client())
+    second.login("other")
+    comment = make_comment(db)
+    seen_version = comment.version
+    moderator.decide(comment, "reject", reason="abuse")
+    clock.advance(minutes=2)
+    response = second.decide(comment, "approve", version=seen_version)
+    assert response.status_code == 302
+    html = second.queue()
+    assert "這則評論已由 mod 於 2 分鐘前拒絕" in html
+    assert reload(db, comment).status is REJECTED
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
+
+
+def test_bulk_approve_of_selected_reports_skipped_items(moderator, db):
+    first, second, third = (make_comment(db, body=f"批次{i}") for i in range(3))
+    stale_version = third.version
+    db.session.get(Comment, third.id).status = SPAM
+    db.session.get(Comment, third.id).version = 2
+    db.session.commit()
+    response = moderator.post("/moderation/comments/bulk", decision="approve", scope="selected",
+                              item=[f"{first.id}:1", f"{second.id}:1", f"{third.id}:{stale_version}"],
+                              back="/moderation/")
+    assert response.status_code == 302
+    assert [reload(db, c).status for c in (first, second, third)] == [APPROVED, APPROVED, SPAM]
+    html = moderator.queue()
+    assert "已通過 2 則評論" in html and f"#{third.id}" in html and "1 則未處理" in html
+
+
+def test_bulk_reject_of_the_whole_page(moderator, db):
+    comments = [make_comment(db, body=f"整頁{i}") for i in range(3)]
+    moderator.post("/moderation/comments/bulk", decision="reject", reason="advertising", scope="page",
+                   page_item=[f"{c.id}:{c.version}" for c in comments], back="/moderation/")
+    assert {reload(db, c).status for c in comments} == {REJECTED}
+    assert {e.reason for e in db.session.query(AuditEntry).filter_by(action="reject")} == {"advertising"}
+
+
+def test_garbage_in_bulk_items_is_ignored(moderator, db):
+    comment = make_comment(db)
+    response = moderator.post("/moderation/comments/bulk", decision="approve", item=["x:y", "1:", ":", "9999:1"],
+                              back="/moderation/")
+    assert response.status_code == 302
+    assert reload(db, comment).status is PENDING
+    assert "這則評論已不存在" in moderator.queue()
+
+
+def test_unknown_decision_is_a_400(moderator, db):
+    comment = make_comment(db)
+    assert moderator.decide(comment, "delete").status_code == 400
+
+
+def test_back_url_cannot_leave_the_moderation_pages(moderator, db):
+    comment = make_comment(db)
+    response = moderator.post(f"/moderation/comments/{comment.id}/decide", decision="approve", version=1,
+                              back="https://evil.example/")
+    assert response.location.startswith("/moderation/")
+
+
+def test_approved_comment_appears_on_the_article_and_rejected_disappears(moderator, db, client):
+    comment = make_comment(db, body="終於通過審核的評論")
+    article_url = f"/articles/{ARTICLE_SLUG}"
+    assert "終於通過審核的評論" not in client.get(article_url).get_data(as_text=True)
+    moderator.decide(comment, "approve")
+    assert "終於通過審核的評論" in client.get(article_url).get_data(as_text=True)
+    moderator.decide(reload(db, comment), "reject", reason="off_topic")
+    page = client.get(article_url).get_data(as_text=True)
+    assert "終於通過審核的評論" not in page and "0 則評論" in page
+
+
+def test_hidden_statuses_never_reach_public_pages_or_counts(app, db):
+    for status in (PENDING, REJECTED, SPAM):
+        make_comment(db, body=f"不該公開-{status.value}", status=status)
+    make_comment(db, body="公開的評論", status=APPROVED)
+    page = app.test_client().get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)
+    assert "不該公開" not in page and "1 則評論" in page
+
+
+def test_author_history_lists_all_their_comments_and_is_logged(moderator, db):
+    make_comment(db, body="第一則", author_hash="f" * 64, status=APPROVED)
+    make_comment(db, body="第二則", author_hash="f" * 64, status=SPAM)
+    make_comment(db, body="別人的", author_hash="0" * 64)
+    html = moderator.client.get("/moderation/authors/ffffffff").get_data(as_text=True)
+    assert "第一則" in html and "第二則" in html and "別人的" not in html
+    entry = db.session.query(AuditEntry).filter_by(action="view_author_history").one()
+    assert entry.actor == "mod" and entry.note == "ffffffff"
+    assert moderator.client.get("/moderation/authors/not-hex").status_code == 404
+
+
+def test_card_shows_the_comments_history(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    moderator.decide(comment, "restore")
+    assert "處理紀錄（1）" in moderator.queue()
+
+
+def test_queue_pages_are_not_cached(moderator):
+    assert moderator.client.get("/moderation/").headers["Cache-Control"] == "no-store"
+
+
+def test_pages_are_read_by_keyset_not_offset(moderator, db, app):
+    import sqlalchemy
+
+    app.config["QUEUE_PAGE_SIZE"] = 2
+    for index in range(5):
+        make_comment(db, body=f"第{index}則")
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, *args):
+        statements.append((statement.upper(), parameters))
+
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        html = moderator.queue()
+        cursor = re.search(r'after=([^"&]+)[^"]*" rel="next"', html).group(1)
+        moderator.queue(after=cursor)
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", remember)
+    queue_reads = [(s, p) for s, p in statements if "FROM COMMENT" in s and "LIMIT" in s]
+    assert len(queue_reads) == 2
+    for statement, parameters in queue_reads:  # SQLite's dialect always writes "OFFSET ?", with 0
+        assert "OFFSET" not in statement or (statement.endswith("OFFSET ?") and parameters[-1] == 0)

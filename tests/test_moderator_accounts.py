@@ -1,0 +1,236 @@
+"""Moderator accounts: login, throttling, sessions, roles, CSRF, and the shell commands."""
+
+import re
+
+import pytest
+
+from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession
+from tests.conftest import PASSWORD, ModeratorBrowser, csrf_token_of, make_comment, make_moderator
+
+
+def login_page(client):
+    return client.get("/moderation/login").get_data(as_text=True)
+
+
+def test_signed_out_visitors_reach_nothing(client, db):
+    comment = make_comment(db)
+    for url in ("/moderation/", "/moderation/authors/abcd", "/moderation/admin/moderators",
+                "/moderation/admin/audit", "/moderation/admin/audit.csv"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/moderation/login" in response.location, url
+    token = csrf_token_of(login_page(client))
+    response = client.post(f"/moderation/comments/{comment.id}/decide",
+                           data={"csrf_token": token, "decision": "approve", "version": 1})
+    assert response.status_code == 401
+
+
+def test_login_with_the_right_password_opens_the_queue(client, moderator_account, db):
+    browser = ModeratorBrowser(client)
+    response = browser.login()
+    assert response.status_code == 302 and response.location == "/moderation/"
+    assert "審核佇列" in browser.queue()
+    assert db.session.query(AuditEntry).filter_by(action="login", actor="mod").count() == 1
+
+
+@pytest.mark.parametrize("name, password", [("mod", "wrong password!"), ("nobody", PASSWORD)])
+def test_wrong_name_or_password_get_the_same_generic_message(client, moderator_account, db, name, password):
+    response = ModeratorBrowser(client).login(name, password)
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "帳號或密碼錯誤" in html and "不存在" not in html
+    assert db.session.query(AuditEntry).filter_by(action="login_failed").count() == 1
+
+
+def test_login_goes_back_to_the_page_asked_for_but_never_offsite(client, moderator_account):
+    page = client.get("/moderation/login?next=/moderation/?tab=spam").get_data(as_text=True)
+    response = client.post("/moderation/login", data={"csrf_token": csrf_token_of(page), "name": "mod",
+                                                      "password": PASSWORD, "next": "/moderation/?tab=spam"})
+    assert response.location == "/moderation/?tab=spam"
+    client.get("/moderation/")
+    other = ModeratorBrowser(client.application.test_client())
+    page = other.client.get("/moderation/login").get_data(as_text=True)
+    response = other.client.post("/moderation/login", data={"csrf_token": csrf_token_of(page), "name": "mod",
+                                                            "password": PASSWORD, "next": "//evil.example/"})
+    assert response.location == "/moderation/"
+
+
+def test_eleventh_attempt_in_five_minutes_is_refused_then_allowed_again(client, moderator_account, clock, db):
+    browser = ModeratorBrowser(client)
+    for _ in range(10):
+        assert browser.login(password="wrong password!").status_code == 401
+    refused = browser.login()  # even the right password waits
+    assert refused.status_code == 429
+    assert "登入嘗試次數過多，請於 5 分鐘後再試" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 300
+    clock.advance(minutes=5, seconds=1)
+    assert browser.login().status_code == 302
+
+
+def test_the_limit_is_per_account_name_too_across_addresses(app, moderator_account):
+    for index in range(10):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{index}"
+        ModeratorBrowser(client).login(password="wrong password!")
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.99"
+    assert ModeratorBrowser(client).login().status_code == 429
+
+
+def test_the_limit_is_per_address_across_account_names(app, moderator_account, db):
+    client = app.test_client()
+    for index in range(10):
+        ModeratorBrowser(client).login(f"guess{index}", "wrong password!")
+    assert ModeratorBrowser(client).login().status_code == 429
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert ModeratorBrowser(elsewhere).login().status_code == 302  # no lockout of the account itself
+
+
+def test_session_is_rotated_at_login(client, moderator_account):
+    client.get("/moderation/login")
+    before = client.get_cookie("session").value
+    ModeratorBrowser(client).login()
+    assert client.get_cookie("session").value != before
+    assert ModeratorBrowser(client).csrf() != csrf_token_of(login_page(client.application.test_client()))
+
+
+def test_session_cookie_is_httponly_lax_and_bounded(client, moderator_account, app):
+    response = ModeratorBrowser(client).login()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() <= 24 * 3600
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, moderator, db):
+    stolen = app.test_client()
+    stolen.set_cookie("session", moderator.client.get_cookie("session").value)
+    assert stolen.get("/moderation/").status_code == 200
+    moderator.post("/moderation/logout")
+    assert moderator.client.get("/moderation/").status_code == 302
+    assert stolen.get("/moderation/").status_code == 302
+    assert db.session.query(ModeratorSession).count() == 0
+
+
+def test_session_expires_after_its_lifetime(moderator, clock, app):
+    clock.advance(seconds=app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() + 1)
+    assert moderator.client.get("/moderation/").status_code == 302
+
+
+def test_disabled_moderator_is_signed_out_at_once(admin, moderator, moderator_account, db):
+    assert admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0").status_code == 302
+    assert moderator.client.get("/moderation/").status_code == 302
+    assert moderator.login().status_code == 401
+    admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="1")
+    assert moderator.login().status_code == 302
+    actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert "moderator_disable" in actions and "moderator_enable" in actions
+
+
+def test_admin_cannot_disable_themselves(admin, admin_account, db):
+    admin.post(f"/moderation/admin/moderators/{admin_account.id}/active", active="0")
+    db.session.expire_all()
+    assert db.session.get(Moderator, admin_account.id).is_active
+
+
+def test_a_moderator_cannot_reach_admin_pages(moderator, moderator_account):
+    for url in ("/moderation/admin/moderators", "/moderation/admin/articles", "/moderation/admin/audit",
+                "/moderation/admin/audit.csv"):
+        assert moderator.client.get(url).status_code == 403, url
+    assert moderator.post(f"/moderation/admin/moderators/{moderator_account.id}/password").status_code == 403
+
+
+def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
+    response = admin.post("/moderation/admin/moderators", name="新版主", role="moderator")
+    html = response.get_data(as_text=True)
+    password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
+    newcomer = ModeratorBrowser(app.test_client())
+    assert newcomer.login("新版主", password).status_code == 302
+    assert newcomer.client.get("/moderation/").location == "/moderation/password"
+    response = newcomer.post("/moderation/password", current=password, new="a brand new secret", again="a brand new secret")
+    assert response.status_code == 302
+    assert newcomer.client.get("/moderation/").status_code == 200
+    assert "moderator_create" in [e.action for e in db.session.query(AuditEntry)]
+
+
+def test_create_refuses_a_taken_name_with_a_message(admin, moderator_account):
+    response = admin.post("/moderation/admin/moderators", name="MOD", role="moderator")
+    assert response.status_code == 422 and "這個帳號名稱已被使用" in response.get_data(as_text=True)
+
+
+def test_admin_resets_a_password_and_old_sessions_end(admin, moderator, moderator_account, app):
+    html = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/password").get_data(as_text=True)
+    password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
+    assert moderator.client.get("/moderation/").status_code == 302
+    assert moderator.login().status_code == 401
+    assert moderator.login("mod", password).status_code == 302
+
+
+@pytest.mark.parametrize("new, again, message", [
+    ("short", "short", "密碼至少需要 12 個字元"),
+    ("long enough password", "different password", "兩次輸入的新密碼不一致"),
+    (PASSWORD, PASSWORD, "新密碼不能與目前的密碼相同"),
+])
+def test_password_change_refusals(moderator, new, again, message):
+    response = moderator.post("/moderation/password", current=PASSWORD, new=new, again=again)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+def test_password_change_needs_the_current_password(moderator):
+    response = moderator.post("/moderation/password", current="not the password", new="x" * 12, again="x" * 12)
+    assert "目前的密碼不正確" in response.get_data(as_text=True)
+
+
+def test_passwords_are_stored_as_argon2id(moderator_account):
+    assert moderator_account.password_hash.startswith("$argon2id$")
+
+
+def test_every_post_needs_a_csrf_token(moderator, admin, db, moderator_account):
+    comment = make_comment(db)
+    for browser, url in [
+        (moderator, f"/moderation/comments/{comment.id}/decide"),
+        (moderator, "/moderation/comments/bulk"),
+        (moderator, "/moderation/logout"),
+        (moderator, "/moderation/password"),
+        (admin, "/moderation/admin/moderators"),
+        (admin, f"/moderation/admin/moderators/{moderator_account.id}/active"),
+        (admin, f"/moderation/admin/moderators/{moderator_account.id}/password"),
+        (admin, "/moderation/admin/articles/1/mode"),
+    ]:
+        response = browser.client.post(url, data={"decision": "approve", "version": 1, "active": "0", "mode": "closed"})
+        assert response.status_code == 400, url
+    assert browser.client.post("/moderation/login", data={"name": "mod", "password": PASSWORD}).status_code == 400
+
+
+def test_get_on_an_action_url_is_405(moderator, db):
+    comment = make_comment(db)
+    assert moderator.client.get(f"/moderation/comments/{comment.id}/decide").status_code == 405
+    assert moderator.client.get("/moderation/logout").status_code == 405
+    assert moderator.client.get("/moderation/comments/bulk").status_code == 405
+
+
+def test_cli_creates_a_moderator_prompting_for_the_password(runner, db):
+    result = runner.invoke(args=["moderators", "create", "小明", "--role", "admin"],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    created = db.session.query(Moderator).filter_by(name="小明").one()
+    assert created.role.value == "admin" and created.password_hash.startswith("$argon2id$")
+
+
+def test_cli_refuses_a_short_password(runner, db):
+    result = runner.invoke(args=["moderators", "create", "小明"], input="short\nshort\n")
+    assert result.exit_code != 0 and "12" in result.output
+    assert db.session.query(Moderator).count() == 0
+
+
+def test_cli_sets_a_password(runner, moderator_account, app):
+    result = runner.invoke(args=["moderators", "set-password", "mod"], input="another long secret\nanother long secret\n")
+    assert result.exit_code == 0, result.output
+    assert ModeratorBrowser(app.test_client()).login("mod", "another long secret").status_code == 302
+    assert runner.invoke(args=["moderators", "set-password", "ghost"], input="x" * 12 + "\n" + "x" * 12 + "\n").exit_code != 0
+
+
+def test_login_attempts_are_recorded_per_name_and_address(client, moderator_account, db):
+    ModeratorBrowser(client).login(password="nope nope nope")
+    attempt = db.session.query(LoginAttempt).one()
+    assert attempt.name_key == "mod" and not attempt.succeeded and len(attempt.ip_hash) == 64
