@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, UTCDateTime
 
 
 class Tab(enum.StrEnum):
@@ -134,12 +134,9 @@ def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size:
     query = _base(tab, filters)
     oldest_first = tab in OLDEST_FIRST
     if after is not None:
-        if oldest_first:
-            query = query.where(or_(Comment.created_at > after.created_at,
-                                    and_(Comment.created_at == after.created_at, Comment.id > after.id)))
-        else:
-            query = query.where(or_(Comment.created_at < after.created_at,
-                                    and_(Comment.created_at == after.created_at, Comment.id < after.id)))
+        # A row-value comparison, which both SQLite and PostgreSQL answer from the index.
+        key, mark = tuple_(Comment.created_at, Comment.id), tuple_(literal(after.created_at, UTCDateTime), after.id)
+        query = query.where(key > mark if oldest_first else key < mark)
     order = (Comment.created_at, Comment.id) if oldest_first else (Comment.created_at.desc(), Comment.id.desc())
     rows = list(db.scalars(
         query.options(joinedload(Comment.article), selectinload(Comment.screening_reasons))

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession
-from tests.conftest import PASSWORD, ModeratorBrowser, csrf_token_of, make_comment, make_moderator
+from tests.conftest import PASSWORD, ModeratorBrowser, csrf_token_of, make_comment
 
 
 def login_page(client):

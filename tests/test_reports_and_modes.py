@@ -1,0 +1,139 @@
+"""Readers report comments; admins set each article's comment mode; the audit log and its export."""
+
+import csv
+import io
+import re
+
+from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus
+from tests.conftest import ARTICLE_SLUG, csrf_token_of, make_comment, make_page
+
+ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
+
+
+def report(client, comment, reason="spam"):
+    token = csrf_token_of(client.get(ARTICLE_URL).get_data(as_text=True))
+    return client.post(f"{ARTICLE_URL}/comments/{comment.id}/report", data={"csrf_token": token, "reason": reason})
+
+
+def reload(db, comment):
+    db.session.expire_all()
+    return db.session.get(Comment, comment.id)
+
+
+def test_approved_comments_have_a_report_control(client, db):
+    make_comment(db, status=CommentStatus.APPROVED)
+    html = client.get(ARTICLE_URL).get_data(as_text=True)
+    assert "<summary>檢舉</summary>" in html and 'value="abuse"' in html
+
+
+def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(client, db, moderator):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="有爭議的評論")
+    response = report(client, comment, "abuse")
+    assert response.status_code == 302
+    assert "已收到您的檢舉" in client.get(response.location).get_data(as_text=True)
+    assert "有爭議的評論" in client.get(ARTICLE_URL).get_data(as_text=True)
+    html = moderator.queue(tab="reported")
+    assert f'id="card-{comment.id}"' in html and "讀者檢舉：人身攻擊" in html
+    assert re.search(r'已檢舉 <span class="count">1</span>', html)
+
+
+def test_the_same_reader_counts_once(client, db):
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    report(client, comment)
+    response = report(client, comment)
+    assert "您已檢舉過這則評論" in client.get(response.location).get_data(as_text=True)
+    assert db.session.query(CommentReport).count() == 1
+
+
+def test_three_distinct_readers_hide_the_comment_until_a_moderator_decides(app, db, moderator):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="被多人檢舉的評論")
+    for _ in range(3):
+        report(app.test_client(), comment)
+    comment = reload(db, comment)
+    assert comment.status is CommentStatus.PENDING
+    assert "被多人檢舉的評論" not in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    system = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
+    assert system.actor == "system" and system.note == "reports:3"
+    assert f'id="card-{comment.id}"' in moderator.queue(tab="reported")
+    moderator.decide(comment, "approve")
+    assert reload(db, comment).status is CommentStatus.APPROVED
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0
+    assert f'id="card-{comment.id}"' not in moderator.queue(tab="reported")
+
+
+def test_the_threshold_is_a_setting(app, db):
+    app.config["REPORT_HIDE_THRESHOLD"] = 1
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    report(app.test_client(), comment)
+    assert reload(db, comment).status is CommentStatus.PENDING
+
+
+def test_reports_are_rate_limited_per_reader(client, db, app):
+    app.config["REPORTS_PER_HOUR"] = 2
+    comments = [make_comment(db, status=CommentStatus.APPROVED) for _ in range(3)]
+    report(client, comments[0])
+    report(client, comments[1])
+    response = report(client, comments[2])
+    assert "您的檢舉次數過多" in client.get(response.location).get_data(as_text=True)
+    assert db.session.query(CommentReport).count() == 2
+
+
+def test_only_published_comments_of_this_article_can_be_reported(client, db):
+    pending = make_comment(db)
+    assert report(client, pending).status_code == 404
+    assert client.post(f"{ARTICLE_URL}/comments/999/report").status_code in (400, 404)
+
+
+def test_pre_moderation_is_the_default_mode(page, db):
+    page.post(body="預設先審後發")
+    assert db.session.query(Comment).one().status is CommentStatus.PENDING
+
+
+def test_admin_sets_post_moderation_and_comments_publish_at_once_but_stay_reviewable(admin, app, db):
+    article = db.session.query(Article).one()
+    assert admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post").status_code == 302
+    page = make_page(app)
+    page.post(body="先發後審的評論")
+    comment = db.session.query(Comment).one()
+    assert comment.status is CommentStatus.APPROVED
+    assert "先發後審的評論" in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert f'id="card-{comment.id}"' in admin.queue(tab="approved")
+    entry = db.session.query(AuditEntry).filter_by(action="mode_change").one()
+    assert (entry.from_status, entry.to_status, entry.actor) == ("pre", "post", "boss")
+
+
+def test_closed_article_replaces_the_form_and_keeps_comments_visible(admin, app, db):
+    make_comment(db, status=CommentStatus.APPROVED, body="關閉前的評論")
+    article = db.session.query(Article).one()
+    admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="closed")
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert "本文評論已關閉" in html and "關閉前的評論" in html and 'id="comment-form"' not in html
+
+
+def test_unknown_mode_is_a_400(admin, db):
+    article = db.session.query(Article).one()
+    assert admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="chaos").status_code == 400
+    assert admin.post("/moderation/admin/articles/999/mode", mode="post").status_code == 404
+
+
+def test_admin_sees_the_whole_log_with_filters(admin, moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "spam")
+    html = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "標為垃圾" in html and "登入" in html
+    filtered = admin.client.get("/moderation/admin/audit?action=spam").get_data(as_text=True)
+    assert f"#{comment.id}" in filtered and "<td>登入</td>" not in filtered
+
+
+def test_audit_csv_export(admin, moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="other", note="=HYPERLINK(\"x\")")
+    response = admin.client.get("/moderation/admin/audit.csv?action=reject")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["actor"], row["action"], row["from_status"], row["to_status"], row["reason"]) == (
+        "mod", "reject", "pending", "rejected", "other")
+    assert row["note"].startswith("'=")  # a spreadsheet does not run it as a formula
+    assert db.session.query(AuditEntry).filter_by(action="audit_export").count() == 1
