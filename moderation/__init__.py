@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
 
-    from moderation import admin, cli, moderator, reader
+    from moderation import admin, cli, moderator, reader, rules_admin
     from moderation.screening_rules import RulesCache
 
     app.extensions["screening_rules"] = RulesCache()
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reader.bp)
     app.register_blueprint(moderator.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(rules_admin.bp)
     cli.register(app)
     _register_template_helpers(app)
     return app

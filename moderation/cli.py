@@ -17,7 +17,16 @@ from moderation.extensions import db
 from moderation import accounts
 from moderation.models import Article, AuditEntry, DomainRuleRow, Moderator, Role, WordRuleRow
 from moderation.screening.rules import Action
-from moderation.screening_rules import active_rules, check_text, load_starter_rules
+from moderation.screening_rules import (
+    RuleError,
+    active_rules,
+    check_text,
+    clean_domain,
+    load_starter_rules,
+    remove_rule,
+    save_domain_rule,
+    save_word_rule,
+)
 
 
 def load_article(session: Session, text: str, *, slug: str, title: str | None = None) -> tuple[Article, bool]:
@@ -78,25 +87,22 @@ def register(app: Flask) -> None:
     @click.option("--note", default="")
     def add_word(action: str, term: str, note: str):
         """Add (or replace the action of) a word rule."""
-        _replace(WordRuleRow, WordRuleRow.term, term.strip(), WordRuleRow(term=term.strip(), action=action, note=note))
+        _save(lambda: save_word_rule(db.session, term, action, note), "rule_add", f"word\t{term.strip()}\t{action}")
 
     @rules.command("add-domain")
     @click.argument("action", type=click.Choice([Action.BLOCK.value, Action.ALLOW.value]))
     @click.argument("domain")
     def add_domain(action: str, domain: str):
         """Block (spam) or allow (never counted) a link domain and its subdomains."""
-        value = domain.strip().lower().strip(".")
-        _replace(DomainRuleRow, DomainRuleRow.domain, value, DomainRuleRow(domain=value, action=action))
+        _save(lambda: save_domain_rule(db.session, domain, action), "rule_add", f"domain\t{clean_domain(domain)}\t{action}")
 
     @rules.command("remove")
     @click.argument("value")
     def remove(value: str):
         """Remove the word or domain rule with this exact text."""
-        removed = 0
-        for model, column in ((WordRuleRow, WordRuleRow.term), (DomainRuleRow, DomainRuleRow.domain)):
-            for row in db.session.scalars(select(model).where(column == value.strip())):
-                db.session.delete(row)
-                removed += 1
+        removed = remove_rule(db.session, value)
+        if removed:
+            _audit_cli("rule_remove", value.strip())
         db.session.commit()
         click.echo(f"removed {removed}")
 
@@ -159,11 +165,11 @@ def _audit_cli(action: str, note: str) -> None:
     db.session.commit()
 
 
-def _replace(model, column, value, row) -> None:
-    """Rules change by delete + insert, never in place: the rule cache watches ids (see screening_rules)."""
-    for existing in db.session.scalars(select(model).where(column == value)):
-        db.session.delete(existing)
-    db.session.flush()
-    db.session.add(row)
-    db.session.commit()
-    click.echo(f"saved {value}")
+def _save(change, action: str, note: str) -> None:
+    try:
+        change()
+    except RuleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    _audit_cli(action, note)
+    click.echo(f"saved {note.split(chr(9))[1]}")

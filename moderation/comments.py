@@ -17,8 +17,8 @@ from moderation.models import (
     CommentReport,
     CommentStatus,
     ReportReason,
-    ScreeningReason,
 )
+from moderation.screening_rules import reason_row
 from moderation.screening.pipeline import (
     AuthorFacts,
     Outcome,
@@ -71,18 +71,7 @@ def post_comment(
         ip_hash=ip_hash,
         author_hash=author_hash,
         fingerprint=fingerprint(body),
-        screening_reasons=[
-            ScreeningReason(
-                kind=reason.kind.value,
-                action=reason.action.value if reason.action else None,
-                rule_id=reason.rule_id,
-                detail=reason.detail,
-                field=reason.field,
-                span_start=reason.start,
-                span_end=reason.end,
-            )
-            for reason in verdict.reasons
-        ],
+        screening_reasons=[reason_row(reason) for reason in verdict.reasons],
     )
     db.add(comment)
     db.commit()

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from moderation import accounts, auth, identity, queue
 from moderation.decisions import Decision, RejectReason, Result, decide, decide_many
 from moderation.extensions import db
-from moderation.models import Article, Comment
+from moderation.models import Article, AuditEntry, Comment, Role, ScreeningReason
+from moderation.screening.normalize import compact_form
+from moderation.screening_rules import RULE_KINDS, RuleError, save_word_rule
 
 bp = Blueprint("moderator", __name__, url_prefix="/moderation")
 bp.before_request(auth.require_moderator)
@@ -200,3 +202,49 @@ def author_history(tag: str):
     db.session.commit()
     histories = queue.author_histories(db.session, {comment.author_hash for comment in comments})
     return render_template("moderator/author.html", tag=tag, comments=comments, histories=histories)
+
+
+def _reason_or_404(comment_id: int, reason_id: int) -> ScreeningReason:
+    reason = db.session.get(ScreeningReason, reason_id)
+    if reason is None or reason.comment_id != comment_id or reason.kind not in RULE_KINDS:
+        abort(404)
+    return reason
+
+
+@bp.post("/comments/<int:comment_id>/reasons/<int:reason_id>/wrong")
+def rule_was_wrong(comment_id: int, reason_id: int):
+    """'This rule was wrong here': counted in the rule's statistics, once per moderator and comment."""
+    reason = _reason_or_404(comment_id, reason_id)
+    moderator = auth.current_moderator()
+    already = db.session.scalar(select(AuditEntry.id).where(
+        AuditEntry.action == "rule_wrong", AuditEntry.comment_id == comment_id,
+        AuditEntry.note == reason.rule_id, AuditEntry.moderator_id == moderator.id))
+    if not already:
+        auth.record("rule_wrong", comment_id=comment_id, note=reason.rule_id)
+        db.session.commit()
+    flash({"kind": "message", "text": f"已記錄：規則「{reason.detail}」在 #{comment_id} 誤判"}, "result")
+    back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
+    return redirect(f"{back}#card-{comment_id}")
+
+
+@bp.post("/comments/<int:comment_id>/reasons/<int:reason_id>/allow")
+def allow_term(comment_id: int, reason_id: int):
+    """Add a phrase around a matched term to the allow-list (admins: it loosens screening for everyone)."""
+    if auth.current_moderator().role is not Role.ADMIN:
+        abort(403)
+    reason = _reason_or_404(comment_id, reason_id)
+    phrase = request.form.get("phrase", "").strip()
+    back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
+    if reason.kind != "word" or compact_form(reason.detail) not in compact_form(phrase):
+        flash({"kind": "message", "text": f"允許的詞語必須包含「{reason.detail}」"}, "result")
+        return redirect(f"{back}#card-{comment_id}")
+    try:
+        save_word_rule(db.session, phrase, "allow", note=f"from comment #{comment_id}")
+    except RuleError as error:
+        db.session.rollback()
+        flash({"kind": "message", "text": str(error)}, "result")
+        return redirect(f"{back}#card-{comment_id}")
+    auth.record("allow_term", comment_id=comment_id, note=f"{phrase} ({reason.rule_id})")
+    db.session.commit()
+    flash({"kind": "message", "text": f"已加入允許清單：「{phrase}」"}, "result")
+    return redirect(f"{back}#card-{comment_id}")

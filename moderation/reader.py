@@ -114,7 +114,7 @@ def post_comment(slug: str):
     )
     if verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
-        form.body.errors = ["您的評論含有本站不允許發表的內容，無法發表。請修改後再送出。"]
+        form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
         response = render_article(article, form, status=422)
         if new_token:
             identity.set_reader_cookie(response, token)

@@ -1,16 +1,20 @@
-"""Screening rules in the database: loading the starter list, compiling, caching per revision."""
+"""Screening rules in the database: starter list, compiled-rules cache, changes, tester, statistics."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from moderation.models import DomainRuleRow, WordRuleRow
-from moderation.screening.pipeline import AuthorFacts, Rules, Submission, Verdict, screen
+from moderation.decisions import Decision, RejectReason, decide
+from moderation.models import AuditEntry, Comment, CommentStatus, DomainRuleRow, ScreeningReason, WordRuleRow
+from moderation.screening.normalize import compact_form
+from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, Verdict, screen
 from moderation.screening.rules import Action, DomainRules, Thresholds, WordMatcher, WordRule
 
 
@@ -115,3 +119,174 @@ def verdict_as_dict(verdict: Verdict) -> dict:
             for reason in verdict.reasons
         ],
     }
+
+
+class RuleError(ValueError):
+    """A refused rule change; the message is shown to the admin."""
+
+
+WORD_ACTIONS = frozenset(action.value for action in Action)
+DOMAIN_ACTIONS = frozenset({Action.BLOCK.value, Action.ALLOW.value})
+MAX_TERM_LENGTH = 200
+
+
+def clean_domain(value: str) -> str:
+    return value.strip().lower().strip(".").removeprefix("http://").removeprefix("https://").split("/")[0]
+
+
+def save_word_rule(db: Session, term: str, action: str, note: str = "") -> WordRuleRow:
+    """Add a word rule, or replace the action of an existing one (delete + insert: see active_rules)."""
+    term = term.strip()
+    if action not in WORD_ACTIONS:
+        raise RuleError(f"未知的動作：{action}")
+    if not compact_form(term):
+        raise RuleError("字詞不能只有空白或標點")
+    if len(term) > MAX_TERM_LENGTH:
+        raise RuleError(f"字詞最多 {MAX_TERM_LENGTH} 個字")
+    for existing in db.scalars(select(WordRuleRow).where(WordRuleRow.term == term)):
+        db.delete(existing)
+    db.flush()
+    row = WordRuleRow(term=term, action=action, note=note.strip()[:500])
+    db.add(row)
+    db.flush()
+    return row
+
+
+def save_domain_rule(db: Session, domain: str, action: str) -> DomainRuleRow:
+    domain = clean_domain(domain)
+    if action not in DOMAIN_ACTIONS:
+        raise RuleError(f"網域規則只能是 block 或 allow：{action}")
+    if "." not in domain or len(domain) > 253 or not all(part for part in domain.split(".")):
+        raise RuleError(f"不是有效的網域：{domain}")
+    for existing in db.scalars(select(DomainRuleRow).where(DomainRuleRow.domain == domain)):
+        db.delete(existing)
+    db.flush()
+    row = DomainRuleRow(domain=domain, action=action)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def remove_rule(db: Session, value: str) -> int:
+    """Remove the word or domain rule with exactly this text; the number removed."""
+    removed = 0
+    for model, column in ((WordRuleRow, WordRuleRow.term), (DomainRuleRow, DomainRuleRow.domain)):
+        for row in db.scalars(select(model).where(column == value.strip())):
+            db.delete(row)
+            removed += 1
+    db.flush()
+    return removed
+
+
+def export_rules(db: Session, kind: str) -> str:
+    """One entry a line, `value<TAB>action`, as `import_rules` reads it."""
+    if kind == "word":
+        rows = db.scalars(select(WordRuleRow).order_by(WordRuleRow.action, WordRuleRow.term))
+        return "".join(f"{row.term}\t{row.action}\n" for row in rows)
+    rows = db.scalars(select(DomainRuleRow).order_by(DomainRuleRow.action, DomainRuleRow.domain))
+    return "".join(f"{row.domain}\t{row.action}\n" for row in rows)
+
+
+def import_rules(db: Session, kind: str, text: str) -> tuple[int, list[str]]:
+    """Add or update every `value<TAB>action` line; the count saved and the lines refused (with why).
+
+    Nothing is saved when any line is refused, so a half-imported list never goes live.
+    """
+    saved, problems = 0, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        value, _, action = line.rstrip("\r").partition("\t")
+        try:
+            if kind == "word":
+                save_word_rule(db, value, action.strip().lower())
+            else:
+                save_domain_rule(db, value, action.strip().lower())
+            saved += 1
+        except RuleError as error:
+            problems.append(f"第 {number} 行：{error}")
+    if problems:
+        db.rollback()
+        return 0, problems
+    return saved, []
+
+
+@dataclass(frozen=True)
+class RuleStatistics:
+    hits: int  # comments this rule matched in the window
+    approved_anyway: int  # of those, how many a moderator approved
+    reported_wrong: int  # "this rule was wrong here" clicks
+
+    @property
+    def false_positive_rate(self) -> float | None:
+        return self.approved_anyway / self.hits if self.hits else None
+
+
+def rule_statistics(db: Session, *, now: datetime, days: int = 30) -> dict[str, RuleStatistics]:
+    """Per rule id ("word:12", "domain:bad.com"): hits in the last `days`, and how many were approved."""
+    since = now - timedelta(days=days)
+    hits = db.execute(
+        select(
+            ScreeningReason.rule_id,
+            func.count(func.distinct(Comment.id)),
+            func.count(func.distinct(case((Comment.status == CommentStatus.APPROVED, Comment.id)))),
+        )
+        .join(Comment, Comment.id == ScreeningReason.comment_id)
+        .where(Comment.created_at >= since, ScreeningReason.kind.in_(["word", "link_domain"]))
+        .group_by(ScreeningReason.rule_id)
+    ).all()
+    wrong = dict(db.execute(
+        select(AuditEntry.note, func.count())
+        .where(AuditEntry.action == "rule_wrong", AuditEntry.at >= since)
+        .group_by(AuditEntry.note)
+    ).all())
+    stats = {rule_id: RuleStatistics(count, approved, wrong.get(rule_id, 0)) for rule_id, count, approved in hits}
+    for rule_id, count in wrong.items():
+        stats.setdefault(rule_id, RuleStatistics(0, 0, count))
+    return stats
+
+
+@dataclass(frozen=True)
+class Rescreened:
+    checked: int
+    moved: dict[str, int]  # new status → how many
+
+
+def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor, limit: int = 10_000) -> Rescreened:
+    """Apply the current word and link rules to pending comments: reasons are replaced, and comments
+    the rules now send to spam or rejection are moved there (each through `decide`, logged)."""
+    pending = list(db.scalars(
+        select(Comment).where(Comment.status == CommentStatus.PENDING)
+        .order_by(Comment.created_at, Comment.id).limit(limit)
+    ))
+    moved: dict[str, int] = {}
+    for comment in pending:
+        verdict = screen(Submission(comment.body, comment.nickname), AuthorFacts(), rules, now=now)
+        kept = [reason for reason in comment.screening_reasons if reason.kind not in RULE_KINDS]
+        fresh = [reason_row(reason) for reason in verdict.reasons if reason.kind.value in RULE_KINDS]
+        comment.screening_reasons = kept + fresh
+        version = comment.version
+        db.commit()
+        decision = {Outcome.SPAM: Decision.SPAM, Outcome.REJECTED: Decision.REJECT}.get(verdict.outcome)
+        if decision is None:
+            continue
+        result = decide(db, comment.id, decision, expected_version=version, actor=actor, now=now,
+                        reason=RejectReason.OTHER, note="rescreen")
+        if result.ok:
+            moved[result.status.value] = moved.get(result.status.value, 0) + 1
+    return Rescreened(len(pending), moved)
+
+
+RULE_KINDS = frozenset({"word", "link_count", "link_domain"})
+
+
+def reason_row(reason) -> ScreeningReason:
+    return ScreeningReason(
+        kind=reason.kind.value,
+        action=reason.action.value if reason.action else None,
+        rule_id=reason.rule_id,
+        detail=reason.detail,
+        field=reason.field,
+        span_start=reason.start,
+        span_end=reason.end,
+    )

@@ -19,7 +19,7 @@ def test_spam_goes_to_the_spam_bin_silently(page, db):
 def test_blocked_text_is_refused_with_a_message_that_keeps_the_term_secret(page, db):
     response = page.post(body="歡迎光臨博彩網站")
     assert response.status_code == 422
-    assert "無法發表" in page.html and "歡迎光臨博彩網站" in page.html
+    assert "您的評論含有不允許的內容，無法發表" in page.html and "歡迎光臨博彩網站" in page.html
     assert "博彩」" not in page.html
     [comment] = stored(db)
     assert comment.status is CommentStatus.REJECTED

@@ -1,0 +1,138 @@
+"""Admins keep the word lists; moderators flag wrong hits; reasons show on queue cards."""
+
+import re
+
+from moderation.models import AuditEntry, Comment, CommentStatus, DomainRuleRow, ScreeningReason, WordRuleRow
+from tests.conftest import make_page
+
+RULES = "/moderation/admin/rules/"
+
+
+def stored(db):
+    db.session.expire_all()
+    return db.session.query(Comment).order_by(Comment.id).all()
+
+
+def test_moderators_cannot_reach_the_rules_pages(moderator):
+    assert moderator.client.get(RULES).status_code == 403
+    assert moderator.post(RULES + "words", term="x", action="hold").status_code == 403
+    assert moderator.client.get(RULES + "export/word.txt").status_code == 403
+
+
+def test_admin_adds_a_word_and_the_next_comment_is_held(admin, app, db):
+    response = admin.post(RULES + "words", term="測試黑話", action="hold", note="新出現的暗語")
+    assert response.status_code == 302
+    assert db.session.query(WordRuleRow).filter_by(term="測試黑話").one().action == "hold"
+    entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
+    assert entry.actor == "boss" and "測試黑話" in entry.note
+    make_page(app).post(body="這裡有測試 黑話喔")
+    assert stored(db)[0].status is CommentStatus.PENDING
+    assert any(r.detail == "測試黑話" for r in stored(db)[0].screening_reasons)
+
+
+def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
+    response = admin.post(RULES + "words", term="，，，", action="block")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "字詞不能只有空白或標點" in html and 'value="，，，"' in html
+    response = admin.post(RULES + "words", term="好詞", action="explode")
+    assert response.status_code == 422 and "未知的動作" in response.get_data(as_text=True)
+    response = admin.post(RULES + "domains", domain="not a domain", action="block")
+    assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
+
+
+def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
+    admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
+    assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").one().action == "block"
+    admin.post(RULES + "remove", value="spam-links.com")
+    assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").count() == 0
+    assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().note == "spam-links.com"
+
+
+def test_export_then_import_round_trips(admin, db):
+    exported = admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
+    assert "加微信\tspam\n" in exported
+    response = admin.post(RULES + "import", kind="word", text="新詞一\tblock\n新詞二\thold\n# comment\n\n")
+    assert response.status_code == 302
+    assert {r.term: r.action for r in db.session.query(WordRuleRow).filter(WordRuleRow.term.like("新詞%"))} == {
+        "新詞一": "block", "新詞二": "hold"}
+    assert "新詞一\tblock" in admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
+
+
+def test_an_import_with_a_bad_line_saves_nothing_and_says_which_line(admin, db):
+    before = db.session.query(WordRuleRow).count()
+    response = admin.post(RULES + "import", kind="word", text="好詞\tblock\n壞詞\tnuke\n")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "第 2 行" in html and "好詞\tblock" in html
+    assert db.session.query(WordRuleRow).count() == before
+
+
+def test_domain_import(admin, db):
+    admin.post(RULES + "import", kind="domain", text="bad-one.com\tblock\nexample.gov.tw\tallow\n")
+    assert db.session.query(DomainRuleRow).filter_by(domain="bad-one.com").one().action == "block"
+
+
+def test_the_admin_tester_shows_the_decision_and_the_matched_text(admin, db):
+    html = admin.post(RULES + "test", text="請 加 微 信 聊", nickname="").get_data(as_text=True)
+    assert "結果：<strong>垃圾</strong>" in html and "<mark>加 微 信</mark>" in html
+    assert db.session.query(Comment).count() == 0
+
+
+def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
+    make_page(app).post(body="這是新型廣告詞")
+    assert stored(db)[0].status is CommentStatus.PENDING
+    admin.post(RULES + "words", term="新型廣告詞", action="spam")
+    response = admin.post(RULES + "rescreen")
+    assert response.status_code == 302
+    [comment] = stored(db)
+    assert comment.status is CommentStatus.SPAM
+    assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)
+    entries = {e.action: e for e in db.session.query(AuditEntry)}
+    assert entries["spam"].actor == "boss" and entries["spam"].note == "rescreen"
+    assert "checked 1" in entries["rescreen"].note
+
+
+def test_rule_statistics_count_hits_and_approvals(admin, app, db):
+    make_page(app).post(body="請看 wechat 群")
+    [comment] = stored(db)
+    admin.decide(comment, "approve")
+    html = admin.client.get(RULES).get_data(as_text=True)
+    row = re.search(r"<tr><td>wechat</td>.*?</tr>", html, re.S).group(0)
+    assert re.findall(r"<td>(\d+)(?:（(\d+)%）)?</td>", row)[:2] == [("1", ""), ("1", "100")]
+
+
+def test_card_lets_a_moderator_flag_a_wrong_rule_once(moderator, app, db):
+    make_page(app).post(body="請看 wechat 群")
+    [comment] = stored(db)
+    html = moderator.queue()
+    assert "此規則在這裡誤判" in html and "允許此詞語" not in html  # allow-listing is for admins
+    reason = next(r for r in comment.screening_reasons if r.kind == "word")
+    url = f"/moderation/comments/{comment.id}/reasons/{reason.id}/wrong"
+    moderator.post(url, back="/moderation/")
+    moderator.post(url, back="/moderation/")
+    assert db.session.query(AuditEntry).filter_by(action="rule_wrong").count() == 1
+    assert moderator.post(f"/moderation/comments/{comment.id}/reasons/{reason.id}/allow", phrase="wechat").status_code == 403
+
+
+def test_admin_allows_a_phrase_from_the_card(admin, app, db):
+    make_page(app).post(body="支持政府打擊博彩產業")  # 打擊博彩 is allowed already: pending for mode only
+    make_page(app).post(body="澳門博彩業新聞")
+    comment = stored(db)[1]
+    assert comment.status is CommentStatus.REJECTED
+    reason = next(r for r in comment.screening_reasons if r.kind == "word")
+    html = admin.queue(tab="rejected")
+    assert f'id="allow-{reason.id}"' in html and 'value="澳門博彩業新"' in html
+    url = f"/moderation/comments/{comment.id}/reasons/{reason.id}/allow"
+    admin.post(url, phrase="不相干", back="/moderation/?tab=rejected")
+    assert "允許的詞語必須包含「博彩」" in admin.queue(tab="rejected")
+    admin.post(url, phrase="澳門博彩業", back="/moderation/?tab=rejected")
+    assert db.session.query(WordRuleRow).filter_by(term="澳門博彩業").one().action == "allow"
+    assert db.session.query(AuditEntry).filter_by(action="allow_term").one().comment_id == comment.id
+    make_page(app).post(body="澳門博彩業的報導")
+    assert stored(db)[2].status is CommentStatus.PENDING
+
+
+def test_reason_actions_refuse_a_reason_of_another_comment(moderator, app, db):
+    make_page(app).post(body="請看 wechat 群")
+    [comment] = stored(db)
+    reason = db.session.query(ScreeningReason).filter_by(kind="word").first()
+    assert moderator.post(f"/moderation/comments/{comment.id + 1}/reasons/{reason.id}/wrong").status_code == 404
