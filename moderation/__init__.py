@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from moderation import errors
 from moderation.config import load_config
 from moderation.extensions import csrf, db, limiter, migrate
+from moderation.ids import IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.root_path = app.instance_path
     load_config(app, config)
 
+    app.url_map.converters["id"] = IdConverter
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)

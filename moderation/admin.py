@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 
 from moderation import accounts, auth
+from moderation.ids import row_id
 from moderation.extensions import db
 from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
 
@@ -67,7 +68,7 @@ def _moderator_or_404(moderator_id: int) -> Moderator:
     return found
 
 
-@bp.post("/moderators/<int:moderator_id>/active")
+@bp.post("/moderators/<id:moderator_id>/active")
 def set_active(moderator_id: int):
     target = _moderator_or_404(moderator_id)
     active = request.form.get("active") == "1"
@@ -80,7 +81,7 @@ def set_active(moderator_id: int):
     return redirect(url_for(".moderators"))
 
 
-@bp.post("/moderators/<int:moderator_id>/password")
+@bp.post("/moderators/<id:moderator_id>/password")
 def reset_password(moderator_id: int):
     target = _moderator_or_404(moderator_id)
     password = accounts.one_time_password()
@@ -97,7 +98,7 @@ def articles():
                            modes=list(CommentMode))
 
 
-@bp.post("/articles/<int:article_id>/mode")
+@bp.post("/articles/<id:article_id>/mode")
 def set_mode(article_id: int):
     article = db.session.get(Article, article_id)
     if article is None:
@@ -117,7 +118,7 @@ def _audit_query():
     query = select(AuditEntry)
     actor = request.args.get("actor", "").strip()
     action = request.args.get("action", "").strip()
-    comment_id = request.args.get("comment", type=int)
+    comment_id = request.args.get("comment", type=row_id)
     if actor:
         query = query.where(AuditEntry.actor == actor)
     if action:
@@ -129,7 +130,7 @@ def _audit_query():
 
 @bp.get("/audit")
 def audit():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_id)
     query = _audit_query()
     if before:
         query = query.where(AuditEntry.id < before)

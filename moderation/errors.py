@@ -45,6 +45,9 @@ def register(app: Flask) -> None:
 
 
 def refuse_malformed_bodies() -> None:
+    """Also query strings: PostgreSQL refuses NUL in text, which would otherwise surface as a 500."""
+    if any("\x00" in text for pair in request.args.items(multi=True) for text in pair):
+        raise MalformedBody()
     if request.method not in {"POST", "PUT", "PATCH"} or request.mimetype not in FORM_TYPES:
         return
     raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past MAX_CONTENT_LENGTH

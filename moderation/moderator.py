@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from sqlalchemy import select
 
 from moderation import accounts, auth, identity, queue
+from moderation.ids import row_id
 from moderation.decisions import Decision, RejectReason, Result, decide, decide_many
 from moderation.extensions import db
 from moderation.models import Article, AuditEntry, Comment, Role, ScreeningReason
@@ -84,7 +85,7 @@ def change_password():
 
 
 def _filters() -> queue.Filters:
-    article_id = request.args.get("article", type=int)
+    article_id = request.args.get("article", type=row_id)
     tag = request.args.get("author", "").strip().lower()
     tag = tag if tag and all(char in "0123456789abcdef" for char in tag) else None
     return queue.Filters(article_id=article_id, author_tag=tag, text=request.args.get("q", "").strip()[:200])
@@ -138,16 +139,16 @@ def _decision() -> Decision:
         abort(400)
 
 
-@bp.post("/comments/<int:comment_id>/decide")
+@bp.post("/comments/<id:comment_id>/decide")
 def decide_one(comment_id: int):
     decision = _decision()
-    version = request.form.get("version", type=int)
+    version = request.form.get("version", type=row_id)
     if version is None:
         abort(400)
     result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options())
     flash(_summary(decision, [result]), "result")
     back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
-    focus = request.form.get("focus", type=int) if result.ok else comment_id
+    focus = request.form.get("focus", type=row_id) if result.ok else comment_id
     return redirect(back + (f"#card-{focus}" if focus else ""))
 
 
@@ -158,8 +159,10 @@ def decide_bulk():
     items = []
     for value in raw[:500]:
         comment_id, _, version = value.partition(":")
-        if comment_id.isdigit() and version.isdigit():
-            items.append((int(comment_id), int(version)))
+        try:
+            items.append((row_id(comment_id), row_id(version)))
+        except ValueError:
+            continue
     results = decide_many(db.session, items, decision, **_decision_options())
     flash(_summary(decision, results), "result")
     return redirect(auth.safe_back_url(request.form.get("back"), url_for(".queue_page")))
@@ -211,7 +214,7 @@ def _reason_or_404(comment_id: int, reason_id: int) -> ScreeningReason:
     return reason
 
 
-@bp.post("/comments/<int:comment_id>/reasons/<int:reason_id>/wrong")
+@bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/wrong")
 def rule_was_wrong(comment_id: int, reason_id: int):
     """'This rule was wrong here': counted in the rule's statistics, once per moderator and comment."""
     reason = _reason_or_404(comment_id, reason_id)
@@ -227,7 +230,7 @@ def rule_was_wrong(comment_id: int, reason_id: int):
     return redirect(f"{back}#card-{comment_id}")
 
 
-@bp.post("/comments/<int:comment_id>/reasons/<int:reason_id>/allow")
+@bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/allow")
 def allow_term(comment_id: int, reason_id: int):
     """Add a phrase around a matched term to the allow-list (admins: it loosens screening for everyone)."""
     if auth.current_moderator().role is not Role.ADMIN:

@@ -17,6 +17,7 @@ from hashlib import sha256
 from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from moderation.ids import row_id
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, UTCDateTime
 
 
@@ -56,7 +57,7 @@ class Cursor:
     def decode(cls, raw: str | None) -> Cursor | None:
         try:
             stamp, ident = (raw or "").split("_")
-            return cls(datetime.fromtimestamp(float(stamp), UTC), int(ident))
+            return cls(datetime.fromtimestamp(float(stamp), UTC), row_id(ident))
         except (ValueError, OverflowError, OSError):
             return None
 

@@ -135,7 +135,7 @@ def form_expired():
     return render_article(article, form, status=400)
 
 
-@bp.post("/articles/<slug>/comments/<int:comment_id>/report")
+@bp.post("/articles/<slug>/comments/<id:comment_id>/report")
 def report_comment(slug: str, comment_id: int):
     article = _article_or_404(slug)
     try:

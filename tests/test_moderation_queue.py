@@ -272,3 +272,37 @@ def test_pages_are_read_by_keyset_not_offset(moderator, db, app):
     assert len(queue_reads) == 2
     for statement, parameters in queue_reads:  # SQLite's dialect always writes "OFFSET ?", with 0
         assert "OFFSET" not in statement or (statement.endswith("OFFSET ?") and parameters[-1] == 0)
+
+
+@pytest.mark.parametrize("query", ["q=%00", "q=a%00b", "author=%00", "after=%00", "article=%00"])
+def test_nul_in_a_query_string_is_a_400_not_a_database_error(moderator, query):
+    response = moderator.client.get(f"/moderation/?{query}")
+    assert response.status_code == 400 and "無效的字元" in response.get_data(as_text=True)
+
+
+def test_hostile_filters_never_cause_a_500(moderator, db, admin):
+    make_comment(db)
+    for query in ["q=" + "長" * 5000, "article=-1", "article=99999999999999999999", "author=" + "f" * 200,
+                  "q=%E2%80%AE", "after=9999999999999_1", "after=-1e308_1", "after=nan_1", "after=1.0_99999999999999999999"]:
+        assert moderator.client.get(f"/moderation/?{query}").status_code == 200, query
+    for query in ["actor=" + "x" * 500, "comment=abc", "before=-5", "action=%F0%9F%98%80"]:
+        assert admin.client.get(f"/moderation/admin/audit?{query}").status_code == 200, query
+
+
+@pytest.mark.parametrize("url", [
+    "/moderation/comments/99999999999999999999/decide",
+    "/moderation/comments/0/decide",
+    "/moderation/comments/1/reasons/99999999999999999999/wrong",
+    "/moderation/admin/moderators/99999999999999999999/active",
+    "/moderation/admin/articles/99999999999999999999/mode",
+])
+def test_out_of_range_ids_in_urls_are_404s(admin, url):
+    assert admin.post(url, decision="approve", version=1, active="0", mode="post").status_code == 404
+
+
+def test_out_of_range_versions_and_items_are_refused_cleanly(moderator, db):
+    comment = make_comment(db)
+    assert moderator.decide(comment, "approve", version=99999999999999999999).status_code == 400
+    response = moderator.post("/moderation/comments/bulk", decision="approve", back="/moderation/",
+                              item=[f"{comment.id}:99999999999999999999", "99999999999999999999:1"])
+    assert response.status_code == 302 and reload(db, comment).status is PENDING

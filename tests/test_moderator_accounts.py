@@ -234,3 +234,19 @@ def test_login_attempts_are_recorded_per_name_and_address(client, moderator_acco
     ModeratorBrowser(client).login(password="nope nope nope")
     attempt = db.session.query(LoginAttempt).one()
     assert attempt.name_key == "mod" and not attempt.succeeded and len(attempt.ip_hash) == 64
+
+
+def test_the_login_limit_holds_across_workers(app_config, moderator_account):
+    """Two app instances on one database stand for two gunicorn workers."""
+    from moderation import create_app
+    from moderation.extensions import db as _db
+
+    workers = [create_app(app_config), create_app(app_config)]
+    try:
+        for _ in range(10):
+            ModeratorBrowser(workers[0].test_client()).login(password="wrong password!")
+        assert ModeratorBrowser(workers[1].test_client()).login().status_code == 429
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                _db.engine.dispose()

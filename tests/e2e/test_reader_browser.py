@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import CAPTCHA_TEXT
+from moderation.models import CommentStatus
+from tests.conftest import CAPTCHA_TEXT, make_comment
 
 pytestmark = pytest.mark.e2e
 
@@ -72,10 +73,13 @@ def test_new_captcha_without_reloading(live_server, browser_page):
     assert page.input_value("[data-captcha-id]") in image.get_attribute("src")
 
 
-def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path):
+def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db):
+    make_comment(db, status=CommentStatus.APPROVED, body="手機上也要能檢舉的評論" * 5)
     context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
     page = context.new_page()
     page.goto(live_server + ARTICLE)
+    page.get_by_text("檢舉", exact=True).click()
+    assert page.get_by_label("人身攻擊").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     context.close()
