@@ -22,6 +22,8 @@ from moderation.screening_rules import (
     active_rules,
     check_text,
     clean_domain,
+    export_rules,
+    import_rules,
     load_starter_rules,
     remove_rule,
     save_domain_rule,
@@ -106,6 +108,23 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"removed {removed}")
 
+
+    @rules.command("import")
+    @click.argument("kind", type=click.Choice(["word", "domain"]))
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_command(kind: str, path: Path):
+        """Add or update rules from a `value<TAB>action` file (all or nothing)."""
+        saved, problems = import_rules(db.session, kind, path.read_text(encoding="utf-8"))
+        if problems:
+            raise click.ClickException("nothing imported:\n" + "\n".join(problems[:50]))
+        _audit_cli("rule_import", f"{kind}: {saved}")
+        click.echo(f"imported {saved}")
+
+    @rules.command("export")
+    @click.argument("kind", type=click.Choice(["word", "domain"]))
+    def export_command(kind: str):
+        """Print the list as `value<TAB>action` lines."""
+        click.echo(export_rules(db.session, kind), nl=False)
 
     moderators = AppGroup("moderators", help="Moderator accounts.")
     app.cli.add_command(moderators)

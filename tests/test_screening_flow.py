@@ -141,3 +141,15 @@ def test_rule_tester_on_clean_text(runner):
         {"rule": "mode", "kind": "pre_moderation", "action": None, "term": "pre", "field": None, "span": None}]}
     decision = json.loads(runner.invoke(args=["screening", "check", "寫得很好", "--post-moderation"]).output)
     assert decision["status"] == "published"
+
+
+def test_rules_import_and_export_from_the_shell(runner, db, tmp_path):
+    listing = tmp_path / "words.txt"
+    listing.write_text("大量詞一\tspam\n大量詞二\tallow\n", encoding="utf-8")
+    result = runner.invoke(args=["rules", "import", "word", str(listing)])
+    assert result.exit_code == 0 and "imported 2" in result.output
+    assert "大量詞一\tspam" in runner.invoke(args=["rules", "export", "word"]).output
+    listing.write_text("好\tspam\n壞\tunknown\n", encoding="utf-8")
+    result = runner.invoke(args=["rules", "import", "word", str(listing)])
+    assert result.exit_code != 0 and "第 2 行" in result.output
+    assert db.session.query(WordRuleRow).filter_by(term="好").count() == 0
