@@ -14,21 +14,10 @@ from moderation.extensions import db
 from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
-bp.before_request(auth.require_admin)
+auth.protect(bp, auth.require_admin)
 
 AUDIT_PAGE_SIZE = 100
 CSV_COLUMNS = ("id", "at", "actor", "action", "comment_id", "from_status", "to_status", "reason", "note")
-
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.context_processor
-def signed_in():
-    return {"moderator": auth.current_moderator()}
 
 
 @bp.get("/moderators")

@@ -84,6 +84,20 @@ def record(action: str, **fields) -> AuditEntry:
     return entry
 
 
+def protect(blueprint, guard) -> None:
+    """What every moderation blueprint shares: the sign-in guard, no caching, the signed-in moderator."""
+    blueprint.before_request(guard)
+
+    @blueprint.after_request
+    def no_store(response):
+        response.headers["Cache-Control"] = "no-store"  # personal data; never kept by a shared cache
+        return response
+
+    @blueprint.context_processor
+    def signed_in():
+        return {"moderator": current_moderator()}
+
+
 def safe_back_url(raw: str | None, default: str) -> str:
     """Only a path inside the moderation pages: never an open redirect."""
     if raw and raw.startswith("/moderation") and "//" not in raw and "\\" not in raw:

@@ -14,18 +14,7 @@ from moderation.screening.normalize import compact_form
 from moderation.screening_rules import RULE_KINDS, RuleError, save_word_rule
 
 bp = Blueprint("moderator", __name__, url_prefix="/moderation")
-bp.before_request(auth.require_moderator)
-
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"  # personal data; never kept by a shared cache
-    return response
-
-
-@bp.context_processor
-def signed_in():
-    return {"moderator": auth.current_moderator()}
+auth.protect(bp, auth.require_moderator)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -86,8 +75,7 @@ def change_password():
 
 def _filters() -> queue.Filters:
     article_id = request.args.get("article", type=row_id)
-    tag = request.args.get("author", "").strip().lower()
-    tag = tag if tag and all(char in "0123456789abcdef" for char in tag) else None
+    tag = queue.parse_author_tag(request.args.get("author", "").strip())
     return queue.Filters(article_id=article_id, author_tag=tag, text=request.args.get("q", "").strip()[:200])
 
 
@@ -192,12 +180,12 @@ def _summary(decision: Decision, results: list[Result]) -> dict:
 @bp.get("/authors/<tag>")
 def author_history(tag: str):
     """Every comment of one author (personal data: each viewing is logged)."""
-    tag = tag.lower()
-    if not tag or len(tag) > 64 or any(char not in "0123456789abcdef" for char in tag):
+    tag = queue.parse_author_tag(tag)
+    if tag is None or len(tag) > 64:
         abort(404)
     comments = list(db.session.scalars(
         select(Comment)
-        .where(Comment.author_hash >= tag, Comment.author_hash < tag + "~")
+        .where(*queue.by_author(tag))
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(current_app.config["AUTHOR_HISTORY_LIMIT"])
     ))

@@ -87,6 +87,20 @@ def author_tag(author_hash: str) -> str:
     return author_hash[:AUTHOR_TAG_LENGTH]
 
 
+def parse_author_tag(raw: str) -> str | None:
+    """A tag as typed or linked: lower-case hex digits, else None."""
+    tag = raw.lower()
+    return tag if tag and all(char in "0123456789abcdef" for char in tag) else None
+
+
+def by_author(tag: str):
+    """Comments whose author hash starts with the tag.
+
+    A range on the indexed hash rather than LIKE 'tag%' (which PostgreSQL indexes only in C collation).
+    """
+    return Comment.author_hash >= tag, Comment.author_hash < tag + "~"
+
+
 def network_tag(ip_hash: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), f"net:{ip_hash}".encode(), sha256).hexdigest()[:6]
 
@@ -99,9 +113,7 @@ def _filtered(query, filters: Filters):
     if filters.article_id:
         query = query.where(Comment.article_id == filters.article_id)
     if filters.author_tag:
-        tag = filters.author_tag.lower()
-        # A range on the indexed hash rather than LIKE 'tag%' (which PostgreSQL indexes only in C collation).
-        query = query.where(Comment.author_hash >= tag, Comment.author_hash < tag + "~")
+        query = query.where(*by_author(filters.author_tag))
     if filters.text:
         query = query.where(
             or_(Comment.body.icontains(filters.text, autoescape=True),

@@ -24,21 +24,10 @@ from moderation.screening_rules import (
 )
 
 bp = Blueprint("rules", __name__, url_prefix="/moderation/admin/rules")
-bp.before_request(auth.require_admin)
+auth.protect(bp, auth.require_admin)
 
 KINDS = ("word", "domain")
 MAX_IMPORT_LINES = 100_000
-
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.context_processor
-def signed_in():
-    return {"moderator": auth.current_moderator()}
 
 
 def _rules():

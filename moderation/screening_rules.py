@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from moderation.decisions import Decision, RejectReason, decide
@@ -43,14 +43,15 @@ def load_starter_rules(db: Session) -> int:
         select(func.count()).select_from(DomainRuleRow)
     ):
         return 0
-    for kind, action, value, note in starter_rules():
+    rows = starter_rules()
+    for kind, action, value, note in rows:
         Action(action)
         if kind == "word":
             db.add(WordRuleRow(term=value, action=action, note=note))
         else:
             db.add(DomainRuleRow(domain=value.lower(), action=action))
     db.commit()
-    return len(starter_rules())
+    return len(rows)
 
 
 def thresholds_from(config: Mapping) -> Thresholds:
@@ -143,13 +144,7 @@ def save_word_rule(db: Session, term: str, action: str, note: str = "") -> WordR
         raise RuleError("字詞不能只有空白或標點")
     if len(term) > MAX_TERM_LENGTH:
         raise RuleError(f"字詞最多 {MAX_TERM_LENGTH} 個字")
-    for existing in db.scalars(select(WordRuleRow).where(WordRuleRow.term == term)):
-        db.delete(existing)
-    db.flush()
-    row = WordRuleRow(term=term, action=action, note=note.strip()[:500])
-    db.add(row)
-    db.flush()
-    return row
+    return _replace(db, WordRuleRow.term, WordRuleRow(term=term, action=action, note=note.strip()[:500]))
 
 
 def save_domain_rule(db: Session, domain: str, action: str) -> DomainRuleRow:
@@ -158,10 +153,12 @@ def save_domain_rule(db: Session, domain: str, action: str) -> DomainRuleRow:
         raise RuleError(f"網域規則只能是 block 或 allow：{action}")
     if "." not in domain or len(domain) > 253 or not all(part for part in domain.split(".")):
         raise RuleError(f"不是有效的網域：{domain}")
-    for existing in db.scalars(select(DomainRuleRow).where(DomainRuleRow.domain == domain)):
-        db.delete(existing)
-    db.flush()
-    row = DomainRuleRow(domain=domain, action=action)
+    return _replace(db, DomainRuleRow.domain, DomainRuleRow(domain=domain, action=action))
+
+
+def _replace(db: Session, key_column, row):
+    """Put `row` in place of any rule with the same key: delete + insert, never an edit in place."""
+    db.execute(delete(key_column.class_).where(key_column == getattr(row, key_column.key)))
     db.add(row)
     db.flush()
     return row
