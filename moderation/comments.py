@@ -26,7 +26,6 @@ from moderation.screening.pipeline import (
     Rules,
     Submission,
     Verdict,
-    fingerprint,
     screen,
 )
 
@@ -70,7 +69,7 @@ def post_comment(
         created_at=now,
         ip_hash=ip_hash,
         author_hash=author_hash,
-        fingerprint=fingerprint(body),
+        fingerprint=verdict.fingerprint,
         screening_reasons=[reason_row(reason) for reason in verdict.reasons],
     )
     db.add(comment)

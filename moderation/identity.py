@@ -6,7 +6,7 @@ import hmac
 import secrets
 from hashlib import sha256
 
-from flask import Request, current_app
+from flask import Request, after_this_request, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 READER_COOKIE = "reader"
@@ -52,6 +52,20 @@ def set_reader_cookie(response, token: str) -> None:
         samesite="Lax",
         secure=config["SESSION_COOKIE_SECURE"],
     )
+
+
+def reader_token_or_new(request: Request) -> str:
+    """The browser's token; when it has none, a new one, set on this request's response."""
+    token = reader_token(request)
+    if token is None:
+        token = new_reader_token()
+
+        @after_this_request
+        def remember(response):
+            set_reader_cookie(response, token)
+            return response
+
+    return token
 
 
 def author_hash(token: str) -> str:

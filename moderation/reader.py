@@ -98,9 +98,7 @@ def post_comment(slug: str):
     if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
         return render_article(article, form, status=422)
 
-    token = identity.reader_token(request)
-    new_token = token is None
-    token = token or identity.new_reader_token()
+    token = identity.reader_token_or_new(request)
     comment, verdict = comments.post_comment(
         db.session,
         article,
@@ -115,15 +113,9 @@ def post_comment(slug: str):
     if verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
-        response = render_article(article, form, status=422)
-        if new_token:
-            identity.set_reader_cookie(response, token)
-        return response
+        return render_article(article, form, status=422)
     flash("comment_approved" if comment.status is CommentStatus.APPROVED else "comment_pending", "notice")
-    response = redirect(url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}"))
-    if new_token:
-        identity.set_reader_cookie(response, token)
-    return response
+    return redirect(url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}"))
 
 
 def form_expired():
@@ -142,9 +134,7 @@ def report_comment(slug: str, comment_id: int):
         reason = ReportReason(request.form.get("reason", ""))
     except ValueError:
         reason = ReportReason.OTHER
-    token = identity.reader_token(request)
-    new_token = token is None
-    token = token or identity.new_reader_token()
+    token = identity.reader_token_or_new(request)
     config = current_app.config
     outcome = comments.report_comment(
         db.session, article, comment_id, reason,
@@ -157,10 +147,7 @@ def report_comment(slug: str, comment_id: int):
         abort(404)
     flash(f"report_{outcome.value}", "notice")
     anchor = "comments-heading" if outcome is comments.ReportOutcome.HIDDEN else f"comment-{comment_id}"
-    response = redirect(url_for(".article", slug=article.slug, _anchor=anchor))
-    if new_token:
-        identity.set_reader_cookie(response, token)
-    return response
+    return redirect(url_for(".article", slug=article.slug, _anchor=anchor))
 
 
 @bp.get("/captcha/new")

@@ -50,6 +50,7 @@ class Reason:
 class Verdict:
     outcome: Outcome
     reasons: tuple[Reason, ...]
+    fingerprint: str  # of the text, as `fingerprint()` gives it: stored to find later duplicates
 
 
 @dataclass(frozen=True)
@@ -99,20 +100,21 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
                        field_name, match.start, match.end)
             )
     reasons.extend(_link_reasons(body, rules))
-    reasons.extend(_flood_reasons(body, author, rules.thresholds, now))
+    mine = fingerprint(body)
+    reasons.extend(_flood_reasons(mine, author, rules.thresholds, now))
 
     actions = [reason.action for reason in reasons if reason.action in _SEVERITY]
     if actions:
         strongest = max(actions, key=_SEVERITY.__getitem__)
-        return Verdict(_OUTCOME[strongest], tuple(reasons))
+        return Verdict(_OUTCOME[strongest], tuple(reasons), mine)
 
     trusted = _is_trusted(author, rules.thresholds, now)
     if trusted:
         reasons.append(Reason(ReasonKind.TRUSTED, None, "trust", f"{rules.thresholds.trust_after}"))
     if submission.post_moderation or (trusted and rules.thresholds.trust_in_pre_moderation):
-        return Verdict(Outcome.PUBLISHED, tuple(reasons))
+        return Verdict(Outcome.PUBLISHED, tuple(reasons), mine)
     reasons.append(Reason(ReasonKind.PRE_MODERATION, None, "mode", "pre"))
-    return Verdict(Outcome.PENDING, tuple(reasons))
+    return Verdict(Outcome.PENDING, tuple(reasons), mine)
 
 
 def _link_reasons(body, rules: Rules) -> list[Reason]:
@@ -134,9 +136,8 @@ def _link_reasons(body, rules: Rules) -> list[Reason]:
     return reasons
 
 
-def _flood_reasons(text: NormalizedText, author: AuthorFacts, limits: Thresholds, now: datetime) -> list[Reason]:
+def _flood_reasons(mine: str, author: AuthorFacts, limits: Thresholds, now: datetime) -> list[Reason]:
     reasons = []
-    mine = fingerprint(text)
     window = now - timedelta(seconds=limits.duplicate_window_seconds)
     if any(past.fingerprint == mine and past.created_at >= window for past in author.recent):
         reasons.append(Reason(ReasonKind.DUPLICATE, Action.SPAM, "duplicate",
