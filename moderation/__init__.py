@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import errors
 from moderation.config import load_config
+from moderation.database import configure_engine
 from moderation.extensions import csrf, db, limiter, migrate
 from moderation.ids import IdConverter
 
@@ -39,14 +40,18 @@ def create_app(config: dict | None = None) -> Flask:
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
     db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
     csrf.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
 
     from moderation import admin, cli, moderator, reader, rules_admin
+    from moderation.page_cache import RenderedPages
     from moderation.screening_rules import RulesCache
 
     app.extensions["screening_rules"] = RulesCache()
+    app.extensions["article_pages"] = RenderedPages(app.config["ARTICLE_PAGE_CACHE_SIZE"])
 
     app.register_blueprint(reader.bp)
     app.register_blueprint(moderator.bp)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from moderation import accounts, auth
 from moderation.ids import row_id
 from moderation.extensions import db
+from moderation.listing import listing_changed
 from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
@@ -99,6 +100,7 @@ def set_mode(article_id: int):
     if mode is not article.comment_mode:
         auth.record("mode_change", from_status=article.comment_mode.value, to_status=mode.value, note=article.slug)
         article.comment_mode = mode
+        listing_changed(db.session, article.id)
         db.session.commit()
     return redirect(url_for(".articles"))
 

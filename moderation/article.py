@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from markupsafe import escape
+
 HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _INITIAL = r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
@@ -126,6 +128,18 @@ def form_lines_of_seed(text: str) -> tuple[str, ...]:
 def parse_body(body: str) -> tuple[Paragraph, ...]:
     """Stored body → paragraphs of segments; cached because every page view needs it."""
     return tuple(segments(paragraph) for paragraph in body.split("\n\n") if paragraph.strip())
+
+
+def render_body_html(body: str) -> str:
+    """Stored body → the article's HTML: one <p> per paragraph, glosses as <ruby>, text escaped."""
+    return "\n".join(
+        "<p>" + "".join(
+            f"<ruby>{escape(part.base)}<rt>{escape(part.reading)}</rt></ruby>" if isinstance(part, Gloss)
+            else str(escape(part))
+            for part in paragraph
+        ) + "</p>"
+        for paragraph in parse_body(body)
+    )
 
 
 def bundled_seed() -> str:

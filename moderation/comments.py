@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moderation.decisions import Decision, decide
+from moderation.listing import listing_changed
 from moderation.models import (
     Article,
     Comment,
@@ -73,6 +74,8 @@ def post_comment(
         screening_reasons=[reason_row(reason) for reason in verdict.reasons],
     )
     db.add(comment)
+    if comment.status is CommentStatus.APPROVED:
+        listing_changed(db, article.id, approved_delta=1)
     db.commit()
     return comment, verdict
 
@@ -103,38 +106,16 @@ class CommentsClosed(Exception):
     pass
 
 
-def approved_comments_for(db: Session, article: Article) -> list[Comment]:
-    return list(
-        db.scalars(
-            select(Comment)
-            .where(Comment.article_id == article.id, Comment.status == CommentStatus.APPROVED)
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
-
-
-def own_waiting_comments(db: Session, article: Article, author_hash: str | None) -> list[Comment]:
-    """The reader's own comments still in review, shown to them alone.
-
-    Spam is listed too, as 審核中: telling a spammer that screening caught them helps them adapt.
-    """
-    if not author_hash:
-        return []
-    return list(
-        db.scalars(
-            select(Comment)
-            .where(
-                Comment.article_id == article.id,
-                Comment.author_hash == author_hash,
-                Comment.status.in_([CommentStatus.PENDING, CommentStatus.SPAM]),
-            )
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
-
-
 def article_by_slug(db: Session, slug: str) -> Article | None:
     return db.scalar(select(Article).where(Article.slug == slug))
+
+
+def reportable_comment(db: Session, article: Article, comment_id: int) -> Comment | None:
+    """A published comment of this article, or None."""
+    comment = db.get(Comment, comment_id)
+    if comment is None or comment.article_id != article.id or comment.status is not CommentStatus.APPROVED:
+        return None
+    return comment
 
 
 class ReportOutcome(enum.StrEnum):
@@ -157,8 +138,8 @@ def report_comment(
     per_hour: int,
 ) -> ReportOutcome:
     """A reader's report of a published comment; at the threshold of distinct readers it is hidden."""
-    comment = db.get(Comment, comment_id)
-    if comment is None or comment.article_id != article.id or comment.status is not CommentStatus.APPROVED:
+    comment = reportable_comment(db, article, comment_id)
+    if comment is None:
         return ReportOutcome.NOT_FOUND
     recent = db.scalar(
         select(func.count()).select_from(CommentReport)

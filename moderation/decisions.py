@@ -2,8 +2,9 @@
 
 `decide()` updates the row only if it still has the status and version the moderator saw
 (`UPDATE … WHERE id = ? AND version = ? AND status = ?`), writes the audit entry and resolves open
-reader reports in the same transaction. When another moderator got there first, nothing is
-written and the caller learns who did what, and when.
+reader reports in the same transaction, together with the article's approved count and revision
+when the comment enters or leaves the public list (so cached pages of it go stale at once). When
+another moderator got there first, nothing is written and the caller learns who did what, and when.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from moderation.listing import approved_delta, listing_changed
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, Moderator
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
@@ -80,7 +82,7 @@ def decide(
     if decision is Decision.REJECT and (reason is None or (reason is RejectReason.OTHER and not note)):
         return Result(comment_id, Refusal.REASON_REQUIRED)
     current = db.execute(
-        select(Comment.status, Comment.version).where(Comment.id == comment_id)
+        select(Comment.status, Comment.version, Comment.article_id).where(Comment.id == comment_id)
     ).one_or_none()
     if current is None:
         return Result(comment_id, Refusal.NOT_FOUND)
@@ -111,6 +113,8 @@ def decide(
         note=note,
         ip_hash=ip_hash,
     ))
+    if A in (current.status, target):
+        listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
     if target is not P:
         db.execute(
             update(CommentReport)

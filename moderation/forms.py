@@ -28,6 +28,9 @@ def _normalize_newlines(value):
 
 
 class CommentForm(FlaskForm):
+    csrf_expired = False  # shown again after its CSRF token expired
+    continued = False  # came from the shared page's form, which cannot carry a token
+
     nickname = StringField("昵稱", filters=[_strip])
     anonymous = BooleanField("匿名")
     body = TextAreaField("評論內容", filters=[_normalize_newlines, _strip])

@@ -11,14 +11,13 @@ import enum
 import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from hashlib import sha256
 
-from sqlalchemy import func, literal, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from moderation.ids import row_id
-from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, UTCDateTime
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.paging import Cursor, comment_key, key_of
 
 
 class Tab(enum.StrEnum):
@@ -43,23 +42,6 @@ class Filters:
     article_id: int | None = None
     author_tag: str | None = None  # a prefix of the author hash, as shown on cards
     text: str = ""
-
-
-@dataclass(frozen=True)
-class Cursor:
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.created_at.timestamp():.6f}_{self.id}"
-
-    @classmethod
-    def decode(cls, raw: str | None) -> Cursor | None:
-        try:
-            stamp, ident = (raw or "").split("_")
-            return cls(datetime.fromtimestamp(float(stamp), UTC), row_id(ident))
-        except (ValueError, OverflowError, OSError):
-            return None
 
 
 @dataclass
@@ -147,8 +129,7 @@ def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size:
     query = _base(tab, filters)
     oldest_first = tab in OLDEST_FIRST
     if after is not None:
-        # A row-value comparison, which both SQLite and PostgreSQL answer from the index.
-        key, mark = tuple_(Comment.created_at, Comment.id), tuple_(literal(after.created_at, UTCDateTime), after.id)
+        key, mark = comment_key(), key_of(after)
         query = query.where(key > mark if oldest_first else key < mark)
     order = (Comment.created_at, Comment.id) if oldest_first else (Comment.created_at.desc(), Comment.id.desc())
     rows = list(db.scalars(
@@ -157,7 +138,7 @@ def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size:
     ).unique())
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more else None
+    next_cursor = Cursor.of(rows[-1]) if more else None
     return Page(
         comments=rows,
         next_cursor=next_cursor,

@@ -1,15 +1,25 @@
-"""Blueprint for readers: the article page, the comment form and its captcha."""
+"""Blueprint for readers: the article page, the comment form and its captcha, reports.
+
+The article page is one set of bytes for every reader who holds none of our cookies: public,
+cacheable, validated by ETag, and writing nothing (no session, no Set-Cookie, no challenge). What
+belongs to one visitor (CSRF token, captcha challenge, notices, their comments still in review)
+comes from `/form-token` when they start writing, from the form page without JavaScript, or from
+the private variant served to a reader who already holds one of our cookies.
+"""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    get_flashed_messages,
     jsonify,
     make_response,
     redirect,
@@ -18,13 +28,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from moderation import captcha, comments, identity
-from moderation.article import parse_body
-from moderation.extensions import db, limiter
+from moderation import captcha, comments, identity, listing
+from moderation.extensions import csrf, db, limiter
 from moderation.forms import WRONG_CAPTCHA, CommentForm
-from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
+from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
+from moderation.page_cache import RenderedPage
+from moderation.paging import Cursor
 from moderation.screening.pipeline import Outcome
 from moderation.screening_rules import active_rules
 
@@ -32,6 +44,15 @@ bp = Blueprint("reader", __name__)
 
 PINYIN_COOKIE = "pinyin"
 NO_STORE = "no-store"
+
+
+@dataclass(frozen=True)
+class PersonalParts:
+    """What only this reader sees on the article page."""
+
+    notices: list[str]
+    waiting: list[Comment]
+    pinyin_hidden: bool
 
 
 def now() -> datetime:
@@ -43,6 +64,12 @@ def browser_nonce(*, create: bool) -> str | None:
     if "captcha_nonce" not in session and create:
         session["captcha_nonce"] = secrets.token_urlsafe(24)
     return session.get("captcha_nonce")
+
+
+def is_personal_request() -> bool:
+    """Does the browser hold any cookie of ours? Only then may the page differ from the shared one."""
+    names = (current_app.config["SESSION_COOKIE_NAME"], identity.READER_COOKIE, PINYIN_COOKIE)
+    return any(name in request.cookies for name in names)
 
 
 @bp.get("/")
@@ -58,7 +85,98 @@ def front_page():
 
 @bp.get("/articles/<slug>")
 def article(slug: str):
-    return render_article(_article_or_404(slug), CommentForm(formdata=None))
+    before, after = _cursor_arg("before"), _cursor_arg("after")
+    if before is not None and after is not None:
+        abort(404)
+    if is_personal_request():
+        return _personal_article_page(_article_or_404(slug), before, after)
+    state = listing.article_state(db.session, slug)
+    if state is None:
+        abort(404)
+    pages = current_app.extensions["article_pages"]
+    page = pages.get((state.id, state.revision, before, after))
+    if page is None:
+        found = db.session.get(Article, state.id)
+        page = RenderedPage.of(_render_article_page(found, before, after, personal=None))
+        pages.put((found.id, found.revision, before, after), page)
+    response = Response(page.body, mimetype="text/html")
+    response.set_etag(page.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
+    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
+    return response.make_conditional(request)
+
+
+def _personal_article_page(article: Article, before: Cursor | None, after: Cursor | None):
+    token = identity.reader_token(request)
+    first_page = before is None and after is None
+    personal = PersonalParts(
+        notices=get_flashed_messages(category_filter=["notice"]),
+        waiting=listing.own_waiting_comments(
+            db.session, article.id, identity.author_hash(token) if token and first_page else None
+        ),
+        pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
+    )
+    response = make_response(_render_article_page(article, before, after, personal=personal))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _render_article_page(article: Article, before, after, *, personal: PersonalParts | None) -> str:
+    return render_template(
+        "reader/article.html",
+        article=article,
+        listing=listing.approved_page(
+            db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"]
+        ),
+        form=CommentForm(formdata=None, meta={"csrf": False}),
+        personal=personal,
+        comments_closed=article.comment_mode is CommentMode.CLOSED,
+    )
+
+
+def _cursor_arg(name: str) -> Cursor | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    cursor = Cursor.decode(raw)
+    if cursor is None:
+        abort(404)
+    return cursor
+
+
+@bp.get("/articles/<slug>/comment")
+def comment_form(slug: str):
+    return render_form_page(_article_or_404(slug), CommentForm(formdata=None))
+
+
+@csrf.exempt
+@bp.post("/articles/<slug>/comment")
+def continue_comment(slug: str):
+    """The shared page's form without JavaScript: keep what was typed, add a token and a captcha.
+
+    Stores nothing, so it needs no CSRF token (the shared page cannot carry one).
+    """
+    form = CommentForm(meta={"csrf": False})
+    form.continued = True
+    return render_form_page(_article_or_404(slug), form)
+
+
+@bp.get("/form-token")
+def form_token():
+    """What a reader's browser needs to post from the shared page: a CSRF token and a challenge."""
+    browser_nonce(create=True)
+    challenge_id = captcha.new_challenge_id()
+    response = jsonify(
+        csrf_token=generate_csrf(),
+        captcha=dict(
+            id=challenge_id,
+            image=url_for(".captcha_image", challenge_id=challenge_id),
+            audio=url_for(".captcha_audio", challenge_id=challenge_id),
+        ),
+    )
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 @bp.post("/articles/<slug>/comments")
@@ -68,9 +186,9 @@ def post_comment(slug: str):
     action = request.form.get("action", "post")
     if action in {"new_captcha", "audio"}:  # the form's no-JavaScript controls
         medium = CaptchaMedium.AUDIO if action == "audio" else CaptchaMedium.IMAGE
-        return render_article(article, form, medium=medium)
+        return render_form_page(article, form, medium=medium)
     if article.comment_mode is CommentMode.CLOSED:
-        return render_article(article, form, status=403)
+        return render_form_page(article, form, status=403)
 
     config = current_app.config
     nonce = browser_nonce(create=False)
@@ -80,7 +198,7 @@ def post_comment(slug: str):
     )
     if wait:
         form.captcha_answer.errors = [f"嘗試次數過多，請於 {max(1, wait // 60)} 分鐘後再試"]
-        return render_article(article, form, status=429, headers={"Retry-After": str(wait)})
+        return render_form_page(article, form, status=429, headers={"Retry-After": str(wait)})
 
     outcome = captcha.check_answer(
         db.session,
@@ -96,7 +214,7 @@ def post_comment(slug: str):
         current_app.logger.info("captcha refused: %s", outcome.value)
         form.captcha_answer.errors = [*form.captcha_answer.errors, WRONG_CAPTCHA]
     if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
-        return render_article(article, form, status=422)
+        return render_form_page(article, form, status=422)
 
     token = identity.reader_token_or_new(request)
     comment, verdict = comments.post_comment(
@@ -113,18 +231,30 @@ def post_comment(slug: str):
     if verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
-        return render_article(article, form, status=422)
+        return render_form_page(article, form, status=422)
     flash("comment_approved" if comment.status is CommentStatus.APPROVED else "comment_pending", "notice")
     return redirect(url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}"))
 
 
 def form_expired():
     """CSRF failure on the comment form: show it again with everything typed kept."""
-    slug = (request.view_args or {}).get("slug", "")
-    article = _article_or_404(slug)
+    article = comments.article_by_slug(db.session, (request.view_args or {}).get("slug", ""))
+    if article is None:
+        return render_template("error.html", kind=404), 404
     form = CommentForm(meta={"csrf": False})
     form.csrf_expired = True
-    return render_article(article, form, status=400)
+    return render_form_page(article, form, status=400)
+
+
+@bp.get("/articles/<slug>/comments/<id:comment_id>/report")
+def report_form(slug: str, comment_id: int):
+    article = _article_or_404(slug)
+    comment = comments.reportable_comment(db.session, article, comment_id)
+    if comment is None:
+        abort(404)
+    response = make_response(render_template("reader/report.html", article=article, comment=comment))
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 @bp.post("/articles/<slug>/comments/<id:comment_id>/report")
@@ -193,37 +323,37 @@ def _captcha_media(challenge_id: str, medium: CaptchaMedium, mimetype: str):
     return response
 
 
+@csrf.exempt
 @bp.post("/preferences/pinyin")
 def toggle_pinyin():
+    """Flip the gloss preference cookie (the path without JavaScript).
+
+    No CSRF token: the shared page cannot carry one, and a forged request could only show or hide
+    the glosses in the sender's own browser.
+    """
     slug = request.form.get("slug", "")
     target = url_for(".article", slug=slug) if slug else url_for(".front_page")
-    response = redirect(target)
+    response = redirect(target, code=303)
     if request.cookies.get(PINYIN_COOKIE) == "hidden":
         response.delete_cookie(PINYIN_COOKIE)
     else:
         response.set_cookie(
-            PINYIN_COOKIE, "hidden", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            PINYIN_COOKIE, "hidden", max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
 
 
-def render_article(article: Article, form: CommentForm, *, medium=CaptchaMedium.IMAGE, status=200, headers=None):
-    """The article page with its form; every render carries a fresh challenge id."""
+def render_form_page(article: Article, form: CommentForm, *, medium=CaptchaMedium.IMAGE, status=200, headers=None):
+    """The form page; every render carries a fresh challenge id and is never cached."""
     browser_nonce(create=True)
-    token = identity.reader_token(request)
     form.captcha_answer.data = ""
     html = render_template(
-        "reader/article.html",
+        "reader/comment_form.html",
         article=article,
-        paragraphs=parse_body(article.body),
         form=form,
         challenge_id=captcha.new_challenge_id(),
         captcha_medium=medium.value,
-        approved=comments.approved_comments_for(db.session, article),
-        waiting=comments.own_waiting_comments(
-            db.session, article, identity.author_hash(token) if token else None
-        ),
-        pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
     response = make_response(html, status)

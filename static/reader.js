@@ -1,6 +1,13 @@
 // Progressive enhancement only: every control below also works as a plain form without JavaScript.
+// The article page is shared by every reader (and by caches), so it carries no token and no
+// captcha; this script fetches both from /form-token when the reader starts writing or reporting.
 (function () {
   "use strict";
+
+  var focusTarget = document.querySelector("[data-focus-on-load]");
+  if (focusTarget) {
+    focusTarget.focus();
+  }
 
   var toggle = document.querySelector("[data-pinyin-toggle]");
   if (toggle) {
@@ -11,50 +18,142 @@
     });
   }
 
-  var form = document.querySelector("[data-comment-form]");
-  if (!form) return;
-  var idField = form.querySelector("[data-captcha-id]");
-  var media = form.querySelector("[data-captcha-media]");
-  var answer = form.querySelector("#captcha_answer");
-
-  function swapChallenge(useAudio) {
-    return fetch("/captcha/new", { credentials: "same-origin", cache: "no-store" })
-      .then(function (response) { if (!response.ok) throw response; return response.json(); })
-      .then(function (challenge) {
-        idField.value = challenge.id;
-        answer.value = "";
-        media.textContent = "";
-        if (useAudio) {
-          var audio = document.createElement("audio");
-          audio.controls = true;
-          audio.preload = "none";
-          audio.src = challenge.audio;
-          audio.setAttribute("aria-label", "語音驗證碼（英文字母與數字）");
-          media.appendChild(audio);
-          audio.play().catch(function () {});
-        } else {
-          var image = document.createElement("img");
-          image.src = challenge.image;
-          image.width = 200;
-          image.height = 70;
-          image.alt = "驗證碼圖片：請輸入圖中的英文字母或數字；看不清楚可改聽語音";
-          media.appendChild(image);
-        }
-        answer.focus();
-      });
+  var formState = null;
+  function fetchFormState() {
+    if (!formState) {
+      formState = fetch("/form-token", { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); });
+      formState.catch(function () { formState = null; });
+    }
+    return formState;
   }
 
-  form.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-captcha-new], [data-captcha-audio]");
-    if (!button) return;
-    event.preventDefault();
-    var useAudio = button.hasAttribute("data-captcha-audio");
-    swapChallenge(useAudio).catch(function () {
-      // Fall back to the server-rendered path (keeps what the reader typed).
-      var action = document.createElement("input");
-      action.type = "hidden"; action.name = "action"; action.value = useAudio ? "audio" : "new_captcha";
-      form.appendChild(action);
-      form.submit();
+  function setTokens(container, state) {
+    container.querySelectorAll("[data-csrf-token]").forEach(function (input) { input.value = state.csrf_token; });
+  }
+
+  var form = document.querySelector("[data-comment-form]");
+  if (form) {
+    enhanceCommentForm(form);
+  }
+
+  function enhanceCommentForm(form) {
+    var idField = form.querySelector("[data-captcha-id]");
+    var media = form.querySelector("[data-captcha-media]");
+    var live = form.querySelector("[data-captcha-live]");
+    var placeholder = form.querySelector("[data-captcha-placeholder]");
+    var answer = form.querySelector("#captcha_answer");
+
+    function showChallenge(challenge, useAudio, focus) {
+      idField.value = challenge.id;
+      answer.value = "";
+      media.textContent = "";
+      if (useAudio) {
+        var audio = document.createElement("audio");
+        audio.controls = true;
+        audio.preload = "none";
+        audio.src = challenge.audio;
+        audio.setAttribute("aria-label", "語音驗證碼（英文字母與數字）");
+        media.appendChild(audio);
+        if (focus) audio.play().catch(function () {});
+      } else {
+        var image = document.createElement("img");
+        image.src = challenge.image;
+        image.width = 200;
+        image.height = 70;
+        image.alt = "驗證碼圖片：請輸入圖中的英文字母或數字；看不清楚可改聽語音";
+        media.appendChild(image);
+      }
+      if (focus) answer.focus();
+    }
+
+    // The shared page's form: fetch a token and a challenge once the reader starts writing.
+    if (!idField.value) {
+      var started = false;
+      var start = function () {
+        if (started) return;
+        started = true;
+        fetchFormState().then(function (state) {
+          setTokens(form, state);
+          showChallenge(state.captcha, false, false);
+          live.hidden = false;
+          if (placeholder) placeholder.hidden = true;
+          form.action = form.getAttribute("data-post-url");
+        }).catch(function () { started = false; });
+      };
+      form.addEventListener("focusin", start);
+      form.addEventListener("input", start);
+    }
+
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-captcha-new], [data-captcha-audio]");
+      if (!button) return;
+      event.preventDefault();
+      var useAudio = button.hasAttribute("data-captcha-audio");
+      fetch("/captcha/new", { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (challenge) { showChallenge(challenge, useAudio, true); })
+        .catch(function () {
+          // Fall back to the server-rendered path (keeps what the reader typed).
+          var action = document.createElement("input");
+          action.type = "hidden"; action.name = "action"; action.value = useAudio ? "audio" : "new_captcha";
+          form.appendChild(action);
+          form.submit();
+        });
     });
+  }
+
+  // One report form for the whole page, moved under the comment being reported.
+  var reportForm = document.querySelector("[data-report-form]");
+  var list = document.querySelector("[data-comment-list]");
+  if (reportForm && list) {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("[data-report-link]");
+      if (!link) return;
+      event.preventDefault();
+      fetchFormState().then(function (state) {
+        setTokens(reportForm, state);
+        reportForm.action = link.href;
+        link.closest("li").appendChild(reportForm);
+        reportForm.hidden = false;
+        reportForm.querySelector("input[type=radio]").focus();
+      }).catch(function () { window.location.href = link.href; });
+    });
+    reportForm.querySelector("[data-report-cancel]").addEventListener("click", function () {
+      var link = reportForm.closest("li").querySelector("[data-report-link]");
+      reportForm.hidden = true;
+      if (link) link.focus();
+    });
+  }
+
+  // "Older comments" appends the next page in place; the link itself works without JavaScript.
+  document.addEventListener("click", function (event) {
+    var more = event.target.closest("[data-more-comments]");
+    if (!more || !list) return;
+    event.preventDefault();
+    fetch(more.href, { credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html");
+        var items = next.querySelectorAll("[data-comment-list] > li");
+        var first = null;
+        items.forEach(function (item) {
+          if (document.getElementById(item.id)) return;
+          var adopted = document.importNode(item, true);
+          list.appendChild(adopted);
+          first = first || adopted;
+        });
+        var nextMore = next.querySelector("[data-more-comments]");
+        if (nextMore) {
+          more.setAttribute("href", nextMore.getAttribute("href"));
+        } else {
+          more.remove();
+        }
+        if (first) {
+          first.tabIndex = -1;
+          first.focus();
+        }
+      })
+      .catch(function () { window.location.href = more.href; });
   });
 })();

@@ -134,8 +134,17 @@ def challenge_id_of(html: str) -> str:
     return re.search(r'name="captcha_id" value="([^"]+)"', html).group(1)
 
 
+def has_form_tokens(html: str) -> bool:
+    return re.search(r'name="captcha_id" value="[^"]+"', html) is not None
+
+
 class ArticlePage:
-    """What a reader does on the article page, through the test client."""
+    """What a reader does on the article page, through the test client.
+
+    The article page is shared and carries no token; as the page's script does when the reader
+    starts writing (or as the form page does without JavaScript), `open_form` gets this browser's
+    CSRF token and a captcha challenge.
+    """
 
     def __init__(self, client, slug: str = ARTICLE_SLUG):
         self.client = client
@@ -149,13 +158,24 @@ class ArticlePage:
         self.html = response.get_data(as_text=True)
         return response
 
+    def open_form(self):
+        response = self.client.get(f"{self.url}/comment")
+        assert response.status_code == 200
+        self.html = response.get_data(as_text=True)
+        return response
+
+    def _form_html(self) -> str:
+        if not has_form_tokens(self.html):
+            self.open_form()
+        return self.html
+
     @property
     def csrf_token(self) -> str:
-        return csrf_token_of(self.html)
+        return csrf_token_of(self._form_html())
 
     @property
     def challenge_id(self) -> str:
-        return challenge_id_of(self.html)
+        return challenge_id_of(self._form_html())
 
     def load_captcha(self, medium: str = "png"):
         """The browser fetching the captcha image: this creates the challenge."""
@@ -163,8 +183,6 @@ class ArticlePage:
 
     def post(self, *, solve: bool = True, answer: str = CAPTCHA_TEXT, **fields):
         """Fill in the form and send it; `solve` loads the captcha first, as a browser would."""
-        if not self.html:
-            self.open()
         if solve:
             assert self.load_captcha().status_code == 200
         data = {
@@ -198,6 +216,7 @@ PASSWORD = "correct horse battery"
 
 def make_comment(db: Database, **overrides):
     """A stored comment on the seed article; keyword arguments override any column."""
+    from moderation.listing import listing_changed
     from moderation.models import Article, Comment, CommentStatus
 
     article = db.session.scalar(sqlalchemy.select(Article).where(Article.slug == ARTICLE_SLUG))
@@ -213,6 +232,8 @@ def make_comment(db: Database, **overrides):
     values.update(overrides)
     comment = Comment(**values)
     db.session.add(comment)
+    if comment.status is CommentStatus.APPROVED:  # as post_comment and decide() keep it
+        listing_changed(db.session, comment.article_id, approved_delta=1)
     db.session.commit()
     return comment
 

@@ -4,6 +4,7 @@ import html as html_lib
 
 import pytest
 
+from moderation.decisions import Decision, decide
 from moderation.models import Comment, CommentStatus
 from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES
 from tests.conftest import csrf_token_of, make_page
@@ -38,17 +39,16 @@ def test_pending_comment_is_invisible_to_other_readers(page, app):
     assert "審核中" not in other.html
 
 
-def test_approved_comments_are_listed_oldest_first_with_name_and_local_time(page, db, clock, app):
+def test_approved_comments_are_listed_newest_first_with_name_and_local_time(page, db, clock, app):
     page.post(nickname="第一位", body="較早的評論")
     clock.advance(minutes=5)
-    page.open()
+    page.open_form()
     page.post(anonymous="y", body="較晚的評論")
     for comment in stored(db):
-        comment.status = CommentStatus.APPROVED
-    db.session.commit()
+        decide(db.session, comment.id, Decision.APPROVE, expected_version=comment.version, actor=None, now=clock())
     other = make_page(app)
     other.open()
-    assert other.html.index("較早的評論") < other.html.index("較晚的評論")
+    assert other.html.index("較晚的評論") < other.html.index("較早的評論")
     assert "第一位" in other.html and "匿名網友" in other.html
     assert "2026-11-24 10:00" in other.html  # 02:00 UTC shown in Asia/Taipei
     assert "2 則評論" in other.html
@@ -255,7 +255,7 @@ def test_no_javascript_audio_switch_offers_an_audio_challenge(page):
 
 
 def test_form_page_is_accessible_and_not_cached(page):
-    response = page.open()
+    response = page.open_form()
     assert response.headers["Cache-Control"] == "no-store"
     for field in ("nickname", "anonymous", "body", "captcha_answer"):
         assert f'<label for="{field}"' in page.html

@@ -11,8 +11,10 @@ ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
 
 
 def report(client, comment, reason="spam"):
-    token = csrf_token_of(client.get(ARTICLE_URL).get_data(as_text=True))
-    return client.post(f"{ARTICLE_URL}/comments/{comment.id}/report", data={"csrf_token": token, "reason": reason})
+    """The report page without JavaScript: its form carries this browser's token."""
+    url = f"{ARTICLE_URL}/comments/{comment.id}/report"
+    token = csrf_token_of(client.get(url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, "reason": reason})
 
 
 def reload(db, comment):
@@ -20,10 +22,21 @@ def reload(db, comment):
     return db.session.get(Comment, comment.id)
 
 
-def test_approved_comments_have_a_report_control(client, db):
-    make_comment(db, status=CommentStatus.APPROVED)
+def test_approved_comments_have_one_report_control_per_page(client, db):
+    comments = [make_comment(db, status=CommentStatus.APPROVED) for _ in range(3)]
     html = client.get(ARTICLE_URL).get_data(as_text=True)
-    assert "<summary>檢舉</summary>" in html and 'value="abuse"' in html
+    for comment in comments:
+        assert f'href="{ARTICLE_URL}/comments/{comment.id}/report"' in html
+    assert html.count("data-report-form") == 1 and html.count('value="abuse"') == 1
+    assert 'name="csrf_token" value=""' in html  # the shared page carries no token
+
+
+def test_the_report_page_works_without_javascript(client, db):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    page = client.get(f"{ARTICLE_URL}/comments/{comment.id}/report")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "要檢舉的評論" in page.get_data(as_text=True)
+    assert client.get(f"{ARTICLE_URL}/comments/{comment.id + 1}/report").status_code == 404
 
 
 def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(client, db, moderator):
@@ -80,7 +93,11 @@ def test_reports_are_rate_limited_per_reader(client, db, app):
 
 def test_only_published_comments_of_this_article_can_be_reported(client, db):
     pending = make_comment(db)
-    assert report(client, pending).status_code == 404
+    assert client.get(f"{ARTICLE_URL}/comments/{pending.id}/report").status_code == 404
+    published = make_comment(db, status=CommentStatus.APPROVED)
+    token = csrf_token_of(client.get(f"{ARTICLE_URL}/comments/{published.id}/report").get_data(as_text=True))
+    refused = client.post(f"{ARTICLE_URL}/comments/{pending.id}/report", data={"csrf_token": token, "reason": "spam"})
+    assert refused.status_code == 404
     assert client.post(f"{ARTICLE_URL}/comments/999/report").status_code in (400, 404)
 
 

@@ -65,6 +65,7 @@ def test_new_captcha_without_reloading(live_server, browser_page):
     page = browser_page
     page.goto(live_server + ARTICLE)
     page.get_by_label("評論內容").fill("草稿")
+    page.locator("[data-captcha-media] img").wait_for()  # writing fetched a token and a challenge
     before = page.input_value("[data-captcha-id]")
     page.get_by_role("button", name="換一張").click()
     page.wait_for_function(f"document.querySelector('[data-captcha-id]').value !== '{before}'")
@@ -78,8 +79,65 @@ def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db
     context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
     page = context.new_page()
     page.goto(live_server + ARTICLE)
-    page.get_by_text("檢舉", exact=True).click()
+    page.get_by_role("link", name="檢舉").first.click()
     assert page.get_by_label("人身攻擊").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     context.close()
+
+
+def test_reader_without_javascript_posts_from_the_shared_page(live_server, browser, db, tmp_path):
+    context = browser.new_context(locale="zh-TW", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    assert page.locator("[data-captcha-live]").is_hidden()
+    page.get_by_label("昵稱").fill("不用腳本的讀者")
+    page.get_by_label("評論內容").fill("沒有 JavaScript 也能留言")
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+
+    page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
+    assert page.get_by_label("評論內容").input_value() == "沒有 JavaScript 也能留言"
+    assert page.get_by_label("昵稱").input_value() == "不用腳本的讀者"
+    page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+
+    page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
+    assert "沒有 JavaScript 也能留言" in page.locator(".comment.is-waiting").inner_text()
+    page.screenshot(path=str(tmp_path / "no-javascript-posted.png"), full_page=True)
+    context.close()
+
+
+def test_older_comments_are_appended_in_place(live_server, app, browser_page, db):
+    from datetime import UTC, datetime, timedelta
+
+    app.config["COMMENTS_PAGE_SIZE"] = 5
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    for index in range(12):
+        make_comment(db, status=CommentStatus.APPROVED, body=f"第{index:02d}則評論", created_at=start + timedelta(minutes=index))
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    bodies = page.locator("[data-comment-list] .comment-body")
+    assert bodies.count() == 5 and bodies.first.inner_text() == "第11則評論"
+    page.get_by_role("link", name="較早的評論 →").click()
+    page.wait_for_function("document.querySelectorAll('[data-comment-list] > li').length === 10")
+    assert page.url.endswith(ARTICLE)  # appended, not navigated
+    assert page.evaluate("document.activeElement.querySelector('.comment-body').textContent") == "第06則評論"
+    page.get_by_role("link", name="較早的評論 →").click()
+    page.wait_for_function("document.querySelectorAll('[data-comment-list] > li').length === 12")
+    assert page.get_by_role("link", name="較早的評論 →").count() == 0
+    texts = bodies.all_inner_texts()
+    assert texts == [f"第{index:02d}則評論" for index in range(11, -1, -1)]
+
+
+def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_page, db):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_role("link", name="檢舉").first.click()
+    form = page.locator("[data-report-form]")
+    form.wait_for(state="visible")
+    assert page.locator(f"#comment-{comment.id} [data-report-form]").count() == 1
+    page.get_by_label("人身攻擊").check()
+    form.get_by_role("button", name="送出檢舉").click()
+    page.wait_for_selector("text=已收到您的檢舉，我們會盡快處理")

@@ -1,0 +1,275 @@
+"""The article page under real traffic: shared and cacheable, validated, paged, constant in cost."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from moderation.cli import load_article
+from moderation.decisions import Decision, decide
+from moderation.models import Article, CaptchaChallenge, Comment, CommentStatus
+from tests.conftest import ARTICLE_SLUG, make_comment, make_page
+
+ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
+APPROVED = CommentStatus.APPROVED
+
+
+@contextmanager
+def statements(engine):
+    """Every SQL statement the app sends while the block runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.strip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def approve(db, comment, clock):
+    db.session.expire_all()
+    current = db.session.get(Comment, comment.id)
+    assert decide(db.session, comment.id, Decision.APPROVE, expected_version=current.version,
+                  actor=None, now=clock()).ok
+
+
+def etag_of(client, url=ARTICLE_URL):
+    return client.get(url).headers["ETag"]
+
+
+def test_first_time_readers_get_the_same_public_bytes_and_nothing_is_written(app, db):
+    make_comment(db, status=APPROVED, body="公開的評論")
+    with statements(db.engine) as sent:
+        first = app.test_client().get(ARTICLE_URL)
+        second = app.test_client().get(ARTICLE_URL)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
+    assert "Cookie" not in first.headers.get("Vary", "")
+    cache = first.cache_control
+    assert cache.public and cache.max_age == app.config["ARTICLE_CACHE_MAX_AGE"]
+    assert cache.s_maxage == app.config["ARTICLE_CACHE_S_MAXAGE"]
+    assert first.headers["ETag"]
+    assert set(sent) == {"SELECT"}
+    assert db.session.scalar(select(func.count()).select_from(CaptchaChallenge)) == 0
+
+
+def test_the_shared_page_carries_no_token_challenge_or_pending_comment(app, db, page):
+    page.post(body="只有作者看得到的評論")
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert 'name="csrf_token" value=""' in html and 'name="captcha_id" value=""' in html
+    assert not re.search(r'name="(csrf_token|captcha_id)" value="[^"]', html)
+    assert "只有作者看得到的評論" not in html and "審核中" not in html
+
+
+def test_a_reader_with_a_cookie_gets_a_private_page_with_their_comment_in_review(page):
+    page.post(body="我的評論還在審核")
+    response = page.open()
+    assert "private" in response.headers["Cache-Control"] and "public" not in response.headers["Cache-Control"]
+    assert "我的評論還在審核" in page.html and "審核中" in page.html
+
+
+def test_conditional_get_answers_304_without_a_body(client):
+    etag = etag_of(client)
+    response = client.get(ARTICLE_URL, headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.data == b""
+    assert response.headers["ETag"] == etag and "public" in response.headers["Cache-Control"]
+
+
+def test_the_validator_changes_when_readers_would_see_something_else(app, db, clock, admin):
+    client = app.test_client()
+    comment = make_comment(db, body="待審的評論")
+    initial = etag_of(client)
+    approve(db, comment, clock)
+    approved = etag_of(client)
+    assert approved != initial
+    assert "待審的評論" in client.get(ARTICLE_URL).get_data(as_text=True)
+    assert client.get(ARTICLE_URL, headers={"If-None-Match": initial}).status_code == 200
+
+    db.session.expire_all()
+    assert decide(db.session, comment.id, Decision.SPAM, expected_version=db.session.get(Comment, comment.id).version,
+                  actor=None, now=clock()).ok
+    unapproved = etag_of(client)
+    assert unapproved != approved
+    assert unapproved == initial  # the same bytes as before the approval: the validator is of the content
+    assert "待審的評論" not in client.get(ARTICLE_URL).get_data(as_text=True)
+
+    article = db.session.scalar(select(Article))
+    admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="closed")
+    assert etag_of(client) != unapproved
+    assert "本文評論已關閉" in client.get(ARTICLE_URL).get_data(as_text=True)
+
+
+def test_a_pending_comment_does_not_change_the_validator(app, db, page):
+    client = app.test_client()
+    before = etag_of(client)
+    page.post(body="還在審核的評論")
+    assert etag_of(client) == before
+
+
+def test_heading_counts_approved_comments_of_this_article_only(app, db, clock):
+    other, _ = load_article(db.session, "另一篇文章的內文。", slug="another-story")
+    for index in range(3):
+        make_comment(db, status=APPROVED, body=f"本文評論{index}")
+    make_comment(db, article_id=other.id, status=APPROVED, body="別篇文章的評論")
+    pending = make_comment(db, body="待審")
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert "網友評論（3）" in html and "3 則評論" in html and "別篇文章的評論" not in html
+    approve(db, pending, clock)
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert "網友評論（4）" in html
+
+
+def test_the_stored_count_follows_every_decision(db, clock):
+    comments = [make_comment(db) for _ in range(4)]
+    steps = [(0, Decision.APPROVE), (1, Decision.APPROVE), (0, Decision.SPAM), (0, Decision.RESTORE),
+             (2, Decision.APPROVE), (1, Decision.RESTORE), (3, Decision.SPAM), (3, Decision.APPROVE)]
+    for index, decision in steps:
+        db.session.expire_all()
+        version = db.session.get(Comment, comments[index].id).version
+        assert decide(db.session, comments[index].id, decision, expected_version=version, actor=None, now=clock()).ok
+        db.session.expire_all()
+        article = db.session.scalar(select(Article))
+        counted = db.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.status == APPROVED)
+        )
+        assert article.approved_count == counted
+
+
+def comments_at_equal_times(db, count: int) -> list[Comment]:
+    """Comments in groups of three sharing one timestamp, the hardest case for a keyset."""
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    return [
+        make_comment(db, status=APPROVED, body=f"評論編號{index:03d}", created_at=start + timedelta(minutes=index // 3))
+        for index in range(count)
+    ]
+
+
+def listed_bodies(html: str) -> list[str]:
+    return re.findall(r'<div class="comment-body" dir="auto">(評論編號\d{3})</div>', html)
+
+
+def pager_link(html: str, rel: str) -> str | None:
+    match = re.search(rf'<a href="([^"]+)#comment-list-heading" rel="{rel}"', html)
+    return match and match.group(1).replace("&amp;", "&")
+
+
+def test_keyset_pages_with_equal_timestamps_have_no_duplicates_or_gaps(app, db):
+    app.config["COMMENTS_PAGE_SIZE"] = 4
+    made = comments_at_equal_times(db, 23)
+    newest_first = [comment.body for comment in sorted(made, key=lambda c: (c.created_at, c.id), reverse=True)]
+    client = app.test_client()
+
+    pages, url = [], ARTICLE_URL
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append(listed_bodies(html))
+        url = pager_link(html, "next")
+    assert [body for page in pages for body in page] == newest_first
+    assert [len(page) for page in pages] == [4, 4, 4, 4, 4, 3]
+
+    backwards, url = [], pager_link(client.get(ARTICLE_URL).get_data(as_text=True), "next")
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        backwards.append(listed_bodies(html))
+        url = pager_link(html, "next")
+    last_html = html
+    walked_back, url = [listed_bodies(last_html)], pager_link(last_html, "prev")
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        walked_back.insert(0, listed_bodies(html))
+        url = pager_link(html, "prev")
+    assert [body for page in walked_back for body in page] == newest_first
+
+
+def test_every_page_link_works_without_javascript_and_a_bad_cursor_is_404(app, db, client):
+    app.config["COMMENTS_PAGE_SIZE"] = 2
+    comments_at_equal_times(db, 5)
+    first = client.get(ARTICLE_URL).get_data(as_text=True)
+    assert pager_link(first, "prev") is None and pager_link(first, "next")
+    assert client.get(ARTICLE_URL + "?before=yesterday").status_code == 404
+    assert client.get(ARTICLE_URL + "?before=1_99999999999").status_code == 404
+
+
+def test_sql_statements_per_article_get_do_not_grow_with_comments(app, db):
+    def count_for_get(*, cached: bool) -> int:
+        client = app.test_client()
+        if not cached:
+            app.extensions["article_pages"].clear()
+        with statements(db.engine) as sent:
+            assert client.get(ARTICLE_URL).status_code == 200
+        return len(sent)
+
+    make_comment(db, status=APPROVED)
+    few = (count_for_get(cached=False), count_for_get(cached=True))
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for index in range(120):
+        make_comment(db, status=APPROVED, body=f"第{index}則", created_at=start + timedelta(seconds=index))
+    many = (count_for_get(cached=False), count_for_get(cached=True))
+    assert few == many
+    assert many[1] == 1  # a cached page costs one query: is it still current?
+
+
+def test_the_article_body_is_not_rendered_per_request(app, monkeypatch, client):
+    import moderation.article
+
+    def refuse(*args):
+        raise AssertionError("article body rendered during a request")
+
+    monkeypatch.setattr(moderation.article, "parse_body", refuse)
+    monkeypatch.setattr(moderation.article, "render_body_html", refuse)
+    app.extensions["article_pages"].clear()
+    html = client.get(ARTICLE_URL).get_data(as_text=True)
+    assert html.count("<ruby>") == 333
+
+
+def test_first_page_of_50_comments_weighs_under_100_kb(app, db):
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for index in range(80):
+        make_comment(db, status=APPROVED, nickname="熱心讀者" + str(index),
+                     body=("檢驗檢測行業的發展很重要，希望有更多國產儀器。" * 5)[:120],
+                     created_at=start + timedelta(minutes=index))
+    response = app.test_client().get(ARTICLE_URL)
+    assert response.get_data(as_text=True).count('class="comment"') == 50
+    assert len(response.data) <= 100 * 1024
+
+
+def test_without_javascript_the_shared_form_leads_to_the_form_page_with_the_text_kept(app, db):
+    client = app.test_client()
+    html = client.get(ARTICLE_URL).get_data(as_text=True)
+    action = re.search(r'<form class="comment-form"[^>]*action="([^"#]+)', html).group(1)
+    assert action == f"{ARTICLE_URL}/comment"
+    response = client.post(action, data={"nickname": "沒有腳本", "body": "我的想法", "action": "post"})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    form_page = response.get_data(as_text=True)
+    assert 'value="沒有腳本"' in form_page and "我的想法" in form_page
+    assert "請輸入驗證碼，再按「送出評論」" in form_page
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+    reader = make_page(app)
+    reader.client = client
+    reader.html = form_page
+    assert reader.post(nickname="沒有腳本", body="我的想法").status_code in (302, 303)
+    assert db.session.scalar(select(Comment.body)) == "我的想法"
+
+
+def test_form_token_gives_this_browser_a_token_and_a_challenge(client):
+    response = client.get("/form-token")
+    assert response.headers["Cache-Control"] == "no-store"
+    state = response.get_json()
+    assert state["csrf_token"] and re.fullmatch(r"[A-Za-z0-9_-]{32}", state["captcha"]["id"])
+    assert client.get(state["captcha"]["image"]).status_code == 200
+
+
+@pytest.mark.parametrize("cookie", ["session", "reader", "pinyin"])
+def test_any_cookie_of_ours_gets_the_private_variant(client, cookie):
+    client.set_cookie(cookie, "x")
+    response = client.get(ARTICLE_URL)
+    assert response.status_code == 200 and "private" in response.headers["Cache-Control"]
