@@ -21,7 +21,7 @@ from hashlib import sha256
 
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
@@ -114,7 +114,11 @@ def check_answer(
     config: Mapping,
     now: datetime,
 ) -> CaptchaOutcome:
-    """Consume the challenge and tell whether the answer is right; failures are recorded."""
+    """Consume the challenge and tell whether the answer is right; failures are recorded.
+
+    Flushes: the caller commits, with the comment when the answer passed, so that a posting is
+    one transaction.
+    """
     outcome = _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now)
     if outcome is not CaptchaOutcome.PASSED:
         db.add(
@@ -122,35 +126,39 @@ def check_answer(
                 browser_nonce=browser_nonce or "", ip_hash=ip_hash, reason=outcome.value, failed_at=now
             )
         )
-    db.commit()
+    db.flush()
     return outcome
 
 
 def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> CaptchaOutcome:
     if not challenge_id or not CHALLENGE_ID.match(challenge_id) or not browser_nonce:
         return CaptchaOutcome.UNKNOWN
-    challenge = db.get(CaptchaChallenge, challenge_id)
-    if challenge is None:
-        return CaptchaOutcome.UNKNOWN
-    if challenge.browser_nonce != browser_nonce:
-        return CaptchaOutcome.OTHER_BROWSER
-    # Single use, also under concurrent submissions: only one UPDATE can flip used_at.
+    # Single use, also under concurrent submissions: only one UPDATE can flip used_at. A challenge
+    # of another browser is left unused. Only a refusal needs a second look, to say why.
     consumed = db.execute(
         update(CaptchaChallenge)
-        .where(CaptchaChallenge.id == challenge_id, CaptchaChallenge.used_at.is_(None))
+        .where(
+            CaptchaChallenge.id == challenge_id,
+            CaptchaChallenge.browser_nonce == browser_nonce,
+            CaptchaChallenge.used_at.is_(None),
+        )
         .values(used_at=now)
+        .returning(CaptchaChallenge.answer_hash, CaptchaChallenge.issued_at)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if consumed != 1:
-        return CaptchaOutcome.ALREADY_USED
-    if _expired(challenge, config, now):
+    ).one_or_none()
+    if consumed is None:
+        owner = db.scalar(select(CaptchaChallenge.browser_nonce).where(CaptchaChallenge.id == challenge_id))
+        if owner is None:
+            return CaptchaOutcome.UNKNOWN
+        return CaptchaOutcome.OTHER_BROWSER if owner != browser_nonce else CaptchaOutcome.ALREADY_USED
+    if now - consumed.issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"]):
         return CaptchaOutcome.EXPIRED
-    if now - challenge.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
+    if now - consumed.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
         return CaptchaOutcome.TOO_FAST
     if not answer or not normalize_answer(answer):
         return CaptchaOutcome.MISSING
     expected = answer_hash(config["IP_PEPPER"], challenge_id, answer)
-    if not hmac.compare_digest(expected, challenge.answer_hash):
+    if not hmac.compare_digest(expected, consumed.answer_hash):
         return CaptchaOutcome.WRONG
     return CaptchaOutcome.PASSED
 
@@ -158,21 +166,21 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
 def retry_after_failures(
     db: Session, *, browser_nonce: str | None, ip_hash: str, config: Mapping, now: datetime
 ) -> int | None:
-    """Seconds to wait when this browser or address failed too often, else None."""
-    window_start = now - timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
-    recent = select(CaptchaFailure).where(CaptchaFailure.failed_at > window_start)
+    """Seconds to wait when this browser or address failed too often, else None (one query)."""
+    window = timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
     limits = [(CaptchaFailure.ip_hash == ip_hash, config["CAPTCHA_MAX_FAILURES_PER_IP"])]
     if browser_nonce:
         limits.append((CaptchaFailure.browser_nonce == browser_nonce, config["CAPTCHA_MAX_FAILURES"]))
-    for condition, limit in limits:
-        failures = recent.where(condition).subquery()
-        count, oldest = db.execute(
-            select(func.count(), func.min(failures.c.failed_at)).select_from(failures)
-        ).one()
+    columns = []
+    for condition, _ in limits:
+        columns += [func.count().filter(condition), func.min(CaptchaFailure.failed_at).filter(condition)]
+    row = db.execute(
+        select(*columns).where(CaptchaFailure.failed_at > now - window, or_(*(c for c, _ in limits)))
+    ).one()
+    for index, (_, limit) in enumerate(limits):
+        count, oldest = row[2 * index], row[2 * index + 1]
         if count >= limit:
-            free_at = oldest.replace(tzinfo=now.tzinfo) + timedelta(
-                seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"]
-            )
+            free_at = oldest.replace(tzinfo=now.tzinfo) + window
             return max(1, int((free_at - now).total_seconds()) + 1)
     return None
 

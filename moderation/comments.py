@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from moderation.decisions import Decision, decide
 from moderation.listing import listing_changed
@@ -50,7 +50,7 @@ def post_comment(
     now: datetime,
     rules: Rules,
 ) -> tuple[Comment, Verdict]:
-    """Screen and store a new comment, with the reasons for where it went."""
+    """Screen and store a new comment, with the reasons for where it went. Flushes; the caller commits."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
@@ -76,7 +76,7 @@ def post_comment(
     db.add(comment)
     if comment.status is CommentStatus.APPROVED:
         listing_changed(db, article.id, approved_delta=1)
-    db.commit()
+    db.flush()
     return comment, verdict
 
 
@@ -107,7 +107,8 @@ class CommentsClosed(Exception):
 
 
 def article_by_slug(db: Session, slug: str) -> Article | None:
-    return db.scalar(select(Article).where(Article.slug == slug))
+    """The article without its text, which views that only post or link to it never read."""
+    return db.scalar(select(Article).where(Article.slug == slug).options(defer(Article.body), defer(Article.body_html)))
 
 
 def reportable_comment(db: Session, article: Article, comment_id: int) -> Comment | None:

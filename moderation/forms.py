@@ -28,6 +28,9 @@ def _normalize_newlines(value):
 
 
 class CommentForm(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect already checks every POST, before the view; once is enough
+
     csrf_expired = False  # shown again after its CSRF token expired
     continued = False  # came from the shared page's form, which cannot carry a token
 

@@ -129,7 +129,7 @@ def _render_article_page(article: Article, before, after, *, personal: PersonalP
         listing=listing.approved_page(
             db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"]
         ),
-        form=CommentForm(formdata=None, meta={"csrf": False}),
+        form=CommentForm(formdata=None),
         personal=personal,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
@@ -157,7 +157,7 @@ def continue_comment(slug: str):
 
     Stores nothing, so it needs no CSRF token (the shared page cannot carry one).
     """
-    form = CommentForm(meta={"csrf": False})
+    form = CommentForm()
     form.continued = True
     return render_form_page(_article_or_404(slug), form)
 
@@ -197,6 +197,7 @@ def post_comment(slug: str):
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
     if wait:
+        db.session.rollback()
         form.captcha_answer.errors = [f"嘗試次數過多，請於 {max(1, wait // 60)} 分鐘後再試"]
         return render_form_page(article, form, status=429, headers={"Retry-After": str(wait)})
 
@@ -214,6 +215,7 @@ def post_comment(slug: str):
         current_app.logger.info("captcha refused: %s", outcome.value)
         form.captcha_answer.errors = [*form.captcha_answer.errors, WRONG_CAPTCHA]
     if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
+        db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
         return render_form_page(article, form, status=422)
 
     token = identity.reader_token_or_new(request)
@@ -228,12 +230,16 @@ def post_comment(slug: str):
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
     )
+    # Read before the commit, which would expire them and cost two more queries.
+    target = url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}")
+    published = comment.status is CommentStatus.APPROVED
+    db.session.commit()
     if verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
         return render_form_page(article, form, status=422)
-    flash("comment_approved" if comment.status is CommentStatus.APPROVED else "comment_pending", "notice")
-    return redirect(url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}"))
+    flash("comment_approved" if published else "comment_pending", "notice")
+    return redirect(target)
 
 
 def form_expired():
@@ -241,7 +247,7 @@ def form_expired():
     article = comments.article_by_slug(db.session, (request.view_args or {}).get("slug", ""))
     if article is None:
         return render_template("error.html", kind=404), 404
-    form = CommentForm(meta={"csrf": False})
+    form = CommentForm()
     form.csrf_expired = True
     return render_form_page(article, form, status=400)
 
