@@ -22,7 +22,7 @@ from moderation.article import bundled_seed
 from moderation.cli import load_article
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Role
-from moderation.queue import Cursor
+from moderation.paging import Cursor
 
 COMMENTS = 100_000
 PAGE_SIZE = 50

@@ -21,7 +21,7 @@ from hashlib import sha256
 
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
@@ -76,7 +76,8 @@ def challenge_media(
     now: datetime,
     render: Callable[[CaptchaMedium, str], bytes] = render_media,
 ) -> bytes:
-    """The image or audio of a challenge, creating the challenge on first request."""
+    """The image or audio of a challenge, creating the challenge on first request (flushed; the
+    caller commits)."""
     if not browser_nonce or not CHALLENGE_ID.match(challenge_id or ""):
         raise ChallengeUnavailable
     challenge = db.get(CaptchaChallenge, challenge_id)
@@ -92,7 +93,7 @@ def challenge_media(
         )
         db.add(challenge)
         _purge_old(db, config, now)
-        db.commit()
+        db.flush()
         return challenge.media
     if (
         challenge.browser_nonce != browser_nonce
@@ -130,24 +131,31 @@ def check_answer(
     return outcome
 
 
+# Run on every posting: built once, executed with parameters.
+_CONSUME = (
+    update(CaptchaChallenge)
+    .where(
+        CaptchaChallenge.id == bindparam("challenge_id"),
+        CaptchaChallenge.browser_nonce == bindparam("nonce"),
+        CaptchaChallenge.used_at.is_(None),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(CaptchaChallenge.answer_hash, CaptchaChallenge.issued_at)
+)
+_OWNER = select(CaptchaChallenge.browser_nonce).where(CaptchaChallenge.id == bindparam("challenge_id"))
+
+
 def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> CaptchaOutcome:
     if not challenge_id or not CHALLENGE_ID.match(challenge_id) or not browser_nonce:
         return CaptchaOutcome.UNKNOWN
     # Single use, also under concurrent submissions: only one UPDATE can flip used_at. A challenge
     # of another browser is left unused. Only a refusal needs a second look, to say why.
-    consumed = db.execute(
-        update(CaptchaChallenge)
-        .where(
-            CaptchaChallenge.id == challenge_id,
-            CaptchaChallenge.browser_nonce == browser_nonce,
-            CaptchaChallenge.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .returning(CaptchaChallenge.answer_hash, CaptchaChallenge.issued_at)
-        .execution_options(synchronize_session=False)
+    connection = db.connection()
+    consumed = connection.execute(
+        _CONSUME, {"challenge_id": challenge_id, "nonce": browser_nonce, "now": now}
     ).one_or_none()
     if consumed is None:
-        owner = db.scalar(select(CaptchaChallenge.browser_nonce).where(CaptchaChallenge.id == challenge_id))
+        owner = connection.execute(_OWNER, {"challenge_id": challenge_id}).scalar_one_or_none()
         if owner is None:
             return CaptchaOutcome.UNKNOWN
         return CaptchaOutcome.OTHER_BROWSER if owner != browser_nonce else CaptchaOutcome.ALREADY_USED
@@ -163,21 +171,31 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
     return CaptchaOutcome.PASSED
 
 
+def _failures_since(*, with_browser: bool):
+    """Failures in the window, counted per address and (when known) per browser, in one query."""
+    by_address = CaptchaFailure.ip_hash == bindparam("ip_hash")
+    conditions = [by_address]
+    if with_browser:
+        conditions.append(CaptchaFailure.browser_nonce == bindparam("nonce"))
+    columns = []
+    for condition in conditions:
+        columns += [func.count().filter(condition), func.min(CaptchaFailure.failed_at).filter(condition)]
+    return select(*columns).where(CaptchaFailure.failed_at > bindparam("since"), or_(*conditions))
+
+
+_FAILURES = {with_browser: _failures_since(with_browser=with_browser) for with_browser in (False, True)}
+
+
 def retry_after_failures(
     db: Session, *, browser_nonce: str | None, ip_hash: str, config: Mapping, now: datetime
 ) -> int | None:
     """Seconds to wait when this browser or address failed too often, else None (one query)."""
     window = timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
-    limits = [(CaptchaFailure.ip_hash == ip_hash, config["CAPTCHA_MAX_FAILURES_PER_IP"])]
-    if browser_nonce:
-        limits.append((CaptchaFailure.browser_nonce == browser_nonce, config["CAPTCHA_MAX_FAILURES"]))
-    columns = []
-    for condition, _ in limits:
-        columns += [func.count().filter(condition), func.min(CaptchaFailure.failed_at).filter(condition)]
-    row = db.execute(
-        select(*columns).where(CaptchaFailure.failed_at > now - window, or_(*(c for c, _ in limits)))
+    row = db.connection().execute(
+        _FAILURES[bool(browser_nonce)], {"ip_hash": ip_hash, "nonce": browser_nonce, "since": now - window}
     ).one()
-    for index, (_, limit) in enumerate(limits):
+    limits = [config["CAPTCHA_MAX_FAILURES_PER_IP"]] + ([config["CAPTCHA_MAX_FAILURES"]] if browser_nonce else [])
+    for index, limit in enumerate(limits):
         count, oldest = row[2 * index], row[2 * index + 1]
         if count >= limit:
             free_at = oldest.replace(tzinfo=now.tzinfo) + window

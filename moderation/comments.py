@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from moderation.decisions import Decision, decide
 from moderation.listing import listing_changed
@@ -18,8 +19,9 @@ from moderation.models import (
     CommentReport,
     CommentStatus,
     ReportReason,
+    ScreeningReason,
 )
-from moderation.screening_rules import reason_row
+from moderation.screening_rules import reason_values
 from moderation.screening.pipeline import (
     AuthorFacts,
     Outcome,
@@ -38,9 +40,30 @@ STATUS_OF_OUTCOME = {
 }
 
 
+@dataclass(frozen=True)
+class Posted:
+    comment_id: int
+    status: CommentStatus
+    verdict: Verdict
+
+
+# The posting path runs these on every comment: built once, executed with parameters.
+_INSERT_COMMENT = insert(Comment).returning(Comment.id)
+_INSERT_REASONS = insert(ScreeningReason)
+_AUTHOR_RECENT = (
+    select(Comment.fingerprint, Comment.created_at, Comment.status)
+    .where(Comment.author_hash == bindparam("author_hash"), Comment.created_at >= bindparam("since"))
+    .order_by(Comment.created_at.desc(), Comment.id.desc())
+    .limit(200)
+)
+_ADDRESS_LAST_MINUTE = select(func.count()).select_from(Comment).where(
+    Comment.ip_hash == bindparam("ip_hash"), Comment.created_at > bindparam("since")
+)
+
+
 def post_comment(
     db: Session,
-    article: Article,
+    article: ArticleRef,
     *,
     nickname: str | None,
     anonymous: bool,
@@ -49,8 +72,8 @@ def post_comment(
     author_hash: str,
     now: datetime,
     rules: Rules,
-) -> tuple[Comment, Verdict]:
-    """Screen and store a new comment, with the reasons for where it went. Flushes; the caller commits."""
+) -> Posted:
+    """Screen and store a new comment, with the reasons for where it went. The caller commits."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
@@ -61,23 +84,20 @@ def post_comment(
         rules,
         now=now,
     )
-    comment = Comment(
-        article=article,
-        nickname=nickname,
-        is_anonymous=anonymous,
-        body=body,
-        status=STATUS_OF_OUTCOME[verdict.outcome],
-        created_at=now,
-        ip_hash=ip_hash,
-        author_hash=author_hash,
-        fingerprint=verdict.fingerprint,
-        screening_reasons=[reason_row(reason) for reason in verdict.reasons],
-    )
-    db.add(comment)
-    if comment.status is CommentStatus.APPROVED:
+    status = STATUS_OF_OUTCOME[verdict.outcome]
+    connection = db.connection()
+    comment_id = connection.execute(_INSERT_COMMENT, {
+        "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,
+        "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
+        "fingerprint": verdict.fingerprint, "version": 1,
+    }).scalar_one()
+    if verdict.reasons:
+        connection.execute(_INSERT_REASONS, [
+            {"comment_id": comment_id, **reason_values(reason)} for reason in verdict.reasons
+        ])
+    if status is CommentStatus.APPROVED:
         listing_changed(db, article.id, approved_delta=1)
-    db.flush()
-    return comment, verdict
+    return Posted(comment_id, status, verdict)
 
 
 def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules) -> AuthorFacts:
@@ -85,17 +105,11 @@ def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, 
     limits = rules.thresholds
     horizon = now - max(timedelta(days=limits.trust_window_days),
                         timedelta(seconds=limits.duplicate_window_seconds))
-    rows = db.execute(
-        select(Comment.fingerprint, Comment.created_at, Comment.status)
-        .where(Comment.author_hash == author_hash, Comment.created_at >= horizon)
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(200)
-    )
-    ip_count = db.scalar(
-        select(func.count())
-        .select_from(Comment)
-        .where(Comment.ip_hash == ip_hash, Comment.created_at > now - timedelta(minutes=1))
-    )
+    connection = db.connection()
+    rows = connection.execute(_AUTHOR_RECENT, {"author_hash": author_hash, "since": horizon})
+    ip_count = connection.execute(
+        _ADDRESS_LAST_MINUTE, {"ip_hash": ip_hash, "since": now - timedelta(minutes=1)}
+    ).scalar_one()
     return AuthorFacts(
         recent=tuple(PastComment(row.fingerprint, row.created_at, row.status.value) for row in rows),
         ip_comments_last_minute=ip_count or 0,
@@ -106,12 +120,27 @@ class CommentsClosed(Exception):
     pass
 
 
-def article_by_slug(db: Session, slug: str) -> Article | None:
-    """The article without its text, which views that only post or link to it never read."""
-    return db.scalar(select(Article).where(Article.slug == slug).options(defer(Article.body), defer(Article.body_html)))
+@dataclass(frozen=True)
+class ArticleRef:
+    """What posting, reporting and the form pages need of an article: not its text."""
+
+    id: int
+    slug: str
+    title: str
+    comment_mode: CommentMode
 
 
-def reportable_comment(db: Session, article: Article, comment_id: int) -> Comment | None:
+_ARTICLE_BY_SLUG = select(Article.id, Article.slug, Article.title, Article.comment_mode).where(
+    Article.slug == bindparam("slug")
+)
+
+
+def article_by_slug(db: Session, slug: str) -> ArticleRef | None:
+    row = db.connection().execute(_ARTICLE_BY_SLUG, {"slug": slug}).one_or_none()
+    return ArticleRef(*row) if row else None
+
+
+def reportable_comment(db: Session, article: ArticleRef, comment_id: int) -> Comment | None:
     """A published comment of this article, or None."""
     comment = db.get(Comment, comment_id)
     if comment is None or comment.article_id != article.id or comment.status is not CommentStatus.APPROVED:
@@ -129,7 +158,7 @@ class ReportOutcome(enum.StrEnum):
 
 def report_comment(
     db: Session,
-    article: Article,
+    article: ArticleRef,
     comment_id: int,
     reason: ReportReason,
     *,

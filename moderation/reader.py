@@ -89,7 +89,7 @@ def article(slug: str):
     if before is not None and after is not None:
         abort(404)
     if is_personal_request():
-        return _personal_article_page(_article_or_404(slug), before, after)
+        return _personal_article_page(db.session.get(Article, _article_or_404(slug).id), before, after)
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
@@ -219,7 +219,7 @@ def post_comment(slug: str):
         return render_form_page(article, form, status=422)
 
     token = identity.reader_token_or_new(request)
-    comment, verdict = comments.post_comment(
+    posted = comments.post_comment(
         db.session,
         article,
         nickname=form.nickname.data or None,
@@ -230,15 +230,13 @@ def post_comment(slug: str):
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
     )
-    # Read before the commit, which would expire them and cost two more queries.
-    target = url_for(".article", slug=article.slug, _anchor=f"comment-{comment.id}")
-    published = comment.status is CommentStatus.APPROVED
+    target = url_for(".article", slug=article.slug, _anchor=f"comment-{posted.comment_id}")
     db.session.commit()
-    if verdict.outcome is Outcome.REJECTED:
+    if posted.verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
         return render_form_page(article, form, status=422)
-    flash("comment_approved" if published else "comment_pending", "notice")
+    flash("comment_approved" if posted.status is CommentStatus.APPROVED else "comment_pending", "notice")
     return redirect(target)
 
 
@@ -323,6 +321,7 @@ def _captcha_media(challenge_id: str, medium: CaptchaMedium, mimetype: str):
         )
     except captcha.ChallengeUnavailable:
         abort(404)
+    db.session.commit()
     response = make_response(media)
     response.mimetype = mimetype
     response.headers["Cache-Control"] = NO_STORE
@@ -350,7 +349,7 @@ def toggle_pinyin():
     return response
 
 
-def render_form_page(article: Article, form: CommentForm, *, medium=CaptchaMedium.IMAGE, status=200, headers=None):
+def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium=CaptchaMedium.IMAGE, status=200, headers=None):
     """The form page; every render carries a fresh challenge id and is never cached."""
     browser_nonce(create=True)
     form.captcha_answer.data = ""
@@ -368,7 +367,7 @@ def render_form_page(article: Article, form: CommentForm, *, medium=CaptchaMediu
     return response
 
 
-def _article_or_404(slug: str) -> Article:
+def _article_or_404(slug: str) -> comments.ArticleRef:
     found = comments.article_by_slug(db.session, slug)
     if found is None:
         abort(404)

@@ -66,20 +66,21 @@ def thresholds_from(config: Mapping) -> Thresholds:
     )
 
 
+_RULES_REVISION = select(
+    select(func.count()).select_from(WordRuleRow).scalar_subquery(),
+    select(func.max(WordRuleRow.id)).scalar_subquery(),
+    select(func.count()).select_from(DomainRuleRow).scalar_subquery(),
+    select(func.max(DomainRuleRow.id)).scalar_subquery(),
+)
+
+
 def active_rules(db: Session, config: Mapping, cache: RulesCache) -> Rules:
     """The compiled rules, rebuilt only when the rule tables changed (checked with one query).
 
     Rules are never edited in place (a change is a delete and an insert), so the row count and
     the highest id together tell whether anything changed, in any worker.
     """
-    revision = db.execute(
-        select(
-            select(func.count()).select_from(WordRuleRow).scalar_subquery(),
-            select(func.max(WordRuleRow.id)).scalar_subquery(),
-            select(func.count()).select_from(DomainRuleRow).scalar_subquery(),
-            select(func.max(DomainRuleRow.id)).scalar_subquery(),
-        )
-    ).one()
+    revision = db.connection().execute(_RULES_REVISION).one()
     stamp = (tuple(revision), thresholds_from(config))
     with cache.lock:
         if cache.stamp == stamp and cache.rules is not None:
@@ -277,13 +278,18 @@ def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor, limit: 
 RULE_KINDS = frozenset({"word", "link_count", "link_domain"})
 
 
+def reason_values(reason) -> dict:
+    """A screening reason as the columns of its stored row."""
+    return {
+        "kind": reason.kind.value,
+        "action": reason.action.value if reason.action else None,
+        "rule_id": reason.rule_id,
+        "detail": reason.detail,
+        "field": reason.field,
+        "span_start": reason.start,
+        "span_end": reason.end,
+    }
+
+
 def reason_row(reason) -> ScreeningReason:
-    return ScreeningReason(
-        kind=reason.kind.value,
-        action=reason.action.value if reason.action else None,
-        rule_id=reason.rule_id,
-        detail=reason.detail,
-        field=reason.field,
-        span_start=reason.start,
-        span_end=reason.end,
-    )
+    return ScreeningReason(**reason_values(reason))

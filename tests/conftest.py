@@ -16,6 +16,7 @@ from moderation.article import bundled_seed
 from moderation.cli import load_article
 from moderation.extensions import db as _db
 from moderation.screening_rules import load_starter_rules
+from tests.postgres import temporary_database
 
 ARTICLE_SLUG = "inspection-testing-excellent-cases"
 CAPTCHA_TEXT = "K7PX"
@@ -35,18 +36,30 @@ def _postgres_unreachable_reason() -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PostgresForThisRun:
+    url: str | None
+    skip_reason: str | None
+
+
 @pytest.fixture(scope="session")
-def postgres_skip_reason():
-    return _postgres_unreachable_reason()
+def postgres_database():
+    """A database of this run's own on the PostgreSQL server, dropped at the end of the run."""
+    reason = _postgres_unreachable_reason()
+    if reason:
+        yield PostgresForThisRun(None, reason)
+        return
+    with temporary_database(POSTGRES_URL) as url:
+        yield PostgresForThisRun(url, None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path, postgres_skip_reason):
+def database_url(request, tmp_path, postgres_database):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    return POSTGRES_URL
+    if postgres_database.skip_reason:
+        pytest.skip(postgres_database.skip_reason)
+    return postgres_database.url
 
 
 @dataclass

@@ -1,0 +1,37 @@
+-- wrk script: each request sends the next prepared form body (one captcha challenge each).
+-- BENCH_BODIES names a file with one urlencoded body per line; threads take alternate lines.
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("thread_index", counter)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  bodies = {}
+  local index = 0
+  local total_threads = tonumber(os.getenv("BENCH_THREADS") or "2")
+  for line in io.lines(os.getenv("BENCH_BODIES")) do
+    index = index + 1
+    if (index - 1) % total_threads == thread_index - 1 then
+      table.insert(bodies, line)
+    end
+  end
+  position = 0
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/x-www-form-urlencoded"
+  local cookie = os.getenv("BENCH_COOKIE")
+  if cookie and cookie ~= "" then
+    wrk.headers["Cookie"] = cookie
+  end
+end
+
+function request()
+  position = position + 1
+  if position > #bodies then
+    position = 1
+  end
+  return wrk.format(nil, nil, nil, bodies[position])
+end

@@ -1,0 +1,389 @@
+"""Serving under load, side by side in one run: a bare-Flask ceiling, our article page, its 304,
+our comment POST, and Isso 0.14's GET and POST, each under gunicorn with the same workers,
+driven by wrk on loopback.
+
+Run: `make bench` (or `.venv/bin/python -m bench.serving [--runs 3] [--duration 10]`); the tools
+come from `scripts/install-bench-tools.sh` (Debian's wrk, Isso from PyPI in bench/.isso-venv).
+Targets, as ratios within the run: article GET ≥ 0.5× the ceiling, 304 ≥ 0.8× the ceiling,
+our POST ≥ 2× Isso's POST, p99 ≤ 3× p50 for our scenarios. Raw wrk output goes to bench/results/.
+
+What is relaxed, and why: every request comes from 127.0.0.1, so the per-address flood limit
+(SCREENING_IP_PER_MINUTE) and captcha failure limit are lifted, and prepared challenges may be
+answered at once (CAPTCHA_MIN_SECONDS=0). Challenges are created ahead through the challenge
+service with CAPTCHA_TEXT_FACTORY fixed (bench.apps), without rendering images. Isso runs with
+moderation on and its guard (per-address rate limit) off, for the same reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from bench.apps import BENCH_CAPTCHA_TEXT, bench_config
+from moderation import captcha, create_app
+from moderation.article import bundled_seed
+from moderation.cli import load_article
+from moderation.extensions import db
+from moderation.listing import listing_changed
+from moderation.models import CaptchaMedium, Comment, CommentStatus
+from moderation.screening_rules import load_starter_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+ISSO_VENV = ROOT / "bench" / ".isso-venv"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+SLUG = "bench-article"
+APPROVED_COMMENTS = 200
+TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0}
+
+
+@dataclass
+class Measurement:
+    scenario: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-2xx/3xx responses and socket errors
+
+
+def comment_text(index: int) -> str:
+    return f"第{index}則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步，報導很有參考價值。"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(gunicorn_path: Path, app: str, *, workers: int, env: dict, log: Path):
+    port = free_port()
+    command = [str(gunicorn_path), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "--chdir", str(ROOT), app]
+    with open(log, "ab") as output:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output, stderr=output)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(scenario: str, output: str) -> Measurement:
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    percentile = {
+        match[1]: float(match[2]) * _UNITS[match[3]]
+        for match in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+    }
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Measurement(scenario, rate, percentile["50"], percentile["99"], errors)
+
+
+def run_wrk(scenario: str, url: str, args, raw: Path, *, headers=(), script=None, env=None) -> Measurement:
+    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
+               "--timeout", "10s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", str(script)]
+    command.append(url)
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                            timeout=args.duration + 60, check=True)
+    with open(raw, "a") as handle:
+        handle.write(f"## {scenario}\n$ {' '.join(command)}\n{result.stdout}{result.stderr}\n")
+    measurement = parse_wrk(scenario, result.stdout)
+    print(f"  {scenario:<28} {measurement.requests_per_second:9.1f} req/s  p50 {measurement.p50_ms:7.2f} ms"
+          f"  p99 {measurement.p99_ms:7.2f} ms  errors {measurement.errors}", flush=True)
+    return measurement
+
+
+class OurService:
+    """Our app's database, filled and driven from this process with the workers' own settings."""
+
+    def __init__(self, database_url: str, instance: Path):
+        self.settings = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
+                         "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper"}
+        self.app = create_app(bench_config(self.settings))
+
+    @property
+    def env(self) -> dict:
+        return {"BENCH_APP_CONFIG": json.dumps(self.settings)}
+
+    def fill(self) -> None:
+        with self.app.app_context():
+            db.drop_all()
+            db.create_all()
+            article, _ = load_article(db.session, bundled_seed(), slug=SLUG)
+            load_starter_rules(db.session)
+            start = datetime(2026, 11, 1, tzinfo=UTC)
+            db.session.execute(insert(Comment), [
+                {"article_id": article.id, "nickname": f"讀者{index}", "is_anonymous": index % 5 == 0,
+                 "body": comment_text(index), "status": CommentStatus.APPROVED,
+                 "created_at": start + timedelta(minutes=index), "ip_hash": f"{index:064x}",
+                 "author_hash": f"{index:064x}", "fingerprint": "", "version": 1}
+                for index in range(APPROVED_COMMENTS)
+            ])
+            listing_changed(db.session, article.id, approved_delta=APPROVED_COMMENTS)
+            db.session.commit()
+
+    def prepared_posts(self, count: int, bodies: Path) -> str:
+        """`count` solved forms of one browser, one line each; returns that browser's Cookie header."""
+        client = self.app.test_client()
+        token = client.get("/form-token").get_json()["csrf_token"]
+        with client.session_transaction() as session:
+            nonce = session["captcha_nonce"]
+        cookie = f"session={client.get_cookie('session').value}"
+        stamp = int(time.time() * 1000)
+        with self.app.app_context(), open(bodies, "w") as out:
+            for index in range(count):
+                challenge_id = captcha.new_challenge_id()
+                captcha.challenge_media(db.session, challenge_id, CaptchaMedium.IMAGE, browser_nonce=nonce,
+                                        config=self.app.config, now=datetime.now(UTC), render=lambda *_: b"")
+                out.write(urllib.parse.urlencode({
+                    "csrf_token": token, "captcha_id": challenge_id, "captcha_answer": BENCH_CAPTCHA_TEXT,
+                    "nickname": f"讀者{index % 500}", "body": f"{comment_text(index)}（{stamp}-{index}）",
+                    "action": "post",
+                }) + "\n")
+            db.session.commit()
+        return cookie
+
+
+def isso_config(work: Path, port: int) -> Path:
+    path = work / "isso.cfg"
+    path.write_text(
+        f"[general]\ndbpath = {work / 'isso.db'}\nhost = http://127.0.0.1:{port}/\n"
+        "[moderation]\nenabled = true\n"
+        "[guard]\nenabled = false\n"
+        f"[server]\nlisten = http://127.0.0.1:{port}\n"
+    )
+    return path
+
+
+def seed_isso(base: str, database: Path) -> None:
+    for index in range(APPROVED_COMMENTS):
+        request = urllib.request.Request(
+            f"{base}/new?uri=%2Fbench-article", method="POST",
+            data=json.dumps({"text": comment_text(index), "author": f"讀者{index}", "title": "儀器網"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+    with sqlite3.connect(database) as connection:  # what a moderator's approval does in Isso
+        connection.execute("UPDATE comments SET mode = 1")
+    thread = json.load(urllib.request.urlopen(f"{base}/?uri=%2Fbench-article", timeout=10))
+    assert thread["total_replies"] == APPROVED_COMMENTS, thread["total_replies"]
+
+
+def isso_posts(count: int, bodies: Path) -> None:
+    stamp = int(time.time() * 1000)
+    with open(bodies, "w") as out:
+        for index in range(count):
+            out.write(json.dumps({"text": f"{comment_text(index)}（{stamp}-{index}）", "author": "讀者",
+                                  "title": "儀器網"}, ensure_ascii=False) + "\n")
+
+
+def median_of(runs: list[Measurement]) -> Measurement:
+    return Measurement(
+        runs[0].scenario,
+        statistics.median(m.requests_per_second for m in runs),
+        statistics.median(m.p50_ms for m in runs),
+        statistics.median(m.p99_ms for m in runs),
+        sum(m.errors for m in runs),
+    )
+
+
+def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, results: dict) -> None:
+    with gunicorn(GUNICORN, "bench.apps:moderation_app", workers=args.workers, env=service.env,
+                  log=work / "gunicorn.log") as base:
+        url = f"{base}/articles/{SLUG}"
+        with urllib.request.urlopen(url) as response:
+            etag = response.headers["ETag"]
+        for run in range(args.runs):
+            results.setdefault(f"{label} article GET", []).append(run_wrk(f"{label} article GET", url, args, raw))
+            results.setdefault(f"{label} article 304", []).append(
+                run_wrk(f"{label} article 304", url, args, raw, headers=[f"If-None-Match: {etag}"]))
+            bodies = work / f"posts-{label}-{run}.txt"
+            cookie = service.prepared_posts(args.post_forms, bodies)
+            results.setdefault(f"{label} comment POST", []).append(run_wrk(
+                f"{label} comment POST", f"{base}/articles/{SLUG}/comments", args, raw,
+                script=ROOT / "bench" / "post.lua",
+                env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads)}))
+
+
+def measure_isso(args, work: Path, raw: Path, results: dict) -> None:
+    port = free_port()
+    config = isso_config(work, port)
+    command = [str(ISSO_VENV / "bin" / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "isso.run"]
+    with open(work / "isso.log", "ab") as log:
+        process = subprocess.Popen(command, env={**os.environ, "ISSO_SETTINGS": str(config)}, stdout=log, stderr=log,
+                                   cwd=work)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/info", process)
+        seed_isso(base, work / "isso.db")
+        for run in range(args.runs):
+            results.setdefault("Isso GET 200 comments", []).append(
+                run_wrk("Isso GET 200 comments", f"{base}/?uri=%2Fbench-article", args, raw))
+            bodies = work / f"isso-posts-{run}.txt"
+            isso_posts(args.post_forms, bodies)
+            results.setdefault("Isso POST (moderated)", []).append(run_wrk(
+                "Isso POST (moderated)", f"{base}/new?uri=%2Fbench-article", args, raw,
+                script=ROOT / "bench" / "post.lua",
+                env={"BENCH_BODIES": str(bodies), "BENCH_CONTENT_TYPE": "application/json",
+                     "BENCH_THREADS": str(args.threads)}))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for every server")
+    parser.add_argument("--post-forms", type=int, default=20_000, help="prepared forms per POST run")
+    parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test"),
+                        help="server for the PostgreSQL runs (a database of the benchmark's own is created there)")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-isso", action="store_true")
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        print("wrk not found: run scripts/install-bench-tools.sh (make bench does)", file=sys.stderr)
+        return 2
+    if not args.skip_isso and not (ISSO_VENV / "bin" / "gunicorn").exists():
+        print(f"Isso not installed in {ISSO_VENV}: run scripts/install-bench-tools.sh", file=sys.stderr)
+        return 2
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"serving-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    raw = out / "wrk.txt"
+    results: dict[str, list[Measurement]] = {}
+    print(f"serving benchmark: {args.runs} runs × {args.duration} s, wrk -t{args.threads} -c{args.connections}, "
+          f"gunicorn --workers {args.workers}; raw output in {raw}")
+
+    with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
+        work = Path(directory)
+        service = OurService(f"sqlite:///{work / 'bench.sqlite3'}", work / "instance")
+        service.fill()
+        page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
+        print(f"our first article page: {page_bytes} bytes, {APPROVED_COMMENTS} approved comments")
+
+        with gunicorn(GUNICORN, "bench.apps:ceiling_app", workers=args.workers,
+                      env={"BENCH_CEILING_BYTES": str(page_bytes)}, log=work / "gunicorn.log") as ceiling:
+            with urllib.request.urlopen(ceiling + "/") as response:
+                print(f"ceiling page: {len(response.read())} bytes")
+            for _ in range(args.runs):
+                results.setdefault("ceiling (bare Flask)", []).append(
+                    run_wrk("ceiling (bare Flask)", ceiling + "/", args, raw))
+
+        measure_ours("SQLite", service, args, work, raw, results)
+        if not args.skip_isso:
+            measure_isso(args, work, raw, results)
+        if not args.skip_postgres:
+            from tests.postgres import temporary_database
+
+            try:
+                postgres_url = stack.enter_context(temporary_database(args.postgres_url, prefix="moderation_bench"))
+            except Exception as error:  # no server: say so, measure the rest
+                print(f"PostgreSQL runs skipped: {type(error).__name__}: {error}".splitlines()[0])
+            else:
+                pg_service = OurService(postgres_url, work / "instance-pg")
+                pg_service.fill()
+                measure_ours("PostgreSQL", pg_service, args, work, raw, results)
+                with pg_service.app.app_context():
+                    db.engine.dispose()
+
+    medians = {name: median_of(runs) for name, runs in results.items()}
+    return report(medians, args, out)
+
+
+def report(medians: dict[str, Measurement], args, out: Path) -> int:
+    print(f"\nmedians of {args.runs} runs")
+    ceiling = medians["ceiling (bare Flask)"].requests_per_second
+    for name, m in medians.items():
+        print(f"  {name:<28} {m.requests_per_second:9.1f} req/s  {m.requests_per_second / ceiling:6.3f}× ceiling"
+              f"  p50 {m.p50_ms:7.2f} ms  p99 {m.p99_ms:7.2f} ms  p99/p50 {m.p99_ms / m.p50_ms:5.2f}  errors {m.errors}")
+    checks: dict[str, tuple[float, float]] = {}
+    for label in ("SQLite", "PostgreSQL"):
+        if f"{label} article GET" not in medians:
+            continue
+        get, not_modified = medians[f"{label} article GET"], medians[f"{label} article 304"]
+        post = medians[f"{label} comment POST"]
+        checks[f"{label}: GET / ceiling"] = (get.requests_per_second / ceiling, TARGETS["get_vs_ceiling"])
+        checks[f"{label}: 304 / ceiling"] = (not_modified.requests_per_second / ceiling,
+                                             TARGETS["not_modified_vs_ceiling"])
+        if "Isso POST (moderated)" in medians:
+            checks[f"{label}: POST / Isso POST"] = (
+                post.requests_per_second / medians["Isso POST (moderated)"].requests_per_second,
+                TARGETS["post_vs_isso_post"])
+        for m in (get, not_modified, post):
+            checks[f"{m.scenario}: p99 / p50 (at most)"] = (m.p99_ms / m.p50_ms, TARGETS["p99_over_p50"])
+    print("\ntargets")
+    missed = []
+    for name, (value, target) in checks.items():
+        at_most = "at most" in name
+        ok = value <= target if at_most else value >= target
+        missed += [] if ok else [name]
+        print(f"  {'ok  ' if ok else 'MISS'} {name:<44} {value:6.2f} ({'≤' if at_most else '≥'} {target})")
+    errors = {name: m.errors for name, m in medians.items() if m.errors}
+    if errors:
+        print(f"  MISS responses that were errors: {errors}")
+    (out / "summary.json").write_text(json.dumps(
+        {"args": vars(args), "medians": {name: asdict(m) for name, m in medians.items()},
+         "checks": {name: {"value": value, "target": target} for name, (value, target) in checks.items()},
+         "missed": missed, "errors": errors}, ensure_ascii=False, indent=2))
+    print(f"\nsummary: {out / 'summary.json'}")
+    return 1 if missed or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Tools for `make bench`: Debian's wrk (the load generator) and Isso 0.14 from PyPI in its own
+# virtual environment (bench/.isso-venv), the peer our serving figures are compared with.
+# `--with-nginx` also installs Debian's nginx for scripts/proxy-cache-check.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=()
+command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+if [ "${1:-}" = "--with-nginx" ]; then
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-bench-tools: installing ${packages[*]} from Debian"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}"
+fi
+if [ ! -x bench/.isso-venv/bin/gunicorn ]; then
+  echo "install-bench-tools: installing Isso 0.14 into bench/.isso-venv"
+  python3 -m venv bench/.isso-venv
+  bench/.isso-venv/bin/pip install --quiet "isso==0.14.0" "gunicorn>=23"
+fi
