@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -52,11 +52,14 @@ def refuse_malformed_bodies() -> None:
         return
     raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past MAX_CONTENT_LENGTH
     if request.mimetype == "application/x-www-form-urlencoded":
+        # One pass over the whole body: percent-decoded, it must be UTF-8 without NUL.
         try:
-            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
+            decoded = unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
             raise MalformedBody() from None
-        values = [text for pair in pairs for text in pair]
+        if "\x00" in decoded:
+            raise MalformedBody()
+        return
     else:
         values = [key for key in request.form] + [value for value in request.form.values()]
     if any("\x00" in text for text in values):

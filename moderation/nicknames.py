@@ -55,14 +55,19 @@ def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
     name = skeleton(nickname)
     squeezed = re.sub(r"[\W_]+", "", name)
     words = set(re.findall(r"[a-z]+|[0-9]+", name))
-    for reserved_name in reserved:
-        target = skeleton(reserved_name)
+    for target in reserved_skeletons(tuple(reserved)):
         if target.isascii():
             if target in words or squeezed == target:
                 return True
         elif target in squeezed:
             return True
     return False
+
+
+@lru_cache(maxsize=8)
+def reserved_skeletons(reserved: tuple[str, ...]) -> tuple[str, ...]:
+    """The reserved list changes only with the configuration: fold it once, not per comment."""
+    return tuple(skeleton(name) for name in reserved)
 
 
 def skeleton(text: str) -> str:
