@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test install install-test browser db bench clean
+.PHONY: run test install install-test browser db bench bench-proxy clean
 
 run: install db
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
@@ -34,9 +34,17 @@ browser:
 db: install
 	$(BIN)/flask --app wsgi init-db
 
+# Run on a quiet machine: nothing else (no test suite) beside it. Each script exits non-zero on a missed target.
 bench: install-test
+	scripts/install-bench-tools.sh
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.serving
+
+# Opt-in: Debian's nginx with deploy/nginx.conf in front of gunicorn.
+bench-proxy: install-test
+	scripts/install-bench-tools.sh --with-nginx
+	$(BIN)/python -m bench.proxy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

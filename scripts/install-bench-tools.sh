@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=()
 command -v wrk >/dev/null 2>&1 || packages+=(wrk)
 if [ "${1:-}" = "--with-nginx" ]; then
-  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
