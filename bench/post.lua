@@ -28,10 +28,18 @@ function init(args)
   end
 end
 
+-- With BENCH_FORWARDED_FOR set, every request names its own client address (the app trusts one
+-- proxy), as readers behind a reverse proxy do: per-address limits then apply as in production.
+local forwarded = os.getenv("BENCH_FORWARDED_FOR") == "1"
+
 function request()
   position = position + 1
   if position > #bodies then
     position = 1
+  end
+  if forwarded then
+    local n = thread_index * 1000000 + position
+    wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   end
   return wrk.format(nil, nil, nil, bodies[position])
 end

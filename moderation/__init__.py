@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,17 +16,38 @@ from moderation.database import configure_engine
 from moderation.extensions import csrf, db, limiter, migrate
 from moderation.ids import IdConverter
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE_DIR / "migrations"
+
+
+def _source_checkout() -> Path | None:
+    """The repository, when running from it (templates/ and static/ beside the package)."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").exists() and (root / "templates").is_dir() else None
+
+
+def _asset_root() -> Path:
+    """templates/ and static/: the repository's when running from it, else the wheel's copies."""
+    return _source_checkout() or PACKAGE_DIR
+
+
+def _instance_path() -> str | None:
+    """MODERATION_INSTANCE_PATH, else the checkout's instance/, else Flask's default for an
+    installed package (<prefix>/var/moderation-instance)."""
+    if os.environ.get("MODERATION_INSTANCE_PATH"):
+        return os.environ["MODERATION_INSTANCE_PATH"]
+    checkout = _source_checkout()
+    return str(checkout / "instance") if checkout else None
 
 
 def create_app(config: dict | None = None) -> Flask:
+    assets = _asset_root()
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=_instance_path(),
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(assets / "templates"),
+        static_folder=str(assets / "static"),
     )
     if config and config.get("INSTANCE_PATH"):
         app.instance_path = config["INSTANCE_PATH"]
@@ -46,13 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
 
-    from moderation import admin, cli, moderator, reader, rules_admin
+    from moderation import admin, cli, health, moderator, reader, rules_admin
     from moderation.page_cache import RenderedPages
     from moderation.screening_rules import RulesCache
 
     app.extensions["screening_rules"] = RulesCache()
     app.extensions["article_pages"] = RenderedPages(app.config["ARTICLE_PAGE_CACHE_SIZE"])
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(reader.bp)
     app.register_blueprint(moderator.bp)
     app.register_blueprint(admin.bp)

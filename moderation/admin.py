@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
 from moderation import accounts, auth
 from moderation.ids import row_id
 from moderation.extensions import db
+from moderation.responses import see_other
 from moderation.listing import listing_changed
 from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
 
@@ -64,11 +65,11 @@ def set_active(moderator_id: int):
     active = request.form.get("active") == "1"
     if target.id == auth.current_moderator().id and not active:
         flash({"kind": "cannot_disable_self"}, "result")
-        return redirect(url_for(".moderators"))
+        return see_other(url_for(".moderators"))
     accounts.set_active(db.session, target, active)
     auth.record("moderator_enable" if active else "moderator_disable", note=target.name)
     db.session.commit()
-    return redirect(url_for(".moderators"))
+    return see_other(url_for(".moderators"))
 
 
 @bp.post("/moderators/<id:moderator_id>/password")
@@ -102,7 +103,7 @@ def set_mode(article_id: int):
         article.comment_mode = mode
         listing_changed(db.session, article.id)
         db.session.commit()
-    return redirect(url_for(".articles"))
+    return see_other(url_for(".articles"))
 
 
 def _audit_query():

@@ -56,8 +56,13 @@ _AUTHOR_RECENT = (
     .order_by(Comment.created_at.desc(), Comment.id.desc())
     .limit(200)
 )
-_ADDRESS_LAST_MINUTE = select(func.count()).select_from(Comment).where(
-    Comment.ip_hash == bindparam("ip_hash"), Comment.created_at > bindparam("since")
+# Capped: screening only asks whether an address is over its limit, and one address posting
+# in a flood must not make each of its comments count the whole flood.
+_ADDRESS_LAST_MINUTE = select(func.count()).select_from(
+    select(Comment.id)
+    .where(Comment.ip_hash == bindparam("ip_hash"), Comment.created_at > bindparam("since"))
+    .limit(bindparam("cap"))
+    .subquery()
 )
 
 
@@ -72,6 +77,7 @@ def post_comment(
     author_hash: str,
     now: datetime,
     rules: Rules,
+    submission_key: str | None = None,
 ) -> Posted:
     """Screen and store a new comment, with the reasons for where it went. The caller commits."""
     if article.comment_mode is CommentMode.CLOSED:
@@ -89,7 +95,7 @@ def post_comment(
     comment_id = connection.execute(_INSERT_COMMENT, {
         "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,
         "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
-        "fingerprint": verdict.fingerprint, "version": 1,
+        "fingerprint": verdict.fingerprint, "version": 1, "submission_key": submission_key,
     }).scalar_one()
     if verdict.reasons:
         connection.execute(_INSERT_REASONS, [
@@ -100,6 +106,16 @@ def post_comment(
     return Posted(comment_id, status, verdict)
 
 
+_BY_SUBMISSION_KEY = select(Comment.id, Comment.status).where(Comment.submission_key == bindparam("key"))
+
+
+def posted_with_key(db: Session, submission_key: str | None):
+    """(id, status) of the comment stored with this submission key, or None."""
+    if not submission_key:
+        return None
+    return db.connection().execute(_BY_SUBMISSION_KEY, {"key": submission_key}).one_or_none()
+
+
 def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules) -> AuthorFacts:
     """What screening needs to know of an author's recent comments (two indexed queries)."""
     limits = rules.thresholds
@@ -108,7 +124,8 @@ def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, 
     connection = db.connection()
     rows = connection.execute(_AUTHOR_RECENT, {"author_hash": author_hash, "since": horizon})
     ip_count = connection.execute(
-        _ADDRESS_LAST_MINUTE, {"ip_hash": ip_hash, "since": now - timedelta(minutes=1)}
+        _ADDRESS_LAST_MINUTE,
+        {"ip_hash": ip_hash, "since": now - timedelta(minutes=1), "cap": limits.ip_per_minute + 1},
     ).scalar_one()
     return AuthorFacts(
         recent=tuple(PastComment(row.fingerprint, row.created_at, row.status.value) for row in rows),

@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from moderation.database import engine_options
 from moderation.models import utcnow
 
 CAPTCHA_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: they are easily confused
@@ -25,6 +26,12 @@ def random_captcha_text(length: int = 4) -> str:
 DEFAULTS: dict[str, object] = {
     # Storage. None means SQLite in the instance folder.
     "DATABASE_URL": None,
+    # A database that is down or stalled costs a request seconds, never a worker (gunicorn kills
+    # workers at 30 s): connect, statement and pool-wait timeouts; then 503 with Retry-After.
+    "DATABASE_CONNECT_TIMEOUT_SECONDS": 3,
+    "DATABASE_STATEMENT_TIMEOUT_MS": 5000,
+    "DATABASE_POOL_TIMEOUT_SECONDS": 5,
+    "OUTAGE_RETRY_AFTER_SECONDS": 30,
     # Where Flask-Limiter keeps its counters; REDIS_URL (when set) makes limits hold across workers.
     "REDIS_URL": None,
     # Requests larger than this are refused with a 400 page (Flask has no limit by default).
@@ -109,6 +116,7 @@ def load_config(app, overrides: dict | None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if app.config["CLOCK"] is None:
         app.config["CLOCK"] = utcnow

@@ -1,14 +1,46 @@
-"""How the app talks to its database: per-backend connection settings."""
+"""How the app talks to its database: timeouts, pool checks and per-backend settings.
+
+A database that is down or stalled must cost a request seconds, not a worker: connections time
+out after DATABASE_CONNECT_TIMEOUT_SECONDS, statements after DATABASE_STATEMENT_TIMEOUT_MS, a
+pooled connection is checked before use (pre-ping), and waiting for one from the pool is bounded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
+
+
+def engine_options(url: str, config: Mapping) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}}
+    options = {
+        "pool_pre_ping": True,
+        "pool_timeout": config["DATABASE_POOL_TIMEOUT_SECONDS"],
+    }
+    if url.startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}",
+        }
+    return options
 
 
 def configure_engine(engine: sqlalchemy.Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def database_reachable(engine: sqlalchemy.Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
 
 
 def _sqlite_pragmas(connection, record) -> None:

@@ -8,6 +8,9 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
+from moderation.extensions import db
+from moderation.outages import OutageLog, is_database_outage
+
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
@@ -38,10 +41,37 @@ def register(app: Flask) -> None:
     def http_error(error):
         return render_template("error.html", kind=error.code, error=error), error.code
 
+    outages = app.extensions["outages"] = OutageLog()
+
     @app.errorhandler(Exception)
     def unexpected(error):
+        if is_database_outage(error):
+            return database_unavailable(app, outages, error)
         app.logger.exception("unhandled error")
         return render_template("error.html", kind=500), 500
+
+    @app.after_request
+    def outage_over(response):
+        if outages.in_outage and response.status_code < 500 and request.endpoint != "static":
+            outages.succeeded()
+        return response
+
+
+def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
+    """503 with Retry-After; a reader who was posting gets the form back with everything typed."""
+    outages.failed(error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the session is discarded at teardown anyway
+        pass
+    retry_after = {"Retry-After": str(app.config["OUTAGE_RETRY_AFTER_SECONDS"])}
+    if request.endpoint == "reader.post_comment":
+        from moderation import reader
+
+        return reader.form_during_outage(headers=retry_after)
+    response = app.make_response((render_template("error.html", kind=503), 503, retry_after))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def refuse_malformed_bodies() -> None:

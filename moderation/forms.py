@@ -33,6 +33,7 @@ class CommentForm(FlaskForm):
 
     csrf_expired = False  # shown again after its CSRF token expired
     continued = False  # came from the shared page's form, which cannot carry a token
+    outage = False  # the database could not take it: shown again, nothing stored
 
     nickname = StringField("昵稱", filters=[_strip])
     anonymous = BooleanField("匿名")

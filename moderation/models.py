@@ -107,6 +107,7 @@ class Comment(Base):
         Index("ix_comment_status_created", "status", "created_at", "id"),
         Index("ix_comment_author_created", "author_hash", "created_at"),
         Index("ix_comment_ip_created", "ip_hash", "created_at"),
+        UniqueConstraint("submission_key", name="uq_comment_submission_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,6 +128,9 @@ class Comment(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     # Optimistic concurrency: a status change names the version it saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The captcha challenge the comment was posted with: a resent form (its reply was lost)
+    # finds its comment here instead of storing a second copy.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
 
     article: Mapped[Article] = relationship(back_populates="comments")
     screening_reasons: Mapped[list[ScreeningReason]] = relationship(

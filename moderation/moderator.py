@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
 from sqlalchemy import select
 
 from moderation import accounts, auth, identity, queue
 from moderation.ids import row_id
 from moderation.decisions import Decision, RejectReason, Result, decide, decide_many
 from moderation.extensions import db
+from moderation.responses import see_other
 from moderation.models import Article, AuditEntry, Comment, Role, ScreeningReason
 from moderation.screening.normalize import compact_form
 from moderation.screening_rules import RULE_KINDS, RuleError, save_word_rule
@@ -36,13 +37,13 @@ def login():
     if moderator is None:
         return render_template("moderator/login.html", back=back, name=name, failed=True), 401
     auth.sign_in(moderator)
-    return redirect(back)
+    return see_other(back)
 
 
 @bp.post("/logout")
 def logout():
     auth.sign_out()
-    return redirect(url_for(".login"))
+    return see_other(url_for(".login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -70,7 +71,7 @@ def change_password():
     db.session.commit()
     auth.sign_in(moderator)  # every other session of this account has ended
     flash({"kind": "password_changed"}, "result")
-    return redirect(url_for(".queue_page"))
+    return see_other(url_for(".queue_page"))
 
 
 def _filters() -> queue.Filters:
@@ -137,7 +138,7 @@ def decide_one(comment_id: int):
     flash(_summary(decision, [result]), "result")
     back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
     focus = request.form.get("focus", type=row_id) if result.ok else comment_id
-    return redirect(back + (f"#card-{focus}" if focus else ""))
+    return see_other(back + (f"#card-{focus}" if focus else ""))
 
 
 @bp.post("/comments/bulk")
@@ -153,7 +154,7 @@ def decide_bulk():
             continue
     results = decide_many(db.session, items, decision, **_decision_options())
     flash(_summary(decision, results), "result")
-    return redirect(auth.safe_back_url(request.form.get("back"), url_for(".queue_page")))
+    return see_other(auth.safe_back_url(request.form.get("back"), url_for(".queue_page")))
 
 
 def _summary(decision: Decision, results: list[Result]) -> dict:
@@ -215,7 +216,7 @@ def rule_was_wrong(comment_id: int, reason_id: int):
         db.session.commit()
     flash({"kind": "message", "text": f"已記錄：規則「{reason.detail}」在 #{comment_id} 誤判"}, "result")
     back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
-    return redirect(f"{back}#card-{comment_id}")
+    return see_other(f"{back}#card-{comment_id}")
 
 
 @bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/allow")
@@ -228,14 +229,14 @@ def allow_term(comment_id: int, reason_id: int):
     back = auth.safe_back_url(request.form.get("back"), url_for(".queue_page"))
     if reason.kind != "word" or compact_form(reason.detail) not in compact_form(phrase):
         flash({"kind": "message", "text": f"允許的詞語必須包含「{reason.detail}」"}, "result")
-        return redirect(f"{back}#card-{comment_id}")
+        return see_other(f"{back}#card-{comment_id}")
     try:
         save_word_rule(db.session, phrase, "allow", note=f"from comment #{comment_id}")
     except RuleError as error:
         db.session.rollback()
         flash({"kind": "message", "text": str(error)}, "result")
-        return redirect(f"{back}#card-{comment_id}")
+        return see_other(f"{back}#card-{comment_id}")
     auth.record("allow_term", comment_id=comment_id, note=f"{phrase} ({reason.rule_id})")
     db.session.commit()
     flash({"kind": "message", "text": f"已加入允許清單：「{phrase}」"}, "result")
-    return redirect(f"{back}#card-{comment_id}")
+    return see_other(f"{back}#card-{comment_id}")

@@ -36,6 +36,7 @@ from moderation.extensions import csrf, db, limiter
 from moderation.forms import WRONG_CAPTCHA, CommentForm
 from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
 from moderation.page_cache import RenderedPage
+from moderation.responses import see_other
 from moderation.paging import Cursor
 from moderation.screening.pipeline import Outcome
 from moderation.screening_rules import active_rules
@@ -210,6 +211,14 @@ def post_comment(slug: str):
         config=config,
         now=now(),
     )
+    if outcome is captcha.CaptchaOutcome.ALREADY_USED:
+        earlier = comments.posted_with_key(db.session, form.captcha_id.data)
+        if earlier is not None and earlier.status is not CommentStatus.REJECTED:
+            # The same form again, its reply lost (a dropped connection, a worker killed after the
+            # commit): it was received once; say so again and store nothing.
+            db.session.rollback()
+            identity.reader_token_or_new(request, derive_from=f"{nonce}:{form.captcha_id.data}")
+            return _posted(article, earlier.id, earlier.status)
     form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
@@ -218,7 +227,7 @@ def post_comment(slug: str):
         db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
         return render_form_page(article, form, status=422)
 
-    token = identity.reader_token_or_new(request)
+    token = identity.reader_token_or_new(request, derive_from=f"{nonce}:{form.captcha_id.data}")
     posted = comments.post_comment(
         db.session,
         article,
@@ -229,15 +238,19 @@ def post_comment(slug: str):
         author_hash=identity.author_hash(token),
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
+        submission_key=form.captcha_id.data,
     )
-    target = url_for(".article", slug=article.slug, _anchor=f"comment-{posted.comment_id}")
     db.session.commit()
     if posted.verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
         return render_form_page(article, form, status=422)
-    flash("comment_approved" if posted.status is CommentStatus.APPROVED else "comment_pending", "notice")
-    return redirect(target)
+    return _posted(article, posted.comment_id, posted.status)
+
+
+def _posted(article, comment_id: int, status: CommentStatus):
+    flash("comment_approved" if status is CommentStatus.APPROVED else "comment_pending", "notice")
+    return see_other(url_for(".article", slug=article.slug, _anchor=f"comment-{comment_id}"))
 
 
 def form_expired():
@@ -248,6 +261,16 @@ def form_expired():
     form = CommentForm()
     form.csrf_expired = True
     return render_form_page(article, form, status=400)
+
+
+def form_during_outage(*, headers: dict):
+    """The database is unreachable while posting: the form again, with everything typed, and
+    nothing that needs the database (the article is named by its address only)."""
+    slug = (request.view_args or {}).get("slug", "")
+    form = CommentForm()
+    form.outage = True
+    article = comments.ArticleRef(id=0, slug=slug, title="", comment_mode=CommentMode.PRE_MODERATION)
+    return render_form_page(article, form, status=503, headers=headers)
 
 
 @bp.get("/articles/<slug>/comments/<id:comment_id>/report")
@@ -281,7 +304,7 @@ def report_comment(slug: str, comment_id: int):
         abort(404)
     flash(f"report_{outcome.value}", "notice")
     anchor = "comments-heading" if outcome is comments.ReportOutcome.HIDDEN else f"comment-{comment_id}"
-    return redirect(url_for(".article", slug=article.slug, _anchor=anchor))
+    return see_other(url_for(".article", slug=article.slug, _anchor=anchor))
 
 
 @bp.get("/captcha/new")
@@ -338,7 +361,7 @@ def toggle_pinyin():
     """
     slug = request.form.get("slug", "")
     target = url_for(".article", slug=slug) if slug else url_for(".front_page")
-    response = redirect(target, code=303)
+    response = see_other(target)
     if request.cookies.get(PINYIN_COOKIE) == "hidden":
         response.delete_cookie(PINYIN_COOKIE)
     else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 
 from moderation import auth
 from moderation.extensions import db
+from moderation.responses import see_other
 from moderation.models import DomainRuleRow, WordRuleRow
 from moderation.screening_rules import (
     DOMAIN_ACTIONS,
@@ -62,7 +63,7 @@ def _saved(change, audit_note: str, **form_state):
     auth.record("rule_add", note=audit_note)
     db.session.commit()
     flash({"kind": "message", "text": "已儲存：" + audit_note.replace("\t", " ")}, "result")
-    return redirect(url_for(".rules_page"))
+    return see_other(url_for(".rules_page"))
 
 
 @bp.post("/words")
@@ -86,7 +87,7 @@ def remove():
         auth.record("rule_remove", note=value.strip())
         db.session.commit()
         flash({"kind": "message", "text": f"已移除：{value.strip()}"}, "result")
-    return redirect(url_for(".rules_page"))
+    return see_other(url_for(".rules_page"))
 
 
 @bp.post("/import")
@@ -104,7 +105,7 @@ def import_list():
     auth.record("rule_import", note=f"{kind}: {saved}")
     db.session.commit()
     flash({"kind": "message", "text": f"已匯入 {saved} 條規則"}, "result")
-    return redirect(url_for(".rules_page"))
+    return see_other(url_for(".rules_page"))
 
 
 @bp.get("/export/<kind>.txt")
@@ -132,4 +133,4 @@ def rescreen():
     auth.record("rescreen", note=f"checked {outcome.checked}; moved: {moved}")
     db.session.commit()
     flash({"kind": "message", "text": f"已重新篩選 {outcome.checked} 則待審評論；移出待審：{moved}"}, "result")
-    return redirect(url_for(".rules_page"))
+    return see_other(url_for(".rules_page"))

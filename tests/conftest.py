@@ -308,12 +308,12 @@ def admin_account(db):
 def moderator(client, moderator_account):
     """A signed-in moderator."""
     browser = ModeratorBrowser(client)
-    assert browser.login().status_code == 302
+    assert browser.login().status_code == 303
     return browser
 
 
 @pytest.fixture
 def admin(app, admin_account):
     browser = ModeratorBrowser(app.test_client())
-    assert browser.login("boss").status_code == 302
+    assert browser.login("boss").status_code == 303
     return browser

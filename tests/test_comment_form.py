@@ -20,7 +20,7 @@ def stored(db):
 
 def test_successful_post_redirects_and_waits_for_review(page, db):
     response = page.post(nickname="讀者小林", body="第一則評論")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "#comment-" in response.location
     [comment] = stored(db)
     assert comment.status is CommentStatus.PENDING
@@ -100,15 +100,30 @@ def test_every_error_shows_a_new_captcha(page):
     assert page.challenge_id != first
 
 
-def test_reused_captcha_is_refused(page, db):
-    page.open()
+def test_a_form_sent_again_after_a_lost_reply_is_stored_once_and_said_received(page, db, app):
+    page.open_form()
     page.load_captcha()
     challenge, token = page.challenge_id, page.csrf_token
     data = {"csrf_token": token, "captcha_id": challenge, "captcha_answer": "K7PX", "nickname": "小林", "body": "一次"}
-    assert page.client.post(f"{page.url}/comments", data=data).status_code == 302
+    first = page.client.post(f"{page.url}/comments", data=data)
+    assert first.status_code == 303
+    page.client.delete_cookie("reader")  # the reply, and the cookie it set, never arrived
     again = page.client.post(f"{page.url}/comments", data=data)
-    assert again.status_code == 422
-    assert WRONG_CAPTCHA in again.get_data(as_text=True)
+    assert again.status_code == 303 and again.location == first.location
+    assert len(stored(db)) == 1
+    followed = page.client.get(again.location).get_data(as_text=True)
+    assert PENDING_NOTICE in followed
+    assert "一次" in followed and "審核中" in followed  # still theirs: the same author cookie again
+
+
+def test_a_used_challenge_stays_used_for_another_browser(page, db, app):
+    page.open_form()
+    used = page.challenge_id
+    page.post(body="第一則")
+    other = make_page(app)
+    data = {"csrf_token": other.csrf_token, "captcha_id": used, "captcha_answer": "K7PX", "body": "第二則"}
+    response = other.client.post(f"{other.url}/comments", data=data)
+    assert response.status_code == 422 and WRONG_CAPTCHA in response.get_data(as_text=True)
     assert len(stored(db)) == 1
 
 
@@ -130,7 +145,7 @@ def test_captcha_solved_too_fast_is_refused(page, app, clock, db):
     page.open()
     page.load_captcha()
     clock.advance(seconds=3)
-    assert page.post(solve=False).status_code == 302
+    assert page.post(solve=False).status_code == 303
 
 
 def test_captcha_issued_to_another_browser_is_refused(page, app, db):
@@ -144,7 +159,7 @@ def test_captcha_issued_to_another_browser_is_refused(page, app, db):
 
 
 def test_full_width_answer_is_accepted(page, db):
-    assert page.post(answer="ｋ７ｐｘ").status_code == 302
+    assert page.post(answer="ｋ７ｐｘ").status_code == 303
     assert len(stored(db)) == 1
 
 
@@ -181,7 +196,7 @@ def test_empty_text_is_refused(page, db, body):
 
 
 def test_text_of_2000_characters_is_accepted_and_2001_refused(page, db):
-    assert page.post(body="評" * 2000).status_code == 302
+    assert page.post(body="評" * 2000).status_code == 303
     page.open()
     assert page.post(body="論" * 2001, nickname="小林").status_code == 422
     assert "評論最多 2000 個字，目前有 2001 個字" in page.html
@@ -190,7 +205,7 @@ def test_text_of_2000_characters_is_accepted_and_2001_refused(page, db):
 
 
 def test_astral_characters_count_as_one(page, db):
-    assert page.post(body="𠀀" * 2000).status_code == 302
+    assert page.post(body="𠀀" * 2000).status_code == 303
 
 
 @pytest.mark.parametrize("body, shown", HOSTILE_TEXTS)

@@ -108,7 +108,7 @@ def test_comment_text_is_escaped_on_the_card(moderator, db):
 def test_single_decisions_change_status_and_write_the_audit_row(moderator, db, decision, status):
     comment = make_comment(db)
     response = moderator.decide(comment, decision)
-    assert response.status_code == 302
+    assert response.status_code == 303
     comment = reload(db, comment)
     assert comment.status is status and comment.version == 2
     [entry] = db.session.query(AuditEntry).filter_by(comment_id=comment.id).all()
@@ -159,7 +159,7 @@ def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(a
     moderator.decide(comment, "reject", reason="abuse")
     clock.advance(minutes=2)
     response = second.decide(comment, "approve", version=seen_version)
-    assert response.status_code == 302
+    assert response.status_code == 303
     html = second.queue()
     assert "這則評論已由 mod 於 2 分鐘前拒絕" in html
     assert reload(db, comment).status is REJECTED
@@ -175,7 +175,7 @@ def test_bulk_approve_of_selected_reports_skipped_items(moderator, db):
     response = moderator.post("/moderation/comments/bulk", decision="approve", scope="selected",
                               item=[f"{first.id}:1", f"{second.id}:1", f"{third.id}:{stale_version}"],
                               back="/moderation/")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert [reload(db, c).status for c in (first, second, third)] == [APPROVED, APPROVED, SPAM]
     html = moderator.queue()
     assert "已通過 2 則評論" in html and f"#{third.id}" in html and "1 則未處理" in html
@@ -193,7 +193,7 @@ def test_garbage_in_bulk_items_is_ignored(moderator, db):
     comment = make_comment(db)
     response = moderator.post("/moderation/comments/bulk", decision="approve", item=["x:y", "1:", ":", "9999:1"],
                               back="/moderation/")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert reload(db, comment).status is PENDING
     assert "這則評論已不存在" in moderator.queue()
 
@@ -305,4 +305,4 @@ def test_out_of_range_versions_and_items_are_refused_cleanly(moderator, db):
     assert moderator.decide(comment, "approve", version=99999999999999999999).status_code == 400
     response = moderator.post("/moderation/comments/bulk", decision="approve", back="/moderation/",
                               item=[f"{comment.id}:99999999999999999999", "99999999999999999999:1"])
-    assert response.status_code == 302 and reload(db, comment).status is PENDING
+    assert response.status_code == 303 and reload(db, comment).status is PENDING

@@ -27,7 +27,7 @@ def test_signed_out_visitors_reach_nothing(client, db):
 def test_login_with_the_right_password_opens_the_queue(client, moderator_account, db):
     browser = ModeratorBrowser(client)
     response = browser.login()
-    assert response.status_code == 302 and response.location == "/moderation/"
+    assert response.status_code == 303 and response.location == "/moderation/"
     assert "審核佇列" in browser.queue()
     assert db.session.query(AuditEntry).filter_by(action="login", actor="mod").count() == 1
 
@@ -63,7 +63,7 @@ def test_eleventh_attempt_in_five_minutes_is_refused_then_allowed_again(client, 
     assert "登入嘗試次數過多，請於 5 分鐘後再試" in refused.get_data(as_text=True)
     assert 0 < int(refused.headers["Retry-After"]) <= 300
     clock.advance(minutes=5, seconds=1)
-    assert browser.login().status_code == 302
+    assert browser.login().status_code == 303
 
 
 def test_the_limit_is_per_account_name_too_across_addresses(app, moderator_account):
@@ -83,7 +83,7 @@ def test_the_limit_is_per_address_across_account_names(app, moderator_account, d
     assert ModeratorBrowser(client).login().status_code == 429
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-    assert ModeratorBrowser(elsewhere).login().status_code == 302  # no lockout of the account itself
+    assert ModeratorBrowser(elsewhere).login().status_code == 303  # no lockout of the account itself
 
 
 def test_session_is_rotated_at_login(client, moderator_account):
@@ -117,11 +117,11 @@ def test_session_expires_after_its_lifetime(moderator, clock, app):
 
 
 def test_disabled_moderator_is_signed_out_at_once(admin, moderator, moderator_account, db):
-    assert admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0").status_code == 302
+    assert admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0").status_code == 303
     assert moderator.client.get("/moderation/").status_code == 302
     assert moderator.login().status_code == 401
     admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="1")
-    assert moderator.login().status_code == 302
+    assert moderator.login().status_code == 303
     actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
     assert "moderator_disable" in actions and "moderator_enable" in actions
 
@@ -144,10 +144,10 @@ def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
     html = response.get_data(as_text=True)
     password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
     newcomer = ModeratorBrowser(app.test_client())
-    assert newcomer.login("新版主", password).status_code == 302
+    assert newcomer.login("新版主", password).status_code == 303
     assert newcomer.client.get("/moderation/").location == "/moderation/password"
     response = newcomer.post("/moderation/password", current=password, new="a brand new secret", again="a brand new secret")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert newcomer.client.get("/moderation/").status_code == 200
     assert "moderator_create" in [e.action for e in db.session.query(AuditEntry)]
 
@@ -162,7 +162,7 @@ def test_admin_resets_a_password_and_old_sessions_end(admin, moderator, moderato
     password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
     assert moderator.client.get("/moderation/").status_code == 302
     assert moderator.login().status_code == 401
-    assert moderator.login("mod", password).status_code == 302
+    assert moderator.login("mod", password).status_code == 303
 
 
 @pytest.mark.parametrize("new, again, message", [
@@ -226,7 +226,7 @@ def test_cli_refuses_a_short_password(runner, db):
 def test_cli_sets_a_password(runner, moderator_account, app):
     result = runner.invoke(args=["moderators", "set-password", "mod"], input="another long secret\nanother long secret\n")
     assert result.exit_code == 0, result.output
-    assert ModeratorBrowser(app.test_client()).login("mod", "another long secret").status_code == 302
+    assert ModeratorBrowser(app.test_client()).login("mod", "another long secret").status_code == 303
     assert runner.invoke(args=["moderators", "set-password", "ghost"], input="x" * 12 + "\n" + "x" * 12 + "\n").exit_code != 0
 
 

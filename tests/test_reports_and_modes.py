@@ -42,7 +42,7 @@ def test_the_report_page_works_without_javascript(client, db):
 def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(client, db, moderator):
     comment = make_comment(db, status=CommentStatus.APPROVED, body="有爭議的評論")
     response = report(client, comment, "abuse")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "已收到您的檢舉" in client.get(response.location).get_data(as_text=True)
     assert "有爭議的評論" in client.get(ARTICLE_URL).get_data(as_text=True)
     html = moderator.queue(tab="reported")
@@ -108,7 +108,7 @@ def test_pre_moderation_is_the_default_mode(page, db):
 
 def test_admin_sets_post_moderation_and_comments_publish_at_once_but_stay_reviewable(admin, app, db):
     article = db.session.query(Article).one()
-    assert admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post").status_code == 302
+    assert admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post").status_code == 303
     page = make_page(app)
     page.post(body="先發後審的評論")
     comment = db.session.query(Comment).one()

@@ -21,7 +21,7 @@ def test_moderators_cannot_reach_the_rules_pages(moderator):
 
 def test_admin_adds_a_word_and_the_next_comment_is_held(admin, app, db):
     response = admin.post(RULES + "words", term="測試黑話", action="hold", note="新出現的暗語")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert db.session.query(WordRuleRow).filter_by(term="測試黑話").one().action == "hold"
     entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
     assert entry.actor == "boss" and "測試黑話" in entry.note
@@ -52,7 +52,7 @@ def test_export_then_import_round_trips(admin, db):
     exported = admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
     assert "加微信\tspam\n" in exported
     response = admin.post(RULES + "import", kind="word", text="新詞一\tblock\n新詞二\thold\n# comment\n\n")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert {r.term: r.action for r in db.session.query(WordRuleRow).filter(WordRuleRow.term.like("新詞%"))} == {
         "新詞一": "block", "新詞二": "hold"}
     assert "新詞一\tblock" in admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
@@ -82,7 +82,7 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert stored(db)[0].status is CommentStatus.PENDING
     admin.post(RULES + "words", term="新型廣告詞", action="spam")
     response = admin.post(RULES + "rescreen")
-    assert response.status_code == 302
+    assert response.status_code == 303
     [comment] = stored(db)
     assert comment.status is CommentStatus.SPAM
     assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)

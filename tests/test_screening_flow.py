@@ -9,7 +9,7 @@ from tests.test_comment_form import PENDING_NOTICE, stored
 
 def test_spam_goes_to_the_spam_bin_silently(page, db):
     response = page.post(body="想賺錢請加 微 信 abc123")
-    assert response.status_code == 302
+    assert response.status_code == 303
     [comment] = stored(db)
     assert comment.status is CommentStatus.SPAM
     shown = page.client.get(response.location).get_data(as_text=True)
@@ -46,7 +46,7 @@ def test_post_moderated_article_publishes_clean_comments_at_once(page, db, app):
     article.comment_mode = CommentMode.POST_MODERATION
     db.session.commit()
     response = page.post(body="立即公開的評論")
-    assert response.status_code == 302
+    assert response.status_code == 303
     [comment] = stored(db)
     assert comment.status is CommentStatus.APPROVED
     other = make_page(app)

@@ -1,0 +1,38 @@
+"""gunicorn settings for the comment service: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be set from the environment, so a deployment changes no code.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# WEB_CONCURRENCY is the usual knob of hosting platforms; sync workers, one request each.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# Above the database's statement timeout (DATABASE_STATEMENT_TIMEOUT_MS, 5 s) and connect timeout,
+# so a stalled database turns into a 503 from the app, not a killed worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# A worker is replaced after this many requests, so no slow leak can grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+# The app writes one structured line per request itself (moderation.requestlog), without client
+# addresses; gunicorn's own access log would print them, so it is off unless asked for.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def when_ready(server):
+    """Say so at start when rate limits cannot hold across workers (the app's own settings, read
+    from a throwaway app: the workers build theirs after the fork)."""
+    from moderation import create_app
+
+    storage = create_app().config["RATELIMIT_STORAGE_URI"]
+    if server.cfg.workers > 1 and storage.startswith("memory"):
+        server.log.warning(
+            "rate limits are kept per worker (%d workers, no REDIS_URL): each limit is multiplied "
+            "by the number of workers; set REDIS_URL to share them", server.cfg.workers)

@@ -1,0 +1,57 @@
+"""Database outages as readers and operators should see them: 503 with Retry-After, and one log
+line when an outage starts and one when it ends, not a traceback per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import exc
+
+# What a database that is down, restarting, stalled or unreachable raises through SQLAlchemy.
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+
+logger = logging.getLogger("moderation.outages")
+
+
+def is_database_outage(error: BaseException) -> bool:
+    return isinstance(error, UNAVAILABLE) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    )
+
+
+@dataclass
+class OutageLog:
+    """One worker's view of the current outage, if any."""
+
+    clock: callable = time.monotonic
+    _started: float | None = None
+    _failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._started is not None:
+                return
+            self._started = self.clock()
+        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        logger.warning("database unavailable (%s: %s); answering 503 until it is back",
+                       type(error).__name__, first_line)
+
+    def succeeded(self) -> None:
+        if self._started is None:
+            return
+        with self._lock:
+            if self._started is None:
+                return
+            seconds, failures = self.clock() - self._started, self._failures
+            self._started, self._failures = None, 0
+        logger.warning("database available again after %.1f s; %d requests answered 503", seconds, failures)
+
+    @property
+    def in_outage(self) -> bool:
+        return self._started is not None

@@ -1,0 +1,166 @@
+"""The production path: the wheel, gunicorn's settings, health and readiness, database outages."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import runpy
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from moderation import create_app
+from moderation.extensions import db as _db
+from moderation.outages import is_database_outage
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT
+
+ROOT = Path(__file__).resolve().parent.parent
+UNREACHABLE_DATABASE = "postgresql://127.0.0.1:1/nothing-listens-here"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    [built] = out.glob("moderation-*.whl")
+    return built
+
+
+def test_the_wheel_ships_the_templates_static_files_and_migrations(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in ("moderation/templates/base.html", "moderation/templates/error.html",
+                     "moderation/templates/reader/article.html", "moderation/templates/moderator/queue.html",
+                     "moderation/static/style.css", "moderation/static/reader.js",
+                     "moderation/data/article.txt", "moderation/migrations/env.py"):
+        assert expected in names, expected
+
+
+def test_the_installed_wheel_serves_the_article_from_any_folder(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
+                    str(wheel)], check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = f"""
+import moderation
+from moderation import create_app
+from moderation.article import bundled_seed
+from moderation.cli import load_article
+from moderation.extensions import db
+assert moderation.__file__.startswith({str(target)!r}), moderation.__file__
+app = create_app({{"DATABASE_URL": "sqlite:///{tmp_path}/installed.sqlite3", "SECRET_KEY": "k", "IP_PEPPER": "p"}})
+with app.app_context():
+    db.create_all()
+    load_article(db.session, bundled_seed(), slug="s")
+client = app.test_client()
+page = client.get("/articles/s")
+assert page.status_code == 200 and "所有評論僅代表網友意見,與本站立場無關" in page.get_data(as_text=True)
+assert client.get("/static/style.css").status_code == 200
+assert client.get("/no-such-page").status_code == 404
+print("served", app.instance_path)
+"""
+    # -S: no site-packages .pth files, so the checkout's editable install cannot shadow the wheel.
+    site_packages = sysconfig.get_paths()["purelib"]
+    result = subprocess.run([sys.executable, "-S", "-c", script], cwd=elsewhere, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(target), site_packages]),
+                                 "MODERATION_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert result.returncode == 0, result.stderr
+    assert "served" in result.stdout
+
+
+def test_gunicorn_takes_its_workers_and_bind_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["workers"] == 5 and settings["bind"] == "0.0.0.0:9000"
+    assert settings["timeout"] > 5  # above the statement timeout
+    assert settings["accesslog"] is None  # the app's own request log has no client addresses
+    assert "%(h)s" not in settings["access_log_format"]
+
+
+def test_health_and_readiness_answer_without_a_session_or_a_write(app, client, db):
+    for url in ("/healthz", "/readyz"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
+    assert client.get("/readyz").get_json()["checks"] == {"database": "ok"}
+
+
+def outage_app(tmp_path, **overrides):
+    return create_app({
+        "TESTING": True, "DATABASE_URL": UNREACHABLE_DATABASE, "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "k", "IP_PEPPER": "p", "CAPTCHA_TEXT_FACTORY": lambda: CAPTCHA_TEXT,
+        "DATABASE_CONNECT_TIMEOUT_SECONDS": 1, **overrides,
+    })
+
+
+def test_readiness_is_503_while_the_database_is_unreachable(tmp_path):
+    client = outage_app(tmp_path).test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["checks"]["database"] == "unreachable"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_readiness_checks_redis_when_one_is_configured(tmp_path):
+    client = outage_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/ok.sqlite3",
+                        REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "unreachable"}
+
+
+def test_pages_answer_503_with_retry_after_and_one_log_line_per_outage(tmp_path, caplog):
+    app = outage_app(tmp_path)
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(4):
+            response = client.get(f"/articles/{ARTICLE_SLUG}")
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == str(app.config["OUTAGE_RETRY_AFTER_SECONDS"])
+            assert "服務暫時無法使用" in response.get_data(as_text=True)
+    lines = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "database unavailable" in lines[0].getMessage()
+    assert not any(record.exc_info for record in caplog.records)
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/healthz").status_code == 200
+    assert [r.getMessage() for r in caplog.records if "available again" in r.getMessage()]
+
+
+def test_a_reader_posting_during_an_outage_gets_the_form_back_with_everything_typed(tmp_path):
+    client = outage_app(tmp_path).test_client()
+    token = client.get("/form-token").get_json()["csrf_token"]
+    response = client.post(f"/articles/{ARTICLE_SLUG}/comments", data={
+        "csrf_token": token, "captcha_id": "x" * 32, "captcha_answer": CAPTCHA_TEXT,
+        "nickname": "停電時的讀者", "body": "這段文字不能不見", "action": "post",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert "系統暫時無法儲存評論，您輸入的內容已保留" in html
+    assert 'value="停電時的讀者"' in html and "這段文字不能不見" in html
+    assert re.search(r'name="csrf_token" value="[^"]+"', html)
+
+
+def test_engine_settings_bound_every_wait(database_url, tmp_path):
+    app = outage_app(tmp_path, DATABASE_URL=database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if database_url.startswith("sqlite"):
+        assert options["connect_args"]["timeout"] == 1
+        return
+    assert options["pool_pre_ping"] and options["pool_timeout"] > 0
+    assert options["connect_args"]["connect_timeout"] == 1
+    with app.app_context():
+        with pytest.raises(Exception) as raised:
+            _db.session.execute(text("SELECT pg_sleep(2)"))
+        assert is_database_outage(raised.value)  # a stalled statement becomes a 503, not a hung worker
+        _db.session.rollback()
+        _db.engine.dispose()
