@@ -8,7 +8,7 @@ PORT    ?= 5000
 .PHONY: run test install install-test browser db bench bench-proxy clean
 
 run: install db
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

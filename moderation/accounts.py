@@ -44,6 +44,11 @@ def check_password_rules(password: str) -> None:
         raise AccountError(f"密碼至少需要 {MIN_PASSWORD_LENGTH} 個字元")
 
 
+def unusable_password_hash() -> str:
+    """A hash no password is known for: the account cannot sign in until a password is set."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 def one_time_password() -> str:
     return secrets.token_urlsafe(12)
 

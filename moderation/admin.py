@@ -8,11 +8,12 @@ import io
 from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
-from moderation import accounts, auth
+from moderation import accounts, auth, queue, retention
 from moderation.ids import row_id
 from moderation.extensions import db
 from moderation.responses import see_other
 from moderation.listing import listing_changed
+from moderation.queue import AUTHOR_TAG_LENGTH
 from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
@@ -81,6 +82,22 @@ def reset_password(moderator_id: int):
     db.session.commit()
     return render_template("admin/moderators.html", moderators=_all_moderators(), roles=list(Role),
                            one_time=(target.name, password))
+
+
+@bp.post("/authors/<tag>/erase")
+def erase_author(tag: str):
+    """Delete every comment of one author tag, on the author's request (typed again to confirm)."""
+    tag = queue.parse_author_tag(tag)
+    if tag is None or len(tag) != AUTHOR_TAG_LENGTH:
+        abort(404)
+    if request.form.get("confirm", "").strip().lower() != tag:
+        flash("erase_unconfirmed", "admin")
+        return see_other(url_for("moderator.author_history", tag=tag))
+    erased = retention.erase_author(db.session, tag)
+    auth.record("erase_author", note=f"{tag}: {erased}")
+    db.session.commit()
+    flash(f"erased:{erased}", "admin")
+    return see_other(url_for("moderator.author_history", tag=tag))
 
 
 @bp.get("/articles")

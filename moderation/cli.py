@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from moderation import retention, transfer
 from moderation.article import bundled_seed, parse_seed
 from moderation.extensions import db
 from moderation import accounts
@@ -163,6 +165,44 @@ def register(app: Flask) -> None:
         for moderator in db.session.scalars(select(Moderator).order_by(Moderator.name)):
             state = "active" if moderator.is_active else "disabled"
             click.echo(f"{moderator.name}\t{moderator.role.value}\t{state}")
+
+    @app.cli.command("export")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--include-password-hashes", is_flag=True,
+                  help="Also moderators' password hashes (keep the file as secret as the database)")
+    def export_all(path: Path, include_password_hashes: bool):
+        """Write articles, comments with their reasons, reports, rules, moderators and the audit log
+        as JSON lines."""
+        with path.open("w", encoding="utf-8") as out:
+            for line in transfer.export_lines(db.session, include_password_hashes=include_password_hashes):
+                out.write(line)
+        _audit_cli("export", f"{path.name}{' with password hashes' if include_password_hashes else ''}")
+        click.echo(f"exported to {path}")
+
+    @app.cli.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_all(path: Path):
+        """Restore a `flask export` file into an empty database (all or nothing)."""
+        with path.open(encoding="utf-8") as lines:
+            try:
+                counts = transfer.import_lines(db.session, lines)
+            except transfer.ImportRefused as error:
+                db.session.rollback()
+                raise click.ClickException(f"nothing imported: {error}") from None
+        db.session.commit()
+        click.echo("imported " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+    @app.cli.command("retention")
+    @click.option("--days", type=click.IntRange(min=1), default=None,
+                  help="Age in days (default: RETENTION_ADDRESS_DAYS, 90)")
+    def retention_command(days: int | None):
+        """Erase address hashes older than the retention age (run daily from cron)."""
+        days = days or current_app.config["RETENTION_ADDRESS_DAYS"]
+        now = current_app.config["CLOCK"]()
+        erased = retention.erase_address_hashes(db.session, older_than=now - timedelta(days=days))
+        summary = ", ".join(f"{name} {count}" for name, count in erased.items())
+        _audit_cli("retention", f"address hashes older than {days} days: {summary}")
+        click.echo(f"erased address hashes older than {days} days: {summary}")
 
     screening = AppGroup("screening", help="Try the active screening rules.")
     app.cli.add_command(screening)

@@ -89,6 +89,10 @@ DEFAULTS: dict[str, object] = {
     "REPORTS_PER_HOUR": 10,  # per reader
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
+    # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.
+    "RETENTION_ADDRESS_DAYS": 90,
+    # One JSON line per request on stderr (moderation.requestlog): no addresses, no posted text.
+    "REQUEST_LOG": True,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

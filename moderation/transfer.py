@@ -1,0 +1,135 @@
+"""The operator's data, out and back in: every table that matters, as JSON lines.
+
+One record per line, `{"type": "<table>", ...columns}`, tables in an order that import can follow
+(articles before their comments, comments before their reasons, reports and audit rows).
+Captcha challenges, sessions and throttling rows are transient and stay behind. Password hashes
+are left out unless asked for: an imported account without one cannot sign in until
+`flask moderators set-password` gives it a password.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from moderation.accounts import unusable_password_hash
+from moderation.models import (
+    Article,
+    AuditEntry,
+    Base,
+    Comment,
+    CommentReport,
+    DomainRuleRow,
+    Moderator,
+    ScreeningReason,
+    UTCDateTime,
+    WordRuleRow,
+)
+
+FORMAT = "moderation-export/1"
+# Import order: a row only refers to rows of the tables before it.
+MODELS: tuple[type[Base], ...] = (
+    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry,
+)
+BY_TYPE = {model.__tablename__: model for model in MODELS}
+
+
+class ImportRefused(Exception):
+    pass
+
+
+def export_records(db: Session, *, include_password_hashes: bool = False) -> Iterator[dict]:
+    yield {"type": "header", "format": FORMAT}
+    for model in MODELS:
+        columns = list(model.__table__.columns)
+        statement = select(*columns).order_by(model.__table__.primary_key.columns.values()[0])
+        for row in db.execute(statement.execution_options(yield_per=1000)):
+            record = {"type": model.__tablename__}
+            for column, value in zip(columns, row, strict=True):
+                if model is Moderator and column.name == "password_hash" and not include_password_hashes:
+                    continue
+                record[column.name] = _to_json(value)
+            yield record
+
+
+def export_lines(db: Session, **options) -> Iterator[str]:
+    for record in export_records(db, **options):
+        yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
+    """Restore an export into an empty database; all or nothing (the caller commits)."""
+    occupied = [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]
+    if occupied:
+        raise ImportRefused(f"the database is not empty ({', '.join(occupied)})")
+    counts = {model.__tablename__: 0 for model in MODELS}
+    batches: dict[str, list[dict]] = {name: [] for name in counts}
+    seen_header = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise ImportRefused(f"line {number}: not JSON") from None
+        kind = record.pop("type", None)
+        if kind == "header":
+            if record.get("format") != FORMAT:
+                raise ImportRefused(f"line {number}: unknown format {record.get('format')!r}")
+            seen_header = True
+            continue
+        if kind not in BY_TYPE:
+            raise ImportRefused(f"line {number}: unknown record type {kind!r}")
+        batches[kind].append(_from_json(BY_TYPE[kind], record, number))
+    if not seen_header:
+        raise ImportRefused("no export header: not a file written by `flask export`")
+    for model in MODELS:
+        rows = batches[model.__tablename__]
+        for start in range(0, len(rows), 1000):
+            db.execute(insert(model), rows[start:start + 1000])
+        counts[model.__tablename__] = len(rows)
+    _advance_sequences(db)
+    return counts
+
+
+def _to_json(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _from_json(model: type[Base], record: dict, number: int) -> dict:
+    row = {}
+    for column in model.__table__.columns:
+        if column.name not in record:
+            continue
+        value = record[column.name]
+        if value is not None and isinstance(column.type, UTCDateTime):
+            try:
+                value = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise ImportRefused(f"line {number}: {column.name} is not a time") from None
+        row[column.name] = value
+    if model is Moderator and "password_hash" not in row:
+        row["password_hash"] = unusable_password_hash()
+        row["must_change_password"] = True
+    return row
+
+
+def _advance_sequences(db: Session) -> None:
+    """PostgreSQL hands out ids from sequences, which inserting ids by hand does not advance."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for model in MODELS:
+        table = model.__tablename__
+        db.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))

@@ -1,0 +1,161 @@
+"""The operator owns the data: export and import, retention of address hashes, erasing an author."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy
+from sqlalchemy import func, select
+
+from moderation import create_app
+from moderation.decisions import Decision, RejectReason, decide
+from moderation.extensions import db as _db
+from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
+from moderation.queue import author_tag
+from tests.conftest import ARTICLE_SLUG, make_comment, make_moderator
+
+OLD = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def some_history(db, page, clock):
+    """Comments in every state, with reasons, a report, decisions and their audit rows."""
+    page.post(body="請加微信 abc123 了解更多")  # screening reasons
+    page.open_form()
+    page.post(body="一般的讀者意見")
+    approved = make_comment(db, body="已通過的評論", status=CommentStatus.APPROVED)
+    rejected = make_comment(db, body="會被拒絕的評論")
+    decide(db.session, rejected.id, Decision.REJECT, expected_version=1, actor=None, now=clock(),
+           reason=RejectReason.ABUSE)
+    db.session.add(CommentReport(comment_id=approved.id, reason=ReportReason.SPAM, reporter_hash="c" * 64,
+                                 created_at=clock()))
+    db.session.commit()
+    make_moderator(db, "版主小王")
+
+
+def export_file(runner, path, *extra):
+    result = runner.invoke(args=["export", str(path), *extra])
+    assert result.exit_code == 0, result.output
+    return path.read_text(encoding="utf-8")
+
+
+def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
+        app, db, page, clock, runner, tmp_path, database_url):
+    some_history(db, page, clock)
+    first = export_file(runner, tmp_path / "first.jsonl", "--include-password-hashes")
+    types = {json.loads(line)["type"] for line in first.splitlines()}
+    assert {"header", "article", "comment", "screening_reason", "comment_report", "audit_entry",
+            "word_rule", "domain_rule", "moderator"} <= types
+
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    result = runner.invoke(args=["import", str(tmp_path / "first.jsonl")])
+    assert result.exit_code == 0, result.output
+    second = export_file(runner, tmp_path / "second.jsonl", "--include-password-hashes")
+    strip_export_audit = lambda text: [line for line in text.splitlines() if '"action": "export"' not in line]
+    assert strip_export_audit(second) == strip_export_audit(first)
+
+    db.session.expire_all()
+    assert db.session.scalar(select(Article)).approved_count == 1
+    make_comment(db, body="匯入之後的新評論")  # ids continue after the imported ones (PostgreSQL sequences)
+
+
+def test_accounts_exported_without_hashes_must_get_a_new_password(app, db, runner, tmp_path):
+    make_moderator(db, "版主小王")
+    exported = export_file(runner, tmp_path / "export.jsonl")
+    assert "password_hash" not in exported
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    assert runner.invoke(args=["import", str(tmp_path / "export.jsonl")]).exit_code == 0
+    db.session.expire_all()
+    moderator = db.session.scalar(select(Moderator).where(Moderator.name == "版主小王"))
+    assert moderator.must_change_password
+
+
+def test_import_refuses_a_database_that_is_not_empty(app, runner, tmp_path):
+    path = tmp_path / "export.jsonl"
+    export_file(runner, path)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code != 0 and "not empty" in result.output
+
+
+def test_import_refuses_a_damaged_file_and_keeps_nothing(app, db, runner, tmp_path):
+    path = tmp_path / "export.jsonl"
+    export_file(runner, path)
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(damaged)])
+    assert result.exit_code != 0 and "not JSON" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_password_hashes_are_exported_only_when_asked(db, runner, tmp_path):
+    make_moderator(db, "admin2", role="admin")
+    assert "password_hash" in export_file(runner, tmp_path / "with.jsonl", "--include-password-hashes")
+
+
+def test_retention_erases_address_hashes_older_than_the_age(db, runner, clock):
+    old = make_comment(db, body="舊評論", created_at=clock() - timedelta(days=91))
+    recent = make_comment(db, body="新評論", created_at=clock() - timedelta(days=1))
+    db.session.add(AuditEntry(at=clock() - timedelta(days=100), actor="mod", action="login", ip_hash="d" * 64))
+    db.session.commit()
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0 and "comments 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(Comment, old.id).ip_hash == ""
+    assert db.session.get(Comment, recent.id).ip_hash == "a" * 64
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.ip_hash.is_not(None))) == 0
+    assert db.session.scalar(select(AuditEntry.note).where(AuditEntry.action == "retention")).startswith(
+        "address hashes older than 90 days")
+
+
+def test_an_admin_erases_every_comment_of_one_author_and_it_is_logged(admin, db, app, clock):
+    author = "e" * 64
+    published = make_comment(db, body="要刪除的公開評論", author_hash=author, status=CommentStatus.APPROVED)
+    make_comment(db, body="要刪除的待審評論", author_hash=author)
+    kept = make_comment(db, body="別人的評論", status=CommentStatus.APPROVED)
+    tag = author_tag(author)
+
+    refused = admin.post(f"/moderation/admin/authors/{tag}/erase", confirm="wrong")
+    assert refused.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 3
+
+    assert admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag).status_code == 303
+    db.session.expire_all()
+    assert [c.body for c in db.session.scalars(select(Comment))] == ["別人的評論"]
+    assert db.session.scalar(select(Article)).approved_count == 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "erase_author"))
+    assert entry.actor == "boss" and entry.note == f"{tag}: 2"
+    page = app.test_client().get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)
+    assert "要刪除的公開評論" not in page and "別人的評論" in page
+
+
+def test_moderators_cannot_erase_authors(moderator, db):
+    make_comment(db, author_hash="e" * 64)
+    response = moderator.post("/moderation/admin/authors/eeeeeeee/erase", confirm="eeeeeeee")
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_each_request_is_one_log_line_without_address_or_text(page, app, caplog):
+    with caplog.at_level(logging.INFO, logger="moderation.requests"):
+        response = page.post(nickname="記錄測試", body="這段評論文字不該進入日誌", solve=True)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "moderation.requests"]
+    posted = [line for line in lines if line["method"] == "POST"]
+    assert len(posted) == 1
+    assert posted[0]["status"] == 303 and posted[0]["path"].endswith("/comments")
+    assert posted[0]["ms"] >= 0 and posted[0]["request_id"] == response.headers["X-Request-ID"]
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "127.0.0.1" not in text and "這段評論文字" not in text and "記錄測試" not in text
+
+
+def test_a_well_formed_request_id_from_the_proxy_is_kept(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "lb-1234"}).headers["X-Request-ID"] == "lb-1234"
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id;<x>"}).headers["X-Request-ID"] != "bad id;<x>"
