@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        errors.watch_database(db.engine)
     csrf.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, object] = {
     # workers at 30 s): connect, statement and pool-wait timeouts; then 503 with Retry-After.
     "DATABASE_CONNECT_TIMEOUT_SECONDS": 3,
     "DATABASE_STATEMENT_TIMEOUT_MS": 5000,
+    "DATABASE_LOCK_TIMEOUT_MS": 2000,  # a table locked by a migration or a stuck transaction
     "DATABASE_POOL_TIMEOUT_SECONDS": 5,
     "OUTAGE_RETRY_AFTER_SECONDS": 30,
     # Where Flask-Limiter keeps its counters; REDIS_URL (when set) makes limits hold across workers.

@@ -1,7 +1,8 @@
 """How the app talks to its database: timeouts, pool checks and per-backend settings.
 
 A database that is down or stalled must cost a request seconds, not a worker: connections time
-out after DATABASE_CONNECT_TIMEOUT_SECONDS, statements after DATABASE_STATEMENT_TIMEOUT_MS, a
+out after DATABASE_CONNECT_TIMEOUT_SECONDS, statements after DATABASE_STATEMENT_TIMEOUT_MS, lock
+waits after DATABASE_LOCK_TIMEOUT_MS (PostgreSQL), a
 pooled connection is checked before use (pre-ping), and waiting for one from the pool is bounded.
 """
 
@@ -24,7 +25,8 @@ def engine_options(url: str, config: Mapping) -> dict:
     if url.startswith("postgresql"):
         options["connect_args"] = {
             "connect_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
-            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}",
+            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
+                       f" -c lock_timeout={int(config['DATABASE_LOCK_TIMEOUT_MS'])}",
         }
     return options
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
+from sqlalchemy import event
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
@@ -52,9 +53,19 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def outage_over(response):
-        if outages.in_outage and response.status_code < 500 and request.endpoint != "static":
+        # Only a request whose statements the database answered says the outage is over.
+        if outages.in_outage and g.get("database_answered"):
             outages.succeeded()
         return response
+
+
+def watch_database(engine) -> None:
+    """Note in the request's `g` that the database answered a statement."""
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def answered(*args):
+        if has_request_context():
+            g.database_answered = True
 
 
 def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):

@@ -104,7 +104,7 @@ def load(base: str, stop: threading.Event, phase: list[str], results: dict, lock
     n = 0
     while not stop.is_set():
         n += 1
-        browser = Browser()
+        browser = Browser(timeout=15)
         started = time.monotonic()
         current = phase[0]
         try:
@@ -172,18 +172,17 @@ def main() -> int:
             phase[0] = "after cut"
             time.sleep(args.normal)
             phase[0] = "stall"
-            with locker.connect() as connection:
-                connection.execute(sqlalchemy.text("BEGIN"))
+            with locker.begin() as connection:  # the lock is held until this transaction ends
                 connection.execute(sqlalchemy.text("LOCK TABLE article IN ACCESS EXCLUSIVE MODE"))
                 time.sleep(args.stall)
-                connection.execute(sqlalchemy.text("ROLLBACK"))
             phase[0] = "after stall"
             time.sleep(args.normal)
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
         locker.dispose()
-    outage_lines = [line for line in log.read_text().splitlines() if "database" in line]
+    outage_lines = [line for line in log.read_text().splitlines() if "database unavailable" in line
+                    or "database available again" in line]
     tracebacks = log.read_text().count("Traceback")
     report = {name: {"responses": dict(data["responses"]), "slowest_s": data["slowest_s"]}
               for name, data in results.items()}

@@ -29,13 +29,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(config: dict, *, workers: int = 1, log: Path | None = None, module: str = "tests.server_app:app"):
+def app_server(config: dict, *, workers: int = 1, log: Path | None = None, module: str = "tests.server_app:app",
+               gunicorn_conf: Path | None = None, env: dict | None = None):
     """A gunicorn process serving the app with `config`; yields (base URL, process)."""
     port = free_port()
-    env = {**os.environ, "TEST_SERVER_CONFIG": json.dumps(config)}
+    env = {**os.environ, **(env or {}), "TEST_SERVER_CONFIG": json.dumps(config)}
     output = open(log, "ab") if log else subprocess.DEVNULL
+    settings = ["-c", str(gunicorn_conf)] if gunicorn_conf else []
     process = subprocess.Popen(
-        [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+        [str(GUNICORN), *settings, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
          "--graceful-timeout", "5", module],
         env=env, stdout=output, stderr=output,
     )
@@ -76,7 +78,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Browser:
-    def __init__(self):
+    def __init__(self, timeout: float = 30):
+        self.timeout = timeout
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
 
@@ -89,7 +92,7 @@ class Browser:
 
     def _open(self, request) -> Reply:
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return Reply(response.status, dict(response.headers), response.read().decode("utf-8", "replace"))
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers), error.read().decode("utf-8", "replace"))

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from moderation import create_app
 from moderation.extensions import db as _db
-from moderation.outages import is_database_outage
+from moderation.outages import OutageLog, is_database_outage
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +28,16 @@ UNREACHABLE_DATABASE = "postgresql://127.0.0.1:1/nothing-listens-here"
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """Built from a copy of the files git keeps (a build leaves build/ and *.egg-info where it runs)."""
+    source = tmp_path_factory.mktemp("source") / "moderation"
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        target = source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
                    check=True, capture_output=True)
     [built] = out.glob("moderation-*.whl")
     return built
@@ -85,6 +95,21 @@ def test_gunicorn_takes_its_workers_and_bind_from_the_environment(monkeypatch):
     assert "%(h)s" not in settings["access_log_format"]
 
 
+@pytest.mark.parametrize("redis_url, warned", [("", True), ("redis://127.0.0.1:6379/0", False)])
+def test_gunicorn_warns_at_start_when_workers_cannot_share_rate_limits(tmp_path, redis_url, warned):
+    from tests.servers import app_server
+
+    log = tmp_path / "gunicorn.log"
+    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
+           "DATABASE_URL": f"sqlite:///{tmp_path}/start.sqlite3"}
+    config = {"DATABASE_URL": env["DATABASE_URL"], "INSTANCE_PATH": env["MODERATION_INSTANCE_PATH"],
+              "SECRET_KEY": "k", "IP_PEPPER": "p", "REQUEST_LOG": False}
+    with app_server(config, workers=2, log=log, gunicorn_conf=ROOT / "gunicorn.conf.py", env=env):
+        pass
+    said = "rate limits are kept per worker (2 workers, no REDIS_URL)" in log.read_text()
+    assert said is warned
+
+
 def test_health_and_readiness_answer_without_a_session_or_a_write(app, client, db):
     for url in ("/healthz", "/readyz"):
         response = client.get(url)
@@ -132,8 +157,23 @@ def test_pages_answer_503_with_retry_after_and_one_log_line_per_outage(tmp_path,
 
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        assert client.get("/healthz").status_code == 200
-    assert [r.getMessage() for r in caplog.records if "available again" in r.getMessage()]
+        assert client.get("/form-token").status_code == 200  # needs no database: says nothing of it
+    assert not [r for r in caplog.records if "available again" in r.getMessage()]
+
+
+def test_the_outage_log_says_when_it_began_and_when_it_ended(caplog):
+    now = [100.0]
+    outages = OutageLog(clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="moderation.outages"):
+        for _ in range(3):
+            outages.failed(OperationalError("SELECT 1", {}, Exception("connection refused")))
+        now[0] += 12.5
+        outages.succeeded()
+        outages.succeeded()
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2
+    assert messages[0].startswith("database unavailable (OperationalError")
+    assert messages[1] == "database available again after 12.5 s; 3 requests answered 503"
 
 
 def test_a_reader_posting_during_an_outage_gets_the_form_back_with_everything_typed(tmp_path):
