@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from moderation import errors, requestlog
+from moderation import errors, requestlog, security_headers
 from moderation.config import load_config
 from moderation.database import configure_engine
 from moderation.extensions import csrf, db, limiter, migrate
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     requestlog.register(app)
+    security_headers.register(app)
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
     db.init_app(app)

@@ -171,9 +171,15 @@ def audit_csv():
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
 
+# What a spreadsheet may run as a formula when a cell starts with it, half- and full-width.
+FORMULA_STARTERS = frozenset("=+-@\t\r＝＋－＠﹦﹢﹣")
+
+
 def _csv_safe(value) -> str:
-    """Text a spreadsheet would run as a formula gets a leading quote (CSV injection)."""
+    """Text a spreadsheet would run as a formula gets a leading quote (CSV injection), also when
+    the formula starter comes after leading spaces."""
     if value is None:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    first = text.lstrip(" \u3000")[:1]
+    return "'" + text if first and (first in FORMULA_STARTERS or text[:1] in FORMULA_STARTERS) else text

@@ -99,7 +99,9 @@ def protect(blueprint, guard) -> None:
 
 
 def safe_back_url(raw: str | None, default: str) -> str:
-    """Only a path inside the moderation pages: never an open redirect."""
-    if raw and raw.startswith("/moderation") and "//" not in raw and "\\" not in raw:
+    """Only a path inside the moderation pages: never an open redirect, never a control character
+    (CR or LF would break the Location header after the work was done)."""
+    if (raw and raw.startswith("/moderation") and "//" not in raw and "\\" not in raw
+            and not any(ord(char) < 32 or ord(char) == 127 for char in raw)):
         return raw
     return default

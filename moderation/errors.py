@@ -40,7 +40,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return render_template("error.html", kind=error.code, error=error), error.code
+        # The exception's own headers (Allow on a 405, WWW-Authenticate, …), not its content type.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return render_template("error.html", kind=error.code, error=error), error.code, headers
 
     outages = app.extensions["outages"] = OutageLog()
 
@@ -86,8 +88,9 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
 
 
 def refuse_malformed_bodies() -> None:
-    """Also query strings: PostgreSQL refuses NUL in text, which would otherwise surface as a 500."""
-    if any("\x00" in text for pair in request.args.items(multi=True) for text in pair):
+    """Also paths and query strings: PostgreSQL refuses NUL in text, which would otherwise surface
+    as a 500 wherever a path segment or a parameter reaches a query."""
+    if "\x00" in request.path or any("\x00" in text for pair in request.args.items(multi=True) for text in pair):
         raise MalformedBody()
     if request.method not in {"POST", "PUT", "PATCH"} or request.mimetype not in FORM_TYPES:
         return

@@ -215,7 +215,7 @@ class ScreeningReason(Base):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     action: Mapped[str | None] = mapped_column(String(16))
-    rule_id: Mapped[str] = mapped_column(String(220))
+    rule_id: Mapped[str] = mapped_column(Text)  # "domain:" + up to 253 characters: never too long
     detail: Mapped[str] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(16))
     span_start: Mapped[int | None] = mapped_column(Integer)

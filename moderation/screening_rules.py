@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -139,6 +140,7 @@ def clean_domain(value: str) -> str:
 def save_word_rule(db: Session, term: str, action: str, note: str = "") -> WordRuleRow:
     """Add a word rule, or replace the action of an existing one (delete + insert: see active_rules)."""
     term = term.strip()
+    _refuse_control_characters(term)
     if action not in WORD_ACTIONS:
         raise RuleError(f"未知的動作：{action}")
     if not compact_form(term):
@@ -149,12 +151,19 @@ def save_word_rule(db: Session, term: str, action: str, note: str = "") -> WordR
 
 
 def save_domain_rule(db: Session, domain: str, action: str) -> DomainRuleRow:
+    _refuse_control_characters(domain)
     domain = clean_domain(domain)
     if action not in DOMAIN_ACTIONS:
         raise RuleError(f"網域規則只能是 block 或 allow：{action}")
-    if "." not in domain or len(domain) > 253 or not all(part for part in domain.split(".")):
+    labels = domain.split(".")
+    if "." not in domain or len(domain) > 253 or not all(0 < len(label) <= 63 for label in labels):
         raise RuleError(f"不是有效的網域：{domain}")
     return _replace(db, DomainRuleRow.domain, DomainRuleRow(domain=domain, action=action))
+
+
+def _refuse_control_characters(value: str) -> None:
+    if any(unicodedata.category(char) == "Cc" and char not in "\t" for char in value):
+        raise RuleError("含有控制字元（例如 NUL）")
 
 
 def _replace(db: Session, key_column, row):
