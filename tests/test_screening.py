@@ -250,3 +250,17 @@ def test_extreme_inputs(text):
     for reason in result.reasons:
         if reason.start is not None:
             assert 0 <= reason.start < reason.end <= len(text)
+
+
+@pytest.mark.parametrize("text, domains", [
+    pytest.param("a." * 1000, [], id="dots-without-ending"),
+    pytest.param("a 。" * 600, [], id="wide-dots-without-ending"),
+    pytest.param("看 abc.com.evil 和 x.y", ["abc.com"], id="host-ends-at-its-last-ending"),
+    pytest.param("mail.example.co.uk/path?q=1 5.5萬 v1.2", ["mail.example.co.uk"], id="longest-host"),
+    pytest.param("ｈｔｔｐｓ：／／abc [dot] com/x", ["abc.com"], id="obfuscated"),
+])
+def test_link_detection_reads_each_run_of_labels_once(text, domains):
+    from moderation.screening.links import find_links
+    from moderation.screening.normalize import normalize
+
+    assert [link.domain for link in find_links(normalize(text))] == domains

@@ -17,11 +17,13 @@ TLDS = (
 # What spammers put in place of a dot; the text is already folded (NFKC, lower case, 點 → 点).
 DOT = r"(?:\s*(?:\.|。|点|[\[\(\{<]\s*(?:dot|点|\.)\s*[\]\)\}>])\s*|\s+dot\s+)"
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-LINK = re.compile(
-    rf"(?:(?:https?|hxxps?)\s*:\s*/\s*/\s*)?(?P<host>(?:{LABEL}{DOT})+(?:{TLDS}))(?![a-z0-9])"
-    rf"(?P<path>/[^\s]*)?",
-)
+# A maximal run of labels joined by dots, matched once: the host inside it is chosen in Python.
+# (One pattern ending in a top-level domain made the regex engine try every position of a run
+# like "a.a.a.a…" again, quadratic in its length.)
+RUN = re.compile(rf"(?:(?:https?|hxxps?)\s*:\s*/\s*/\s*)?(?P<run>{LABEL}(?:{DOT}{LABEL})+)")
+PATH = re.compile(r"/[^\s]*")
 DOT_PATTERN = re.compile(DOT)
+TOP_LEVEL = frozenset(TLDS.split("|"))
 
 
 @dataclass(frozen=True)
@@ -32,15 +34,36 @@ class Link:
 
 
 def find_links(text: NormalizedText) -> list[Link]:
+    """Links in time linear in the text: each run of dotted labels is read once."""
+    folded = text.folded
     links = []
-    for match in LINK.finditer(text.folded):
-        if match.start() > 0 and _continues_word(text.folded[match.start() - 1]):
+    for match in RUN.finditer(folded):
+        if match.start() > 0 and _continues_word(folded[match.start() - 1]):
             continue
-        domain = DOT_PATTERN.sub(".", match["host"]).strip(".")
-        start = text.folded_to_original[match.start()]
-        end = text.folded_to_original[match.end() - 1] + 1
-        links.append(Link(domain=domain, start=start, end=end))
+        host_end = _host_end(match["run"])
+        if host_end is None:
+            continue
+        end = match.start("run") + host_end
+        if end == match.end():
+            path = PATH.match(folded, end)
+            end = path.end() if path else end
+        domain = DOT_PATTERN.sub(".", match["run"][:host_end]).strip(".")
+        links.append(Link(
+            domain=domain, start=text.folded_to_original[match.start()], end=text.folded_to_original[end - 1] + 1,
+        ))
     return links
+
+
+def _host_end(run: str) -> int | None:
+    """Where the host ends in a run of labels: after its last label that is a top-level domain,
+    not the first label (a host has at least one label before its ending)."""
+    separators = [(separator.start(), separator.end()) for separator in DOT_PATTERN.finditer(run)]
+    label_ends = [start for start, _ in separators] + [len(run)]
+    label_starts = [0] + [end for _, end in separators]
+    for index in range(len(label_ends) - 1, 0, -1):
+        if run[label_starts[index]:label_ends[index]] in TOP_LEVEL:
+            return label_ends[index]
+    return None
 
 
 def domain_listed(domain: str, listed: frozenset[str]) -> str | None:
