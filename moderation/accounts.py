@@ -1,7 +1,11 @@
 """Moderator accounts: argon2id passwords, login throttling, server-side sessions. No Flask imports.
 
-Brute force is slowed by counting attempts per account name and per address (a lockout would let
-anyone lock a moderator out). Sessions are rows: deleting one ends it at once, in every worker.
+Password guessing is slowed, never turned into a lockout (which would let anyone lock a moderator
+out): only failures count, and they delay only the address they come from. An address that keeps
+failing for one account waits longer after each failure; an address that fails across many names
+waits too; an account under attack from many addresses gives every address that has failed for it
+a delay from its first failure. The owner, signing in from an address that has not been failing,
+is never kept out. Sessions are rows: deleting one ends it at once, in every worker.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class LoginLimits:
-    attempts: int = 10
-    window: timedelta = timedelta(minutes=5)
+    free_failures: int = 5  # of one account from one address, before delays start
+    address_failures: int = 30  # from one address across all names (stuffing many accounts)
+    account_alarm: int = 20  # of one account from anywhere: then delays start at the first failure
+    base_delay: timedelta = timedelta(seconds=30)  # doubles with each further failure
+    window: timedelta = timedelta(minutes=15)  # failures older than this are forgotten; also the longest delay
 
 
 def name_key(name: str) -> str:
@@ -86,19 +93,39 @@ def set_active(db: Session, moderator: Moderator, active: bool) -> None:
 
 
 def retry_after(db: Session, name: str, ip_hash: str, *, now: datetime, limits: LoginLimits) -> int:
-    """Seconds until another attempt is allowed for this name and address (0: allowed now)."""
-    since = now - limits.window
-    waits = []
-    for column, value in ((LoginAttempt.name_key, name_key(name)), (LoginAttempt.ip_hash, ip_hash)):
-        recent = list(db.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(column == value, LoginAttempt.attempted_at > since)
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(limits.attempts)
-        ))
-        if len(recent) >= limits.attempts:
-            waits.append(max(1, math.ceil((recent[-1] + limits.window - now).total_seconds())))
-    return max(waits, default=0)
+    """Seconds this address must wait before trying this name again (0: now). Failures only."""
+    key = name_key(name)[:64]
+    pair = (LoginAttempt.name_key == key) & (LoginAttempt.ip_hash == ip_hash)
+    address = LoginAttempt.ip_hash == ip_hash
+    account = LoginAttempt.name_key == key
+    row = db.execute(
+        select(
+            func.count().filter(pair), func.max(LoginAttempt.attempted_at).filter(pair),
+            func.count().filter(address), func.max(LoginAttempt.attempted_at).filter(address),
+            func.count().filter(account),
+        ).where(LoginAttempt.attempted_at > now - limits.window, LoginAttempt.succeeded.is_(False),
+                address | account)
+    ).one()
+    pair_failures, pair_last, address_failures, address_last, account_failures = row
+    free = 1 if account_failures >= limits.account_alarm else limits.free_failures
+    waits = [
+        _growing_wait(pair_failures, free, pair_last, now, limits),
+        _growing_wait(address_failures, limits.address_failures, address_last, now, limits),
+    ]
+    return max(waits)
+
+
+def _growing_wait(failures: int, free: int, last: datetime | None, now: datetime, limits: LoginLimits) -> int:
+    if last is None or failures < free:
+        return 0
+    delay = min(limits.window, limits.base_delay * 2 ** (failures - free))
+    remaining = (last.replace(tzinfo=now.tzinfo) + delay - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def record_failed_password(db: Session, name: str, ip_hash: str, *, now: datetime) -> None:
+    """A wrong current password on the change-password form counts like a failed sign-in."""
+    db.add(LoginAttempt(name_key=name_key(name)[:64], ip_hash=ip_hash, attempted_at=now, succeeded=False))
 
 
 def authenticate(db: Session, name: str, password: str, ip_hash: str, *, now: datetime) -> Moderator | None:

@@ -81,8 +81,14 @@ DEFAULTS: dict[str, object] = {
     # Finished article pages each worker keeps in memory (LRU; about 60 KB each).
     "ARTICLE_PAGE_CACHE_SIZE": 256,
     # Moderators: login throttling (per account name and per address; no lockout), queue paging.
-    "LOGIN_MAX_ATTEMPTS": 10,
-    "LOGIN_WINDOW": timedelta(minutes=5),
+    # Failed sign-ins delay only the address they come from (moderation/accounts.py): free failures
+    # per account and address, per address across names, and the account-wide alarm; then a delay
+    # of LOGIN_BASE_DELAY doubling with each failure, at most LOGIN_WINDOW.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_ADDRESS_FAILURES": 30,
+    "LOGIN_ACCOUNT_ALARM": 20,
+    "LOGIN_BASE_DELAY": timedelta(seconds=30),
+    "LOGIN_WINDOW": timedelta(minutes=15),
     "QUEUE_PAGE_SIZE": 50,
     "AUTHOR_HISTORY_LIMIT": 200,
     # Reader reports: this many distinct readers hide a published comment until a moderator decides.
@@ -112,7 +118,7 @@ def load_config(app, overrides: dict | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    for key in ("LOGIN_WINDOW", "PERMANENT_SESSION_LIFETIME"):
+    for key in ("LOGIN_WINDOW", "LOGIN_BASE_DELAY", "PERMANENT_SESSION_LIFETIME"):
         if isinstance(app.config[key], int | float):
             app.config[key] = timedelta(seconds=app.config[key])
 

@@ -26,9 +26,7 @@ def login():
     name = request.form.get("name", "")[:100]
     password = request.form.get("password", "")[:1000]
     ip_hash = identity.client_ip_hash(request)
-    config = current_app.config
-    limits = accounts.LoginLimits(config["LOGIN_MAX_ATTEMPTS"], config["LOGIN_WINDOW"])
-    wait = accounts.retry_after(db.session, name, ip_hash, now=auth.now(), limits=limits)
+    wait = accounts.retry_after(db.session, name, ip_hash, now=auth.now(), limits=_login_limits())
     if wait:
         response = make_response(render_template("moderator/login.html", back=back, name=name, wait=wait), 429)
         response.headers["Retry-After"] = str(wait)
@@ -38,6 +36,15 @@ def login():
         return render_template("moderator/login.html", back=back, name=name, failed=True), 401
     auth.sign_in(moderator)
     return see_other(back)
+
+
+def _login_limits() -> accounts.LoginLimits:
+    config = current_app.config
+    return accounts.LoginLimits(
+        free_failures=config["LOGIN_FREE_FAILURES"], address_failures=config["LOGIN_ADDRESS_FAILURES"],
+        account_alarm=config["LOGIN_ACCOUNT_ALARM"], base_delay=config["LOGIN_BASE_DELAY"],
+        window=config["LOGIN_WINDOW"],
+    )
 
 
 @bp.post("/logout")
@@ -52,9 +59,17 @@ def change_password():
     if request.method == "GET":
         return render_template("moderator/password.html")
     current, new, again = (request.form.get(key, "") for key in ("current", "new", "again"))
+    ip_hash = identity.client_ip_hash(request)
+    wait = accounts.retry_after(db.session, moderator.name, ip_hash, now=auth.now(), limits=_login_limits())
+    if wait:
+        response = make_response(render_template("moderator/password.html", wait=wait), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     problem = None
     if not accounts.verify_password(moderator, current):
         problem = "wrong_current"
+        accounts.record_failed_password(db.session, moderator.name, ip_hash, now=auth.now())
+        db.session.commit()
     elif new != again:
         problem = "mismatch"
     elif new == current:

@@ -1,6 +1,7 @@
 """A reader in a real Chromium: reads with and without pinyin, posts, makes a mistake."""
 
 import pytest
+from playwright.sync_api import expect
 
 from moderation.models import CommentStatus
 from tests.conftest import CAPTCHA_TEXT, make_comment
@@ -22,7 +23,7 @@ def test_reader_toggles_pinyin_and_posts_anonymously(live_server, browser_page, 
     assert rt_display(page) != "none"
 
     page.get_by_role("button", name="隱藏拼音").click()
-    page.wait_for_function("document.body.classList.contains('pinyin-hidden')")
+    page.locator("body.pinyin-hidden").wait_for(state="attached")
     assert rt_display(page) == "none"
     page.wait_for_timeout(300)  # the preference is saved in the background
     page.reload()
@@ -68,7 +69,7 @@ def test_new_captcha_without_reloading(live_server, browser_page):
     page.locator("[data-captcha-media] img").wait_for()  # writing fetched a token and a challenge
     before = page.input_value("[data-captcha-id]")
     page.get_by_role("button", name="換一張").click()
-    page.wait_for_function(f"document.querySelector('[data-captcha-id]').value !== '{before}'")
+    expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
     assert page.get_by_label("評論內容").input_value() == "草稿"
     image = page.locator("[data-captcha-media] img")
     assert page.input_value("[data-captcha-id]") in image.get_attribute("src")
@@ -120,11 +121,11 @@ def test_older_comments_are_appended_in_place(live_server, app, browser_page, db
     bodies = page.locator("[data-comment-list] .comment-body")
     assert bodies.count() == 5 and bodies.first.inner_text() == "第11則評論"
     page.get_by_role("link", name="較早的評論 →").click()
-    page.wait_for_function("document.querySelectorAll('[data-comment-list] > li').length === 10")
+    expect(page.locator("[data-comment-list] > li")).to_have_count(10)
     assert page.url.endswith(ARTICLE)  # appended, not navigated
     assert page.evaluate("document.activeElement.querySelector('.comment-body').textContent") == "第06則評論"
     page.get_by_role("link", name="較早的評論 →").click()
-    page.wait_for_function("document.querySelectorAll('[data-comment-list] > li').length === 12")
+    expect(page.locator("[data-comment-list] > li")).to_have_count(12)
     assert page.get_by_role("link", name="較早的評論 →").count() == 0
     texts = bodies.all_inner_texts()
     assert texts == [f"第{index:02d}則評論" for index in range(11, -1, -1)]
