@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,13 +57,14 @@ _AUTHOR_RECENT = (
     .order_by(Comment.created_at.desc(), Comment.id.desc())
     .limit(200)
 )
-# Capped: screening only asks whether an address is over its limit, and one address posting
-# in a flood must not make each of its comments count the whole flood.
-_ADDRESS_LAST_MINUTE = select(func.count()).select_from(
-    select(Comment.id)
-    .where(Comment.ip_hash == bindparam("ip_hash"), Comment.created_at > bindparam("since"))
+# The address's recent comments, newest first and capped: screening asks whether the address is
+# over its per-minute limit and whether it posted this text already, and one address posting in
+# a flood must not make each of its comments read the whole flood.
+_ADDRESS_RECENT = (
+    select(Comment.fingerprint, Comment.created_at)
+    .where(Comment.ip_hash == bindparam("ip_hash"), Comment.created_at >= bindparam("since"))
+    .order_by(Comment.created_at.desc())
     .limit(bindparam("cap"))
-    .subquery()
 )
 
 
@@ -78,15 +80,18 @@ def post_comment(
     now: datetime,
     rules: Rules,
     submission_key: str | None = None,
+    known_author: bool = True,
 ) -> Posted:
     """Screen and store a new comment, with the reasons for where it went. The caller commits."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
+    _serialize_poster(db, author_hash, ip_hash)
     verdict = screen(
         Submission(text=body, nickname=nickname,
                    post_moderation=article.comment_mode is CommentMode.POST_MODERATION),
-        author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules),
+        author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
+                     address_duplicates=not known_author),
         rules,
         now=now,
     )
@@ -106,6 +111,24 @@ def post_comment(
     return Posted(comment_id, status, verdict)
 
 
+_POSTER_LOCKS = text("SELECT pg_advisory_xact_lock(:first), pg_advisory_xact_lock(:second)")
+
+
+def _serialize_poster(db: Session, author_hash: str, ip_hash: str) -> None:
+    """Posts of one author or one address wait for each other until commit, so that the duplicate
+    and rate checks see every earlier post (SQLite already serializes writers: PostgreSQL needs
+    this). Keys in a fixed order: two posters can never wait for each other in a circle."""
+    connection = db.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    first, second = sorted(_lock_key(f"{kind}:{value}") for kind, value in (("a", author_hash), ("i", ip_hash)))
+    connection.execute(_POSTER_LOCKS, {"first": first, "second": second})
+
+
+def _lock_key(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 _BY_SUBMISSION_KEY = select(Comment.id, Comment.status).where(Comment.submission_key == bindparam("key"))
 
 
@@ -116,20 +139,25 @@ def posted_with_key(db: Session, submission_key: str | None):
     return db.connection().execute(_BY_SUBMISSION_KEY, {"key": submission_key}).one_or_none()
 
 
-def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules) -> AuthorFacts:
+def author_facts(
+    db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules, address_duplicates: bool = False
+) -> AuthorFacts:
     """What screening needs to know of an author's recent comments (two indexed queries)."""
     limits = rules.thresholds
     horizon = now - max(timedelta(days=limits.trust_window_days),
                         timedelta(seconds=limits.duplicate_window_seconds))
     connection = db.connection()
     rows = connection.execute(_AUTHOR_RECENT, {"author_hash": author_hash, "since": horizon})
-    ip_count = connection.execute(
-        _ADDRESS_LAST_MINUTE,
-        {"ip_hash": ip_hash, "since": now - timedelta(minutes=1), "cap": limits.ip_per_minute + 1},
-    ).scalar_one()
+    address_rows = connection.execute(_ADDRESS_RECENT, {
+        "ip_hash": ip_hash, "since": now - timedelta(seconds=limits.duplicate_window_seconds),
+        "cap": max(limits.ip_per_minute + 1, 200),
+    }).all()
+    minute_ago = now - timedelta(minutes=1)
     return AuthorFacts(
         recent=tuple(PastComment(row.fingerprint, row.created_at, row.status.value) for row in rows),
-        ip_comments_last_minute=ip_count or 0,
+        ip_comments_last_minute=sum(1 for row in address_rows if row.created_at > minute_ago),
+        address_fingerprints=frozenset(row.fingerprint for row in address_rows if row.fingerprint)
+        if address_duplicates else frozenset(),
     )
 
 
@@ -180,19 +208,27 @@ def report_comment(
     reason: ReportReason,
     *,
     reporter_hash: str,
+    reporter_ip_hash: str,
     now: datetime,
     hide_threshold: int,
     per_hour: int,
+    per_hour_per_address: int,
 ) -> ReportOutcome:
-    """A reader's report of a published comment; at the threshold of distinct readers it is hidden."""
+    """A reader's report of a published comment; it is hidden once readers from enough distinct
+    addresses reported it (several readers behind one office address count once toward hiding,
+    though each may report)."""
     comment = reportable_comment(db, article, comment_id)
     if comment is None:
         return ReportOutcome.NOT_FOUND
-    recent = db.scalar(
-        select(func.count()).select_from(CommentReport)
-        .where(CommentReport.reporter_hash == reporter_hash, CommentReport.created_at > now - timedelta(hours=1))
-    )
-    if recent >= per_hour:
+    hour_ago = now - timedelta(hours=1)
+    by_reader, by_address = db.execute(
+        select(
+            func.count().filter(CommentReport.reporter_hash == reporter_hash),
+            func.count().filter(CommentReport.reporter_ip_hash == reporter_ip_hash),
+        ).where(CommentReport.created_at > hour_ago,
+                (CommentReport.reporter_hash == reporter_hash) | (CommentReport.reporter_ip_hash == reporter_ip_hash))
+    ).one()
+    if by_reader >= per_hour or by_address >= per_hour_per_address:
         return ReportOutcome.TOO_MANY
     already = db.scalar(
         select(CommentReport.id).where(CommentReport.comment_id == comment_id,
@@ -200,19 +236,20 @@ def report_comment(
     )
     if already:
         return ReportOutcome.ALREADY
-    db.add(CommentReport(comment_id=comment_id, reason=reason, reporter_hash=reporter_hash, created_at=now))
+    db.add(CommentReport(comment_id=comment_id, reason=reason, reporter_hash=reporter_hash,
+                         reporter_ip_hash=reporter_ip_hash, created_at=now))
     try:
         db.commit()
     except IntegrityError:  # the same reader's second click, in a race with the first
         db.rollback()
         return ReportOutcome.ALREADY
-    reporters = db.scalar(
-        select(func.count(func.distinct(CommentReport.reporter_hash)))
+    addresses = db.scalar(
+        select(func.count(func.distinct(CommentReport.reporter_ip_hash)))
         .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
     )
-    if reporters >= hide_threshold > 0:
+    if addresses >= hide_threshold > 0:
         result = decide(db, comment_id, Decision.RESTORE, expected_version=comment.version, actor=None, now=now,
-                        note=f"reports:{reporters}")
+                        note=f"reports:{addresses}")
         if result.ok:
             return ReportOutcome.HIDDEN
     return ReportOutcome.RECORDED

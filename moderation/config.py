@@ -94,6 +94,7 @@ DEFAULTS: dict[str, object] = {
     # Reader reports: this many distinct readers hide a published comment until a moderator decides.
     "REPORT_HIDE_THRESHOLD": 3,
     "REPORTS_PER_HOUR": 10,  # per reader
+    "REPORTS_PER_HOUR_PER_ADDRESS": 30,  # per address: an office may report, one client may not flood
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
     # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.

@@ -300,12 +300,16 @@ class CommentReport(Base):
     __table_args__ = (
         UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_report_reporter"),
         Index("ix_comment_report_reporter_at", "reporter_hash", "created_at"),
+        Index("ix_comment_report_address_at", "reporter_ip_hash", "created_at"),
         Index("ix_comment_report_open", "resolved_at", "comment_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     reason: Mapped[ReportReason] = mapped_column(_str_enum(ReportReason))
+    # The reader's author hash, or for a reader without a token a keyed hash of the address.
     reporter_hash: Mapped[str] = mapped_column(String(64))
+    # Hiding counts distinct addresses, so that minting tokens from one address counts once.
+    reporter_ip_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

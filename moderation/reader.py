@@ -227,6 +227,7 @@ def post_comment(slug: str):
         db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
         return render_form_page(article, form, status=422)
 
+    known_author = identity.reader_token(request) is not None
     token = identity.reader_token_or_new(request, derive_from=f"{nonce}:{form.captcha_id.data}")
     posted = comments.post_comment(
         db.session,
@@ -239,6 +240,7 @@ def post_comment(slug: str):
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
         submission_key=form.captcha_id.data,
+        known_author=known_author,
     )
     db.session.commit()
     if posted.verdict.outcome is Outcome.REJECTED:
@@ -291,14 +293,19 @@ def report_comment(slug: str, comment_id: int):
         reason = ReportReason(request.form.get("reason", ""))
     except ValueError:
         reason = ReportReason.OTHER
-    token = identity.reader_token_or_new(request)
+    # A reader with a token reports as themselves; one without reports as their address, once:
+    # dropping the cookie must not make a new reporter.
+    token = identity.reader_token(request)
+    ip_hash = identity.client_ip_hash(request)
     config = current_app.config
     outcome = comments.report_comment(
         db.session, article, comment_id, reason,
-        reporter_hash=identity.author_hash(token),
+        reporter_hash=identity.author_hash(token) if token else identity.keyed_hash(f"reporter:{ip_hash}"),
+        reporter_ip_hash=ip_hash,
         now=now(),
         hide_threshold=config["REPORT_HIDE_THRESHOLD"],
         per_hour=config["REPORTS_PER_HOUR"],
+        per_hour_per_address=config["REPORTS_PER_HOUR_PER_ADDRESS"],
     )
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)

@@ -47,3 +47,44 @@ def test_exactly_one_of_two_simultaneous_decisions_wins(db, clock):
         assert stored.status is expected and stored.version == 2
         [entry] = db.session.query(AuditEntry).filter_by(comment_id=comment.id).all()
         assert entry.action == winners[0].value
+
+
+def test_identical_posts_sent_at_once_leave_one_copy_that_is_not_spam(app, db):
+    """Five tabs of one browser send the same text at the same moment, each with its own captcha."""
+    from sqlalchemy import select
+
+    from moderation.models import Comment, CommentStatus
+    from tests.conftest import make_page
+
+    first = make_page(app)
+    first.post(body="暖身的第一則")  # the browser now has its session and author cookies
+    forms = []
+    for _ in range(5):
+        first.open_form()
+        first.load_captcha()
+        forms.append({"csrf_token": first.csrf_token, "captcha_id": first.challenge_id,
+                      "captcha_answer": "K7PX", "nickname": "同一個人", "body": "同時送出五次的評論"})
+    cookies = [(cookie.key, cookie.value) for cookie in first.client._cookies.values()]
+    clients = []
+    for _ in forms:
+        client = app.test_client()
+        for key, value in cookies:
+            client.set_cookie(key, value)
+        clients.append(client)
+    barrier = threading.Barrier(len(forms))
+    statuses = []
+
+    def send(client, form):
+        barrier.wait()
+        statuses.append(client.post(f"{first.url}/comments", data=form).status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [303] * 5
+    db.session.expire_all()
+    copies = db.session.scalars(select(Comment).where(Comment.body == "同時送出五次的評論")).all()
+    assert len(copies) == 5
+    assert sum(1 for copy in copies if copy.status is not CommentStatus.SPAM) == 1

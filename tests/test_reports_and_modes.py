@@ -58,10 +58,16 @@ def test_the_same_reader_counts_once(client, db):
     assert db.session.query(CommentReport).count() == 1
 
 
-def test_three_distinct_readers_hide_the_comment_until_a_moderator_decides(app, db, moderator):
+def reader_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_three_readers_at_distinct_addresses_hide_the_comment_until_a_moderator_decides(app, db, moderator):
     comment = make_comment(db, status=CommentStatus.APPROVED, body="被多人檢舉的評論")
-    for _ in range(3):
-        report(app.test_client(), comment)
+    for index in range(3):
+        report(reader_at(app, f"10.0.0.{index}"), comment)
     comment = reload(db, comment)
     assert comment.status is CommentStatus.PENDING
     assert "被多人檢舉的評論" not in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
@@ -72,6 +78,36 @@ def test_three_distinct_readers_hide_the_comment_until_a_moderator_decides(app, 
     assert reload(db, comment).status is CommentStatus.APPROVED
     assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0
     assert f'id="card-{comment.id}"' not in moderator.queue(tab="reported")
+
+
+def test_one_address_without_cookies_counts_once(app, db):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="不該被一個人藏起來")
+    for _ in range(5):
+        client = reader_at(app, "10.5.5.5")  # a fresh client each time: no cookie kept
+        url = f"{ARTICLE_URL}/comments/{comment.id}/report"
+        client.get(url)
+        token = csrf_token_of(client.get(url).get_data(as_text=True))
+        client.delete_cookie("reader")
+        client.post(url, data={"csrf_token": token, "reason": "spam"})
+    assert reload(db, comment).status is CommentStatus.APPROVED
+    assert db.session.query(CommentReport).count() == 1
+
+
+def test_readers_sharing_an_office_address_each_report_but_count_once_toward_hiding(app, db):
+    from moderation.identity import set_reader_cookie
+
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="辦公室同事都檢舉了")
+    for index in range(3):
+        client = reader_at(app, "10.6.6.6")
+        with app.test_request_context():
+            from flask import make_response
+
+            response = make_response("")
+            set_reader_cookie(response, f"colleague-token-{index}")
+        client.set_cookie("reader", response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
+        report(client, comment)
+    assert db.session.query(CommentReport).count() == 3
+    assert reload(db, comment).status is CommentStatus.APPROVED
 
 
 def test_the_threshold_is_a_setting(app, db):
@@ -154,3 +190,27 @@ def test_audit_csv_export(admin, moderator, db):
         "mod", "reject", "pending", "rejected", "other")
     assert row["note"].startswith("'=")  # a spreadsheet does not run it as a formula
     assert db.session.query(AuditEntry).filter_by(action="audit_export").count() == 1
+
+
+def test_one_address_dropping_its_cookie_cannot_publish_the_same_text_again(admin, app, db):
+    article = db.session.query(Article).one()
+    admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
+    for _ in range(5):
+        make_page(app).post(body="換個瀏覽器再貼一次", nickname="同一個人")  # a new browser: no cookie
+    copies = db.session.query(Comment).filter(Comment.body == "換個瀏覽器再貼一次").all()
+    assert len(copies) == 5
+    assert [copy.status for copy in copies].count(CommentStatus.APPROVED) == 1
+    assert all(copy.status is CommentStatus.PENDING for copy in copies[1:])  # held for a moderator
+
+
+def test_colleagues_with_their_own_cookies_may_write_the_same_words(admin, app, db):
+    article = db.session.query(Article).one()
+    admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
+    colleagues = [make_page(app) for _ in range(3)]
+    for colleague in colleagues:
+        colleague.post(body="第一次來留言")  # each browser gets its own author cookie
+    for colleague in colleagues:
+        colleague.open_form()
+        colleague.post(body="謝謝分享")
+    copies = db.session.query(Comment).filter(Comment.body == "謝謝分享").all()
+    assert [copy.status for copy in copies] == [CommentStatus.APPROVED] * 3

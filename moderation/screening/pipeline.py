@@ -64,6 +64,10 @@ class PastComment:
 class AuthorFacts:
     recent: tuple[PastComment, ...] = ()  # this author's comments, newest first
     ip_comments_last_minute: int = 0
+    # Fingerprints of comments from the same address within the duplicate window, given when the
+    # poster brought no author cookie: dropping the cookie makes a new author, but the same address
+    # posting the same text again is still a duplicate.
+    address_fingerprints: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,10 @@ def _flood_reasons(mine: str, author: AuthorFacts, limits: Thresholds, now: date
     window = now - timedelta(seconds=limits.duplicate_window_seconds)
     if any(past.fingerprint == mine and past.created_at >= window for past in author.recent):
         reasons.append(Reason(ReasonKind.DUPLICATE, Action.SPAM, "duplicate",
+                              f"{limits.duplicate_window_seconds}s"))
+    elif mine in author.address_fingerprints:
+        # Held, not spammed: people sharing an office address may well write the same short text.
+        reasons.append(Reason(ReasonKind.DUPLICATE, Action.HOLD, "duplicate-address",
                               f"{limits.duplicate_window_seconds}s"))
     last_minute = sum(1 for past in author.recent if past.created_at > now - timedelta(minutes=1))
     if last_minute >= limits.author_per_minute:
