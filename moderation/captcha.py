@@ -173,36 +173,46 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
     return CaptchaOutcome.PASSED
 
 
-def _failures_since(*, with_browser: bool):
-    """Failures in the window, counted per address and (when known) per browser, in one query."""
-    by_address = CaptchaFailure.ip_hash == bindparam("ip_hash")
-    conditions = [by_address]
-    if with_browser:
-        conditions.append(CaptchaFailure.browser_nonce == bindparam("nonce"))
-    columns = []
-    for condition in conditions:
-        columns += [func.count().filter(condition), func.min(CaptchaFailure.failed_at).filter(condition)]
-    return select(*columns).where(CaptchaFailure.failed_at > bindparam("since"), or_(*conditions))
-
-
-_FAILURES = {with_browser: _failures_since(with_browser=with_browser) for with_browser in (False, True)}
+# Failures in the window: per address, and per browser (count, first and last), in one query.
+_FAILURES = select(
+    func.count().filter(CaptchaFailure.ip_hash == bindparam("ip_hash")),
+    func.count().filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
+    func.min(CaptchaFailure.failed_at).filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
+    func.max(CaptchaFailure.failed_at).filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
+).where(
+    CaptchaFailure.failed_at > bindparam("since"),
+    or_(CaptchaFailure.ip_hash == bindparam("ip_hash"), CaptchaFailure.browser_nonce == bindparam("nonce")),
+)
 
 
 def retry_after_failures(
     db: Session, *, browser_nonce: str | None, ip_hash: str, config: Mapping, now: datetime
 ) -> int | None:
-    """Seconds to wait when this browser or address failed too often, else None (one query)."""
+    """Seconds this browser must wait before its next answer is checked, else None (one query).
+
+    Per browser first: after CAPTCHA_MAX_FAILURES in the window it waits out the window. An address
+    over CAPTCHA_MAX_FAILURES_PER_IP (a school or office shares one) never blocks a browser that
+    has not failed; a browser there that has failed waits CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS,
+    doubling with each of its failures.
+    """
     window = timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
-    row = db.connection().execute(
-        _FAILURES[bool(browser_nonce)], {"ip_hash": ip_hash, "nonce": browser_nonce, "since": now - window}
+    address_failures, browser_failures, first, last = db.connection().execute(
+        _FAILURES, {"ip_hash": ip_hash, "nonce": browser_nonce or "", "since": now - window}
     ).one()
-    limits = [config["CAPTCHA_MAX_FAILURES_PER_IP"]] + ([config["CAPTCHA_MAX_FAILURES"]] if browser_nonce else [])
-    for index, limit in enumerate(limits):
-        count, oldest = row[2 * index], row[2 * index + 1]
-        if count >= limit:
-            free_at = oldest.replace(tzinfo=now.tzinfo) + window
-            return max(1, int((free_at - now).total_seconds()) + 1)
+    if not browser_nonce or not browser_failures:
+        return None
+    if browser_failures >= config["CAPTCHA_MAX_FAILURES"]:
+        return _seconds_until(first.replace(tzinfo=now.tzinfo) + window, now)
+    if address_failures >= config["CAPTCHA_MAX_FAILURES_PER_IP"]:
+        delay = min(window, timedelta(seconds=config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"])
+                    * 2 ** (browser_failures - 1))
+        wait = _seconds_until(last.replace(tzinfo=now.tzinfo) + delay, now)
+        return wait if wait > 0 else None
     return None
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, int((moment - now).total_seconds()) + 1) if moment > now else 0
 
 
 def _expired(challenge: CaptchaChallenge, config: Mapping, now: datetime) -> bool:

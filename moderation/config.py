@@ -61,6 +61,9 @@ DEFAULTS: dict[str, object] = {
     "CAPTCHA_MIN_SECONDS": 2,
     "CAPTCHA_MAX_FAILURES": 8,  # per browser, within CAPTCHA_FAILURE_WINDOW_SECONDS
     "CAPTCHA_MAX_FAILURES_PER_IP": 40,  # generous: a school or office shares one address
+    # Behind an address over its limit, a browser that failed waits this long, doubling per failure
+    # (a browser that has not failed is never held back by its neighbours).
+    "CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS": 10,
     "CAPTCHA_FAILURE_WINDOW_SECONDS": 600,
     "CAPTCHA_IMAGE_RATE_LIMIT": "60 per minute",
     "CAPTCHA_AUDIO_RATE_LIMIT": "6 per minute;30 per hour",

@@ -195,3 +195,19 @@ def test_new_challenge_endpoint_gives_ids_without_creating_them(client, db):
     assert captcha.CHALLENGE_ID.match(body["id"])
     assert body["image"].endswith(".png")
     assert db.session.query(CaptchaChallenge).count() == 0
+
+
+def test_a_busy_shared_address_never_blocks_a_browser_that_has_not_failed(db, app, clock):
+    for index in range(app.config["CAPTCHA_MAX_FAILURES_PER_IP"]):
+        check(db, app, clock, issue(db, app, clock, nonce=f"classmate-{index}"), answer="WRNG",
+              nonce=f"classmate-{index}")
+
+    def wait(nonce):
+        return captcha.retry_after_failures(db.session, browser_nonce=nonce, ip_hash="ip", config=app.config,
+                                            now=clock())
+
+    assert not wait("newcomer")  # checked at once, although the address is over its limit
+    assert check(db, app, clock, issue(db, app, clock, nonce="newcomer"), nonce="newcomer") is CaptchaOutcome.PASSED
+    assert 0 < wait("classmate-3") <= app.config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"] + 1  # short, not a block
+    clock.advance(seconds=app.config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"] + 1)
+    assert not wait("classmate-3")
