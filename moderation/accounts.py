@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession, Role
+from moderation.nicknames import latin_skeleton
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -42,8 +44,13 @@ class LoginLimits:
     window: timedelta = timedelta(minutes=15)  # failures older than this are forgotten; also the longest delay
 
 
+# Names the audit log gives automatic actors: no account may take them (or look like them).
+ACTOR_NAMES = ("system", "cli")
+
+
 def name_key(name: str) -> str:
-    return name.strip().casefold()
+    """The name as compared and stored for look-ups: NFKC, case-folded (Straße = STRASSE)."""
+    return unicodedata.normalize("NFKC", name.strip()).casefold()
 
 
 def check_password_rules(password: str) -> None:
@@ -61,13 +68,18 @@ def one_time_password() -> str:
 
 
 def create_moderator(db: Session, name: str, password: str, *, role: Role, must_change: bool = False) -> Moderator:
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name.strip())
     if not 1 <= len(name) <= 40 or any(not char.isprintable() for char in name):
         raise AccountError("帳號名稱需為 1 到 40 個可見字元")
     if find_moderator(db, name) is not None:
         raise AccountError("這個帳號名稱已被使用")
+    looks_like = latin_skeleton(name)
+    if looks_like in {latin_skeleton(actor) for actor in ACTOR_NAMES}:
+        raise AccountError("這個名稱保留給系統紀錄使用")
+    if any(latin_skeleton(existing) == looks_like for existing in db.scalars(select(Moderator.name))):
+        raise AccountError("這個帳號名稱與現有帳號太相似，容易混淆")
     check_password_rules(password)
-    moderator = Moderator(name=name, password_hash=_hasher.hash(password), role=role,
+    moderator = Moderator(name=name, name_key=name_key(name), password_hash=_hasher.hash(password), role=role,
                           must_change_password=must_change)
     db.add(moderator)
     db.flush()
@@ -75,7 +87,7 @@ def create_moderator(db: Session, name: str, password: str, *, role: Role, must_
 
 
 def find_moderator(db: Session, name: str) -> Moderator | None:
-    return db.scalar(select(Moderator).where(func.lower(Moderator.name) == name_key(name)))
+    return db.scalar(select(Moderator).where(Moderator.name_key == name_key(name)))
 
 
 def set_password(db: Session, moderator: Moderator, password: str, *, must_change: bool = False) -> None:

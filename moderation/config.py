@@ -51,8 +51,9 @@ DEFAULTS: dict[str, object] = {
     "COMMENT_MAX_LENGTH": 2000,
     "RESERVED_NICKNAMES": [
         "管理員", "管理员", "版主", "站長", "站长", "編輯", "编辑", "編輯部", "编辑部", "小編", "小编",
-        "客服", "官方", "儀器網", "仪器网", "admin", "administrator", "moderator", "mod", "root",
-        "system", "webmaster", "staff",
+        "客服", "官方", "儀器網", "仪器网", "板主", "管理人", "管理者", "站務", "版務", "admin",
+        "administrator", "sysadmin", "sysop", "superuser", "moderator", "mod", "root", "system",
+        "webmaster", "staff",
     ],
     # Captcha.
     "CAPTCHA_LENGTH": 4,

@@ -229,9 +229,12 @@ class Role(enum.StrEnum):
 
 class Moderator(Base):
     __tablename__ = "moderator"
+    __table_args__ = (UniqueConstraint("name_key", name="uq_moderator_name_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)  # as the admin typed it (NFKC)
+    # NFKC and case-folded, compared in Python on every backend (SQL lower() is not casefold()).
+    name_key: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
     role: Mapped[Role] = mapped_column(_str_enum(Role), default=Role.MODERATOR)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,8 +1,12 @@
 """Nickname rules: normalisation, forbidden characters, names that impersonate the site. Pure.
 
-Reserved names are compared by skeleton: NFKC, case-folded, look-alike letters replaced by
-their Latin counterparts (Cyrillic `а` → `a`, per Unicode's confusables data) and Traditional
-folded to Simplified, so `ＡＤＭＩＮ`, ` Admin `, `аdmin` and 管理员 all meet 管理員/admin.
+Reserved names are compared by skeleton: NFKC, accents dropped, case-folded, look-alike letters
+replaced by their Latin counterparts (Cyrillic `а` → `a` per Unicode's confusables data, small
+capitals and regional-indicator letters by their names) and Traditional folded to Simplified; for
+Latin names also the digits and letters people swap (`0`→o, `1`/`l`→i, `4`→a, `rn`→m). So
+`ＡＤＭＩＮ`, ` Admin `, `аdmin`, `ᴀᴅᴍɪɴ`, `ádmin`, `ADMlN`, `adm1n`, `rnoderator` and 管理员 all
+meet 管理員/admin/moderator. A name with no visible character (Hangul fillers, the Braille blank,
+a lone combining mark) is refused as invisible.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ def check_nickname(raw: str, *, max_length: int, reserved: Iterable[str]) -> Nic
     value = normalize_nickname(raw)
     if not value:
         return NicknameCheck(value, NicknameProblem.MISSING)
-    if any(char in INVISIBLE or is_control(char) for char in value):
+    if any(char in INVISIBLE or is_control(char) for char in value) or not any(map(_visible, value)):
         return NicknameCheck(value, NicknameProblem.INVISIBLE_CHARACTERS)
     if len(value) > max_length:
         return NicknameCheck(value, NicknameProblem.TOO_LONG)
@@ -50,9 +54,22 @@ def check_nickname(raw: str, *, max_length: int, reserved: Iterable[str]) -> Nic
     return NicknameCheck(value, None)
 
 
+def _visible(char: str) -> bool:
+    return unicodedata.category(char) not in {"Zs", "Mn", "Me", "Cf", "Cc"} and char not in INVISIBLE
+
+
+# Digits and letters swapped in Latin names; "l" and "1" both read as "i" (ADMlN, adm1n).
+_SWAPPED = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i", "!": "i", "3": "e", "4": "a", "@": "a",
+                          "5": "s", "$": "s", "7": "t", "8": "b"})
+
+
+def latin_skeleton(text: str) -> str:
+    return skeleton(text).translate(_SWAPPED).replace("rn", "m").replace("vv", "w")
+
+
 def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
     """Han names match anywhere (小編小美); Latin names match a whole word (not `model`)."""
-    name = skeleton(nickname)
+    name = latin_skeleton(nickname)
     squeezed = re.sub(r"[\W_]+", "", name)
     words = set(re.findall(r"[a-z]+|[0-9]+", name))
     for target in reserved_skeletons(tuple(reserved)):
@@ -67,18 +84,27 @@ def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
 @lru_cache(maxsize=8)
 def reserved_skeletons(reserved: tuple[str, ...]) -> tuple[str, ...]:
     """The reserved list changes only with the configuration: fold it once, not per comment."""
-    return tuple(skeleton(name) for name in reserved)
+    return tuple(latin_skeleton(name) if latin_skeleton(name).isascii() else skeleton(name) for name in reserved)
 
 
 def skeleton(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    unaccented = "".join(char for char in decomposed if unicodedata.category(char) not in {"Mn", "Me"})
+    folded = unicodedata.normalize("NFC", unaccented).casefold()
     return to_simplified("".join(_latin_lookalike(char) for char in folded))
+
+
+_NAMED_LATIN = ("LATIN LETTER SMALL CAPITAL ", "REGIONAL INDICATOR SYMBOL LETTER ")
 
 
 @lru_cache(maxsize=4096)
 def _latin_lookalike(char: str) -> str:
     if char.isascii():
         return char
+    name = unicodedata.name(char, "")
+    for prefix in _NAMED_LATIN:
+        if name.startswith(prefix) and len(name) == len(prefix) + 1:
+            return name[-1].lower()
     found = confusables.is_confusable(char, preferred_aliases=["latin"])
     if found:
         for homoglyph in found[0]["homoglyphs"]:

@@ -22,6 +22,24 @@ REFUSED_NICKNAMES = [
     pytest.param("林\u00ad小", "invisible", id="soft-hyphen"),
     pytest.param("林\x07小", "invisible", id="control-bell"),
     pytest.param("林" * 21, "too_long", id="21-characters"),
+    pytest.param("ADMlN", "reserved", id="lookalike-l-for-i"),
+    pytest.param("adm1n", "reserved", id="digit-1-for-i"),
+    pytest.param("4dmin", "reserved", id="digit-4-for-a"),
+    pytest.param("m0derator", "reserved", id="digit-0-for-o"),
+    pytest.param("rnoderator", "reserved", id="rn-for-m"),
+    pytest.param("r00t", "reserved", id="root-with-zeros"),
+    pytest.param("ᴀᴅᴍɪɴ", "reserved", id="small-capitals"),
+    pytest.param("ádmin", "reserved", id="accented"),
+    pytest.param("🇦🇩🇲🇮🇳", "reserved", id="regional-indicators"),
+    pytest.param("板主", "reserved", id="staff-title-banzhu"),
+    pytest.param("管理人", "reserved", id="staff-title-guanliren"),
+    pytest.param("sysadmin", "reserved", id="sysadmin"),
+    pytest.param("\u3164", "invisible", id="hangul-filler"),
+    pytest.param("\u115f\u1160", "invisible", id="hangul-choseong-jungseong-fillers"),
+    pytest.param("\uffa0", "invisible", id="halfwidth-hangul-filler"),
+    pytest.param("\u2800", "invisible", id="braille-blank"),
+    pytest.param("\u0301", "invisible", id="lone-combining-mark"),
+    pytest.param("ad\u3164min", "invisible", id="hangul-filler-inside"),
 ]
 
 ACCEPTED_NICKNAMES = [
@@ -31,6 +49,10 @@ ACCEPTED_NICKNAMES = [
     pytest.param("林" * 20, "林" * 20, id="20-characters"),
     pytest.param("model", "model", id="latin-containing-mod"),
     pytest.param("Adminton Fan", "Adminton Fan", id="reserved-only-as-prefix"),
+    pytest.param("Lin1995", "Lin1995", id="latin-with-digits"),
+    pytest.param("José", "José", id="accented-name"),
+    pytest.param("小林2號", "小林2號", id="han-with-digit"),
+    pytest.param("Rooter Fan", "Rooter Fan", id="contains-root-as-prefix"),
 ]
 
 # Comment texts that are stored as typed and must come back escaped, never interpreted.
@@ -52,3 +74,46 @@ EMPTY_TEXTS = [
     pytest.param("\u3000\u3000", id="ideographic-space"),
     pytest.param("\u202a\u202c", id="bidi-only"),
 ]
+
+# Everything above, and what an outside probe sends: each must get an answer below 500 from every
+# form and URL that takes text (tests/test_attack_inputs.py), on SQLite and on PostgreSQL.
+_PROBES = {
+    "nul": "\x00", "nul-inside": "a\x00b", "percent-nul": "%00", "crlf": "\r\n", "crlf-header": "x\r\nSet-Cookie: a=1",
+    "lf-only": "\n", "percent-crlf": "%0d%0a", "tab": "\t", "backspace": "\x08", "escape": "\x1b[31m",
+    "del": "\x7f", "c1-control": "\x85", "path-traversal": "../../etc/passwd", "encoded-traversal": "..%2f..%2f",
+    "backslashes": "..\\..\\windows", "double-slash": "//evil.example", "absolute-url": "http://evil.example/x",
+    "javascript-scheme": "javascript:alert(document.cookie)", "sql-quote": "' OR '1'='1",
+    "sql-comment": "1; DROP TABLE comment;--", "sql-union": "' UNION SELECT password_hash FROM moderator--",
+    "sql-sleep": "1' AND pg_sleep(5)--", "sqlite-function": "' || sqlite_version() || '",
+    "like-wildcards": "%_%_%", "attribute-break": '" onmouseover="alert(1)', "single-quote-break": "' autofocus onfocus='x",
+    "svg-onload": "<svg onload=alert(1)>", "iframe": "<iframe src=//evil.example>", "style-tag": "<style>*{}</style>",
+    "html-comment": "<!-- -->", "cdata": "<![CDATA[x]]>", "jinja": "{{ config }}", "jinja-block": "{% raw %}",
+    "dollar-template": "${7*7}", "format-string": "%s%s%s%n", "python-format": "{0.__class__}",
+    "json": '{"a": [1, 2]}', "json-array": "[]", "null-word": "null", "undefined": "undefined",
+    "negative": "-1", "zero": "0", "huge-number": "99999999999999999999", "float-overflow": "1e309",
+    "nan": "NaN", "hex": "0x7fffffff", "int-max": "2147483648", "whitespace-only": "   ",
+    "ideographic-space": "\u3000", "nbsp": "\u00a0", "bom": "\ufeff", "zero-width-joiner": "\u200d",
+    "rtl-override": "\u202e", "rtl-isolate": "\u2067x\u2069", "combining-storm": "a" + "\u0301" * 200,
+    "zalgo": "z\u0336\u0337\u0338a\u0334\u0335l\u0321g\u0322o\u0327", "hangul-filler": "\u3164",
+    "braille-blank": "\u2800", "emoji": "😀" * 50, "emoji-zwj": "👨\u200d👩\u200d👧", "flag": "🇹🇼",
+    "astral-han": "𠀀𠀁𠀂", "keycap": "1\ufe0f\u20e3", "squared-cjk": "🈲", "arabic": "مرحبا", "hebrew": "שלום",
+    "thai": "สวัสดี", "devanagari": "नमस्ते", "cyrillic-admin": "аdmin", "greek": "Ωμέγα",
+    "fullwidth-latin": "ＡＢＣ", "fullwidth-digits": "１２３", "fullwidth-url": "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ",
+    "dotted-spam": "a." * 1000, "wide-dotted-spam": "a。" * 600, "bracket-dots": "a [dot] " * 200,
+    "long-1000": "長" * 1000, "long-2000": "長" * 2000, "long-2001": "長" * 2001, "long-10000": "x" * 10000,
+    "long-url": "https://" + "a" * 60 + ".com/" + "p" * 3000, "many-links": " ".join(f"s{i}.com" for i in range(100)),
+    "many-lines": "\n" * 500, "mixed-newlines": "a\rb\r\nc\nd", "surrogate-like": "\\ud800",
+    "unicode-escape": "\\u0000", "html-entity": "&#0;&#x0;&lt;", "entity-han": "&#21152;&#24494;&#20449;",
+    "url-encoded-han": "%E5%8A%A0%E5%BE%AE%E4%BF%A1", "double-encoded": "%2500", "plus-signs": "+++",
+    "ampersands": "a&b&c=d", "equals": "=cmd|' /C calc'!A0", "fullwidth-formula": "＝1+1",
+    "at-formula": "@SUM(A1:A9)", "semicolons": ";;;", "pipes": "| cat /etc/passwd", "backticks": "`id`",
+    "shell-subst": "$(id)", "ldap": "*)(uid=*))(|(uid=*", "xpath": "' or '1'='1' or ''='", "crlf-log": "ok\r\nFAKE LOG LINE",
+    "regex-bomb": "(a+)+$" + "a" * 30 + "!", "glob": "*?[]", "spaces-inside": "a   b", "only-punctuation": "，。！？",
+    "traditional-spam": "請加微信領取免費機場", "simplified-spam": "请加微信领取免费机场", "spaced-spam": "加 微 信",
+    "gambling": "百家樂博彩", "allow-phrase": "打擊博彩", "site-name": "儀器網", "reserved-mixed": "Admin管理員",
+}
+PROBE_INPUTS = (
+    [pytest.param(value, id=f"probe-{name}") for name, value in _PROBES.items()]
+    + [pytest.param(p.values[0], id=f"nickname-{p.id}") for p in REFUSED_NICKNAMES + ACCEPTED_NICKNAMES]
+    + [pytest.param(p.values[0], id=f"text-{p.id}") for p in HOSTILE_TEXTS + EMPTY_TEXTS]
+)

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession
-from tests.conftest import PASSWORD, ModeratorBrowser, csrf_token_of, make_comment
+from moderation.models import AuditEntry, LoginAttempt, Moderator, ModeratorSession, Role
+from tests.conftest import PASSWORD, ModeratorBrowser, csrf_token_of, make_comment, make_moderator
 
 
 def login_page(client):
@@ -266,3 +266,27 @@ def test_the_login_limit_holds_across_workers(app_config, moderator_account):
         for worker in workers:
             with worker.app_context():
                 _db.engine.dispose()
+
+
+@pytest.mark.parametrize("name, typed", [("Straße1", "STRASSE1"), ("ИВАН1", "иван1"), ("ÅSA1", "åsa1")])
+def test_names_sign_in_however_their_case_is_typed(app, db, name, typed):
+    make_moderator(db, name)
+    assert from_address(app, "10.7.0.1").login(typed).status_code == 303
+
+
+@pytest.mark.parametrize("first, second", [("ИВАН", "иван"), ("alice", "ALICE"), ("alice", "аlice"),
+                                           ("mod1", "modl"), ("admin2", "ᴀᴅᴍɪɴ2")])
+def test_a_name_that_looks_like_an_existing_account_is_refused(db, first, second):
+    from moderation import accounts
+
+    make_moderator(db, first)
+    with pytest.raises(accounts.AccountError):
+        accounts.create_moderator(db.session, second, PASSWORD, role=Role.MODERATOR)
+
+
+@pytest.mark.parametrize("name", ["system", "SYSTEM", "cli", "c1i", "ѕystem"])
+def test_the_audit_logs_actor_names_cannot_be_taken(db, name):
+    from moderation import accounts
+
+    with pytest.raises(accounts.AccountError):
+        accounts.create_moderator(db.session, name, PASSWORD, role=Role.MODERATOR)

@@ -6,7 +6,9 @@ import unicodedata
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
 BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-INVISIBLE = ZERO_WIDTH | BIDI_CONTROLS
+# Letters that draw nothing: Hangul fillers and the Braille blank pass for names and text.
+BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
+INVISIBLE = ZERO_WIDTH | BIDI_CONTROLS | BLANK_LETTERS
 
 
 def is_control(char: str) -> bool:

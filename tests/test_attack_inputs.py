@@ -1,0 +1,66 @@
+"""Every input of the shared attack table against every form and URL that takes text, on both
+backends: an answer in the page's language, never a server error."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from moderation.models import CommentStatus
+from tests.attack_inputs import PROBE_INPUTS
+from tests.conftest import ARTICLE_SLUG, ModeratorBrowser, make_comment
+
+ARTICLE = f"/articles/{ARTICLE_SLUG}"
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Limits raised so that every input reaches the code behind them, not a 429 in front."""
+    return {**app_config, "CAPTCHA_IMAGE_RATE_LIMIT": "100000 per minute", "CAPTCHA_MAX_FAILURES": 10**6,
+            "CAPTCHA_MAX_FAILURES_PER_IP": 10**6}
+
+
+def test_the_attack_table_has_at_least_150_inputs():
+    assert len(PROBE_INPUTS) >= 150
+
+
+def test_no_input_gets_a_server_error(app, db, page, admin):
+    """One app per backend, every input in turn (one test each would spend minutes building apps)."""
+    published = make_comment(db, status=CommentStatus.APPROVED)
+    failures = {}
+    for probe in PROBE_INPUTS:
+        errors = server_errors(probe.values[0], app, page, admin, published)
+        if errors:
+            failures[probe.id] = errors
+    assert not failures
+
+
+def server_errors(value, app, page, admin, published) -> dict[str, int]:
+    quoted = urllib.parse.quote(value, safe="")
+    reader = page.client
+    answers = {
+        "article cursors": reader.get(ARTICLE, query_string={"before": value, "after": value}),
+        "article path": reader.get(f"/articles/{quoted}"),
+        "form page": reader.post(f"{ARTICLE}/comment", data={"nickname": value, "body": value}),
+        "comment": page.post(nickname=value, body=value),
+    }
+    page.open_form()
+    answers["anonymous comment"] = page.post(anonymous="y", body=value, captcha_answer=value)
+    page.open_form()
+    answers["report"] = reader.post(f"{ARTICLE}/comments/{published.id}/report",
+                                    data={"csrf_token": page.csrf_token, "reason": value})
+    answers["report page"] = reader.get(f"{ARTICLE}/comments/{quoted}/report")
+    answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
+    answers["captcha"] = reader.get(f"/captcha/{quoted}.png")
+    answers["login"] = ModeratorBrowser(app.test_client()).login(value, value)
+    answers["queue"] = admin.client.get("/moderation/", query_string={
+        "q": value, "author": value, "article": value, "tab": value, "after": value})
+    answers["decision"] = admin.post(f"/moderation/comments/{published.id}/decide", decision=value,
+                                     version=value, note=value, back=value, reason=value)
+    answers["author page"] = admin.client.get(f"/moderation/authors/{quoted}")
+    answers["rule tester"] = admin.post("/moderation/admin/rules/test", text=value, nickname=value)
+    answers["add word"] = admin.post("/moderation/admin/rules/words", term=value, action=value)
+    answers["audit filter"] = admin.client.get("/moderation/admin/audit", query_string={
+        "actor": value, "action": value, "comment": value})
+    return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
