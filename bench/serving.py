@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ from moderation.extensions import db
 from moderation.listing import listing_changed
 from moderation.models import CaptchaMedium, Comment, CommentStatus
 from moderation.screening_rules import load_starter_rules
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -68,12 +68,6 @@ class Measurement:
 
 def comment_text(index: int) -> str:
     return f"第{index}則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步，報導很有參考價值。"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -166,16 +166,7 @@ def continue_comment(slug: str):
 @bp.get("/form-token")
 def form_token():
     """What a reader's browser needs to post from the shared page: a CSRF token and a challenge."""
-    browser_nonce(create=True)
-    challenge_id = captcha.new_challenge_id()
-    response = jsonify(
-        csrf_token=generate_csrf(),
-        captcha=dict(
-            id=challenge_id,
-            image=url_for(".captcha_image", challenge_id=challenge_id),
-            audio=url_for(".captcha_audio", challenge_id=challenge_id),
-        ),
-    )
+    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf())
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -316,15 +307,20 @@ def report_comment(slug: str, comment_id: int):
 
 @bp.get("/captcha/new")
 def new_captcha():
-    browser_nonce(create=True)
-    challenge_id = captcha.new_challenge_id()
-    response = jsonify(
-        id=challenge_id,
-        image=url_for(".captcha_image", challenge_id=challenge_id),
-        audio=url_for(".captcha_audio", challenge_id=challenge_id),
-    )
+    response = jsonify(_new_challenge())
     response.headers["Cache-Control"] = NO_STORE
     return response
+
+
+def _new_challenge() -> dict:
+    """A fresh challenge id for this browser and where its image and audio are (nothing stored yet)."""
+    browser_nonce(create=True)
+    challenge_id = captcha.new_challenge_id()
+    return {
+        "id": challenge_id,
+        "image": url_for(".captcha_image", challenge_id=challenge_id),
+        "audio": url_for(".captcha_audio", challenge_id=challenge_id),
+    }
 
 
 @bp.get("/captcha/<challenge_id>.png")
