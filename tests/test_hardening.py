@@ -93,3 +93,11 @@ def test_hsts_when_cookies_are_secure(app_config):
 def test_a_405_says_which_methods_are_allowed(client):
     response = client.get(f"/articles/{ARTICLE_SLUG}/comments")
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_the_pinyin_cookie_is_secure_when_sessions_are(app_config):
+    from moderation import create_app
+
+    secure = create_app({**app_config, "SESSION_COOKIE_SECURE": True}).test_client()
+    response = secure.post("/preferences/pinyin", data={"slug": ARTICLE_SLUG})
+    assert response.status_code == 303 and "Secure" in response.headers["Set-Cookie"]
