@@ -13,7 +13,6 @@ import argparse
 import collections
 import json
 import os
-import re
 import signal
 import subprocess
 import sys

@@ -6,11 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
-import pytest
-import sqlalchemy
 from sqlalchemy import func, select
 
-from moderation import create_app
 from moderation.decisions import Decision, RejectReason, decide
 from moderation.extensions import db as _db
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
@@ -118,9 +115,9 @@ def test_retention_erases_address_hashes_older_than_the_age(db, runner, clock):
 
 def test_an_admin_erases_every_comment_of_one_author_and_it_is_logged(admin, db, app, clock):
     author = "e" * 64
-    published = make_comment(db, body="要刪除的公開評論", author_hash=author, status=CommentStatus.APPROVED)
+    make_comment(db, body="要刪除的公開評論", author_hash=author, status=CommentStatus.APPROVED)
     make_comment(db, body="要刪除的待審評論", author_hash=author)
-    kept = make_comment(db, body="別人的評論", status=CommentStatus.APPROVED)
+    make_comment(db, body="別人的評論", status=CommentStatus.APPROVED)
     tag = author_tag(author)
 
     refused = admin.post(f"/moderation/admin/authors/{tag}/erase", confirm="wrong")
