@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import exc
@@ -27,7 +28,7 @@ def is_database_outage(error: BaseException) -> bool:
 class OutageLog:
     """One worker's view of the current outage, if any."""
 
-    clock: callable = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _started: float | None = None
     _failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -90,7 +90,10 @@ def article(slug: str):
     if before is not None and after is not None:
         abort(404)
     if is_personal_request():
-        return _personal_article_page(db.session.get(Article, _article_or_404(slug).id), before, after)
+        found = db.session.scalar(select(Article).where(Article.slug == slug))
+        if found is None:
+            abort(404)
+        return _personal_article_page(found, before, after)
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
