@@ -101,7 +101,7 @@ def challenge_media(
         challenge.browser_nonce != browser_nonce
         or challenge.medium is not medium
         or challenge.used_at is not None
-        or _expired(challenge, config, now)
+        or _expired(challenge.issued_at, config, now)
     ):
         raise ChallengeUnavailable
     return challenge.media
@@ -161,7 +161,7 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
         if owner is None:
             return CaptchaOutcome.UNKNOWN
         return CaptchaOutcome.OTHER_BROWSER if owner != browser_nonce else CaptchaOutcome.ALREADY_USED
-    if now - consumed.issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"]):
+    if _expired(consumed.issued_at, config, now):
         return CaptchaOutcome.EXPIRED
     if now - consumed.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
         return CaptchaOutcome.TOO_FAST
@@ -212,11 +212,11 @@ def retry_after_failures(
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
-    return max(0, int((moment - now).total_seconds()) + 1) if moment > now else 0
+    return int((moment - now).total_seconds()) + 1 if moment > now else 0
 
 
-def _expired(challenge: CaptchaChallenge, config: Mapping, now: datetime) -> bool:
-    return now - challenge.issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"])
+def _expired(issued_at: datetime, config: Mapping, now: datetime) -> bool:
+    return now - issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"])
 
 
 def _purge_old(db: Session, config: Mapping, now: datetime) -> None:

@@ -2,8 +2,9 @@
 
 A database that is down or stalled must cost a request seconds, not a worker: connections time
 out after DATABASE_CONNECT_TIMEOUT_SECONDS, statements after DATABASE_STATEMENT_TIMEOUT_MS, lock
-waits after DATABASE_LOCK_TIMEOUT_MS (PostgreSQL), a
-pooled connection is checked before use (pre-ping), and waiting for one from the pool is bounded.
+waits after DATABASE_LOCK_TIMEOUT_MS (PostgreSQL), a pooled connection is checked before use
+(pre-ping), and waiting for one from the pool is bounded. SQLite's one wait, for another writer's
+lock, is bounded by the statement timeout.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 def engine_options(url: str, config: Mapping) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}}
+        return {"connect_args": {"timeout": config["DATABASE_STATEMENT_TIMEOUT_MS"] / 1000}}
     options = {
         "pool_pre_ping": True,
         "pool_timeout": config["DATABASE_POOL_TIMEOUT_SECONDS"],
@@ -48,9 +49,9 @@ def database_reachable(engine: sqlalchemy.Engine) -> bool:
 def _sqlite_pragmas(connection, record) -> None:
     """WAL lets readers go on while a comment is written; with it, synchronous=NORMAL is safe
     against corruption and saves an fsync per commit (a power cut may lose the last commits,
-    never the file). busy_timeout makes concurrent writers from several workers wait, not fail."""
+    never the file). Concurrent writers from several workers wait for each other (the connection's
+    timeout, see engine_options), not fail."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

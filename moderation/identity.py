@@ -55,20 +55,23 @@ def set_reader_cookie(response, token: str) -> None:
 
 
 def reader_token_or_new(request: Request, *, derive_from: str | None = None) -> str:
-    """The browser's token; when it has none, a new one, set on this request's response.
+    """The browser's token; when it has none, a new one, set on this request's response."""
+    return reader_token(request) or new_reader_token_remembered(derive_from=derive_from)
+
+
+def new_reader_token_remembered(*, derive_from: str | None = None) -> str:
+    """A new token for a browser that has none, set on this request's response.
 
     `derive_from` (the browser's session nonce and the submission key) makes the new token the
     same when a form is sent again because its reply was lost: the cookie set on the lost reply
     is set again, and the reader still sees the comment as theirs.
     """
-    token = reader_token(request)
-    if token is None:
-        token = keyed_hash(f"reader-token:{derive_from}")[:32] if derive_from else new_reader_token()
+    token = keyed_hash(f"reader-token:{derive_from}")[:32] if derive_from else new_reader_token()
 
-        @after_this_request
-        def remember(response):
-            set_reader_cookie(response, token)
-            return response
+    @after_this_request
+    def remember(response):
+        set_reader_cookie(response, token)
+        return response
 
     return token
 

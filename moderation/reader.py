@@ -36,8 +36,8 @@ from moderation.extensions import csrf, db, limiter
 from moderation.forms import WRONG_CAPTCHA, CommentForm
 from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
 from moderation.page_cache import RenderedPage
-from moderation.responses import see_other
 from moderation.paging import Cursor
+from moderation.responses import see_other
 from moderation.screening.pipeline import Outcome
 from moderation.screening_rules import active_rules
 
@@ -205,13 +205,14 @@ def post_comment(slug: str):
         config=config,
         now=now(),
     )
+    retry_seed = f"{nonce}:{form.captcha_id.data}"  # the same for a form sent again
     if outcome is captcha.CaptchaOutcome.ALREADY_USED:
         earlier = comments.posted_with_key(db.session, form.captcha_id.data)
         if earlier is not None and earlier.status is not CommentStatus.REJECTED:
             # The same form again, its reply lost (a dropped connection, a worker killed after the
             # commit): it was received once; say so again and store nothing.
             db.session.rollback()
-            identity.reader_token_or_new(request, derive_from=f"{nonce}:{form.captcha_id.data}")
+            identity.reader_token_or_new(request, derive_from=retry_seed)
             return _posted(article, earlier.id, earlier.status)
     form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
@@ -221,8 +222,9 @@ def post_comment(slug: str):
         db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
         return render_form_page(article, form, status=422)
 
-    known_author = identity.reader_token(request) is not None
-    token = identity.reader_token_or_new(request, derive_from=f"{nonce}:{form.captcha_id.data}")
+    token = identity.reader_token(request)
+    known_author = token is not None
+    token = token or identity.new_reader_token_remembered(derive_from=retry_seed)
     posted = comments.post_comment(
         db.session,
         article,

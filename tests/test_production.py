@@ -194,7 +194,11 @@ def test_engine_settings_bound_every_wait(database_url, tmp_path):
     app = outage_app(tmp_path, DATABASE_URL=database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     if database_url.startswith("sqlite"):
-        assert options["connect_args"]["timeout"] == 1
+        assert options["connect_args"]["timeout"] == 0.2  # the statement timeout bounds the wait for a writer
+        with app.app_context():
+            busy_ms = _db.session.execute(text("PRAGMA busy_timeout")).scalar()
+            _db.engine.dispose()
+        assert busy_ms == 200
         return
     assert options["pool_pre_ping"] and options["pool_timeout"] > 0
     assert options["connect_args"]["connect_timeout"] == 1
