@@ -9,6 +9,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from moderation import accounts, identity
 from moderation.extensions import db
 from moderation.models import AuditEntry, Moderator, Role
+from moderation.screening.characters import is_control
 
 SESSION_KEY = "moderator_token"
 # Pages a signed-out visitor or a moderator with a one-time password may still reach.
@@ -102,6 +103,6 @@ def safe_back_url(raw: str | None, default: str) -> str:
     """Only a path inside the moderation pages: never an open redirect, never a control character
     (CR or LF would break the Location header after the work was done)."""
     if (raw and raw.startswith("/moderation") and "//" not in raw and "\\" not in raw
-            and not any(ord(char) < 32 or ord(char) == 127 for char in raw)):
+            and not any(map(is_control, raw))):
         return raw
     return default

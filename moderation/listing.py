@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import Article, Comment, CommentStatus
@@ -33,9 +33,13 @@ class PublicPage:
         return self.newer is None
 
 
+# Run on every read of an article page: built once, executed with parameters.
+_ARTICLE_STATE = select(Article.id, Article.revision).where(Article.slug == bindparam("slug"))
+
+
 def article_state(db: Session, slug: str) -> Row | None:
     """(id, revision) of an article: all a cached page needs to know it is still current."""
-    return db.execute(select(Article.id, Article.revision).where(Article.slug == slug)).one_or_none()
+    return db.connection().execute(_ARTICLE_STATE, {"slug": slug}).one_or_none()
 
 
 def approved_page(

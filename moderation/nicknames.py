@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from confusable_homoglyphs import confusables
 
-from moderation.screening.characters import INVISIBLE, is_control
+from moderation.screening.characters import INVISIBLE, draws_something, is_control
 from moderation.screening.chinese import to_simplified
 
 
@@ -45,7 +45,7 @@ def check_nickname(raw: str, *, max_length: int, reserved: Iterable[str]) -> Nic
     value = normalize_nickname(raw)
     if not value:
         return NicknameCheck(value, NicknameProblem.MISSING)
-    if any(char in INVISIBLE or is_control(char) for char in value) or not any(map(_visible, value)):
+    if any(char in INVISIBLE or is_control(char) for char in value) or not any(map(draws_something, value)):
         return NicknameCheck(value, NicknameProblem.INVISIBLE_CHARACTERS)
     if len(value) > max_length:
         return NicknameCheck(value, NicknameProblem.TOO_LONG)
@@ -54,17 +54,17 @@ def check_nickname(raw: str, *, max_length: int, reserved: Iterable[str]) -> Nic
     return NicknameCheck(value, None)
 
 
-def _visible(char: str) -> bool:
-    return unicodedata.category(char) not in {"Zs", "Mn", "Me", "Cf", "Cc"} and char not in INVISIBLE
-
-
 # Digits and letters swapped in Latin names; "l" and "1" both read as "i" (ADMlN, adm1n).
 _SWAPPED = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i", "!": "i", "3": "e", "4": "a", "@": "a",
                           "5": "s", "$": "s", "7": "t", "8": "b"})
 
 
 def latin_skeleton(text: str) -> str:
-    return skeleton(text).translate(_SWAPPED).replace("rn", "m").replace("vv", "w")
+    return _swapped(skeleton(text))
+
+
+def _swapped(folded: str) -> str:
+    return folded.translate(_SWAPPED).replace("rn", "m").replace("vv", "w")
 
 
 def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
@@ -83,8 +83,10 @@ def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
 
 @lru_cache(maxsize=8)
 def reserved_skeletons(reserved: tuple[str, ...]) -> tuple[str, ...]:
-    """The reserved list changes only with the configuration: fold it once, not per comment."""
-    return tuple(latin_skeleton(name) if latin_skeleton(name).isascii() else skeleton(name) for name in reserved)
+    """The reserved list changes only with the configuration: fold it once, not per comment.
+    Latin names get the swapped digits and letters too; Han names keep their skeleton."""
+    pairs = [(folded, _swapped(folded)) for folded in map(skeleton, reserved)]
+    return tuple(latin if latin.isascii() else folded for folded, latin in pairs)
 
 
 def skeleton(text: str) -> str:

@@ -20,6 +20,11 @@ def is_invisible(char: str) -> bool:
     return char in INVISIBLE or (unicodedata.category(char) == "Cf")
 
 
+def draws_something(char: str) -> bool:
+    """Not a space, a combining mark, a control or an invisible letter: something a reader sees."""
+    return unicodedata.category(char) not in {"Zs", "Mn", "Me", "Cf", "Cc"} and char not in INVISIBLE
+
+
 def visible_text(text: str) -> str:
     """The text without invisible characters and surrounding whitespace: empty means empty."""
     return "".join(char for char in text if not is_invisible(char)).strip()
