@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.serving import (
-    GUNICORN,
+    QUIET,
     RESULTS,
     ROOT,
     SLUG,
@@ -90,10 +90,10 @@ def main() -> int:
         max_age = service.app.config["ARTICLE_CACHE_S_MAXAGE"]
         page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
         ceiling_runs, cached_runs = [], []
-        with gunicorn(GUNICORN, "bench.apps:ceiling_app", workers=args.workers,
-                      env={"BENCH_CEILING_BYTES": str(page_bytes)}, log=work / "gunicorn.log") as ceiling, \
-             gunicorn(GUNICORN, "bench.apps:moderation_app", workers=args.workers, env=service.env,
-                      log=work / "gunicorn.log") as app:
+        with gunicorn("bench.apps:ceiling_app", workers=args.workers, env={"BENCH_CEILING_BYTES": str(page_bytes)},
+                      log=work / "gunicorn.log", args=QUIET) as (ceiling, _), \
+             gunicorn("bench.apps:moderation_app", workers=args.workers, env=service.env,
+                      log=work / "gunicorn.log", args=QUIET) as (app, _):
             port = free_port()
             config = render_nginx(work, app.removeprefix("http://"), port)
             nginx = subprocess.Popen([str(NGINX), "-c", str(config)], stderr=open(work / "nginx.out", "wb"))

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,12 +45,11 @@ from moderation.extensions import db
 from moderation.listing import listing_changed
 from moderation.models import CaptchaMedium, Comment, CommentStatus
 from moderation.screening_rules import load_starter_rules
-from tests.servers import free_port
+from tests.servers import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 ISSO_VENV = ROOT / "bench" / ".isso-venv"
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 SLUG = "bench-article"
 APPROVED_COMMENTS = 200
 TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0}
@@ -70,37 +68,7 @@ def comment_text(index: int) -> str:
     return f"第{index}則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步，報導很有參考價值。"
 
 
-@contextmanager
-def gunicorn(gunicorn_path: Path, app: str, *, workers: int, env: dict, log: Path):
-    port = free_port()
-    command = [str(gunicorn_path), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--chdir", str(ROOT), app]
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output, stderr=output)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not start")
+QUIET = ("--log-level", "warning")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -235,8 +203,8 @@ def median_of(runs: list[Measurement]) -> Measurement:
 
 
 def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, results: dict) -> None:
-    with gunicorn(GUNICORN, "bench.apps:moderation_app", workers=args.workers, env=service.env,
-                  log=work / "gunicorn.log") as base:
+    with gunicorn("bench.apps:moderation_app", workers=args.workers, env=service.env,
+                  log=work / "gunicorn.log", args=QUIET) as (base, _):
         url = f"{base}/articles/{SLUG}"
         with urllib.request.urlopen(url) as response:
             etag = response.headers["ETag"]
@@ -256,14 +224,9 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
 def measure_isso(args, work: Path, raw: Path, results: dict) -> None:
     port = free_port()
     config = isso_config(work, port)
-    command = [str(ISSO_VENV / "bin" / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "isso.run"]
-    with open(work / "isso.log", "ab") as log:
-        process = subprocess.Popen(command, env={**os.environ, "ISSO_SETTINGS": str(config)}, stdout=log, stderr=log,
-                                   cwd=work)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/info", process)
+    with gunicorn("isso.run", executable=ISSO_VENV / "bin" / "gunicorn", workers=args.workers, port=port, cwd=work,
+                  env={"ISSO_SETTINGS": str(config)}, log=work / "isso.log", args=QUIET,
+                  ready_path="/info") as (base, _):
         seed_isso(base, work / "isso.db")
         for run in range(args.runs):
             results.setdefault("Isso GET 200 comments", []).append(
@@ -275,9 +238,6 @@ def measure_isso(args, work: Path, raw: Path, results: dict) -> None:
                 script=ROOT / "bench" / "post.lua",
                 env={"BENCH_BODIES": str(bodies), "BENCH_CONTENT_TYPE": "application/json",
                      "BENCH_THREADS": str(args.threads)}))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def main() -> int:
@@ -316,8 +276,8 @@ def main() -> int:
         page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
         print(f"our first article page: {page_bytes} bytes, {APPROVED_COMMENTS} approved comments")
 
-        with gunicorn(GUNICORN, "bench.apps:ceiling_app", workers=args.workers,
-                      env={"BENCH_CEILING_BYTES": str(page_bytes)}, log=work / "gunicorn.log") as ceiling:
+        with gunicorn("bench.apps:ceiling_app", workers=args.workers, env={"BENCH_CEILING_BYTES": str(page_bytes)},
+                      log=work / "gunicorn.log", args=QUIET) as (ceiling, _):
             with urllib.request.urlopen(ceiling + "/") as response:
                 print(f"ceiling page: {len(response.read())} bytes")
             for _ in range(args.runs):

@@ -29,40 +29,59 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(config: dict, *, workers: int = 1, log: Path | None = None, module: str = "tests.server_app:app",
-               gunicorn_conf: Path | None = None, env: dict | None = None):
-    """A gunicorn process serving the app with `config`; yields (base URL, process)."""
-    port = free_port()
-    env = {**os.environ, **(env or {}), "TEST_SERVER_CONFIG": json.dumps(config)}
+def gunicorn(app: str, *, workers: int = 1, env: dict | None = None, log: Path | None = None, args=(),
+             conf: Path | None = None, ready_path: str = "/", executable: Path = GUNICORN,
+             port: int | None = None, cwd: Path = ROOT):
+    """A gunicorn process on a loopback port until the block ends; yields (base URL, process).
+
+    Its settings file is named, never implied: gunicorn would otherwise read the
+    gunicorn.conf.py of whatever folder it starts in. It counts as started once `ready_path`
+    answers at all, with any HTTP status.
+    """
+    port = port or free_port()
     output = open(log, "ab") if log else subprocess.DEVNULL
-    settings = ["-c", str(gunicorn_conf)] if gunicorn_conf else []
     process = subprocess.Popen(
-        [str(GUNICORN), *settings, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-         "--graceful-timeout", "5", module],
-        env=env, stdout=output, stderr=output,
+        [str(executable), "--config", str(conf or os.devnull), *args, "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--chdir", str(cwd), app],
+        env={**os.environ, **(env or {})}, stdout=output, stderr=output, cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}")
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        _wait_until_answering(base + ready_path, process)
         yield base, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
         if log:
             output.close()
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn for {url} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@contextmanager
+def app_server(config: dict, *, workers: int = 1, log: Path | None = None, module: str = "tests.server_app:app",
+               gunicorn_conf: Path | None = None, env: dict | None = None):
+    """The app under gunicorn with `config` (through tests.server_app); yields (base URL, process)."""
+    with gunicorn(module, workers=workers, env={**(env or {}), "TEST_SERVER_CONFIG": json.dumps(config)},
+                  log=log, conf=gunicorn_conf, args=["--graceful-timeout", "5"], ready_path="/healthz") as server:
+        yield server
 
 
 @dataclass
