@@ -123,7 +123,7 @@ def main() -> int:
             db.session.close()
             db.drop_all()
             db.engine.dispose()
-        assert response.status_code == 302 and approved == BULK, (response.status_code, approved)
+        assert response.status_code == 303 and approved == BULK, (response.status_code, approved)
         print(f"bulk approve of {BULK}: {bulk_ms:.0f} ms ({bulk_ms / BULK:.1f} ms per comment, each with its audit row)")
         ok = ratio <= RATIO_TARGET
         print("PASS" if ok else "FAIL")
