@@ -88,7 +88,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = options.database_url or f"sqlite:///{folder}/bench.sqlite3"
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder, "SECRET_KEY": "bench",
-                          "IP_PEPPER": "bench", "QUEUE_PAGE_SIZE": PAGE_SIZE})
+                          "IP_PEPPER": "bench", "QUEUE_PAGE_SIZE": PAGE_SIZE, "REQUEST_LOG": False})
         started = time.perf_counter()
         fill(app)
         print(f"generated {COMMENTS:,} pending comments in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
