@@ -224,9 +224,12 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
 def measure_isso(args, work: Path, raw: Path, results: dict) -> None:
     port = free_port()
     config = isso_config(work, port)
-    with gunicorn("isso.run", executable=ISSO_VENV / "bin" / "gunicorn", workers=args.workers, port=port, cwd=work,
-                  env={"ISSO_SETTINGS": str(config)}, log=work / "isso.log", args=QUIET,
-                  ready_path="/info") as (base, _):
+    isso = dict(executable=ISSO_VENV / "bin" / "gunicorn", port=port, cwd=work, env={"ISSO_SETTINGS": str(config)},
+                log=work / "isso.log", args=QUIET, ready_path="/info")
+    # Each Isso worker creates the schema of a new database when it boots; two at once can collide.
+    with gunicorn("isso.run", workers=1, **isso):
+        pass
+    with gunicorn("isso.run", workers=args.workers, **isso) as (base, _):
         seed_isso(base, work / "isso.db")
         for run in range(args.runs):
             results.setdefault("Isso GET 200 comments", []).append(

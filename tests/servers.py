@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+DEFAULTS = Path(__file__).resolve().parent / "gunicorn_defaults.py"
 
 
 def free_port() -> int:
@@ -41,7 +42,7 @@ def gunicorn(app: str, *, workers: int = 1, env: dict | None = None, log: Path |
     port = port or free_port()
     output = open(log, "ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [str(executable), "--config", str(conf or os.devnull), *args, "--workers", str(workers),
+        [str(executable), "--config", str(conf or DEFAULTS), *args, "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--chdir", str(cwd), app],
         env={**os.environ, **(env or {})}, stdout=output, stderr=output, cwd=cwd,
     )
