@@ -10,8 +10,11 @@ PORT    ?= 5000
 run: install db
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Lint (ruff, imports sorted), then the whole suite under coverage, then the coverage report.
 test: install-test browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage report
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -18,7 +18,7 @@ keepalive = 5
 # A worker is replaced after this many requests, so no slow leak can grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
-# The app writes one structured line per request itself (moderation.requestlog), without client
+# The app writes one structured line per request itself (moderation.web.request_log), without client
 # addresses; gunicorn's own access log would print them, so it is off unless asked for.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'

@@ -23,6 +23,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bench.serving import (
     QUIET,
     RESULTS,
@@ -33,10 +35,9 @@ from bench.serving import (
     gunicorn,
     run_wrk,
 )
-from moderation.decisions import Decision, decide
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus
-from sqlalchemy import select
+from moderation.services.decisions import Decision, decide
 
 NGINX = Path("/usr/sbin/nginx")
 TARGET = 5.0

@@ -17,12 +17,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from moderation import accounts, create_app
-from moderation.article import bundled_seed
-from moderation.cli import load_article
+from moderation import create_app
+from moderation.article_text import bundled_seed
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Role
-from moderation.paging import Cursor
+from moderation.services import accounts
+from moderation.services.articles import load_article
+from moderation.services.paging import Cursor
 
 COMMENTS = 100_000
 PAGE_SIZE = 50

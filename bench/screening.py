@@ -14,9 +14,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from moderation.article import bundled_seed, parse_seed, strip_glosses
+from moderation.article_text import bundled_seed, parse_seed, strip_glosses
+from moderation.screening.matching import Action, WordMatcher, WordRule
 from moderation.screening.pipeline import AuthorFacts, Rules, Submission, screen
-from moderation.screening.rules import Action, WordMatcher, WordRule
 
 COMMENT_LENGTH = 2000
 SIZES = (1, 1_000, 100_000)

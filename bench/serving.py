@@ -38,13 +38,14 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bench.apps import BENCH_CAPTCHA_TEXT, bench_config
-from moderation import captcha, create_app
-from moderation.article import bundled_seed
-from moderation.cli import load_article
+from moderation import create_app
+from moderation.article_text import bundled_seed
 from moderation.extensions import db
-from moderation.listing import listing_changed
 from moderation.models import CaptchaMedium, Comment, CommentStatus
-from moderation.screening_rules import load_starter_rules
+from moderation.services import captcha
+from moderation.services.articles import load_article
+from moderation.services.listing import listing_changed
+from moderation.services.rulebook.starter import load_starter_rules
 from tests.servers import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from moderation import errors, requestlog, security_headers
+from moderation import cli, web
 from moderation.config import load_config
 from moderation.database import configure_engine
 from moderation.extensions import csrf, db, limiter, migrate
 from moderation.ids import IdConverter
+from moderation.services.rulebook.cache import RulesCache
+from moderation.web import errors
+from moderation.web.page_cache import RenderedPages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS = PACKAGE_DIR / "migrations"
@@ -59,53 +60,15 @@ def create_app(config: dict | None = None) -> Flask:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
-    requestlog.register(app)
-    security_headers.register(app)
-    # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
-    errors.register(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
         errors.watch_database(db.engine)
+    app.extensions["screening_rules"] = RulesCache()
+    app.extensions["article_pages"] = RenderedPages(app.config["ARTICLE_PAGE_CACHE_SIZE"])
+    web.register(app)  # first: its malformed-body check must run before CSRFProtect parses the form
     csrf.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-
-    from moderation import admin, cli, health, moderator, reader, rules_admin
-    from moderation.page_cache import RenderedPages
-    from moderation.screening_rules import RulesCache
-
-    app.extensions["screening_rules"] = RulesCache()
-    app.extensions["article_pages"] = RenderedPages(app.config["ARTICLE_PAGE_CACHE_SIZE"])
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(reader.bp)
-    app.register_blueprint(moderator.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(rules_admin.bp)
     cli.register(app)
-    _register_template_helpers(app)
     return app
-
-
-def _register_template_helpers(app: Flask) -> None:
-    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
-
-    @app.template_filter("local_time")
-    def local_time(moment):
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-    @app.template_filter("ago")
-    def ago(moment):
-        """'2 分鐘前': how long ago, from the app's clock (flashed data carries ISO strings)."""
-        if isinstance(moment, str):
-            moment = datetime.fromisoformat(moment)
-        seconds = max(0, int((app.config["CLOCK"]() - moment).total_seconds()))
-        for unit, size in (("天", 86400), ("小時", 3600), ("分鐘", 60)):
-            if seconds >= size:
-                return f"{seconds // size} {unit}前"
-        return "剛剛"
-
-    @app.template_filter("iso_time")
-    def iso_time(moment):
-        return moment.astimezone(zone).isoformat(timespec="minutes")

@@ -93,6 +93,10 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_ACCOUNT_ALARM": 20,
     "LOGIN_BASE_DELAY": timedelta(seconds=30),
     "LOGIN_WINDOW": timedelta(minutes=15),
+    # argon2id cost of new password hashes (argon2-cffi's defaults; raise with the hardware).
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
+    "PASSWORD_HASH_PARALLELISM": 4,
     "QUEUE_PAGE_SIZE": 50,
     "AUTHOR_HISTORY_LIMIT": 200,
     # Reader reports: this many distinct readers hide a published comment until a moderator decides.
@@ -103,7 +107,7 @@ DEFAULTS: dict[str, object] = {
     "CLOCK": None,
     # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.
     "RETENTION_ADDRESS_DAYS": 90,
-    # One JSON line per request on stderr (moderation.requestlog): no addresses, no posted text.
+    # One JSON line per request on stderr (moderation.web.request_log): no addresses, no posted text.
     "REQUEST_LOG": True,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",

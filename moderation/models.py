@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
-    UniqueConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -17,10 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from moderation.article import render_body_html
+from moderation.article_text import render_body_html
 
 
 def utcnow() -> datetime:
@@ -86,7 +86,7 @@ class Article(Base):
         _str_enum(CommentMode), default=CommentMode.PRE_MODERATION
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Kept in the same transaction as every change of what readers see (moderation.listing),
+    # Kept in the same transaction as every change of what readers see (moderation.services.listing),
     # so the page's heading needs no COUNT and its validator no scan of the comments.
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)

@@ -30,10 +30,10 @@ import sqlalchemy  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from moderation import create_app  # noqa: E402
-from moderation.article import bundled_seed  # noqa: E402
-from moderation.cli import load_article  # noqa: E402
+from moderation.article_text import bundled_seed  # noqa: E402
 from moderation.config import sqlalchemy_url  # noqa: E402
 from moderation.extensions import db  # noqa: E402
+from moderation.services.articles import load_article  # noqa: E402
 from tests.postgres import temporary_database  # noqa: E402
 from tests.server_app import CAPTCHA_TEXT  # noqa: E402
 from tests.servers import Browser, app_server, free_port  # noqa: E402

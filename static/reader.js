@@ -53,7 +53,7 @@
         audio.controls = true;
         audio.preload = "none";
         audio.src = challenge.audio;
-        audio.setAttribute("aria-label", "語音驗證碼（英文字母與數字）");
+        audio.setAttribute("aria-label", media.dataset.audioLabel);
         media.appendChild(audio);
         if (focus) audio.play().catch(function () {});
       } else {
@@ -61,7 +61,7 @@
         image.src = challenge.image;
         image.width = 200;
         image.height = 70;
-        image.alt = "驗證碼圖片：請輸入圖中的英文字母或數字；看不清楚可改聽語音";
+        image.alt = media.dataset.imageAlt;
         media.appendChild(image);
       }
       if (focus) answer.focus();

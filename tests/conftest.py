@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -12,13 +14,15 @@ import sqlalchemy
 from sqlalchemy.orm import Session
 
 from moderation import create_app
-from moderation.article import bundled_seed
-from moderation.cli import load_article
+from moderation.article_text import bundled_seed
 from moderation.extensions import db as _db
-from moderation.screening_rules import load_starter_rules
+from moderation.services.articles import load_article
+from moderation.services.rulebook.starter import load_starter_rules
 from tests.postgres import temporary_database
 
 ARTICLE_SLUG = "inspection-testing-excellent-cases"
+# argon2id still, at its lowest cost: a default-cost hash takes 0.15 s here, and most tests sign in.
+CHEAP_PASSWORD_HASHES = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "PASSWORD_HASH_PARALLELISM": 1}
 CAPTCHA_TEXT = "K7PX"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 
@@ -38,28 +42,68 @@ def _postgres_unreachable_reason() -> str | None:
 
 @dataclass(frozen=True)
 class PostgresForThisRun:
-    url: str | None
+    shared_url: str | None  # schema created once; each test runs in a transaction rolled back after it
+    scratch_url: str | None  # for `committing` tests, which build and drop their own schema
     skip_reason: str | None
 
 
 @pytest.fixture(scope="session")
 def postgres_database():
-    """A database of this run's own on the PostgreSQL server, dropped at the end of the run."""
+    """Two databases of this run's own on the PostgreSQL server, dropped at the end of the run."""
     reason = _postgres_unreachable_reason()
     if reason:
-        yield PostgresForThisRun(None, reason)
+        yield PostgresForThisRun(None, None, reason)
         return
-    with temporary_database(POSTGRES_URL) as url:
-        yield PostgresForThisRun(url, None)
+    with temporary_database(POSTGRES_URL) as shared, temporary_database(POSTGRES_URL) as scratch:
+        yield PostgresForThisRun(shared, scratch, None)
+
+
+def _committing(request) -> bool:
+    return request.node.get_closest_marker("committing") is not None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path, postgres_database):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    if postgres_database.skip_reason:
+def backend(request, postgres_database):
+    if request.param == "postgresql" and postgres_database.skip_reason:
         pytest.skip(postgres_database.skip_reason)
-    return postgres_database.url
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path, postgres_database, prepared_schemas):
+    """A `committing` test gets an empty database of its own; any other test the shared one, whose
+    schema and seed are built once per run."""
+    if _committing(request):
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}" if backend == "sqlite" else postgres_database.scratch_url
+    return prepared_schemas(backend)
+
+
+@pytest.fixture(scope="session")
+def prepared_schemas(tmp_path_factory, postgres_database):
+    """backend → URL of a database with the schema, the seed article and the starter rules, committed."""
+    prepared: dict[str, str] = {}
+
+    def prepare(backend: str) -> str:
+        if backend not in prepared:
+            url = (f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}" if backend == "sqlite"
+                   else postgres_database.shared_url)
+            app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "IP_PEPPER": "p",
+                              "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))})
+            with app.app_context():
+                _db.drop_all()
+                _create_schema_and_seed()
+                _db.engine.dispose()
+            prepared[backend] = url
+        return prepared[backend]
+
+    return prepare
+
+
+def _create_schema_and_seed() -> None:
+    _db.create_all()
+    load_article(_db.session, bundled_seed(), slug=ARTICLE_SLUG)
+    load_starter_rules(_db.session)
+    _db.session.commit()
 
 
 @dataclass
@@ -93,23 +137,67 @@ def app_config(database_url, tmp_path, clock):
         "CAPTCHA_TEXT_FACTORY": lambda: CAPTCHA_TEXT,
         "CLOCK": clock,
         "RATELIMIT_ENABLED": True,
+        **CHEAP_PASSWORD_HASHES,
     }
 
 
 @pytest.fixture
-def app(app_config):
-    """A fresh app and schema. No app context stays pushed: requests must not share `g`."""
+def app(request, app_config):
+    """A fresh app; no app context stays pushed (requests must not share `g`).
+
+    By default the app's sessions, and the test's own (`db`), work inside one transaction on one
+    connection, rolled back after the test: what they commit is a savepoint released. A test
+    marked `committing` gets real commits on an empty database of its own, schema built for it.
+    """
     app = create_app(app_config)
+    if _committing(request):
+        with app.app_context():
+            _db.drop_all()
+            _create_schema_and_seed()
+        yield app
+        with app.app_context():
+            _db.session.remove()
+            _db.drop_all()
+            _db.engine.dispose()
+        return
     with app.app_context():
-        _db.drop_all()
-        _db.create_all()
-        load_article(_db.session, bundled_seed(), slug=ARTICLE_SLUG)
-        load_starter_rules(_db.session)
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
+        engine = _db.engine
+    with rolled_back_connection(engine) as connection:
+        engines = _db._app_engines[app]
+        engines[None] = connection
+        app.extensions["test_connection"] = TestConnection(engine, connection)
+        yield app
+        with app.app_context():
+            _db.session.remove()
+        engines[None] = engine
+    engine.dispose()
+
+
+@dataclass(frozen=True)
+class TestConnection:
+    engine: sqlalchemy.Engine
+    connection: sqlalchemy.Connection
+
+
+@contextmanager
+def rolled_back_connection(engine: sqlalchemy.Engine) -> Iterator[sqlalchemy.Connection]:
+    """One connection in one transaction, rolled back at the end; sessions join it with savepoints."""
+    factory = _db.session.session_factory
+    factory.kw["join_transaction_mode"] = "create_savepoint"
+    connection = engine.connect()
+    try:
+        if engine.dialect.name == "sqlite":
+            # pysqlite begins transactions itself, which breaks SAVEPOINT; let SQLAlchemy's BEGIN do it.
+            connection.connection.driver_connection.isolation_level = None
+            transaction = connection.begin()
+            connection.exec_driver_sql("BEGIN")
+        else:
+            transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+    finally:
+        connection.close()
+        factory.kw.pop("join_transaction_mode", None)
 
 
 @dataclass
@@ -122,9 +210,14 @@ class Database:
 
 @pytest.fixture
 def db(app):
-    with app.app_context():
-        engine = _db.engine
-    session = Session(engine)
+    shared = app.extensions.get("test_connection")
+    if shared is None:
+        with app.app_context():
+            engine = _db.engine
+        session = Session(engine)
+    else:
+        engine = shared.engine
+        session = Session(shared.connection, join_transaction_mode="create_savepoint")
     yield Database(session=session, engine=engine)
     session.close()
 
@@ -229,8 +322,8 @@ PASSWORD = "correct horse battery"
 
 def make_comment(db: Database, **overrides):
     """A stored comment on the seed article; keyword arguments override any column."""
-    from moderation.listing import listing_changed
     from moderation.models import Article, Comment, CommentStatus
+    from moderation.services.listing import listing_changed
 
     article = db.session.scalar(sqlalchemy.select(Article).where(Article.slug == ARTICLE_SLUG))
     values = {
@@ -252,10 +345,11 @@ def make_comment(db: Database, **overrides):
 
 
 def make_moderator(db: Database, name: str = "mod", *, role: str = "moderator", password: str = PASSWORD):
-    from moderation import accounts
     from moderation.models import Role
+    from moderation.services import accounts
 
-    moderator = accounts.create_moderator(db.session, name, password, role=Role(role))
+    moderator = accounts.create_moderator(db.session, name, password, role=Role(role),
+                                          hasher=accounts.hasher_for(CHEAP_PASSWORD_HASHES))
     db.session.commit()
     return moderator
 

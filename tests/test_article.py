@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.article import (
+from moderation.article_text import (
     Gloss,
     bundled_seed,
     form_lines_of_seed,

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from moderation import captcha
-from moderation.captcha import CaptchaOutcome
 from moderation.config import CAPTCHA_ALPHABET, random_captcha_text
 from moderation.models import CaptchaChallenge, CaptchaMedium
+from moderation.services import captcha, rate_limits
+from moderation.services.captcha import CaptchaOutcome
 from tests.conftest import CAPTCHA_TEXT, make_page
 
 
@@ -131,7 +131,7 @@ def test_repeated_failures_are_slowed_down_then_released(db, app, clock):
         check(db, app, clock, issue(db, app, clock), answer="WRNG")
 
     def wait():
-        return captcha.retry_after_failures(
+        return rate_limits.captcha_retry_after(
             db.session, browser_nonce="browser-a", ip_hash="ip", config=app.config, now=clock()
         )
 
@@ -203,7 +203,7 @@ def test_a_busy_shared_address_never_blocks_a_browser_that_has_not_failed(db, ap
               nonce=f"classmate-{index}")
 
     def wait(nonce):
-        return captcha.retry_after_failures(db.session, browser_nonce=nonce, ip_hash="ip", config=app.config,
+        return rate_limits.captcha_retry_after(db.session, browser_nonce=nonce, ip_hash="ip", config=app.config,
                                             now=clock())
 
     assert not wait("newcomer")  # checked at once, although the address is over its limit

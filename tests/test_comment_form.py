@@ -4,8 +4,9 @@ import html as html_lib
 
 import pytest
 
-from moderation.decisions import Decision, decide
 from moderation.models import Comment, CommentStatus
+from moderation.services.audit import SYSTEM
+from moderation.services.decisions import Decision, decide
 from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES
 from tests.conftest import csrf_token_of, make_page
 
@@ -45,7 +46,7 @@ def test_approved_comments_are_listed_newest_first_with_name_and_local_time(page
     page.open_form()
     page.post(anonymous="y", body="較晚的評論")
     for comment in stored(db):
-        decide(db.session, comment.id, Decision.APPROVE, expected_version=comment.version, actor=None, now=clock())
+        decide(db.session, comment.id, Decision.APPROVE, expected_version=comment.version, actor=SYSTEM, now=clock())
     other = make_page(app)
     other.open()
     assert other.html.index("較晚的評論") < other.html.index("較早的評論")

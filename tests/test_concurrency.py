@@ -2,11 +2,15 @@
 
 import threading
 
+import pytest
 from sqlalchemy.orm import Session
 
-from moderation.decisions import Decision, RejectReason, Refusal, decide
 from moderation.models import AuditEntry, Comment, CommentStatus
+from moderation.services.audit import Actor
+from moderation.services.decisions import Decision, Refusal, RejectReason, decide
 from tests.conftest import make_comment, make_moderator
+
+pytestmark = pytest.mark.committing  # races need transactions that really commit, on separate connections
 
 ROUNDS = 8
 
@@ -20,7 +24,7 @@ def race(engine, comment_id, moderators, clock):
         with Session(engine) as session:
             moderator = session.get(type(moderators[0][0]), moderator_id)
             barrier.wait()
-            results[decision] = decide(session, comment_id, decision, expected_version=1, actor=moderator,
+            results[decision] = decide(session, comment_id, decision, expected_version=1, actor=Actor.moderator(moderator),
                                        now=clock(), reason=RejectReason.ABUSE)
 
     threads = [threading.Thread(target=work, args=(moderator.id, decision)) for moderator, decision in moderators]
@@ -78,7 +82,7 @@ def test_identical_posts_sent_at_once_leave_one_copy_that_is_not_spam(app, db):
         barrier.wait()
         statuses.append(client.post(f"{first.url}/comments", data=form).status_code)
 
-    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms)]
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms, strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:

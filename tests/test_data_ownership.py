@@ -6,13 +6,17 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from moderation.decisions import Decision, RejectReason, decide
 from moderation.extensions import db as _db
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
-from moderation.queue import author_tag
+from moderation.services.audit import SYSTEM
+from moderation.services.decisions import Decision, RejectReason, decide
+from moderation.services.review_queue import author_tag
 from tests.conftest import ARTICLE_SLUG, make_comment, make_moderator
+
+pytestmark = pytest.mark.committing  # exports, drops the schema and imports again
 
 OLD = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -24,7 +28,7 @@ def some_history(db, page, clock):
     page.post(body="一般的讀者意見")
     approved = make_comment(db, body="已通過的評論", status=CommentStatus.APPROVED)
     rejected = make_comment(db, body="會被拒絕的評論")
-    decide(db.session, rejected.id, Decision.REJECT, expected_version=1, actor=None, now=clock(),
+    decide(db.session, rejected.id, Decision.REJECT, expected_version=1, actor=SYSTEM, now=clock(),
            reason=RejectReason.ABUSE)
     db.session.add(CommentReport(comment_id=approved.id, reason=ReportReason.SPAM, reporter_hash="c" * 64,
                                  created_at=clock()))
@@ -52,7 +56,8 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
     result = runner.invoke(args=["import", str(tmp_path / "first.jsonl")])
     assert result.exit_code == 0, result.output
     second = export_file(runner, tmp_path / "second.jsonl", "--include-password-hashes")
-    strip_export_audit = lambda text: [line for line in text.splitlines() if '"action": "export"' not in line]
+    def strip_export_audit(text):
+        return [line for line in text.splitlines() if '"action": "export"' not in line]
     assert strip_export_audit(second) == strip_export_audit(first)
 
     db.session.expire_all()

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from moderation.article import bundled_seed, parse_seed, strip_glosses
+from moderation.article_text import bundled_seed, parse_seed, strip_glosses
 from moderation.screening.pipeline import Outcome, ReasonKind
 from tests.test_screening import verdict
 

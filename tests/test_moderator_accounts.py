@@ -252,6 +252,7 @@ def test_login_attempts_are_recorded_per_name_and_address(client, moderator_acco
     assert attempt.name_key == "mod" and not attempt.succeeded and len(attempt.ip_hash) == 64
 
 
+@pytest.mark.committing  # two app instances: two connections
 def test_the_login_limit_holds_across_workers(app_config, moderator_account):
     """Two app instances on one database stand for two gunicorn workers."""
     from moderation import create_app
@@ -277,7 +278,7 @@ def test_names_sign_in_however_their_case_is_typed(app, db, name, typed):
 @pytest.mark.parametrize("first, second", [("ИВАН", "иван"), ("alice", "ALICE"), ("alice", "аlice"),
                                            ("mod1", "modl"), ("admin2", "ᴀᴅᴍɪɴ2")])
 def test_a_name_that_looks_like_an_existing_account_is_refused(db, first, second):
-    from moderation import accounts
+    from moderation.services import accounts
 
     make_moderator(db, first)
     with pytest.raises(accounts.AccountError):
@@ -286,7 +287,7 @@ def test_a_name_that_looks_like_an_existing_account_is_refused(db, first, second
 
 @pytest.mark.parametrize("name", ["system", "SYSTEM", "cli", "c1i", "ѕystem"])
 def test_the_audit_logs_actor_names_cannot_be_taken(db, name):
-    from moderation import accounts
+    from moderation.services import accounts
 
     with pytest.raises(accounts.AccountError):
         accounts.create_moderator(db.session, name, PASSWORD, role=Role.MODERATOR)

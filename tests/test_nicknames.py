@@ -3,7 +3,7 @@
 import pytest
 
 from moderation.config import DEFAULTS
-from moderation.nicknames import NicknameProblem, check_nickname
+from moderation.services.nicknames import NicknameProblem, check_nickname
 from tests.attack_inputs import ACCEPTED_NICKNAMES, REFUSED_NICKNAMES
 
 PROBLEM = {

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from moderation import create_app
 from moderation.extensions import db as _db
-from moderation.outages import OutageLog, is_database_outage
+from moderation.web.outages import OutageLog, is_database_outage
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,14 +61,15 @@ def test_the_installed_wheel_serves_the_article_from_any_folder(wheel, tmp_path)
     script = f"""
 import moderation
 from moderation import create_app
-from moderation.article import bundled_seed
-from moderation.cli import load_article
+from moderation.article_text import bundled_seed
+from moderation.services.articles import load_article
 from moderation.extensions import db
 assert moderation.__file__.startswith({str(target)!r}), moderation.__file__
 app = create_app({{"DATABASE_URL": "sqlite:///{tmp_path}/installed.sqlite3", "SECRET_KEY": "k", "IP_PEPPER": "p"}})
 with app.app_context():
     db.create_all()
     load_article(db.session, bundled_seed(), slug="s")
+    db.session.commit()
 client = app.test_client()
 page = client.get("/articles/s")
 assert page.status_code == 200 and "所有評論僅代表網友意見,與本站立場無關" in page.get_data(as_text=True)
@@ -110,6 +111,7 @@ def test_gunicorn_warns_at_start_when_workers_cannot_share_rate_limits(tmp_path,
     assert said is warned
 
 
+@pytest.mark.committing  # readiness opens a connection of its own
 def test_health_and_readiness_answer_without_a_session_or_a_write(app, client, db):
     for url in ("/healthz", "/readyz"):
         response = client.get(url)
@@ -164,7 +166,7 @@ def test_pages_answer_503_with_retry_after_and_one_log_line_per_outage(tmp_path,
 def test_the_outage_log_says_when_it_began_and_when_it_ended(caplog):
     now = [100.0]
     outages = OutageLog(clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING, logger="moderation.outages"):
+    with caplog.at_level(logging.WARNING, logger="moderation.web.outages"):
         for _ in range(3):
             outages.failed(OperationalError("SELECT 1", {}, Exception("connection refused")))
         now[0] += 12.5
@@ -190,6 +192,7 @@ def test_a_reader_posting_during_an_outage_gets_the_form_back_with_everything_ty
     assert re.search(r'name="csrf_token" value="[^"]+"', html)
 
 
+@pytest.mark.committing  # locks held by a second connection
 def test_engine_settings_bound_every_wait(database_url, tmp_path):
     app = outage_app(tmp_path, DATABASE_URL=database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]

@@ -94,7 +94,7 @@ def test_one_address_without_cookies_counts_once(app, db):
 
 
 def test_readers_sharing_an_office_address_each_report_but_count_once_toward_hiding(app, db):
-    from moderation.identity import set_reader_cookie
+    from moderation.web.reader_identity import set_reader_cookie
 
     comment = make_comment(db, status=CommentStatus.APPROVED, body="辦公室同事都檢舉了")
     for index in range(3):

@@ -136,3 +136,26 @@ def test_reason_actions_refuse_a_reason_of_another_comment(moderator, app, db):
     [comment] = stored(db)
     reason = db.session.query(ScreeningReason).filter_by(kind="word").first()
     assert moderator.post(f"/moderation/comments/{comment.id + 1}/reasons/{reason.id}/wrong").status_code == 404
+
+
+def test_the_page_and_the_command_line_log_a_rule_change_alike(admin, db, runner):
+    """One function saves and logs a rule for both: the note names the domain as stored."""
+    admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
+    assert runner.invoke(args=["rules", "add-domain", "block", "HTTPS://Other-Spam.com/x"]).exit_code == 0
+    db.session.expire_all()
+    entries = db.session.query(AuditEntry).filter_by(action="rule_add").order_by(AuditEntry.id).all()
+    assert [(entry.actor, entry.note) for entry in entries] == [
+        ("boss", "domain\tspam-links.com\tblock"), ("cli", "domain\tother-spam.com\tblock")]
+
+
+def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app):
+    from moderation.services.audit import AuditAction
+
+    admin.post(RULES + "words", term="新詞", action="hold")
+    admin.post(RULES + "remove", value="新詞")
+    runner.invoke(args=["retention"])
+    admin.client.get("/moderation/admin/audit.csv")
+    db.session.expire_all()
+    actions = {entry.action for entry in db.session.query(AuditEntry)}
+    assert actions >= {"login", "rule_add", "rule_remove", "retention", "audit_export"}
+    assert actions <= {action.value for action in AuditAction}

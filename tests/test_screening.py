@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moderation.screening.links import find_links
+from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher, WordRule
 from moderation.screening.normalize import fold, normalize
 from moderation.screening.pipeline import (
     AuthorFacts,
@@ -18,8 +19,7 @@ from moderation.screening.pipeline import (
     fingerprint,
     screen,
 )
-from moderation.screening.rules import Action, DomainRules, Thresholds, WordMatcher, WordRule
-from moderation.screening_rules import starter_rules
+from moderation.services.rulebook.starter import starter_rules
 from tests.attack_inputs import HOSTILE_TEXTS
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

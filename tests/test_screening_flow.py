@@ -143,6 +143,23 @@ def test_rule_tester_on_clean_text(runner):
     assert decision["status"] == "published"
 
 
+def test_rule_tester_screens_a_corpus_one_json_verdict_per_line(runner, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("寫得很好\n請 加 微 信 看看\n\n", encoding="utf-8")
+    result = runner.invoke(args=["screening", "check", "--lines", str(corpus), "--post-moderation"])
+    assert result.exit_code == 0, result.output
+    verdicts = [json.loads(line) for line in result.output.splitlines()]
+    assert [(verdict["text"], verdict["status"]) for verdict in verdicts] == [
+        ("寫得很好", "published"), ("請 加 微 信 看看", "spam"), ("", "published")]
+
+
+def test_rule_tester_wants_a_text_or_a_file_not_both(runner, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("一行\n", encoding="utf-8")
+    assert runner.invoke(args=["screening", "check"]).exit_code != 0
+    assert runner.invoke(args=["screening", "check", "兩者", "--lines", str(corpus)]).exit_code != 0
+
+
 def test_rules_import_and_export_from_the_shell(runner, db, tmp_path):
     listing = tmp_path / "words.txt"
     listing.write_text("大量詞一\tspam\n大量詞二\tallow\n", encoding="utf-8")
@@ -151,5 +168,5 @@ def test_rules_import_and_export_from_the_shell(runner, db, tmp_path):
     assert "大量詞一\tspam" in runner.invoke(args=["rules", "export", "word"]).output
     listing.write_text("好\tspam\n壞\tunknown\n", encoding="utf-8")
     result = runner.invoke(args=["rules", "import", "word", str(listing)])
-    assert result.exit_code != 0 and "第 2 行" in result.output
+    assert result.exit_code != 0 and "line 2" in result.output
     assert db.session.query(WordRuleRow).filter_by(term="好").count() == 0

@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -11,6 +12,8 @@ from moderation import create_app
 from moderation.config import sqlalchemy_url
 from moderation.extensions import db as _db
 from moderation.models import Article, Base, Moderator, Role
+
+pytestmark = pytest.mark.committing  # builds, drops and migrates schemas
 
 
 def test_secrets_are_generated_once_and_kept(tmp_path):

@@ -10,15 +10,18 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from moderation import accounts, create_app
-from moderation.article import bundled_seed
-from moderation.cli import load_article
+from moderation import create_app
+from moderation.article_text import bundled_seed
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Role
+from moderation.services import accounts
+from moderation.services.articles import load_article
 from tests.conftest import ARTICLE_SLUG, PASSWORD, POSTGRES_URL, csrf_token_of
 from tests.postgres import temporary_database
 from tests.server_app import CAPTCHA_TEXT
 from tests.servers import Browser, app_server
+
+pytestmark = pytest.mark.committing  # several servers share one database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from moderation.screening.links import domain_listed, find_links
+from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
-from moderation.screening.rules import Action, DomainRules, Thresholds, WordMatcher
 
 
 class Outcome(enum.StrEnum):

@@ -7,7 +7,7 @@ import pytest
 from moderation.models import AuditEntry, Comment, CommentStatus
 from tests.conftest import PASSWORD, make_comment, make_moderator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
 
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 

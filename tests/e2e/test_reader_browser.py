@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from moderation.models import CommentStatus
 from tests.conftest import CAPTCHA_TEXT, make_comment
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
 
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 15:40:00
 from alembic import op
 import sqlalchemy as sa
 
-from moderation.article import render_body_html
+from moderation.article_text import render_body_html
 
 revision = '4d1e9a7c2b10'
 down_revision = '0cb4c8d2a263'

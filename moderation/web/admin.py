@@ -5,31 +5,34 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
 
-from moderation import accounts, auth, queue, retention
-from moderation.ids import row_id
+from moderation.clock import now
 from moderation.extensions import db
-from moderation.responses import see_other
-from moderation.listing import listing_changed
-from moderation.queue import AUTHOR_TAG_LENGTH
-from moderation.models import Article, AuditEntry, CommentMode, Moderator, Role
+from moderation.ids import row_id
+from moderation.models import Article, CommentMode, Moderator, Role
+from moderation.services import accounts, audit, review_queue
+from moderation.services.articles import all_articles, set_comment_mode
+from moderation.services.retention import erase_author as erase_comments_of_author
+from moderation.web import guards
+from moderation.web.responses import see_other
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
-auth.protect(bp, auth.require_admin)
+guards.protect(bp, guards.require_admin)
 
 AUDIT_PAGE_SIZE = 100
 CSV_COLUMNS = ("id", "at", "actor", "action", "comment_id", "from_status", "to_status", "reason", "note")
 
 
+def _moderators_page(status: int = 200, **extra):
+    html = render_template("admin/moderators.html", moderators=accounts.all_moderators(db.session),
+                           roles=list(Role), **extra)
+    return html, status
+
+
 @bp.get("/moderators")
 def moderators():
-    return render_template("admin/moderators.html", moderators=_all_moderators(), roles=list(Role))
-
-
-def _all_moderators() -> list[Moderator]:
-    return list(db.session.scalars(select(Moderator).order_by(Moderator.name)))
+    return _moderators_page()
 
 
 @bp.post("/moderators")
@@ -41,16 +44,18 @@ def create_moderator():
         abort(400)
     password = accounts.one_time_password()
     try:
-        created = accounts.create_moderator(db.session, name, password, role=role, must_change=True)
+        created = accounts.add_moderator(db.session, name, password, role=role, must_change=True,
+                                         actor=guards.actor(), now=now(), hasher=_hasher())
     except accounts.AccountError as error:
         db.session.rollback()
-        return render_template("admin/moderators.html", moderators=_all_moderators(), roles=list(Role),
-                               problem=str(error), name=name), 422
-    auth.record("moderator_create", note=f"{created.name} ({role.value})")
+        return _moderators_page(422, problem=error.problem.value, name=name)
     db.session.commit()
     # Shown once, in this response only: never in a redirect's flash (the session cookie is readable).
-    return render_template("admin/moderators.html", moderators=_all_moderators(), roles=list(Role),
-                           one_time=(created.name, password))
+    return _moderators_page(one_time=(created.name, password))
+
+
+def _hasher():
+    return accounts.hasher_for(current_app.config)
 
 
 def _moderator_or_404(moderator_id: int) -> Moderator:
@@ -64,11 +69,10 @@ def _moderator_or_404(moderator_id: int) -> Moderator:
 def set_active(moderator_id: int):
     target = _moderator_or_404(moderator_id)
     active = request.form.get("active") == "1"
-    if target.id == auth.current_moderator().id and not active:
+    if target.id == guards.current_moderator().id and not active:
         flash({"kind": "cannot_disable_self"}, "result")
         return see_other(url_for(".moderators"))
-    accounts.set_active(db.session, target, active)
-    auth.record("moderator_enable" if active else "moderator_disable", note=target.name)
+    accounts.set_active(db.session, target, active, actor=guards.actor(), now=now())
     db.session.commit()
     return see_other(url_for(".moderators"))
 
@@ -77,24 +81,22 @@ def set_active(moderator_id: int):
 def reset_password(moderator_id: int):
     target = _moderator_or_404(moderator_id)
     password = accounts.one_time_password()
-    accounts.set_password(db.session, target, password, must_change=True)
-    auth.record("password_reset", note=target.name)
+    accounts.reset_password(db.session, target, password, must_change=True, actor=guards.actor(), now=now(),
+                            hasher=_hasher())
     db.session.commit()
-    return render_template("admin/moderators.html", moderators=_all_moderators(), roles=list(Role),
-                           one_time=(target.name, password))
+    return _moderators_page(one_time=(target.name, password))
 
 
 @bp.post("/authors/<tag>/erase")
 def erase_author(tag: str):
     """Delete every comment of one author tag, on the author's request (typed again to confirm)."""
-    tag = queue.parse_author_tag(tag)
-    if tag is None or len(tag) != AUTHOR_TAG_LENGTH:
+    tag = review_queue.parse_author_tag(tag)
+    if tag is None or len(tag) != review_queue.AUTHOR_TAG_LENGTH:
         abort(404)
     if request.form.get("confirm", "").strip().lower() != tag:
         flash("erase_unconfirmed", "admin")
         return see_other(url_for("moderator.author_history", tag=tag))
-    erased = retention.erase_author(db.session, tag)
-    auth.record("erase_author", note=f"{tag}: {erased}")
+    erased = erase_comments_of_author(db.session, tag, actor=guards.actor(), now=now())
     db.session.commit()
     flash(f"erased:{erased}", "admin")
     return see_other(url_for("moderator.author_history", tag=tag))
@@ -102,8 +104,7 @@ def erase_author(tag: str):
 
 @bp.get("/articles")
 def articles():
-    return render_template("admin/articles.html", articles=list(db.session.scalars(select(Article).order_by(Article.id))),
-                           modes=list(CommentMode))
+    return render_template("admin/articles.html", articles=all_articles(db.session), modes=list(CommentMode))
 
 
 @bp.post("/articles/<id:article_id>/mode")
@@ -115,57 +116,40 @@ def set_mode(article_id: int):
         mode = CommentMode(request.form.get("mode", ""))
     except ValueError:
         abort(400)
-    if mode is not article.comment_mode:
-        auth.record("mode_change", from_status=article.comment_mode.value, to_status=mode.value, note=article.slug)
-        article.comment_mode = mode
-        listing_changed(db.session, article.id)
+    if set_comment_mode(db.session, article, mode, actor=guards.actor(), now=now()):
         db.session.commit()
     return see_other(url_for(".articles"))
 
 
-def _audit_query():
-    query = select(AuditEntry)
-    actor = request.args.get("actor", "").strip()
-    action = request.args.get("action", "").strip()
-    comment_id = request.args.get("comment", type=row_id)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if comment_id:
-        query = query.where(AuditEntry.comment_id == comment_id)
-    return query
+def _audit_filters() -> audit.AuditFilters:
+    return audit.AuditFilters(actor=request.args.get("actor", "").strip(), action=request.args.get("action", "").strip(),
+                              comment_id=request.args.get("comment", type=row_id))
 
 
-@bp.get("/audit")
-def audit():
-    before = request.args.get("before", type=row_id)
-    query = _audit_query()
-    if before:
-        query = query.where(AuditEntry.id < before)
-    entries = list(db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE + 1)))
-    more = len(entries) > AUDIT_PAGE_SIZE
-    entries = entries[:AUDIT_PAGE_SIZE]
-    actions = sorted(db.session.scalars(select(AuditEntry.action).distinct()))
-    return render_template("admin/audit.html", entries=entries, actions=actions,
-                           next_before=entries[-1].id if more else None, args=request.args)
+@bp.get("/audit", endpoint="audit")
+def audit_log():
+    entries, next_before = audit.entries_page(db.session, _audit_filters(), before=request.args.get("before", type=row_id),
+                                              size=AUDIT_PAGE_SIZE)
+    return render_template("admin/audit.html", entries=entries, actions=audit.recorded_actions(db.session),
+                           next_before=next_before, args=request.args)
 
 
 @bp.get("/audit.csv")
 def audit_csv():
+    filters = _audit_filters()
+
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then read the Chinese correctly
-        result = db.session.execute(_audit_query().order_by(AuditEntry.id).execution_options(yield_per=1000))
-        for entry in result.scalars():
+        for entry in audit.all_entries(db.session, filters):
             buffer.seek(0)
             buffer.truncate()
             writer.writerow([_csv_safe(getattr(entry, column)) for column in CSV_COLUMNS])
             yield buffer.getvalue()
 
-    auth.record("audit_export")
+    audit.record(db.session, guards.actor(), audit.AuditAction.AUDIT_EXPORT, now=now())
     db.session.commit()
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, g, has_request_context, render_template, request
-from sqlalchemy import event
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from moderation.extensions import db
-from moderation.outages import OutageLog, is_database_outage
+from moderation.web.outages import OutageLog, is_database_outage
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
@@ -32,7 +32,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        from moderation import reader
+        from moderation.web import reader
 
         if request.endpoint == "reader.post_comment":
             return reader.form_expired()
@@ -79,7 +79,7 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
         pass
     retry_after = {"Retry-After": str(app.config["OUTAGE_RETRY_AFTER_SECONDS"])}
     if request.endpoint == "reader.post_comment":
-        from moderation import reader
+        from moderation.web import reader
 
         return reader.form_during_outage(headers=retry_after)
     response = app.make_response((render_template("error.html", kind=503), 503, retry_after))

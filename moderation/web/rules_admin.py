@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, render_template, request, url_for
-from sqlalchemy import select
 
-from moderation import auth
+from moderation.clock import now
 from moderation.extensions import db
-from moderation.responses import see_other
-from moderation.models import DomainRuleRow, WordRuleRow
-from moderation.screening_rules import (
+from moderation.services.rulebook.cache import active_rules
+from moderation.services.rulebook.edits import (
     DOMAIN_ACTIONS,
     WORD_ACTIONS,
     RuleError,
-    active_rules,
-    check_text,
-    export_rules,
-    import_rules,
+    domain_rules,
     remove_rule,
-    rescreen_pending,
-    rule_statistics,
     save_domain_rule,
     save_word_rule,
+    word_rules,
 )
+from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
+from moderation.services.rulebook.rescreen import rescreen_pending
+from moderation.services.rulebook.statistics import rule_statistics
+from moderation.services.rulebook.tester import check_text
+from moderation.web import guards
+from moderation.web.responses import see_other
 
 bp = Blueprint("rules", __name__, url_prefix="/moderation/admin/rules")
-auth.protect(bp, auth.require_admin)
+guards.protect(bp, guards.require_admin)
 
-KINDS = ("word", "domain")
 MAX_IMPORT_LINES = 100_000
 
 
@@ -36,12 +35,11 @@ def _rules():
 
 
 def render_rules(status: int = 200, **extra):
-    stats = rule_statistics(db.session, now=auth.now())
     html = render_template(
         "admin/rules.html",
-        words=list(db.session.scalars(select(WordRuleRow).order_by(WordRuleRow.action, WordRuleRow.term))),
-        domains=list(db.session.scalars(select(DomainRuleRow).order_by(DomainRuleRow.action, DomainRuleRow.domain))),
-        stats=stats,
+        words=word_rules(db.session),
+        domains=domain_rules(db.session),
+        stats=rule_statistics(db.session, now=now()),
         word_actions=sorted(WORD_ACTIONS),
         domain_actions=sorted(DOMAIN_ACTIONS),
         **extra,
@@ -54,39 +52,38 @@ def rules_page():
     return render_rules()
 
 
-def _saved(change, audit_note: str, **form_state):
+def _saved(change, **form_state):
     try:
-        change()
+        row = change()
     except RuleError as error:
         db.session.rollback()
-        return render_rules(422, problem=str(error), **form_state)
-    auth.record("rule_add", note=audit_note)
+        return render_rules(422, problem=error, **form_state)
     db.session.commit()
-    flash({"kind": "message", "text": "已儲存：" + audit_note.replace("\t", " ")}, "result")
+    kind, value = ("word", row.term) if hasattr(row, "term") else ("domain", row.domain)
+    flash({"kind": "rule_saved", "kind_of_rule": kind, "value": value, "action": row.action}, "result")
     return see_other(url_for(".rules_page"))
 
 
 @bp.post("/words")
 def add_word():
     term, action, note = (request.form.get(key, "") for key in ("term", "action", "note"))
-    return _saved(lambda: save_word_rule(db.session, term, action, note), f"word\t{term.strip()}\t{action}",
+    return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now()),
                   term=term, note=note)
 
 
 @bp.post("/domains")
 def add_domain():
     domain, action = request.form.get("domain", ""), request.form.get("action", "")
-    return _saved(lambda: save_domain_rule(db.session, domain, action), f"domain\t{domain.strip()}\t{action}",
+    return _saved(lambda: save_domain_rule(db.session, domain, action, actor=guards.actor(), now=now()),
                   domain=domain)
 
 
 @bp.post("/remove")
 def remove():
     value = request.form.get("value", "")
-    if remove_rule(db.session, value):
-        auth.record("rule_remove", note=value.strip())
+    if remove_rule(db.session, value, actor=guards.actor(), now=now()):
         db.session.commit()
-        flash({"kind": "message", "text": f"已移除：{value.strip()}"}, "result")
+        flash({"kind": "rule_removed", "value": value.strip()}, "result")
     return see_other(url_for(".rules_page"))
 
 
@@ -98,13 +95,13 @@ def import_list():
     text = request.files["file"].read().decode("utf-8", "replace") if request.files.get("file") else ""
     text = text or request.form.get("text", "")
     if text.count("\n") > MAX_IMPORT_LINES:
-        return render_rules(422, import_problems=[f"一次最多匯入 {MAX_IMPORT_LINES:,} 行"], import_text="")
-    saved, problems = import_rules(db.session, kind, text)
-    if problems:
-        return render_rules(422, import_problems=problems, import_text=text, import_kind=kind)
-    auth.record("rule_import", note=f"{kind}: {saved}")
+        return render_rules(422, import_limit=MAX_IMPORT_LINES, import_text="")
+    saved, refused = import_rules(db.session, kind, text, actor=guards.actor(), now=now())
+    if refused:
+        db.session.rollback()
+        return render_rules(422, import_problems=refused, import_text=text, import_kind=kind)
     db.session.commit()
-    flash({"kind": "message", "text": f"已匯入 {saved} 條規則"}, "result")
+    flash({"kind": "rules_imported", "count": saved}, "result")
     return see_other(url_for(".rules_page"))
 
 
@@ -122,15 +119,12 @@ def tester():
     text = request.form.get("text", "")[: current_app.config["COMMENT_MAX_LENGTH"] * 2]
     nickname = request.form.get("nickname", "")[:100] or None
     post = request.form.get("post_moderation") == "y"
-    result = check_text(_rules(), text, nickname=nickname, post_moderation=post, now=auth.now())
+    result = check_text(_rules(), text, nickname=nickname, post_moderation=post, now=now())
     return render_rules(tested={"text": text, "nickname": nickname or "", "post": post, "result": result})
 
 
 @bp.post("/rescreen")
 def rescreen():
-    outcome = rescreen_pending(db.session, _rules(), now=auth.now(), actor=auth.current_moderator())
-    moved = "，".join(f"{status} {count}" for status, count in outcome.moved.items()) or "無"
-    auth.record("rescreen", note=f"checked {outcome.checked}; moved: {moved}")
-    db.session.commit()
-    flash({"kind": "message", "text": f"已重新篩選 {outcome.checked} 則待審評論；移出待審：{moved}"}, "result")
+    outcome = rescreen_pending(db.session, _rules(), now=now(), actor=guards.actor())
+    flash({"kind": "rescreened", "checked": outcome.checked, "moved": outcome.moved}, "result")
     return see_other(url_for(".rules_page"))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
-from hashlib import sha256
 
 from flask import Request, after_this_request, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from moderation.services import hashing
+
 READER_COOKIE = "reader"
 
 
-def keyed_hash(value: str, *, pepper: str | None = None) -> str:
-    pepper = pepper or current_app.config["IP_PEPPER"]
-    return hmac.new(pepper.encode(), value.encode(), sha256).hexdigest()
+def keyed_hash(value: str) -> str:
+    """Keyed with the app's IP_PEPPER."""
+    return hashing.keyed_hash(current_app.config["IP_PEPPER"], value)
 
 
 def client_ip_hash(request: Request) -> str:

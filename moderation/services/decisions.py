@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from moderation.listing import approved_delta, listing_changed
-from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, Moderator
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.listing import approved_delta, listing_changed
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
 
@@ -71,11 +72,10 @@ def decide(
     decision: Decision,
     *,
     expected_version: int,
-    actor: Moderator | None,
+    actor: Actor,
     now: datetime,
     reason: RejectReason | None = None,
     note: str = "",
-    ip_hash: str | None = None,
 ) -> Result:
     """Apply one moderator's decision, or explain why it was not applied. Commits."""
     note = note.strip()
@@ -101,18 +101,8 @@ def decide(
     if changed != 1:  # another transaction committed between our read and our write
         db.rollback()
         return _conflict(db, comment_id, None)
-    db.add(AuditEntry(
-        at=now,
-        moderator_id=actor.id if actor else None,
-        actor=actor.name if actor else "system",
-        action=decision.value,
-        comment_id=comment_id,
-        from_status=current.status.value,
-        to_status=target.value,
-        reason=reason.value if reason else None,
-        note=note,
-        ip_hash=ip_hash,
-    ))
+    record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
+           to_status=target.value, reason=reason.value if reason else None, note=note)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
     if target is not P:

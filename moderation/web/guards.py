@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-from moderation import accounts, identity
+from moderation.clock import now
 from moderation.extensions import db
-from moderation.models import AuditEntry, Moderator, Role
+from moderation.models import Moderator, Role
 from moderation.screening.characters import is_control
+from moderation.services import accounts, audit
+from moderation.web import reader_identity
 
 SESSION_KEY = "moderator_token"
 # Pages a signed-out visitor or a moderator with a one-time password may still reach.
 OPEN_ENDPOINTS = {"moderator.login"}
 PASSWORD_CHANGE_ENDPOINTS = {"moderator.change_password", "moderator.logout"}
-
-
-def now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def current_moderator() -> Moderator | None:
@@ -65,24 +61,14 @@ def sign_out() -> None:
     moderator = current_moderator()
     accounts.end_session(db.session, session.get(SESSION_KEY))
     if moderator is not None:
-        record("logout")
+        audit.record(db.session, actor(), audit.AuditAction.LOGOUT, now=now())
     db.session.commit()
     session.clear()
 
 
-def record(action: str, **fields) -> AuditEntry:
-    """An audit entry by the signed-in moderator (the caller commits)."""
-    moderator = current_moderator()
-    entry = AuditEntry(
-        at=now(),
-        moderator_id=moderator.id if moderator else None,
-        actor=moderator.name if moderator else "system",
-        action=action,
-        ip_hash=identity.client_ip_hash(request),
-        **fields,
-    )
-    db.session.add(entry)
-    return entry
+def actor() -> audit.Actor:
+    """The signed-in moderator, as the audit log names them."""
+    return audit.Actor.moderator(current_moderator(), ip_hash=reader_identity.client_ip_hash(request))
 
 
 def protect(blueprint, guard) -> None:

@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from moderation.accounts import unusable_password_hash
 from moderation.models import (
     Article,
     AuditEntry,
@@ -30,6 +29,7 @@ from moderation.models import (
     UTCDateTime,
     WordRuleRow,
 )
+from moderation.services.accounts import unusable_password_hash
 
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.

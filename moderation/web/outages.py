@@ -15,7 +15,7 @@ from sqlalchemy import exc
 # What a database that is down, restarting, stalled or unreachable raises through SQLAlchemy.
 UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
-logger = logging.getLogger("moderation.outages")
+logger = logging.getLogger("moderation.web.outages")
 
 
 def is_database_outage(error: BaseException) -> bool:

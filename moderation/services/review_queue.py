@@ -8,16 +8,15 @@ never by OFFSET, so page 1000 costs what page 1 costs. The pending queue runs ol
 from __future__ import annotations
 
 import enum
-import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
-from hashlib import sha256
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
-from moderation.paging import Cursor, comment_key, key_of
+from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.services.hashing import keyed_hash
+from moderation.services.paging import Cursor, comment_key, key_of
 
 
 class Tab(enum.StrEnum):
@@ -83,8 +82,19 @@ def by_author(tag: str):
     return Comment.author_hash >= tag, Comment.author_hash < tag + "~"
 
 
+def comments_of_author(db: Session, tag: str, *, limit: int) -> list[Comment]:
+    return list(db.scalars(
+        select(Comment).options(joinedload(Comment.article)).where(*by_author(tag))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    ))
+
+
+def articles_for_filter(db: Session) -> list[Article]:
+    return list(db.scalars(select(Article).order_by(Article.title)))
+
+
 def network_tag(ip_hash: str, pepper: str) -> str:
-    return hmac.new(pepper.encode(), f"net:{ip_hash}".encode(), sha256).hexdigest()[:6]
+    return keyed_hash(pepper, f"net:{ip_hash}")[:6]
 
 
 def _open_reports():

@@ -10,21 +10,21 @@ right or wrong, and failures are counted per browser and per address.
 from __future__ import annotations
 
 import enum
-import hmac
 import io
 import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from hashlib import sha256
 
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
+from moderation.services.hashing import keyed_hash, same_hash
+from moderation.services.rate_limits import record_captcha_failure
 
 CHALLENGE_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -54,8 +54,7 @@ def normalize_answer(answer: str) -> str:
 
 
 def answer_hash(pepper: str, challenge_id: str, answer: str) -> str:
-    message = f"{challenge_id}:{normalize_answer(answer)}".encode()
-    return hmac.new(pepper.encode(), message, sha256).hexdigest()
+    return keyed_hash(pepper, f"{challenge_id}:{normalize_answer(answer)}")
 
 
 def render_media(medium: CaptchaMedium, text: str) -> bytes:
@@ -124,11 +123,7 @@ def check_answer(
     """
     outcome = _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now)
     if outcome is not CaptchaOutcome.PASSED:
-        db.add(
-            CaptchaFailure(
-                browser_nonce=browser_nonce or "", ip_hash=ip_hash, reason=outcome.value, failed_at=now
-            )
-        )
+        record_captcha_failure(db, browser_nonce=browser_nonce, ip_hash=ip_hash, reason=outcome.value, now=now)
     db.flush()
     return outcome
 
@@ -168,51 +163,9 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
     if not answer or not normalize_answer(answer):
         return CaptchaOutcome.MISSING
     expected = answer_hash(config["IP_PEPPER"], challenge_id, answer)
-    if not hmac.compare_digest(expected, consumed.answer_hash):
+    if not same_hash(expected, consumed.answer_hash):
         return CaptchaOutcome.WRONG
     return CaptchaOutcome.PASSED
-
-
-# Failures in the window: per address, and per browser (count, first and last), in one query.
-_FAILURES = select(
-    func.count().filter(CaptchaFailure.ip_hash == bindparam("ip_hash")),
-    func.count().filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
-    func.min(CaptchaFailure.failed_at).filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
-    func.max(CaptchaFailure.failed_at).filter(CaptchaFailure.browser_nonce == bindparam("nonce")),
-).where(
-    CaptchaFailure.failed_at > bindparam("since"),
-    or_(CaptchaFailure.ip_hash == bindparam("ip_hash"), CaptchaFailure.browser_nonce == bindparam("nonce")),
-)
-
-
-def retry_after_failures(
-    db: Session, *, browser_nonce: str | None, ip_hash: str, config: Mapping, now: datetime
-) -> int | None:
-    """Seconds this browser must wait before its next answer is checked, else None (one query).
-
-    Per browser first: after CAPTCHA_MAX_FAILURES in the window it waits out the window. An address
-    over CAPTCHA_MAX_FAILURES_PER_IP (a school or office shares one) never blocks a browser that
-    has not failed; a browser there that has failed waits CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS,
-    doubling with each of its failures.
-    """
-    window = timedelta(seconds=config["CAPTCHA_FAILURE_WINDOW_SECONDS"])
-    address_failures, browser_failures, first, last = db.connection().execute(
-        _FAILURES, {"ip_hash": ip_hash, "nonce": browser_nonce or "", "since": now - window}
-    ).one()
-    if not browser_nonce or not browser_failures:
-        return None
-    if browser_failures >= config["CAPTCHA_MAX_FAILURES"]:
-        return _seconds_until(first.replace(tzinfo=now.tzinfo) + window, now)
-    if address_failures >= config["CAPTCHA_MAX_FAILURES_PER_IP"]:
-        delay = min(window, timedelta(seconds=config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"])
-                    * 2 ** (browser_failures - 1))
-        wait = _seconds_until(last.replace(tzinfo=now.tzinfo) + delay, now)
-        return wait if wait > 0 else None
-    return None
-
-
-def _seconds_until(moment: datetime, now: datetime) -> int:
-    return int((moment - now).total_seconds()) + 1 if moment > now else 0
 
 
 def _expired(issued_at: datetime, config: Mapping, now: datetime) -> bool:
@@ -235,5 +188,4 @@ __all__ = [
     "check_answer",
     "new_challenge_id",
     "normalize_answer",
-    "retry_after_failures",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import Article, Comment, CommentStatus
-from moderation.paging import Cursor, comment_key, key_of
+from moderation.services.paging import Cursor, comment_key, key_of
 
 
 @dataclass(frozen=True)

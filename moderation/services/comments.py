@@ -11,8 +11,6 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from moderation.decisions import Decision, decide
-from moderation.listing import listing_changed
 from moderation.models import (
     Article,
     Comment,
@@ -22,7 +20,6 @@ from moderation.models import (
     ReportReason,
     ScreeningReason,
 )
-from moderation.screening_rules import reason_values
 from moderation.screening.pipeline import (
     AuthorFacts,
     Outcome,
@@ -32,6 +29,10 @@ from moderation.screening.pipeline import (
     Verdict,
     screen,
 )
+from moderation.services.audit import SYSTEM
+from moderation.services.decisions import Decision, decide
+from moderation.services.listing import listing_changed
+from moderation.services.rulebook.reasons import reason_values
 
 STATUS_OF_OUTCOME = {
     Outcome.PUBLISHED: CommentStatus.APPROVED,
@@ -216,7 +217,7 @@ def report_comment(
 ) -> ReportOutcome:
     """A reader's report of a published comment; it is hidden once readers from enough distinct
     addresses reported it (several readers behind one office address count once toward hiding,
-    though each may report)."""
+    though each may report). Flushes; hiding goes through `decide`, which commits."""
     comment = reportable_comment(db, article, comment_id)
     if comment is None:
         return ReportOutcome.NOT_FOUND
@@ -239,7 +240,7 @@ def report_comment(
     db.add(CommentReport(comment_id=comment_id, reason=reason, reporter_hash=reporter_hash,
                          reporter_ip_hash=reporter_ip_hash, created_at=now))
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:  # the same reader's second click, in a race with the first
         db.rollback()
         return ReportOutcome.ALREADY
@@ -248,7 +249,7 @@ def report_comment(
         .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
     )
     if addresses >= hide_threshold > 0:
-        result = decide(db, comment_id, Decision.RESTORE, expected_version=comment.version, actor=None, now=now,
+        result = decide(db, comment_id, Decision.RESTORE, expected_version=comment.version, actor=SYSTEM, now=now,
                         note=f"reports:{addresses}")
         if result.ok:
             return ReportOutcome.HIDDEN

@@ -8,17 +8,25 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from moderation.listing import listing_changed
-from moderation.models import AuditEntry, CaptchaFailure, Comment, CommentReport, CommentStatus, LoginAttempt
-from moderation.models import ScreeningReason
-from moderation.queue import by_author
+from moderation.models import (
+    AuditEntry,
+    CaptchaFailure,
+    Comment,
+    CommentReport,
+    CommentStatus,
+    LoginAttempt,
+    ScreeningReason,
+)
+from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.listing import listing_changed
+from moderation.services.review_queue import by_author
 
 ERASED_ADDRESS = ""  # what an erased comment.ip_hash holds (the column is required)
 
 
-def erase_address_hashes(db: Session, *, older_than: datetime) -> dict[str, int]:
-    """Forget which address anything older than the cut-off came from (the caller commits)."""
-    return {
+def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor: Actor, now: datetime) -> dict[str, int]:
+    """Forget which address anything older than the cut-off (`days` before) came from; logged."""
+    erased = {
         "comments": db.execute(
             update(Comment).where(Comment.created_at < older_than, Comment.ip_hash != ERASED_ADDRESS)
             .values(ip_hash=ERASED_ADDRESS).execution_options(synchronize_session=False)
@@ -30,12 +38,16 @@ def erase_address_hashes(db: Session, *, older_than: datetime) -> dict[str, int]
         "login_attempts": db.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < older_than)).rowcount,
         "captcha_failures": db.execute(delete(CaptchaFailure).where(CaptchaFailure.failed_at < older_than)).rowcount,
     }
+    summary = ", ".join(f"{name} {count}" for name, count in erased.items())
+    record(db, actor, AuditAction.RETENTION, now=now, note=f"address hashes older than {days} days: {summary}")
+    return erased
 
 
-def erase_author(db: Session, author_tag: str) -> int:
-    """Delete every comment of one author tag, with their reasons and reports (the caller commits
-    and writes the audit row). Audit rows stay, without the link to the deleted comments."""
+def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime) -> int:
+    """Delete every comment of one author tag, with their reasons and reports; logged. Audit rows
+    stay, without the link to the deleted comments."""
     rows = db.execute(select(Comment.id, Comment.article_id, Comment.status).where(*by_author(author_tag))).all()
+    record(db, actor, AuditAction.ERASE_AUTHOR, now=now, note=f"{author_tag}: {len(rows)}")
     if not rows:
         return 0
     ids = [row.id for row in rows]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -29,17 +28,20 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
-from moderation import captcha, comments, identity, listing
+from moderation.clock import now
 from moderation.extensions import csrf, db, limiter
-from moderation.forms import WRONG_CAPTCHA, CommentForm
 from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
-from moderation.page_cache import RenderedPage
-from moderation.paging import Cursor
-from moderation.responses import see_other
 from moderation.screening.pipeline import Outcome
-from moderation.screening_rules import active_rules
+from moderation.services import captcha, comments, listing
+from moderation.services.articles import find_article, front_page_article
+from moderation.services.paging import Cursor
+from moderation.services.rate_limits import captcha_retry_after
+from moderation.services.rulebook.cache import active_rules
+from moderation.web import reader_identity
+from moderation.web.forms import CommentForm, FormError
+from moderation.web.page_cache import RenderedPage
+from moderation.web.responses import see_other
 
 bp = Blueprint("reader", __name__)
 
@@ -56,10 +58,6 @@ class PersonalParts:
     pinyin_hidden: bool
 
 
-def now() -> datetime:
-    return current_app.config["CLOCK"]()
-
-
 def browser_nonce(*, create: bool) -> str | None:
     """A random value in the signed session tying captcha challenges to this browser."""
     if "captcha_nonce" not in session and create:
@@ -69,16 +67,13 @@ def browser_nonce(*, create: bool) -> str | None:
 
 def is_personal_request() -> bool:
     """Does the browser hold any cookie of ours? Only then may the page differ from the shared one."""
-    names = (current_app.config["SESSION_COOKIE_NAME"], identity.READER_COOKIE, PINYIN_COOKIE)
+    names = (current_app.config["SESSION_COOKIE_NAME"], reader_identity.READER_COOKIE, PINYIN_COOKIE)
     return any(name in request.cookies for name in names)
 
 
 @bp.get("/")
 def front_page():
-    slug = current_app.config["FRONT_PAGE_ARTICLE"]
-    article = comments.article_by_slug(db.session, slug) or db.session.scalar(
-        select(Article).order_by(Article.id)
-    )
+    article = front_page_article(db.session, current_app.config["FRONT_PAGE_ARTICLE"])
     if article is None:
         abort(404)
     return redirect(url_for(".article", slug=article.slug))
@@ -90,7 +85,7 @@ def article(slug: str):
     if before is not None and after is not None:
         abort(404)
     if is_personal_request():
-        found = db.session.scalar(select(Article).where(Article.slug == slug))
+        found = find_article(db.session, slug)
         if found is None:
             abort(404)
         return _personal_article_page(found, before, after)
@@ -112,12 +107,12 @@ def article(slug: str):
 
 
 def _personal_article_page(article: Article, before: Cursor | None, after: Cursor | None):
-    token = identity.reader_token(request)
+    token = reader_identity.reader_token(request)
     first_page = before is None and after is None
     personal = PersonalParts(
         notices=get_flashed_messages(category_filter=["notice"]),
         waiting=listing.own_waiting_comments(
-            db.session, article.id, identity.author_hash(token) if token and first_page else None
+            db.session, article.id, reader_identity.author_hash(token) if token and first_page else None
         ),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
     )
@@ -187,13 +182,14 @@ def post_comment(slug: str):
 
     config = current_app.config
     nonce = browser_nonce(create=False)
-    ip_hash = identity.client_ip_hash(request)
-    wait = captcha.retry_after_failures(
+    ip_hash = reader_identity.client_ip_hash(request)
+    wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
     if wait:
         db.session.rollback()
-        form.captcha_answer.errors = [f"嘗試次數過多，請於 {max(1, wait // 60)} 分鐘後再試"]
+        form.captcha_answer.errors = [FormError.CAPTCHA_WAIT]
+        form.captcha_answer.retry_after = wait
         return render_form_page(article, form, status=429, headers={"Retry-After": str(wait)})
 
     outcome = captcha.check_answer(
@@ -212,19 +208,19 @@ def post_comment(slug: str):
             # The same form again, its reply lost (a dropped connection, a worker killed after the
             # commit): it was received once; say so again and store nothing.
             db.session.rollback()
-            identity.reader_token_or_new(request, derive_from=retry_seed)
+            reader_identity.reader_token_or_new(request, derive_from=retry_seed)
             return _posted(article, earlier.id, earlier.status)
     form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
-        form.captcha_answer.errors = [*form.captcha_answer.errors, WRONG_CAPTCHA]
+        form.captcha_answer.errors = [*form.captcha_answer.errors, FormError.CAPTCHA_WRONG]
     if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
         db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
         return render_form_page(article, form, status=422)
 
-    token = identity.reader_token(request)
+    token = reader_identity.reader_token(request)
     known_author = token is not None
-    token = token or identity.new_reader_token_remembered(derive_from=retry_seed)
+    token = token or reader_identity.new_reader_token_remembered(derive_from=retry_seed)
     posted = comments.post_comment(
         db.session,
         article,
@@ -232,7 +228,7 @@ def post_comment(slug: str):
         anonymous=form.anonymous.data,
         body=form.body.data,
         ip_hash=ip_hash,
-        author_hash=identity.author_hash(token),
+        author_hash=reader_identity.author_hash(token),
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
         submission_key=form.captcha_id.data,
@@ -241,7 +237,7 @@ def post_comment(slug: str):
     db.session.commit()
     if posted.verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
-        form.body.errors = ["您的評論含有不允許的內容，無法發表。請修改後再送出。"]
+        form.body.errors = [FormError.BODY_REFUSED]
         return render_form_page(article, form, status=422)
     return _posted(article, posted.comment_id, posted.status)
 
@@ -291,12 +287,12 @@ def report_comment(slug: str, comment_id: int):
         reason = ReportReason.OTHER
     # A reader with a token reports as themselves; one without reports as their address, once:
     # dropping the cookie must not make a new reporter.
-    token = identity.reader_token(request)
-    ip_hash = identity.client_ip_hash(request)
+    token = reader_identity.reader_token(request)
+    ip_hash = reader_identity.client_ip_hash(request)
     config = current_app.config
     outcome = comments.report_comment(
         db.session, article, comment_id, reason,
-        reporter_hash=identity.author_hash(token) if token else identity.keyed_hash(f"reporter:{ip_hash}"),
+        reporter_hash=reader_identity.author_hash(token) if token else reader_identity.keyed_hash(f"reporter:{ip_hash}"),
         reporter_ip_hash=ip_hash,
         now=now(),
         hide_threshold=config["REPORT_HIDE_THRESHOLD"],
@@ -305,6 +301,7 @@ def report_comment(slug: str, comment_id: int):
     )
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)
+    db.session.commit()
     flash(f"report_{outcome.value}", "notice")
     anchor = "comments-heading" if outcome is comments.ReportOutcome.HIDDEN else f"comment-{comment_id}"
     return see_other(url_for(".article", slug=article.slug, _anchor=anchor))

@@ -1,22 +1,30 @@
-"""The reader's comment form: fields, validation and the messages readers see."""
+"""The reader's comment form: fields and validation, with errors as codes the template words."""
 
 from __future__ import annotations
+
+import enum
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from moderation.nicknames import NicknameProblem, check_nickname
 from moderation.screening.characters import visible_text
+from moderation.services.nicknames import check_nickname
 
-NICKNAME_MESSAGES = {
-    NicknameProblem.MISSING: "請填寫昵稱，或勾選「匿名」",
-    NicknameProblem.TOO_LONG: "昵稱最多 {max} 個字",
-    NicknameProblem.INVISIBLE_CHARACTERS: "昵稱含有看不見的字元或控制字元，請重新輸入",
-    NicknameProblem.RESERVED: "此昵稱可能被誤認為本站人員（例如管理員、版主、編輯），請改用其他昵稱",
-}
-WRONG_CAPTCHA = "請輸入正確驗證碼"
+
+class FormError(enum.StrEnum):
+    """What is wrong with a field; the form template words it (see `form_error` in macros.html)."""
+
+    NICKNAME_MISSING = "nickname_missing"
+    NICKNAME_TOO_LONG = "nickname_too_long"
+    NICKNAME_INVISIBLE_CHARACTERS = "nickname_invisible_characters"
+    NICKNAME_RESERVED = "nickname_reserved"
+    BODY_EMPTY = "body_empty"
+    BODY_TOO_LONG = "body_too_long"
+    BODY_REFUSED = "body_refused"  # screening refused it: the reader is not told which term
+    CAPTCHA_WRONG = "captcha_wrong"
+    CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
 
 
 def _strip(value):
@@ -35,11 +43,11 @@ class CommentForm(FlaskForm):
     continued = False  # came from the shared page's form, which cannot carry a token
     outage = False  # the database could not take it: shown again, nothing stored
 
-    nickname = StringField("昵稱", filters=[_strip])
-    anonymous = BooleanField("匿名")
-    body = TextAreaField("評論內容", filters=[_normalize_newlines, _strip])
+    nickname = StringField(filters=[_strip])
+    anonymous = BooleanField()
+    body = TextAreaField(filters=[_normalize_newlines, _strip])
     captcha_id = HiddenField()
-    captcha_answer = StringField("驗證碼")
+    captcha_answer = StringField()
 
     def validate_nickname(self, field):
         if self.anonymous.data:
@@ -52,15 +60,12 @@ class CommentForm(FlaskForm):
             reserved=config["RESERVED_NICKNAMES"],
         )
         if result.problem:
-            raise ValidationError(
-                NICKNAME_MESSAGES[result.problem].format(max=config["NICKNAME_MAX_LENGTH"])
-            )
+            raise ValidationError(FormError(f"nickname_{result.problem.value}"))
         field.data = result.value
 
     def validate_body(self, field):
         text = field.data or ""
         if not visible_text(text):
-            raise ValidationError("請輸入評論內容")
-        limit = current_app.config["COMMENT_MAX_LENGTH"]
-        if len(text) > limit:
-            raise ValidationError(f"評論最多 {limit} 個字，目前有 {len(text)} 個字")
+            raise ValidationError(FormError.BODY_EMPTY)
+        if len(text) > current_app.config["COMMENT_MAX_LENGTH"]:
+            raise ValidationError(FormError.BODY_TOO_LONG)

@@ -1,0 +1,66 @@
+"""`flask export`, `flask import` and `flask retention`: the data as a whole, and what is forgotten."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.services import retention, transfer
+from moderation.services.audit import COMMAND_LINE, AuditAction, record
+
+
+def register(app: Flask) -> None:
+    for command in (export_all, import_all, retention_command):
+        app.cli.add_command(command)
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--include-password-hashes", is_flag=True,
+              help="Also moderators' password hashes (keep the file as secret as the database)")
+def export_all(path: Path, include_password_hashes: bool):
+    """Write articles, comments with their reasons, reports, rules, moderators and the audit log
+    as JSON lines."""
+    with path.open("w", encoding="utf-8") as out:
+        for line in transfer.export_lines(db.session, include_password_hashes=include_password_hashes):
+            out.write(line)
+    record(db.session, COMMAND_LINE, AuditAction.EXPORT, now=now(),
+           note=f"{path.name}{' with password hashes' if include_password_hashes else ''}")
+    db.session.commit()
+    click.echo(f"exported to {path}")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_all(path: Path):
+    """Restore a `flask export` file into an empty database (all or nothing)."""
+    with path.open(encoding="utf-8") as lines:
+        try:
+            counts = transfer.import_lines(db.session, lines)
+        except transfer.ImportRefused as error:
+            db.session.rollback()
+            raise click.ClickException(f"nothing imported: {error}") from None
+    db.session.commit()
+    click.echo("imported " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@click.command("retention")
+@with_appcontext
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Age in days (default: RETENTION_ADDRESS_DAYS, 90)")
+def retention_command(days: int | None):
+    """Erase address hashes older than the retention age (run daily from cron)."""
+    days = days or current_app.config["RETENTION_ADDRESS_DAYS"]
+    erased = retention.erase_address_hashes(db.session, older_than=now() - timedelta(days=days), days=days,
+                                            actor=COMMAND_LINE, now=now())
+    db.session.commit()
+    summary = ", ".join(f"{name} {count}" for name, count in erased.items())
+    click.echo(f"erased address hashes older than {days} days: {summary}")

@@ -1,0 +1,90 @@
+"""`flask rules …`: the screening word and domain lists, through the same functions as the rules page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from moderation.cli.common import commit_or_fail
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.screening.matching import Action
+from moderation.services.audit import COMMAND_LINE
+from moderation.services.rulebook.edits import (
+    RuleError,
+    domain_rules,
+    remove_rule,
+    save_domain_rule,
+    save_word_rule,
+    word_rules,
+)
+from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
+
+group = AppGroup("rules", help="Screening word and domain lists.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+@group.command("list")
+def list_rules():
+    """Print every word and domain rule."""
+    for row in word_rules(db.session):
+        click.echo(f"word\t{row.action}\t{row.term}\t{row.note}")
+    for row in domain_rules(db.session):
+        click.echo(f"domain\t{row.action}\t{row.domain}")
+
+
+@group.command("add-word")
+@click.argument("action", type=click.Choice([action.value for action in Action]))
+@click.argument("term")
+@click.option("--note", default="")
+def add_word(action: str, term: str, note: str):
+    """Add (or replace the action of) a word rule."""
+    row = commit_or_fail(lambda: save_word_rule(db.session, term, action, note, actor=COMMAND_LINE, now=now()),
+                         RuleError)
+    click.echo(f"saved {row.term}")
+
+
+@group.command("add-domain")
+@click.argument("action", type=click.Choice([Action.BLOCK.value, Action.ALLOW.value]))
+@click.argument("domain")
+def add_domain(action: str, domain: str):
+    """Block (spam) or allow (never counted) a link domain and its subdomains."""
+    row = commit_or_fail(lambda: save_domain_rule(db.session, domain, action, actor=COMMAND_LINE, now=now()),
+                         RuleError)
+    click.echo(f"saved {row.domain}")
+
+
+@group.command("remove")
+@click.argument("value")
+def remove(value: str):
+    """Remove the word or domain rule with this exact text."""
+    removed = remove_rule(db.session, value, actor=COMMAND_LINE, now=now())
+    db.session.commit()
+    click.echo(f"removed {removed}")
+
+
+@group.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(kind: str, path: Path):
+    """Add or update rules from a `value<TAB>action` file (all or nothing)."""
+    saved, refused = import_rules(db.session, kind, path.read_text(encoding="utf-8"), actor=COMMAND_LINE, now=now())
+    if refused:
+        db.session.rollback()
+        lines = "\n".join(f"line {line.number}: {line.error}" for line in refused[:50])
+        raise click.ClickException("nothing imported:\n" + lines)
+    db.session.commit()
+    click.echo(f"imported {saved}")
+
+
+@group.command("export")
+@click.argument("kind", type=click.Choice(KINDS))
+def export_command(kind: str):
+    """Print the list as `value<TAB>action` lines."""
+    click.echo(export_rules(db.session, kind), nl=False)

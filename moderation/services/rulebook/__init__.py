@@ -1,0 +1,1 @@
+"""The screening rules kept in the database: what the admin edits and the screening core applies."""

@@ -1,0 +1,127 @@
+"""Changes to the word and domain lists, each logged, whether made on the rules page or the command line."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from moderation.models import DomainRuleRow, ScreeningReason, WordRuleRow
+from moderation.screening.matching import Action
+from moderation.screening.normalize import compact_form
+from moderation.services.audit import Actor, AuditAction, record
+
+WORD_ACTIONS = frozenset(action.value for action in Action)
+DOMAIN_ACTIONS = frozenset({Action.BLOCK.value, Action.ALLOW.value})
+MAX_TERM_LENGTH = 200
+
+
+class RuleProblem(enum.StrEnum):
+    UNKNOWN_ACTION = "unknown_action"
+    BLANK_TERM = "blank_term"
+    TERM_TOO_LONG = "term_too_long"
+    DOMAIN_ACTION = "domain_action"
+    INVALID_DOMAIN = "invalid_domain"
+    CONTROL_CHARACTER = "control_character"
+    PHRASE_WITHOUT_TERM = "phrase_without_term"
+
+
+class RuleError(ValueError):
+    """A refused rule change: what is wrong (`problem`) and with which value; the UI words it."""
+
+    def __init__(self, problem: RuleProblem, value: str = ""):
+        super().__init__(f"{problem.value}: {value}" if value else problem.value)
+        self.problem = problem
+        self.value = value
+
+
+def word_rules(db: Session) -> list[WordRuleRow]:
+    return list(db.scalars(select(WordRuleRow).order_by(WordRuleRow.action, WordRuleRow.term)))
+
+
+def domain_rules(db: Session) -> list[DomainRuleRow]:
+    return list(db.scalars(select(DomainRuleRow).order_by(DomainRuleRow.action, DomainRuleRow.domain)))
+
+
+def clean_domain(value: str) -> str:
+    return value.strip().lower().strip(".").removeprefix("http://").removeprefix("https://").split("/")[0]
+
+
+def clean_word_rule(term: str, action: str, note: str = "") -> WordRuleRow:
+    """A valid word rule row (not yet stored), or RuleError."""
+    term = term.strip()
+    _refuse_control_characters(term)
+    if action not in WORD_ACTIONS:
+        raise RuleError(RuleProblem.UNKNOWN_ACTION, action)
+    if not compact_form(term):
+        raise RuleError(RuleProblem.BLANK_TERM, term)
+    if len(term) > MAX_TERM_LENGTH:
+        raise RuleError(RuleProblem.TERM_TOO_LONG, str(MAX_TERM_LENGTH))
+    return WordRuleRow(term=term, action=action, note=note.strip()[:500])
+
+
+def clean_domain_rule(domain: str, action: str) -> DomainRuleRow:
+    _refuse_control_characters(domain)
+    domain = clean_domain(domain)
+    if action not in DOMAIN_ACTIONS:
+        raise RuleError(RuleProblem.DOMAIN_ACTION, action)
+    labels = domain.split(".")
+    if "." not in domain or len(domain) > 253 or not all(0 < len(label) <= 63 for label in labels):
+        raise RuleError(RuleProblem.INVALID_DOMAIN, domain)
+    return DomainRuleRow(domain=domain, action=action)
+
+
+def save_word_rule(db: Session, term: str, action: str, note: str = "", *, actor: Actor, now: datetime) -> WordRuleRow:
+    """Add a word rule, or replace the action of an existing one; logged with the stored term."""
+    row = _replace(db, WordRuleRow.term, clean_word_rule(term, action, note))
+    record(db, actor, AuditAction.RULE_ADD, now=now, note=f"word\t{row.term}\t{row.action}")
+    return row
+
+
+def allow_phrase(db: Session, reason: ScreeningReason, phrase: str, *, actor: Actor, now: datetime) -> WordRuleRow:
+    """Allow a phrase around the term a word rule matched in a comment (the phrase must contain it)."""
+    if reason.kind != "word" or compact_form(reason.detail) not in compact_form(phrase):
+        raise RuleError(RuleProblem.PHRASE_WITHOUT_TERM, reason.detail)
+    row = _replace(db, WordRuleRow.term,
+                   clean_word_rule(phrase, Action.ALLOW.value, f"from comment #{reason.comment_id}"))
+    record(db, actor, AuditAction.ALLOW_TERM, now=now, comment_id=reason.comment_id,
+           note=f"{row.term} ({reason.rule_id})")
+    return row
+
+
+def save_domain_rule(db: Session, domain: str, action: str, *, actor: Actor, now: datetime) -> DomainRuleRow:
+    """Block or allow a domain; logged with the domain as stored (cleaned)."""
+    row = _replace(db, DomainRuleRow.domain, clean_domain_rule(domain, action))
+    record(db, actor, AuditAction.RULE_ADD, now=now, note=f"domain\t{row.domain}\t{row.action}")
+    return row
+
+
+def _refuse_control_characters(value: str) -> None:
+    if any(unicodedata.category(char) == "Cc" and char not in "\t" for char in value):
+        raise RuleError(RuleProblem.CONTROL_CHARACTER)
+
+
+def _replace(db: Session, key_column, row):
+    """Put `row` in place of any rule with the same key: delete + insert, never an edit in place
+    (the rules cache relies on it)."""
+    db.execute(delete(key_column.class_).where(key_column == getattr(row, key_column.key)))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def remove_rule(db: Session, value: str, *, actor: Actor, now: datetime) -> int:
+    """Remove the word or domain rule with exactly this text; the number removed (logged when any)."""
+    value = value.strip()
+    removed = 0
+    for model, column in ((WordRuleRow, WordRuleRow.term), (DomainRuleRow, DomainRuleRow.domain)):
+        for row in db.scalars(select(model).where(column == value)):
+            db.delete(row)
+            removed += 1
+    if removed:
+        record(db, actor, AuditAction.RULE_REMOVE, now=now, note=value)
+    db.flush()
+    return removed

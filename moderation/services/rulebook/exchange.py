@@ -1,0 +1,59 @@
+"""Rule lists as text files: `value<TAB>action`, one rule a line, for export and all-or-nothing import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from moderation.models import DomainRuleRow, WordRuleRow
+from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.rulebook.edits import RuleError, clean_domain_rule, clean_word_rule, domain_rules, word_rules
+
+KINDS = ("word", "domain")
+
+
+@dataclass(frozen=True)
+class LineRefused:
+    number: int
+    error: RuleError
+
+
+def export_rules(db: Session, kind: str) -> str:
+    """One entry a line, `value<TAB>action`, as `import_rules` reads it."""
+    if kind == "word":
+        return "".join(f"{row.term}\t{row.action}\n" for row in word_rules(db))
+    return "".join(f"{row.domain}\t{row.action}\n" for row in domain_rules(db))
+
+
+def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: datetime) -> tuple[int, list[LineRefused]]:
+    """Add or update every `value<TAB>action` line; the count saved and the lines refused.
+
+    Nothing is saved when any line is refused, so a half-imported list never goes live.
+    """
+    rows, refused = {}, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        value, _, action = line.rstrip("\r").partition("\t")
+        try:
+            if kind == "word":
+                row = clean_word_rule(value, action.strip().lower())
+                rows[row.term] = row
+            else:
+                row = clean_domain_rule(value, action.strip().lower())
+                rows[row.domain] = row
+        except RuleError as error:
+            refused.append(LineRefused(number, error))
+    if refused:
+        return 0, refused
+    model, key = (WordRuleRow, WordRuleRow.term) if kind == "word" else (DomainRuleRow, DomainRuleRow.domain)
+    keys = list(rows)
+    for start in range(0, len(keys), 500):
+        db.execute(delete(model).where(key.in_(keys[start:start + 500])))
+    db.add_all(rows.values())
+    record(db, actor, AuditAction.RULE_IMPORT, now=now, note=f"{kind}: {len(rows)}")
+    db.flush()
+    return len(rows), []

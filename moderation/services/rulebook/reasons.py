@@ -1,0 +1,47 @@
+"""Screening reasons as stored rows, and the ones a moderator can report as a rule's mistake."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.models import AuditEntry, ScreeningReason
+from moderation.services.audit import Actor, AuditAction, record
+
+RULE_KINDS = frozenset({"word", "link_count", "link_domain"})
+
+
+def reason_values(reason) -> dict:
+    """A screening reason as the columns of its stored row."""
+    return {
+        "kind": reason.kind.value,
+        "action": reason.action.value if reason.action else None,
+        "rule_id": reason.rule_id,
+        "detail": reason.detail,
+        "field": reason.field,
+        "span_start": reason.start,
+        "span_end": reason.end,
+    }
+
+
+def reason_row(reason) -> ScreeningReason:
+    return ScreeningReason(**reason_values(reason))
+
+
+def rule_reason(db: Session, comment_id: int, reason_id: int) -> ScreeningReason | None:
+    """A stored reason of this comment that a rule gave (word, link count, domain), else None."""
+    reason = db.get(ScreeningReason, reason_id)
+    if reason is None or reason.comment_id != comment_id or reason.kind not in RULE_KINDS:
+        return None
+    return reason
+
+
+def report_rule_wrong(db: Session, reason: ScreeningReason, *, actor: Actor, now) -> bool:
+    """Count "this rule was wrong here" once per moderator and comment; False when already counted."""
+    already = db.scalar(select(AuditEntry.id).where(
+        AuditEntry.action == AuditAction.RULE_WRONG, AuditEntry.comment_id == reason.comment_id,
+        AuditEntry.note == reason.rule_id, AuditEntry.moderator_id == actor.moderator_id))
+    if already:
+        return False
+    record(db, actor, AuditAction.RULE_WRONG, now=now, comment_id=reason.comment_id, note=reason.rule_id)
+    return True

@@ -1,0 +1,49 @@
+"""Re-screening: the current word and link rules applied to the comments waiting for review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.models import Comment, CommentStatus
+from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
+from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.decisions import Decision, RejectReason, decide
+from moderation.services.rulebook.reasons import RULE_KINDS, reason_row
+
+
+@dataclass(frozen=True)
+class Rescreened:
+    checked: int
+    moved: dict[str, int]  # new status → how many
+
+
+def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, limit: int = 10_000) -> Rescreened:
+    """Reasons are replaced, and comments the rules now send to spam or rejection are moved there
+    (each through `decide`, which commits: so does this, once per comment)."""
+    pending = list(db.scalars(
+        select(Comment).where(Comment.status == CommentStatus.PENDING)
+        .order_by(Comment.created_at, Comment.id).limit(limit)
+    ))
+    moved: dict[str, int] = {}
+    for comment in pending:
+        verdict = screen(Submission(comment.body, comment.nickname), AuthorFacts(), rules, now=now)
+        kept = [reason for reason in comment.screening_reasons if reason.kind not in RULE_KINDS]
+        fresh = [reason_row(reason) for reason in verdict.reasons if reason.kind.value in RULE_KINDS]
+        comment.screening_reasons = kept + fresh
+        version = comment.version
+        db.commit()
+        decision = {Outcome.SPAM: Decision.SPAM, Outcome.REJECTED: Decision.REJECT}.get(verdict.outcome)
+        if decision is None:
+            continue
+        result = decide(db, comment.id, decision, expected_version=version, actor=actor, now=now,
+                        reason=RejectReason.OTHER, note="rescreen")
+        if result.ok:
+            moved[result.status.value] = moved.get(result.status.value, 0) + 1
+    summary = ", ".join(f"{status} {count}" for status, count in moved.items()) or "none"
+    record(db, actor, AuditAction.RESCREEN, now=now, note=f"checked {len(pending)}; moved: {summary}")
+    db.commit()
+    return Rescreened(len(pending), moved)

@@ -1,0 +1,31 @@
+"""The web layer: blueprints (one per audience), forms, guards, error pages and response headers.
+
+Views parse the request, call one service and render; services flush and the view commits (only
+`decisions.decide` commits itself, and what is built on it).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from moderation.web import (
+    admin,
+    errors,
+    health,
+    moderator,
+    reader,
+    request_log,
+    rules_admin,
+    security_headers,
+    template_filters,
+)
+
+
+def register(app: Flask) -> None:
+    request_log.register(app)
+    security_headers.register(app)
+    # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
+    errors.register(app)
+    for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, rules_admin.bp):
+        app.register_blueprint(blueprint)
+    template_filters.register(app)

@@ -1,0 +1,229 @@
+"""Blueprint for moderators: login, the queue, decisions on one or many comments, author history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
+
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.ids import row_id
+from moderation.models import Role
+from moderation.services import accounts, review_queue
+from moderation.services.audit import AuditAction, record
+from moderation.services.decisions import Decision, RejectReason, Result, decide, decide_many
+from moderation.services.rate_limits import LoginLimits, login_retry_after
+from moderation.services.rulebook.edits import RuleError, allow_phrase
+from moderation.services.rulebook.reasons import report_rule_wrong, rule_reason
+from moderation.web import guards, reader_identity
+from moderation.web.queue_cards import cards_of
+from moderation.web.responses import see_other
+
+bp = Blueprint("moderator", __name__, url_prefix="/moderation")
+guards.protect(bp, guards.require_moderator)
+
+
+def _login_wait(name: str, ip_hash: str) -> int:
+    limits = LoginLimits.from_config(current_app.config)
+    return login_retry_after(db.session, accounts.name_key(name), ip_hash, now=now(), limits=limits)
+
+
+def _too_many_attempts(template: str, wait: int, **context):
+    response = make_response(render_template(template, wait=wait, **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    back = guards.safe_back_url(request.values.get("next"), url_for(".queue_page"))
+    if request.method == "GET":
+        return render_template("moderator/login.html", back=back)
+    name = request.form.get("name", "")[:100]
+    password = request.form.get("password", "")[:1000]
+    ip_hash = reader_identity.client_ip_hash(request)
+    wait = _login_wait(name, ip_hash)
+    if wait:
+        return _too_many_attempts("moderator/login.html", wait, back=back, name=name)
+    moderator = accounts.authenticate(db.session, name, password, ip_hash, now=now(),
+                                      hasher=accounts.hasher_for(current_app.config))
+    if moderator is None:
+        db.session.commit()
+        return render_template("moderator/login.html", back=back, name=name, failed=True), 401
+    guards.sign_in(moderator)
+    db.session.commit()
+    return see_other(back)
+
+
+@bp.post("/logout")
+def logout():
+    guards.sign_out()
+    return see_other(url_for(".login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    moderator = guards.current_moderator()
+    if request.method == "GET":
+        return render_template("moderator/password.html")
+    ip_hash = reader_identity.client_ip_hash(request)
+    wait = _login_wait(moderator.name, ip_hash)
+    if wait:
+        return _too_many_attempts("moderator/password.html", wait)
+    current, new, again = (request.form.get(key, "") for key in ("current", "new", "again"))
+    problem = accounts.change_password(db.session, moderator, current, new, again, ip_hash=ip_hash, now=now(),
+                                       hasher=accounts.hasher_for(current_app.config))
+    if problem is not None:
+        if problem is accounts.PasswordChange.WRONG_CURRENT:
+            db.session.commit()  # the failure counts toward the sign-in throttle
+        else:
+            db.session.rollback()
+        return render_template("moderator/password.html", problem=problem.value), 422
+    guards.sign_in(moderator)  # every other session of this account has ended
+    db.session.commit()
+    flash({"kind": "password_changed"}, "result")
+    return see_other(url_for(".queue_page"))
+
+
+def _filters() -> review_queue.Filters:
+    article_id = request.args.get("article", type=row_id)
+    tag = review_queue.parse_author_tag(request.args.get("author", "").strip())
+    return review_queue.Filters(article_id=article_id, author_tag=tag, text=request.args.get("q", "").strip()[:200])
+
+
+@bp.get("/")
+def queue_page():
+    try:
+        tab = review_queue.Tab(request.args.get("tab", review_queue.Tab.PENDING))
+    except ValueError:
+        abort(404)
+    filters = _filters()
+    after = review_queue.Cursor.decode(request.args.get("after"))
+    found = review_queue.page(db.session, tab, filters, after=after, size=current_app.config["QUEUE_PAGE_SIZE"])
+    return render_template(
+        "moderator/queue.html",
+        tab=tab,
+        tabs=list(review_queue.Tab),
+        counts=review_queue.counts(db.session, filters),
+        filters=filters,
+        found=found,
+        cards=cards_of(found, pepper=current_app.config["IP_PEPPER"]),
+        articles=review_queue.articles_for_filter(db.session),
+        reject_reasons=list(RejectReason),
+        back=request.full_path,
+    )
+
+
+def _decision_options() -> dict:
+    reason = request.form.get("reason") or None
+    try:
+        reason = RejectReason(reason) if reason else None
+    except ValueError:
+        reason = None
+    return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500]}
+
+
+def _decision() -> Decision:
+    try:
+        return Decision(request.form.get("decision", ""))
+    except ValueError:
+        abort(400)
+
+
+def _back() -> str:
+    return guards.safe_back_url(request.form.get("back"), url_for(".queue_page"))
+
+
+@bp.post("/comments/<id:comment_id>/decide")
+def decide_one(comment_id: int):
+    decision = _decision()
+    version = request.form.get("version", type=row_id)
+    if version is None:
+        abort(400)
+    result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options())
+    flash(_summary(decision, [result]), "result")
+    focus = request.form.get("focus", type=row_id) if result.ok else comment_id
+    return see_other(_back() + (f"#card-{focus}" if focus else ""))
+
+
+@bp.post("/comments/bulk")
+def decide_bulk():
+    decision = _decision()
+    raw = request.form.getlist("page_item" if request.form.get("scope") == "page" else "item")
+    items = []
+    for value in raw[:500]:
+        comment_id, _, version = value.partition(":")
+        try:
+            items.append((row_id(comment_id), row_id(version)))
+        except ValueError:
+            continue
+    results = decide_many(db.session, items, decision, **_decision_options())
+    flash(_summary(decision, results), "result")
+    return see_other(_back())
+
+
+def _summary(decision: Decision, results: list[Result]) -> dict:
+    """What to tell the moderator, as data: the template words it."""
+    return {
+        "kind": "decision",
+        "decision": decision.value,
+        "done": [result.comment_id for result in results if result.ok],
+        "skipped": [
+            {
+                "id": result.comment_id,
+                "why": result.refusal.value,
+                "status": result.status.value if result.status else None,
+                "by": result.last_change.actor if result.last_change else None,
+                "action": result.last_change.action if result.last_change else None,
+                "at": result.last_change.at.isoformat() if result.last_change else None,
+            }
+            for result in results
+            if not result.ok
+        ],
+    }
+
+
+@bp.get("/authors/<tag>")
+def author_history(tag: str):
+    """Every comment of one author (personal data: each viewing is logged)."""
+    tag = review_queue.parse_author_tag(tag)
+    if tag is None or len(tag) > 64:
+        abort(404)
+    comments = review_queue.comments_of_author(db.session, tag, limit=current_app.config["AUTHOR_HISTORY_LIMIT"])
+    record(db.session, guards.actor(), AuditAction.VIEW_AUTHOR_HISTORY, now=now(), note=tag)
+    db.session.commit()
+    return render_template("moderator/author.html", tag=tag, comments=comments)
+
+
+def _rule_reason_or_404(comment_id: int, reason_id: int):
+    reason = rule_reason(db.session, comment_id, reason_id)
+    if reason is None:
+        abort(404)
+    return reason
+
+
+@bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/wrong")
+def rule_was_wrong(comment_id: int, reason_id: int):
+    """'This rule was wrong here': counted in the rule's statistics, once per moderator and comment."""
+    reason = _rule_reason_or_404(comment_id, reason_id)
+    report_rule_wrong(db.session, reason, actor=guards.actor(), now=now())
+    db.session.commit()
+    flash({"kind": "rule_wrong", "term": reason.detail, "comment_id": comment_id}, "result")
+    return see_other(f"{_back()}#card-{comment_id}")
+
+
+@bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/allow")
+def allow_term(comment_id: int, reason_id: int):
+    """Add a phrase around a matched term to the allow-list (admins: it loosens screening for everyone)."""
+    if guards.current_moderator().role is not Role.ADMIN:
+        abort(403)
+    reason = _rule_reason_or_404(comment_id, reason_id)
+    phrase = request.form.get("phrase", "").strip()
+    try:
+        allow_phrase(db.session, reason, phrase, actor=guards.actor(), now=now())
+    except RuleError as error:
+        db.session.rollback()
+        flash({"kind": "rule_problem", "problem": error.problem.value, "value": error.value}, "result")
+    else:
+        db.session.commit()
+        flash({"kind": "allowed", "phrase": phrase}, "result")
+    return see_other(f"{_back()}#card-{comment_id}")

@@ -1,0 +1,73 @@
+"""What one queue card shows, computed here so that the card template only lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, ScreeningReason
+from moderation.services.review_queue import AuthorHistory, Page, author_tag, highlighted, network_tag
+from moderation.services.rulebook.reasons import RULE_KINDS
+
+# The decisions a card offers as one-click buttons, with their keyboard key, by the comment's status.
+QUICK_DECISIONS = (("approve", "a", CommentStatus.APPROVED), ("spam", "s", CommentStatus.SPAM),
+                   ("restore", "", CommentStatus.PENDING))
+ALLOW_CONTEXT = 2  # characters either side of a matched term offered as the phrase to allow
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    row: ScreeningReason
+    can_report_wrong: bool  # a rule gave it: "this rule was wrong here" is offered
+    allow_phrase: str | None  # a word rule: the phrase an admin may allow, with a little context
+
+
+@dataclass(frozen=True)
+class Card:
+    comment: Comment
+    author_tag: str
+    network_tag: str
+    history: AuthorHistory
+    body_parts: list[tuple[str, bool]]  # (text, is a match): the body cut for <mark>
+    reasons: list[ReasonView]
+    reports: list[CommentReport]
+    audit: list[AuditEntry]
+    quick_decisions: list[tuple[str, str]]  # (decision, key) the card offers
+    can_reject: bool
+    next_id: int | None  # the card that moves up once this one is decided
+
+
+def cards_of(page: Page, *, pepper: str) -> list[Card]:
+    comments = page.comments
+    return [
+        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None)
+        for index, comment in enumerate(comments)
+    ]
+
+
+def _card(comment: Comment, page: Page, pepper: str, next_id: int | None) -> Card:
+    spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
+             if reason.field == "body" and reason.span_start is not None]
+    return Card(
+        comment=comment,
+        author_tag=author_tag(comment.author_hash),
+        network_tag=network_tag(comment.ip_hash, pepper),
+        history=page.histories.get(comment.author_hash, AuthorHistory()),
+        body_parts=highlighted(comment.body, spans),
+        reasons=[_reason(comment, reason) for reason in comment.screening_reasons],
+        reports=page.reports.get(comment.id, []),
+        audit=page.audit.get(comment.id, []),
+        quick_decisions=[(decision, key) for decision, key, status in QUICK_DECISIONS if comment.status is not status],
+        can_reject=comment.status is not CommentStatus.REJECTED,
+        next_id=next_id,
+    )
+
+
+def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
+    phrase = None
+    if reason.kind == "word":
+        source = comment.body if reason.field == "body" else (comment.nickname or "")
+        if reason.span_start is not None:
+            phrase = source[max(reason.span_start - ALLOW_CONTEXT, 0):reason.span_end + ALLOW_CONTEXT]
+        else:
+            phrase = reason.detail
+    return ReasonView(reason, reason.kind in RULE_KINDS, phrase)

@@ -1,0 +1,27 @@
+"""Jinja filters for times, in the site's display time zone and from the app's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(moment):
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("iso_time")
+    def iso_time(moment):
+        return moment.astimezone(zone).isoformat(timespec="minutes")
+
+    @app.template_filter("seconds_since")
+    def seconds_since(moment):
+        """How long ago, in whole seconds (flashed data carries ISO strings); the `ago` macro words it."""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return max(0, int((app.config["CLOCK"]() - moment).total_seconds()))
