@@ -41,6 +41,7 @@ db: install
 bench: install-test
 	scripts/install-bench-tools.sh
 	$(BIN)/python -m bench.screening
+	$(BIN)/python -m bench.false_positives
 	$(BIN)/python -m bench.queue
 	$(BIN)/python -m bench.serving
 

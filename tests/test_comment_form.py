@@ -7,7 +7,7 @@ import pytest
 from moderation.models import Comment, CommentStatus
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
-from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES
+from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES, REORDERED_TEXTS
 from tests.conftest import csrf_token_of, make_page
 
 PENDING_NOTICE = "您的評論已送出，審核通過後將會公開"
@@ -207,6 +207,19 @@ def test_text_of_2000_characters_is_accepted_and_2001_refused(page, db):
 
 def test_astral_characters_count_as_one(page, db):
     assert page.post(body="𠀀" * 2000).status_code == 303
+
+
+@pytest.mark.parametrize("body", REORDERED_TEXTS)
+def test_text_reordered_by_bidi_controls_is_refused_and_kept(page, db, body):
+    response = page.post(body=body)
+    assert response.status_code == 422
+    assert "改變文字顯示順序的控制字元" in page.html and html_lib.escape(body) in page.html
+    assert stored(db) == []
+
+
+def test_direction_marks_are_allowed(page, db):
+    assert page.post(body="עברית\u200f 與中文").status_code == 303
+    assert stored(db)[0].body == "עברית\u200f 與中文"
 
 
 @pytest.mark.parametrize("body, shown", HOSTILE_TEXTS)

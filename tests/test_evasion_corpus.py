@@ -22,30 +22,30 @@ CAUGHT = [
     ("加微信：ａｂｃ１２３", SPAM, "加微信"),
     ("請加＿微－信", SPAM, "加微信"),
     # Simplified / Traditional / mixed scripts
-    ("免费机场，稳定翻墙", SPAM, "免費機場"),
-    ("免費机场", SPAM, "免費機場"),
+    ("免费机场，稳定翻墙", PENDING, "免費機場"),
+    ("免費机场", PENDING, "免費機場"),
     ("代开发票，价格优惠", SPAM, "代開發票"),
     ("代開发票", SPAM, "代開發票"),
     ("网赚项目日入千元", SPAM, "網賺"),
     ("兼职日结，当天到账", SPAM, "兼職日結"),
     ("刷单返利", SPAM, "刷單"),
     ("百家乐娱乐城", SPAM, "百家樂"),
-    ("六合彩开奖", SPAM, "六合彩"),
+    ("六合彩开奖", PENDING, "六合彩"),
     ("欢迎来玩博彩", REJECTED, "博彩"),
     ("裸聊直播", REJECTED, "裸聊"),
     ("有需要私讯我", PENDING, "私訊我"),
     ("加薇信了解", SPAM, "加薇信"),
     ("加赖详谈", SPAM, "加賴"),
     # spaces, punctuation, symbols and invisible characters inside terms
-    ("免 費 機 場", SPAM, "免費機場"),
-    ("免.費.機.場", SPAM, "免費機場"),
-    ("免-費-機-場", SPAM, "免費機場"),
-    ("免*費*機*場", SPAM, "免費機場"),
-    ("免、費、機、場", SPAM, "免費機場"),
-    ("免　費　機　場", SPAM, "免費機場"),
-    ("免\u200b費\u200c機\u200d場", SPAM, "免費機場"),
-    ("免\u2060費\ufeff機\u00ad場", SPAM, "免費機場"),
-    ("免\u202e費\u202c機場", SPAM, "免費機場"),
+    ("免 費 機 場", PENDING, "免費機場"),
+    ("免.費.機.場", PENDING, "免費機場"),
+    ("免-費-機-場", PENDING, "免費機場"),
+    ("免*費*機*場", PENDING, "免費機場"),
+    ("免、費、機、場", PENDING, "免費機場"),
+    ("免　費　機　場", PENDING, "免費機場"),
+    ("免\u200b費\u200c機\u200d場", PENDING, "免費機場"),
+    ("免\u2060費\ufeff機\u00ad場", PENDING, "免費機場"),
+    ("免\u202e費\u202c機場", PENDING, "免費機場"),
     ("代~開~發~票", SPAM, "代開發票"),
     ("博 彩", REJECTED, "博彩"),
     ("博♥彩", REJECTED, "博彩"),
@@ -66,13 +66,16 @@ CAUGHT = [
     ("hxxp://spam-site.com/a", SPAM, "spam-site.com"),
     ("a.com b.com c.com", PENDING, "3>2"),
     ("a [dot] com b [dot] net c [dot] org", PENDING, "3>2"),
+    # a distinctive Latin term with more glued after it (held: the rules' action is hold)
+    ("wechats", PENDING, "wechat"),
+    ("加我wechat123", PENDING, "wechat"),
+    ("telegrams are old-fashioned", PENDING, "telegram"),
 ]
 
-# Latin boundaries: "wechat" inside a longer word is not the term.
+# Latin boundaries: "wechat" after other letters is not the term.
 LATIN_CLEAN = [
-    "wechats",
     "nowechat",
-    "telegrams are old-fashioned",
+    "mywechatid",
 ]
 
 CLEAN = [

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
+
+from confusable_homoglyphs import confusables
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
 BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Letters that draw nothing: Hangul fillers and the Braille blank pass for names and text.
 BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
 INVISIBLE = ZERO_WIDTH | BIDI_CONTROLS | BLANK_LETTERS
+# Embeddings, overrides and isolates reorder what follows them (信微加 shown as 加微信); the marks
+# LRM, RLM and ALM only nudge neutral characters and stay allowed.
+BIDI_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def is_control(char: str) -> bool:
@@ -28,3 +34,32 @@ def draws_something(char: str) -> bool:
 def visible_text(text: str) -> str:
     """The text without invisible characters and surrounding whitespace: empty means empty."""
     return "".join(char for char in text if not is_invisible(char)).strip()
+
+
+# Scripts whose letters are drawn like Latin ones (Cyrillic а, Greek ο, small capital ᴡ, 🇼).
+_LOOKALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "LATIN ", "ARMENIAN ", "CHEROKEE ", "REGIONAL INDICATOR ")
+_NAMED_LATIN = ("LATIN LETTER SMALL CAPITAL ", "REGIONAL INDICATOR SYMBOL LETTER ")
+
+
+@lru_cache(maxsize=4096)
+def latin_lookalike(char: str) -> str:
+    """The ASCII letter or digit a letter of a Latin-like script is drawn as (Unicode's confusables),
+    else the character itself. Han and other scripts are left alone."""
+    if char.isascii():
+        return char
+    name = unicodedata.name(char, "")
+    if not name.startswith(_LOOKALIKE_SCRIPTS):
+        return char
+    for prefix in _NAMED_LATIN:
+        if name.startswith(prefix) and len(name) == len(prefix) + 1:
+            return name[-1].lower()
+    base = unicodedata.normalize("NFD", char)[0]
+    if base.isascii():
+        return base  # an accented Latin letter: é → e
+    found = confusables.is_confusable(char, preferred_aliases=["latin"])
+    if found:
+        for homoglyph in found[0]["homoglyphs"]:
+            candidate = homoglyph["c"].casefold()
+            if candidate.isascii() and candidate.isalnum():
+                return candidate
+    return char

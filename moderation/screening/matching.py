@@ -1,8 +1,14 @@
 """Screening rules as data, and the word matcher compiled from them. Pure.
 
-Terms are matched with one Aho-Corasick automaton (ahocorasick_rs, a DFA) over the compact
-normalised text, so the cost of screening a comment does not grow with the number of terms. Latin-script terms must
-stand on word boundaries ("ass" does not fire inside "class"); Han terms match anywhere.
+Terms are matched with Aho-Corasick automata (ahocorasick_rs, DFAs), so the cost of screening a
+comment does not grow with the number of terms:
+- exactly, over the compact normalised text. Latin-script terms must stand on word boundaries
+  ("ass" does not fire inside "class"), except that a distinctive one (6+ letters) also matches
+  with more letters or digits glued after it (wechat123, telegrams); Han terms match anywhere;
+- fuzzily (see `MatchKind`): by reading (pinyin and homophones), by initials, reversed, with up to
+  two filler characters inside, or written with look-alike or split characters. Only terms of
+  three or more characters match fuzzily, except look-alike and split forms of the listed terms.
+A fuzzy match never takes a rule's action beyond holding the comment for review.
 An allow-listed phrase that covers a match cancels it (a place name containing a blocked word).
 """
 
@@ -10,14 +16,25 @@ from __future__ import annotations
 
 import enum
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import product
 
 import ahocorasick_rs
 
 from moderation.screening.normalize import NormalizedText, compact_form
+from moderation.screening.readings import initials_of, reading_of, reading_view
+from moderation.screening.variants import lookalikes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
+DISTINCTIVE_LATIN = 6  # letters a Latin term needs before it matches with more glued after it
+MAX_FILLERS = 2
+# Characters spammers put inside a term that readers skip over: 代開各類發票, 免費的機場.
+FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈"
+_NOT_FILLER_VIEW = re.compile(rf"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[{FILLER_HAN}]")
 
 
 class Action(enum.StrEnum):
@@ -34,11 +51,30 @@ class WordRule:
     action: Action
 
 
+class MatchKind(enum.StrEnum):
+    EXACT = "exact"
+    PREFIX = "prefix"  # a distinctive Latin term with letters or digits glued after it
+    READING = "reading"  # pinyin, or characters that sound the same
+    INITIALS = "initials"  # jwx for 加微信
+    REVERSED = "reversed"
+    FILLER = "filler"  # up to two characters inside the term
+    LOOKALIKE = "lookalike"  # a character drawn like one of the term's (形近字)
+    SPLIT = "split"  # a character written as its parts (拆字)
+
+
 @dataclass(frozen=True)
 class WordMatch:
     rule: WordRule
     start: int  # in the original text
     end: int
+    how: MatchKind = MatchKind.EXACT
+
+    @property
+    def action(self) -> Action:
+        """A fuzzy match holds for review at most: a real sentence is never spammed by a guess."""
+        if self.how in (MatchKind.EXACT, MatchKind.PREFIX) or self.rule.action is Action.HOLD:
+            return self.rule.action
+        return Action.HOLD
 
 
 @dataclass(frozen=True)
@@ -60,19 +96,22 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class _Automaton:
-    """Distinct compact keys, their rules, and the automaton that finds them (overlapping)."""
+    """Distinct keys, what each stands for, and the automaton that finds them (overlapping)."""
 
     keys: tuple[str, ...]
-    rules: tuple[tuple[WordRule, ...], ...]
+    rules: tuple[tuple, ...]
     search: ahocorasick_rs.AhoCorasick
 
     @classmethod
     def build(cls, rules: Iterable[WordRule]) -> _Automaton | None:
-        by_key: dict[str, list[WordRule]] = {}
-        for rule in rules:
-            key = compact_form(rule.term)
-            if key:
-                by_key.setdefault(key, []).append(rule)
+        return cls.of_keys((compact_form(rule.term), rule) for rule in rules)
+
+    @classmethod
+    def of_keys(cls, pairs: Iterable[tuple[str, object]]) -> _Automaton | None:
+        by_key: dict[str, list] = {}
+        for key, value in pairs:
+            if key and value not in by_key.get(key, ()):
+                by_key.setdefault(key, []).append(value)
         if not by_key:
             return None
         keys = tuple(by_key)
@@ -90,14 +129,28 @@ class WordMatcher:
     rules: tuple[WordRule, ...]
     _blocking: _Automaton | None = field(default=None, repr=False)
     _allow: _Automaton | None = field(default=None, repr=False)
+    _written: _Automaton | None = field(default=None, repr=False)  # reversed, look-alike, split keys
+    _spoken: _Automaton | None = field(default=None, repr=False)  # readings
+    _initials: dict[str, tuple[WordRule, ...]] = field(default_factory=dict, repr=False)  # jwx → 加微信
+    _filled: _Automaton | None = field(default=None, repr=False)  # keys of the filler view
 
     @classmethod
     def build(cls, rules: Iterable[WordRule]) -> WordMatcher:
         rules = tuple(rules)
+        blocking = [rule for rule in rules if rule.action is not Action.ALLOW]
+        keyed = [(compact_form(rule.term), rule) for rule in blocking]
         return cls(
             rules=rules,
-            _blocking=_Automaton.build(rule for rule in rules if rule.action is not Action.ALLOW),
+            _blocking=_Automaton.build(blocking),
             _allow=_Automaton.build(rule for rule in rules if rule.action is Action.ALLOW),
+            _written=_Automaton.of_keys(pair for key, rule in keyed for pair in _written_keys(key, rule)),
+            _spoken=_Automaton.of_keys(
+                (reading_of(key), (rule, len(key))) for key, rule in keyed if _readable(key)
+            ),
+            _initials=_initials_index(keyed),
+            _filled=_Automaton.of_keys(
+                (_filler_view(key), (rule, len(key))) for key, rule in keyed if _fuzzy_length(key)
+            ),
         )
 
     def find(self, text: NormalizedText) -> list[WordMatch]:
@@ -108,27 +161,164 @@ class WordMatcher:
             allowed = [
                 (start, end)
                 for index, start, end in self._allow.matches(text.compact)
-                if _on_word_boundaries(text, start, end, self._allow.keys[index])
+                if _on_word_boundaries(text, start, end, self._allow.keys[index]) is not None
             ]
-        found: list[WordMatch] = []
+        found: list[tuple[int, int, WordRule, MatchKind]] = []
         for index, start, end in self._blocking.matches(text.compact):
-            if not _on_word_boundaries(text, start, end, self._blocking.keys[index]):
+            how = _on_word_boundaries(text, start, end, self._blocking.keys[index])
+            if how is not None:
+                found.extend((start, end, rule, how) for rule in self._blocking.rules[index])
+        if self._written is not None:
+            for index, start, end in self._written.matches(text.compact):
+                found.extend((start, end, rule, how) for rule, how in self._written.rules[index])
+        found.extend(self._spoken_matches(text))
+        found.extend(self._initials_matches(text))
+        found.extend(self._filled_matches(text))
+        return _without_overlaps_of_the_same_rule(
+            [(start, end, rule, how) for start, end, rule, how in found
+             if not any(a_start <= start and end <= a_end for a_start, a_end in allowed)],
+            text,
+        )
+
+    def _spoken_matches(self, text: NormalizedText):
+        if self._spoken is None:
+            return
+        view = reading_view(text.compact)
+        for index, start, end in self._spoken.matches(view.reading):
+            span = view.compact_span(start, end)
+            if span is None or not _latin_edges_free(text, *span) or not _tone_digits_only(text.compact, *span):
                 continue
-            if any(a_start <= start and end <= a_end for a_start, a_end in allowed):
-                continue
-            original_start, original_end = text.original_span(start, end)
-            found.extend(WordMatch(rule, original_start, original_end) for rule in self._blocking.rules[index])
-        return found
+            for rule, length in self._spoken.rules[index]:
+                # Two-character terms: pinyin typed out (weixin, 博cai), never other characters
+                # that sound alike (威信 is an ordinary word).
+                if length > 2 or any(_is_latin_letter(char) for char in text.compact[span[0]:span[1]]):
+                    yield span[0], span[1], rule, MatchKind.READING
+
+    def _initials_matches(self, text: NormalizedText):
+        """A Latin word of the folded text that spells a term's initials (jwx, bjl)."""
+        if not self._initials:
+            return
+        for word in _LATIN_WORD.finditer(text.folded):
+            rules = self._initials.get(word.group())
+            if rules:
+                start, end = _compact_span_of_folded(text, word.start(), word.end())
+                yield from ((start, end, rule, MatchKind.INITIALS) for rule in rules)
+
+    def _filled_matches(self, text: NormalizedText):
+        if self._filled is None:
+            return
+        view = _NOT_FILLER_VIEW.sub("", text.compact)
+        if len(view) == len(text.compact):
+            return  # nothing was left out: any match here is an exact one
+        shifts = None
+        for index, start, end in self._filled.matches(view):
+            if shifts is None:  # removed[i] - i: how many were removed before each kept character
+                shifts = [position - count for count, position in
+                          enumerate(match.start() for match in _NOT_FILLER_VIEW.finditer(text.compact))]
+            compact_start = start + bisect_right(shifts, start)
+            compact_end = end - 1 + bisect_right(shifts, end - 1) + 1
+            for rule, length in self._filled.rules[index]:
+                if length < compact_end - compact_start <= length + MAX_FILLERS:
+                    yield compact_start, compact_end, rule, MatchKind.FILLER
 
 
-def _on_word_boundaries(text: NormalizedText, start: int, end: int, key: str) -> bool:
-    """Latin terms need a non-alphanumeric neighbour (in the folded text) on both sides."""
-    if not _LATIN_TERM.match(key):
-        return True
+def _filler_view(key: str) -> str:
+    return _NOT_FILLER_VIEW.sub("", key)
+
+
+def _readable(key: str) -> bool:
+    return len(key) >= 2 and all(_HAN.match(char) for char in key)
+
+
+def _fuzzy_length(key: str) -> bool:
+    """Only terms of three or more Han characters match by reading, reversed or with fillers."""
+    return len(key) >= FUZZY_MIN_LENGTH and all(_HAN.match(char) for char in key)
+
+
+def _written_keys(key: str, rule: WordRule):
+    if _fuzzy_length(key):
+        yield key[::-1], (rule, MatchKind.REVERSED)
+    term = rule.term.strip()
+    for index, char in enumerate(term):
+        for form in lookalikes(char):
+            yield compact_form(term[:index] + form + term[index + 1:]), (rule, MatchKind.LOOKALIKE)
+        for form in split_forms(char):
+            yield compact_form(term[:index] + form + term[index + 1:]), (rule, MatchKind.SPLIT)
+    choices = [(char, *split_forms(char)) for char in term]
+    if sum(1 for options in choices if len(options) > 1) > 1 and len(term) <= 8:
+        for written in product(*choices):
+            if sum(1 for char, options in zip(written, choices, strict=True) if char != options[0]) > 1:
+                yield compact_form("".join(written)), (rule, MatchKind.SPLIT)
+
+
+def _tone_digits_only(compact: str, start: int, end: int) -> bool:
+    """The reading skips digits: only tone numbers after pinyin (jia1wei1), not figures (价为1新)."""
+    return all(not char.isdigit() or _is_latin_letter(compact[index - 1])
+               for index, char in enumerate(compact[start:end], start) if index > start)
+
+
+def _initials_index(keyed) -> dict[str, tuple[WordRule, ...]]:
+    index: dict[str, list[WordRule]] = {}
+    for key, rule in keyed:
+        if _fuzzy_length(key):
+            index.setdefault(initials_of(key), []).append(rule)
+    return {initials: tuple(rules) for initials, rules in index.items()}
+
+
+_LATIN_WORD = re.compile(r"(?<![a-z0-9])[a-z]{3,}(?![a-z0-9])")
+
+
+def _compact_span_of_folded(text: NormalizedText, folded_start: int, folded_end: int) -> tuple[int, int]:
+    positions = text.compact_to_folded
+    return bisect_left(positions, folded_start), bisect_left(positions, folded_end)
+
+
+def _without_overlaps_of_the_same_rule(found, text: NormalizedText) -> list[WordMatch]:
+    """Each rule once per place, an exact match before a fuzzy one; and no guess about characters
+    a term already matched exactly (加微信 written out is not also 加薇信 by its sound)."""
+    order = list(MatchKind)
+    kept: list[tuple[int, int, WordRule, MatchKind]] = []
+    for start, end, rule, how in sorted(found, key=lambda item: (order.index(item[3]), item[0])):
+        if any(other is rule and start < k_end and k_start < end for k_start, k_end, other, _ in kept):
+            continue
+        fuzzy = how not in (MatchKind.EXACT, MatchKind.PREFIX)
+        if fuzzy and any(k_start <= start and end <= k_end and k_how in (MatchKind.EXACT, MatchKind.PREFIX)
+                         for k_start, k_end, _, k_how in kept):
+            continue
+        kept.append((start, end, rule, how))
+    kept.sort(key=lambda item: (item[0], item[1]))
+    return [WordMatch(rule, *text.original_span(start, end), how) for start, end, rule, how in kept]
+
+
+def _is_latin_letter(char: str) -> bool:
+    return bool(char) and char.isascii() and char.isalpha()
+
+
+def _latin_edges_free(text: NormalizedText, start: int, end: int) -> bool:
+    """A reading that begins or ends with a Latin letter must not continue a Latin word (in the
+    folded text, where spaces still separate words)."""
     folded_start, folded_end = text.folded_span(start, end)
     before = text.folded[folded_start - 1] if folded_start > 0 else ""
     after = text.folded[folded_end] if folded_end < len(text.folded) else ""
-    return not (_is_latin_alnum(before) or _is_latin_alnum(after))
+    first, last = text.folded[folded_start], text.folded[folded_end - 1]
+    return not ((_is_latin_letter(first) and _is_latin_letter(before))
+                or (_is_latin_letter(last) and _is_latin_letter(after)))
+
+
+def _on_word_boundaries(text: NormalizedText, start: int, end: int, key: str) -> MatchKind | None:
+    """Latin terms need a non-alphanumeric neighbour (in the folded text) on both sides; a
+    distinctive one may have letters or digits glued after it. A term that begins or ends with a
+    Latin letter (加v) must not continue a Latin word there (加vip). None: not a match here."""
+    if not _LATIN_TERM.match(key):
+        return MatchKind.EXACT if _latin_edges_free(text, start, end) else None
+    folded_start, folded_end = text.folded_span(start, end)
+    before = text.folded[folded_start - 1] if folded_start > 0 else ""
+    after = text.folded[folded_end] if folded_end < len(text.folded) else ""
+    if _is_latin_alnum(before):
+        return None
+    if not _is_latin_alnum(after):
+        return MatchKind.EXACT
+    return MatchKind.PREFIX if len(key) >= DISTINCTIVE_LATIN and key.isalpha() else None
 
 
 def _is_latin_alnum(char: str) -> bool:

@@ -1,9 +1,12 @@
 """Text → the form rules match against, with a map back to the original positions. Pure.
 
-Each original character folds on its own: NFKC (full-width → half-width), case folding,
-Traditional → Simplified. Zero-width and bidi controls vanish. `compact` additionally drops
-spaces, punctuation, symbols and combining marks, so that "免 費 機 場", "免.費" and "w̵e̵c̵h̵a̵t"
-meet their terms; `compact_to_original[i]` is the original index of compact character i.
+HTML entities and escapes are read as the characters they stand for. Then each character folds on
+its own: NFKC (full-width → half-width), case folding, letters drawn like Latin ones → Latin
+(Cyrillic а, small capital ᴡ, 🇼), variant forms → the standard character (Japanese 発 → 發),
+Traditional → Simplified. Zero-width and bidi controls and blank letters vanish; emoji that NFKC
+would turn into characters (🈲 → 禁) stay emoji. `compact` additionally drops spaces,
+punctuation, symbols and combining marks, so that "免 費 機 場", "免.費" and "w̵e̵c̵h̵a̵t" meet
+their terms. Every folded character maps back to the original span it came from.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from moderation.screening.characters import INVISIBLE
+from moderation.screening.characters import INVISIBLE, latin_lookalike
 from moderation.screening.chinese import simplified_char
+from moderation.screening.escapes import escapes, might_hold_escapes
+from moderation.screening.variants import standard_form
 
 SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me", "Mc"})
 
@@ -24,10 +29,12 @@ def fold_char(char: str) -> str:
     """One character's folded form (possibly several characters, possibly none)."""
     if char in INVISIBLE or 0xD800 <= ord(char) <= 0xDFFF:
         return ""
+    if 0x1F200 <= ord(char) <= 0x1F2FF:  # enclosed ideographs (🈲): an emoji, not a character
+        return char
     folded = char
     for _ in range(3):  # iterate to a fixed point so that folding is idempotent
         step = "".join(
-            simplified_char(piece)
+            simplified_char(standard_form(latin_lookalike(piece)))
             for piece in unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", folded).casefold())
             if piece not in INVISIBLE
         )
@@ -47,15 +54,18 @@ def is_separator(char: str) -> bool:
 class NormalizedText:
     original: str
     folded: str  # every character folded, separators kept
-    folded_to_original: Sequence[int]
+    folded_to_original: Sequence[int]  # start of the original character (or escape) it came from
     compact: str  # folded, without separators
     compact_to_folded: Sequence[int]
+    folded_to_original_end: Sequence[int] | None = None  # when escapes were read: where each source ends
 
     def original_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         """Original [start, end) covering compact characters [compact_start, compact_end)."""
         first = self.folded_to_original[self.compact_to_folded[compact_start]]
-        last = self.folded_to_original[self.compact_to_folded[compact_end - 1]]
-        return first, last + 1
+        last_folded = self.compact_to_folded[compact_end - 1]
+        if self.folded_to_original_end is not None:
+            return first, self.folded_to_original_end[last_folded]
+        return first, self.folded_to_original[last_folded] + 1
 
     def folded_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         return self.compact_to_folded[compact_start], self.compact_to_folded[compact_end - 1] + 1
@@ -66,12 +76,43 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str) -> NormalizedText:
+    found = escapes(text) if might_hold_escapes(text) else []
+    if found:
+        return _normalize_with_escapes(text, found)
     pieces = [fold_char(char) for char in text]
     folded = "".join(pieces)
     if len(folded) == len(text) and "" not in pieces:  # the usual case: one character each
         folded_to_original: Sequence[int] = range(len(text))
     else:
         folded_to_original = [index for index, piece in enumerate(pieces) for _ in piece]
+    return _compacted(text, folded, folded_to_original, None)
+
+
+def _normalize_with_escapes(text: str, found: list[tuple[int, int, str]]) -> NormalizedText:
+    """Each escape is one source: its decoded characters fold and map back to the whole escape."""
+    folded_parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+
+    def add(source_start: int, source_end: int, decoded: str) -> None:
+        piece = fold(decoded)
+        folded_parts.append(piece)
+        starts.extend([source_start] * len(piece))
+        ends.extend([source_end] * len(piece))
+
+    for start, end, decoded in found:
+        for index in range(position, start):
+            add(index, index + 1, text[index])
+        add(start, end, decoded)
+        position = end
+    for index in range(position, len(text)):
+        add(index, index + 1, text[index])
+    return _compacted(text, "".join(folded_parts), starts, ends)
+
+
+def _compacted(text: str, folded: str, folded_to_original: Sequence[int],
+               folded_to_original_end: Sequence[int] | None) -> NormalizedText:
     compact_to_folded = [index for index, char in enumerate(folded) if not is_separator(char)]
     return NormalizedText(
         original=text,
@@ -79,6 +120,7 @@ def normalize(text: str) -> NormalizedText:
         folded_to_original=folded_to_original,
         compact="".join([folded[index] for index in compact_to_folded]),
         compact_to_folded=compact_to_folded,
+        folded_to_original_end=folded_to_original_end,
     )
 
 

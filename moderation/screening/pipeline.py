@@ -44,6 +44,7 @@ class Reason:
     field: str | None = None  # "body" or "nickname" when a span is given
     start: int | None = None  # span in the ORIGINAL text of that field
     end: int | None = None
+    how: str = "exact"  # for words: how the term was found (`MatchKind`)
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
     for field_name, normalized in (("body", body), ("nickname", normalize(submission.nickname or ""))):
         for match in rules.words.find(normalized):
             reasons.append(
-                Reason(ReasonKind.WORD, match.rule.action, match.rule.id, match.rule.term,
-                       field_name, match.start, match.end)
+                Reason(ReasonKind.WORD, match.action, match.rule.id, match.rule.term,
+                       field_name, match.start, match.end, match.how.value)
             )
     reasons.extend(_link_reasons(body, rules))
     mine = fingerprint(body)

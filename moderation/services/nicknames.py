@@ -18,9 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from confusable_homoglyphs import confusables
-
-from moderation.screening.characters import INVISIBLE, draws_something, is_control
+from moderation.screening.characters import INVISIBLE, draws_something, is_control, latin_lookalike
 from moderation.screening.chinese import to_simplified
 
 
@@ -93,24 +91,4 @@ def skeleton(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
     unaccented = "".join(char for char in decomposed if unicodedata.category(char) not in {"Mn", "Me"})
     folded = unicodedata.normalize("NFC", unaccented).casefold()
-    return to_simplified("".join(_latin_lookalike(char) for char in folded))
-
-
-_NAMED_LATIN = ("LATIN LETTER SMALL CAPITAL ", "REGIONAL INDICATOR SYMBOL LETTER ")
-
-
-@lru_cache(maxsize=4096)
-def _latin_lookalike(char: str) -> str:
-    if char.isascii():
-        return char
-    name = unicodedata.name(char, "")
-    for prefix in _NAMED_LATIN:
-        if name.startswith(prefix) and len(name) == len(prefix) + 1:
-            return name[-1].lower()
-    found = confusables.is_confusable(char, preferred_aliases=["latin"])
-    if found:
-        for homoglyph in found[0]["homoglyphs"]:
-            candidate = homoglyph["c"].casefold()
-            if candidate.isascii() and candidate.isalnum():
-                return candidate
-    return char
+    return to_simplified("".join(latin_lookalike(char) for char in folded))

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from moderation.screening.characters import visible_text
+from moderation.screening.characters import BIDI_REORDERING, visible_text
 from moderation.services.nicknames import check_nickname
 
 
@@ -22,6 +22,7 @@ class FormError(enum.StrEnum):
     NICKNAME_RESERVED = "nickname_reserved"
     BODY_EMPTY = "body_empty"
     BODY_TOO_LONG = "body_too_long"
+    BODY_REORDERED = "body_reordered"  # bidi overrides or isolates: what is shown is not what is stored
     BODY_REFUSED = "body_refused"  # screening refused it: the reader is not told which term
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
@@ -67,5 +68,7 @@ class CommentForm(FlaskForm):
         text = field.data or ""
         if not visible_text(text):
             raise ValidationError(FormError.BODY_EMPTY)
+        if any(char in BIDI_REORDERING for char in text):
+            raise ValidationError(FormError.BODY_REORDERED)
         if len(text) > current_app.config["COMMENT_MAX_LENGTH"]:
             raise ValidationError(FormError.BODY_TOO_LONG)

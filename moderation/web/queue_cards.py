@@ -19,6 +19,7 @@ class ReasonView:
     row: ScreeningReason
     can_report_wrong: bool  # a rule gave it: "this rule was wrong here" is offered
     allow_phrase: str | None  # a word rule: the phrase an admin may allow, with a little context
+    matched: str | None  # a word rule found fuzzily (reading, reversed…): the text as written
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None) -> Car
 
 
 def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
-    phrase = None
+    phrase = matched = None
     if reason.kind == "word":
         source = comment.body if reason.field == "body" else (comment.nickname or "")
         if reason.span_start is not None:
             phrase = source[max(reason.span_start - ALLOW_CONTEXT, 0):reason.span_end + ALLOW_CONTEXT]
         else:
             phrase = reason.detail
-    return ReasonView(reason, reason.kind in RULE_KINDS, phrase)
+        if reason.how != "exact" and reason.span_start is not None:
+            matched = source[reason.span_start:reason.span_end]
+    return ReasonView(reason, reason.kind in RULE_KINDS, phrase, matched)

