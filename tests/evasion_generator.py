@@ -76,6 +76,8 @@ def pinyin_variants(term: str) -> Iterator[str]:
     yield "".join(numbered)
     yield "".join(plain).upper()
     yield "-".join(plain)
+    yield " ".join(_pinyin(term, Style.BOPOMOFO))
+    yield "".join(_pinyin(term, Style.BOPOMOFO))
     for index in range(len(term)):  # one syllable written out among the characters, and the reverse
         yield term[:index] + plain[index] + term[index + 1:]
         yield "".join(plain[:index]) + term[index] + "".join(plain[index + 1:])

@@ -159,3 +159,37 @@ def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app)
     actions = {entry.action for entry in db.session.query(AuditEntry)}
     assert actions >= {"login", "rule_add", "rule_remove", "retention", "audit_export"}
     assert actions <= {action.value for action in AuditAction}
+
+
+def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db, clock):
+    from datetime import timedelta
+
+    from tests.conftest import make_comment
+
+    make_comment(db, body="這家店的芝麻湯圓很好吃", created_at=clock() - timedelta(days=2))
+    make_comment(db, body="芝麻湯圓配豆漿", created_at=clock() - timedelta(days=3))
+    make_comment(db, body="芝麻湯圓是去年的事", created_at=clock() - timedelta(days=40))  # outside 30 days
+    make_comment(db, body="沒有關係的評論", created_at=clock() - timedelta(days=1))
+    words_before = db.session.query(WordRuleRow).count()
+    response = admin.post(RULES + "dry-run", term="芝麻湯圓", action="hold")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "最近 30 天的 3 則評論中，會多攔下 2 則、放行 0 則" in html and "規則尚未儲存" in html
+    assert db.session.query(WordRuleRow).count() == words_before
+    assert db.session.query(AuditEntry).filter_by(action="rule_add").count() == 0
+
+
+def test_a_dry_run_of_a_removal_tells_what_it_would_release(admin, db, clock):
+    from datetime import timedelta
+
+    from tests.conftest import make_comment
+
+    make_comment(db, body="有需要私訊我", created_at=clock() - timedelta(days=1))
+    html = admin.post(RULES + "dry-run", term="私訊我", action="remove").get_data(as_text=True)
+    assert "會多攔下 0 則、放行 1 則" in html
+    assert db.session.query(WordRuleRow).filter_by(term="私訊我").count() == 1
+
+
+def test_a_dry_run_of_a_bad_rule_says_why(admin):
+    response = admin.post(RULES + "dry-run", term="，，，", action="hold")
+    assert response.status_code == 422 and "字詞不能只有空白或標點" in response.get_data(as_text=True)

@@ -267,3 +267,36 @@ def test_link_detection_reads_each_run_of_labels_once(text, domains):
     from moderation.screening.normalize import normalize
 
     assert [link.domain for link in find_links(normalize(text))] == domains
+
+
+def word_reasons(text):
+    return [(reason.detail, reason.how, text[reason.start:reason.end], reason.action)
+            for reason in verdict(text, post=True).reasons if reason.kind is ReasonKind.WORD]
+
+
+@pytest.mark.parametrize("text, written, how", [
+    ("快來 jiā wēi xìn 了解", "jiā wēi xìn", "reading"),
+    ("請 JIA1WEI1XIN4", "JIA1WEI1XIN4", "reading"),
+    ("ㄐㄧㄚ ㄨㄟ ㄒㄧㄣ", "ㄐㄧㄚ ㄨㄟ ㄒㄧㄣ", "reading"),
+    ("請加威信", "加威信", "reading"),
+    ("代開各類發票", "代開各類發票", "filler"),
+    ("\u202e信微加\u202c", "信微加", "reversed"),
+    ("&#21152;&#24494;&#20449;", "&#21152;&#24494;&#20449;", "exact"),
+    ("力口微亻言", "力口微亻言", "split"),
+    ("博彣網", "博彣", "lookalike"),
+])
+def test_fuzzy_matches_point_at_what_was_written_and_only_hold(text, written, how):
+    found = word_reasons(text)
+    assert any(shown == written and found_how == how for _, found_how, shown, _ in found), found
+    if how != "exact":
+        assert verdict(text, post=True).outcome is Outcome.PENDING
+
+
+@pytest.mark.parametrize("text", [
+    "這位老師很有威信",  # 威信 (prestige) sounds like 微信: two characters never match by sound
+    "比價為：1新盧布1000舊盧布",  # figures between characters are not tone numbers
+    "加vip會員送好禮",  # 加v must not continue a Latin word
+    "我們在西安吃了羊肉泡饃",
+])
+def test_ordinary_text_that_sounds_or_looks_close_passes(text):
+    assert word_reasons(text) == []

@@ -17,6 +17,7 @@ from moderation.services.rulebook.edits import (
     save_word_rule,
     word_rules,
 )
+from moderation.services.rulebook.dry_run import dry_run_word
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
 from moderation.services.rulebook.rescreen import rescreen_pending
 from moderation.services.rulebook.statistics import rule_statistics
@@ -121,6 +122,17 @@ def tester():
     post = request.form.get("post_moderation") == "y"
     result = check_text(_rules(), text, nickname=nickname, post_moderation=post, now=now())
     return render_rules(tested={"text": text, "nickname": nickname or "", "post": post, "result": result})
+
+
+@bp.post("/dry-run")
+def dry_run():
+    """What adding, changing or removing a word rule would do to the last 30 days; nothing is saved."""
+    term, action = request.form.get("term", ""), request.form.get("action", "")
+    try:
+        outcome = dry_run_word(db.session, _rules(), term, action, now=now())
+    except RuleError as error:
+        return render_rules(422, problem=error, term=term, note=request.form.get("note", ""))
+    return render_rules(dry_run=outcome, term=term, note=request.form.get("note", ""))
 
 
 @bp.post("/rescreen")

@@ -1,0 +1,65 @@
+"""What a rule change would do, tried on the comments of the last 30 days before it is saved.
+
+Each comment is screened with the rules as they are and as they would be (words and links only,
+as in a post-moderated article, so that a difference is the change's own); nothing is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.models import Comment
+from moderation.screening.matching import Action, WordMatcher, WordRule
+from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
+from moderation.services.rulebook.edits import clean_word_rule, word_rules
+
+SEVERITY = {Outcome.PUBLISHED: 0, Outcome.PENDING: 1, Outcome.REJECTED: 2, Outcome.SPAM: 3}
+EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class DryRun:
+    term: str
+    action: str  # an Action value, or "remove"
+    checked: int
+    stricter: int  # comments the change would hold, reject or spam where they were let through (or more strictly)
+    looser: int  # comments the change would release (or treat less strictly)
+    examples: list[tuple[Comment, Outcome, Outcome]] = field(default_factory=list)
+
+
+def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: datetime, days: int = 30,
+                 limit: int = 10_000) -> DryRun:
+    """Try adding (or replacing) the word rule `term` with `action`, or removing it ("remove").
+    Raises RuleError for a rule that could not be saved."""
+    rows = word_rules(db)
+    if action == "remove":
+        key = term.strip()
+    else:
+        key = clean_word_rule(term, action).term
+    proposed = [WordRule(f"word:{row.id}", row.term, Action(row.action)) for row in rows if row.term != key]
+    if action != "remove":
+        proposed.append(WordRule("word:proposed", key, Action(action)))
+    after = Rules(words=WordMatcher.build(proposed), domains=current.domains, thresholds=current.thresholds)
+    comments = list(db.scalars(
+        select(Comment).where(Comment.created_at >= now - timedelta(days=days))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    ))
+    stricter = looser = 0
+    examples = []
+    for comment in comments:
+        submission = Submission(comment.body, comment.nickname, post_moderation=True)
+        was = screen(submission, AuthorFacts(), current, now=now).outcome
+        would = screen(submission, AuthorFacts(), after, now=now).outcome
+        if SEVERITY[would] == SEVERITY[was]:
+            continue
+        if SEVERITY[would] > SEVERITY[was]:
+            stricter += 1
+        else:
+            looser += 1
+        if len(examples) < EXAMPLES:
+            examples.append((comment, was, would))
+    return DryRun(key, action, len(comments), stricter, looser, examples)
