@@ -192,6 +192,7 @@ class WordRuleRow(Base):
     action: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fuzzy: Mapped[str] = mapped_column(String(8), default="hold", server_default="hold")  # screening.matching.Fuzzy
 
 
 class DomainRuleRow(Base):

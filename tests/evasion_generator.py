@@ -17,7 +17,7 @@ import opencc
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-from moderation.screening.readings import reading_of
+from moderation.screening.readings import char_reading
 from moderation.screening.variants import lookalikes, split_forms
 from moderation.services.rulebook.starter import starter_rules
 
@@ -57,7 +57,7 @@ def _homophones() -> dict[str, list[str]]:
     by_reading: dict[str, list[str]] = {}
     for code in pinyin_dict:
         if 0x4E00 <= code <= 0x9FA5:
-            by_reading.setdefault(reading_of(chr(code)), []).append(chr(code))
+            by_reading.setdefault(char_reading(chr(code)), []).append(chr(code))
     return by_reading
 
 
@@ -86,7 +86,7 @@ def pinyin_variants(term: str) -> Iterator[str]:
 def homophone_variants(term: str, rng: random.Random) -> Iterator[str]:
     table = _homophones()
     for index, char in enumerate(term):
-        others = [other for other in table.get(reading_of(char), []) if other != char]
+        others = [other for other in table.get(char_reading(char), []) if other != char]
         for other in rng.sample(others, min(3, len(others))):
             yield term[:index] + other + term[index + 1:]
 

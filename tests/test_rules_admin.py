@@ -193,3 +193,27 @@ def test_a_dry_run_of_a_removal_tells_what_it_would_release(admin, db, clock):
 def test_a_dry_run_of_a_bad_rule_says_why(admin):
     response = admin.post(RULES + "dry-run", term="，，，", action="hold")
     assert response.status_code == 422 and "字詞不能只有空白或標點" in response.get_data(as_text=True)
+
+
+def test_a_rule_may_take_its_action_on_fuzzy_matches_or_match_exactly_only(admin, app, db, runner):
+    from moderation.models import CommentStatus as Status
+
+    assert admin.post(RULES + "words", term="加微信", action="spam", fuzzy="action").status_code == 303
+    make_page(app).post(body="請 jia wei xin 聊聊")
+    assert stored(db)[-1].status is Status.SPAM
+    assert runner.invoke(args=["rules", "add-word", "spam", "加微信", "--fuzzy", "off"]).exit_code == 0
+    make_page(app).post(body="請 jia wei xin 再聊")
+    reasons = {(reason.detail, reason.how) for reason in stored(db)[-1].screening_reasons}
+    assert ("加微信", "reading") not in reasons
+    assert "加微信\tspam\toff" in runner.invoke(args=["rules", "export", "word"]).output
+
+
+def test_a_fuzzy_match_holds_and_the_card_says_how_it_matched(admin, app, db):
+    make_page(app).post(body="歡迎 jiā wēi xìn 了解")
+    [comment] = stored(db)
+    assert comment.status is CommentStatus.PENDING
+    reason = next(reason for reason in comment.screening_reasons if reason.detail == "加微信")
+    assert reason.how == "reading" and reason.action == "hold"
+    html = admin.queue()
+    assert "拼音或同音字：" in html and "jiā wēi xìn</span> → 「加微信」" in html
+    assert "<mark>jiā wēi xìn</mark>" in html

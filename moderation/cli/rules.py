@@ -14,6 +14,7 @@ from moderation.extensions import db
 from moderation.screening.matching import Action
 from moderation.services.audit import COMMAND_LINE
 from moderation.services.rulebook.edits import (
+    FUZZY_CHOICES,
     RuleError,
     domain_rules,
     remove_rule,
@@ -34,7 +35,7 @@ def register(app: Flask) -> None:
 def list_rules():
     """Print every word and domain rule."""
     for row in word_rules(db.session):
-        click.echo(f"word\t{row.action}\t{row.term}\t{row.note}")
+        click.echo(f"word\t{row.action}\t{row.term}\t{row.note}\tfuzzy:{row.fuzzy}")
     for row in domain_rules(db.session):
         click.echo(f"domain\t{row.action}\t{row.domain}")
 
@@ -43,10 +44,13 @@ def list_rules():
 @click.argument("action", type=click.Choice([action.value for action in Action]))
 @click.argument("term")
 @click.option("--note", default="")
-def add_word(action: str, term: str, note: str):
+@click.option("--fuzzy", type=click.Choice(FUZZY_CHOICES), default="hold", show_default=True,
+              help="A fuzzy match (pinyin, homophones, reversal, fillers, look-alikes): hold it, take the "
+                   "rule's action, or match exactly only")
+def add_word(action: str, term: str, note: str, fuzzy: str):
     """Add (or replace the action of) a word rule."""
-    row = commit_or_fail(lambda: save_word_rule(db.session, term, action, note, actor=COMMAND_LINE, now=now()),
-                         RuleError)
+    row = commit_or_fail(
+        lambda: save_word_rule(db.session, term, action, note, actor=COMMAND_LINE, now=now(), fuzzy=fuzzy), RuleError)
     click.echo(f"saved {row.term}")
 
 

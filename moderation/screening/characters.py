@@ -60,6 +60,6 @@ def latin_lookalike(char: str) -> str:
     if found:
         for homoglyph in found[0]["homoglyphs"]:
             candidate = homoglyph["c"].casefold()
-            if candidate.isascii() and candidate.isalnum():
+            if len(candidate) == 1 and candidate.isascii() and candidate.isalnum():
                 return candidate
     return char

@@ -24,7 +24,7 @@ from itertools import product
 import ahocorasick_rs
 
 from moderation.screening.normalize import NormalizedText, compact_form
-from moderation.screening.readings import initials_of, reading_of, reading_view
+from moderation.screening.readings import char_reading, initials_of, reading_key, reading_view
 from moderation.screening.variants import lookalikes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
@@ -44,11 +44,20 @@ class Action(enum.StrEnum):
     ALLOW = "allow"  # exception: a phrase containing a listed term that is fine
 
 
+class Fuzzy(enum.StrEnum):
+    """What a rule does with a fuzzy match (reading, reversal, fillers, look-alikes…)."""
+
+    HOLD = "hold"  # hold for review, whatever the rule's action (the default)
+    ACTION = "action"  # take the rule's action, as an exact match does
+    OFF = "off"  # exact matches only
+
+
 @dataclass(frozen=True)
 class WordRule:
     id: str
     term: str
     action: Action
+    fuzzy: Fuzzy = Fuzzy.HOLD
 
 
 class MatchKind(enum.StrEnum):
@@ -71,8 +80,9 @@ class WordMatch:
 
     @property
     def action(self) -> Action:
-        """A fuzzy match holds for review at most: a real sentence is never spammed by a guess."""
-        if self.how in (MatchKind.EXACT, MatchKind.PREFIX) or self.rule.action is Action.HOLD:
+        """A fuzzy match holds for review, unless its rule says to take the rule's action: a real
+        sentence is never spammed by a guess the rule did not ask for."""
+        if self.how in (MatchKind.EXACT, MatchKind.PREFIX) or self.rule.fuzzy is Fuzzy.ACTION:
             return self.rule.action
         return Action.HOLD
 
@@ -138,18 +148,16 @@ class WordMatcher:
     def build(cls, rules: Iterable[WordRule]) -> WordMatcher:
         rules = tuple(rules)
         blocking = [rule for rule in rules if rule.action is not Action.ALLOW]
-        keyed = [(compact_form(rule.term), rule) for rule in blocking]
+        keyed = [(compact_form(rule.term), rule) for rule in blocking if rule.fuzzy is not Fuzzy.OFF]
         return cls(
             rules=rules,
             _blocking=_Automaton.build(blocking),
             _allow=_Automaton.build(rule for rule in rules if rule.action is Action.ALLOW),
             _written=_Automaton.of_keys(pair for key, rule in keyed for pair in _written_keys(key, rule)),
-            _spoken=_Automaton.of_keys(
-                (reading_of(key), (rule, len(key))) for key, rule in keyed if _readable(key)
-            ),
-            _initials=_initials_index(keyed),
+            _spoken=_Automaton.of_keys((reading_key(key), rule) for key, rule in keyed if _fuzzy_length(key)),
+            _initials=_latin_word_index(keyed),
             _filled=_Automaton.of_keys(
-                (_filler_view(key), (rule, len(key))) for key, rule in keyed if _fuzzy_length(key)
+                (key, (rule, len(key))) for key, rule in keyed if _fuzzy_length(key) and _filler_view(key) == key
             ),
         )
 
@@ -186,23 +194,20 @@ class WordMatcher:
         view = reading_view(text.compact)
         for index, start, end in self._spoken.matches(view.reading):
             span = view.compact_span(start, end)
-            if span is None or not _latin_edges_free(text, *span) or not _tone_digits_only(text.compact, *span):
+            if not _latin_edges_free(text, *span):
                 continue
-            for rule, length in self._spoken.rules[index]:
-                # Two-character terms: pinyin typed out (weixin, 博cai), never other characters
-                # that sound alike (威信 is an ordinary word).
-                if length > 2 or any(_is_latin_letter(char) for char in text.compact[span[0]:span[1]]):
-                    yield span[0], span[1], rule, MatchKind.READING
+            for rule in self._spoken.rules[index]:
+                yield span[0], span[1], rule, MatchKind.READING
 
     def _initials_matches(self, text: NormalizedText):
-        """A Latin word of the folded text that spells a term's initials (jwx, bjl)."""
+        """A Latin word of the folded text that spells a term's initials (jwx, bjl), or the
+        pinyin of a two-character term (weixin, bocai)."""
         if not self._initials:
             return
-        for word in _LATIN_WORD.finditer(text.folded):
-            rules = self._initials.get(word.group())
-            if rules:
-                start, end = _compact_span_of_folded(text, word.start(), word.end())
-                yield from ((start, end, rule, MatchKind.INITIALS) for rule in rules)
+        for word in _LATIN_WORD.finditer(text.compact):  # compact: "shua dan" is one word here
+            found = self._initials.get(word.group().translate(_TONE_DIGITS))
+            if found:
+                yield from ((word.start(), word.end(), rule, how) for rule, how in found)
 
     def _filled_matches(self, text: NormalizedText):
         if self._filled is None:
@@ -238,6 +243,9 @@ def _fuzzy_length(key: str) -> bool:
 def _written_keys(key: str, rule: WordRule):
     if _fuzzy_length(key):
         yield key[::-1], (rule, MatchKind.REVERSED)
+    elif _readable(key):  # 博cai, bo彩: one character, the other in pinyin
+        yield key[0] + char_reading(key[1]), (rule, MatchKind.READING)
+        yield char_reading(key[0]) + key[1], (rule, MatchKind.READING)
     term = rule.term.strip()
     for index, char in enumerate(term):
         for form in lookalikes(char):
@@ -251,41 +259,50 @@ def _written_keys(key: str, rule: WordRule):
                 yield compact_form("".join(written)), (rule, MatchKind.SPLIT)
 
 
-def _tone_digits_only(compact: str, start: int, end: int) -> bool:
-    """The reading skips digits: only tone numbers after pinyin (jia1wei1), not figures (价为1新)."""
-    return all(not char.isdigit() or _is_latin_letter(compact[index - 1])
-               for index, char in enumerate(compact[start:end], start) if index > start)
-
-
-def _initials_index(keyed) -> dict[str, tuple[WordRule, ...]]:
-    index: dict[str, list[WordRule]] = {}
+def _latin_word_index(keyed) -> dict[str, tuple[tuple[WordRule, MatchKind], ...]]:
+    """Latin words that stand for a term: the initials of one of 3+ characters (jwx), the pinyin
+    of one of two (weixin: two-character terms match by sound only when pinyin is typed, since
+    other characters that sound alike are often ordinary words, 威信)."""
+    index: dict[str, list[tuple[WordRule, MatchKind]]] = {}
     for key, rule in keyed:
         if _fuzzy_length(key):
-            index.setdefault(initials_of(key), []).append(rule)
-    return {initials: tuple(rules) for initials, rules in index.items()}
+            index.setdefault(initials_of(key), []).append((rule, MatchKind.INITIALS))
+        elif _readable(key):
+            index.setdefault(reading_key(key).replace("|", ""), []).append((rule, MatchKind.READING))
+    return {word: tuple(found) for word, found in index.items()}
 
 
-_LATIN_WORD = re.compile(r"(?<![a-z0-9])[a-z]{3,}(?![a-z0-9])")
-
-
-def _compact_span_of_folded(text: NormalizedText, folded_start: int, folded_end: int) -> tuple[int, int]:
-    positions = text.compact_to_folded
-    return bisect_left(positions, folded_start), bisect_left(positions, folded_end)
+_LATIN_WORD = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]{2,}(?![a-z0-9])")
+_TONE_DIGITS = str.maketrans("", "", "012345")
 
 
 def _without_overlaps_of_the_same_rule(found, text: NormalizedText) -> list[WordMatch]:
     """Each rule once per place, an exact match before a fuzzy one; and no guess about characters
-    a term already matched exactly (加微信 written out is not also 加薇信 by its sound)."""
-    order = list(MatchKind)
+    a term already matched exactly (加微信 written out is not also 加薇信 by its sound).
+    Linear in the number of matches, up to a log factor (a 100 KB text may hold thousands)."""
+    order = {how: rank for rank, how in enumerate(MatchKind)}
+    certain = (MatchKind.EXACT, MatchKind.PREFIX)
     kept: list[tuple[int, int, WordRule, MatchKind]] = []
-    for start, end, rule, how in sorted(found, key=lambda item: (order.index(item[3]), item[0])):
-        if any(other is rule and start < k_end and k_start < end for k_start, k_end, other, _ in kept):
+    by_rule: dict[int, tuple[list[int], list[int]]] = {}  # id(rule) → kept starts, ends (sorted, disjoint)
+    exact_starts: list[int] = []
+    exact_reach: list[int] = []  # the furthest end among exact matches starting at or before each
+    rank = {how: 0 if how in certain else order[how] for how in MatchKind}  # certain ones first, by start
+    for start, end, rule, how in sorted(found, key=lambda item: (rank[item[3]], item[0], item[1])):
+        fuzzy = how not in certain
+        if fuzzy and exact_starts:
+            index = bisect_right(exact_starts, start) - 1
+            if index >= 0 and exact_reach[index] >= end:
+                continue
+        starts, ends = by_rule.setdefault(id(rule), ([], []))
+        index = bisect_left(starts, end)
+        if index > 0 and ends[index - 1] > start:
             continue
-        fuzzy = how not in (MatchKind.EXACT, MatchKind.PREFIX)
-        if fuzzy and any(k_start <= start and end <= k_end and k_how in (MatchKind.EXACT, MatchKind.PREFIX)
-                         for k_start, k_end, _, k_how in kept):
-            continue
+        starts.insert(index, start)
+        ends.insert(index, end)
         kept.append((start, end, rule, how))
+        if not fuzzy:  # exact ones come first, in order of start
+            exact_starts.append(start)
+            exact_reach.append(max(end, exact_reach[-1]) if exact_reach else end)
     kept.sort(key=lambda item: (item[0], item[1]))
     return [WordMatch(rule, *text.original_span(start, end), how) for start, end, rule, how in kept]
 

@@ -1,137 +1,187 @@
-"""How a text sounds: Han characters as toneless pinyin, Latin letters as themselves. Pure.
+"""How a text sounds, one syllable at a time: Han characters as toneless pinyin, pinyin and
+bopomofo typed out cut into their syllables. Pure.
 
-A term's reading (加微信 → jiaweixin) is found in a text's reading whether the text spells it in
-pinyin (jiaweixin, jiā wēi xìn, jia1wei1xin4), in bopomofo (ㄐㄧㄚ ㄨㄟ ㄒㄧㄣ), mixes pinyin and
+A term's reading (加微信 → |jia|wei|xin|) is found in a text's reading whether the text spells it
+in pinyin (jiaweixin, jiā wēi xìn, jia1wei1xin4), in bopomofo (ㄐㄧㄚ ㄨㄟ ㄒㄧㄣ), mixes pinyin and
 characters (加weixin), or writes characters that sound the same (家微信, 加威信). Each Han
 character reads as its most common reading (pypinyin's table); tone marks and tone numbers are
-dropped, ü is written v.
+dropped, ü is written v. Syllables are separated, so a reading is only ever found whole
+(shijian is not found inside xishijiang).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import accumulate, repeat
 
 from pypinyin import Style
 from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style import convert
 
-BOPOMOFO = re.compile(r"[\u3105-\u312f\u31a0-\u31bf]")
+SEPARATOR = "|"
+_SEPARATOR = re.compile(re.escape(SEPARATOR))
+OTHER = "#"  # what a character that is not a syllable reads as: it breaks any reading
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
+# Typed pinyin (letters, each syllable optionally followed by its tone number) and bopomofo.
+TYPED_RUN = re.compile(r"(?:[a-z]+[0-5]?)+|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
 
 
 def _toneless(syllable: str) -> str:
     plain = "".join(char for char in unicodedata.normalize("NFD", syllable) if unicodedata.category(char) != "Mn")
-    return plain.replace("ü", "v").replace("u\u0308", "v").lower()
+    return plain.replace("ü", "v").lower()
 
 
 @lru_cache(maxsize=1)
-def _reading_table() -> dict[int, str]:
-    """str.translate table: Han → toneless pinyin; toned Latin vowels → plain; tone digits dropped."""
-    table: dict[int, str] = {code: _toneless(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
-    for char in "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ":
-        table[ord(char)] = _toneless(char)
-    for digit in "012345":
-        table[ord(digit)] = ""
-    return table
-
-
-def reading_of(text: str) -> str:
-    """The toneless reading of a (folded, compact) text."""
-    return text.translate(_reading_table())
-
-
-def char_reading(char: str) -> str:
-    return reading_of(char)
-
-
-@dataclass(frozen=True)
-class ReadingView:
-    """The reading of a compact text, with where each compact character's reading starts."""
-
-    reading: str
-    compact: str
-
-    @cached_property
-    def lengths(self) -> list[int]:
-        return list(map(_reading_lengths().get, self.compact, repeat(1)))
-
-    @cached_property
-    def starts(self) -> list[int]:
-        return [0, *accumulate(self.lengths)][:-1]
-
-    def compact_span(self, start: int, end: int) -> tuple[int, int] | None:
-        """Compact [first, last) whose readings make reading [start, end) exactly; None when the
-        span begins or ends inside a syllable."""
-        starts = self.starts
-        first = bisect_right(starts, start) - 1
-        last = bisect_right(starts, end - 1) - 1
-        if first < 0 or starts[first] != start:
-            return None
-        lengths = self.lengths
-        if starts[last] + lengths[last] != end:
-            return None
-        while last + 1 < len(lengths) and lengths[last + 1] == 0 and starts[last + 1] == end:
-            last += 1  # the rest of a bopomofo syllable, or tone digits, belong to the match
-        return first, last + 1
+def _syllables() -> tuple[str, ...]:
+    found = {_toneless(reading) for readings in pinyin_dict.values() for reading in readings.split(",")}
+    return tuple(sorted(syllable for syllable in found if syllable.isascii() and syllable.isalpha()))
 
 
 @lru_cache(maxsize=1)
-def _reading_lengths() -> dict[str, int]:
-    return {chr(code): len(reading) for code, reading in _reading_table().items()}
-
-
-def reading_view(compact: str) -> ReadingView:
-    if BOPOMOFO.search(compact):
-        return _bopomofo_view(compact)
-    return ReadingView(reading_of(compact), compact)
+def _syllable_ids() -> dict[str, int]:
+    return {syllable: index for index, syllable in enumerate(_syllables())}
 
 
 @lru_cache(maxsize=1)
 def _bopomofo_syllables() -> dict[str, str]:
     """ㄐㄧㄚ → jia, for every syllable pypinyin knows."""
-    syllables = {}
+    spelled = {}
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
-            spelled = convert(reading, Style.BOPOMOFO, strict=True).translate(_BOPOMOFO_TONES)
-            syllables.setdefault(spelled, _toneless(reading))
-    return syllables
+            spelled.setdefault(convert(reading, Style.BOPOMOFO, strict=True).translate(_BOPOMOFO_TONES),
+                               _toneless(reading))
+    return spelled
 
 
-def _bopomofo_view(compact: str) -> ReadingView:
-    """Bopomofo runs read syllable by syllable (longest first); a syllable's reading is given to
-    its first symbol, so that spans still map back to the symbols."""
-    syllables = _bopomofo_syllables()
-    pieces: list[str] = []
-    index = 0
-    while index < len(compact):
-        if BOPOMOFO.match(compact, index):
-            for size in (4, 3, 2, 1):
-                chunk = compact[index:index + size]
-                reading = syllables.get(chunk) if len(chunk) == size else None
-                if reading:
-                    pieces.extend([reading] + [""] * (size - 1))
-                    index += size
-                    break
-            else:
-                pieces.append(compact[index])
-                index += 1
-        elif compact[index] in BOPOMOFO_TONE_MARKS:
-            pieces.append("")
-            index += 1
-        else:
-            pieces.append(char_reading(compact[index]))
-            index += 1
-    view = ReadingView("".join(pieces), compact)
-    view.__dict__["lengths"] = [len(piece) for piece in pieces]
-    return view
+class _ReadingTable(dict):
+    """str.translate table: every character becomes one unit and its separator."""
+
+    def __missing__(self, code: int) -> str:
+        return OTHER + SEPARATOR
+
+
+@lru_cache(maxsize=1)
+def _table() -> _ReadingTable:
+    table = _ReadingTable()
+    for start, end in (*_HAN_RANGES, (0x20, 0x7E)):  # and ASCII: figures break a reading
+        for code in range(start, end + 1):
+            table[code] = OTHER + SEPARATOR
+    for code, readings in pinyin_dict.items():
+        table[code] = _toneless(readings.split(",")[0]) + SEPARATOR
+    for syllable, index in _syllable_ids().items():
+        table[_SYLLABLE_BASE + index] = syllable + SEPARATOR
+    return table
+
+
+def reading_key(compact: str) -> str:
+    """A term's reading as it is searched for: |jia|wei|xin|."""
+    return SEPARATOR + compact.translate(_table())
+
+
+def char_reading(char: str) -> str:
+    return _table()[ord(char)].rstrip(SEPARATOR)
 
 
 def initials_of(term_compact: str) -> str:
     """jwx for 加微信: the first letter of each character's reading."""
     return "".join(char_reading(char)[:1] for char in term_compact)
+
+
+def _typed_units(run: str, offset: int) -> list[tuple[str, int, int]]:
+    """A typed run cut into syllables (longest first): (syllable or OTHER, start, end) in the compact."""
+    units: list[tuple[str, int, int]] = []
+    if run[0] in BOPOMOFO_TONE_MARKS or "\u3105" <= run[0] <= "\u31bf":
+        spelled, sizes = _bopomofo_syllables(), (4, 3, 2, 1)
+    else:
+        spelled, sizes = None, (6, 5, 4, 3, 2, 1)
+    index = 0
+    while index < len(run):
+        char = run[index]
+        if char.isdigit() or char in BOPOMOFO_TONE_MARKS:  # a tone: part of the syllable before it
+            if units:
+                units[-1] = (units[-1][0], units[-1][1], offset + index + 1)
+            index += 1
+            continue
+        for size in sizes:
+            chunk = run[index:index + size]
+            syllable = (spelled.get(chunk) if spelled is not None else
+                        chunk if chunk in _syllable_ids() else None) if len(chunk) == size else None
+            if syllable:
+                units.append((syllable, offset + index, offset + index + size))
+                index += size
+                break
+        else:
+            units.append((OTHER, offset + index, offset + index + 1))
+            index += 1
+    return units
+
+
+@dataclass(frozen=True)
+class _TypedRun:
+    first_unit: int  # the index of its first syllable among all units
+    compact_start: int
+    compact_end: int
+    spans: tuple[tuple[int, int], ...]  # compact span of each of its syllables
+
+
+@dataclass(frozen=True)
+class ReadingView:
+    """The syllables of a compact text, and which compact characters each came from."""
+
+    compact: str
+    reading: str  # SEPARATOR, then every unit followed by SEPARATOR
+    runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
+
+    @cached_property
+    def _separators(self) -> list[int]:
+        return [match.start() for match in _SEPARATOR.finditer(self.reading)]
+
+    @cached_property
+    def _run_starts(self) -> list[int]:
+        return [run.first_unit for run in self.runs]
+
+    def compact_span(self, start: int, end: int) -> tuple[int, int]:
+        """Compact [first, last) of the units a match at reading [start, end) covers (a match
+        begins and ends on a separator)."""
+        separators = self._separators
+        first = bisect_left(separators, start)
+        last = bisect_left(separators, end - 1) - 1
+        return self._unit_span(first)[0], self._unit_span(last)[1]
+
+    def _unit_span(self, unit: int) -> tuple[int, int]:
+        index = bisect_right(self._run_starts, unit) - 1
+        if index < 0:
+            return unit, unit + 1
+        run = self.runs[index]
+        inside = unit - run.first_unit
+        if inside < len(run.spans):
+            return run.spans[inside]
+        position = run.compact_end + inside - len(run.spans)
+        return position, position + 1
+
+
+def reading_view(compact: str) -> ReadingView:
+    """Typed runs become one private-use character per syllable, then one translate reads all."""
+    runs: list[_TypedRun] = []
+    if TYPED_RUN.search(compact):
+        ids = _syllable_ids()
+
+        def syllables(run: re.Match) -> str:
+            units = _typed_units(run.group(), run.start())
+            previous = runs[-1] if runs else None
+            first_unit = (run.start() if previous is None else
+                          previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
+            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units)))
+            return "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
+                           for syllable, _, _ in units)
+
+        units_text = TYPED_RUN.sub(syllables, compact)
+    else:
+        units_text = compact
+    return ReadingView(compact, SEPARATOR + units_text.translate(_table()), tuple(runs))

@@ -7,8 +7,10 @@ from flask import Blueprint, Response, abort, current_app, flash, render_templat
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.services.rulebook.cache import active_rules
+from moderation.services.rulebook.dry_run import dry_run_word
 from moderation.services.rulebook.edits import (
     DOMAIN_ACTIONS,
+    FUZZY_CHOICES,
     WORD_ACTIONS,
     RuleError,
     domain_rules,
@@ -17,7 +19,6 @@ from moderation.services.rulebook.edits import (
     save_word_rule,
     word_rules,
 )
-from moderation.services.rulebook.dry_run import dry_run_word
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
 from moderation.services.rulebook.rescreen import rescreen_pending
 from moderation.services.rulebook.statistics import rule_statistics
@@ -42,6 +43,7 @@ def render_rules(status: int = 200, **extra):
         domains=domain_rules(db.session),
         stats=rule_statistics(db.session, now=now()),
         word_actions=sorted(WORD_ACTIONS),
+        fuzzy_choices=FUZZY_CHOICES,
         domain_actions=sorted(DOMAIN_ACTIONS),
         **extra,
     )
@@ -68,7 +70,8 @@ def _saved(change, **form_state):
 @bp.post("/words")
 def add_word():
     term, action, note = (request.form.get(key, "") for key in ("term", "action", "note"))
-    return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now()),
+    fuzzy = request.form.get("fuzzy", "hold")
+    return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now(), fuzzy=fuzzy),
                   term=term, note=note)
 
 
@@ -129,7 +132,7 @@ def dry_run():
     """What adding, changing or removing a word rule would do to the last 30 days; nothing is saved."""
     term, action = request.form.get("term", ""), request.form.get("action", "")
     try:
-        outcome = dry_run_word(db.session, _rules(), term, action, now=now())
+        outcome = dry_run_word(db.session, _rules(), term, action, now=now(), fuzzy=request.form.get("fuzzy", "hold"))
     except RuleError as error:
         return render_rules(422, problem=error, term=term, note=request.form.get("note", ""))
     return render_rules(dry_run=outcome, term=term, note=request.form.get("note", ""))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.models import DomainRuleRow, WordRuleRow
-from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher, WordRule
+from moderation.screening.matching import Action, DomainRules, Fuzzy, Thresholds, WordMatcher, WordRule
 from moderation.screening.pipeline import Rules
 
 
@@ -60,7 +60,8 @@ def active_rules(db: Session, config: Mapping, cache: RulesCache) -> Rules:
 
 
 def compile_rules(db: Session, thresholds: Thresholds) -> Rules:
-    words = [WordRule(f"word:{row.id}", row.term, Action(row.action)) for row in db.scalars(select(WordRuleRow))]
+    words = [WordRule(f"word:{row.id}", row.term, Action(row.action), Fuzzy(row.fuzzy))
+             for row in db.scalars(select(WordRuleRow))]
     domains = list(db.scalars(select(DomainRuleRow)))
     return Rules(
         words=WordMatcher.build(words),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.models import Comment
-from moderation.screening.matching import Action, WordMatcher, WordRule
+from moderation.screening.matching import Action, Fuzzy, WordMatcher, WordRule
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
 from moderation.services.rulebook.edits import clean_word_rule, word_rules
 
@@ -31,18 +31,19 @@ class DryRun:
     examples: list[tuple[Comment, Outcome, Outcome]] = field(default_factory=list)
 
 
-def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: datetime, days: int = 30,
-                 limit: int = 10_000) -> DryRun:
+def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: datetime, fuzzy: str = "hold",
+                 days: int = 30, limit: int = 10_000) -> DryRun:
     """Try adding (or replacing) the word rule `term` with `action`, or removing it ("remove").
     Raises RuleError for a rule that could not be saved."""
     rows = word_rules(db)
     if action == "remove":
         key = term.strip()
     else:
-        key = clean_word_rule(term, action).term
-    proposed = [WordRule(f"word:{row.id}", row.term, Action(row.action)) for row in rows if row.term != key]
+        key = clean_word_rule(term, action, fuzzy=fuzzy).term
+    proposed = [WordRule(f"word:{row.id}", row.term, Action(row.action), Fuzzy(row.fuzzy))
+                for row in rows if row.term != key]
     if action != "remove":
-        proposed.append(WordRule("word:proposed", key, Action(action)))
+        proposed.append(WordRule("word:proposed", key, Action(action), Fuzzy(fuzzy)))
     after = Rules(words=WordMatcher.build(proposed), domains=current.domains, thresholds=current.thresholds)
     comments = list(db.scalars(
         select(Comment).where(Comment.created_at >= now - timedelta(days=days))

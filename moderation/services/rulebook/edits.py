@@ -10,12 +10,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from moderation.models import DomainRuleRow, ScreeningReason, WordRuleRow
-from moderation.screening.matching import Action
+from moderation.screening.matching import Action, Fuzzy
 from moderation.screening.normalize import compact_form
 from moderation.services.audit import Actor, AuditAction, record
 
 WORD_ACTIONS = frozenset(action.value for action in Action)
 DOMAIN_ACTIONS = frozenset({Action.BLOCK.value, Action.ALLOW.value})
+FUZZY_CHOICES = tuple(choice.value for choice in Fuzzy)
 MAX_TERM_LENGTH = 200
 
 
@@ -27,6 +28,7 @@ class RuleProblem(enum.StrEnum):
     INVALID_DOMAIN = "invalid_domain"
     CONTROL_CHARACTER = "control_character"
     PHRASE_WITHOUT_TERM = "phrase_without_term"
+    UNKNOWN_FUZZY = "unknown_fuzzy"
 
 
 class RuleError(ValueError):
@@ -50,17 +52,19 @@ def clean_domain(value: str) -> str:
     return value.strip().lower().strip(".").removeprefix("http://").removeprefix("https://").split("/")[0]
 
 
-def clean_word_rule(term: str, action: str, note: str = "") -> WordRuleRow:
+def clean_word_rule(term: str, action: str, note: str = "", *, fuzzy: str = Fuzzy.HOLD.value) -> WordRuleRow:
     """A valid word rule row (not yet stored), or RuleError."""
     term = term.strip()
     _refuse_control_characters(term)
     if action not in WORD_ACTIONS:
         raise RuleError(RuleProblem.UNKNOWN_ACTION, action)
+    if fuzzy not in FUZZY_CHOICES:
+        raise RuleError(RuleProblem.UNKNOWN_FUZZY, fuzzy)
     if not compact_form(term):
         raise RuleError(RuleProblem.BLANK_TERM, term)
     if len(term) > MAX_TERM_LENGTH:
         raise RuleError(RuleProblem.TERM_TOO_LONG, str(MAX_TERM_LENGTH))
-    return WordRuleRow(term=term, action=action, note=note.strip()[:500])
+    return WordRuleRow(term=term, action=action, note=note.strip()[:500], fuzzy=fuzzy)
 
 
 def clean_domain_rule(domain: str, action: str) -> DomainRuleRow:
@@ -74,10 +78,12 @@ def clean_domain_rule(domain: str, action: str) -> DomainRuleRow:
     return DomainRuleRow(domain=domain, action=action)
 
 
-def save_word_rule(db: Session, term: str, action: str, note: str = "", *, actor: Actor, now: datetime) -> WordRuleRow:
+def save_word_rule(db: Session, term: str, action: str, note: str = "", *, actor: Actor, now: datetime,
+                   fuzzy: str = Fuzzy.HOLD.value) -> WordRuleRow:
     """Add a word rule, or replace the action of an existing one; logged with the stored term."""
-    row = _replace(db, WordRuleRow.term, clean_word_rule(term, action, note))
-    record(db, actor, AuditAction.RULE_ADD, now=now, note=f"word\t{row.term}\t{row.action}")
+    row = _replace(db, WordRuleRow.term, clean_word_rule(term, action, note, fuzzy=fuzzy))
+    record(db, actor, AuditAction.RULE_ADD, now=now,
+           note=f"word\t{row.term}\t{row.action}" + (f"\tfuzzy:{row.fuzzy}" if row.fuzzy != Fuzzy.HOLD else ""))
     return row
 
 

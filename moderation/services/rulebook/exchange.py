@@ -1,4 +1,5 @@
-"""Rule lists as text files: `value<TAB>action`, one rule a line, for export and all-or-nothing import."""
+"""Rule lists as text files: `value<TAB>action`, one rule a line (a word rule may add a third
+column, how it treats fuzzy matches: hold, action or off), for export and all-or-nothing import."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class LineRefused:
 def export_rules(db: Session, kind: str) -> str:
     """One entry a line, `value<TAB>action`, as `import_rules` reads it."""
     if kind == "word":
-        return "".join(f"{row.term}\t{row.action}\n" for row in word_rules(db))
+        return "".join(f"{row.term}\t{row.action}" + (f"\t{row.fuzzy}" if row.fuzzy != "hold" else "") + "\n"
+                       for row in word_rules(db))
     return "".join(f"{row.domain}\t{row.action}\n" for row in domain_rules(db))
 
 
@@ -37,10 +39,11 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        value, _, action = line.rstrip("\r").partition("\t")
+        value, _, rest = line.rstrip("\r").partition("\t")
+        action, _, fuzzy = rest.partition("\t")
         try:
             if kind == "word":
-                row = clean_word_rule(value, action.strip().lower())
+                row = clean_word_rule(value, action.strip().lower(), fuzzy=fuzzy.strip().lower() or "hold")
                 rows[row.term] = row
             else:
                 row = clean_domain_rule(value, action.strip().lower())
