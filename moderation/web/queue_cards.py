@@ -73,4 +73,6 @@ def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
             phrase = reason.detail
         if reason.how != "exact" and reason.span_start is not None:
             matched = source[reason.span_start:reason.span_end]
+        if reason.how not in ("exact", "prefix"):
+            phrase = None  # an allow-listed phrase must contain the term as written: not so here
     return ReasonView(reason, reason.kind in RULE_KINDS, phrase, matched)

@@ -72,7 +72,7 @@ def add_word():
     term, action, note = (request.form.get(key, "") for key in ("term", "action", "note"))
     fuzzy = request.form.get("fuzzy", "hold")
     return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now(), fuzzy=fuzzy),
-                  term=term, note=note)
+                  term=term, note=note, chosen_action=action, chosen_fuzzy=fuzzy)
 
 
 @bp.post("/domains")
@@ -130,12 +130,13 @@ def tester():
 @bp.post("/dry-run")
 def dry_run():
     """What adding, changing or removing a word rule would do to the last 30 days; nothing is saved."""
-    term, action = request.form.get("term", ""), request.form.get("action", "")
+    term, action, fuzzy = request.form.get("term", ""), request.form.get("action", ""), request.form.get("fuzzy", "hold")
+    kept = {"term": term, "note": request.form.get("note", ""), "chosen_action": action, "chosen_fuzzy": fuzzy}
     try:
-        outcome = dry_run_word(db.session, _rules(), term, action, now=now(), fuzzy=request.form.get("fuzzy", "hold"))
+        outcome = dry_run_word(db.session, _rules(), term, action, now=now(), fuzzy=fuzzy)
     except RuleError as error:
-        return render_rules(422, problem=error, term=term, note=request.form.get("note", ""))
-    return render_rules(dry_run=outcome, term=term, note=request.form.get("note", ""))
+        return render_rules(422, problem=error, **kept)
+    return render_rules(dry_run=outcome, **kept)
 
 
 @bp.post("/rescreen")
