@@ -291,3 +291,16 @@ def test_the_audit_logs_actor_names_cannot_be_taken(db, name):
 
     with pytest.raises(accounts.AccountError):
         accounts.create_moderator(db.session, name, PASSWORD, role=Role.MODERATOR)
+
+
+def test_login_and_password_errors_are_tied_to_their_fields(client, moderator_account):
+    browser = ModeratorBrowser(client)
+    html = browser.login(password="wrong password!").get_data(as_text=True)
+    assert 'id="login-error"' in html
+    assert re.search(r'id="password"[^>]*aria-invalid="true" aria-describedby="login-error" autofocus', html)
+    assert browser.login().status_code == 303
+    html = browser.post("/moderation/password", current="nope", new="x" * 12, again="x" * 12).get_data(as_text=True)
+    assert re.search(r'id="current"[^>]*aria-invalid="true" aria-describedby="password-error"', html)
+    assert not re.search(r'id="new"[^>]*aria-invalid', html)
+    html = browser.post("/moderation/password", current=PASSWORD, new="y" * 12, again="z" * 12).get_data(as_text=True)
+    assert re.search(r'id="new"[^>]*aria-invalid="true" aria-describedby="password-error"', html)

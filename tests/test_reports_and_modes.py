@@ -214,3 +214,14 @@ def test_colleagues_with_their_own_cookies_may_write_the_same_words(admin, app, 
         colleague.post(body="謝謝分享")
     copies = db.session.query(Comment).filter(Comment.body == "謝謝分享").all()
     assert [copy.status for copy in copies] == [CommentStatus.APPROVED] * 3
+
+
+def test_saving_a_comment_mode_says_so(admin, db):
+    from moderation.models import Article
+
+    article = db.session.query(Article).first()
+    response = admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
+    html = admin.client.get(response.location).get_data(as_text=True)
+    assert "已儲存：" in html and "改為先發後審" in html
+    response = admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
+    assert "維持先發後審" in admin.client.get(response.location).get_data(as_text=True)

@@ -80,3 +80,9 @@ def test_unexpected_errors_get_the_chinese_500_page(app, client):
     response = client.get("/boom")
     assert response.status_code == 500
     assert "系統發生錯誤" in response.get_data(as_text=True)
+
+
+def test_the_favicon_is_served_where_browsers_look_for_it(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+    assert 'rel="icon"' in client.get("/articles/inspection-testing-excellent-cases").get_data(as_text=True)

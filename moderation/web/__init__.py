@@ -29,3 +29,5 @@ def register(app: Flask) -> None:
     for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, rules_admin.bp):
         app.register_blueprint(blueprint)
     template_filters.register(app)
+    # Browsers ask for /favicon.ico on every site, whatever the page links.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))

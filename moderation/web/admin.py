@@ -116,8 +116,10 @@ def set_mode(article_id: int):
         mode = CommentMode(request.form.get("mode", ""))
     except ValueError:
         abort(400)
-    if set_comment_mode(db.session, article, mode, actor=guards.actor(), now=now()):
+    changed = set_comment_mode(db.session, article, mode, actor=guards.actor(), now=now())
+    if changed:
         db.session.commit()
+    flash({"kind": "mode_saved", "title": article.title, "mode": mode.value, "changed": changed}, "result")
     return see_other(url_for(".articles"))
 
 
