@@ -43,6 +43,14 @@
     var live = form.querySelector("[data-captcha-live]");
     var placeholder = form.querySelector("[data-captcha-placeholder]");
     var answer = form.querySelector("#captcha_answer");
+    var mediumField = form.querySelector("[data-captcha-medium]");
+    var switchButton = form.querySelector("[data-captcha-switch]");
+
+    function setMedium(useAudio) {
+      mediumField.value = useAudio ? "audio" : "image";
+      switchButton.value = useAudio ? "image" : "audio";
+      switchButton.textContent = useAudio ? switchButton.dataset.labelImage : switchButton.dataset.labelAudio;
+    }
 
     function showChallenge(challenge, useAudio, focus) {
       idField.value = challenge.id;
@@ -86,17 +94,19 @@
     }
 
     form.addEventListener("click", function (event) {
-      var button = event.target.closest("[data-captcha-new], [data-captcha-audio]");
+      var button = event.target.closest("[data-captcha-new], [data-captcha-switch]");
       if (!button) return;
       event.preventDefault();
-      var useAudio = button.hasAttribute("data-captcha-audio");
+      // 換一張 keeps the medium the reader is using; the switch changes it.
+      var useAudio = button.hasAttribute("data-captcha-switch") ? button.value === "audio"
+                                                                 : mediumField.value === "audio";
       fetch("/captcha/new", { credentials: "same-origin", cache: "no-store" })
         .then(function (response) { if (!response.ok) throw response; return response.json(); })
-        .then(function (challenge) { showChallenge(challenge, useAudio, true); })
+        .then(function (challenge) { setMedium(useAudio); showChallenge(challenge, useAudio, true); })
         .catch(function () {
           // Fall back to the server-rendered path (keeps what the reader typed).
           var action = document.createElement("input");
-          action.type = "hidden"; action.name = "action"; action.value = useAudio ? "audio" : "new_captcha";
+          action.type = "hidden"; action.name = "action"; action.value = useAudio ? "audio" : "image";
           form.appendChild(action);
           form.submit();
         });

@@ -283,6 +283,28 @@ def test_no_javascript_audio_switch_offers_an_audio_challenge(page):
     assert '<audio controls preload="none"' in html and "草稿" in html
 
 
+def test_the_audio_captcha_stays_chosen_across_a_wrong_answer_and_a_new_challenge(page):
+    page.open()
+    page.html = page.client.post(f"{page.url}/comments", data={
+        "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "body": "草稿", "action": "audio"}).get_data(as_text=True)
+    assert 'name="captcha_medium" value="audio"' in page.html
+    assert page.client.get(f"/captcha/{page.challenge_id}.wav").status_code == 200
+    response = page.client.post(f"{page.url}/comments", data={
+        "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_medium": "audio",
+        "captcha_answer": "WRONG", "body": "草稿"})
+    page.html = response.get_data(as_text=True)
+    assert response.status_code == 422 and WRONG_CAPTCHA in page.html
+    assert '<audio controls preload="none"' in page.html and "改看圖片" in page.html
+    page.html = page.client.post(f"{page.url}/comments", data={
+        "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_medium": "audio",
+        "body": "草稿", "action": "new_captcha"}).get_data(as_text=True)
+    assert '<audio controls preload="none"' in page.html
+    page.html = page.client.post(f"{page.url}/comments", data={
+        "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_medium": "audio",
+        "body": "草稿", "action": "image"}).get_data(as_text=True)
+    assert "<audio" not in page.html and 'name="captcha_medium" value="image"' in page.html
+
+
 def test_form_page_is_accessible_and_not_cached(page):
     response = page.open_form()
     assert response.headers["Cache-Control"] == "no-store"

@@ -48,6 +48,7 @@ class CommentForm(FlaskForm):
     anonymous = BooleanField()
     body = TextAreaField(filters=[_normalize_newlines, _strip])
     captcha_id = HiddenField()
+    captcha_medium = HiddenField()  # "audio" once the reader chose to listen: kept across errors
     captcha_answer = StringField()
 
     def validate_nickname(self, field):

@@ -174,8 +174,8 @@ def post_comment(slug: str):
     article = _article_or_404(slug)
     form = CommentForm()
     action = request.form.get("action", "post")
-    if action in {"new_captcha", "audio"}:  # the form's no-JavaScript controls
-        medium = CaptchaMedium.AUDIO if action == "audio" else CaptchaMedium.IMAGE
+    if action in {"new_captcha", "audio", "image"}:  # the form's no-JavaScript controls
+        medium = {"audio": CaptchaMedium.AUDIO, "image": CaptchaMedium.IMAGE}.get(action)
         return render_form_page(article, form, medium=medium)
     if article.comment_mode is CommentMode.CLOSED:
         return render_form_page(article, form, status=403)
@@ -377,9 +377,14 @@ def toggle_pinyin():
     return response
 
 
-def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium=CaptchaMedium.IMAGE, status=200, headers=None):
-    """The form page; every render carries a fresh challenge id and is never cached."""
+def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium: CaptchaMedium | None = None,
+                     status=200, headers=None):
+    """The form page; every render carries a fresh challenge id and is never cached. The captcha
+    keeps the medium the reader chose (a blind reader must not hunt for 改聽語音 after each mistake)."""
     browser_nonce(create=True)
+    if medium is None:
+        medium = CaptchaMedium.AUDIO if form.captcha_medium.data == "audio" else CaptchaMedium.IMAGE
+    form.captcha_medium.data = medium.value
     form.captcha_answer.data = ""
     html = render_template(
         "reader/comment_form.html",

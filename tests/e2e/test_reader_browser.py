@@ -75,6 +75,23 @@ def test_new_captcha_without_reloading(live_server, browser_page):
     assert page.input_value("[data-captcha-id]") in image.get_attribute("src")
 
 
+def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("評論內容").fill("草稿")
+    page.locator("[data-captcha-media] img").wait_for()
+    page.get_by_role("button", name="改聽語音").click()
+    page.locator("[data-captcha-media] audio").wait_for()
+    before = page.input_value("[data-captcha-id]")
+    page.get_by_role("button", name="換一張").click()
+    expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
+    expect(page.locator("[data-captcha-media] audio")).to_have_count(1)
+    assert page.input_value("[data-captcha-medium]") == "audio"
+    page.get_by_role("button", name="改看圖片").click()
+    page.locator("[data-captcha-media] img").wait_for()
+    assert page.input_value("[data-captcha-medium]") == "image"
+
+
 def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db):
     make_comment(db, status=CommentStatus.APPROVED, body="手機上也要能檢舉的評論" * 5)
     context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
