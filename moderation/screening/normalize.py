@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from moderation.screening.characters import INVISIBLE, latin_lookalike
 from moderation.screening.chinese import simplified_char
@@ -50,14 +50,32 @@ def is_separator(char: str) -> bool:
     return category in SEPARATOR_CATEGORIES or category[0] in {"P", "S"} or char == "_"
 
 
+class _WithoutSeparators(dict):
+    """str.translate table that drops separators; it learns each character the first time."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        self[code] = kept = None if is_separator(char) else char
+        return kept
+
+
+_WITHOUT_SEPARATORS = _WithoutSeparators()
+
+
 @dataclass(frozen=True)
 class NormalizedText:
     original: str
     folded: str  # every character folded, separators kept
     folded_to_original: Sequence[int]  # start of the original character (or escape) it came from
     compact: str  # folded, without separators
-    compact_to_folded: Sequence[int]
     folded_to_original_end: Sequence[int] | None = None  # when escapes were read: where each source ends
+
+    @cached_property
+    def compact_to_folded(self) -> Sequence[int]:
+        """Worked out only when a span is asked for (most comments match nothing)."""
+        if len(self.compact) == len(self.folded):
+            return range(len(self.folded))
+        return [index for index, char in enumerate(self.folded) if not is_separator(char)]
 
     def original_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         """Original [start, end) covering compact characters [compact_start, compact_end)."""
@@ -113,13 +131,11 @@ def _normalize_with_escapes(text: str, found: list[tuple[int, int, str]]) -> Nor
 
 def _compacted(text: str, folded: str, folded_to_original: Sequence[int],
                folded_to_original_end: Sequence[int] | None) -> NormalizedText:
-    compact_to_folded = [index for index, char in enumerate(folded) if not is_separator(char)]
     return NormalizedText(
         original=text,
         folded=folded,
         folded_to_original=folded_to_original,
-        compact="".join([folded[index] for index in compact_to_folded]),
-        compact_to_folded=compact_to_folded,
+        compact=folded.translate(_WITHOUT_SEPARATORS),
         folded_to_original_end=folded_to_original_end,
     )
 

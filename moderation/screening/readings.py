@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -22,7 +22,6 @@ from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style import convert
 
 SEPARATOR = "|"
-_SEPARATOR = re.compile(re.escape(SEPARATOR))
 OTHER = "#"  # what a character that is not a syllable reads as: it breaks any reading
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
@@ -139,20 +138,25 @@ class ReadingView:
     runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
 
     @cached_property
-    def _separators(self) -> list[int]:
-        return [match.start() for match in _SEPARATOR.finditer(self.reading)]
-
-    @cached_property
     def _run_starts(self) -> list[int]:
         return [run.first_unit for run in self.runs]
 
     def compact_span(self, start: int, end: int) -> tuple[int, int]:
         """Compact [first, last) of the units a match at reading [start, end) covers (a match
         begins and ends on a separator)."""
-        separators = self._separators
-        first = bisect_left(separators, start)
-        last = bisect_left(separators, end - 1) - 1
+        first = self._separators_before(start)
+        last = first + self.reading.count(SEPARATOR, start, end - 1) - 1
         return self._unit_span(first)[0], self._unit_span(last)[1]
+
+    def _separators_before(self, position: int) -> int:
+        """Counted on from the previous question when it was asked about an earlier position (the
+        automaton reports matches in order), so that many matches cost one pass over the text."""
+        known_position, known_count = self.__dict__.get("_counted", (0, 0))
+        if position < known_position:
+            known_position, known_count = 0, 0
+        count = known_count + self.reading.count(SEPARATOR, known_position, position)
+        self.__dict__["_counted"] = (position, count)
+        return count
 
     def _unit_span(self, unit: int) -> tuple[int, int]:
         index = bisect_right(self._run_starts, unit) - 1
