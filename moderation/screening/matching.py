@@ -137,28 +137,27 @@ class WordMatcher:
     """Compiled word rules. Build once per rule revision; `find` is safe to share between threads."""
 
     rules: tuple[WordRule, ...]
+    # The terms as written, and their reversed, look-alike and split forms, in one automaton: at
+    # 100,000 terms a pass costs what its memory costs, so the compact text and the filler view
+    # both go through this one while it is in the cache. Values: (rule, how).
     _blocking: _Automaton | None = field(default=None, repr=False)
     _allow: _Automaton | None = field(default=None, repr=False)
-    _written: _Automaton | None = field(default=None, repr=False)  # reversed, look-alike, split keys
     _spoken: _Automaton | None = field(default=None, repr=False)  # readings
     _initials: dict[str, tuple[WordRule, ...]] = field(default_factory=dict, repr=False)  # jwx → 加微信
-    _filled: _Automaton | None = field(default=None, repr=False)  # keys of the filler view
 
     @classmethod
     def build(cls, rules: Iterable[WordRule]) -> WordMatcher:
         rules = tuple(rules)
         blocking = [rule for rule in rules if rule.action is not Action.ALLOW]
         keyed = [(compact_form(rule.term), rule) for rule in blocking if rule.fuzzy is not Fuzzy.OFF]
+        written = [(compact_form(rule.term), (rule, MatchKind.EXACT)) for rule in blocking]
+        written += [pair for key, rule in keyed for pair in _written_keys(key, rule)]
         return cls(
             rules=rules,
-            _blocking=_Automaton.build(blocking),
+            _blocking=_Automaton.of_keys(written),
             _allow=_Automaton.build(rule for rule in rules if rule.action is Action.ALLOW),
-            _written=_Automaton.of_keys(pair for key, rule in keyed for pair in _written_keys(key, rule)),
             _spoken=_Automaton.of_keys((reading_key(key), rule) for key, rule in keyed if _fuzzy_length(key)),
             _initials=_latin_word_index(keyed),
-            _filled=_Automaton.of_keys(
-                (key, (rule, len(key))) for key, rule in keyed if _fuzzy_length(key) and _filler_view(key) == key
-            ),
         )
 
     def find(self, text: NormalizedText) -> list[WordMatch]:
@@ -173,12 +172,11 @@ class WordMatcher:
             ]
         found: list[tuple[int, int, WordRule, MatchKind]] = []
         for index, start, end in self._blocking.matches(text.compact):
-            how = _on_word_boundaries(text, start, end, self._blocking.keys[index])
-            if how is not None:
-                found.extend((start, end, rule, how) for rule in self._blocking.rules[index])
-        if self._written is not None:
-            for index, start, end in self._written.matches(text.compact):
-                found.extend((start, end, rule, how) for rule, how in self._written.rules[index])
+            for rule, how in self._blocking.rules[index]:
+                if how is MatchKind.EXACT:
+                    how = _on_word_boundaries(text, start, end, self._blocking.keys[index])
+                if how is not None:
+                    found.append((start, end, rule, how))
         found.extend(self._spoken_matches(text))
         found.extend(self._initials_matches(text))
         found.extend(self._filled_matches(text))
@@ -210,20 +208,22 @@ class WordMatcher:
                 yield from ((word.start(), word.end(), rule, how) for rule, how in found)
 
     def _filled_matches(self, text: NormalizedText):
-        if self._filled is None:
-            return
         view = _NOT_FILLER_VIEW.sub("", text.compact)
         if len(view) == len(text.compact):
             return  # nothing was left out: any match here is an exact one
         shifts = None
-        for index, start, end in self._filled.matches(view):
+        for index, start, end in self._blocking.matches(view):
+            key = self._blocking.keys[index]
+            if not (_fuzzy_length(key) and _filler_view(key) == key):
+                continue
             if shifts is None:  # removed[i] - i: how many were removed before each kept character
                 shifts = [position - count for count, position in
                           enumerate(match.start() for match in _NOT_FILLER_VIEW.finditer(text.compact))]
             compact_start = start + bisect_right(shifts, start)
             compact_end = end - 1 + bisect_right(shifts, end - 1) + 1
-            for rule, length in self._filled.rules[index]:
-                if length < compact_end - compact_start <= length + MAX_FILLERS:
+            for rule, how in self._blocking.rules[index]:
+                if how is MatchKind.EXACT and rule.fuzzy is not Fuzzy.OFF and \
+                        len(key) < compact_end - compact_start <= len(key) + MAX_FILLERS:
                     yield compact_start, compact_end, rule, MatchKind.FILLER
 
 
