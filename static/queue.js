@@ -66,6 +66,10 @@
         var box = currentCard() && currentCard().querySelector("[data-select]");
         if (box) box.checked = !box.checked;
         break;
+      case "b":  // the bulk bar, without tabbing back past every card
+        var bulk = document.querySelector("#bulk-form input[name=scope]:checked");
+        if (bulk) bulk.focus();
+        break;
       case "?": if (dialog) dialog.showModal(); break;
       default: return;
     }

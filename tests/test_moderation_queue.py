@@ -306,3 +306,12 @@ def test_out_of_range_versions_and_items_are_refused_cleanly(moderator, db):
     response = moderator.post("/moderation/comments/bulk", decision="approve", back="/moderation/",
                               item=[f"{comment.id}:99999999999999999999", "99999999999999999999:1"])
     assert response.status_code == 303 and reload(db, comment).status is PENDING
+
+
+def test_a_bulk_decision_with_nothing_selected_says_so(moderator, db):
+    comment = make_comment(db)
+    response = moderator.post("/moderation/comments/bulk", decision="approve", scope="selected", back="/moderation/")
+    html = moderator.client.get(response.location).get_data(as_text=True)
+    assert "沒有選取任何評論" in html and 'class="result' not in html
+    db.session.refresh(comment)
+    assert comment.status.value == "pending"

@@ -156,6 +156,9 @@ def decide_bulk():
             items.append((row_id(comment_id), row_id(version)))
         except ValueError:
             continue
+    if not items:
+        flash({"kind": "nothing_selected"}, "result")
+        return see_other(_back())
     results = decide_many(db.session, items, decision, **_decision_options())
     flash(_summary(decision, results), "result")
     return see_other(_back())

@@ -68,3 +68,37 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_moderation_pages_fit_a_phone(live_server, browser, db, width):
+    make_moderator(db, "boss", role="admin")
+    make_comment(db, body="手機上看的評論")
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + "/moderation/login")
+    page.get_by_label("帳號").fill("boss")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.wait_for_selector("[data-card]")
+    for path in ("/moderation/", "/moderation/admin/rules/", "/moderation/admin/audit", "/moderation/admin/moderators"):
+        page.goto(live_server + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        name = page.locator(".site-name").bounding_box()
+        assert name["height"] < 40, path  # the site name on one line, not a character a line
+    context.close()
+
+
+def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    make_comment(db, body="批次處理的評論")
+    page = browser_page
+    page.goto(live_server + "/moderation/")
+    page.get_by_label("帳號").fill("mod")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.wait_for_selector("[data-card]")
+    page.keyboard.press("x")
+    page.keyboard.press("b")
+    assert page.evaluate("document.activeElement.name") == "scope"
