@@ -12,6 +12,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in anoth
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 
 
+def wait_for_the_keyboard(page):
+    """The queue's script has run once it has put the focus on a card: keys pressed before are lost."""
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-card')")
+
+
 def test_moderator_approves_and_rejects_from_the_keyboard(live_server, browser_page, db, tmp_path):
     make_moderator(db, "mod")
     first = make_comment(db, body="鍵盤通過的評論")
@@ -60,6 +65,7 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
     page.wait_for_selector("[data-card]")
+    wait_for_the_keyboard(page)
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -99,6 +105,7 @@ def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_label("密碼").press("Enter")
     page.wait_for_selector("[data-card]")
+    wait_for_the_keyboard(page)
     page.keyboard.press("x")
     page.keyboard.press("b")
     assert page.evaluate("document.activeElement.name") == "scope"
