@@ -23,9 +23,9 @@ from pathlib import Path
 
 import opencc
 
-from moderation.screening.matching import Action, WordMatcher, WordRule
+from moderation.screening.matching import WordMatcher
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
-from moderation.services.rulebook.starter import starter_rules
+from moderation.services.rulebook.starter import starter_word_rules
 
 CORPORA = Path(__file__).resolve().parent / ".corpora"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -85,9 +85,7 @@ def corpora() -> dict[str, list[str]]:
 
 
 def starter() -> Rules:
-    words = [WordRule(f"word:{index}", value, Action(action))
-             for index, (kind, action, value, _) in enumerate(starter_rules()) if kind == "word"]
-    return Rules(words=WordMatcher.build(words))
+    return Rules(words=WordMatcher.build(starter_word_rules()))
 
 
 def main() -> int:

@@ -17,7 +17,9 @@ from importlib import resources
 
 from markupsafe import escape
 
-HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]"
+from moderation.screening.characters import HAN_CLASS
+
+HAN = f"[{HAN_CLASS}]"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _INITIAL = r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
 _FINAL = rf"[aeiouv{_TONED}][a-z{_TONED}]{{0,4}}"

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from moderation.screening.matching import Action, WordMatcher, WordRule
+from moderation.screening.matching import WordMatcher
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
-from moderation.services.rulebook.starter import starter_rules
+from moderation.services.rulebook.starter import starter_word_rules
 from tests.evasion_generator import FAMILIES, evasions
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -23,9 +23,7 @@ FAMILY_TARGET = 0.60
 
 @pytest.fixture(scope="module")
 def rules() -> Rules:
-    words = [WordRule(f"word:{index}", value, Action(action))
-             for index, (kind, action, value, _) in enumerate(starter_rules()) if kind == "word"]
-    return Rules(words=WordMatcher.build(words))
+    return Rules(words=WordMatcher.build(starter_word_rules()))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from moderation.screening.pipeline import (
     fingerprint,
     screen,
 )
-from moderation.services.rulebook.starter import starter_rules
+from moderation.services.rulebook.starter import starter_rules, starter_word_rules
 from tests.attack_inputs import HOSTILE_TEXTS
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -30,11 +30,7 @@ def matcher(*rules):
 
 
 STARTER = Rules(
-    words=WordMatcher.build(
-        WordRule(f"s{index}", value, Action(action))
-        for index, (kind, action, value, _) in enumerate(starter_rules())
-        if kind == "word"
-    ),
+    words=WordMatcher.build(starter_word_rules()),
     domains=DomainRules(
         blocked=frozenset({"spam-site.com"}),
         allowed=frozenset(value for kind, action, value, _ in starter_rules() if kind == "domain"),

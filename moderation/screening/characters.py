@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -12,6 +13,14 @@ BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u206
 # Letters that draw nothing: Hangul fillers and the Braille blank pass for names and text.
 BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
 INVISIBLE = ZERO_WIDTH | BIDI_CONTROLS | BLANK_LETTERS
+# Han characters (CJK unified ideographs, extension A, compatibility, the supplementary planes), as
+# a regular-expression class body.
+HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_HAN = re.compile(f"[{HAN_CLASS}]")
+
+
+def is_han(char: str) -> bool:
+    return _HAN.match(char) is not None
 # Embeddings, overrides and isolates reorder what follows them (信微加 shown as 加微信); the marks
 # LRM, RLM and ALM only nudge neutral characters and stay allowed.
 BIDI_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -10,17 +10,14 @@ from functools import lru_cache
 
 import opencc
 
+from moderation.screening.characters import is_han
+
 _converter = opencc.OpenCC("t2s")
-
-
-def _is_han(char: str) -> bool:
-    code = ord(char)
-    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
 
 
 @lru_cache(maxsize=65536)
 def simplified_char(char: str) -> str:
-    if not _is_han(char):
+    if not is_han(char):
         return char
     converted = _converter.convert(char)
     return converted if len(converted) == 1 else char

@@ -1,14 +1,15 @@
 """Screening rules as data, and the word matcher compiled from them. Pure.
 
-Terms are matched with Aho-Corasick automata (ahocorasick_rs, DFAs), so the cost of screening a
+Terms are matched with Aho-Corasick automata (ahocorasick_rs), so the cost of screening a
 comment does not grow with the number of terms:
 - exactly, over the compact normalised text. Latin-script terms must stand on word boundaries
   ("ass" does not fire inside "class"), except that a distinctive one (6+ letters) also matches
   with more letters or digits glued after it (wechat123, telegrams); Han terms match anywhere;
 - fuzzily (see `MatchKind`): by reading (pinyin and homophones), by initials, reversed, with up to
   two filler characters inside, or written with look-alike or split characters. Only terms of
-  three or more characters match fuzzily, except look-alike and split forms of the listed terms.
-A fuzzy match never takes a rule's action beyond holding the comment for review.
+  three or more characters match fuzzily, except look-alike and split forms of the listed terms
+  and two-character terms whose pinyin is typed (weixin, 博cai).
+A fuzzy match holds the comment for review, unless its rule takes its action on fuzzy matches.
 An allow-listed phrase that covers a match cancels it (a place name containing a blocked word).
 """
 
@@ -23,18 +24,18 @@ from itertools import product
 
 import ahocorasick_rs
 
+from moderation.screening.characters import HAN_CLASS, is_han
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import char_reading, initials_of, reading_key, reading_view
 from moderation.screening.variants import lookalikes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
 DISTINCTIVE_LATIN = 6  # letters a Latin term needs before it matches with more glued after it
 MAX_FILLERS = 2
 # Characters spammers put inside a term that readers skip over: 代開各類發票, 免費的機場.
 FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈"
-_NOT_FILLER_VIEW = re.compile(rf"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[{FILLER_HAN}]")
+_NOT_FILLER_VIEW = re.compile(f"[^{HAN_CLASS}]|[{FILLER_HAN}]")
 
 
 class Action(enum.StrEnum):
@@ -71,6 +72,11 @@ class MatchKind(enum.StrEnum):
     SPLIT = "split"  # a character written as its parts (拆字)
 
 
+CERTAIN = frozenset({MatchKind.EXACT, MatchKind.PREFIX})  # the term as written: the rule's own action
+# Certain matches first, then the fuzzy ones in the order above.
+_RANK = {how: 0 if how in CERTAIN else rank for rank, how in enumerate(MatchKind)}
+
+
 @dataclass(frozen=True)
 class WordMatch:
     rule: WordRule
@@ -82,7 +88,7 @@ class WordMatch:
     def action(self) -> Action:
         """A fuzzy match holds for review, unless its rule says to take the rule's action: a real
         sentence is never spammed by a guess the rule did not ask for."""
-        if self.how in (MatchKind.EXACT, MatchKind.PREFIX) or self.rule.fuzzy is Fuzzy.ACTION:
+        if self.how in CERTAIN or self.rule.fuzzy is Fuzzy.ACTION:
             return self.rule.action
         return Action.HOLD
 
@@ -143,7 +149,8 @@ class WordMatcher:
     _blocking: _Automaton | None = field(default=None, repr=False)
     _allow: _Automaton | None = field(default=None, repr=False)
     _spoken: _Automaton | None = field(default=None, repr=False)  # readings
-    _initials: dict[str, tuple[WordRule, ...]] = field(default_factory=dict, repr=False)  # jwx → 加微信
+    # Latin words standing for a term: jwx → 加微信 (initials), weixin → 微信 (a two-character reading)
+    _initials: dict[str, tuple[tuple[WordRule, MatchKind], ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, rules: Iterable[WordRule]) -> WordMatcher:
@@ -232,12 +239,12 @@ def _filler_view(key: str) -> str:
 
 
 def _readable(key: str) -> bool:
-    return len(key) >= 2 and all(_HAN.match(char) for char in key)
+    return len(key) >= 2 and all(map(is_han, key))
 
 
 def _fuzzy_length(key: str) -> bool:
     """Only terms of three or more Han characters match by reading, reversed or with fillers."""
-    return len(key) >= FUZZY_MIN_LENGTH and all(_HAN.match(char) for char in key)
+    return len(key) >= FUZZY_MIN_LENGTH and _readable(key)
 
 
 def _written_keys(key: str, rule: WordRule):
@@ -268,7 +275,7 @@ def _latin_word_index(keyed) -> dict[str, tuple[tuple[WordRule, MatchKind], ...]
         if _fuzzy_length(key):
             index.setdefault(initials_of(key), []).append((rule, MatchKind.INITIALS))
         elif _readable(key):
-            index.setdefault(reading_key(key).replace("|", ""), []).append((rule, MatchKind.READING))
+            index.setdefault("".join(map(char_reading, key)), []).append((rule, MatchKind.READING))
     return {word: tuple(found) for word, found in index.items()}
 
 
@@ -280,15 +287,12 @@ def _without_overlaps_of_the_same_rule(found, text: NormalizedText) -> list[Word
     """Each rule once per place, an exact match before a fuzzy one; and no guess about characters
     a term already matched exactly (加微信 written out is not also 加薇信 by its sound).
     Linear in the number of matches, up to a log factor (a 100 KB text may hold thousands)."""
-    order = {how: rank for rank, how in enumerate(MatchKind)}
-    certain = (MatchKind.EXACT, MatchKind.PREFIX)
     kept: list[tuple[int, int, WordRule, MatchKind]] = []
     by_rule: dict[int, tuple[list[int], list[int]]] = {}  # id(rule) → kept starts, ends (sorted, disjoint)
     exact_starts: list[int] = []
     exact_reach: list[int] = []  # the furthest end among exact matches starting at or before each
-    rank = {how: 0 if how in certain else order[how] for how in MatchKind}  # certain ones first, by start
-    for start, end, rule, how in sorted(found, key=lambda item: (rank[item[3]], item[0], item[1])):
-        fuzzy = how not in certain
+    for start, end, rule, how in sorted(found, key=lambda item: (_RANK[item[3]], item[0], item[1])):
+        fuzzy = how not in CERTAIN
         if fuzzy and exact_starts:
             index = bisect_right(exact_starts, start) - 1
             if index >= 0 and exact_reach[index] >= end:
@@ -311,13 +315,19 @@ def _is_latin_letter(char: str) -> bool:
     return bool(char) and char.isascii() and char.isalpha()
 
 
-def _latin_edges_free(text: NormalizedText, start: int, end: int) -> bool:
-    """A reading that begins or ends with a Latin letter must not continue a Latin word (in the
-    folded text, where spaces still separate words)."""
+def _neighbours(text: NormalizedText, start: int, end: int) -> tuple[str, str, str, str]:
+    """The folded characters just before, first in, last in and just after a compact span ("" past
+    either end): in the folded text spaces still separate words."""
     folded_start, folded_end = text.folded_span(start, end)
-    before = text.folded[folded_start - 1] if folded_start > 0 else ""
-    after = text.folded[folded_end] if folded_end < len(text.folded) else ""
-    first, last = text.folded[folded_start], text.folded[folded_end - 1]
+    folded = text.folded
+    before = folded[folded_start - 1] if folded_start > 0 else ""
+    after = folded[folded_end] if folded_end < len(folded) else ""
+    return before, folded[folded_start], folded[folded_end - 1], after
+
+
+def _latin_edges_free(text: NormalizedText, start: int, end: int) -> bool:
+    """A span that begins or ends with a Latin letter must not continue a Latin word there."""
+    before, first, last, after = _neighbours(text, start, end)
     return not ((_is_latin_letter(first) and _is_latin_letter(before))
                 or (_is_latin_letter(last) and _is_latin_letter(after)))
 
@@ -328,9 +338,7 @@ def _on_word_boundaries(text: NormalizedText, start: int, end: int, key: str) ->
     Latin letter (加v) must not continue a Latin word there (加vip). None: not a match here."""
     if not _LATIN_TERM.match(key):
         return MatchKind.EXACT if _latin_edges_free(text, start, end) else None
-    folded_start, folded_end = text.folded_span(start, end)
-    before = text.folded[folded_start - 1] if folded_start > 0 else ""
-    after = text.folded[folded_end] if folded_end < len(text.folded) else ""
+    before, _, _, after = _neighbours(text, start, end)
     if _is_latin_alnum(before):
         return None
     if not _is_latin_alnum(after):

@@ -25,7 +25,6 @@ SEPARATOR = "|"
 OTHER = "#"  # what a character that is not a syllable reads as: it breaks any reading
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
-_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
 # Typed pinyin (letters, each syllable optionally followed by its tone number) and bopomofo.
 TYPED_RUN = re.compile(r"(?:[a-z]+[0-5]?)+|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
@@ -59,18 +58,17 @@ def _bopomofo_syllables() -> dict[str, str]:
 
 
 class _ReadingTable(dict):
-    """str.translate table: every character becomes one unit and its separator."""
+    """str.translate table: every character becomes one unit and its separator; one that is not a
+    syllable (a figure, a character without a reading) reads OTHER, learnt the first time."""
 
     def __missing__(self, code: int) -> str:
-        return OTHER + SEPARATOR
+        self[code] = unit = OTHER + SEPARATOR
+        return unit
 
 
 @lru_cache(maxsize=1)
 def _table() -> _ReadingTable:
     table = _ReadingTable()
-    for start, end in (*_HAN_RANGES, (0x20, 0x7E)):  # and ASCII: figures break a reading
-        for code in range(start, end + 1):
-            table[code] = OTHER + SEPARATOR
     for code, readings in pinyin_dict.items():
         table[code] = _toneless(readings.split(",")[0]) + SEPARATOR
     for syllable, index in _syllable_ids().items():
@@ -95,10 +93,11 @@ def initials_of(term_compact: str) -> str:
 def _typed_units(run: str, offset: int) -> list[tuple[str, int, int]]:
     """A typed run cut into syllables (longest first): (syllable or OTHER, start, end) in the compact."""
     units: list[tuple[str, int, int]] = []
-    if run[0] in BOPOMOFO_TONE_MARKS or "\u3105" <= run[0] <= "\u31bf":
-        spelled, sizes = _bopomofo_syllables(), (4, 3, 2, 1)
+    if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
+        ids = _syllable_ids()
+        syllable_of, sizes = (lambda chunk: chunk if chunk in ids else None), (6, 5, 4, 3, 2, 1)
     else:
-        spelled, sizes = None, (6, 5, 4, 3, 2, 1)
+        syllable_of, sizes = _bopomofo_syllables().get, (4, 3, 2, 1)
     index = 0
     while index < len(run):
         char = run[index]
@@ -109,8 +108,7 @@ def _typed_units(run: str, offset: int) -> list[tuple[str, int, int]]:
             continue
         for size in sizes:
             chunk = run[index:index + size]
-            syllable = (spelled.get(chunk) if spelled is not None else
-                        chunk if chunk in _syllable_ids() else None) if len(chunk) == size else None
+            syllable = syllable_of(chunk) if len(chunk) == size else None
             if syllable:
                 units.append((syllable, offset + index, offset + index + size))
                 index += size

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, ScreeningReason
+from moderation.screening.matching import CERTAIN
 from moderation.services.review_queue import AuthorHistory, Page, author_tag, highlighted, network_tag
 from moderation.services.rulebook.reasons import RULE_KINDS
 
@@ -73,6 +74,6 @@ def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
             phrase = reason.detail
         if reason.how != "exact" and reason.span_start is not None:
             matched = source[reason.span_start:reason.span_end]
-        if reason.how not in ("exact", "prefix"):
+        if reason.how not in CERTAIN:
             phrase = None  # an allow-listed phrase must contain the term as written: not so here
     return ReasonView(reason, reason.kind in RULE_KINDS, phrase, matched)

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, render_templat
 
 from moderation.clock import now
 from moderation.extensions import db
+from moderation.models import WordRuleRow
 from moderation.services.rulebook.cache import active_rules
 from moderation.services.rulebook.dry_run import dry_run_word
 from moderation.services.rulebook.edits import (
@@ -62,7 +63,7 @@ def _saved(change, **form_state):
         db.session.rollback()
         return render_rules(422, problem=error, **form_state)
     db.session.commit()
-    kind, value = ("word", row.term) if hasattr(row, "term") else ("domain", row.domain)
+    kind, value = ("word", row.term) if isinstance(row, WordRuleRow) else ("domain", row.domain)
     flash({"kind": "rule_saved", "kind_of_rule": kind, "value": value, "action": row.action}, "result")
     return see_other(url_for(".rules_page"))
 

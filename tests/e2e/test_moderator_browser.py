@@ -12,6 +12,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in anoth
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 
 
+def sign_in_to_the_queue(page, live_server, name):
+    """Sign in from the login form the queue sends a signed-out visitor to; the queue has cards."""
+    page.goto(live_server + "/moderation/")
+    page.get_by_label("帳號").fill(name)
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.wait_for_selector("[data-card]")
+
+
 def wait_for_the_keyboard(page):
     """The queue's script has run once it has put the focus on a card: keys pressed before are lost."""
     page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-card')")
@@ -23,11 +32,7 @@ def test_moderator_approves_and_rejects_from_the_keyboard(live_server, browser_p
     second = make_comment(db, body="鍵盤拒絕的評論", created_at=first.created_at + timedelta(minutes=1))
     page = browser_page
 
-    page.goto(live_server + "/moderation/")
-    page.get_by_label("帳號").fill("mod")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_label("密碼").press("Enter")
-    page.wait_for_selector("[data-card]")
+    sign_in_to_the_queue(page, live_server, "mod")
     page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
 
     page.keyboard.press("?")
@@ -83,11 +88,7 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width):
     context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(live_server + "/moderation/login")
-    page.get_by_label("帳號").fill("boss")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_label("密碼").press("Enter")
-    page.wait_for_selector("[data-card]")
+    sign_in_to_the_queue(page, live_server, "boss")
     for path in ("/moderation/", "/moderation/admin/rules/", "/moderation/admin/audit", "/moderation/admin/moderators"):
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
@@ -100,11 +101,7 @@ def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
     make_moderator(db, "mod")
     make_comment(db, body="批次處理的評論")
     page = browser_page
-    page.goto(live_server + "/moderation/")
-    page.get_by_label("帳號").fill("mod")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_label("密碼").press("Enter")
-    page.wait_for_selector("[data-card]")
+    sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
     page.keyboard.press("x")
     page.keyboard.press("b")

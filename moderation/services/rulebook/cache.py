@@ -59,9 +59,13 @@ def active_rules(db: Session, config: Mapping, cache: RulesCache) -> Rules:
     return rules
 
 
+def word_rule_of(row: WordRuleRow) -> WordRule:
+    """A stored word rule as the screening core takes it."""
+    return WordRule(f"word:{row.id}", row.term, Action(row.action), Fuzzy(row.fuzzy))
+
+
 def compile_rules(db: Session, thresholds: Thresholds) -> Rules:
-    words = [WordRule(f"word:{row.id}", row.term, Action(row.action), Fuzzy(row.fuzzy))
-             for row in db.scalars(select(WordRuleRow))]
+    words = [word_rule_of(row) for row in db.scalars(select(WordRuleRow))]
     domains = list(db.scalars(select(DomainRuleRow)))
     return Rules(
         words=WordMatcher.build(words),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from moderation.models import Comment
 from moderation.screening.matching import Action, Fuzzy, WordMatcher, WordRule
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
+from moderation.services.rulebook.cache import word_rule_of
 from moderation.services.rulebook.edits import clean_word_rule, word_rules
 
 SEVERITY = {Outcome.PUBLISHED: 0, Outcome.PENDING: 1, Outcome.REJECTED: 2, Outcome.SPAM: 3}
@@ -40,8 +41,7 @@ def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: da
         key = term.strip()
     else:
         key = clean_word_rule(term, action, fuzzy=fuzzy).term
-    proposed = [WordRule(f"word:{row.id}", row.term, Action(row.action), Fuzzy(row.fuzzy))
-                for row in rows if row.term != key]
+    proposed = [word_rule_of(row) for row in rows if row.term != key]
     if action != "remove":
         proposed.append(WordRule("word:proposed", key, Action(action), Fuzzy(fuzzy)))
     after = Rules(words=WordMatcher.build(proposed), domains=current.domains, thresholds=current.thresholds)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.models import DomainRuleRow, WordRuleRow
-from moderation.screening.matching import Action
+from moderation.screening.matching import Action, WordRule
 
 
 def starter_rules() -> list[tuple[str, str, str, str]]:
@@ -19,6 +19,13 @@ def starter_rules() -> list[tuple[str, str, str, str]]:
             kind, action, value, note = (line.split("\t") + [""])[:4]
             rows.append((kind, action, value, note))
     return rows
+
+
+def starter_word_rules() -> list[WordRule]:
+    """The starter list's word rules as the screening core takes them (for tests and benchmarks
+    that screen without a database)."""
+    return [WordRule(f"word:{index}", value, Action(action))
+            for index, (kind, action, value, _) in enumerate(starter_rules()) if kind == "word"]
 
 
 def load_starter_rules(db: Session) -> int:
