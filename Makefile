@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test install install-test browser db bench bench-proxy clean
+.PHONY: run test install install-test browser db bench bench-proxy translations clean
 
 run: install db
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -29,9 +29,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Debian's Chromium and CJK fonts for the browser tests (Playwright cannot download a browser here).
+# Debian's Chromium and CJK fonts for the browser tests (Playwright cannot download a browser here),
+# and the page checkers they run (axe-core, vnu-jar from npm; Java for vnu).
 browser:
 	scripts/install-browser.sh
+
+# After changing a user-facing string: extract, merge into zh_Hant/zh_Hans/en, fill zh_Hans with
+# OpenCC for review, compile. Fails while an English string is missing; the tests check the same.
+translations: install-test
+	$(BIN)/python scripts/translations.py
 
 # Creates or upgrades the schema and loads the bundled seed article once; safe to repeat.
 db: install
@@ -51,4 +57,4 @@ bench-proxy: install-test
 	$(BIN)/python -m bench.proxy
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

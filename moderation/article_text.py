@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import opencc
 from markupsafe import escape
 
 from moderation.screening.characters import HAN_CLASS
@@ -132,15 +133,47 @@ def parse_body(body: str) -> tuple[Paragraph, ...]:
     return tuple(segments(paragraph) for paragraph in body.split("\n\n") if paragraph.strip())
 
 
+# Screen readers must read the glosses as pinyin, not as Chinese (BCP 47: Chinese in Latin letters).
+GLOSS_LANGUAGE = "zh-Latn-pinyin"
+
+
 def render_body_html(body: str) -> str:
     """Stored body → the article's HTML: one <p> per paragraph, glosses as <ruby>, text escaped."""
     return "\n".join(
         "<p>" + "".join(
-            f"<ruby>{escape(part.base)}<rt>{escape(part.reading)}</rt></ruby>" if isinstance(part, Gloss)
+            f'<ruby>{escape(part.base)}<rt lang="{GLOSS_LANGUAGE}">{escape(part.reading)}</rt></ruby>' if isinstance(part, Gloss)
             else str(escape(part))
             for part in paragraph
         ) + "</p>"
         for paragraph in parse_body(body)
+    )
+
+
+_to_simplified = opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class ArticleWords:
+    """What a reader reads of an article, in one script."""
+
+    title: str
+    column_name: str
+    body_html: str
+
+
+@lru_cache(maxsize=256)
+def simplified_text(text: str) -> str:
+    return _to_simplified.convert(text)
+
+
+@lru_cache(maxsize=32)
+def simplified_article(title: str, column_name: str, body: str) -> ArticleWords:
+    """The article for zh-Hans readers, converted character by character (t2s, no vocabulary
+    changes) once per text; the glosses are Latin and pass through unchanged."""
+    return ArticleWords(
+        title=_to_simplified.convert(title),
+        column_name=_to_simplified.convert(column_name),
+        body_html=render_body_html(_to_simplified.convert(body)),
     )
 
 

@@ -68,6 +68,8 @@ DEFAULTS: dict[str, object] = {
     "CAPTCHA_FAILURE_WINDOW_SECONDS": 600,
     "CAPTCHA_IMAGE_RATE_LIMIT": "60 per minute",
     "CAPTCHA_AUDIO_RATE_LIMIT": "6 per minute;30 per hour",
+    # A refused captcha request says when to try again (Retry-After): the audio player tells the reader.
+    "RATELIMIT_HEADERS_ENABLED": True,
     # Screening (moderation/screening): thresholds of the link, flood and trust checks.
     "SCREENING_MAX_LINKS": 2,  # more links than this (allow-listed domains not counted) → hold
     "SCREENING_DUPLICATE_WINDOW_SECONDS": 3600,  # same normalised text, same author, within → spam

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium and Noto CJK fonts for the browser tests when they are missing.
-# Without the fonts, Chinese renders as empty boxes in screenshots.
+# Installs what the browser tests need when it is missing: Debian's Chromium and Noto CJK fonts
+# (without them Chinese renders as empty boxes in screenshots), Java and npm for the page checkers,
+# then the checkers themselves from npm (package-lock.json: axe-core, vnu-jar).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
-[ ${#missing[@]} -eq 0 ] && exit 0
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+install_checkers() {
+  if command -v npm >/dev/null 2>&1 && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+if [ ${#missing[@]} -eq 0 ]; then install_checkers; exit 0; fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -17,3 +27,4 @@ fi
 echo "install-browser: installing ${missing[*]} from Debian"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+install_checkers

@@ -76,7 +76,10 @@
     event.preventDefault();
   });
 
-  var target = location.hash && document.querySelector(location.hash.replace(/[^#\w-]/g, ""));
-  var start = target ? cards.indexOf(target) : 0;
+  // #card-123 names a card; #card-at-4 a place on the page (the last card was decided: the one that
+  // moved up from the next page, or the one before when none did).
+  var at = /^#card-at-(\d+)$/.exec(location.hash);
+  var target = !at && location.hash && document.querySelector(location.hash.replace(/[^#\w-]/g, ""));
+  var start = at ? Math.min(Number(at[1]), cards.length - 1) : (target ? cards.indexOf(target) : 0);
   if (cards.length) focusCard(start >= 0 ? start : 0);
 }());

@@ -46,6 +46,26 @@
     var mediumField = form.querySelector("[data-captcha-medium]");
     var switchButton = form.querySelector("[data-captcha-switch]");
 
+    var status = form.querySelector("[data-captcha-status]");
+
+    // A refused audio request (the per-address limit) leaves the player at 0:00: say why, and how long.
+    function watchAudio(audio) {
+      audio.addEventListener("error", function () {
+        fetch(audio.src, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+          var wait = response.headers.get("Retry-After");
+          status.textContent = response.status === 429 && wait
+            ? status.dataset.audioLimit.replace("{seconds}", wait)
+            : status.dataset.audioUnavailable;
+          status.hidden = false;
+        }).catch(function () {
+          status.textContent = status.dataset.audioUnavailable;
+          status.hidden = false;
+        });
+      });
+    }
+    var serverAudio = media.querySelector("audio");
+    if (serverAudio) watchAudio(serverAudio);
+
     function setMedium(useAudio) {
       mediumField.value = useAudio ? "audio" : "image";
       switchButton.value = useAudio ? "image" : "audio";
@@ -56,12 +76,15 @@
       idField.value = challenge.id;
       answer.value = "";
       media.textContent = "";
+      status.hidden = true;
+      status.textContent = "";
       if (useAudio) {
         var audio = document.createElement("audio");
         audio.controls = true;
         audio.preload = "none";
         audio.src = challenge.audio;
         audio.setAttribute("aria-label", media.dataset.audioLabel);
+        watchAudio(audio);
         media.appendChild(audio);
         if (focus) audio.play().catch(function () {});
       } else {

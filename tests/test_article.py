@@ -113,7 +113,7 @@ def test_gloss_is_told_from_ordinary_parentheses(text, expected):
 def test_article_page_renders_ruby_not_parentheses(client):
     html = client.get("/articles/inspection-testing-excellent-cases").get_data(as_text=True)
     assert html.count("<ruby>") == 333
-    assert "<ruby>網<rt>wǎng</rt></ruby>" in html
+    assert '<ruby>網<rt lang="zh-Latn-pinyin">wǎng</rt></ruby>' in html
     assert "(wǎng)" not in html
     assert '<html lang="zh-Hant">' in html
     assert "【儀器網 時事聚焦】" in html

@@ -1,5 +1,6 @@
 """Captcha challenges: lazy creation, single use, expiry, speed, other browsers, throttling."""
 
+import io
 import re
 
 import pytest
@@ -211,3 +212,36 @@ def test_a_busy_shared_address_never_blocks_a_browser_that_has_not_failed(db, ap
     assert 0 < wait("classmate-3") <= app.config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"] + 1  # short, not a block
     clock.advance(seconds=app.config["CAPTCHA_SHARED_ADDRESS_DELAY_SECONDS"] + 1)
     assert not wait("classmate-3")
+
+
+def test_captcha_letters_contrast_at_least_4_5_to_1_with_their_background():
+    from moderation.services.captcha import MIN_LETTER_CONTRAST, captcha_colours, contrast_ratio
+
+    for _ in range(500):
+        background, letters = captcha_colours()
+        assert contrast_ratio(background, letters) >= MIN_LETTER_CONTRAST
+        assert letters[3] == 255  # opaque: antialiasing is the only blending
+    assert round(contrast_ratio((255, 255, 255), (0, 0, 0)), 1) == 21.0
+    assert round(contrast_ratio((119, 119, 119), (255, 255, 255)), 2) == 4.48
+
+
+def test_rendered_captcha_images_keep_their_letter_contrast():
+    """Read back from the PNG: the background is the commonest colour; the letters' solid colour is
+    4.5:1 against it (the library used to paste letters through a mask of their own brightness,
+    which faded dark ones)."""
+    from collections import Counter
+
+    from PIL import Image
+
+    from moderation.services.captcha import MIN_LETTER_CONTRAST, contrast_ratio, render_media
+
+    for _ in range(20):
+        image = Image.open(io.BytesIO(render_media(CaptchaMedium.IMAGE, "K7PX"))).convert("RGB")
+        counts = Counter(image.get_flattened_data())
+        [(background, _)] = counts.most_common(1)
+        letter_colour = max(counts, key=lambda colour: (counts[colour] >= 50, contrast_ratio(colour, background)))
+        assert counts[letter_colour] >= 50 and contrast_ratio(letter_colour, background) >= MIN_LETTER_CONTRAST
+        # Letter strokes, edges included, at 3:1 or more: about 17% of the image (the faded letters
+        # of the library's own pasting gave none on a light letter colour).
+        legible = sum(count for colour, count in counts.items() if contrast_ratio(colour, background) >= 3)
+        assert legible > image.width * image.height * 0.08

@@ -6,12 +6,15 @@ Views parse the request, call one service and render; services flush and the vie
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from moderation.web import (
     admin,
     errors,
     health,
+    languages,
     moderator,
     reader,
     request_log,
@@ -20,9 +23,12 @@ from moderation.web import (
     template_filters,
 )
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
 
 def register(app: Flask) -> None:
     request_log.register(app)
+    languages.register(app, str(TRANSLATIONS))
     security_headers.register(app)
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)

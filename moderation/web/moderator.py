@@ -141,8 +141,19 @@ def decide_one(comment_id: int):
         abort(400)
     result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options())
     flash(_summary(decision, [result]), "result")
-    focus = request.form.get("focus", type=row_id) if result.ok else comment_id
-    return see_other(_back() + (f"#card-{focus}" if focus else ""))
+    return see_other(_back() + _focus_anchor(result.ok, comment_id))
+
+
+def _focus_anchor(decided: bool, comment_id: int) -> str:
+    """Where the keyboard goes next: the card that moves up into the decided one's place. For the
+    last card on the page that one is not known yet (it comes from the next page), so its position."""
+    if not decided:
+        return f"#card-{comment_id}"
+    focus = request.form.get("focus", type=row_id)
+    if focus:
+        return f"#card-{focus}"
+    position = request.form.get("position", type=int)
+    return f"#card-at-{position}" if position is not None and 0 <= position < 1000 else ""
 
 
 @bp.post("/comments/bulk")

@@ -36,17 +36,18 @@ class Card:
     quick_decisions: list[tuple[str, str]]  # (decision, key) the card offers
     can_reject: bool
     next_id: int | None  # the card that moves up once this one is decided
+    position: int  # on the page, from 0: for the last card, where the next page's first will be
 
 
 def cards_of(page: Page, *, pepper: str) -> list[Card]:
     comments = page.comments
     return [
-        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None)
+        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None, index)
         for index, comment in enumerate(comments)
     ]
 
 
-def _card(comment: Comment, page: Page, pepper: str, next_id: int | None) -> Card:
+def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, position: int) -> Card:
     spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
              if reason.field == "body" and reason.span_start is not None]
     return Card(
@@ -61,6 +62,7 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None) -> Car
         quick_decisions=[(decision, key) for decision, key, status in QUICK_DECISIONS if comment.status is not status],
         can_reject=comment.status is not CommentStatus.REJECTED,
         next_id=next_id,
+        position=position,
     )
 
 

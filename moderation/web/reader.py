@@ -40,12 +40,14 @@ from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
 from moderation.web import reader_identity
 from moderation.web.forms import CommentForm, FormError
+from moderation.web.languages import article_in_reader_script, current_language
 from moderation.web.page_cache import RenderedPage
 from moderation.web.responses import see_other
 
 bp = Blueprint("reader", __name__)
 
 PINYIN_COOKIE = "pinyin"
+NOTICE_ANCHOR = "notice"
 NO_STORE = "no-store"
 
 
@@ -93,11 +95,12 @@ def article(slug: str):
     if state is None:
         abort(404)
     pages = current_app.extensions["article_pages"]
-    page = pages.get((state.id, state.revision, before, after))
+    language = current_language().tag
+    page = pages.get((state.id, state.revision, before, after, language))
     if page is None:
         found = db.session.get(Article, state.id)
         page = RenderedPage.of(_render_article_page(found, before, after, personal=None))
-        pages.put((found.id, found.revision, before, after), page)
+        pages.put((found.id, found.revision, before, after, language), page)
     response = Response(page.body, mimetype="text/html")
     response.set_etag(page.etag)
     response.cache_control.public = True
@@ -125,6 +128,7 @@ def _render_article_page(article: Article, before, after, *, personal: PersonalP
     return render_template(
         "reader/article.html",
         article=article,
+        text=article_in_reader_script(article),
         listing=listing.approved_page(
             db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"]
         ),
@@ -209,7 +213,7 @@ def post_comment(slug: str):
             # commit): it was received once; say so again and store nothing.
             db.session.rollback()
             reader_identity.reader_token_or_new(request, derive_from=retry_seed)
-            return _posted(article, earlier.id, earlier.status)
+            return _posted(article, earlier.status)
     form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
@@ -239,12 +243,13 @@ def post_comment(slug: str):
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = [FormError.BODY_REFUSED]
         return render_form_page(article, form, status=422)
-    return _posted(article, posted.comment_id, posted.status)
+    return _posted(article, posted.status)
 
 
-def _posted(article, comment_id: int, status: CommentStatus):
+def _posted(article, status: CommentStatus):
     flash("comment_approved" if status is CommentStatus.APPROVED else "comment_pending", "notice")
-    return see_other(url_for(".article", slug=article.slug, _anchor=f"comment-{comment_id}"))
+    # To the notice, which takes the focus: a screen reader hears it, and it is in view.
+    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
 
 
 def form_expired():
@@ -303,8 +308,7 @@ def report_comment(slug: str, comment_id: int):
         abort(404)
     db.session.commit()
     flash(f"report_{outcome.value}", "notice")
-    anchor = "comments-heading" if outcome is comments.ReportOutcome.HIDDEN else f"comment-{comment_id}"
-    return see_other(url_for(".article", slug=article.slug, _anchor=anchor))
+    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
 
 
 @bp.get("/captcha/new")

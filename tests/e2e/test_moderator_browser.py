@@ -1,8 +1,9 @@
 """A moderator in a real Chromium: signs in and works the queue from the keyboard alone."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from moderation.models import AuditEntry, Comment, CommentStatus
 from tests.conftest import PASSWORD, make_comment, make_moderator
@@ -79,6 +80,28 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
+
+
+def test_deciding_the_last_card_of_a_page_focuses_the_card_that_moves_up(live_server, browser_page, db, app):
+    app.config["QUEUE_PAGE_SIZE"] = 2
+    make_moderator(db, "mod")
+    first, second, third = [
+        make_comment(db, body=f"第{index}則", created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(3)
+    ]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    assert page.locator("[data-card]").count() == 2
+    page.keyboard.press("j")
+    page.keyboard.press("a")  # the last card of the page: the third comment moves up into its place
+    page.wait_for_selector(f"#card-{third.id}")
+    wait_for_the_keyboard(page)
+    assert page.evaluate("document.activeElement.id") == f"card-{third.id}"
+    page.keyboard.press("a")  # nothing moves up now: the card before it takes the focus
+    page.wait_for_selector("text=已通過 1 則評論")
+    expect(page.locator("[data-card]")).to_have_count(1)
+    wait_for_the_keyboard(page)
+    assert page.evaluate("document.activeElement.id") == f"card-{first.id}"
 
 
 @pytest.mark.parametrize("width", [390, 320])

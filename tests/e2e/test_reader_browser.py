@@ -11,6 +11,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in anoth
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 
 
+def notice_has_focus_in_view(page) -> bool:
+    """After posting or reporting, a screen reader hears the notice and a sighted reader sees it."""
+    return page.evaluate("""() => {
+        const notice = document.getElementById("notice");
+        const box = notice.getBoundingClientRect();
+        return document.activeElement === notice && box.top >= 0 && box.bottom <= innerHeight;
+    }""")
+
+
 def rt_display(page):
     return page.eval_on_selector("ruby rt", "element => getComputedStyle(element).display")
 
@@ -38,6 +47,7 @@ def test_reader_toggles_pinyin_and_posts_anonymously(live_server, browser_page, 
     page.get_by_role("button", name="送出評論", exact=True).last.click()
 
     page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
+    assert notice_has_focus_in_view(page)
     waiting = page.locator(".comment.is-waiting")
     assert "檢驗檢測很重要" in waiting.inner_text()
     assert "匿名網友" in waiting.inner_text() and "審核中" in waiting.inner_text()
@@ -92,9 +102,30 @@ def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, brows
     assert page.input_value("[data-captcha-medium]") == "image"
 
 
+def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
+    """The player alone would show 0:00: the reader is told the limit and how long to wait."""
+    app.config["CAPTCHA_AUDIO_RATE_LIMIT"] = "1 per hour"
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("評論內容").fill("草稿")
+    page.locator("[data-captcha-media] img").wait_for()
+    status = page.locator("[data-captcha-status]")
+    page.get_by_role("button", name="改聽語音").click()
+    page.locator("[data-captcha-media] audio").wait_for()
+    page.wait_for_function("() => document.querySelector('[data-captcha-media] audio').readyState > 0")
+    assert status.is_hidden()
+    page.get_by_role("button", name="換一張").click()  # a second audio challenge: over the limit
+    expect(status).to_be_visible()
+    text = status.inner_text()
+    assert text.startswith("語音驗證碼的播放次數已達上限，請於 ") and "秒後再試，或改看圖片" in text
+    seconds = int(text.split("請於 ")[1].split(" 秒")[0])
+    assert 0 < seconds <= 3600
+    assert page.get_by_label("評論內容").input_value() == "草稿"
+
+
 def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db):
     make_comment(db, status=CommentStatus.APPROVED, body="手機上也要能檢舉的評論" * 5)
-    context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
     page = context.new_page()
     page.goto(live_server + ARTICLE)
     page.get_by_role("link", name="檢舉").first.click()
@@ -159,3 +190,4 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     page.get_by_label("人身攻擊").check()
     form.get_by_role("button", name="送出檢舉").click()
     page.wait_for_selector("text=已收到您的檢舉，我們會盡快處理")
+    assert notice_has_focus_in_view(page)

@@ -1,0 +1,161 @@
+"""Which of the three languages a request is served in, and how a reader changes it.
+
+zh-Hant (the article's own), zh-Hans and English. A page's language comes from, in order:
+the `lang` query argument (a URL per language, which caches can key on alone), the `lang` cookie
+set by the language switch (remembered), the browser's Accept-Language, and zh-Hant.
+
+Templates' msgids are the zh-Hant texts; the catalogues live in moderation/translations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, g, request
+from flask_babel import Babel
+
+from moderation.article_text import ArticleWords, simplified_article, simplified_text
+from moderation.web.responses import see_other
+
+LANGUAGE_COOKIE = "lang"
+
+
+@dataclass(frozen=True)
+class Language:
+    tag: str  # BCP 47, for <html lang>, hreflang, Content-Language and URLs
+    locale: str  # Babel's name, the catalogue folder
+    name: str  # in its own language, for the switch
+
+
+LANGUAGES = (
+    Language("zh-Hant", "zh_Hant", "繁體中文"),
+    Language("zh-Hans", "zh_Hans", "简体中文"),
+    Language("en", "en", "English"),
+)
+DEFAULT = LANGUAGES[0]
+BY_TAG = {language.tag.lower(): language for language in LANGUAGES}
+BY_LOCALE = {language.locale: language for language in LANGUAGES}
+
+_HANT_REGIONS = ("zh-tw", "zh-hk", "zh-mo")
+_HANS_REGIONS = ("zh-cn", "zh-sg", "zh-my")
+
+
+def language_of_tag(tag: str) -> Language | None:
+    """One Accept-Language (or URL) tag mapped onto ours; None when we have nothing close."""
+    tag = tag.strip().lower().replace("_", "-")
+    if tag in BY_TAG:
+        return BY_TAG[tag]
+    if tag.startswith("zh-hant") or tag.startswith(_HANT_REGIONS):
+        return BY_TAG["zh-hant"]
+    if tag.startswith("zh-hans") or tag.startswith(_HANS_REGIONS):
+        return BY_TAG["zh-hans"]
+    if tag == "zh" or tag.startswith("zh-"):
+        return DEFAULT  # zh, yue-less script-less tags: the article's own script
+    if tag == "en" or tag.startswith("en-"):
+        return BY_TAG["en"]
+    return None
+
+
+def negotiate(accepted: list[tuple[str, float]]) -> Language:
+    """The first of the browser's languages (by quality) that we serve, else zh-Hant."""
+    for tag, quality in sorted(accepted, key=lambda pair: -pair[1]):
+        if quality <= 0:
+            continue
+        found = language_of_tag(tag)
+        if found is not None:
+            return found
+    return DEFAULT
+
+
+def url_language() -> Language | None:
+    raw = request.args.get("lang")
+    return language_of_tag(raw) if raw else None
+
+
+def current_language() -> Language:
+    """Computed once per request."""
+    if "language" not in g:
+        cookie = request.cookies.get(LANGUAGE_COOKIE)
+        g.language = (
+            url_language()
+            or (language_of_tag(cookie) if cookie else None)
+            or negotiate(list(request.accept_languages))
+        )
+    return g.language
+
+
+def _locale() -> str:
+    return current_language().locale
+
+
+def article_in_reader_script(article) -> ArticleWords:
+    """The article in the reader's script: as stored, or converted to Simplified for zh-Hans
+    readers. English readers get the original; the site does not translate articles."""
+    if current_language().locale == "zh_Hans":
+        return simplified_article(article.title, article.column_name or "", article.body)
+    return ArticleWords(article.title, article.column_name or "", article.body_html)
+
+
+bp = Blueprint("languages", __name__)
+
+
+@bp.get("/language/<tag>")
+def switch(tag: str):
+    """The switch: remember the choice, then back to the page it was made on, in that language."""
+    language = BY_TAG.get(tag.lower())
+    target = _same_site_path(request.args.get("next", "/"))
+    response = see_other(target)
+    if language is not None:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language.tag, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _same_site_path(target: str) -> str:
+    """Only a path on this site, without its `lang` argument (the cookie now says it)."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return "/"
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not pair.startswith("lang="))
+    return parts.path + (f"?{query}" if query else "")
+
+
+def register(app: Flask, translations: str) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT.locale)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
+    Babel(app, locale_selector=_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.register_blueprint(bp)
+
+    @app.url_defaults
+    def keep_url_language(endpoint: str, values: dict) -> None:
+        """A page reached by a language URL links on in the same language."""
+        if endpoint != "static" and "lang" not in values and request and request.args.get("lang"):
+            language = url_language()
+            if language is not None:
+                values["lang"] = language.tag
+
+    @app.context_processor
+    def language_context() -> dict:
+        language = current_language()
+        text_language = "zh-Hans" if language.locale == "zh_Hans" else "zh-Hant"
+        return {"language": language, "languages": LANGUAGES, "text_language": text_language}
+
+    @app.template_filter("in_reader_script")
+    def in_reader_script(text: str) -> str:
+        return simplified_text(text) if current_language().locale == "zh_Hans" else text
+
+    @app.after_request
+    def language_headers(response):
+        if request.endpoint == "static" or "language" not in g:
+            return response
+        response.headers["Content-Language"] = g.language.tag
+        if url_language() is None:
+            # Not Cookie: that would keep every shared cache from storing the article page. The
+            # `lang` cookie is part of the proxy's cache key instead (deploy/nginx.conf).
+            response.vary.add("Accept-Language")
+        return response

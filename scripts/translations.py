@@ -1,0 +1,95 @@
+"""Keep the catalogues in step with the templates: `make translations`.
+
+1. Extract every marked string (templates and Python) into moderation/translations/messages.pot.
+2. Merge it into the zh_Hant, zh_Hans and en catalogues (new strings added, gone ones dropped).
+3. zh_Hant's msgstr is its msgid (the templates are written in it); zh_Hans entries still empty are
+   filled by OpenCC tw2sp (Taiwan phrasing to mainland phrasing: 匯入 → 导入, 網路 → 网络) and printed
+   for review; en entries still empty
+   are printed and must be translated by hand (the tests fail until they are).
+4. Compile every catalogue to its .mo (committed, so an installed wheel needs no build step).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import opencc
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = ROOT / "moderation" / "translations"
+TEMPLATE = FOLDER / "messages.pot"
+LOCALES = ("zh_Hant", "zh_Hans", "en")
+
+
+def catalogue_path(locale: str, suffix: str = ".po") -> Path:
+    return FOLDER / locale / "LC_MESSAGES" / f"messages{suffix}"
+
+
+def extract() -> Catalog:
+    os.chdir(ROOT)  # locations relative to the repository
+    CommandLineInterface().run(
+        ["pybabel", "--quiet", "extract", "-F", "babel.cfg", "--sort-output", "--no-wrap",
+         "--omit-header", "--project", "moderation", "-o", str(TEMPLATE.relative_to(ROOT)), "."]
+    )
+
+
+def template() -> Catalog:
+    with TEMPLATE.open("rb") as file:
+        return read_po(file)
+
+
+def load(locale: str) -> Catalog:
+    path = catalogue_path(locale)
+    if not path.exists():
+        return Catalog(locale=locale, project="moderation")
+    with path.open("rb") as file:
+        return read_po(file, locale=locale)
+
+
+def fill(locale: str, catalogue: Catalog, to_simplified) -> list[str]:
+    """Fill what can be filled mechanically; return the msgids still needing a person."""
+    todo = []
+    for message in catalogue:
+        if not message.id or (message.string and not message.fuzzy and message.string != ("",) * 2):
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if locale == "zh_Hant":
+            message.string = ids if len(ids) > 1 else ids[0]
+        elif locale == "zh_Hans":
+            converted = tuple(to_simplified.convert(text) for text in ids)
+            message.string = converted if len(converted) > 1 else converted[0]
+            print(f"zh_Hans, please review: {ids[0]} → {converted[0]}")
+        else:
+            todo.append(ids[0])
+        message.flags.discard("fuzzy")
+    return todo
+
+
+def main() -> int:
+    extract()
+    to_simplified = opencc.OpenCC("tw2sp")
+    missing = []
+    for locale in LOCALES:
+        catalogue = load(locale)
+        catalogue.update(template(), no_fuzzy_matching=True)  # a fresh copy: update shares messages
+        catalogue.obsolete.clear()
+        missing += [f"{locale}: {msgid}" for msgid in fill(locale, catalogue, to_simplified)]
+        path = catalogue_path(locale)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as file:
+            write_po(file, catalogue, width=0, sort_output=True)
+        with catalogue_path(locale, ".mo").open("wb") as file:
+            write_mo(file, catalogue)
+    for line in missing:
+        print(f"to translate: {line}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Every page type, in each language and at desktop and phone sizes, checked in Chromium by axe-core
+(no violation of any rule it runs by default) and by the Nu HTML Checker (no error).
+
+Both checkers come from npm (package.json: axe-core, vnu-jar); vnu runs on the machine's Java.
+`make test` installs them; without them these tests fail under REQUIRE_BROWSER and skip otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from moderation.models import CommentReport, CommentStatus, ReportReason
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, PASSWORD, make_comment, make_moderator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.committing]
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+ARTICLE = f"/articles/{ARTICLE_SLUG}"
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def _missing(tool: Path, what: str):
+    message = f"{what} not found at {tool}; `make test` installs it (npm install)"
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class Visit:
+    """What the checkers saw: axe's violations and the HTML as served, by page type."""
+
+    violations: dict[str, list] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _check(page, name: str, visit: Visit, response) -> None:
+    page.wait_for_load_state("load")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    visit.violations[name] = [
+        {"id": item["id"], "impact": item["impact"], "nodes": [node["target"] for node in item["nodes"]][:5]}
+        for item in result["violations"]
+    ]
+    if response is not None:
+        visit.sources[name] = response.text()
+
+
+def _goto(page, base: str, path: str, name: str, visit: Visit) -> None:
+    response = page.goto(base + path)
+    _check(page, name, visit, response)
+
+
+def _submit(page, selector: str, name: str, visit: Visit) -> None:
+    with page.expect_navigation() as navigation:
+        page.click(selector)
+    _check(page, name, visit, navigation.value)
+
+
+@pytest.fixture
+def site(db):
+    """An admin, one approved comment that was reported, one pending comment held by a rule."""
+    make_moderator(db, "boss", role="admin")
+    approved = make_comment(db, status=CommentStatus.APPROVED, body="已公開的評論")
+    db.session.add(CommentReport(comment_id=approved.id, reason=ReportReason.SPAM, reporter_hash="c" * 64,
+                          reporter_ip_hash="d" * 64, created_at=approved.created_at))
+    db.session.commit()
+    make_comment(db, body="待審的評論")
+    return approved
+
+
+def _visit_every_page_type(browser, base: str, approved, language: str, viewport: dict) -> Visit:
+    if not AXE.exists():
+        _missing(AXE, "axe-core")
+    visit = Visit()
+    context = browser.new_context(viewport=viewport, bypass_csp=True)  # axe is injected as a script
+    context.add_cookies([{"name": "lang", "value": language, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _goto(page, base, ARTICLE, "article", visit)
+        _goto(page, base, f"{ARTICLE}/comments/{approved.id}/report", "report", visit)
+        _goto(page, base, "/articles/no-such-article", "not-found", visit)
+
+        page.goto(base + f"{ARTICLE}/comment")
+        _submit(page, "button.primary", "form-with-errors", visit)
+        page.fill("#nickname", "讀者")
+        page.fill("#body", "想要的話請加微信聊")
+        page.wait_for_function("document.querySelector('[data-captcha-media] img').complete")
+        page.fill("#captcha_answer", CAPTCHA_TEXT)
+        _submit(page, "button.primary", "article-with-notice", visit)
+
+        page.goto(base + "/moderation/login")
+        page.fill("#name", "boss")
+        page.fill("#password", "not the password")
+        _submit(page, "button.primary", "login-refused", visit)
+        page.fill("#password", PASSWORD)
+        _submit(page, "button.primary", "queue", visit)
+        author = page.locator(".card-meta a.tag").first.get_attribute("href")
+        _goto(page, base, author, "author", visit)
+        _goto(page, base, "/moderation/password", "password", visit)
+        _goto(page, base, "/moderation/admin/articles", "articles", visit)
+        _goto(page, base, "/moderation/admin/moderators", "moderators", visit)
+        _goto(page, base, "/moderation/admin/rules/", "rules", visit)
+        _goto(page, base, "/moderation/admin/audit", "audit", visit)
+        _goto(page, base, "/moderation/?tab=reported", "queue-reported", visit)
+    finally:
+        context.close()
+    return visit
+
+
+PAGE_TYPES = {
+    "article", "report", "not-found", "form-with-errors", "article-with-notice", "login-refused", "queue",
+    "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
+}
+
+
+def _nu_errors(sources: dict[str, str], folder: Path) -> list[dict]:
+    if not VNU.exists():
+        _missing(VNU, "vnu-jar")
+    java = shutil.which("java")
+    if java is None:
+        _missing(Path("java"), "Java (for vnu-jar)")
+    files = []
+    for name, html in sources.items():
+        path = folder / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        files.append(str(path))
+    checked = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True, text=True, timeout=120,
+    )
+    messages = json.loads(checked.stderr or '{"messages": []}')["messages"]
+    return [
+        {"page": Path(message.get("url", "")).stem, "line": message.get("lastLine"), "message": message["message"]}
+        for message in messages
+        if message.get("type") != "info"
+    ]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_passes_axe_and_the_nu_html_checker(live_server, browser, site, language, viewport, tmp_path):
+    """axe at both sizes; the served HTML is the same at both, so the Nu checker reads the desktop run's."""
+    visit = _visit_every_page_type(browser, live_server, site, language, VIEWPORTS[viewport])
+    assert set(visit.violations) == PAGE_TYPES == set(visit.sources)
+    found = {name: items for name, items in visit.violations.items() if items}
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+    if viewport == "desktop":
+        errors = _nu_errors(visit.sources, tmp_path)
+        assert errors == [], json.dumps(errors, ensure_ascii=False, indent=1)

@@ -1,0 +1,254 @@
+"""Readers and moderators in zh-Hant (default), zh-Hans and English: negotiation, the remembered
+switch, the article in Simplified, caching per language, and catalogues that cover every string."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from moderation.article_text import GLOSS_LANGUAGE
+from moderation.web.languages import LANGUAGE_COOKIE, language_of_tag, negotiate
+from tests.conftest import ARTICLE_SLUG, ModeratorBrowser
+
+ARTICLE = f"/articles/{ARTICLE_SLUG}"
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "moderation" / "translations"
+HANT = "zh-TW,zh;q=0.9"
+HANS = "zh-CN,zh;q=0.9,en;q=0.5"
+EN = "en-GB,en;q=0.9"
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def html_lang(html: str) -> str:
+    return re.search(r'<html lang="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh-MO", "zh-Hant"), ("zh-Hant", "zh-Hant"),
+        ("zh-Hant-TW", "zh-Hant"), ("zh", "zh-Hant"),
+        ("zh-CN", "zh-Hans"), ("zh-SG", "zh-Hans"), ("zh-Hans", "zh-Hans"), ("zh-Hans-CN", "zh-Hans"),
+        ("zh_CN", "zh-Hans"), ("en", "en"), ("en-US", "en"), ("EN-gb", "en"),
+    ],
+)
+def test_each_tag_maps_onto_one_of_three_languages(header, expected):
+    assert language_of_tag(header).tag == expected
+
+
+def test_negotiation_takes_the_best_quality_we_serve_else_zh_hant():
+    assert negotiate([("fr", 1.0), ("en", 0.8), ("zh-CN", 0.5)]).tag == "en"
+    assert negotiate([("zh-CN", 0.3), ("en", 0.9)]).tag == "en"
+    assert negotiate([("fr", 1.0), ("de", 0.9)]).tag == "zh-Hant"
+    assert negotiate([("en", 0.0), ("zh-SG", 0.2)]).tag == "zh-Hans"
+    assert negotiate([]).tag == "zh-Hant"
+    assert language_of_tag("ja") is None
+
+
+def test_zh_hant_is_the_default_with_todays_exact_texts(client):
+    html = html_of(client.get(ARTICLE))
+    assert html_lang(html) == "zh-Hant"
+    assert "所有評論僅代表網友意見,與本站立場無關" in html
+    form = html_of(client.get(f"{ARTICLE}/comment"))
+    for text in ("昵稱", "匿名", "驗證碼"):
+        assert text in form
+
+
+@pytest.mark.parametrize(("header", "lang"), [(HANT, "zh-Hant"), (HANS, "zh-Hans"), (EN, "en")])
+def test_accept_language_picks_the_page_language(client, header, lang):
+    response = client.get(ARTICLE, headers={"Accept-Language": header})
+    assert html_lang(html_of(response)) == lang
+    assert response.headers["Content-Language"] == lang
+    assert "Accept-Language" in response.vary and "Cookie" not in response.vary
+
+
+def test_zh_hans_reader_sees_simplified_ui_and_article_with_the_same_glosses(client):
+    hant = html_of(client.get(ARTICLE))
+    hans = html_of(client.get(ARTICLE, headers={"Accept-Language": HANS}))
+    assert "所有评论仅代表网友意见,与本站立场无关" in hans
+    assert "检验检测是国家质量基础设施的重要组成部分" in hans
+    assert "檢驗檢測" not in hans
+    assert f'<rt lang="{GLOSS_LANGUAGE}">' in hans
+
+    def glosses(html):
+        return re.findall(r"<rt[^>]*>([^<]+)</rt>", html)
+
+    assert glosses(hans) == glosses(hant) and len(glosses(hans)) == 333
+    assert "<ruby>网<rt" in hans and "<ruby>網<rt" in hant
+    form = html_of(client.get(f"{ARTICLE}/comment", headers={"Accept-Language": HANS}))
+    for text in ("昵称", "匿名", "验证码", "所有评论仅代表网友意见,与本站立场无关"):
+        assert text in form
+
+
+def test_english_reader_gets_the_english_ui_and_the_article_as_written(client):
+    html = html_of(client.get(ARTICLE, headers={"Accept-Language": EN}))
+    assert "Comments are the views of their authors" in html
+    assert "Post comment" in html and "Nickname" in html
+    # The article is not translated: its text keeps its language for screen readers.
+    assert '<h1 id="article-title" lang="zh-Hant">檢驗檢測是國家質量基礎設施的重要組成部分</h1>' in html
+
+
+def test_wrong_captcha_is_worded_in_the_page_language(app, page):
+    page.client.set_cookie(LANGUAGE_COOKIE, "zh-Hans")
+    response = page.post(answer="WRONG", body="我的评论")
+    html = html_of(response)
+    assert response.status_code == 422
+    assert "请输入正确验证码" in html and html_lang(html) == "zh-Hans"
+    assert "我的评论" in html  # the reader's text is kept
+
+
+def test_english_form_errors_and_notice(app, page):
+    page.client.set_cookie(LANGUAGE_COOKIE, "en")
+    refused = html_of(page.post(answer="WRONG"))
+    assert "Please enter the correct captcha" in refused
+    page.html = ""
+    posted = page.post()
+    assert posted.status_code == 303
+    followed = html_of(page.client.get(posted.location))
+    assert "Your comment was sent and will be published once it is approved" in followed
+    assert 'id="notice"' in followed
+
+
+def test_the_switch_remembers_the_choice_and_returns_to_the_page(client):
+    response = client.get(f"/language/zh-Hans?next={ARTICLE}%3Flang%3Den%26before%3Dx")
+    assert response.status_code == 303
+    assert response.location == f"{ARTICLE}?before=x"
+    assert "lang=zh-Hans" in response.headers["Set-Cookie"]
+    assert response.headers["Cache-Control"] == "no-store"
+    html = html_of(client.get(ARTICLE, headers={"Accept-Language": EN}))
+    assert html_lang(html) == "zh-Hans"  # the remembered choice wins over the browser's
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "x"])
+def test_the_switch_never_leaves_the_site(client, target):
+    response = client.get("/language/en", query_string={"next": target})
+    assert response.location == "/"
+
+
+def test_an_unknown_language_changes_nothing(client):
+    response = client.get("/language/fr?next=/moderation/login")
+    assert response.location == "/moderation/login"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_every_page_offers_the_switch_in_each_language_own_name(client):
+    html = html_of(client.get(ARTICLE))
+    for name in ("繁體中文", "简体中文", "English"):
+        assert name in html
+    assert 'aria-current="true" lang="zh-Hant">繁體中文' in html
+
+
+def test_a_url_per_language_is_cacheable_alone_and_keeps_its_language_in_links(client):
+    response = client.get(f"{ARTICLE}?lang=zh-Hans", headers={"Accept-Language": EN})
+    html = html_of(response)
+    assert html_lang(html) == "zh-Hans"
+    assert "Accept-Language" not in response.vary and "public" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
+    assert f"/articles/{ARTICLE_SLUG}/comment?lang=zh-Hans" in html  # the form page stays in it
+    for lang in ("zh-Hant", "zh-Hans", "en"):
+        assert f'hreflang="{lang}" href="http://localhost{ARTICLE}?lang={lang}"' in html
+
+
+def test_each_language_has_its_own_validator_and_the_cache_holds_three_variants(app, client):
+    pages = app.extensions["article_pages"]
+    pages.clear()
+    etags = {}
+    for header in (HANT, HANS, EN, "zh-HK", "en-US", "zh-SG"):
+        response = client.get(ARTICLE, headers={"Accept-Language": header})
+        etags.setdefault(response.headers["Content-Language"], set()).add(response.headers["ETag"])
+    assert {lang: len(tags) for lang, tags in etags.items()} == {"zh-Hant": 1, "zh-Hans": 1, "en": 1}
+    assert len(set().union(*etags.values())) == 3
+    assert len(pages._pages) == 3
+    hans_etag = next(iter(etags["zh-Hans"]))
+    again = client.get(ARTICLE, headers={"Accept-Language": HANS, "If-None-Match": hans_etag})
+    assert again.status_code == 304
+    other = client.get(ARTICLE, headers={"Accept-Language": EN, "If-None-Match": hans_etag})
+    assert other.status_code == 200
+
+
+def test_error_pages_speak_the_reader_language(client):
+    response = client.get("/articles/nope", headers={"Accept-Language": EN})
+    assert response.status_code == 404 and "Page not found" in html_of(response)
+    response = client.get("/articles/nope", headers={"Accept-Language": HANS})
+    assert "找不到页面" in html_of(response)
+
+
+def test_moderation_pages_in_english(app, client, moderator_account):
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    browser = ModeratorBrowser(client)
+    refused = html_of(browser.login(password="wrong password!"))
+    assert "Wrong account name or password." in refused
+    browser.login()
+    html = browser.queue()
+    assert html_lang(html) == "en"
+    assert "Review queue" in html and "Keyboard shortcuts" in html
+
+
+# Catalogues ---------------------------------------------------------------------------------------
+
+LOCALES = ("zh_Hant", "zh_Hans", "en")
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def catalogue(locale: str):
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return read_po(file, locale=locale)
+
+
+def extracted_ids(tmp_path) -> set:
+    from babel.messages.frontend import CommandLineInterface
+
+    target = tmp_path / "messages.pot"
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(ROOT)
+        CommandLineInterface().run(["pybabel", "--quiet", "extract", "-F", "babel.cfg", "-o", str(target), "."])
+    finally:
+        os.chdir(cwd)
+    with target.open("rb") as file:
+        return {(message.context, message.id) for message in read_po(file) if message.id}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_string_of_the_templates_and_code_is_translated(tmp_path, locale):
+    wanted = extracted_ids(tmp_path)
+    assert len(wanted) > 300
+    found = catalogue(locale)
+    have = {(message.context, message.id) for message in found if message.id}
+    assert wanted - have == set(), "run `make translations`"
+    for message in found:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        assert all(strings), f"{locale}: untranslated {ids[0]!r}"
+        assert "fuzzy" not in message.flags
+        for text in strings:
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(ids[0])), (locale, ids[0], text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_compiled_catalogues_are_those_of_the_po_files(locale):
+    buffer = BytesIO()
+    write_mo(buffer, catalogue(locale))
+    compiled = (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").read_bytes()
+    assert compiled == buffer.getvalue(), "run `make translations`"
+
+
+def test_the_simplified_catalogue_has_the_required_reader_texts():
+    strings = {message.id: message.string for message in catalogue("zh_Hans") if message.id}
+    assert strings["昵稱"] == "昵称"
+    assert strings["驗證碼"] == "验证码"
+    assert strings["請輸入正確驗證碼"] == "请输入正确验证码"
+    assert strings["所有評論僅代表網友意見,與本站立場無關"] == "所有评论仅代表网友意见,与本站立场无关"
+    assert "匿名" in strings["匿名（顯示為「匿名網友」）"]
