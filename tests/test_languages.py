@@ -127,7 +127,9 @@ def test_the_switch_remembers_the_choice_and_returns_to_the_page(client):
     assert html_lang(html) == "zh-Hans"  # the remembered choice wins over the browser's
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "x"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example/x", "javascript:alert(1)", "x", "/a\r\nSet-Cookie: x=1"]
+)
 def test_the_switch_never_leaves_the_site(client, target):
     response = client.get("/language/en", query_string={"next": target})
     assert response.location == "/"

@@ -86,6 +86,21 @@ def test_migrations_match_the_models(tmp_path):
     assert differences == []
 
 
+def test_migration_0010_gives_stored_glosses_their_language(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/g.db"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="5d2c8e1f7a93")  # 0009: glosses rendered without a language
+        _db.session.execute(_db.text(
+            "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, approved_count, revision) "
+            "VALUES ('old', '舊文', '', '網(wǎng)路', '<p><ruby>網<rt>wǎng</rt></ruby>路</p>', 'pre', '2026-11-01 00:00:00', 0, 1)"
+        ))
+        _db.session.commit()
+        upgrade(directory=directory)
+        html = _db.session.execute(_db.text("SELECT body_html FROM article WHERE slug = 'old'")).scalar_one()
+    assert html == '<p><ruby>網<rt lang="zh-Latn-pinyin">wǎng</rt></ruby>路</p>'
+
+
 def test_load_article_command(runner, tmp_path, db):
     source = tmp_path / "story.txt"
     source.write_text("【\n儀器網(wǎng) 時事聚焦】新的報導,內容。\n", encoding="utf-8")

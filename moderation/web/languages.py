@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import Babel
 
 from moderation.article_text import ArticleWords, simplified_article, simplified_text
+from moderation.screening.characters import is_control
 from moderation.web.responses import see_other
 
 LANGUAGE_COOKIE = "lang"
@@ -51,7 +52,7 @@ def language_of_tag(tag: str) -> Language | None:
     if tag.startswith("zh-hans") or tag.startswith(_HANS_REGIONS):
         return BY_TAG["zh-hans"]
     if tag == "zh" or tag.startswith("zh-"):
-        return DEFAULT  # zh, yue-less script-less tags: the article's own script
+        return DEFAULT  # zh, or a region we do not list: the article's own script
     if tag == "en" or tag.startswith("en-"):
         return BY_TAG["en"]
     return None
@@ -116,9 +117,11 @@ def switch(tag: str):
 
 
 def _same_site_path(target: str) -> str:
-    """Only a path on this site, without its `lang` argument (the cookie now says it)."""
+    """Only a path on this site (never an open redirect: no scheme, host, `//`, backslash or
+    control character), without its `lang` argument (the cookie now says it)."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+    if (parts.scheme or parts.netloc or not parts.path.startswith("/") or "//" in target or "\\" in target
+            or any(map(is_control, target))):
         return "/"
     query = "&".join(pair for pair in parts.query.split("&") if pair and not pair.startswith("lang="))
     return parts.path + (f"?{query}" if query else "")

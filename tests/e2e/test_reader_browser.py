@@ -13,10 +13,11 @@ ARTICLE = "/articles/inspection-testing-excellent-cases"
 
 def notice_has_focus_in_view(page) -> bool:
     """After posting or reporting, a screen reader hears the notice and a sighted reader sees it."""
+    page.wait_for_load_state("load")
     return page.evaluate("""() => {
         const notice = document.getElementById("notice");
         const box = notice.getBoundingClientRect();
-        return document.activeElement === notice && box.top >= 0 && box.bottom <= innerHeight;
+        return document.activeElement === notice && box.top >= -1 && box.bottom <= innerHeight;
     }""")
 
 
@@ -100,6 +101,29 @@ def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, brows
     page.get_by_role("button", name="改看圖片").click()
     page.locator("[data-captcha-media] img").wait_for()
     assert page.input_value("[data-captcha-medium]") == "image"
+
+
+def test_glosses_are_readable_pinyin_apart_from_their_neighbours(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    measured = page.evaluate("""() => {
+        const glosses = [...document.querySelectorAll(".article-body rt")];
+        const sizes = glosses.map(rt => parseFloat(getComputedStyle(rt).fontSize));
+        let touching = 0, neighbours = 0;
+        for (let i = 1; i < glosses.length; i++) {
+            const a = glosses[i - 1].getBoundingClientRect(), b = glosses[i].getBoundingClientRect();
+            if (Math.abs(a.top - b.top) > 1 || glosses[i - 1].parentElement.nextSibling !== glosses[i].parentElement) continue;
+            neighbours++;
+            const pad = el => parseFloat(getComputedStyle(el).paddingLeft) + parseFloat(getComputedStyle(el).paddingRight);
+            const glyphGap = b.left - a.right + (pad(glosses[i - 1]) + pad(glosses[i])) / 2;
+            if (glyphGap < 2) touching++;
+        }
+        return {smallest: Math.min(...sizes), languages: [...new Set(glosses.map(rt => rt.lang))],
+                neighbours, touching};
+    }""")
+    assert measured["languages"] == ["zh-Latn-pinyin"]
+    assert measured["smallest"] >= 12
+    assert measured["neighbours"] > 20 and measured["touching"] == 0
 
 
 def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
