@@ -189,6 +189,15 @@ def test_audio_endpoint_is_rate_limited(page, app):
     assert statuses[-1] == 429
 
 
+def test_the_audio_limit_answer_says_how_long_to_wait(page, app):
+    """reader.js reads Retry-After to tell the reader the wait (the player itself would show 0:00)."""
+    for _ in range(7):
+        page.open()
+        response = page.load_captcha("wav")
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
 def test_new_challenge_endpoint_gives_ids_without_creating_them(client, db):
     response = client.get("/captcha/new")
     assert response.headers["Cache-Control"] == "no-store"

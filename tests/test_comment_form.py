@@ -281,6 +281,8 @@ def test_no_javascript_audio_switch_offers_an_audio_challenge(page):
     )
     html = response.get_data(as_text=True)
     assert '<audio controls preload="none"' in html and "草稿" in html
+    # Without JavaScript nothing can say when the limit is hit: the page says what 0:00 means.
+    assert "<noscript><p class=\"hint\">播放器停在 0:00、聽不到語音時，表示播放次數已達上限" in html
 
 
 def test_the_audio_captcha_stays_chosen_across_a_wrong_answer_and_a_new_challenge(page):
