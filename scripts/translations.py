@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "moderation" / "translations"
 TEMPLATE = FOLDER / "messages.pot"
 LOCALES = ("zh_Hant", "zh_Hans", "en")
+# Besides Babel's own (_, gettext, ngettext, pgettext…): the lazy texts of moderator/labels.html.
+KEYWORDS = ("-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2")
 
 
 def catalogue_path(locale: str, suffix: str = ".po") -> Path:
@@ -34,7 +36,7 @@ def catalogue_path(locale: str, suffix: str = ".po") -> Path:
 def extract() -> Catalog:
     os.chdir(ROOT)  # locations relative to the repository
     CommandLineInterface().run(
-        ["pybabel", "--quiet", "extract", "-F", "babel.cfg", "--sort-output", "--no-wrap",
+        ["pybabel", "--quiet", "extract", "-F", "babel.cfg", *KEYWORDS, "--sort-output", "--no-wrap",
          "--omit-header", "--project", "moderation", "-o", str(TEMPLATE.relative_to(ROOT)), "."]
     )
 

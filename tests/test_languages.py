@@ -194,9 +194,25 @@ def test_moderation_pages_in_english(app, client, moderator_account):
     assert "Review queue" in html and "Keyboard shortcuts" in html
 
 
+def test_the_label_tables_follow_each_page_language(app, client, moderator_account, db):
+    """labels.html is built once per process; its words must still be those of each page."""
+    from tests.conftest import make_comment
+
+    make_comment(db, body="一則待審")
+    browser = ModeratorBrowser(client)
+    browser.login()
+    for lang, pending, approve in (("zh-Hant", "待審核", "通過"), ("en", "Pending", "Approve"),
+                                   ("zh-Hans", "待审核", "通过"), ("zh-Hant", "待審核", "通過")):
+        client.set_cookie(LANGUAGE_COOKIE, lang)
+        html = browser.queue()
+        assert re.search(rf'aria-current="page">{pending} <span class="count">1</span>', html), lang
+        assert f'data-action="approve">{approve} <kbd>a</kbd>' in html, lang
+
+
 # Catalogues ---------------------------------------------------------------------------------------
 
 LOCALES = ("zh_Hant", "zh_Hans", "en")
+KEYWORDS = ("-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2")  # as scripts/translations.py
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -214,7 +230,7 @@ def extracted_ids(tmp_path) -> set:
         import os
 
         os.chdir(ROOT)
-        CommandLineInterface().run(["pybabel", "--quiet", "extract", "-F", "babel.cfg", "-o", str(target), "."])
+        CommandLineInterface().run(["pybabel", "--quiet", "extract", "-F", "babel.cfg", *KEYWORDS, "-o", str(target), "."])
     finally:
         os.chdir(cwd)
     with target.open("rb") as file:
