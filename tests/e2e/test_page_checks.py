@@ -1,5 +1,6 @@
 """Every page type, in each language and at desktop and phone sizes, checked in Chromium by axe-core
-(no violation of any rule it runs by default) and by the Nu HTML Checker (no error).
+(no violation of any rule it runs by default) and by the Nu HTML Checker (no error); none may
+scroll sideways.
 
 Both checkers come from npm (package.json: axe-core, vnu-jar); vnu runs on the machine's Java.
 `make test` installs them; without them these tests fail under REQUIRE_BROWSER and skip otherwise.
@@ -42,6 +43,7 @@ class Visit:
 
     violations: dict[str, list] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    too_wide: list[str] = field(default_factory=list)  # pages that scroll sideways
 
 
 def _check(page, name: str, visit: Visit, response) -> None:
@@ -52,6 +54,8 @@ def _check(page, name: str, visit: Visit, response) -> None:
         {"id": item["id"], "impact": item["impact"], "nodes": [node["target"] for node in item["nodes"]][:5]}
         for item in result["violations"]
     ]
+    if page.evaluate("() => document.documentElement.scrollWidth > innerWidth"):
+        visit.too_wide.append(name)
     if response is not None:
         visit.sources[name] = response.text()
 
@@ -156,6 +160,7 @@ def test_every_page_passes_axe_and_the_nu_html_checker(live_server, browser, sit
     assert set(visit.violations) == PAGE_TYPES == set(visit.sources)
     found = {name: items for name, items in visit.violations.items() if items}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+    assert visit.too_wide == []
     if viewport == "desktop":
         errors = _nu_errors(visit.sources, tmp_path)
         assert errors == [], json.dumps(errors, ensure_ascii=False, indent=1)
