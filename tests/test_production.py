@@ -43,12 +43,14 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_the_wheel_ships_the_templates_static_files_and_migrations(wheel):
+def test_the_wheel_ships_the_templates_static_files_migrations_and_catalogues(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("moderation/templates/base.html", "moderation/templates/error.html",
                      "moderation/templates/reader/article.html", "moderation/templates/moderator/queue.html",
                      "moderation/static/style.css", "moderation/static/reader.js",
-                     "moderation/data/article.txt", "moderation/migrations/env.py"):
+                     "moderation/data/article.txt", "moderation/migrations/env.py",
+                     "moderation/translations/zh_Hans/LC_MESSAGES/messages.mo",
+                     "moderation/translations/en/LC_MESSAGES/messages.mo"):
         assert expected in names, expected
 
 
@@ -75,6 +77,8 @@ page = client.get("/articles/s")
 assert page.status_code == 200 and "所有評論僅代表網友意見,與本站立場無關" in page.get_data(as_text=True)
 assert client.get("/static/style.css").status_code == 200
 assert client.get("/no-such-page").status_code == 404
+english = client.get("/articles/s", headers={{"Accept-Language": "en"}}).get_data(as_text=True)
+assert "Comments are the views of their authors" in english, "the wheel's catalogues"
 print("served", app.instance_path)
 """
     # -S: no site-packages .pth files, so the checkout's editable install cannot shadow the wheel.
