@@ -163,17 +163,21 @@ class ArticleWords:
 
 @lru_cache(maxsize=256)
 def simplified_text(text: str) -> str:
+    """Simplified characters for a reader, by OpenCC `t2s`: the script changes, the vocabulary does
+    not (that would be `tw2sp`), and its phrase table picks the character where one Traditional
+    character has several Simplified ones. Screening folds one character at a time instead
+    (`screening.chinese`), because its spans must map back."""
     return _to_simplified.convert(text)
 
 
 @lru_cache(maxsize=32)
 def simplified_article(title: str, column_name: str, body: str) -> ArticleWords:
-    """The article for zh-Hans readers, converted character by character (t2s, no vocabulary
-    changes) once per text; the glosses are Latin and pass through unchanged."""
+    """The article for zh-Hans readers, converted once per text; the glosses are Latin and pass
+    through unchanged."""
     return ArticleWords(
-        title=_to_simplified.convert(title),
-        column_name=_to_simplified.convert(column_name),
-        body_html=render_body_html(_to_simplified.convert(body)),
+        title=simplified_text(title),
+        column_name=simplified_text(column_name),
+        body_html=render_body_html(simplified_text(body)),
     )
 
 

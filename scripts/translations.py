@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 from pathlib import Path
 
@@ -33,12 +33,15 @@ def catalogue_path(locale: str, suffix: str = ".po") -> Path:
     return FOLDER / locale / "LC_MESSAGES" / f"messages{suffix}"
 
 
-def extract() -> Catalog:
-    os.chdir(ROOT)  # locations relative to the repository
-    CommandLineInterface().run(
-        ["pybabel", "--quiet", "extract", "-F", "babel.cfg", *KEYWORDS, "--sort-output", "--no-wrap",
-         "--omit-header", "--project", "moderation", "-o", str(TEMPLATE.relative_to(ROOT)), "."]
-    )
+def extract(output: Path = TEMPLATE) -> Catalog:
+    """Every marked string into `output` (the tests extract into a folder of their own)."""
+    with contextlib.chdir(ROOT):  # locations relative to the repository
+        CommandLineInterface().run(
+            ["pybabel", "--quiet", "extract", "-F", "babel.cfg", *KEYWORDS, "--sort-output", "--no-wrap",
+             "--omit-header", "--project", "moderation", "-o", str(output), "."]
+        )
+    with output.open("rb") as file:
+        return read_po(file)
 
 
 def template() -> Catalog:

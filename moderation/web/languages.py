@@ -31,6 +31,11 @@ class Language:
     locale: str  # Babel's name, the catalogue folder
     name: str  # in its own language, for the switch
 
+    @property
+    def text_tag(self) -> str:
+        """The language of the article as this reader reads it: converted for zh-Hans, else as written."""
+        return "zh-Hans" if self.locale == "zh_Hans" else "zh-Hant"
+
 
 LANGUAGES = (
     Language("zh-Hant", "zh_Hant", "繁體中文"),
@@ -39,7 +44,6 @@ LANGUAGES = (
 )
 DEFAULT = LANGUAGES[0]
 BY_TAG = {language.tag.lower(): language for language in LANGUAGES}
-BY_LOCALE = {language.locale: language for language in LANGUAGES}
 
 _HANT_REGIONS = ("zh-tw", "zh-hk", "zh-mo")
 _HANS_REGIONS = ("zh-cn", "zh-sg", "zh-my")
@@ -72,17 +76,15 @@ def negotiate(accepted: list[tuple[str, float]]) -> Language:
     return DEFAULT
 
 
-def url_language() -> Language | None:
-    raw = request.args.get("lang")
-    return language_of_tag(raw) if raw else None
-
-
 def current_language() -> Language:
-    """Computed once per request."""
+    """Computed once per request; `g.language_in_url` says whether the URL named it."""
     if "language" not in g:
+        raw = request.args.get("lang")
+        from_url = language_of_tag(raw) if raw else None
         cookie = request.cookies.get(LANGUAGE_COOKIE)
+        g.language_in_url = from_url is not None
         g.language = (
-            url_language()
+            from_url
             or (language_of_tag(cookie) if cookie else None)
             or negotiate(list(request.accept_languages))
         )
@@ -96,7 +98,7 @@ def _locale() -> str:
 def article_in_reader_script(article) -> ArticleWords:
     """The article in the reader's script: as stored, or converted to Simplified for zh-Hans
     readers. English readers get the original; the site does not translate articles."""
-    if current_language().locale == "zh_Hans":
+    if current_language().text_tag == "zh-Hans":
         return simplified_article(article.title, article.column_name or "", article.body)
     return ArticleWords(article.title, article.column_name or "", article.body_html)
 
@@ -140,7 +142,7 @@ class LazyText:
         self.msgid, self.context = msgid, context
 
     def __str__(self) -> str:
-        translations = _current_translations()
+        translations = _translations()
         if self.context is None:
             return translations.ugettext(self.msgid)
         return translations.upgettext(self.context, self.msgid)
@@ -154,26 +156,22 @@ def _catalogue(folder: str, locale: str) -> Translations:
     return Translations.load(folder, [locale])
 
 
-def _current_translations() -> Translations:
-    return current_app.extensions["catalogues"]()
+def _translations() -> Translations:
+    """The catalogue of this request's language, loaded once per process.
+
+    Not Flask-Babel's own lookup, which walks its context, domain and locale on every string:
+    about 50 µs, which made 16 of a queue page's 75 ms (some 330 strings per page)."""
+    return _catalogue(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], current_language().locale)
 
 
-def _install_template_gettext(app: Flask, folder: str) -> None:
-    """The templates' _(), ngettext and pgettext, on catalogues loaded once per process.
-
-    Flask-Babel's own lookup walks its context, domain and locale on every string: about 50 µs,
-    which made 16 of a queue page's 75 ms (some 330 strings per page)."""
-
-    def translations() -> Translations:
-        return _catalogue(folder, current_language().locale)
-
-    app.extensions["catalogues"] = translations
+def _install_template_gettext(app: Flask) -> None:
+    """The templates' _(), ngettext, pgettext and the lazy texts of the label tables."""
     app.jinja_env.globals.update(lazy_gettext=LazyText, lazy_pgettext=lambda context, msgid: LazyText(msgid, context))
     app.jinja_env.install_gettext_callables(
-        gettext=lambda string: translations().ugettext(string),
-        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
+        gettext=lambda string: _translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
 
@@ -182,34 +180,33 @@ def register(app: Flask, translations: str) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT.locale)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     Babel(app, locale_selector=_locale)
-    _install_template_gettext(app, translations)
+    _install_template_gettext(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)
 
     @app.url_defaults
     def keep_url_language(endpoint: str, values: dict) -> None:
         """A page reached by a language URL links on in the same language."""
-        if endpoint != "static" and "lang" not in values and request and request.args.get("lang"):
-            language = url_language()
-            if language is not None:
+        if endpoint != "static" and "lang" not in values and request:
+            language = current_language()
+            if g.language_in_url:
                 values["lang"] = language.tag
 
     @app.context_processor
     def language_context() -> dict:
         language = current_language()
-        text_language = "zh-Hans" if language.locale == "zh_Hans" else "zh-Hant"
-        return {"language": language, "languages": LANGUAGES, "text_language": text_language}
+        return {"language": language, "languages": LANGUAGES, "text_language": language.text_tag}
 
     @app.template_filter("in_reader_script")
     def in_reader_script(text: str) -> str:
-        return simplified_text(text) if current_language().locale == "zh_Hans" else text
+        return simplified_text(text) if current_language().text_tag == "zh-Hans" else text
 
     @app.after_request
     def language_headers(response):
         if request.endpoint == "static" or "language" not in g:
             return response
         response.headers["Content-Language"] = g.language.tag
-        if url_language() is None:
+        if not g.language_in_url:
             # Not Cookie: that would keep every shared cache from storing the article page. The
             # `lang` cookie is part of the proxy's cache key instead (deploy/nginx.conf).
             response.vary.add("Accept-Language")
