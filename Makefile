@@ -10,11 +10,12 @@ PORT    ?= 5000
 run: install db
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-# Lint (ruff, imports sorted), then the whole suite under coverage, then the coverage report.
+# Lint (ruff, imports sorted), then the whole suite under coverage on one worker per core
+# (pytest-xdist; each worker makes its own PostgreSQL databases), then the coverage report.
+TEST_WORKERS ?= auto
 test: install-test browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m coverage report
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -28,10 +28,20 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,
     # A database that is down or stalled costs a request seconds, never a worker (gunicorn kills
     # workers at 30 s): connect, statement and pool-wait timeouts; then 503 with Retry-After.
+    # moderation/database.py says which bound covers which round trip.
     "DATABASE_CONNECT_TIMEOUT_SECONDS": 3,
-    "DATABASE_STATEMENT_TIMEOUT_MS": 5000,
+    "DATABASE_STATEMENT_TIMEOUT_MS": 5000,  # enforced by the server, while bytes reach it
     "DATABASE_LOCK_TIMEOUT_MS": 2000,  # a table locked by a migration or a stuck transaction
+    # Enforced by the client: a link that stops passing bytes. Above the statement timeout, so a
+    # slow statement gets the server's own error first.
+    "DATABASE_ANSWER_TIMEOUT_SECONDS": 6,
+    "DATABASE_PING_TIMEOUT_SECONDS": 1.5,  # a pooled connection's check before use
     "DATABASE_POOL_TIMEOUT_SECONDS": 5,
+    # /readyz answers within this, whatever the database does (a probe must never hold a worker).
+    "READINESS_TIMEOUT_SECONDS": 2,
+    # While this file exists (relative to the instance folder), /readyz answers 503 "draining" so a
+    # load balancer stops sending before the server is stopped (README: restarts without a dropped request).
+    "DRAIN_FILE": "draining",
     "OUTAGE_RETRY_AFTER_SECONDS": 30,
     # Where Flask-Limiter keeps its counters; REDIS_URL (when set) makes limits hold across workers.
     "REDIS_URL": None,

@@ -1,6 +1,7 @@
 """Posting a comment through the article page, as a reader would."""
 
 import html as html_lib
+import re
 
 import pytest
 
@@ -8,7 +9,7 @@ from moderation.models import Comment, CommentStatus
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES, REORDERED_TEXTS
-from tests.conftest import csrf_token_of, make_page
+from tests.conftest import challenge_id_of, csrf_token_of, make_page
 
 PENDING_NOTICE = "您的評論已送出，審核通過後將會公開"
 WRONG_CAPTCHA = "請輸入正確驗證碼"
@@ -125,6 +126,46 @@ def test_a_used_challenge_stays_used_for_another_browser(page, db, app):
     data = {"csrf_token": other.csrf_token, "captcha_id": used, "captcha_answer": "K7PX", "body": "第二則"}
     response = other.client.post(f"{other.url}/comments", data=data)
     assert response.status_code == 422 and WRONG_CAPTCHA in response.get_data(as_text=True)
+    assert [comment.body for comment in stored(db)] == ["第一則"]
+
+
+ALREADY_SENT = "這份表單先前已送出另一段文字"
+
+
+def submission_key_of(html: str) -> str:
+    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+
+
+def test_the_same_form_sent_again_with_another_text_comes_back_with_that_text_and_a_new_captcha(page, db):
+    page.open_form()
+    key = submission_key_of(page.html)
+    page.load_captcha()
+    data = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_answer": "K7PX",
+            "nickname": "小林", "body": "第一段", "submission_key": key}
+    assert page.client.post(f"{page.url}/comments", data=data).status_code == 303
+
+    changed = page.client.post(f"{page.url}/comments", data={**data, "body": "改過的第二段"})
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 422
+    assert ALREADY_SENT in html and "改過的第二段" in html and 'value="小林"' in html
+    assert challenge_id_of(html) != data["captcha_id"] and submission_key_of(html) != key
+    assert [comment.body for comment in stored(db)] == ["第一段"]
+
+    # Sent from the page it came back on, it is a new comment.
+    page.html = html
+    page.load_captcha()
+    again = page.client.post(f"{page.url}/comments", data={
+        **data, "body": "改過的第二段", "captcha_id": challenge_id_of(html), "submission_key": submission_key_of(html)})
+    assert again.status_code == 303
+    assert [comment.body for comment in stored(db)] == ["第一段", "改過的第二段"]
+
+
+def test_the_submission_key_survives_a_wrong_captcha(page, db):
+    page.open_form()
+    key = submission_key_of(page.html)
+    page.post(answer="WRNG", submission_key=key)
+    assert submission_key_of(page.html) == key
+    assert page.post(submission_key=key).status_code == 303
     assert len(stored(db)) == 1
 
 
@@ -269,7 +310,7 @@ def test_no_javascript_new_captcha_keeps_what_was_typed(page, db):
     assert response.status_code == 200
     assert "草稿" in html and 'value="小林"' in html
     assert csrf_token_of(html)
-    assert first not in html
+    assert challenge_id_of(html) != first
     assert stored(db) == []
 
 

@@ -158,13 +158,13 @@ def test_pages_answer_503_with_retry_after_and_one_log_line_per_outage(tmp_path,
             assert response.headers["Retry-After"] == str(app.config["OUTAGE_RETRY_AFTER_SECONDS"])
             assert "服務暫時無法使用" in response.get_data(as_text=True)
     lines = [record for record in caplog.records if record.levelno >= logging.WARNING]
-    assert len(lines) == 1 and "database unavailable" in lines[0].getMessage()
+    assert len(lines) == 1 and lines[0].getMessage().startswith("database outage started (cut;")
     assert not any(record.exc_info for record in caplog.records)
 
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         assert client.get("/form-token").status_code == 200  # needs no database: says nothing of it
-    assert not [r for r in caplog.records if "available again" in r.getMessage()]
+    assert not [r for r in caplog.records if "outage over" in r.getMessage()]
 
 
 def test_the_outage_log_says_when_it_began_and_when_it_ended(caplog):
@@ -178,8 +178,8 @@ def test_the_outage_log_says_when_it_began_and_when_it_ended(caplog):
         outages.succeeded()
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2
-    assert messages[0].startswith("database unavailable (OperationalError")
-    assert messages[1] == "database available again after 12.5 s; 3 requests answered 503"
+    assert messages[0].startswith("database outage started (cut; OperationalError")
+    assert messages[1] == "database outage over (cut): 12.5 s, 3 requests answered 503"
 
 
 def test_a_reader_posting_during_an_outage_gets_the_form_back_with_everything_typed(tmp_path):
@@ -207,8 +207,9 @@ def test_engine_settings_bound_every_wait(database_url, tmp_path):
             _db.engine.dispose()
         assert busy_ms == 200
         return
-    assert options["pool_pre_ping"] and options["pool_timeout"] > 0
+    assert options["pool_timeout"] > 0
     assert options["connect_args"]["connect_timeout"] == 1
+    assert options["connect_args"]["tcp_user_timeout"] == app.config["DATABASE_ANSWER_TIMEOUT_SECONDS"] * 1000
     with app.app_context():
         with pytest.raises(Exception) as raised:
             _db.session.execute(text("SELECT pg_sleep(2)"))

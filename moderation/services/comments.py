@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -130,14 +132,43 @@ def _lock_key(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-_BY_SUBMISSION_KEY = select(Comment.id, Comment.status).where(Comment.submission_key == bindparam("key"))
+# A submission key names one sending of the form, whatever happens to its captcha: the form page
+# carries it across errors and outages, so that a form sent again after a lost reply is recognised.
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-def posted_with_key(db: Session, submission_key: str | None):
-    """(id, status) of the comment stored with this submission key, or None."""
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class EarlierSubmission:
+    """The comment already stored under a submission key, and whether this sending is the same."""
+
+    comment_id: int
+    status: CommentStatus
+    same_content: bool
+
+    @property
+    def received(self) -> bool:
+        """The same comment sent again: it was received once, and that is the answer."""
+        return self.same_content and self.status is not CommentStatus.REJECTED
+
+
+_BY_SUBMISSION_KEY = select(Comment.id, Comment.status, Comment.body, Comment.nickname, Comment.is_anonymous).where(
+    Comment.submission_key == bindparam("key"))
+
+
+def earlier_submission(db: Session, submission_key: str | None, *, body: str | None, nickname: str | None,
+                       anonymous: bool) -> EarlierSubmission | None:
+    """What is stored under this key, compared with what is sent now; None when nothing is."""
     if not submission_key:
         return None
-    return db.connection().execute(_BY_SUBMISSION_KEY, {"key": submission_key}).one_or_none()
+    row = db.connection().execute(_BY_SUBMISSION_KEY, {"key": submission_key}).one_or_none()
+    if row is None:
+        return None
+    same = row.body == body and row.is_anonymous == anonymous and (anonymous or row.nickname == (nickname or None))
+    return EarlierSubmission(row.id, row.status, same)
 
 
 def author_facts(

@@ -73,6 +73,7 @@ def watch_database(engine) -> None:
 def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
     """503 with Retry-After; a reader who was posting gets the form back with everything typed."""
     outages.failed(error)
+    g.database_answered = False  # what it answered earlier in this request does not end the outage
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; the session is discarded at teardown anyway

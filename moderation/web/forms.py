@@ -26,6 +26,7 @@ class FormError(enum.StrEnum):
     BODY_REFUSED = "body_refused"  # screening refused it: the reader is not told which term
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
+    ALREADY_SENT = "already_sent"  # this form was sent before with another text: sent again, it is a new comment
 
 
 def _strip(value):
@@ -50,6 +51,7 @@ class CommentForm(FlaskForm):
     captcha_id = HiddenField()
     captcha_medium = HiddenField()  # "audio" once the reader chose to listen: kept across errors
     captcha_answer = StringField()
+    submission_key = HiddenField()  # one sending of the form, kept across errors (comments.SUBMISSION_KEY)
 
     def validate_nickname(self, field):
         if self.anonymous.data:

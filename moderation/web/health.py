@@ -1,9 +1,14 @@
 """Blueprint for load balancers: /healthz (the process answers) and /readyz (it can serve).
 
-Neither touches the session nor writes anything; both are never cached.
+Neither touches the session nor writes anything; both are never cached. /healthz never touches the
+database; /readyz asks it within READINESS_TIMEOUT_SECONDS, so a probe of a stalled database costs
+a worker that long and no more. While the drain file exists, /readyz answers 503 "draining": a
+load balancer stops sending new requests before the server is stopped.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import redis
 from flask import Blueprint, current_app, jsonify
@@ -21,24 +26,35 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    checks = {"database": database_reachable(db.engine)}
-    if current_app.config["REDIS_URL"]:
-        checks["redis"] = _redis_reachable(current_app.config["REDIS_URL"])
+    config = current_app.config
+    if draining():
+        response = jsonify(status="draining", checks={})
+        response.headers["Retry-After"] = str(config["OUTAGE_RETRY_AFTER_SECONDS"])
+        return _no_store(response, 503)
+    within = config["READINESS_TIMEOUT_SECONDS"]
+    checks = {"database": database_reachable(db.engine, within=within)}
+    if config["REDIS_URL"]:
+        checks["redis"] = _redis_reachable(config["REDIS_URL"], within=within)
     ready = all(checks.values())
     response = jsonify(
         status="ready" if ready else "unavailable",
         checks={name: "ok" if ok else "unreachable" for name, ok in checks.items()},
     )
     if not ready:
-        response.headers["Retry-After"] = str(current_app.config["OUTAGE_RETRY_AFTER_SECONDS"])
+        response.headers["Retry-After"] = str(config["OUTAGE_RETRY_AFTER_SECONDS"])
     return _no_store(response, 200 if ready else 503)
 
 
-def _redis_reachable(url: str) -> bool:
+def draining() -> bool:
+    name = current_app.config["DRAIN_FILE"]
+    return bool(name) and (Path(current_app.instance_path) / name).exists()
+
+
+def _redis_reachable(url: str, *, within: float) -> bool:
     clients = current_app.extensions.setdefault("readiness_redis", {})
     client = clients.get(url)
     if client is None:
-        client = clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client = clients[url] = redis.Redis.from_url(url, socket_connect_timeout=within, socket_timeout=within)
     try:
         return bool(client.ping())
     except redis.RedisError:

@@ -1,5 +1,6 @@
 """Database outages as readers and operators should see them: 503 with Retry-After, and one log
-line when an outage starts and one when it ends, not a traceback per request.
+line when an outage starts and one when it ends (its cause, how long, how many 503s), not a
+traceback per request.
 """
 
 from __future__ import annotations
@@ -24,12 +25,24 @@ def is_database_outage(error: BaseException) -> bool:
     )
 
 
+def outage_cause(error: BaseException) -> str:
+    """What an operator should look at: the pool (too few connections for the load), a stall (the
+    link passes no bytes: partition, hung proxy or pooler), or a cut (refused, reset, closed)."""
+    if isinstance(error, exc.TimeoutError):
+        return "pool exhausted"
+    text = str(error)
+    if "did not answer" in text or "timeout expired" in text or "timed out" in text:
+        return "stall"
+    return "cut"
+
+
 @dataclass
 class OutageLog:
     """One worker's view of the current outage, if any."""
 
     clock: Callable[[], float] = time.monotonic
     _started: float | None = None
+    _cause: str = ""
     _failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -39,9 +52,10 @@ class OutageLog:
             if self._started is not None:
                 return
             self._started = self.clock()
+            self._cause = outage_cause(error)
         first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        logger.warning("database unavailable (%s: %s); answering 503 until it is back",
-                       type(error).__name__, first_line)
+        logger.warning("database outage started (%s; %s: %s); answering 503 until it is back",
+                       self._cause, type(error).__name__, first_line)
 
     def succeeded(self) -> None:
         if self._started is None:
@@ -49,9 +63,9 @@ class OutageLog:
         with self._lock:
             if self._started is None:
                 return
-            seconds, failures = self.clock() - self._started, self._failures
+            seconds, failures, cause = self.clock() - self._started, self._failures, self._cause
             self._started, self._failures = None, 0
-        logger.warning("database available again after %.1f s; %d requests answered 503", seconds, failures)
+        logger.warning("database outage over (%s): %.1f s, %d requests answered 503", cause, seconds, failures)
 
     @property
     def in_outage(self) -> bool:

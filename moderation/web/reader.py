@@ -41,6 +41,7 @@ from moderation.services.rulebook.cache import active_rules
 from moderation.web import reader_identity
 from moderation.web.forms import CommentForm, FormError
 from moderation.web.languages import article_in_reader_script, current_language
+from moderation.web.outages import UNAVAILABLE
 from moderation.web.page_cache import RenderedPage
 from moderation.web.responses import see_other
 
@@ -49,6 +50,7 @@ bp = Blueprint("reader", __name__)
 PINYIN_COOKIE = "pinyin"
 NOTICE_ANCHOR = "notice"
 NO_STORE = "no-store"
+RECENT_ARTICLES = 256
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,23 @@ def post_comment(slug: str):
 
     config = current_app.config
     nonce = browser_nonce(create=False)
+    form_valid = form.validate()
+    key = submission_key_of(form)
+    earlier = comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
+                                          anonymous=bool(form.anonymous.data)) if form_valid else None
+    if earlier is not None and earlier.received:
+        # The same form again, its reply lost (a dropped connection, a commit whose answer never
+        # came, a worker killed after the commit): it was received once; say so again, store nothing.
+        db.session.rollback()
+        reader_identity.reader_token_or_new(request, derive_from=f"{nonce}:{key}")
+        return _posted(article, earlier.status)
+    if earlier is not None:
+        # This form's key is spent on another text (or on the same text, refused): a new sending.
+        db.session.rollback()
+        form.submission_key.data = comments.new_submission_key()
+        form.body.errors = [FormError.BODY_REFUSED if earlier.same_content else FormError.ALREADY_SENT]
+        return render_form_page(article, form, status=422)
+
     ip_hash = reader_identity.client_ip_hash(request)
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
@@ -205,26 +224,17 @@ def post_comment(slug: str):
         config=config,
         now=now(),
     )
-    retry_seed = f"{nonce}:{form.captcha_id.data}"  # the same for a form sent again
-    if outcome is captcha.CaptchaOutcome.ALREADY_USED:
-        earlier = comments.posted_with_key(db.session, form.captcha_id.data)
-        if earlier is not None and earlier.status is not CommentStatus.REJECTED:
-            # The same form again, its reply lost (a dropped connection, a worker killed after the
-            # commit): it was received once; say so again and store nothing.
-            db.session.rollback()
-            reader_identity.reader_token_or_new(request, derive_from=retry_seed)
-            return _posted(article, earlier.status)
-    form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
         form.captcha_answer.errors = [*form.captcha_answer.errors, FormError.CAPTCHA_WRONG]
     if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
         db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
+        form.submission_key.data = key
         return render_form_page(article, form, status=422)
 
     token = reader_identity.reader_token(request)
     known_author = token is not None
-    token = token or reader_identity.new_reader_token_remembered(derive_from=retry_seed)
+    token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
     posted = comments.post_comment(
         db.session,
         article,
@@ -235,15 +245,42 @@ def post_comment(slug: str):
         author_hash=reader_identity.author_hash(token),
         now=now(),
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
-        submission_key=form.captcha_id.data,
+        submission_key=key,
         known_author=known_author,
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except UNAVAILABLE as error:
+        return _after_unanswered_commit(article, key, error)
     if posted.verdict.outcome is Outcome.REJECTED:
         # The reader is told, without the term that caught it, and keeps the text to edit.
         form.body.errors = [FormError.BODY_REFUSED]
+        form.submission_key.data = comments.new_submission_key()
         return render_form_page(article, form, status=422)
     return _posted(article, posted.status)
+
+
+def submission_key_of(form: CommentForm) -> str | None:
+    """The form's own key; a form from the shared page has none yet, and its challenge names it."""
+    for candidate in (form.submission_key.data, form.captcha_id.data):
+        if candidate and comments.SUBMISSION_KEY.match(candidate):
+            return candidate
+    return None
+
+
+def _after_unanswered_commit(article, key: str | None, error: Exception):
+    """The connection failed while committing: the comment may be stored or not. Look before
+    answering: stored, the reader is told it was received; not (or the database cannot say), the
+    form again with its key, so that sending it again cannot store it twice."""
+    try:
+        db.session.rollback()
+        stored = comments.earlier_submission(db.session, key, body=None, nickname=None, anonymous=False)
+    except UNAVAILABLE:
+        raise error from None
+    if stored is None:
+        raise error
+    current_app.logger.warning("a commit's answer was lost; comment %s was stored", stored.comment_id)
+    return _posted(article, stored.status)
 
 
 def _posted(article, status: CommentStatus):
@@ -263,13 +300,26 @@ def form_expired():
 
 
 def form_during_outage(*, headers: dict):
-    """The database is unreachable while posting: the form again, with everything typed, and
-    nothing that needs the database (the article is named by its address only)."""
+    """The database is unreachable while posting: the form again, with everything typed and its
+    submission key, and nothing that needs the database (the article as this worker last saw it)."""
     slug = (request.view_args or {}).get("slug", "")
     form = CommentForm()
     form.outage = True
-    article = comments.ArticleRef(id=0, slug=slug, title="", comment_mode=CommentMode.PRE_MODERATION)
+    article = _recent_articles().get(slug) or comments.ArticleRef(
+        id=0, slug=slug, title="", comment_mode=CommentMode.PRE_MODERATION)
     return render_form_page(article, form, status=503, headers=headers)
+
+
+def _recent_articles() -> dict[str, comments.ArticleRef]:
+    return current_app.extensions.setdefault("recent_articles", {})
+
+
+def _remember(article: comments.ArticleRef) -> None:
+    """Enough of the articles this worker served to name one on the page of an outage."""
+    recent = _recent_articles()
+    recent[article.slug] = article
+    if len(recent) > RECENT_ARTICLES:
+        del recent[next(iter(recent))]
 
 
 @bp.get("/articles/<slug>/comments/<id:comment_id>/report")
@@ -390,6 +440,8 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         medium = CaptchaMedium.AUDIO if form.captcha_medium.data == "audio" else CaptchaMedium.IMAGE
     form.captcha_medium.data = medium.value
     form.captcha_answer.data = ""
+    if not comments.SUBMISSION_KEY.match(form.submission_key.data or ""):
+        form.submission_key.data = submission_key_of(form) or comments.new_submission_key()
     html = render_template(
         "reader/comment_form.html",
         article=article,
@@ -408,4 +460,5 @@ def _article_or_404(slug: str) -> comments.ArticleRef:
     found = comments.article_by_slug(db.session, slug)
     if found is None:
         abort(404)
+    _remember(found)
     return found

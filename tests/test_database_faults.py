@@ -1,0 +1,142 @@
+"""The faults a network puts between the app and PostgreSQL, through a proxy that can cut the
+link, stall it (open, passing no bytes) or lose the answer to a COMMIT: each costs a request
+seconds and a 503 with the text kept, never a hung worker, a lost comment or a second copy."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from moderation import create_app
+from moderation.article_text import bundled_seed
+from moderation.config import sqlalchemy_url
+from moderation.extensions import db
+from moderation.models import Comment
+from moderation.services.articles import load_article
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, ArticlePage, challenge_id_of
+from tests.db_proxy import FaultyProxy
+from tests.postgres import temporary_database
+
+pytestmark = pytest.mark.committing
+ARTICLE = f"/articles/{ARTICLE_SLUG}"
+# What the issue asks of a stall: no request longer than this (a functional bound, far above the
+# few seconds the timeouts below add up to, so a busy machine cannot make it flaky).
+LONGEST_REQUEST_SECONDS = 10
+
+
+@pytest.fixture
+def through_proxy(postgres_database, tmp_path):
+    """(app, proxy, direct engine): the app reaches a database of its own through a FaultyProxy."""
+    if postgres_database.skip_reason:
+        pytest.skip(postgres_database.skip_reason)
+    with temporary_database(postgres_database.scratch_url, prefix="moderation_faults") as url:
+        proxy = FaultyProxy(make_url(sqlalchemy_url(url)).host or "127.0.0.1", make_url(sqlalchemy_url(url)).port or 5432)
+        settings = {
+            "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "k", "IP_PEPPER": "p",
+            "CAPTCHA_MIN_SECONDS": 0, "CAPTCHA_TEXT_FACTORY": lambda: CAPTCHA_TEXT, "REQUEST_LOG": False,
+            "DATABASE_CONNECT_TIMEOUT_SECONDS": 2, "DATABASE_ANSWER_TIMEOUT_SECONDS": 2,
+            "DATABASE_PING_TIMEOUT_SECONDS": 0.5, "READINESS_TIMEOUT_SECONDS": 1,
+        }
+        direct = create_app({**settings, "DATABASE_URL": url})
+        with direct.app_context():
+            db.create_all()
+            load_article(db.session, bundled_seed(), slug=ARTICLE_SLUG)
+            db.session.commit()
+        app = create_app({**settings, "DATABASE_URL": proxy.url_for(make_url(sqlalchemy_url(url)))})
+        try:
+            yield app, proxy, direct
+        finally:
+            proxy.close()
+            for each in (app, direct):
+                with each.app_context():
+                    db.engine.dispose()
+
+
+def stored_bodies(direct) -> list[str]:
+    with direct.app_context():
+        return list(db.session.scalars(select(Comment.body).order_by(Comment.id)))
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def test_a_stalled_link_answers_503_within_seconds_and_recovers(through_proxy, caplog):
+    app, proxy, _ = through_proxy
+    client = app.test_client()
+    assert client.get(ARTICLE).status_code == 200  # a pooled connection, as under load
+    proxy.stall()
+    with caplog.at_level(logging.WARNING, logger="moderation.web.outages"):
+        response, seconds = timed(lambda: client.get(ARTICLE))
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+        assert seconds < LONGEST_REQUEST_SECONDS
+
+        health, health_seconds = timed(lambda: client.get("/healthz"))
+        assert health.status_code == 200 and health_seconds < 1  # never touches the database
+        ready, ready_seconds = timed(lambda: client.get("/readyz"))
+        assert ready.status_code == 503 and ready.get_json()["checks"]["database"] == "unreachable"
+        assert ready_seconds < LONGEST_REQUEST_SECONDS
+
+        proxy.restore()
+        assert client.get(ARTICLE).status_code == 200
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0].startswith("database outage started (stall;")
+    assert re.fullmatch(r"database outage over \(stall\): [\d.]+ s, \d+ requests answered 503", messages[-1])
+
+
+def test_a_reader_posting_into_a_stall_keeps_the_text_and_nothing_is_stored_twice(through_proxy):
+    app, proxy, direct = through_proxy
+    page = ArticlePage(app.test_client())
+    page.open_form()
+    page.load_captcha()
+    proxy.stall()
+    response, seconds = timed(lambda: page.post(solve=False, body="卡住時送出的評論"))
+    assert response.status_code == 503 and seconds < LONGEST_REQUEST_SECONDS
+    assert "卡住時送出的評論" in page.html and "Retry-After" in response.headers
+    proxy.restore()
+    page.load_captcha()
+    assert page.post(solve=False, body="卡住時送出的評論").status_code == 303
+    assert stored_bodies(direct) == ["卡住時送出的評論"]
+
+
+def test_a_lost_commit_answer_is_looked_up_and_said_received(through_proxy, caplog):
+    app, proxy, direct = through_proxy
+    page = ArticlePage(app.test_client())
+    page.open_form()
+    page.load_captcha()
+    proxy.lose_next_commit_reply()
+    with caplog.at_level(logging.WARNING):
+        response = page.post(solve=False, body="回覆在路上遺失的評論")
+    assert proxy.commit_replies_lost == 1
+    assert response.status_code == 303 and response.location.endswith("#notice")
+    assert stored_bodies(direct) == ["回覆在路上遺失的評論"]
+    assert any("a commit's answer was lost" in record.getMessage() for record in caplog.records)
+
+
+def test_a_resend_after_an_unanswerable_commit_is_received_not_stored_again(through_proxy):
+    """The commit's answer is lost and the database stays away: the reader gets the form back, and
+    sending it again (a new captcha, the same submission) stores nothing more."""
+    app, proxy, direct = through_proxy
+    page = ArticlePage(app.test_client())
+    page.open_form()
+    page.load_captcha()
+    proxy.lose_next_commit_reply(then_cut=True)
+    response = page.post(solve=False, body="確認不了有沒有存到的評論")
+    assert response.status_code == 503 and "確認不了有沒有存到的評論" in page.html
+    assert stored_bodies(direct) == ["確認不了有沒有存到的評論"]  # it was, though nobody could say
+
+    proxy.restore()
+    new_challenge = challenge_id_of(page.html)
+    page.load_captcha()
+    again = page.post(solve=False, captcha_id=new_challenge, body="確認不了有沒有存到的評論",
+                      submission_key=re.search(r'name="submission_key" value="([^"]+)"', page.html).group(1))
+    assert again.status_code == 303
+    with direct.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
