@@ -4,8 +4,10 @@
 (function () {
   "use strict";
 
+  // The message that says what happened takes the focus (the URL's #form-status or #notice already
+  // gave it; this covers a page reached otherwise) and is brought into view.
   var focusTarget = document.querySelector("[data-focus-on-load]");
-  if (focusTarget) {
+  if (focusTarget && document.activeElement !== focusTarget) {
     focusTarget.focus();
   }
 
@@ -47,6 +49,96 @@
     var switchButton = form.querySelector("[data-captcha-switch]");
 
     var status = form.querySelector("[data-captcha-status]");
+    var nickname = form.querySelector("#nickname");
+    var anonymous = form.querySelector("#anonymous");
+    var body = form.querySelector("#body");
+
+    // Enter in the nickname (a phone keyboard's 前往) goes on to the text, it does not post.
+    nickname.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) {
+        event.preventDefault();
+        body.focus();
+      }
+    });
+
+    // The nickname checked as it is typed, by the server's own rules (/nickname-check); the
+    // browser then refuses to send the form with the same words, before any captcha is used.
+    function showNicknameProblem(message) {
+      var ids = (nickname.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== "nickname-error";
+      });
+      var error = form.querySelector("#nickname-error");
+      if (message) {
+        if (!error) {
+          error = document.createElement("p");
+          error.className = "field-error";
+          error.id = "nickname-error";
+          error.setAttribute("aria-live", "polite");
+          nickname.parentNode.appendChild(error);
+        }
+        if (error.textContent !== message) error.textContent = message;
+        ids.push("nickname-error");
+        nickname.setAttribute("aria-invalid", "true");
+      } else {
+        if (error) error.remove();
+        nickname.removeAttribute("aria-invalid");
+      }
+      nickname.setAttribute("aria-describedby", ids.join(" "));
+    }
+    var problemOf = {};  // nickname → the server's message for it ("" when it is fine)
+    function nicknameValidity() {
+      var value = nickname.value;
+      var message = anonymous.checked ? "" : !value.trim() ? nickname.dataset.missing : problemOf[value] || "";
+      nickname.setCustomValidity(message);
+      return message;
+    }
+    var checkTimer = null;
+    function checkNickname() {
+      var value = nickname.value;
+      if (anonymous.checked || !value.trim() || value in problemOf) {
+        showNicknameProblem(anonymous.checked || !value.trim() ? "" : problemOf[value]);
+        nicknameValidity();
+        return;
+      }
+      fetch(nickname.dataset.checkUrl + "?nickname=" + encodeURIComponent(value), { credentials: "omit" })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (answer) {
+          problemOf[value] = answer.problem ? nickname.dataset[answer.problem] || "" : "";
+          if (nickname.value !== value) return;  // typed on since
+          showNicknameProblem(problemOf[value]);
+          nicknameValidity();
+        })
+        .catch(function () {});  // the server checks again when the form is sent
+    }
+    nickname.addEventListener("input", function () {
+      clearTimeout(checkTimer);
+      nicknameValidity();
+      checkTimer = setTimeout(checkNickname, 300);
+    });
+    anonymous.addEventListener("change", checkNickname);
+    nicknameValidity();
+    if (nickname.value.trim() && !form.querySelector("#nickname-error")) checkNickname();
+
+    // The count of characters on screen; the live region speaks only near the limit and at it.
+    var counter = form.querySelector("[data-counter]");
+    var count = form.querySelector("[data-count]");
+    var counterStatus = form.querySelector("[data-counter-status]");
+    var limit = parseInt(counterStatus.dataset.max, 10);
+    var spokenStep = null;
+    function updateCounter() {
+      var length = Array.from(body.value).length;
+      count.textContent = length;
+      var left = limit - length;
+      var step = left <= 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
+      if (step !== spokenStep) {
+        spokenStep = step;
+        counterStatus.textContent = step === null ? "" : left <= 0 ? counterStatus.dataset.full
+                                                                   : counterStatus.dataset.left.replace("{n}", left);
+      }
+    }
+    counter.hidden = false;
+    body.addEventListener("input", updateCounter);
+    updateCounter();
 
     // A refused audio request (the per-address limit) leaves the player at 0:00: say why, and how long.
     function watchAudio(audio) {
@@ -108,6 +200,7 @@
           setTokens(form, state);
           showChallenge(state.captcha, false, false);
           live.hidden = false;
+          answer.required = true;
           if (placeholder) placeholder.hidden = true;
           form.action = form.getAttribute("data-post-url");
         }).catch(function () { started = false; });

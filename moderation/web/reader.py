@@ -35,6 +35,7 @@ from moderation.models import Article, CaptchaMedium, Comment, CommentMode, Comm
 from moderation.screening.pipeline import Outcome
 from moderation.services import captcha, comments, listing
 from moderation.services.articles import find_article, front_page_article
+from moderation.services.nicknames import check_nickname
 from moderation.services.paging import Cursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
@@ -173,6 +174,20 @@ def form_token():
     return response
 
 
+@bp.get("/nickname-check")
+def nickname_check():
+    """The server's own nickname rules for the form as the reader types (reader.js words the code).
+    The answer depends on the configuration only, so caches may keep it; the request log never
+    records the query string."""
+    config = current_app.config
+    result = check_nickname(request.args.get("nickname", ""), max_length=config["NICKNAME_MAX_LENGTH"],
+                            reserved=config["RESERVED_NICKNAMES"])
+    response = jsonify(problem=result.problem.value if result.problem else None)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
 @bp.post("/articles/<slug>/comments")
 def post_comment(slug: str):
     article = _article_or_404(slug)
@@ -187,6 +202,11 @@ def post_comment(slug: str):
     config = current_app.config
     nonce = browser_nonce(create=False)
     ip_hash = reader_identity.client_ip_hash(request)
+    if not form.validate():
+        # The other fields first: a form refused for them neither consumes the challenge nor counts
+        # as a captcha failure, and the same challenge (and the answer typed for it) comes back.
+        db.session.rollback()
+        return render_form_page(article, form, status=422, keep_challenge=True)
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -214,12 +234,10 @@ def post_comment(slug: str):
             db.session.rollback()
             reader_identity.reader_token_or_new(request, derive_from=retry_seed)
             return _posted(article, earlier.status)
-    form_valid = form.validate()
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
-        form.captcha_answer.errors = [*form.captcha_answer.errors, FormError.CAPTCHA_WRONG]
-    if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
-        db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
+        form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
+        db.session.commit()  # the challenge is used up and the failure counted
         return render_form_page(article, form, status=422)
 
     token = reader_identity.reader_token(request)
@@ -269,7 +287,7 @@ def form_during_outage(*, headers: dict):
     form = CommentForm()
     form.outage = True
     article = comments.ArticleRef(id=0, slug=slug, title="", comment_mode=CommentMode.PRE_MODERATION)
-    return render_form_page(article, form, status=503, headers=headers)
+    return render_form_page(article, form, status=503, headers=headers, database=False)
 
 
 @bp.get("/articles/<slug>/comments/<id:comment_id>/report")
@@ -381,21 +399,36 @@ def toggle_pinyin():
     return response
 
 
+# A wait shorter than this passes while the reader solves the captcha; a longer one would leave them
+# solving a captcha that cannot be answered yet, so the form says when instead of showing one.
+CAPTCHA_SHOWN_DURING_WAIT_SECONDS = 60
+
+
 def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium: CaptchaMedium | None = None,
-                     status=200, headers=None):
-    """The form page; every render carries a fresh challenge id and is never cached. The captcha
-    keeps the medium the reader chose (a blind reader must not hunt for 改聽語音 after each mistake)."""
-    browser_nonce(create=True)
+                     status=200, headers=None, keep_challenge=False, database=True):
+    """The form page; it is never cached. The captcha keeps the medium the reader chose (a blind
+    reader must not hunt for 改聽語音 after each mistake). Every render carries a fresh challenge id,
+    except a form refused for its other fields (`keep_challenge`): its challenge was not used, so it
+    comes back with the answer typed for it. A browser that must wait out its wrong answers is told
+    how long instead of being shown a captcha (`database=False` during an outage: nothing to ask)."""
+    nonce = browser_nonce(create=True)
     if medium is None:
         medium = CaptchaMedium.AUDIO if form.captcha_medium.data == "audio" else CaptchaMedium.IMAGE
     form.captcha_medium.data = medium.value
-    form.captcha_answer.data = ""
+    kept = keep_challenge and captcha.CHALLENGE_ID.match(form.captcha_id.data or "")
+    answer = (form.captcha_answer.data or "") if kept else ""
+    wait = getattr(form.captcha_answer, "retry_after", None)
+    if wait is None and database:
+        wait = captcha_retry_after(db.session, browser_nonce=nonce, ip_hash=reader_identity.client_ip_hash(request),
+                                   config=current_app.config, now=now())
     html = render_template(
         "reader/comment_form.html",
         article=article,
         form=form,
-        challenge_id=captcha.new_challenge_id(),
+        challenge_id=form.captcha_id.data if kept else captcha.new_challenge_id(),
+        answer=answer,
         captcha_medium=medium.value,
+        captcha_wait=wait if wait and wait >= CAPTCHA_SHOWN_DURING_WAIT_SECONDS else 0,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
     response = make_response(html, status)

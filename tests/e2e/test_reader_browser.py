@@ -215,3 +215,91 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     form.get_by_role("button", name="送出檢舉").click()
     page.wait_for_selector("text=已收到您的檢舉，我們會盡快處理")
     assert notice_has_focus_in_view(page)
+
+
+def status_has_focus_in_view(page) -> bool:
+    return page.evaluate("""() => {
+        const status = document.getElementById("form-status");
+        const box = status.getBoundingClientRect();
+        return document.activeElement === status && box.top >= -1 && box.bottom <= innerHeight;
+    }""")
+
+
+def test_a_refused_post_gives_its_error_summary_the_focus_and_keeps_it(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("昵稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("請保留我打的字")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_selector("#form-status")
+    page.wait_for_load_state("load")
+    assert page.inner_text("#form-status") == "評論尚未送出，請修正標示的欄位。"
+    assert status_has_focus_in_view(page)
+    page.wait_for_timeout(300)  # no later fragment navigation takes it away
+    assert status_has_focus_in_view(page)
+
+
+def test_without_javascript_the_error_summary_takes_the_focus_too(live_server, browser):
+    context = browser.new_context(locale="zh-TW", java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + ARTICLE + "/comment")
+    page.get_by_label("昵稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("沒有腳本")
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    page.wait_for_selector("#form-status")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert status_has_focus_in_view(page)
+    context.close()
+
+
+def test_enter_in_the_nickname_moves_on_and_sends_nothing(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("昵稱").fill("讀者小林")
+    page.get_by_label("昵稱").press("Enter")
+    assert page.evaluate("document.activeElement.id") == "body"
+    page.wait_for_timeout(200)
+    assert page.url == live_server + ARTICLE and page.locator("#form-status").count() == 0
+
+
+def test_an_empty_text_is_refused_by_the_browser_before_the_captcha(live_server, browser_page, db):
+    from moderation.models import CaptchaFailure
+
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("昵稱").fill("讀者小林")
+    page.locator("[data-captcha-media] img").wait_for()
+    page.get_by_label("請輸入驗證碼").fill("K7PX")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url == live_server + ARTICLE  # not sent
+    assert page.evaluate("document.activeElement.id") == "body"
+    assert db.session.query(CaptchaFailure).count() == 0
+
+
+def test_the_counter_and_the_nickname_check_follow_the_typing(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    counter = page.locator("[data-counter]")
+    expect(counter).to_have_text("0/2000")
+    page.get_by_label("評論內容").fill("五個字評論")
+    expect(counter).to_have_text("5/2000")
+    assert page.locator("[data-counter-status]").inner_text() == ""  # quiet far from the limit
+    page.get_by_label("評論內容").fill("字" * 1995)
+    expect(page.locator("[data-counter-status]")).to_have_text("還可輸入 5 個字")
+
+    nickname = page.get_by_label("昵稱")
+    nickname.fill("管理員")
+    error = page.locator("#nickname-error")
+    expect(error).to_contain_text("可能被誤認為本站人員")
+    assert nickname.get_attribute("aria-invalid") == "true"
+    assert "nickname-error" in nickname.get_attribute("aria-describedby")
+    assert page.evaluate("!document.getElementById('nickname').checkValidity()")  # the form will not go
+    nickname.fill("讀者小林")
+    expect(error).to_have_count(0)
+    assert page.evaluate("document.getElementById('nickname').checkValidity()")
+    assert nickname.get_attribute("aria-invalid") is None
