@@ -155,7 +155,7 @@
         });
       });
     }
-    var serverAudio = media.querySelector("audio");
+    var serverAudio = media && media.querySelector("audio");
     if (serverAudio) watchAudio(serverAudio);
 
     function setMedium(useAudio) {
@@ -198,6 +198,13 @@
         started = true;
         fetchFormState().then(function (state) {
           setTokens(form, state);
+          if (state.captcha_needed === false) {  // a trusted returning author: no captcha
+            idField.value = state.captcha.id;  // still the submission's key
+            form.querySelector("#captcha-field").hidden = true;
+            form.querySelector("[data-captcha-skipped]").hidden = false;
+            form.action = form.getAttribute("data-post-url");
+            return;
+          }
           showChallenge(state.captcha, false, false);
           live.hidden = false;
           answer.required = true;

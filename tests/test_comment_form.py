@@ -383,3 +383,32 @@ def test_after_too_many_failures_the_form_says_when_instead_of_a_captcha(page, a
     assert "<img src=\"/captcha/" not in page.html and "data-captcha-live hidden" in page.html
     page.html = page.client.get(f"{page.url}/comment").get_data(as_text=True)
     assert "嘗試次數過多" in page.html and "<img src=\"/captcha/" not in page.html
+
+
+def test_a_trusted_returning_author_posts_without_a_captcha(page, db, app, clock):
+    from moderation.models import CaptchaFailure
+
+    for index in range(app.config["SCREENING_TRUST_AFTER"]):
+        assert page.post(body=f"第{index}則好評論").status_code == 303
+        clock.advance(minutes=5)
+    for comment in stored(db):
+        decide(db.session, comment.id, Decision.APPROVE, expected_version=comment.version, actor=SYSTEM, now=clock())
+    page.open_form()
+    assert "這次不需要輸入驗證碼" in page.html and 'id="captcha_answer"' not in page.html
+    assert page.client.get("/form-token").json["captcha_needed"] is False
+    form = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "nickname": "讀者小林", "body": "常客不必再解驗證碼"}
+    assert page.client.post(f"{page.url}/comments", data=form).status_code == 303
+    again = page.client.post(f"{page.url}/comments", data=form)  # the same form sent again: stored once
+    assert again.status_code == 303
+    assert [comment.body for comment in stored(db)].count("常客不必再解驗證碼") == 1
+    assert db.session.query(CaptchaFailure).count() == 0
+
+
+def test_a_newcomer_and_a_refused_author_still_need_the_captcha(page, db, clock):
+    assert page.client.get("/form-token").json["captcha_needed"] is True
+    page.post(body="第一則")
+    [comment] = stored(db)
+    decide(db.session, comment.id, Decision.REJECT, expected_version=comment.version, actor=SYSTEM, now=clock())
+    page.open_form()
+    assert 'id="captcha_answer"' in page.html
+    assert page.post(solve=False, answer="", body="沒有驗證碼").status_code == 422

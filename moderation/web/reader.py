@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -169,7 +170,8 @@ def continue_comment(slug: str):
 @bp.get("/form-token")
 def form_token():
     """What a reader's browser needs to post from the shared page: a CSRF token and a challenge."""
-    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf())
+    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf(),
+                       captcha_needed=_captcha_needed(reader_identity.reader_token(request)))
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -207,6 +209,17 @@ def post_comment(slug: str):
         # as a captcha failure, and the same challenge (and the answer typed for it) comes back.
         db.session.rollback()
         return render_form_page(article, form, status=422, keep_challenge=True)
+    token = reader_identity.reader_token(request)
+    if not _captcha_needed(token):
+        # A returning author whom the trust ramp trusts: no captcha. The form's challenge id is
+        # still its submission key, so the same form sent twice is stored once.
+        if not captcha.CHALLENGE_ID.match(form.captcha_id.data or ""):
+            form.captcha_id.data = None
+        earlier = comments.posted_with_key(db.session, form.captcha_id.data)
+        if earlier is not None:
+            db.session.rollback()
+            return _posted(article, earlier.status)
+        return _store_comment(article, form, token=token, ip_hash=ip_hash, retry_seed=f"{nonce}:{form.captcha_id.data}")
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -240,7 +253,11 @@ def post_comment(slug: str):
         db.session.commit()  # the challenge is used up and the failure counted
         return render_form_page(article, form, status=422)
 
-    token = reader_identity.reader_token(request)
+    return _store_comment(article, form, token=token, ip_hash=ip_hash, retry_seed=retry_seed)
+
+
+def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, retry_seed: str):
+    config = current_app.config
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=retry_seed)
     posted = comments.post_comment(
@@ -262,6 +279,14 @@ def post_comment(slug: str):
         form.body.errors = [FormError.BODY_REFUSED]
         return render_form_page(article, form, status=422)
     return _posted(article, posted.status)
+
+
+def _captcha_needed(token: str | None) -> bool:
+    config = current_app.config
+    return captcha.needed_for(
+        db.session, reader_identity.author_hash(token) if token else None,
+        rules=active_rules(db.session, config, current_app.extensions["screening_rules"]), config=config, now=now(),
+    )
 
 
 def _posted(article, status: CommentStatus):
@@ -368,6 +393,8 @@ def _captcha_media(challenge_id: str, medium: CaptchaMedium, mimetype: str):
             browser_nonce=browser_nonce(create=False),
             config=current_app.config,
             now=now(),
+            # Read in Mandarin to a Chinese reader, in English to an English one.
+            render=partial(captcha.render_media, voice=captcha.voice_for(current_language().tag)),
         )
     except captcha.ChallengeUnavailable:
         abort(404)
@@ -417,8 +444,9 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
     form.captcha_medium.data = medium.value
     kept = keep_challenge and captcha.CHALLENGE_ID.match(form.captcha_id.data or "")
     answer = (form.captcha_answer.data or "") if kept else ""
+    needed = not database or _captcha_needed(reader_identity.reader_token(request))
     wait = getattr(form.captcha_answer, "retry_after", None)
-    if wait is None and database:
+    if wait is None and database and needed:
         wait = captcha_retry_after(db.session, browser_nonce=nonce, ip_hash=reader_identity.client_ip_hash(request),
                                    config=current_app.config, now=now())
     html = render_template(
@@ -428,6 +456,7 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         challenge_id=form.captcha_id.data if kept else captcha.new_challenge_id(),
         answer=answer,
         captcha_medium=medium.value,
+        captcha_needed=needed,
         captcha_wait=wait if wait and wait >= CAPTCHA_SHOWN_DURING_WAIT_SECONDS else 0,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
