@@ -116,8 +116,45 @@
       checkTimer = setTimeout(checkNickname, 300);
     });
     anonymous.addEventListener("change", checkNickname);
+    // A draft of this article's comment lives in this tab (sessionStorage): switching the language
+    // or leaving the page does not empty the form, and a posted comment clears it. The nickname is
+    // remembered in this browser (localStorage) for the next comment.
+    var draftKey = "comment-draft:" + form.dataset.slug;
+    function store(storage, key, value) {
+      try { if (value === null) storage.removeItem(key); else storage.setItem(key, value); } catch (error) { /* private mode */ }
+    }
+    function read(storage, key) {
+      try { return storage.getItem(key); } catch (error) { return null; }
+    }
+    if (document.querySelector("[data-comment-posted]")) store(sessionStorage, draftKey, null);
+    var draft = null;
+    try { draft = JSON.parse(read(sessionStorage, draftKey) || "null"); } catch (error) { draft = null; }
+    if (draft && !body.value && !nickname.value) {
+      nickname.value = draft.nickname || "";
+      body.value = draft.body || "";
+      anonymous.checked = !!draft.anonymous;
+    }
+    if (!nickname.value && !anonymous.checked) nickname.value = read(localStorage, "comment-nickname") || "";
     nicknameValidity();
     if (nickname.value.trim() && !form.querySelector("#nickname-error")) checkNickname();
+    function saveDraft() {
+      store(sessionStorage, draftKey, JSON.stringify({ nickname: nickname.value, body: body.value, anonymous: anonymous.checked }));
+    }
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", saveDraft);
+    form.addEventListener("submit", function () {
+      if (!anonymous.checked && nickname.value.trim()) store(localStorage, "comment-nickname", nickname.value.trim());
+    });
+
+    // Ticking 匿名 drops a typed nickname: say so while both are there.
+    var anonymousNote = form.querySelector("[data-anonymous-note]");
+    function noteAnonymous() {
+      var text = anonymous.checked && nickname.value.trim() ? form.dataset.anonymousNoteText : "";
+      if (anonymousNote.textContent !== text) anonymousNote.textContent = text;
+    }
+    anonymous.addEventListener("change", noteAnonymous);
+    nickname.addEventListener("input", noteAnonymous);
+    noteAnonymous();
 
     // The count of characters on screen; the live region speaks only near the limit and at it.
     var counter = form.querySelector("[data-counter]");
@@ -252,10 +289,47 @@
         reportForm.querySelector("input[type=radio]").focus();
       }).catch(function () { window.location.href = link.href; });
     });
-    reportForm.querySelector("[data-report-cancel]").addEventListener("click", function () {
+    function closeReport() {
       var link = reportForm.closest("li").querySelector("[data-report-link]");
       reportForm.hidden = true;
       if (link) link.focus();
+    }
+    reportForm.querySelector("[data-report-cancel]").addEventListener("click", closeReport);
+    reportForm.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); closeReport(); }
+    });
+    // Reported in place: the page stays where it is (older comments loaded stay loaded), the comment
+    // says 已檢舉, and the focus goes to the sentence that says what happened.
+    reportForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var item = reportForm.closest("li");
+      fetch(reportForm.action, {
+        method: "POST", body: new FormData(reportForm), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (answer) {
+          var said = { recorded: "reportRecorded", hidden: "reportRecorded", already: "reportAlready",
+                       too_many: "reportTooMany" }[answer.outcome] || "reportRecorded";
+          reportForm.hidden = true;
+          document.querySelector("[data-comments-end]").appendChild(reportForm);
+          var link = item.querySelector("[data-report-link]");
+          if (link && answer.outcome !== "too_many") {
+            var mark = document.createElement("span");
+            mark.className = "reported";
+            mark.textContent = reportForm.dataset.reported;
+            link.replaceWith(mark);
+          }
+          var status = item.querySelector("[data-report-status]") || document.createElement("p");
+          status.className = "notice report-status";
+          status.setAttribute("role", "status");
+          status.setAttribute("data-report-status", "");
+          status.tabIndex = -1;
+          status.textContent = reportForm.dataset[said];
+          item.appendChild(status);
+          status.focus();
+        })
+        .catch(function () { reportForm.submit(); });
     });
   }
 

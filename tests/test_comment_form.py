@@ -81,7 +81,7 @@ def test_anonymous_with_a_typed_nickname_stores_no_nickname(page, db):
 def test_missing_nickname_without_anonymous_is_refused_and_text_kept(page, db):
     response = page.post(nickname="", body="我的想法")
     assert response.status_code == 422
-    assert "請填寫昵稱，或勾選「匿名」" in page.html
+    assert "請填寫暱稱，或勾選「匿名」" in page.html
     assert "我的想法" in page.html
     assert stored(db) == []
 
@@ -331,7 +331,7 @@ def test_a_form_refused_for_its_fields_keeps_its_challenge_and_counts_no_failure
     challenge = page.challenge_id
     response = page.post(nickname="", body="我的想法", answer="K7PX")
     assert response.status_code == 422
-    assert "請填寫昵稱，或勾選「匿名」" in page.html and WRONG_CAPTCHA not in page.html
+    assert "請填寫暱稱，或勾選「匿名」" in page.html and WRONG_CAPTCHA not in page.html
     assert page.challenge_id == challenge  # the same image, still answerable
     assert 'name="captcha_answer" type="text" autocomplete="off" value="K7PX"' in page.html
     db.session.expire_all()

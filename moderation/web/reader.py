@@ -350,6 +350,10 @@ def report_comment(slug: str, comment_id: int):
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)
     db.session.commit()
+    if request.accept_mimetypes.best == "application/json":  # reader.js reports in place
+        response = jsonify(outcome=outcome.value)
+        response.headers["Cache-Control"] = NO_STORE
+        return response
     flash(f"report_{outcome.value}", "notice")
     return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
 
@@ -457,6 +461,8 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         answer=answer,
         captcha_medium=medium.value,
         captcha_needed=needed,
+        # The language switch of a POST's answer leads to the form page (GET); the draft follows.
+        language_return_path=url_for(".comment_form", slug=article.slug),
         captcha_wait=wait if wait and wait >= CAPTCHA_SHOWN_DURING_WAIT_SECONDS else 0,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
