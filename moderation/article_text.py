@@ -31,6 +31,14 @@ GLOSS = re.compile(rf"(?P<base>{HAN})[(（](?P<reading>{_SYLLABLE})[)）]")
 SEED_REPAIRS: tuple[tuple[str, str], ...] = (
     ("智能及新\n能源汽車", "智能及新能源汽車"),  # a phrase broken across two lines
     ("向?qū)I(yè)化", "向專(zhuān)業(yè)化"),  # mojibake of 專業 (GBK bytes read as Big5)
+    # Simplified characters left in the Traditional text (14 of them; the glosses stay as written):
+    ("制造", "製造"),  # ×3, 制造業
+    ("示范", "示範"),  # ×2
+    ("范圍", "範圍"),  # ×4
+    ("征集", "徵集"),  # ×2
+    ("征求", "徵求"),
+    ("勇于", "勇於"),
+    ("萬(wàn)余", "萬(wàn)餘"),
 )
 
 FORM_WORDS = frozenset({"昵稱", "驗證碼", "匿名", "請輸入正確驗證碼", "所有評論僅代表網友意見,與本站立場無關"})
@@ -161,13 +169,27 @@ class ArticleWords:
     body_html: str
 
 
+# OpenCC's t2s keeps 著 (it is also Simplified: 著名, 显著, 著作), so the aspect particle stays
+# 著 where mainland text writes 着: 发挥著 → 发挥着. After the verbs that take the particle (the last
+# character of the verb, so that a gloss inside it, 发(fā)挥著, does not hide it), and
+# not where 著 opens a word of its own (著作, 著名, 著称).
+_PARTICLE_ZHE = re.compile(
+    "(挥|伴随|随|意味|拥有|有|带|存在|面临|承担|扮演|肩负|代表|标志|推动|引领|朝|沿|靠|看|对|保持|持续"
+    "|发生|充满|蕴含|承载|联系|关系|进行|影响|支撑|决定|做|写|想|等|望|跟|向)著(?![作名称])"
+)
+
+
+def _mainland_particles(text: str) -> str:
+    return _PARTICLE_ZHE.sub(r"\1着", text)
+
+
 @lru_cache(maxsize=256)
 def simplified_text(text: str) -> str:
     """Simplified characters for a reader, by OpenCC `t2s`: the script changes, the vocabulary does
     not (that would be `tw2sp`), and its phrase table picks the character where one Traditional
     character has several Simplified ones. Screening folds one character at a time instead
     (`screening.chinese`), because its spans must map back."""
-    return _to_simplified.convert(text)
+    return _mainland_particles(_to_simplified.convert(text))
 
 
 @lru_cache(maxsize=32)

@@ -4,8 +4,10 @@
 (function () {
   "use strict";
 
+  // The message that says what happened takes the focus (the URL's #form-status or #notice already
+  // gave it; this covers a page reached otherwise) and is brought into view.
   var focusTarget = document.querySelector("[data-focus-on-load]");
-  if (focusTarget) {
+  if (focusTarget && document.activeElement !== focusTarget) {
     focusTarget.focus();
   }
 
@@ -47,6 +49,133 @@
     var switchButton = form.querySelector("[data-captcha-switch]");
 
     var status = form.querySelector("[data-captcha-status]");
+    var nickname = form.querySelector("#nickname");
+    var anonymous = form.querySelector("#anonymous");
+    var body = form.querySelector("#body");
+
+    // Enter in the nickname (a phone keyboard's 前往) goes on to the text, it does not post.
+    nickname.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) {
+        event.preventDefault();
+        body.focus();
+      }
+    });
+
+    // The nickname checked as it is typed, by the server's own rules (/nickname-check); the
+    // browser then refuses to send the form with the same words, before any captcha is used.
+    function showNicknameProblem(message) {
+      var ids = (nickname.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== "nickname-error";
+      });
+      var error = form.querySelector("#nickname-error");
+      if (message) {
+        if (!error) {
+          error = document.createElement("p");
+          error.className = "field-error";
+          error.id = "nickname-error";
+          error.setAttribute("aria-live", "polite");
+          nickname.parentNode.appendChild(error);
+        }
+        if (error.textContent !== message) error.textContent = message;
+        ids.push("nickname-error");
+        nickname.setAttribute("aria-invalid", "true");
+      } else {
+        if (error) error.remove();
+        nickname.removeAttribute("aria-invalid");
+      }
+      nickname.setAttribute("aria-describedby", ids.join(" "));
+    }
+    var problemOf = {};  // nickname → the server's message for it ("" when it is fine)
+    function nicknameValidity() {
+      var value = nickname.value;
+      var message = anonymous.checked ? "" : !value.trim() ? nickname.dataset.missing : problemOf[value] || "";
+      nickname.setCustomValidity(message);
+      return message;
+    }
+    var checkTimer = null;
+    function checkNickname() {
+      var value = nickname.value;
+      if (anonymous.checked || !value.trim() || value in problemOf) {
+        showNicknameProblem(anonymous.checked || !value.trim() ? "" : problemOf[value]);
+        nicknameValidity();
+        return;
+      }
+      fetch(nickname.dataset.checkUrl + "?nickname=" + encodeURIComponent(value), { credentials: "omit" })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (answer) {
+          problemOf[value] = answer.problem ? nickname.dataset[answer.problem] || "" : "";
+          if (nickname.value !== value) return;  // typed on since
+          showNicknameProblem(problemOf[value]);
+          nicknameValidity();
+        })
+        .catch(function () {});  // the server checks again when the form is sent
+    }
+    nickname.addEventListener("input", function () {
+      clearTimeout(checkTimer);
+      nicknameValidity();
+      checkTimer = setTimeout(checkNickname, 300);
+    });
+    anonymous.addEventListener("change", checkNickname);
+    // A draft of this article's comment lives in this tab (sessionStorage): switching the language
+    // or leaving the page does not empty the form, and a posted comment clears it. The nickname is
+    // remembered in this browser (localStorage) for the next comment.
+    var draftKey = "comment-draft:" + form.dataset.slug;
+    function store(storage, key, value) {
+      try { if (value === null) storage.removeItem(key); else storage.setItem(key, value); } catch (error) { /* private mode */ }
+    }
+    function read(storage, key) {
+      try { return storage.getItem(key); } catch (error) { return null; }
+    }
+    if (document.querySelector("[data-comment-posted]")) store(sessionStorage, draftKey, null);
+    var draft = null;
+    try { draft = JSON.parse(read(sessionStorage, draftKey) || "null"); } catch (error) { draft = null; }
+    if (draft && !body.value && !nickname.value) {
+      nickname.value = draft.nickname || "";
+      body.value = draft.body || "";
+      anonymous.checked = !!draft.anonymous;
+    }
+    if (!nickname.value && !anonymous.checked) nickname.value = read(localStorage, "comment-nickname") || "";
+    nicknameValidity();
+    if (nickname.value.trim() && !form.querySelector("#nickname-error")) checkNickname();
+    function saveDraft() {
+      store(sessionStorage, draftKey, JSON.stringify({ nickname: nickname.value, body: body.value, anonymous: anonymous.checked }));
+    }
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", saveDraft);
+    form.addEventListener("submit", function () {
+      if (!anonymous.checked && nickname.value.trim()) store(localStorage, "comment-nickname", nickname.value.trim());
+    });
+
+    // Ticking 匿名 drops a typed nickname: say so while both are there.
+    var anonymousNote = form.querySelector("[data-anonymous-note]");
+    function noteAnonymous() {
+      var text = anonymous.checked && nickname.value.trim() ? form.dataset.anonymousNoteText : "";
+      if (anonymousNote.textContent !== text) anonymousNote.textContent = text;
+    }
+    anonymous.addEventListener("change", noteAnonymous);
+    nickname.addEventListener("input", noteAnonymous);
+    noteAnonymous();
+
+    // The count of characters on screen; the live region speaks only near the limit and at it.
+    var counter = form.querySelector("[data-counter]");
+    var count = form.querySelector("[data-count]");
+    var counterStatus = form.querySelector("[data-counter-status]");
+    var limit = parseInt(counterStatus.dataset.max, 10);
+    var spokenStep = null;
+    function updateCounter() {
+      var length = Array.from(body.value).length;
+      count.textContent = length;
+      var left = limit - length;
+      var step = left <= 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
+      if (step !== spokenStep) {
+        spokenStep = step;
+        counterStatus.textContent = step === null ? "" : left <= 0 ? counterStatus.dataset.full
+                                                                   : counterStatus.dataset.left.replace("{n}", left);
+      }
+    }
+    counter.hidden = false;
+    body.addEventListener("input", updateCounter);
+    updateCounter();
 
     // A refused audio request (the per-address limit) leaves the player at 0:00: say why, and how long.
     function watchAudio(audio) {
@@ -63,7 +192,7 @@
         });
       });
     }
-    var serverAudio = media.querySelector("audio");
+    var serverAudio = media && media.querySelector("audio");
     if (serverAudio) watchAudio(serverAudio);
 
     function setMedium(useAudio) {
@@ -106,8 +235,16 @@
         started = true;
         fetchFormState().then(function (state) {
           setTokens(form, state);
+          if (state.captcha_needed === false) {  // a trusted returning author: no captcha
+            idField.value = state.captcha.id;  // still the submission's key
+            form.querySelector("#captcha-field").hidden = true;
+            form.querySelector("[data-captcha-skipped]").hidden = false;
+            form.action = form.getAttribute("data-post-url");
+            return;
+          }
           showChallenge(state.captcha, false, false);
           live.hidden = false;
+          answer.required = true;
           if (placeholder) placeholder.hidden = true;
           form.action = form.getAttribute("data-post-url");
         }).catch(function () { started = false; });
@@ -152,10 +289,47 @@
         reportForm.querySelector("input[type=radio]").focus();
       }).catch(function () { window.location.href = link.href; });
     });
-    reportForm.querySelector("[data-report-cancel]").addEventListener("click", function () {
+    function closeReport() {
       var link = reportForm.closest("li").querySelector("[data-report-link]");
       reportForm.hidden = true;
       if (link) link.focus();
+    }
+    reportForm.querySelector("[data-report-cancel]").addEventListener("click", closeReport);
+    reportForm.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); closeReport(); }
+    });
+    // Reported in place: the page stays where it is (older comments loaded stay loaded), the comment
+    // says 已檢舉, and the focus goes to the sentence that says what happened.
+    reportForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var item = reportForm.closest("li");
+      fetch(reportForm.action, {
+        method: "POST", body: new FormData(reportForm), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      })
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (answer) {
+          var said = { recorded: "reportRecorded", hidden: "reportRecorded", already: "reportAlready",
+                       too_many: "reportTooMany" }[answer.outcome] || "reportRecorded";
+          reportForm.hidden = true;
+          document.querySelector("[data-comments-end]").appendChild(reportForm);
+          var link = item.querySelector("[data-report-link]");
+          if (link && answer.outcome !== "too_many") {
+            var mark = document.createElement("span");
+            mark.className = "reported";
+            mark.textContent = reportForm.dataset.reported;
+            link.replaceWith(mark);
+          }
+          var status = item.querySelector("[data-report-status]") || document.createElement("p");
+          status.className = "notice report-status";
+          status.setAttribute("role", "status");
+          status.setAttribute("data-report-status", "");
+          status.tabIndex = -1;
+          status.textContent = reportForm.dataset[said];
+          item.appendChild(status);
+          status.focus();
+        })
+        .catch(function () { reportForm.submit(); });
     });
   }
 

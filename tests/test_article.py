@@ -127,7 +127,7 @@ def test_front_page_redirects_to_the_article(client):
 
 def test_form_words_are_a_real_form_not_paragraphs(client):
     html = client.get("/articles/inspection-testing-excellent-cases").get_data(as_text=True)
-    assert '<label for="nickname">昵稱</label>' in html
+    assert '<label for="nickname">暱稱</label>' in html
     assert '<label for="anonymous">匿名' in html
     assert "<p>昵稱" not in html and "<p>請輸入正確驗證碼" not in html
     assert html.count("所有評論僅代表網友意見,與本站立場無關") == 1
@@ -146,3 +146,26 @@ def test_pinyin_toggle_is_remembered_without_javascript(client):
     client.post("/preferences/pinyin", data={"slug": page.slug})
     page.open()
     assert 'class="pinyin-hidden"' not in page.html
+
+
+def test_simplified_characters_of_the_seed_are_repaired_on_import_and_the_file_kept():
+    import opencc
+
+    from moderation.article_text import bundled_seed, parse_seed
+
+    delivered = bundled_seed()
+    assert "制造業" in delivered and "勇于" in delivered  # the file stays as delivered
+    source = parse_seed(delivered)
+    to_traditional = opencc.OpenCC("s2t")
+    simplified = {char for char in source.body if to_traditional.convert(char) != char} - {"游"}  # 上下游 is right
+    assert simplified == set()
+    for repaired in ("製造業", "示範", "範圍", "徵集", "徵求", "勇於", "萬(wàn)餘"):
+        assert repaired in source.body
+
+
+def test_the_simplified_article_writes_the_particle_zhe_as_mainland_text_does():
+    from moderation.article_text import bundled_seed, parse_seed, simplified_text, strip_glosses
+
+    text = strip_glosses(simplified_text(parse_seed(bundled_seed()).body))
+    assert "发挥着重要" in text and "发挥著" not in text
+    assert simplified_text("顯著") == "显著" and simplified_text("擁有著作權") == "拥有著作权"

@@ -2,6 +2,7 @@
 
 import io
 import re
+import string
 
 import pytest
 
@@ -31,7 +32,10 @@ def check(db, app, clock, challenge_id, answer=CAPTCHA_TEXT, nonce="browser-a"):
 
 
 def test_alphabet_has_no_ambiguous_characters():
-    assert not set("0O1IL") & set(CAPTCHA_ALPHABET)
+    # 0/O/Q round, 1/I/L/7 strokes (a tilted 7 read as 1 or >), and one of each swapped pair.
+    assert not set("0OQ1IL7") & set(CAPTCHA_ALPHABET)
+    for pair in ("B8", "G6", "S5", "Z2", "UV", "VY"):
+        assert not set(pair) <= set(CAPTCHA_ALPHABET), pair
     assert all(char in CAPTCHA_ALPHABET for char in random_captcha_text(50))
 
 
@@ -254,3 +258,63 @@ def test_rendered_captcha_images_keep_their_letter_contrast():
         # of the library's own pasting gave none on a light letter colour).
         legible = sum(count for colour, count in counts.items() if contrast_ratio(colour, background) >= 3)
         assert legible > image.width * image.height * 0.08
+
+
+def test_captcha_letters_stay_whole_and_apart(tmp_path):
+    """Measured on the letters' own ink: in 300 images no letter's box touches another's or the
+    image's edge (the library merged VM and X8 and clipped first letters), and the letters are big
+    enough to read. A sample sheet of 16 is written for a person to look at."""
+    from PIL import Image
+
+    from moderation.services.captcha import (
+        CAPTCHA_HEIGHT,
+        CAPTCHA_WIDTH,
+        GLYPH_GAP,
+        _LegibleCaptcha,
+        render_media,
+    )
+
+    for _ in range(300):
+        text = random_captcha_text(4)
+        _, boxes = _LegibleCaptcha().letters_and_boxes(text, (20, 40, 90, 255))
+        assert len(boxes) == 4
+        for box in boxes:
+            assert box.left >= GLYPH_GAP and box.top >= GLYPH_GAP, (text, box)
+            assert box.right <= CAPTCHA_WIDTH - GLYPH_GAP and box.bottom <= CAPTCHA_HEIGHT - GLYPH_GAP, (text, box)
+            assert box.bottom - box.top >= 24, (text, box)  # tall enough to tell letters apart
+        for before, after in zip(boxes, boxes[1:], strict=False):
+            assert after.left - before.right >= GLYPH_GAP, (text, before, after)
+    sheet = Image.new("RGB", (CAPTCHA_WIDTH * 4, CAPTCHA_HEIGHT * 4), "white")
+    for index in range(16):
+        image = Image.open(io.BytesIO(render_media(CaptchaMedium.IMAGE, random_captcha_text(4))))
+        sheet.paste(image, ((index % 4) * CAPTCHA_WIDTH, (index // 4) * CAPTCHA_HEIGHT))
+    sheet.save(tmp_path / "captcha-sample-sheet.png")
+    assert sheet.getbbox() is not None
+
+
+def test_chinese_readers_hear_the_captcha_in_mandarin_and_english_readers_in_english(page, monkeypatch):
+    from moderation.services.captcha import MANDARIN_VOICE
+
+    voices = []
+    real = captcha.audio_captcha
+    monkeypatch.setattr(captcha, "audio_captcha", lambda voice: voices.append(voice) or real(voice))
+    for language, _expected in (("zh-TW", MANDARIN_VOICE), ("zh-CN", MANDARIN_VOICE), ("en-GB", None)):
+        page.client.set_cookie("lang", {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en-GB": "en"}[language])
+        page.open_form()
+        response = page.client.get(f"/captcha/{page.challenge_id}.wav")
+        assert response.status_code == 200 and response.data[:4] == b"RIFF"
+    assert voices == [MANDARIN_VOICE, MANDARIN_VOICE, None]
+
+
+def test_the_mandarin_clips_cover_the_alphabet_in_the_library_s_format():
+    import wave
+    from pathlib import Path
+
+    from moderation.services.captcha import MANDARIN_VOICE, audio_captcha
+
+    for sign in string.ascii_uppercase + string.digits:  # whatever alphabet is configured
+        [clip] = Path(MANDARIN_VOICE, sign).glob("*.wav")
+        with wave.open(str(clip)) as reader:
+            assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (1, 1, 8000)
+            assert 0.2 < reader.getnframes() / 8000 < 2  # a spoken sign, not silence or a sentence
+    assert set(CAPTCHA_ALPHABET) <= set(audio_captcha(MANDARIN_VOICE).choices)

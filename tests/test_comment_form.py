@@ -81,7 +81,7 @@ def test_anonymous_with_a_typed_nickname_stores_no_nickname(page, db):
 def test_missing_nickname_without_anonymous_is_refused_and_text_kept(page, db):
     response = page.post(nickname="", body="我的想法")
     assert response.status_code == 422
-    assert "請填寫昵稱，或勾選「匿名」" in page.html
+    assert "請填寫暱稱，或勾選「匿名」" in page.html
     assert "我的想法" in page.html
     assert stored(db) == []
 
@@ -123,9 +123,10 @@ def test_a_used_challenge_stays_used_for_another_browser(page, db, app):
     used = page.challenge_id
     page.post(body="第一則")
     other = make_page(app)
-    data = {"csrf_token": other.csrf_token, "captcha_id": used, "captcha_answer": "K7PX", "body": "第二則"}
+    data = {"csrf_token": other.csrf_token, "captcha_id": used, "captcha_answer": "K7PX", "nickname": "小陳", "body": "第二則"}
     response = other.client.post(f"{other.url}/comments", data=data)
-    assert response.status_code == 422 and WRONG_CAPTCHA in response.get_data(as_text=True)
+    # The used challenge names the first sending: another text under it is a new sending, refused.
+    assert response.status_code == 422 and ALREADY_SENT in response.get_data(as_text=True)
     assert [comment.body for comment in stored(db)] == ["第一則"]
 
 
@@ -334,7 +335,7 @@ def test_the_audio_captcha_stays_chosen_across_a_wrong_answer_and_a_new_challeng
     assert page.client.get(f"/captcha/{page.challenge_id}.wav").status_code == 200
     response = page.client.post(f"{page.url}/comments", data={
         "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_medium": "audio",
-        "captcha_answer": "WRONG", "body": "草稿"})
+        "captcha_answer": "WRONG", "nickname": "小林", "body": "草稿"})
     page.html = response.get_data(as_text=True)
     assert response.status_code == 422 and WRONG_CAPTCHA in page.html
     assert '<audio controls preload="none"' in page.html and "改看圖片" in page.html
@@ -362,3 +363,93 @@ def test_field_errors_are_announced_and_linked(page):
     assert 'role="alert"' in page.html
     assert 'aria-describedby="nickname-hint nickname-error"' in page.html
     assert 'aria-invalid="true"' in page.html
+
+
+def test_a_form_refused_for_its_fields_keeps_its_challenge_and_counts_no_failure(page, db):
+    from moderation.models import CaptchaChallenge, CaptchaFailure
+
+    page.open_form()
+    challenge = page.challenge_id
+    response = page.post(nickname="", body="我的想法", answer="K7PX")
+    assert response.status_code == 422
+    assert "請填寫暱稱，或勾選「匿名」" in page.html and WRONG_CAPTCHA not in page.html
+    assert page.challenge_id == challenge  # the same image, still answerable
+    assert 'name="captcha_answer" type="text" autocomplete="off" value="K7PX"' in page.html
+    db.session.expire_all()
+    assert db.session.get(CaptchaChallenge, challenge).used_at is None
+    assert db.session.query(CaptchaFailure).count() == 0
+    assert page.post(solve=False, nickname="小林", body="我的想法").status_code == 303
+    assert [comment.body for comment in stored(db)] == ["我的想法"]
+
+
+@pytest.mark.parametrize("fields, said", [
+    ({"body": ""}, "請輸入評論內容"),
+    ({"body": "論" * 2001}, "評論最多 2000 個字，目前有 2001 個字"),
+    ({"nickname": "管理員"}, "本站人員"),
+], ids=["empty", "2001-characters", "reserved-nickname"])
+def test_other_fields_are_reported_before_the_captcha_is_judged(page, db, fields, said):
+    from moderation.models import CaptchaFailure
+
+    response = page.post(answer="", **fields)  # the captcha not solved yet
+    assert response.status_code == 422
+    assert said in page.html and WRONG_CAPTCHA not in page.html
+    assert db.session.query(CaptchaFailure).count() == 0
+
+
+@pytest.mark.parametrize("nickname, problem", [
+    ("讀者小林", None), ("管理員", "reserved"), ("ＡＤＭＩＮ", "reserved"), ("", "missing"),
+    ("字" * 21, "too_long"), ("\u3164", "invisible_characters"),
+])
+def test_the_form_asks_the_server_s_own_nickname_rules(client, nickname, problem):
+    response = client.get("/nickname-check", query_string={"nickname": nickname})
+    assert response.status_code == 200 and response.json == {"problem": problem}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_browser_checks_length_and_presence_before_sending(page):
+    page.open_form()
+    assert re.search(r'<textarea id="body" name="body"[^>]* required maxlength="2000"', page.html)
+    assert re.search(r'<input id="nickname"[^>]* maxlength="20" enterkeyhint="next"', page.html)
+    assert re.search(r'<input id="captcha_answer"[^>]* required', page.html)
+    # The captcha's own buttons are not held back by the other fields.
+    assert page.html.count("formnovalidate") == 2
+
+
+def test_after_too_many_failures_the_form_says_when_instead_of_a_captcha(page, app, db):
+    for _ in range(app.config["CAPTCHA_MAX_FAILURES"] - 1):
+        assert page.post(answer="WRNG").status_code == 422
+    assert "<img src=\"/captcha/" in page.html  # still answerable
+    assert page.post(answer="WRNG").status_code == 422
+    assert "嘗試次數過多，請於 10 分鐘後再試" in page.html
+    assert "<img src=\"/captcha/" not in page.html and "data-captcha-live hidden" in page.html
+    page.html = page.client.get(f"{page.url}/comment").get_data(as_text=True)
+    assert "嘗試次數過多" in page.html and "<img src=\"/captcha/" not in page.html
+
+
+def test_a_trusted_returning_author_posts_without_a_captcha(page, db, app, clock):
+    from moderation.models import CaptchaFailure
+
+    for index in range(app.config["SCREENING_TRUST_AFTER"]):
+        assert page.post(body=f"第{index}則好評論").status_code == 303
+        clock.advance(minutes=5)
+    for comment in stored(db):
+        decide(db.session, comment.id, Decision.APPROVE, expected_version=comment.version, actor=SYSTEM, now=clock())
+    page.open_form()
+    assert "這次不需要輸入驗證碼" in page.html and 'id="captcha_answer"' not in page.html
+    assert page.client.get("/form-token").json["captcha_needed"] is False
+    form = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "nickname": "讀者小林", "body": "常客不必再解驗證碼"}
+    assert page.client.post(f"{page.url}/comments", data=form).status_code == 303
+    again = page.client.post(f"{page.url}/comments", data=form)  # the same form sent again: stored once
+    assert again.status_code == 303
+    assert [comment.body for comment in stored(db)].count("常客不必再解驗證碼") == 1
+    assert db.session.query(CaptchaFailure).count() == 0
+
+
+def test_a_newcomer_and_a_refused_author_still_need_the_captcha(page, db, clock):
+    assert page.client.get("/form-token").json["captcha_needed"] is True
+    page.post(body="第一則")
+    [comment] = stored(db)
+    decide(db.session, comment.id, Decision.REJECT, expected_version=comment.version, actor=SYSTEM, now=clock())
+    page.open_form()
+    assert 'id="captcha_answer"' in page.html
+    assert page.post(solve=False, answer="", body="沒有驗證碼").status_code == 422

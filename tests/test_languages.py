@@ -59,7 +59,7 @@ def test_zh_hant_is_the_default_with_todays_exact_texts(client):
     assert html_lang(html) == "zh-Hant"
     assert "所有評論僅代表網友意見,與本站立場無關" in html
     form = html_of(client.get(f"{ARTICLE}/comment"))
-    for text in ("昵稱", "匿名", "驗證碼"):
+    for text in ("暱稱", "匿名", "驗證碼"):  # Taiwan and Hong Kong write 暱稱
         assert text in form
 
 
@@ -257,7 +257,7 @@ def test_the_compiled_catalogues_are_those_of_the_po_files(locale):
 
 def test_the_simplified_catalogue_has_the_required_reader_texts():
     strings = {message.id: message.string for message in catalogue("zh_Hans") if message.id}
-    assert strings["昵稱"] == "昵称"
+    assert strings["暱稱"] == "昵称"
     assert strings["驗證碼"] == "验证码"
     assert strings["請輸入正確驗證碼"] == "请输入正确验证码"
     assert strings["所有評論僅代表網友意見,與本站立場無關"] == "所有评论仅代表网友意见,与本站立场无关"

@@ -113,7 +113,7 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
         strongest = max(actions, key=_SEVERITY.__getitem__)
         return Verdict(_OUTCOME[strongest], tuple(reasons), mine)
 
-    trusted = _is_trusted(author, rules.thresholds, now)
+    trusted = is_trusted(author, rules.thresholds, now)
     if trusted:
         reasons.append(Reason(ReasonKind.TRUSTED, None, "trust", f"{rules.thresholds.trust_after}"))
     if submission.post_moderation or (trusted and rules.thresholds.trust_in_pre_moderation):
@@ -161,7 +161,9 @@ def _flood_reasons(mine: str, author: AuthorFacts, limits: Thresholds, now: date
     return reasons
 
 
-def _is_trusted(author: AuthorFacts, limits: Thresholds, now: datetime) -> bool:
+def is_trusted(author: AuthorFacts, limits: Thresholds, now: datetime) -> bool:
+    """The trust ramp: the author's last `trust_after` comments approved, none refused in the window.
+    Screening notes it (and may skip the queue); the comment form skips the captcha for it."""
     if limits.trust_after <= 0:
         return False
     window = now - timedelta(days=limits.trust_window_days)

@@ -15,14 +15,22 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
+from PIL import Image
+from PIL.Image import Resampling, Transform
+from PIL.ImageDraw import Draw
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
+from moderation.screening.pipeline import Rules, is_trusted
+from moderation.services.comments import author_facts
 from moderation.services.hashing import keyed_hash, same_hash
 from moderation.services.rate_limits import record_captcha_failure
 
@@ -85,22 +93,119 @@ def captcha_colours() -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
             return background, (*letters, 255)
 
 
-class _OpaqueLetterCaptcha(ImageCaptcha):
-    """The library pastes each letter through a mask of its own brightness (×1.97), so that a dark
-    letter comes out faint: a letter of luminance 50 is pasted at 38%. Here every drawn pixel is
-    pasted whole, and the letters keep the colour chosen for them."""
-
-    lookup_table = [0] + [255] * 255
+CAPTCHA_WIDTH, CAPTCHA_HEIGHT = 200, 70
+GLYPH_GAP = 4  # pixels at least between two letters' boxes, and between a box and the edge
 
 
-def render_media(medium: CaptchaMedium, text: str) -> bytes:
+@dataclass(frozen=True)
+class Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+class _LegibleCaptcha(ImageCaptcha):
+    """Letters that stay themselves. The library tilts letters by up to 30° and warps them into a box
+    the tilt no longer fits (a 7 lost its bar and read as 1 or >, first letters were clipped), and
+    pulls each letter up to a quarter of a width into its neighbour (VM and X8 merged). Here a letter
+    is tilted by at most 12° and warped a little inside a canvas that holds it whole, then cut to its
+    own ink; the letters are set side by side with a gap between their boxes and inside the image.
+    Each letter is pasted whole (not through a mask of its own brightness, which faded dark letters)
+    in the colour chosen for it."""
+
+    character_rotate = (-12, 12)
+    warp = 0.12  # corners move by up to this share of the letter's size
+
+    def __init__(self):
+        super().__init__(width=CAPTCHA_WIDTH, height=CAPTCHA_HEIGHT, font_sizes=(46, 50, 54))
+
+    def _draw_character(self, c, draw, color):
+        font = secrets.choice(self.truefonts)
+        left, top, right, bottom = font.getbbox(c)
+        width, height = right - left, bottom - top
+        pad = max(width, height)
+        letter = Image.new("L", (width + 2 * pad, height + 2 * pad))  # the letter's ink, as a mask
+        Draw(letter).text((pad - left, pad - top), c, font=font, fill=255, stroke_width=1, stroke_fill=255)  # bolder
+        low, high = self.character_rotate
+        letter = letter.rotate(low + secrets.randbelow(1001) / 1000 * (high - low), Resampling.BICUBIC, expand=True)
+        w, h = letter.size
+
+        def jitter(size: int) -> int:
+            reach = int(size * self.warp)
+            return secrets.randbelow(2 * reach + 1) - reach
+
+        corners = (jitter(width), jitter(height), jitter(width), h + jitter(height),
+                   w + jitter(width), h + jitter(height), w + jitter(width), jitter(height))
+        letter = letter.transform((w, h), Transform.QUAD, corners, Resampling.BICUBIC)
+        return letter.crop(letter.getbbox())
+
+    def letters_and_boxes(self, chars: str, color) -> tuple[Image.Image, list[Box]]:
+        """The letters' ink as a mask of the image's size, and each letter's box (tests measure them)."""
+        while True:
+            letters = [self._draw_character(char, None, color) for char in chars]
+            room = CAPTCHA_WIDTH - sum(letter.width for letter in letters) - GLYPH_GAP * (len(letters) + 1)
+            if room >= 0 and all(letter.height <= CAPTCHA_HEIGHT - 2 * GLYPH_GAP for letter in letters):
+                break
+            self._font_sizes = tuple(size - 2 for size in self._font_sizes)  # too big: smaller type
+            self._truefonts = []
+        # The spare width goes, at random, to the margins and the gaps between letters.
+        cuts = sorted(secrets.randbelow(room + 1) for _ in range(len(letters)))
+        shares = [after - before for before, after in zip([0, *cuts], [*cuts, room], strict=True)]
+        layer = Image.new("L", (CAPTCHA_WIDTH, CAPTCHA_HEIGHT))
+        boxes, x = [], 0
+        for letter, share in zip(letters, shares, strict=False):  # the last share is the right margin
+            x += GLYPH_GAP + share
+            y = GLYPH_GAP + secrets.randbelow(CAPTCHA_HEIGHT - 2 * GLYPH_GAP - letter.height + 1)
+            layer.paste(letter, (x, y))
+            boxes.append(Box(x, y, x + letter.width, y + letter.height))
+            x += letter.width
+        return layer, boxes
+
+    def create_captcha_image(self, chars, color, background):
+        image = Image.new("RGB", (CAPTCHA_WIDTH, CAPTCHA_HEIGHT), background)
+        ink, _ = self.letters_and_boxes(chars, color)
+        # Solid strokes in the one colour; only the outermost antialiasing is blended.
+        image.paste(color[:3], (0, 0, CAPTCHA_WIDTH, CAPTCHA_HEIGHT), ink.point(lambda level: 255 if level >= 96 else level * 2))
+        return image
+
+
+def render_media(medium: CaptchaMedium, text: str, *, voice: str | None = None) -> bytes:
+    """The image, or the audio read by `voice` (a folder of clips per character; None: the
+    library's own English clips)."""
     if medium is CaptchaMedium.IMAGE:
         background, letters = captcha_colours()
         buffer = io.BytesIO()
-        _OpaqueLetterCaptcha(width=200, height=70).write(text, buffer, format="png", bg_color=background,
-                                                         fg_color=letters)
+        _LegibleCaptcha().write(text, buffer, format="png", bg_color=background, fg_color=letters)
         return buffer.getvalue()
-    return bytes(AudioCaptcha().generate(text.upper()))
+    return bytes(audio_captcha(voice).generate(text.upper()))
+
+
+@lru_cache(maxsize=4)
+def audio_captcha(voice: str | None) -> AudioCaptcha:
+    """One reader of clips per voice, loaded once."""
+    return AudioCaptcha(voicedir=voice)
+
+
+MANDARIN_VOICE = str(resources.files("moderation").joinpath("data/captcha_voice_cmn"))
+
+
+def voice_for(language_tag: str) -> str | None:
+    """Mandarin clips (espeak-ng's `cmn`, scripts/mandarin_captcha_voice.py) for Chinese readers."""
+    return MANDARIN_VOICE if language_tag.startswith("zh") else None
+
+
+def needed_for(db: Session, author_hash: str | None, *, rules: Rules, config: Mapping, now: datetime) -> bool:
+    """Does this author have to solve a captcha? Not a returning author whom the trust ramp trusts
+    (`CAPTCHA_SKIP_FOR_TRUSTED`): their last decided comments were approved, none refused. Two
+    indexed queries, only for a reader who holds an author token."""
+    if author_hash is None or not config["CAPTCHA_SKIP_FOR_TRUSTED"]:
+        return True
+    facts = author_facts(db, author_hash=author_hash, ip_hash="", now=now, rules=rules)
+    # Comments still waiting for a decision neither earn nor lose trust here: a trusted author's
+    # second comment of the day needs no captcha either (screening's rate limits still apply).
+    decided = replace(facts, recent=tuple(past for past in facts.recent if past.status != "pending"))
+    return not is_trusted(decided, rules.thresholds, now)
 
 
 def challenge_media(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -35,6 +36,7 @@ from moderation.models import Article, CaptchaMedium, Comment, CommentMode, Comm
 from moderation.screening.pipeline import Outcome
 from moderation.services import captcha, comments, listing
 from moderation.services.articles import find_article, front_page_article
+from moderation.services.nicknames import check_nickname
 from moderation.services.paging import Cursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
@@ -170,8 +172,23 @@ def continue_comment(slug: str):
 @bp.get("/form-token")
 def form_token():
     """What a reader's browser needs to post from the shared page: a CSRF token and a challenge."""
-    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf())
+    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf(),
+                       captcha_needed=_captcha_needed(reader_identity.reader_token(request)))
     response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+@bp.get("/nickname-check")
+def nickname_check():
+    """The server's own nickname rules for the form as the reader types (reader.js words the code).
+    The answer depends on the configuration only, so caches may keep it; the request log never
+    records the query string."""
+    config = current_app.config
+    result = check_nickname(request.args.get("nickname", ""), max_length=config["NICKNAME_MAX_LENGTH"],
+                            reserved=config["RESERVED_NICKNAMES"])
+    response = jsonify(problem=result.problem.value if result.problem else None)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
     return response
 
 
@@ -188,10 +205,14 @@ def post_comment(slug: str):
 
     config = current_app.config
     nonce = browser_nonce(create=False)
-    form_valid = form.validate()
+    if not form.validate():
+        # The other fields first: a form refused for them neither consumes the challenge nor counts
+        # as a captcha failure, and the same challenge (and the answer typed for it) comes back.
+        db.session.rollback()
+        return render_form_page(article, form, status=422, keep_challenge=True)
     key = submission_key_of(form)
     earlier = comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
-                                          anonymous=bool(form.anonymous.data)) if form_valid else None
+                                          anonymous=bool(form.anonymous.data))
     if earlier is not None and earlier.received:
         # The same form again, its reply lost (a dropped connection, a commit whose answer never
         # came, a worker killed after the commit): it was received once; say so again, store nothing.
@@ -206,6 +227,11 @@ def post_comment(slug: str):
         return render_form_page(article, form, status=422)
 
     ip_hash = reader_identity.client_ip_hash(request)
+    token = reader_identity.reader_token(request)
+    if not _captcha_needed(token):
+        # A returning author whom the trust ramp trusts: no captcha; the submission key still
+        # makes the same form sent twice one comment.
+        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce)
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -226,13 +252,16 @@ def post_comment(slug: str):
     )
     if outcome is not captcha.CaptchaOutcome.PASSED:
         current_app.logger.info("captcha refused: %s", outcome.value)
-        form.captcha_answer.errors = [*form.captcha_answer.errors, FormError.CAPTCHA_WRONG]
-    if not form_valid or outcome is not captcha.CaptchaOutcome.PASSED:
-        db.session.commit()  # the challenge is used up and the failure counted, whatever the form said
+        form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
+        db.session.commit()  # the challenge is used up and the failure counted
         form.submission_key.data = key
         return render_form_page(article, form, status=422)
 
-    token = reader_identity.reader_token(request)
+    return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce)
+
+
+def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None):
+    config = current_app.config
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
     posted = comments.post_comment(
@@ -283,6 +312,22 @@ def _after_unanswered_commit(article, key: str | None, error: Exception):
     return _posted(article, stored.status)
 
 
+def _captcha_needed(token: str | None) -> bool:
+    """A captcha unless the trust ramp says otherwise; also while the database cannot say (the
+    token endpoint and the form page still answer in an outage)."""
+    config = current_app.config
+    if token is None or not config["CAPTCHA_SKIP_FOR_TRUSTED"]:
+        return True
+    try:
+        return captcha.needed_for(
+            db.session, reader_identity.author_hash(token),
+            rules=active_rules(db.session, config, current_app.extensions["screening_rules"]), config=config, now=now(),
+        )
+    except UNAVAILABLE:
+        db.session.rollback()
+        return True
+
+
 def _posted(article, status: CommentStatus):
     flash("comment_approved" if status is CommentStatus.APPROVED else "comment_pending", "notice")
     # To the notice, which takes the focus: a screen reader hears it, and it is in view.
@@ -307,7 +352,7 @@ def form_during_outage(*, headers: dict):
     form.outage = True
     article = _recent_articles().get(slug) or comments.ArticleRef(
         id=0, slug=slug, title="", comment_mode=CommentMode.PRE_MODERATION)
-    return render_form_page(article, form, status=503, headers=headers)
+    return render_form_page(article, form, status=503, headers=headers, database=False)
 
 
 def _recent_articles() -> dict[str, comments.ArticleRef]:
@@ -357,6 +402,10 @@ def report_comment(slug: str, comment_id: int):
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)
     db.session.commit()
+    if request.accept_mimetypes.best == "application/json":  # reader.js reports in place
+        response = jsonify(outcome=outcome.value)
+        response.headers["Cache-Control"] = NO_STORE
+        return response
     flash(f"report_{outcome.value}", "notice")
     return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
 
@@ -400,6 +449,8 @@ def _captcha_media(challenge_id: str, medium: CaptchaMedium, mimetype: str):
             browser_nonce=browser_nonce(create=False),
             config=current_app.config,
             now=now(),
+            # Read in Mandarin to a Chinese reader, in English to an English one.
+            render=partial(captcha.render_media, voice=captcha.voice_for(current_language().tag)),
         )
     except captcha.ChallengeUnavailable:
         abort(404)
@@ -431,23 +482,42 @@ def toggle_pinyin():
     return response
 
 
+# A wait shorter than this passes while the reader solves the captcha; a longer one would leave them
+# solving a captcha that cannot be answered yet, so the form says when instead of showing one.
+CAPTCHA_SHOWN_DURING_WAIT_SECONDS = 60
+
+
 def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium: CaptchaMedium | None = None,
-                     status=200, headers=None):
-    """The form page; every render carries a fresh challenge id and is never cached. The captcha
-    keeps the medium the reader chose (a blind reader must not hunt for 改聽語音 after each mistake)."""
-    browser_nonce(create=True)
+                     status=200, headers=None, keep_challenge=False, database=True):
+    """The form page; it is never cached. The captcha keeps the medium the reader chose (a blind
+    reader must not hunt for 改聽語音 after each mistake). Every render carries a fresh challenge id,
+    except a form refused for its other fields (`keep_challenge`): its challenge was not used, so it
+    comes back with the answer typed for it. A browser that must wait out its wrong answers is told
+    how long instead of being shown a captcha (`database=False` during an outage: nothing to ask)."""
+    nonce = browser_nonce(create=True)
     if medium is None:
         medium = CaptchaMedium.AUDIO if form.captcha_medium.data == "audio" else CaptchaMedium.IMAGE
     form.captcha_medium.data = medium.value
-    form.captcha_answer.data = ""
     if not comments.SUBMISSION_KEY.match(form.submission_key.data or ""):
         form.submission_key.data = submission_key_of(form) or comments.new_submission_key()
+    kept = keep_challenge and captcha.CHALLENGE_ID.match(form.captcha_id.data or "")
+    answer = (form.captcha_answer.data or "") if kept else ""
+    needed = not database or _captcha_needed(reader_identity.reader_token(request))
+    wait = getattr(form.captcha_answer, "retry_after", None)
+    if wait is None and database and needed:
+        wait = captcha_retry_after(db.session, browser_nonce=nonce, ip_hash=reader_identity.client_ip_hash(request),
+                                   config=current_app.config, now=now())
     html = render_template(
         "reader/comment_form.html",
         article=article,
         form=form,
-        challenge_id=captcha.new_challenge_id(),
+        challenge_id=form.captcha_id.data if kept else captcha.new_challenge_id(),
+        answer=answer,
         captcha_medium=medium.value,
+        captcha_needed=needed,
+        # The language switch of a POST's answer leads to the form page (GET); the draft follows.
+        language_return_path=url_for(".comment_form", slug=article.slug),
+        captcha_wait=wait if wait and wait >= CAPTCHA_SHOWN_DURING_WAIT_SECONDS else 0,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
     response = make_response(html, status)

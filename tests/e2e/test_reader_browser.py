@@ -58,7 +58,7 @@ def test_reader_toggles_pinyin_and_posts_anonymously(live_server, browser_page, 
 def test_wrong_captcha_keeps_the_text(live_server, browser_page, tmp_path):
     page = browser_page
     page.goto(live_server + ARTICLE)
-    page.get_by_label("昵稱").fill("讀者小林")
+    page.get_by_label("暱稱").fill("讀者小林")
     page.get_by_label("評論內容").fill("請保留我打的字")
     page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
     page.get_by_label("請輸入驗證碼").fill("WRNG")
@@ -68,7 +68,7 @@ def test_wrong_captcha_keeps_the_text(live_server, browser_page, tmp_path):
     alert.wait_for()
     assert alert.inner_text() == "請輸入正確驗證碼"
     assert page.get_by_label("評論內容").input_value() == "請保留我打的字"
-    assert page.get_by_label("昵稱").input_value() == "讀者小林"
+    assert page.get_by_label("暱稱").input_value() == "讀者小林"
     assert page.get_by_label("請輸入驗證碼").input_value() == ""
     page.screenshot(path=str(tmp_path / "wrong-captcha.png"), full_page=True)
 
@@ -153,7 +153,7 @@ def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db
     page = context.new_page()
     page.goto(live_server + ARTICLE)
     page.get_by_role("link", name="檢舉").first.click()
-    assert page.get_by_label("人身攻擊").is_visible()
+    expect(page.get_by_label("人身攻擊")).to_be_visible()  # shown once its token is fetched
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     context.close()
@@ -165,13 +165,13 @@ def test_reader_without_javascript_posts_from_the_shared_page(live_server, brows
     page.set_default_timeout(10_000)
     page.goto(live_server + ARTICLE)
     assert page.locator("[data-captcha-live]").is_hidden()
-    page.get_by_label("昵稱").fill("不用腳本的讀者")
+    page.get_by_label("暱稱").fill("不用腳本的讀者")
     page.get_by_label("評論內容").fill("沒有 JavaScript 也能留言")
     page.get_by_role("button", name="送出評論", exact=True).last.click()
 
     page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
     assert page.get_by_label("評論內容").input_value() == "沒有 JavaScript 也能留言"
-    assert page.get_by_label("昵稱").input_value() == "不用腳本的讀者"
+    assert page.get_by_label("暱稱").input_value() == "不用腳本的讀者"
     page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
     page.get_by_role("button", name="送出評論", exact=True).last.click()
 
@@ -213,5 +213,172 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     assert page.locator(f"#comment-{comment.id} [data-report-form]").count() == 1
     page.get_by_label("人身攻擊").check()
     form.get_by_role("button", name="送出檢舉").click()
-    page.wait_for_selector("text=已收到您的檢舉，我們會盡快處理")
-    assert notice_has_focus_in_view(page)
+    status = page.locator(f"#comment-{comment.id} [data-report-status]")
+    expect(status).to_have_text("已收到您的檢舉，我們會盡快處理")
+    assert page.url == live_server + ARTICLE  # reported in place, no reload
+    assert page.evaluate("document.activeElement.hasAttribute('data-report-status')")
+    expect(page.locator(f"#comment-{comment.id} .reported")).to_have_text("已檢舉")
+    assert page.locator(f"#comment-{comment.id} [data-report-link]").count() == 0
+    assert form.is_hidden()
+
+
+def test_reporting_keeps_the_older_comments_loaded_and_escape_closes_the_form(live_server, app, browser_page, db):
+    from datetime import UTC, datetime, timedelta
+
+    app.config["COMMENTS_PAGE_SIZE"] = 3
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    made = [make_comment(db, status=CommentStatus.APPROVED, body=f"第{index}則", created_at=start + timedelta(minutes=index))
+            for index in range(5)]
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_role("link", name="較早的評論 →").click()
+    expect(page.locator("[data-comment-list] > li")).to_have_count(5)
+    oldest = page.locator(f"#comment-{made[0].id}")
+    oldest.get_by_role("link", name="檢舉").click()
+    page.locator("[data-report-form]").wait_for(state="visible")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-report-form]")).to_be_hidden()
+    assert page.evaluate("document.activeElement.hasAttribute('data-report-link')")
+    oldest.get_by_role("link", name="檢舉").click()
+    page.locator("[data-report-form]").get_by_role("button", name="送出檢舉").click()
+    expect(oldest.locator(".reported")).to_have_text("已檢舉")
+    expect(page.locator("[data-comment-list] > li")).to_have_count(5)  # nothing reloaded
+
+
+def test_switching_language_after_a_refused_post_keeps_the_draft(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("換語言也不會消失")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_selector("#form-status")
+    switch = page.get_by_role("link", name="简体中文")
+    assert "/comment" in switch.get_attribute("href") and "/comments" not in switch.get_attribute("href")
+    response = None
+    with page.expect_navigation() as navigation:
+        switch.click()
+    response = navigation.value
+    assert response.status == 200 and page.evaluate("document.documentElement.lang") == "zh-Hans"
+    assert page.locator("#body").input_value() == "換語言也不會消失"
+    assert page.locator("#nickname").input_value() == "讀者小林"
+
+
+def test_the_nickname_is_remembered_and_anonymous_says_it_drops_it(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("常來的讀者")
+    page.get_by_label("匿名（顯示為「匿名網友」）").check()
+    expect(page.locator("[data-anonymous-note]")).to_have_text("已勾選「匿名」：您輸入的暱稱不會顯示。")
+    page.get_by_label("匿名（顯示為「匿名網友」）").uncheck()
+    expect(page.locator("[data-anonymous-note]")).to_have_text("")
+    page.get_by_label("評論內容").fill("記得我的暱稱")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
+    assert page.get_by_label("評論內容").input_value() == ""  # the draft went with the post
+    assert page.get_by_label("暱稱").input_value() == "常來的讀者"
+
+
+def status_has_focus_in_view(page) -> bool:
+    return page.evaluate("""() => {
+        const status = document.getElementById("form-status");
+        const box = status.getBoundingClientRect();
+        return document.activeElement === status && box.top >= -1 && box.bottom <= innerHeight;
+    }""")
+
+
+def test_a_refused_post_gives_its_error_summary_the_focus_and_keeps_it(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("請保留我打的字")
+    page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_selector("#form-status")
+    page.wait_for_load_state("load")
+    assert page.inner_text("#form-status") == "評論尚未送出，請修正標示的欄位。"
+    assert status_has_focus_in_view(page)
+    page.wait_for_timeout(300)  # no later fragment navigation takes it away
+    assert status_has_focus_in_view(page)
+
+
+def test_without_javascript_the_error_summary_takes_the_focus_too(live_server, browser):
+    context = browser.new_context(locale="zh-TW", java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + ARTICLE + "/comment")
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("沒有腳本")
+    page.get_by_label("請輸入驗證碼").fill("WRNG")
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    page.wait_for_selector("#form-status")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert status_has_focus_in_view(page)
+    context.close()
+
+
+def test_enter_in_the_nickname_moves_on_and_sends_nothing(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.get_by_label("暱稱").press("Enter")
+    assert page.evaluate("document.activeElement.id") == "body"
+    page.wait_for_timeout(200)
+    assert page.url == live_server + ARTICLE and page.locator("#form-status").count() == 0
+
+
+def test_an_empty_text_is_refused_by_the_browser_before_the_captcha(live_server, browser_page, db):
+    from moderation.models import CaptchaFailure
+
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.locator("[data-captcha-media] img").wait_for()
+    page.get_by_label("請輸入驗證碼").fill("K7PX")
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url == live_server + ARTICLE  # not sent
+    assert page.evaluate("document.activeElement.id") == "body"
+    assert db.session.query(CaptchaFailure).count() == 0
+
+
+def test_the_counter_and_the_nickname_check_follow_the_typing(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    counter = page.locator("[data-counter]")
+    expect(counter).to_have_text("0/2000")
+    page.get_by_label("評論內容").fill("五個字評論")
+    expect(counter).to_have_text("5/2000")
+    assert page.locator("[data-counter-status]").inner_text() == ""  # quiet far from the limit
+    page.get_by_label("評論內容").fill("字" * 1995)
+    expect(page.locator("[data-counter-status]")).to_have_text("還可輸入 5 個字")
+
+    nickname = page.get_by_label("暱稱")
+    nickname.fill("管理員")
+    error = page.locator("#nickname-error")
+    expect(error).to_contain_text("可能被誤認為本站人員")
+    assert nickname.get_attribute("aria-invalid") == "true"
+    assert "nickname-error" in nickname.get_attribute("aria-describedby")
+    assert page.evaluate("!document.getElementById('nickname').checkValidity()")  # the form will not go
+    nickname.fill("讀者小林")
+    expect(error).to_have_count(0)
+    assert page.evaluate("document.getElementById('nickname').checkValidity()")
+    assert nickname.get_attribute("aria-invalid") is None
+
+
+def test_hidden_glosses_give_back_the_tall_lines_and_invalid_fields_show_red(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    ratio = "() => { const s = getComputedStyle(document.querySelector('.article-body')); return parseFloat(s.lineHeight) / parseFloat(s.fontSize); }"
+    assert page.evaluate(ratio) > 2.2
+    page.get_by_role("button", name="隱藏拼音").click()
+    page.locator("body.pinyin-hidden").wait_for(state="attached")
+    assert page.evaluate(ratio) < 2
+    page.get_by_label("暱稱").fill("管理員")
+    expect(page.locator("#nickname-error")).to_be_visible()
+    border = page.eval_on_selector("#nickname", "e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderTopColor]")
+    assert border == ["2px", "rgb(176, 0, 32)"]
