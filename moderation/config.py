@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     # slow statement gets the server's own error first.
     "DATABASE_ANSWER_TIMEOUT_SECONDS": 6,
     "DATABASE_PING_TIMEOUT_SECONDS": 1.5,  # a pooled connection's check before use
+    # Enforced by the server: a session idle inside a transaction whose client vanished (a request's
+    # transactions never idle this long) is ended, and its locks with it.
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS": 15000,
     "DATABASE_POOL_TIMEOUT_SECONDS": 5,
     # /readyz answers within this, whatever the database does (a probe must never hold a worker).
     "READINESS_TIMEOUT_SECONDS": 2,

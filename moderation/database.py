@@ -13,6 +13,10 @@ the client. So every PostgreSQL round trip is bounded here, on the client side:
 - the kernel gives up on a peer that stops acknowledging (`tcp_user_timeout`, keepalives);
 - waiting for a free pooled connection: DATABASE_POOL_TIMEOUT_SECONDS.
 
+On the server's side, a session left idle in a transaction by a client that vanished is ended after
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS, and server keepalives notice a dead client: its locks
+(a poster's advisory lock, a captcha row) are not held for the hours TCP would take.
+
 `answer_deadline(seconds)` shortens all of these for a block (the readiness probe uses it).
 SQLite's one wait, for another writer's lock, is bounded by the statement timeout.
 """
@@ -56,8 +60,12 @@ def engine_options(url: str, config: Mapping) -> dict:
         answer_ms = int(config["DATABASE_ANSWER_TIMEOUT_SECONDS"] * 1000)
         options["connect_args"] = {
             "connect_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+            # The server's side of the same: a session whose client vanished mid-transaction (a
+            # partition, a killed worker) gives its locks back instead of blocking every poster.
             "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
-                       f" -c lock_timeout={int(config['DATABASE_LOCK_TIMEOUT_MS'])}",
+                       f" -c lock_timeout={int(config['DATABASE_LOCK_TIMEOUT_MS'])}"
+                       f" -c idle_in_transaction_session_timeout={int(config['DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"
+                       " -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=3 -c tcp_keepalives_count=3",
             # A peer that stops acknowledging what we send: the kernel closes the link.
             "tcp_user_timeout": answer_ms,
             "keepalives": 1,

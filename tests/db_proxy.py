@@ -72,17 +72,14 @@ class FaultyProxy:
                     if self._cut_after_commit:
                         self.cut()
                     _reset(source)
-                    sink.close()
+                    _close(sink)
                     return
                 sink.sendall(data)
         except OSError:
             pass
         finally:
             for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+                _close(sock)
 
     def cut(self):
         self.refusing = True
@@ -119,10 +116,23 @@ class _Link:
         self.answered = threading.Event()
 
 
+def _close(sock: socket.socket) -> None:
+    """Shut down, then close: a bare close() does not end a connection while another thread is
+    still blocked reading it, and the server would keep the session (and its locks) open."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 def _reset(sock: socket.socket) -> None:
     """Close with RST, as a dead peer or a firewall does, rather than an orderly FIN."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
     except OSError:
         pass
+    _close(sock)
