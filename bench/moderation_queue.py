@@ -1,6 +1,6 @@
 """The moderation queue at 100,000 pending comments: page 1 against page 1000, and a bulk approve.
 
-Run: `make bench` (or `.venv/bin/python -m bench.queue [--database-url URL]`; default: SQLite in
+Run: `make bench` (or `.venv/bin/python -m bench.moderation_queue [--database-url URL]`; default: SQLite in
 a temporary folder). Page 1 is the baseline measured in the same run; the target is a
 page-1000/page-1 ratio of at most 1.5, which keyset pagination gives and OFFSET would not.
 """
