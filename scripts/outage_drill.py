@@ -8,7 +8,9 @@ phase: responses by status, the slowest response, and the app's outage log lines
 500 at all, 503 with Retry-After while the database cannot answer, recovery by itself.
 
 Run: `.venv/bin/python scripts/outage_drill.py`; it creates a PostgreSQL database of its own
-(TEST_DATABASE_URL's server) and drops it afterwards.
+(TEST_DATABASE_URL's server) and drops it afterwards. `--smoke` runs each phase for half a second
+with two clients and one worker, and judges nothing (the test suite runs it so the script keeps
+working).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -130,22 +133,27 @@ def load(base: str, stop: threading.Event, phase: list[str], results: dict, lock
         time.sleep(0.05)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cut", type=int, default=10)
-    parser.add_argument("--stall", type=int, default=35)
-    parser.add_argument("--normal", type=int, default=5)
+    parser.add_argument("--cut", type=float, default=10, help="seconds")
+    parser.add_argument("--stall", type=float, default=35, help="seconds")
+    parser.add_argument("--normal", type=float, default=5, help="seconds before, between and after")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test"))
-    args = parser.parse_args()
-    log = Path("/tmp/moderation-drill-gunicorn.log")
+    parser.add_argument("--smoke", action="store_true", help="half a second per phase, nothing judged")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.cut, args.stall, args.normal, args.clients, args.workers = 0.5, 0.5, 0.5, 2, 1
+    work = Path(tempfile.mkdtemp(prefix="moderation-drill-"))  # instance folder and gunicorn's log
+    log = work / "gunicorn.log"
     log.write_text("")
 
     with temporary_database(args.postgres_url, prefix="moderation_drill") as url:
         direct = make_url(sqlalchemy_url(url))
         proxy = CuttableProxy(direct.host or "127.0.0.1", direct.port or 5432)
         through_proxy = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        config = {"DATABASE_URL": through_proxy, "INSTANCE_PATH": "/tmp/moderation-drill-instance",
+        config = {"DATABASE_URL": through_proxy, "INSTANCE_PATH": str(work / "instance"),
                   "SECRET_KEY": "drill", "IP_PEPPER": "drill", "CAPTCHA_MIN_SECONDS": 0,
                   "CAPTCHA_IMAGE_RATE_LIMIT": "100000 per minute", "SCREENING_IP_PER_MINUTE": 100000,
                   "REQUEST_LOG": False}
@@ -153,12 +161,13 @@ def main() -> int:
         with app.app_context():
             db.create_all()
             load_article(db.session, bundled_seed(), slug=SLUG)
+            db.session.commit()  # services flush; the caller commits
             db.engine.dispose()
         phases = ["normal", "cut", "after cut", "stall", "after stall"]
         results = {name: {"responses": collections.Counter(), "slowest_s": 0.0} for name in phases}
         phase, lock, stop = ["normal"], threading.Lock(), threading.Event()
         locker = sqlalchemy.create_engine(sqlalchemy_url(url))
-        with app_server(config, workers=2, log=log) as (base, _):
+        with app_server(config, workers=args.workers, log=log) as (base, _):
             threads = [threading.Thread(target=load, args=(base, stop, phase, results, lock, i), daemon=True)
                        for i in range(args.clients)]
             for thread in threads:
@@ -185,8 +194,11 @@ def main() -> int:
     tracebacks = log.read_text().count("Traceback")
     report = {name: {"responses": dict(data["responses"]), "slowest_s": data["slowest_s"]}
               for name, data in results.items()}
-    print(json.dumps({"phases": report, "outage_log_lines": outage_lines, "tracebacks_in_log": tracebacks},
-                     ensure_ascii=False, indent=2))
+    print(json.dumps({"phases": report, "outage_log_lines": outage_lines, "tracebacks_in_log": tracebacks,
+                      "gunicorn_log": str(log)}, ensure_ascii=False, indent=2))
+    if args.smoke:
+        print("smoke run: nothing judged")
+        return 0
     failures = sum(count for data in results.values() for key, count in data["responses"].items()
                    if " 500" in key or "lost" in key or "no Retry-After" in key)
     return 1 if failures or tracebacks else 0
