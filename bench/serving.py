@@ -113,9 +113,9 @@ def run_wrk(scenario: str, url: str, args, raw: Path, *, headers=(), script=None
 class OurService:
     """Our app's database, filled and driven from this process with the workers' own settings."""
 
-    def __init__(self, database_url: str, instance: Path):
+    def __init__(self, database_url: str, instance: Path, **settings):
         self.settings = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
-                         "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper"}
+                         "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper", **settings}
         # The workers keep the request log (to gunicorn's log file), as in production; this process
         # fills the database and prepares forms, and must not write request lines into the report.
         self.app = create_app(bench_config({**self.settings, "REQUEST_LOG": False}))
@@ -353,7 +353,7 @@ def report(medians: dict[str, Measurement], args, out: Path) -> int:
     (out / "summary.json").write_text(json.dumps(
         {"args": vars(args), "medians": {name: asdict(m) for name, m in medians.items()},
          "checks": {name: {"value": value, "target": target} for name, (value, target) in checks.items()},
-         "missed": missed, "errors": errors}, ensure_ascii=False, indent=2))
+         "missed": missed, "errors": errors}, ensure_ascii=False, indent=2, default=str))
     print(f"\nsummary: {out / 'summary.json'}")
     if args.smoke:
         print("smoke run: targets not judged")

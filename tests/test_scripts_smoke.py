@@ -211,8 +211,10 @@ def test_outage_drill_runs_every_phase(postgres, capsys):
     assert script("outage_drill").main(["--smoke"]) == 0
     report = last_json(capsys.readouterr().out)
     assert list(report["phases"]) == ["normal", "cut", "after cut", "stall", "after stall"]
-    assert any(key.startswith("POST 303") for key in report["phases"]["normal"]["responses"])
+    assert "GET 200" in report["phases"]["normal"]["responses"]
+    assert any("POST 303" in phase["responses"] for phase in report["phases"].values())
     assert any(key.endswith(" 503") for key in report["phases"]["cut"]["responses"])
+    assert report["stall_failed"] is None
 
 
 # --- translations and the install scripts ------------------------------------------------------
