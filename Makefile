@@ -49,7 +49,7 @@ bench: install-test
 	scripts/install-bench-tools.sh
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m bench.false_positives
-	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.moderation_queue
 	$(BIN)/python -m bench.serving
 
 # Opt-in: Debian's nginx with deploy/nginx.conf in front of gunicorn.

@@ -4,10 +4,13 @@ text built to make link detection slow.
 Run: `make bench` (or `.venv/bin/python -m bench.screening`). The 1-term list is the baseline
 measured in the same run; the target is a 100,000/1 ratio of at most 1.5 and a median under 1 ms.
 Hostile text (2,000 characters of `a.a.a…`, `a 。a 。…`) must cost at most 2× the ordinary comment.
+`--smoke` runs the same code with 1, 10 and 100 terms and a few rounds, and judges no target (the
+test suite runs it so the script keeps working).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import sys
@@ -20,7 +23,9 @@ from moderation.screening.pipeline import AuthorFacts, Rules, Submission, screen
 
 COMMENT_LENGTH = 2000
 SIZES = (1, 1_000, 100_000)
+SMOKE_SIZES = (1, 10, 100)
 ROUNDS = 301
+SMOKE_ROUNDS = 3
 RATIO_TARGET = 1.5
 HOSTILE_RATIO_TARGET = 2.0
 HOSTILE_TEXTS = {"a.a.a…": "a." * 1000, "a 。a 。…": "a 。" * 667, "a [dot] a [dot] …": "a [dot] " * 250}
@@ -48,36 +53,43 @@ def word_list(size: int, rng: random.Random) -> list[WordRule]:
     return [WordRule(f"w{index}", term, actions[index % 3]) for index, term in enumerate(sorted(terms))]
 
 
-def median_ms(rules: Rules, text: str) -> float:
+def median_ms(rules: Rules, text: str, rounds: int = ROUNDS) -> float:
     submission = Submission(text, "讀者")
     author = AuthorFacts()
-    for _ in range(20):
+    for _ in range(min(20, rounds)):
         screen(submission, author, rules, now=NOW)
     samples = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         started = time.perf_counter()
         screen(submission, author, rules, now=NOW)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny lists, a few rounds, no target judged")
+    args = parser.parse_args(argv)
+    sizes, rounds = (SMOKE_SIZES, SMOKE_ROUNDS) if args.smoke else (SIZES, ROUNDS)
     rng = random.Random(20261125)
     text = comment_text()
     results = {}
-    for size in SIZES:
+    for size in sizes:
         started = time.perf_counter()
         rules = Rules(words=WordMatcher.build(word_list(size, rng)))
         build_s = time.perf_counter() - started
-        results[size] = median_ms(rules, text)
+        results[size] = median_ms(rules, text, rounds)
         print(f"{size:>7} terms: median {results[size]:.3f} ms per {len(text)}-char comment (list built in {build_s:.2f} s)")
-    ratio = results[SIZES[-1]] / results[SIZES[0]]
-    print(f"ratio 100,000/1 terms: {ratio:.2f} (target ≤ {RATIO_TARGET})")
-    ok = ratio <= RATIO_TARGET and results[SIZES[-1]] < MEDIAN_TARGET_MS
+    ratio = results[sizes[-1]] / results[sizes[0]]
+    print(f"ratio {sizes[-1]:,}/{sizes[0]} terms: {ratio:.2f} (target ≤ {RATIO_TARGET})")
+    ok = ratio <= RATIO_TARGET and results[sizes[-1]] < MEDIAN_TARGET_MS
     for name, hostile in HOSTILE_TEXTS.items():
-        hostile_ratio = median_ms(rules, hostile[:COMMENT_LENGTH]) / results[SIZES[-1]]
+        hostile_ratio = median_ms(rules, hostile[:COMMENT_LENGTH], rounds) / results[sizes[-1]]
         print(f"hostile {name:<20} {hostile_ratio:.2f}× the ordinary comment (target ≤ {HOSTILE_RATIO_TARGET})")
         ok = ok and hostile_ratio <= HOSTILE_RATIO_TARGET
+    if args.smoke:
+        print("smoke run: targets not judged")
+        return 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

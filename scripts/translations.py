@@ -7,11 +7,16 @@
    for review; en entries still empty
    are printed and must be translated by hand (the tests fail until they are).
 4. Compile every catalogue to its .mo (committed, so an installed wheel needs no build step).
+
+`--into DIR` does all of it on a copy of the catalogues in DIR and leaves the repository's as they
+are (the test suite's smoke run).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,8 +34,8 @@ LOCALES = ("zh_Hant", "zh_Hans", "en")
 KEYWORDS = ("-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2")
 
 
-def catalogue_path(locale: str, suffix: str = ".po") -> Path:
-    return FOLDER / locale / "LC_MESSAGES" / f"messages{suffix}"
+def catalogue_path(locale: str, suffix: str = ".po", folder: Path = FOLDER) -> Path:
+    return folder / locale / "LC_MESSAGES" / f"messages{suffix}"
 
 
 def extract(output: Path = TEMPLATE) -> Catalog:
@@ -44,13 +49,13 @@ def extract(output: Path = TEMPLATE) -> Catalog:
         return read_po(file)
 
 
-def template() -> Catalog:
-    with TEMPLATE.open("rb") as file:
+def template(path: Path = TEMPLATE) -> Catalog:
+    with path.open("rb") as file:
         return read_po(file)
 
 
-def load(locale: str) -> Catalog:
-    path = catalogue_path(locale)
+def load(locale: str, folder: Path = FOLDER) -> Catalog:
+    path = catalogue_path(locale, folder=folder)
     if not path.exists():
         return Catalog(locale=locale, project="moderation")
     with path.open("rb") as file:
@@ -76,20 +81,28 @@ def fill(locale: str, catalogue: Catalog, to_simplified) -> list[str]:
     return todo
 
 
-def main() -> int:
-    extract()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--into", type=Path, help="work on a copy of the catalogues in this folder")
+    args = parser.parse_args(argv)
+    folder = FOLDER
+    if args.into:
+        folder = args.into
+        shutil.copytree(FOLDER, folder, dirs_exist_ok=True)
+    pot = folder / TEMPLATE.name
+    extract(pot)
     to_simplified = opencc.OpenCC("tw2sp")
     missing = []
     for locale in LOCALES:
-        catalogue = load(locale)
-        catalogue.update(template(), no_fuzzy_matching=True)  # a fresh copy: update shares messages
+        catalogue = load(locale, folder)
+        catalogue.update(template(pot), no_fuzzy_matching=True)  # a fresh copy: update shares messages
         catalogue.obsolete.clear()
         missing += [f"{locale}: {msgid}" for msgid in fill(locale, catalogue, to_simplified)]
-        path = catalogue_path(locale)
+        path = catalogue_path(locale, folder=folder)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as file:
             write_po(file, catalogue, width=0, sort_output=True)
-        with catalogue_path(locale, ".mo").open("wb") as file:
+        with catalogue_path(locale, ".mo", folder).open("wb") as file:
             write_mo(file, catalogue)
     for line in missing:
         print(f"to translate: {line}")

@@ -9,12 +9,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from moderation import create_app
 from moderation.extensions import db as _db
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.review_queue import author_tag
-from tests.conftest import ARTICLE_SLUG, make_comment, make_moderator
+from tests.conftest import (
+    ARTICLE_SLUG,
+    CHEAP_PASSWORD_HASHES,
+    PASSWORD,
+    POSTGRES_URL,
+    csrf_token_of,
+    make_comment,
+    make_moderator,
+)
+from tests.postgres import temporary_database
 
 pytestmark = pytest.mark.committing  # exports, drops the schema and imports again
 
@@ -56,13 +66,75 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
     result = runner.invoke(args=["import", str(tmp_path / "first.jsonl")])
     assert result.exit_code == 0, result.output
     second = export_file(runner, tmp_path / "second.jsonl", "--include-password-hashes")
-    def strip_export_audit(text):
-        return [line for line in text.splitlines() if '"action": "export"' not in line]
     assert strip_export_audit(second) == strip_export_audit(first)
 
     db.session.expire_all()
     assert db.session.scalar(select(Article)).approved_count == 1
     make_comment(db, body="匯入之後的新評論")  # ids continue after the imported ones (PostgreSQL sequences)
+
+
+def strip_export_audit(text):
+    return [line for line in text.splitlines() if '"action": "export"' not in line]
+
+
+@pytest.fixture
+def new_server(backend, tmp_path, app):
+    """A fresh install elsewhere: a database no instance has used, its own instance folder, the
+    same secrets (the README: they travel with the backup)."""
+    def install(database_url):
+        return create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "new-instance"),
+                           "SECRET_KEY": app.config["SECRET_KEY"], "IP_PEPPER": app.config["IP_PEPPER"],
+                           **CHEAP_PASSWORD_HASHES})
+    if backend == "sqlite":
+        fresh = install(f"sqlite:///{tmp_path / 'new-server.sqlite3'}")
+        yield fresh
+    else:
+        with temporary_database(POSTGRES_URL, prefix="moderation_restore") as url:
+            fresh = install(url)
+            yield fresh
+            with fresh.app_context():
+                _db.engine.dispose()
+
+
+def test_an_operator_restores_a_backup_on_a_fresh_install_with_the_documented_commands(
+        db, page, clock, runner, tmp_path, new_server):
+    some_history(db, page, clock)
+    backup = tmp_path / "backup.jsonl"
+    original = export_file(runner, backup, "--include-password-hashes")
+
+    operator = new_server.test_cli_runner()
+    made = operator.invoke(args=["init-db", "--empty"])
+    assert made.exit_code == 0 and "empty database ready" in made.output, made.output
+    restored = operator.invoke(args=["import", str(backup)])
+    assert restored.exit_code == 0, restored.output
+    assert "comment 4" in restored.output and "moderator 1" in restored.output
+
+    assert strip_export_audit(export_file(operator, tmp_path / "again.jsonl", "--include-password-hashes")) \
+        == strip_export_audit(original)
+    reader = new_server.test_client()
+    article_page = reader.get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)
+    assert "已通過的評論" in article_page and "一般的讀者意見" not in article_page
+    moderator = new_server.test_client()
+    token = csrf_token_of(moderator.get("/moderation/login").get_data(as_text=True))
+    signed_in = moderator.post("/moderation/login", data={"csrf_token": token, "name": "版主小王", "password": PASSWORD})
+    assert signed_in.status_code == 303 and signed_in.location.endswith("/moderation/")
+    assert "會被拒絕的評論" in moderator.get("/moderation/?tab=rejected").get_data(as_text=True)
+
+
+def test_import_names_the_command_that_makes_an_empty_database(runner, tmp_path, new_server):
+    backup = tmp_path / "backup.jsonl"
+    export_file(runner, backup)
+    operator = new_server.test_cli_runner()
+
+    no_schema = operator.invoke(args=["import", str(backup)])
+    assert no_schema.exit_code == 1 and "no schema" in no_schema.output
+    assert "flask init-db --empty" in no_schema.output and "Traceback" not in no_schema.output
+
+    assert operator.invoke(args=["init-db"]).exit_code == 0  # seed article, starter rules, first admin
+    seeded = operator.invoke(args=["import", str(backup)])
+    assert seeded.exit_code == 1 and "not empty" in seeded.output and "flask init-db --empty" in seeded.output
+    told = operator.invoke(args=["init-db", "--empty"])
+    assert told.exit_code == 0 and "already holds data" in told.output
 
 
 def test_accounts_exported_without_hashes_must_get_a_new_password(app, db, runner, tmp_path):

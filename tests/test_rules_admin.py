@@ -91,7 +91,7 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert "checked 1" in entries["rescreen"].note
 
 
-def test_rule_statistics_count_hits_and_approvals(admin, app, db):
+def test_rule_hit_counts_show_hits_and_approvals_per_rule(admin, app, db):
     make_page(app).post(body="請看 wechat 群")
     [comment] = stored(db)
     admin.decide(comment, "approve")

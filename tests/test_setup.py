@@ -2,6 +2,8 @@
 
 import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -108,3 +110,14 @@ def test_load_article_command(runner, tmp_path, db):
     assert result.exit_code == 0, result.output
     article = db.session.query(Article).filter_by(slug="new-story").one()
     assert article.title == "新報導" and article.column_name == "儀器網 時事聚焦"
+
+
+def test_no_module_of_ours_is_named_like_the_standard_library():
+    """`python path/to/script.py` puts the script's folder first on sys.path: a `statistics.py` or
+    `queue.py` there would be imported instead of the standard library's, by us and by every
+    library we use."""
+    root = Path(__file__).resolve().parent.parent
+    ours = [path for folder in ("moderation", "bench", "scripts", "tests") for path in (root / folder).rglob("*.py")
+            if not any(part.startswith(".") for part in path.relative_to(root).parts)]  # bench/.isso-venv
+    assert len(ours) > 50
+    assert [str(path.relative_to(root)) for path in ours if path.stem in sys.stdlib_module_names] == []

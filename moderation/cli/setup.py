@@ -1,4 +1,7 @@
-"""`flask init-db` and `flask load-article`: the schema, the seed article, the first admin."""
+"""`flask init-db` and `flask load-article`: the schema, the seed article, the first admin.
+
+`init-db --empty` makes the schema only, the database `flask import` restores a backup into.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy import func, select
 from moderation.article_text import bundled_seed
 from moderation.extensions import db
 from moderation.models import Moderator, Role
-from moderation.services import accounts
+from moderation.services import accounts, transfer
 from moderation.services.articles import load_article
 from moderation.services.rulebook.starter import load_starter_rules
 
@@ -25,9 +28,20 @@ def register(app: Flask) -> None:
 
 @click.command("init-db")
 @with_appcontext
-def init_db():
-    """Create or upgrade the schema, then load the bundled seed article if it is missing."""
+@click.option("--empty", is_flag=True,
+              help="The schema only: no seed article, starter rules or admin (to restore with `flask import`)")
+def init_db(empty: bool):
+    """Create or upgrade the schema, then load the bundled seed article, the starter rules and the
+    first admin where they are missing."""
     upgrade(directory=current_app.extensions["migrate"].directory)
+    if empty:
+        occupied = transfer.occupied_tables(db.session)
+        if occupied:
+            click.echo(f"schema ready; nothing loaded, but the database already holds data ({', '.join(occupied)}): "
+                       "`flask import` restores only into an empty one")
+        else:
+            click.echo("empty database ready (schema only); restore a backup with `flask import FILE`")
+        return
     article, created = load_article(db.session, bundled_seed(), slug=current_app.config["FRONT_PAGE_ARTICLE"])
     added = load_starter_rules(db.session)
     password = None

@@ -5,6 +5,9 @@ One record per line, `{"type": "<table>", ...columns}`, tables in an order that 
 Captcha challenges, sessions and throttling rows are transient and stay behind. Password hashes
 are left out unless asked for: an imported account without one cannot sign in until
 `flask moderators set-password` gives it a password.
+
+A restore goes into an empty database: `flask init-db --empty` makes one (the schema, nothing in
+it), since plain `init-db` loads the seed article, the starter rules and the first admin.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -62,11 +65,22 @@ def export_lines(db: Session, **options) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def occupied_tables(db: Session) -> list[str]:
+    """The exported tables that hold rows (an import refuses them)."""
+    return [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]
+
+
 def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
     """Restore an export into an empty database; all or nothing (the caller commits)."""
-    occupied = [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]
+    existing = set(inspect(db.connection()).get_table_names())
+    missing = [model.__tablename__ for model in MODELS if model.__tablename__ not in existing]
+    if missing:
+        raise ImportRefused(f"the database has no schema ({', '.join(missing)} missing): "
+                            "make an empty one with `flask init-db --empty` first")
+    occupied = occupied_tables(db)
     if occupied:
-        raise ImportRefused(f"the database is not empty ({', '.join(occupied)})")
+        raise ImportRefused(f"the database is not empty ({', '.join(occupied)}): restore into one made with "
+                            "`flask init-db --empty`")
     counts = {model.__tablename__: 0 for model in MODELS}
     batches: dict[str, list[dict]] = {name: [] for name in counts}
     seen_header = False

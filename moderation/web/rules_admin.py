@@ -22,7 +22,7 @@ from moderation.services.rulebook.edits import (
 )
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
 from moderation.services.rulebook.rescreen import rescreen_pending
-from moderation.services.rulebook.statistics import rule_statistics
+from moderation.services.rulebook.rule_hits import hits_per_rule
 from moderation.services.rulebook.tester import check_text
 from moderation.web import guards
 from moderation.web.responses import see_other
@@ -42,7 +42,7 @@ def render_rules(status: int = 200, **extra):
         "admin/rules.html",
         words=word_rules(db.session),
         domains=domain_rules(db.session),
-        stats=rule_statistics(db.session, now=now()),
+        stats=hits_per_rule(db.session, now=now()),
         word_actions=sorted(WORD_ACTIONS),
         fuzzy_choices=FUZZY_CHOICES,
         domain_actions=sorted(DOMAIN_ACTIONS),

@@ -13,7 +13,7 @@ from moderation.services.audit import AuditAction
 
 
 @dataclass(frozen=True)
-class RuleStatistics:
+class RuleHits:
     hits: int  # comments this rule matched in the window
     approved_anyway: int  # of those, how many a moderator approved
     reported_wrong: int  # "this rule was wrong here" clicks
@@ -23,7 +23,7 @@ class RuleStatistics:
         return self.approved_anyway / self.hits if self.hits else None
 
 
-def rule_statistics(db: Session, *, now: datetime, days: int = 30) -> dict[str, RuleStatistics]:
+def hits_per_rule(db: Session, *, now: datetime, days: int = 30) -> dict[str, RuleHits]:
     """Per rule id ("word:12", "domain:bad.com"): hits in the last `days`, and how many were approved."""
     since = now - timedelta(days=days)
     hits = db.execute(
@@ -41,7 +41,7 @@ def rule_statistics(db: Session, *, now: datetime, days: int = 30) -> dict[str, 
         .where(AuditEntry.action == AuditAction.RULE_WRONG, AuditEntry.at >= since)
         .group_by(AuditEntry.note)
     ).all())
-    stats = {rule_id: RuleStatistics(count, approved, wrong.get(rule_id, 0)) for rule_id, count, approved in hits}
+    stats = {rule_id: RuleHits(count, approved, wrong.get(rule_id, 0)) for rule_id, count, approved in hits}
     for rule_id, count in wrong.items():
-        stats.setdefault(rule_id, RuleStatistics(0, 0, count))
+        stats.setdefault(rule_id, RuleHits(0, 0, count))
     return stats

