@@ -131,7 +131,9 @@ class Drill:
                 with self.lock:
                     self.acknowledged.append(body)
                 return
-            if reply.status != 503 or body not in reply.body:
+            # 503: the form back with the text; 422: a challenge whose image the outage kept from
+            # being made. Either way the page holds the text, a new challenge and the same key.
+            if reply.status not in (503, 422) or body not in reply.body:
                 return
             form.update(_hidden_fields(reply.body))
             time.sleep(1)

@@ -140,3 +140,18 @@ def test_a_resend_after_an_unanswerable_commit_is_received_not_stored_again(thro
     assert again.status_code == 303
     with direct.app_context():
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_a_stall_after_the_last_statement_does_not_delay_or_break_the_answer(through_proxy):
+    """The request's statements are answered, then the link stalls: ending its transaction takes
+    the short ping deadline, and the app context closes without an error (no 500 at teardown)."""
+    app, proxy, _ = through_proxy
+    context = app.app_context()
+    context.push()
+    db.session.execute(select(1))  # a transaction is open on a pooled connection
+    proxy.stall()
+    started = time.monotonic()
+    context.pop()
+    assert time.monotonic() - started < app.config["DATABASE_ANSWER_TIMEOUT_SECONDS"]
+    proxy.restore()
+    assert app.test_client().get(ARTICLE).status_code == 200

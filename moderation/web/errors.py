@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
+from moderation.database import answer_deadline
 from moderation.extensions import db
 from moderation.web.outages import OutageLog, is_database_outage
 
@@ -52,6 +53,20 @@ def register(app: Flask) -> None:
             return database_unavailable(app, outages, error)
         app.logger.exception("unhandled error")
         return render_template("error.html", kind=500), 500
+
+    @app.teardown_appcontext
+    def end_transaction(error):
+        """What Flask-SQLAlchemy's teardown would do next (roll back an open transaction), within
+        the short ping deadline: a stall that begins after the response is built must neither
+        delay it by a full answer timeout nor turn it into a 500. A connection that does not
+        answer is dropped (the server rolls back a transaction whose client is gone)."""
+        try:
+            with answer_deadline(app.config["DATABASE_PING_TIMEOUT_SECONDS"]):
+                db.session.rollback()
+        except Exception as failure:
+            if not is_database_outage(failure):
+                raise
+            db.session().invalidate()
 
     @app.after_request
     def outage_over(response):

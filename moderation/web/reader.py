@@ -31,6 +31,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 
 from moderation.clock import now
+from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
@@ -303,7 +304,9 @@ def _after_unanswered_commit(article, key: str | None, error: Exception):
     form again with its key, so that sending it again cannot store it twice."""
     try:
         db.session.rollback()
-        stored = comments.earlier_submission(db.session, key, body=None, nickname=None, anonymous=False)
+        # A quick question: the reader is waiting, and the database may be stalled, not cut.
+        with answer_deadline(current_app.config["READINESS_TIMEOUT_SECONDS"]):
+            stored = comments.earlier_submission(db.session, key, body=None, nickname=None, anonymous=False)
     except UNAVAILABLE:
         raise error from None
     if stored is None:
