@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             def reload():
                 for _ in range(args.reloads):
                     os.kill(process.pid, signal.SIGHUP)
-                    time.sleep(max(2.0, args.normal / 2))
+                    time.sleep(max(2.0, args.normal))  # the new workers boot before the next reload
             fault_ended["reload"] = drill.fault("reload", reload, lambda: None, 0)
             time.sleep(args.normal)
             drill.stop.set()

@@ -155,3 +155,14 @@ def test_a_stall_after_the_last_statement_does_not_delay_or_break_the_answer(thr
     assert time.monotonic() - started < app.config["DATABASE_ANSWER_TIMEOUT_SECONDS"]
     proxy.restore()
     assert app.test_client().get(ARTICLE).status_code == 200
+
+
+def test_the_form_page_of_an_outage_names_the_article(through_proxy):
+    app, proxy, _ = through_proxy
+    page = ArticlePage(app.test_client())
+    page.open_form()
+    title = re.search(r"<title>發表評論：(.+?) - 儀器網</title>", page.html).group(1)
+    page.load_captcha()
+    proxy.cut()
+    assert page.post(solve=False, body="標題還在嗎").status_code == 503
+    assert f"<title>發表評論：{title} - 儀器網</title>" in page.html
