@@ -273,6 +273,31 @@
     });
   }
 
+  // Phones: the form folded behind 寫評論 so that the comments come first (CSS folds it on narrow
+  // screens only); the button opens it in place with the focus in it, and the bar at the foot of the
+  // screen, a plain link to #comments, opens it too. A draft being written keeps it open.
+  var composer = document.querySelector("[data-composer]");
+  if (composer && form) {
+    var opener = composer.querySelector("[data-composer-open]");
+    var openComposer = function (focus) {
+      composer.classList.remove("is-folded");
+      opener.hidden = true;
+      opener.setAttribute("aria-expanded", "true");
+      if (focus) {
+        var nicknameField = form.querySelector("#nickname");
+        (nicknameField.value.trim() || form.querySelector("#anonymous").checked ? form.querySelector("#body") : nicknameField).focus();
+      }
+    };
+    if (!form.querySelector("#body").value.trim() && window.location.hash !== "#comment-form") {
+      composer.classList.add("is-folded");
+      opener.hidden = false;
+    }
+    opener.addEventListener("click", function () { openComposer(true); });
+    document.querySelectorAll("[data-comment-bar] a").forEach(function (link) {
+      link.addEventListener("click", function () { openComposer(false); });  // then on to #comments
+    });
+  }
+
   // One report form for the whole page, moved under the comment being reported.
   var reportForm = document.querySelector("[data-report-form]");
   var list = document.querySelector("[data-comment-list]");
