@@ -222,6 +222,28 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     assert form.is_hidden()
 
 
+def test_reporting_with_words_for_other_in_place(live_server, browser_page, db):
+    from moderation.models import CommentReport, ReportReason
+
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="要說明的評論")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_role("link", name="檢舉").first.click()
+    note = page.get_by_label("其他原因（選填）")
+    note.fill("冒用\u202e本站記者")  # a reordering character: refused beside the field, the words kept
+    assert page.get_by_role("radio", name="其他").is_checked()  # typing the words chose 其他
+    page.get_by_role("button", name="送出檢舉").click()
+    expect(page.locator("#note-error")).to_have_text("其他原因含有看不見的字元或控制字元，請刪除後再送出")
+    assert page.evaluate("document.activeElement.id") == "report-note"
+    assert note.get_attribute("aria-invalid") == "true" and note.input_value() == "冒用\u202e本站記者"
+    note.fill("冒用本站記者")
+    page.get_by_role("button", name="送出檢舉").click()
+    expect(page.locator(f"#comment-{comment.id} [data-report-status]")).to_have_text("已收到您的檢舉，我們會盡快處理")
+    db.session.expire_all()
+    stored = db.session.query(CommentReport).one()
+    assert stored.reason is ReportReason.OTHER and stored.note == "冒用本站記者"
+
+
 def test_reporting_keeps_the_older_comments_loaded_and_escape_closes_the_form(live_server, app, browser_page, db):
     from datetime import UTC, datetime, timedelta
 
