@@ -122,6 +122,8 @@ DEFAULTS: dict[str, object] = {
     "REPORT_HIDE_THRESHOLD": 3,
     "REPORTS_PER_HOUR": 10,  # per reader
     "REPORTS_PER_HOUR_PER_ADDRESS": 30,  # per address: an office may report, one client may not flood
+    # The reader's own words beside a report (其他): short, one line, shown on the moderator's card.
+    "REPORT_NOTE_MAX_LENGTH": 200,
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
     # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.

@@ -316,5 +316,7 @@ class CommentReport(Base):
     reporter_hash: Mapped[str] = mapped_column(String(64))
     # Hiding counts distinct addresses, so that minting tokens from one address counts once.
     reporter_ip_hash: Mapped[str] = mapped_column(String(64), default="")
+    # What the reader wrote beside the reason, mostly with 其他 (REPORT_NOTE_MAX_LENGTH); "" for none.
+    note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

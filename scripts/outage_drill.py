@@ -94,9 +94,9 @@ class Drill:
                     record.first_answer_at = time.monotonic()
         return reply
 
-    def note(self, kind: str):
+    def note(self, kind: str, phase: str):
         with self.lock:
-            self.phases[self.current].responses[kind] += 1
+            self.phases[phase].responses[kind] += 1
 
     def reader(self, index: int):
         n = 0
@@ -105,15 +105,17 @@ class Drill:
             if n % 3 == 0:
                 self.post(f"drill-{index}-{n} 演練中送出的評論")
             else:
+                phase = self.current
                 reply = self.request(lambda: Browser(timeout=30).get(f"{self.base}/articles/{SLUG}"))
-                self.note("GET no answer" if reply is None else f"GET {reply.status}")
+                self.note("GET no answer" if reply is None else f"GET {reply.status}", phase)
             time.sleep(0.05)
 
     def post(self, body: str):
         browser = Browser(timeout=30)
+        phase = self.current
         state = self.request(lambda: browser.get(f"{self.base}/form-token"))
         if state is None or state.status != 200:
-            self.note("form-token failed")
+            self.note("form-token failed", phase)
             return
         state = json.loads(state.body)
         form = {"csrf_token": state["csrf_token"], "captcha_id": state["captcha"]["id"],
@@ -122,11 +124,12 @@ class Drill:
             if self.stop.is_set() and attempt:
                 return
             self.request(lambda: browser.get(f"{self.base}/captcha/{form['captcha_id']}.png"))
+            phase = self.current
             reply = self.request(lambda: browser.post(f"{self.base}/articles/{SLUG}/comments", form))
             if reply is None:
-                self.note("POST no answer")
+                self.note("POST no answer", phase)
                 return  # the reader does not know; a person would reload and may retype
-            self.note(f"POST {reply.status}")
+            self.note(f"POST {reply.status}", phase)
             if reply.status == 303:
                 with self.lock:
                     self.acknowledged.append(body)

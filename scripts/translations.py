@@ -3,8 +3,9 @@
 1. Extract every marked string (templates and Python) into moderation/translations/messages.pot.
 2. Merge it into the zh_Hant, zh_Hans and en catalogues (new strings added, gone ones dropped).
 3. zh_Hant's msgstr is its msgid (the templates are written in it); zh_Hans entries still empty are
-   filled by OpenCC tw2sp (Taiwan phrasing to mainland phrasing: 匯入 → 导入, 網路 → 网络) and printed
-   for review; en entries still empty
+   filled by OpenCC tw2sp (Taiwan phrasing to mainland phrasing: 匯入 → 导入, 網路 → 网络), then put
+   right where OpenCC keeps Taiwan usage (`MAINLAND_FIXES`: 则 → 条 as the measure word of comments,
+   暱 → 昵), and printed for review; en entries still empty
    are printed and must be translated by hand (the tests fail until they are).
 4. Compile every catalogue to its .mo (committed, so an installed wheel needs no build step).
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +34,24 @@ TEMPLATE = FOLDER / "messages.pot"
 LOCALES = ("zh_Hant", "zh_Hans", "en")
 # Besides Babel's own (_, gettext, ngettext, pgettext…): the lazy texts of moderator/labels.html.
 KEYWORDS = ("-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2")
+
+
+# What OpenCC tw2sp leaves in Taiwan usage, put right after it. 則 counts comments and replies in
+# Taiwan; the mainland counts them with 条 (3 条评论, 这条回复); 则 elsewhere (规则, 否则) stays.
+MAINLAND_FIXES = (
+    (re.compile(r"则(评论|回复|留言|回应|举报|通知|消息)"), r"条\1"),
+    (re.compile(r"(这|那|每|该|哪|几|多少|上一|下一)则"), r"\1条"),
+    (re.compile(r"(%\(\w+\)s|\d+)(\s?)则"), r"\1\2条"),  # "%(n)s 则", "3 则": a count
+    (re.compile("暱"), "昵"),  # 暱稱 → 昵称 (OpenCC writes 暱称)
+)
+
+
+def to_mainland(text: str, to_simplified) -> str:
+    """Taiwan Traditional to mainland Simplified: OpenCC, then `MAINLAND_FIXES`."""
+    converted = to_simplified.convert(text)
+    for pattern, replacement in MAINLAND_FIXES:
+        converted = pattern.sub(replacement, converted)
+    return converted
 
 
 def catalogue_path(locale: str, suffix: str = ".po", folder: Path = FOLDER) -> Path:
@@ -72,7 +92,7 @@ def fill(locale: str, catalogue: Catalog, to_simplified) -> list[str]:
         if locale == "zh_Hant":
             message.string = ids if len(ids) > 1 else ids[0]
         elif locale == "zh_Hans":
-            converted = tuple(to_simplified.convert(text) for text in ids)
+            converted = tuple(to_mainland(text, to_simplified) for text in ids)
             message.string = converted if len(converted) > 1 else converted[0]
             print(f"zh_Hans, please review: {ids[0]} → {converted[0]}")
         else:

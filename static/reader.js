@@ -273,6 +273,31 @@
     });
   }
 
+  // Phones: the form folded behind 寫評論 so that the comments come first (CSS folds it on narrow
+  // screens only); the button opens it in place with the focus in it, and the bar at the foot of the
+  // screen, a plain link to #comments, opens it too. A draft being written keeps it open.
+  var composer = document.querySelector("[data-composer]");
+  if (composer && form) {
+    var opener = composer.querySelector("[data-composer-open]");
+    var openComposer = function (focus) {
+      composer.classList.remove("is-folded");
+      opener.hidden = true;
+      opener.setAttribute("aria-expanded", "true");
+      if (focus) {
+        var nicknameField = form.querySelector("#nickname");
+        (nicknameField.value.trim() || form.querySelector("#anonymous").checked ? form.querySelector("#body") : nicknameField).focus();
+      }
+    };
+    if (!form.querySelector("#body").value.trim() && window.location.hash !== "#comment-form") {
+      composer.classList.add("is-folded");
+      opener.hidden = false;
+    }
+    opener.addEventListener("click", function () { openComposer(true); });
+    document.querySelectorAll("[data-comment-bar] a").forEach(function (link) {
+      link.addEventListener("click", function () { openComposer(false); });  // then on to #comments
+    });
+  }
+
   // One report form for the whole page, moved under the comment being reported.
   var reportForm = document.querySelector("[data-report-form]");
   var list = document.querySelector("[data-comment-list]");
@@ -286,9 +311,31 @@
         reportForm.action = link.href;
         link.closest("li").appendChild(reportForm);
         reportForm.hidden = false;
+        reportForm.reset();  // a new comment, a new report: the first reason, no words
+        showNoteProblem(null);
         reportForm.querySelector("input[type=radio]").focus();
       }).catch(function () { window.location.href = link.href; });
     });
+    // The words for 其他: typing them ticks 其他; a note the server refuses is said beside it.
+    var note = reportForm.querySelector("[data-report-note]");
+    note.addEventListener("input", function () {
+      if (note.value.trim()) reportForm.querySelector("input[name=reason][value=other]").checked = true;
+    });
+    function showNoteProblem(problem) {
+      var error = reportForm.querySelector("#note-error");
+      if (error) error.remove();
+      note.removeAttribute("aria-invalid");
+      note.setAttribute("aria-describedby", "report-note-hint");
+      if (!problem) return;
+      error = document.createElement("p");
+      error.className = "field-error";
+      error.id = "note-error";
+      error.textContent = note.dataset[problem] || "";
+      note.parentNode.appendChild(error);
+      note.setAttribute("aria-invalid", "true");
+      note.setAttribute("aria-describedby", "report-note-hint note-error");
+      note.focus();
+    }
     function closeReport() {
       var link = reportForm.closest("li").querySelector("[data-report-link]");
       reportForm.hidden = true;
@@ -307,8 +354,15 @@
         method: "POST", body: new FormData(reportForm), credentials: "same-origin",
         headers: { "Accept": "application/json" }
       })
-        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (response) {
+          if (response.status === 422) {  // the note, refused: said beside it, the words kept
+            return response.json().then(function (answer) { showNoteProblem(answer.problem); return null; });
+          }
+          if (!response.ok) throw response;
+          return response.json();
+        })
         .then(function (answer) {
+          if (!answer) return;
           var said = { recorded: "reportRecorded", hidden: "reportRecorded", already: "reportAlready",
                        too_many: "reportTooMany" }[answer.outcome] || "reportRecorded";
           reportForm.hidden = true;

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from moderation.models import Article, CaptchaChallenge, Comment, CommentStatus
+from moderation.models import Article, CaptchaChallenge, Comment, CommentMode, CommentStatus
 from moderation.services.articles import load_article
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
@@ -133,6 +133,24 @@ def test_heading_counts_approved_comments_of_this_article_only(app, db, clock):
     approve(db, pending, clock)
     html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
     assert "網友評論（4）" in html
+
+
+def test_the_phone_bar_and_the_folded_form_are_in_the_shared_bytes(app, db):
+    """The bar and 寫評論 are the same for everyone: the count is the heading's, the link a plain one."""
+    for index in range(2):
+        make_comment(db, status=APPROVED, body=f"本文評論{index}")
+    response = app.test_client().get(ARTICLE_URL)
+    html = response.get_data(as_text=True)
+    assert response.cache_control.public
+    assert re.search(r'<a href="#comments">寫評論 · 2 則評論</a>', html)
+    assert 'id="comments" tabindex="-1"' in html and "網友評論（2）" in html
+    assert re.search(r'<button type="button" class="composer-open" hidden aria-expanded="false" aria-controls="comment-form"', html)
+    article = db.session.scalar(select(Article).where(Article.slug == ARTICLE_SLUG))
+    article.comment_mode = CommentMode.CLOSED
+    article.revision += 1
+    db.session.commit()
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert '<a href="#comments">2 則評論</a>' in html and "composer-open" not in html  # nothing to write
 
 
 def test_the_stored_count_follows_every_decision(db, clock):

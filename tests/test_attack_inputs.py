@@ -54,7 +54,7 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["anonymous comment"] = page.post(anonymous="y", body=value, captcha_answer=value)
     page.open_form()
     answers["report"] = reader.post(f"{ARTICLE}/comments/{published.id}/report",
-                                    data={"csrf_token": page.csrf_token, "reason": value})
+                                    data={"csrf_token": page.csrf_token, "reason": value, "note": value})
     answers["report page"] = reader.get(f"{ARTICLE}/comments/{quoted}/report")
     answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
     answers["captcha"] = reader.get(f"/captcha/{quoted}.png")

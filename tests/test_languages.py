@@ -210,6 +210,21 @@ def test_the_label_tables_follow_each_page_language(app, client, moderator_accou
         assert f'data-action="approve">{approve} <kbd>a</kbd>' in html, lang
 
 
+def test_a_word_in_the_nickname_is_said_with_each_languages_word_for_nickname(app, client, moderator_account, db):
+    from moderation.models import ScreeningReason
+    from tests.conftest import make_comment
+
+    comment = make_comment(db, nickname="加微信")
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="word", action="hold", rule_id="word:1",
+                                   detail="微信", field="nickname", span_start=1, span_end=3))
+    db.session.commit()
+    browser = ModeratorBrowser(client)
+    browser.login()
+    for lang, words in (("zh-Hant", "出現在暱稱"), ("zh-Hans", "出现在昵称"), ("en", "in the nickname")):
+        client.set_cookie(LANGUAGE_COOKIE, lang)
+        assert words in browser.queue(), lang
+
+
 # Catalogues ---------------------------------------------------------------------------------------
 
 LOCALES = ("zh_Hant", "zh_Hans", "en")
@@ -262,3 +277,25 @@ def test_the_simplified_catalogue_has_the_required_reader_texts():
     assert strings["請輸入正確驗證碼"] == "请输入正确验证码"
     assert strings["所有評論僅代表網友意見,與本站立場無關"] == "所有评论仅代表网友意见,与本站立场无关"
     assert "匿名" in strings["匿名（顯示為「匿名網友」）"]
+
+
+def test_the_simplified_fill_counts_comments_with_tiao_and_writes_nickname_the_mainland_way():
+    """OpenCC keeps Taiwan's 則 and 暱; the script's own fixes make them mainland usage."""
+    import opencc
+
+    spec = importlib.util.spec_from_file_location("translation_script", ROOT / "scripts" / "translations.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from babel.messages.catalog import Catalog
+
+    new = Catalog(locale="zh_Hans")
+    new.add(("%(num)s 則評論", "%(num)s 則評論"))
+    for msgid in ("這則回覆已刪除", "會多攔下 %(n)s 則、放行 %(m)s 則。規則尚未儲存。", "暱稱", "否則請重新輸入"):
+        new.add(msgid)
+    assert script.fill("zh_Hans", new, opencc.OpenCC("tw2sp")) == []
+    filled = {message.id if isinstance(message.id, str) else message.id[0]: message.string for message in new if message.id}
+    assert filled["%(num)s 則評論"] == ("%(num)s 条评论", "%(num)s 条评论")
+    assert filled["這則回覆已刪除"] == "这条回复已删除"
+    assert filled["會多攔下 %(n)s 則、放行 %(m)s 則。規則尚未儲存。"] == "会多拦下 %(n)s 条、放行 %(m)s 条。规则尚未保存。"
+    assert filled["暱稱"] == "昵称"
+    assert filled["否則請重新輸入"] == "否则请重新输入"  # 則 as "otherwise" stays

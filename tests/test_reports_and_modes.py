@@ -10,11 +10,12 @@ from tests.conftest import ARTICLE_SLUG, csrf_token_of, make_comment, make_page
 ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
 
 
-def report(client, comment, reason="spam"):
+def report(client, comment, reason="spam", note=None, **headers):
     """The report page without JavaScript: its form carries this browser's token."""
     url = f"{ARTICLE_URL}/comments/{comment.id}/report"
     token = csrf_token_of(client.get(url).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, "reason": reason})
+    data = {"csrf_token": token, "reason": reason} | ({"note": note} if note is not None else {})
+    return client.post(url, data=data, headers=headers)
 
 
 def reload(db, comment):
@@ -48,6 +49,52 @@ def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(cl
     html = moderator.queue(tab="reported")
     assert f'id="card-{comment.id}"' in html and "讀者檢舉：人身攻擊" in html
     assert re.search(r'已檢舉 <span class="count">1</span>', html)
+
+
+def test_other_carries_the_readers_own_words_to_the_moderators_card(client, db, moderator):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="看似正常的評論")
+    response = report(client, comment, "other", note="  冒用<b>本站記者</b>的名義  ")
+    assert response.status_code == 303
+    stored = db.session.query(CommentReport).one()
+    assert stored.reason.value == "other" and stored.note == "冒用<b>本站記者</b>的名義"
+    html = moderator.queue(tab="reported")
+    assert "讀者檢舉：其他" in html
+    assert "「冒用&lt;b&gt;本站記者&lt;/b&gt;的名義」" in html and "<b>本站記者" not in html
+
+
+def test_a_report_without_words_stores_none(client, db):
+    report(client, make_comment(db, status=CommentStatus.APPROVED), "other")
+    assert db.session.query(CommentReport).one().note == ""
+
+
+def test_words_with_hidden_characters_or_too_many_are_refused_and_kept(client, db, app):
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    hidden = "看\u202e信微加"
+    response = report(client, comment, "other", note=hidden)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and response.headers["Cache-Control"] == "no-store"
+    assert "其他原因含有看不見的字元或控制字元" in html and 'aria-invalid="true"' in html
+    assert f'value="{hidden}"' in html and re.search(r'value="other"\s+checked', html)
+    long = "長" * (app.config["REPORT_NOTE_MAX_LENGTH"] + 1)
+    response = report(client, comment, "other", note=long)
+    assert response.status_code == 422 and "其他原因最多 200 個字" in response.get_data(as_text=True)
+    assert db.session.query(CommentReport).count() == 0
+    assert report(client, comment, "other", note="長" * 200).status_code == 303  # the limit itself is fine
+
+
+def test_refused_words_in_place_get_a_code_for_the_script(client, db):
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    response = report(client, comment, "other", note="a\x07b", Accept="application/json")
+    assert response.status_code == 422
+    assert response.get_json() == {"outcome": "refused", "problem": "note_invisible_characters"}
+    assert db.session.query(CommentReport).count() == 0
+
+
+def test_the_shared_page_offers_the_words_for_other_with_its_messages_in_the_page_language(client, db):
+    make_comment(db, status=CommentStatus.APPROVED)
+    html = client.get(ARTICLE_URL, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'name="note"' in html and 'maxlength="200"' in html
+    assert "Other reason (optional)" in html and "The other reason can be at most 200 characters long" in html
 
 
 def test_the_same_reader_counts_once(client, db):

@@ -3,17 +3,28 @@
 import json
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from moderation import create_app
 from moderation.config import sqlalchemy_url
 from moderation.extensions import db as _db
-from moderation.models import Article, Base, Moderator, Role
+from moderation.models import (
+    Article,
+    Base,
+    Comment,
+    CommentMode,
+    CommentReport,
+    CommentStatus,
+    Moderator,
+    ReportReason,
+    Role,
+)
 
 pytestmark = pytest.mark.committing  # builds, drops and migrates schemas
 
@@ -101,6 +112,49 @@ def test_migration_0010_gives_stored_glosses_their_language(tmp_path):
         upgrade(directory=directory)
         html = _db.session.execute(_db.text("SELECT body_html FROM article WHERE slug = 'old'")).scalar_one()
     assert html == '<p><ruby>網<rt lang="zh-Latn-pinyin">wǎng</rt></ruby>路</p>'
+
+
+def test_migration_0011_keeps_earlier_reports_with_no_words(database_url, tmp_path):
+    """From the previous head (0010) on either backend: reports made before keep their row, with an
+    empty note; a new one can carry words; going back down drops the column."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        _db.drop_all()
+        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+        _db.session.commit()
+        try:
+            upgrade(directory=directory, revision="7b41d0c9e2a6")  # 0010
+            article = Article(slug="old", title="舊文", body="內文", comment_mode=CommentMode.PRE_MODERATION)
+            _db.session.add(article)
+            _db.session.flush()
+            comment = Comment(article_id=article.id, nickname="讀者", body="被檢舉的評論", status=CommentStatus.APPROVED,
+                              ip_hash="a" * 64, author_hash="b" * 64)
+            _db.session.add(comment)
+            _db.session.flush()
+            _db.session.execute(_db.text(
+                "INSERT INTO comment_report (comment_id, reason, reporter_hash, reporter_ip_hash, created_at) "
+                "VALUES (:id, 'other', :reporter, :address, :at)"),
+                {"id": comment.id, "reporter": "c" * 64, "address": "d" * 64, "at": datetime(2026, 12, 1, tzinfo=UTC)})
+            _db.session.commit()
+            upgrade(directory=directory)
+            _db.session.expire_all()
+            earlier = _db.session.scalars(_db.select(CommentReport)).one()
+            assert earlier.note == "" and earlier.reason is ReportReason.OTHER
+            _db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.OTHER, reporter_hash="e" * 64,
+                                          reporter_ip_hash="f" * 64, note="冒用記者名義", created_at=earlier.created_at))
+            _db.session.commit()
+            assert {report.note for report in _db.session.scalars(_db.select(CommentReport))} == {"", "冒用記者名義"}
+            _db.session.close()
+            downgrade(directory=directory, revision="7b41d0c9e2a6")
+            columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment_report")}
+            assert "note" not in columns and "reporter_ip_hash" in columns
+        finally:
+            _db.session.rollback()
+            _db.drop_all()
+            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+            _db.session.commit()
+            _db.engine.dispose()
 
 
 def test_load_article_command(runner, tmp_path, db):

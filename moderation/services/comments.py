@@ -245,10 +245,13 @@ def report_comment(
     hide_threshold: int,
     per_hour: int,
     per_hour_per_address: int,
+    note: str = "",
 ) -> ReportOutcome:
     """A reader's report of a published comment; it is hidden once readers from enough distinct
     addresses reported it (several readers behind one office address count once toward hiding,
-    though each may report). Flushes; hiding goes through `decide`, which commits."""
+    though each may report). `note` is the reader's own words beside the reason (mostly with 其他),
+    already checked by the caller (`forms.ReportForm`). Flushes; hiding goes through `decide`,
+    which commits."""
     comment = reportable_comment(db, article, comment_id)
     if comment is None:
         return ReportOutcome.NOT_FOUND
@@ -269,7 +272,7 @@ def report_comment(
     if already:
         return ReportOutcome.ALREADY
     db.add(CommentReport(comment_id=comment_id, reason=reason, reporter_hash=reporter_hash,
-                         reporter_ip_hash=reporter_ip_hash, created_at=now))
+                         reporter_ip_hash=reporter_ip_hash, note=note, created_at=now))
     try:
         db.flush()
     except IntegrityError:  # the same reader's second click, in a race with the first

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from moderation.screening.characters import BIDI_REORDERING, visible_text
+from moderation.screening.characters import BIDI_REORDERING, INVISIBLE, is_control, visible_text
 from moderation.services.nicknames import check_nickname
 
 
@@ -27,6 +27,8 @@ class FormError(enum.StrEnum):
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
     ALREADY_SENT = "already_sent"  # this form was sent before with another text: sent again, it is a new comment
+    NOTE_TOO_LONG = "note_too_long"  # a report's note
+    NOTE_INVISIBLE_CHARACTERS = "note_invisible_characters"  # controls, bidi or zero-width characters in it
 
 
 def _strip(value):
@@ -75,3 +77,25 @@ class CommentForm(FlaskForm):
             raise ValidationError(FormError.BODY_REORDERED)
         if len(text) > current_app.config["COMMENT_MAX_LENGTH"]:
             raise ValidationError(FormError.BODY_TOO_LONG)
+
+
+# Joins emoji sequences (👩‍💻): the one format character a note may hold.
+ZERO_WIDTH_JOINER = "\u200d"
+
+
+class ReportForm(FlaskForm):
+    """A reader's report: the reason is read by the view (an unknown one counts as 其他); the note
+    is the reader's own words, shown to moderators, so it is screened like a nickname: no controls,
+    no bidi or zero-width characters (a moderator must see what is stored)."""
+
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST before the view
+
+    note = StringField(filters=[_strip])
+
+    def validate_note(self, field):
+        text = field.data or ""
+        if any((char in INVISIBLE or is_control(char)) and char != ZERO_WIDTH_JOINER for char in text):
+            raise ValidationError(FormError.NOTE_INVISIBLE_CHARACTERS)
+        if len(text) > current_app.config["REPORT_NOTE_MAX_LENGTH"]:
+            raise ValidationError(FormError.NOTE_TOO_LONG)

@@ -42,7 +42,7 @@ from moderation.services.paging import Cursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
 from moderation.web import reader_identity
-from moderation.web.forms import CommentForm, FormError
+from moderation.web.forms import CommentForm, FormError, ReportForm
 from moderation.web.languages import article_in_reader_script, current_language
 from moderation.web.outages import UNAVAILABLE
 from moderation.web.page_cache import RenderedPage
@@ -376,7 +376,8 @@ def report_form(slug: str, comment_id: int):
     comment = comments.reportable_comment(db.session, article, comment_id)
     if comment is None:
         abort(404)
-    response = make_response(render_template("reader/report.html", article=article, comment=comment))
+    response = make_response(render_template("reader/report.html", article=article, comment=comment,
+                                             form=ReportForm(formdata=None)))
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -388,6 +389,10 @@ def report_comment(slug: str, comment_id: int):
         reason = ReportReason(request.form.get("reason", ""))
     except ValueError:
         reason = ReportReason.OTHER
+    form = ReportForm()
+    if not form.validate():
+        # The note cannot be stored as typed: say why, keeping the reason and the words.
+        return _report_refused(article, comment_id, reason, form)
     # A reader with a token reports as themselves; one without reports as their address, once:
     # dropping the cookie must not make a new reporter.
     token = reader_identity.reader_token(request)
@@ -401,6 +406,7 @@ def report_comment(slug: str, comment_id: int):
         hide_threshold=config["REPORT_HIDE_THRESHOLD"],
         per_hour=config["REPORTS_PER_HOUR"],
         per_hour_per_address=config["REPORTS_PER_HOUR_PER_ADDRESS"],
+        note=form.note.data or "",
     )
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)
@@ -411,6 +417,20 @@ def report_comment(slug: str, comment_id: int):
         return response
     flash(f"report_{outcome.value}", "notice")
     return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
+
+
+def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason, form: ReportForm):
+    comment = comments.reportable_comment(db.session, article, comment_id)
+    if comment is None:
+        abort(404)
+    if request.accept_mimetypes.best == "application/json":  # reader.js words the code
+        response = jsonify(outcome="refused", problem=form.note.errors[0])
+    else:
+        response = make_response(render_template("reader/report.html", article=article, comment=comment,
+                                                 reason=reason.value, form=form))
+    response.status_code = 422
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 @bp.get("/captcha/new")

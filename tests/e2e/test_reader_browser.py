@@ -222,6 +222,28 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     assert form.is_hidden()
 
 
+def test_reporting_with_words_for_other_in_place(live_server, browser_page, db):
+    from moderation.models import CommentReport, ReportReason
+
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="要說明的評論")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.get_by_role("link", name="檢舉").first.click()
+    note = page.get_by_label("其他原因（選填）")
+    note.fill("冒用\u202e本站記者")  # a reordering character: refused beside the field, the words kept
+    assert page.get_by_role("radio", name="其他").is_checked()  # typing the words chose 其他
+    page.get_by_role("button", name="送出檢舉").click()
+    expect(page.locator("#note-error")).to_have_text("其他原因含有看不見的字元或控制字元，請刪除後再送出")
+    assert page.evaluate("document.activeElement.id") == "report-note"
+    assert note.get_attribute("aria-invalid") == "true" and note.input_value() == "冒用\u202e本站記者"
+    note.fill("冒用本站記者")
+    page.get_by_role("button", name="送出檢舉").click()
+    expect(page.locator(f"#comment-{comment.id} [data-report-status]")).to_have_text("已收到您的檢舉，我們會盡快處理")
+    db.session.expire_all()
+    stored = db.session.query(CommentReport).one()
+    assert stored.reason is ReportReason.OTHER and stored.note == "冒用本站記者"
+
+
 def test_reporting_keeps_the_older_comments_loaded_and_escape_closes_the_form(live_server, app, browser_page, db):
     from datetime import UTC, datetime, timedelta
 
@@ -382,3 +404,132 @@ def test_hidden_glosses_give_back_the_tall_lines_and_invalid_fields_show_red(liv
     expect(page.locator("#nickname-error")).to_be_visible()
     border = page.eval_on_selector("#nickname", "e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderTopColor]")
     assert border == ["2px", "rgb(176, 0, 32)"]
+
+
+# Phones (19.13): the comments first, the form behind 寫評論, a bar at the foot of the screen.
+
+def phone(browser, base: str, *, width=390, language=None, javascript=True):
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": 844}, is_mobile=True,
+                                  device_scale_factor=2, java_script_enabled=javascript)
+    if language:
+        context.add_cookies([{"name": "lang", "value": language, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+def box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "e => { const b = e.getBoundingClientRect(); return {top: b.top, bottom: b.bottom}; }")
+
+
+def bar_is_seen(page) -> bool:
+    """The bar is on screen and nothing covers its link."""
+    return page.evaluate("""() => {
+        const link = document.querySelector("[data-comment-bar] a"), b = link.getBoundingClientRect();
+        const hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+        return b.height > 0 && b.top >= 0 && b.bottom <= innerHeight && link.contains(hit);
+    }""")
+
+
+def test_on_a_phone_the_comments_come_first_and_the_form_opens_in_place(live_server, browser, db, tmp_path):
+    for index in range(3):
+        make_comment(db, status=CommentStatus.APPROVED, body=f"第{index}則手機評論")
+    context, page = phone(browser, live_server)
+    page.goto(live_server + ARTICLE)
+    expect(page.locator("#comment-form")).to_be_hidden()  # folded
+    heading, first = box(page, "#comments-heading"), box(page, "[data-comment-list] > li")
+    assert first["bottom"] - heading["top"] <= 844, (heading, first)  # within one screen
+    opener = page.get_by_role("button", name="寫評論")
+    assert opener.get_attribute("aria-expanded") == "false"
+    opener.click()
+    expect(page.locator("#comment-form")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "nickname"
+    expect(opener).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "phone-composer-open.png"))
+    context.close()
+
+
+def test_on_a_phone_the_bar_leads_from_the_article_to_the_comments(live_server, browser, db, tmp_path):
+    for index in range(2):
+        make_comment(db, status=CommentStatus.APPROVED, body=f"第{index}則")
+    context, page = phone(browser, live_server)
+    page.goto(live_server + ARTICLE)
+    link = page.locator("[data-comment-bar] a")
+    assert link.inner_text() == "寫評論 · 2 則評論"
+    assert bar_is_seen(page)
+    page.mouse.wheel(0, 4000)  # reading on
+    page.wait_for_timeout(200)
+    assert bar_is_seen(page)
+    page.screenshot(path=str(tmp_path / "phone-reading.png"))
+    link.click()
+    page.wait_for_function("location.hash === '#comments'")
+    heading = box(page, "#comments-heading")
+    assert 0 <= heading["top"] and heading["bottom"] <= 844
+    expect(page.locator("#comment-form")).to_be_visible()  # and the form is open
+    assert page.evaluate("document.activeElement.id") == "comments"
+    context.close()
+
+
+def test_the_bar_never_covers_what_takes_the_focus(live_server, browser, db):
+    context, page = phone(browser, live_server)
+    page.goto(live_server + ARTICLE)
+    # A link in the article (as an editor may write one) lying under the bar when it takes the focus
+    # is scrolled clear of it.
+    page.evaluate("""() => {
+        const link = document.createElement("a");
+        link.href = "#elsewhere";
+        link.id = "in-article";
+        link.textContent = "相關報導";
+        document.querySelectorAll(".article-body p")[5].appendChild(link);
+        scrollTo(0, link.getBoundingClientRect().top + scrollY - innerHeight + 30);
+    }""")
+    assert box(page, "#in-article")["top"] > box(page, "[data-comment-bar]")["top"]  # under the bar
+    page.locator("#in-article").focus()
+    focused, bar = box(page, "#in-article"), box(page, "[data-comment-bar]")
+    assert focused["bottom"] <= bar["top"], (focused, bar)
+    context.close()
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-Hans", "写评论 · 1 条评论"), ("en", "Write a comment · 1 comment")])
+def test_the_bar_speaks_the_readers_language(live_server, browser, db, language, words):
+    make_comment(db, status=CommentStatus.APPROVED)
+    context, page = phone(browser, live_server, language=language)
+    page.goto(live_server + ARTICLE)
+    assert page.locator("[data-comment-bar] a").inner_text() == words
+    context.close()
+
+
+def test_the_bar_and_the_fold_are_for_phones_only(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    expect(page.locator("[data-comment-bar]")).to_be_hidden()
+    expect(page.get_by_role("button", name="寫評論")).to_be_hidden()
+    expect(page.locator("#comment-form")).to_be_visible()
+
+
+def test_on_a_phone_without_javascript_the_form_is_open_and_posts(live_server, browser, db):
+    context, page = phone(browser, live_server, javascript=False)
+    page.goto(live_server + ARTICLE)
+    expect(page.locator("#comment-form")).to_be_visible()
+    page.locator("[data-comment-bar] a").click()
+    page.wait_for_url("**#comments")
+    heading = box(page, "#comments-heading")
+    assert 0 <= heading["top"] and heading["bottom"] <= 844
+    page.get_by_label("暱稱").fill("手機讀者")
+    page.get_by_label("評論內容").fill("手機上沒有腳本也能留言")
+    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
+    assert page.get_by_label("評論內容").input_value() == "手機上沒有腳本也能留言"
+    context.close()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+def test_nothing_scrolls_sideways_on_a_phone(live_server, browser, db, width, javascript):
+    make_comment(db, status=CommentStatus.APPROVED, body="很長的評論" * 20)
+    context, page = phone(browser, live_server, width=width, javascript=javascript)
+    page.goto(live_server + ARTICLE)
+    if javascript:
+        page.get_by_role("button", name="寫評論").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
