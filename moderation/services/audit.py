@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     REJECT = "reject"
     SPAM = "spam"
     RESTORE = "restore"
+    KEEP = "keep"  # a reported comment stays published; its reports are closed (note: how many)
     # accounts
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
