@@ -289,3 +289,17 @@ def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(liv
     assert 'button "通過 a"' not in tree and 'combobox "拒絕原因"' not in tree
     approve = page.get_by_role("button", name=f"通過 #{first.id}")
     assert approve.get_attribute("aria-keyshortcuts") == "a"
+
+
+def test_four_short_cards_fit_a_1280_by_900_window(live_server, browser_page, db):
+    """Denser cards: the title and meta share a row; before, two cards fitted."""
+    make_moderator(db, "mod")
+    for index in range(6):
+        make_comment(db, body=f"第{index}則：這篇報導寫得不錯，但數據來源需要再確認。",
+                     created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC))
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    fully_visible = page.evaluate("""() => Array.from(document.querySelectorAll('[data-card]')).filter((card) => {
+        const box = card.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }).length""")
+    assert fully_visible >= 4
