@@ -73,6 +73,14 @@ def test_filters_by_article_author_and_text(moderator, db):
     assert card_ids(moderator.queue(article=9999)) == []
 
 
+@pytest.mark.parametrize("typed, stored", [("检测", "關於檢測的看法"), ("檢測", "关于检测的看法"), ("cnas", "通過 ＣＮＡＳ 認證"),
+                                           ("ＣＮＡＳ", "通過 CNAS 認證"), ("王小明", None)])
+def test_search_ignores_script_width_and_case_as_screening_does(moderator, db, typed, stored):
+    found = make_comment(db, body=stored) if stored else make_comment(db, nickname="王小明", body="無關")
+    make_comment(db, body="完全無關")
+    assert card_ids(moderator.queue(q=typed)) == [found.id]
+
+
 @pytest.mark.parametrize("wildcard", ["%", "_", "\\"])
 def test_text_search_takes_like_wildcards_literally(moderator, db, wildcard):
     literal = make_comment(db, body=f"打折 50{wildcard} 喔")
@@ -489,3 +497,8 @@ def test_a_filtered_queue_says_so_with_a_way_out(moderator, db):
     assert "篩選中" in html and "作者 cccccccc" in html and "內容含「評論」" in html
     assert re.search(r'<a href="/moderation/\?tab=pending">清除篩選', html)
     assert "篩選中" not in moderator.queue()
+
+
+def test_a_comment_posted_by_a_reader_is_found_by_the_folded_search(moderator, page, db):
+    page.post(nickname="讀者", body="這份检测报告很詳細")
+    assert len(card_ids(moderator.queue(q="檢測報告"))) == 1

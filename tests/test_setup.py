@@ -101,6 +101,25 @@ def test_migration_0010_gives_stored_glosses_their_language(tmp_path):
     assert html == '<p><ruby>網<rt lang="zh-Latn-pinyin">wǎng</rt></ruby>路</p>'
 
 
+def test_migration_0011_folds_stored_comments_for_the_queue_search(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/s.db"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="7b41d0c9e2a6")  # 0010: no search_text yet
+        _db.session.execute(_db.text(
+            "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, approved_count, revision) "
+            "VALUES ('old', '舊文', '', '文', '<p>文</p>', 'pre', '2026-11-01 00:00:00', 0, 1)"
+        ))
+        _db.session.execute(_db.text(
+            "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, author_hash, "
+            "fingerprint, version) VALUES (1, 'ＣＮＡＳ迷', 0, '檢測報告', 'pending', '2026-11-01 00:00:00', 'a', 'b', '', 1)"
+        ))
+        _db.session.commit()
+        upgrade(directory=directory)
+        folded = _db.session.execute(_db.text("SELECT search_text FROM comment")).scalar_one()
+    assert folded == "cnas迷\n检测报告"
+
+
 def test_load_article_command(runner, tmp_path, db):
     source = tmp_path / "story.txt"
     source.write_text("【\n儀器網(wǎng) 時事聚焦】新的報導,內容。\n", encoding="utf-8")

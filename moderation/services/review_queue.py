@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.screening.normalize import fold
 from moderation.services.hashing import keyed_hash
 from moderation.services.paging import Cursor, comment_key, key_of
 
@@ -121,11 +122,9 @@ def _filtered(query, filters: Filters):
         query = query.where(Comment.article_id == filters.article_id)
     if filters.author_tag:
         query = query.where(*by_author(filters.author_tag))
-    if filters.text:
-        query = query.where(
-            or_(Comment.body.icontains(filters.text, autoescape=True),
-                Comment.nickname.icontains(filters.text, autoescape=True))
-        )
+    folded = fold(filters.text)
+    if folded:  # folded as screening folds: 檢測 finds 检测, ＣＮＡＳ finds cnas
+        query = query.where(Comment.search_text.contains(folded, autoescape=True))
     return query
 
 
