@@ -43,7 +43,10 @@ def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
 def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
     admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").one().action == "block"
-    admin.post(RULES + "remove", value="spam-links.com")
+    asked = admin.post(RULES + "remove", value="spam-links.com").get_data(as_text=True)
+    assert "要移除規則「spam-links.com」嗎？" in asked
+    assert db.session.query(AuditEntry).filter_by(action="rule_remove").count() == 0  # only asked
+    admin.post(RULES + "remove", value="spam-links.com", confirmed="1")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").count() == 0
     assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().note == "spam-links.com"
 
@@ -152,7 +155,7 @@ def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app)
     from moderation.services.audit import AuditAction
 
     admin.post(RULES + "words", term="新詞", action="hold")
-    admin.post(RULES + "remove", value="新詞")
+    admin.post(RULES + "remove", value="新詞", confirmed="1")
     runner.invoke(args=["retention"])
     admin.client.get("/moderation/admin/audit.csv")
     db.session.expire_all()

@@ -28,6 +28,7 @@ class AuditAction(enum.StrEnum):
     MODERATOR_DISABLE = "moderator_disable"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGE = "password_change"
+    ROLE_CHANGE = "role_change"  # from_status / to_status hold the roles
     # articles
     MODE_CHANGE = "mode_change"
     # screening rules

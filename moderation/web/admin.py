@@ -65,6 +65,15 @@ def _moderator_or_404(moderator_id: int) -> Moderator:
     return found
 
 
+def confirm_first(kind: str, subject: str, back: str, **extra):
+    """The confirmation page for an action that is hard to take back, unless this post confirms it."""
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = {key: value for key, value in request.form.items() if key not in {"csrf_token", "confirmed"}}
+    return render_template("admin/confirm.html", kind=kind, subject=subject, action=request.path, fields=fields,
+                           back=back, **extra)
+
+
 @bp.post("/moderators/<id:moderator_id>/active")
 def set_active(moderator_id: int):
     target = _moderator_or_404(moderator_id)
@@ -72,14 +81,37 @@ def set_active(moderator_id: int):
     if target.id == guards.current_moderator().id and not active:
         flash({"kind": "cannot_disable_self"}, "result")
         return see_other(url_for(".moderators"))
+    if not active and (asked := confirm_first("disable", target.name, url_for(".moderators"))):
+        return asked
     accounts.set_active(db.session, target, active, actor=guards.actor(), now=now())
     db.session.commit()
+    flash({"kind": "account_active", "name": target.name, "active": active}, "result")
+    return see_other(url_for(".moderators"))
+
+
+@bp.post("/moderators/<id:moderator_id>/role")
+def set_role(moderator_id: int):
+    """Another role for an account, logged; the last active admin cannot give up the role."""
+    target = _moderator_or_404(moderator_id)
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        abort(400)
+    problem = accounts.set_role(db.session, target, role, actor=guards.actor(), now=now())
+    if problem is not None:
+        db.session.rollback()
+        flash({"kind": "role_refused", "name": target.name, "problem": problem.value}, "result")
+        return see_other(url_for(".moderators"))
+    db.session.commit()
+    flash({"kind": "role_changed", "name": target.name, "role": role.value}, "result")
     return see_other(url_for(".moderators"))
 
 
 @bp.post("/moderators/<id:moderator_id>/password")
 def reset_password(moderator_id: int):
     target = _moderator_or_404(moderator_id)
+    if asked := confirm_first("reset_password", target.name, url_for(".moderators")):
+        return asked
     password = accounts.one_time_password()
     accounts.reset_password(db.session, target, password, must_change=True, actor=guards.actor(), now=now(),
                             hasher=_hasher())

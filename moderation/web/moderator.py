@@ -52,15 +52,28 @@ def login():
     ip_hash = reader_identity.client_ip_hash(request)
     wait = _login_wait(name, ip_hash)
     if wait:
-        return _too_many_attempts("moderator/login.html", wait, back=back, name=name)
+        return _too_many_attempts("moderator/login.html", wait, back=back, name=name, kept=_kept_input())
     moderator = accounts.authenticate(db.session, name, password, ip_hash, now=now(),
                                       hasher=accounts.hasher_for(current_app.config))
     if moderator is None:
         db.session.commit()
-        return render_template("moderator/login.html", back=back, name=name, failed=True), 401
+        return render_template("moderator/login.html", back=back, name=name, failed=True, kept=_kept_input()), 401
     guards.sign_in(moderator)
     db.session.commit()
+    kept_for = request.form.get("kept_comment", type=row_id)
+    if kept_for:  # a decision's note typed before the session ended: back into its card
+        flash({"comment_id": kept_for, "note": request.form.get("kept_note", "")[:500],
+               "reason": request.form.get("kept_reason", "")[:40]}, "kept")
+        return see_other(f"{back}#card-{kept_for}")
     return see_other(back)
+
+
+def _kept_input() -> dict | None:
+    comment_id = request.form.get("kept_comment", type=row_id)
+    if not comment_id:
+        return None
+    return {"comment_id": comment_id, "note": request.form.get("kept_note", "")[:500],
+            "reason": request.form.get("kept_reason", "")[:40]}
 
 
 @bp.post("/logout")

@@ -303,3 +303,30 @@ def test_four_short_cards_fit_a_1280_by_900_window(live_server, browser_page, db
     fully_visible = page.evaluate("""() => Array.from(document.querySelectorAll('[data-card]')).filter((card) => {
         const box = card.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }).length""")
     assert fully_visible >= 4
+
+
+def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server, browser, db):
+    make_moderator(db, "mod")
+    for status in (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED):
+        make_comment(db, body="一則很長很長的評論，" * 8, status=status, author_hash="e" * 64)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.goto(live_server + "/moderation/authors/eeeeeeee")
+    lines = page.locator(".table tbody td:nth-child(2)").evaluate_all("""(cells) => cells.map((cell) => {
+        const text = document.createRange(); text.selectNodeContents(cell);
+        return new Set(Array.from(text.getClientRects(), (box) => Math.round(box.top))).size; })""")
+    assert lines == [1, 1, 1]  # each status on one line, not a character a line
+    context.close()
+
+
+def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    make_comment(db)
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    box = page.locator(".card-head .select").first.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24
+    page.mouse.click(box["x"] + 2, box["y"] + 2)  # a corner of the target, off the box itself, still ticks it
+    expect(page.locator("[data-select]").first).to_be_checked()
