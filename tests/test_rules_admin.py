@@ -164,11 +164,21 @@ def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app)
     assert actions <= {action.value for action in AuditAction}
 
 
+def post_moderated(db):
+    from moderation.models import Article, CommentMode
+
+    article = db.session.query(Article).one()
+    article.comment_mode = CommentMode.POST_MODERATION
+    db.session.commit()
+    return article
+
+
 def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db, clock):
     from datetime import timedelta
 
     from tests.conftest import make_comment
 
+    post_moderated(db)
     make_comment(db, body="這家店的芝麻湯圓很好吃", created_at=clock() - timedelta(days=2))
     make_comment(db, body="芝麻湯圓配豆漿", created_at=clock() - timedelta(days=3))
     make_comment(db, body="芝麻湯圓是去年的事", created_at=clock() - timedelta(days=40))  # outside 30 days
@@ -187,10 +197,24 @@ def test_a_dry_run_of_a_removal_tells_what_it_would_release(admin, db, clock):
 
     from tests.conftest import make_comment
 
+    post_moderated(db)
     make_comment(db, body="有需要私訊我", created_at=clock() - timedelta(days=1))
     html = admin.post(RULES + "dry-run", term="私訊我", action="remove").get_data(as_text=True)
     assert "會多攔下 0 則、放行 1 則" in html
     assert db.session.query(WordRuleRow).filter_by(term="私訊我").count() == 1
+
+
+def test_a_dry_run_counts_only_what_would_change_under_each_articles_comment_mode(admin, db, clock):
+    from datetime import timedelta
+
+    from tests.conftest import make_comment
+
+    # The seed article is pre-moderated: every new comment is held anyway.
+    make_comment(db, body="芝麻湯圓很好吃", created_at=clock() - timedelta(days=2))
+    held = admin.post(RULES + "dry-run", term="芝麻湯圓", action="hold").get_data(as_text=True)
+    assert "1 則評論中，會多攔下 0 則、放行 0 則" in held
+    spam = admin.post(RULES + "dry-run", term="芝麻湯圓", action="spam").get_data(as_text=True)
+    assert "1 則評論中，會多攔下 1 則、放行 0 則" in spam  # spam is a change even where all is held
 
 
 def test_a_dry_run_of_a_bad_rule_says_why(admin):

@@ -330,3 +330,21 @@ def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, 
     assert box["width"] >= 24 and box["height"] >= 24
     page.mouse.click(box["x"] + 2, box["y"] + 2)  # a corner of the target, off the box itself, still ticks it
     expect(page.locator("[data-select]").first).to_be_checked()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browser, db, width, height):
+    make_moderator(db, "boss", role="admin")
+    make_comment(db, body="芝麻湯圓很好吃")
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "boss")
+    page.goto(live_server + "/moderation/admin/rules/")
+    page.fill("#word-term", "芝麻湯圓")
+    page.get_by_role("button", name="試算（不儲存）").click()
+    answer = page.locator("#dry-run")
+    expect(answer).to_be_focused()
+    box = answer.bounding_box()
+    assert 0 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
+    context.close()
