@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Enum,
@@ -302,7 +303,10 @@ class AuditEntry(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # as a person typed it
+    # What the system records about the action, as codes and numbers (a rule's term and action, how many
+    # comments a re-screening checked and moved…): the templates word it in the reader's language.
+    details: Mapped[dict | None] = mapped_column(JSON)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
 
 

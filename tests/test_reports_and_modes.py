@@ -189,7 +189,33 @@ def test_audit_csv_export(admin, moderator, db):
     assert (row["actor"], row["action"], row["from_status"], row["to_status"], row["reason"]) == (
         "mod", "reject", "pending", "rejected", "other")
     assert row["note"].startswith("'=")  # a spreadsheet does not run it as a formula
+    assert (row["action_label"], row["from_label"], row["to_label"], row["reason_label"]) == (
+        "拒絕", "待審核", "已拒絕", "其他")
+    assert row["at_utc"].endswith("+00:00") and row["at_local"] and row["at_local"] != row["at_utc"]
     assert db.session.query(AuditEntry).filter_by(action="audit_export").count() == 1
+
+
+def test_the_audit_csv_words_its_labels_in_the_chosen_language(admin, moderator, db):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    comment = make_comment(db)
+    moderator.decide(comment, "spam")
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    text = admin.client.get("/moderation/admin/audit.csv?action=spam").get_data(as_text=True)
+    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert (row["action"], row["action_label"], row["to_label"]) == ("spam", "Mark as spam", "Spam")
+
+
+def test_audit_rows_link_to_their_comment_on_the_tab_it_is_on(admin, moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "approve")
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert f'<a href="/moderation/comments/{comment.id}">#{comment.id}</a>' in log
+    response = admin.client.get(f"/moderation/comments/{comment.id}")
+    assert response.status_code == 303 and "tab=approved" in response.location and f"comment={comment.id}" in response.location
+    html = admin.client.get(response.location).get_data(as_text=True)
+    assert f'id="card-{comment.id}"' in html and f"評論 #{comment.id}" in html
+    assert admin.client.get("/moderation/comments/999999").status_code == 404
 
 
 def test_one_address_dropping_its_cookie_cannot_publish_the_same_text_again(admin, app, db):

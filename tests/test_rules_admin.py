@@ -24,7 +24,7 @@ def test_admin_adds_a_word_and_the_next_comment_is_held(admin, app, db):
     assert response.status_code == 303
     assert db.session.query(WordRuleRow).filter_by(term="測試黑話").one().action == "hold"
     entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
-    assert entry.actor == "boss" and "測試黑話" in entry.note
+    assert entry.actor == "boss" and entry.details["term"] == "測試黑話"
     make_page(app).post(body="這裡有測試 黑話喔")
     assert stored(db)[0].status is CommentStatus.PENDING
     assert any(r.detail == "測試黑話" for r in stored(db)[0].screening_reasons)
@@ -40,6 +40,17 @@ def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
     assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
 
 
+def test_rule_changes_are_stored_as_codes_and_worded_in_each_language(admin, db):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    admin.post(RULES + "words", term="收費", action="hold")
+    entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
+    assert entry.details == {"kind": "word", "term": "收費", "action": "hold", "fuzzy": "hold"} and entry.note == ""
+    assert "字詞「收費」：待審" in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    assert "word 收費 hold" not in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+
+
 def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
     admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").one().action == "block"
@@ -48,7 +59,8 @@ def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
     assert db.session.query(AuditEntry).filter_by(action="rule_remove").count() == 0  # only asked
     admin.post(RULES + "remove", value="spam-links.com", confirmed="1")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").count() == 0
-    assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().note == "spam-links.com"
+    assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().details == {
+        "term": "spam-links.com", "removed": 1}
 
 
 def test_export_then_import_round_trips(admin, db):
@@ -90,8 +102,11 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert comment.status is CommentStatus.SPAM
     assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)
     entries = {e.action: e for e in db.session.query(AuditEntry)}
-    assert entries["spam"].actor == "boss" and entries["spam"].note == "rescreen"
-    assert "checked 1" in entries["rescreen"].note
+    assert entries["spam"].actor == "boss" and entries["spam"].details == {"by": "rescreen"}
+    assert entries["rescreen"].details == {"checked": 1, "moved": {"spam": 1}} and entries["rescreen"].note == ""
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "檢查了 1 則待審評論；移出待審：垃圾 1" in log and "重新篩選時依規則處理" in log
+    assert "字詞「新型廣告詞」：垃圾" in log and "checked" not in log
 
 
 def test_rule_statistics_count_hits_and_approvals(admin, app, db):
@@ -142,13 +157,14 @@ def test_reason_actions_refuse_a_reason_of_another_comment(moderator, app, db):
 
 
 def test_the_page_and_the_command_line_log_a_rule_change_alike(admin, db, runner):
-    """One function saves and logs a rule for both: the note names the domain as stored."""
+    """One function saves and logs a rule for both: the details name the domain as stored."""
     admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
     assert runner.invoke(args=["rules", "add-domain", "block", "HTTPS://Other-Spam.com/x"]).exit_code == 0
     db.session.expire_all()
     entries = db.session.query(AuditEntry).filter_by(action="rule_add").order_by(AuditEntry.id).all()
-    assert [(entry.actor, entry.note) for entry in entries] == [
-        ("boss", "domain\tspam-links.com\tblock"), ("cli", "domain\tother-spam.com\tblock")]
+    assert [(entry.actor, entry.details) for entry in entries] == [
+        ("boss", {"kind": "domain", "term": "spam-links.com", "action": "block"}),
+        ("cli", {"kind": "domain", "term": "other-spam.com", "action": "block"})]
 
 
 def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app):

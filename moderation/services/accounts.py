@@ -117,7 +117,7 @@ def add_moderator(db: Session, name: str, password: str, *, role: Role, must_cha
                   now: datetime, hasher: PasswordHasher = DEFAULT_HASHER) -> Moderator:
     """An account created by an admin or an operator, logged."""
     moderator = create_moderator(db, name, password, role=role, must_change=must_change, hasher=hasher)
-    record(db, actor, AuditAction.MODERATOR_CREATE, now=now, note=f"{moderator.name} ({role.value})")
+    record(db, actor, AuditAction.MODERATOR_CREATE, now=now, to_status=role.value, note=moderator.name)
     return moderator
 
 

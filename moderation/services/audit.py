@@ -81,8 +81,10 @@ def record(
     to_status: str | None = None,
     reason: str | None = None,
     note: str = "",
+    details: dict | None = None,
 ) -> AuditEntry:
-    """Add one audit entry to the caller's transaction."""
+    """Add one audit entry to the caller's transaction. `note` is what a person typed; `details` what
+    the system knows, as codes and numbers (never sentences: the templates word them)."""
     entry = AuditEntry(
         at=now,
         moderator_id=actor.moderator_id,
@@ -94,6 +96,7 @@ def record(
         to_status=to_status,
         reason=reason,
         note=note,
+        details=details,
     )
     db.add(entry)
     return entry

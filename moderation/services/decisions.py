@@ -36,6 +36,11 @@ class RejectReason(enum.StrEnum):
     OFF_TOPIC = "off_topic"  # 離題
     ILLEGAL = "illegal"  # 違法
     OTHER = "other"  # 其他: a note is required
+    SCREENING = "screening"  # the screening rules (re-screening): never offered to a moderator
+
+
+# The reasons a moderator picks from (the forms' lists; a form cannot name another).
+CHOOSABLE_REASONS = [reason for reason in RejectReason if reason is not RejectReason.SCREENING]
 
 
 TARGET = {Decision.APPROVE: A, Decision.REJECT: R, Decision.SPAM: S, Decision.RESTORE: P}
@@ -78,6 +83,7 @@ def decide(
     now: datetime,
     reason: RejectReason | None = None,
     note: str = "",
+    details: dict | None = None,
 ) -> Result:
     """Apply one moderator's decision, or explain why it was not applied. Commits."""
     note = note.strip()
@@ -106,7 +112,7 @@ def decide(
         db.rollback()
         return _conflict(db, comment_id, None)
     record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
-           to_status=target.value, reason=reason.value if reason else None, note=note)
+           to_status=target.value, reason=reason.value if reason else None, note=note, details=details)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
     if target is not P:
@@ -138,7 +144,8 @@ def keep_reported(db: Session, comment_id: int, *, expected_version: int, actor:
     if current.status is not A or not closed:
         db.rollback()
         return Result(comment_id, Refusal.NOT_ALLOWED, current.status)
-    record(db, actor, AuditAction.KEEP, now=now, comment_id=comment_id, from_status=A.value, note=str(closed))
+    record(db, actor, AuditAction.KEEP, now=now, comment_id=comment_id, from_status=A.value,
+           details={"reports": closed})
     db.commit()
     return Result(comment_id, None, A, previous=A, version=current.version)
 

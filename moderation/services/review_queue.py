@@ -43,11 +43,12 @@ class Filters:
     article_id: int | None = None
     author_tag: str | None = None  # a prefix of the author hash, as shown on cards
     text: str = ""
+    comment_id: int | None = None  # one comment (an audit row's link)
     malformed_author: str | None = None  # an author tag that is not one (as typed): nothing is listed
 
     @property
     def active(self) -> bool:
-        return bool(self.article_id or self.author_tag or self.text or self.malformed_author)
+        return bool(self.article_id or self.author_tag or self.text or self.comment_id or self.malformed_author)
 
 
 @dataclass
@@ -122,6 +123,8 @@ def _filtered(query, filters: Filters):
         query = query.where(Comment.article_id == filters.article_id)
     if filters.author_tag:
         query = query.where(*by_author(filters.author_tag))
+    if filters.comment_id:
+        query = query.where(Comment.id == filters.comment_id)
     folded = fold(filters.text)
     if folded:  # folded as screening folds: 檢測 finds 检测, ＣＮＡＳ finds cnas
         query = query.where(Comment.search_text.contains(folded, autoescape=True))
@@ -208,6 +211,15 @@ def report_groups(reports: list[CommentReport]) -> list[ReportGroup]:
         first[reason] = min(first.get(reason, report.created_at), report.created_at)
     return sorted((ReportGroup(reason, len(who), first[reason]) for reason, who in readers.items()),
                   key=lambda group: (-group.readers, group.first_at))
+
+
+def tab_of(db: Session, comment_id: int) -> Tab | None:
+    """The tab a comment is listed on now (None: no such comment)."""
+    status = db.scalar(select(Comment.status).where(Comment.id == comment_id))
+    if status is None:
+        return None
+    reported = db.scalar(select(func.count()).select_from(Comment).where(Comment.id == comment_id, *_reported()))
+    return Tab.REPORTED if reported else next(tab for tab, each in STATUS_OF_TAB.items() if each is status)
 
 
 def author_histories(db: Session, author_hashes: set[str]) -> dict[str, AuthorHistory]:

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -21,7 +34,10 @@ bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
 guards.protect(bp, guards.require_admin)
 
 AUDIT_PAGE_SIZE = 100
-CSV_COLUMNS = ("id", "at", "actor", "action", "comment_id", "from_status", "to_status", "reason", "note")
+# The codes and UTC time as stored, each followed by its words in the page's language (and the time in
+# DISPLAY_TIMEZONE): a spreadsheet can filter on the codes and a person can read the words.
+CSV_COLUMNS = ("id", "at_utc", "at_local", "actor", "action", "action_label", "comment_id", "from_status",
+               "from_label", "to_status", "to_label", "reason", "reason_label", "note", "details", "details_label")
 
 
 def _moderators_page(status: int = 200, **extra):
@@ -171,6 +187,20 @@ def audit_log():
 @bp.get("/audit.csv")
 def audit_csv():
     filters = _audit_filters()
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    words = {name: get_template_attribute("moderator/labels.html", name) for name in ("state", "audit_details")}
+    tables = {name: get_template_attribute("moderator/labels.html", name) for name in ("AUDIT_ACTION", "REJECT_REASON")}
+
+    def cells(entry) -> list:
+        return [
+            entry.id, entry.at.isoformat(), entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), entry.actor,
+            entry.action, str(tables["AUDIT_ACTION"].get(entry.action, entry.action)), entry.comment_id,
+            entry.from_status, str(words["state"](entry.from_status)), entry.to_status,
+            str(words["state"](entry.to_status)), entry.reason,
+            str(tables["REJECT_REASON"].get(entry.reason, entry.reason)) if entry.reason else "", entry.note,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True) if entry.details else "",
+            str(words["audit_details"](entry)).strip(),
+        ]
 
     def rows():
         buffer = io.StringIO()
@@ -180,7 +210,7 @@ def audit_csv():
         for entry in audit.all_entries(db.session, filters):
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow([_csv_safe(getattr(entry, column)) for column in CSV_COLUMNS])
+            writer.writerow([_csv_safe(value) for value in cells(entry)])
             yield buffer.getvalue()
 
     audit.record(db.session, guards.actor(), audit.AuditAction.AUDIT_EXPORT, now=now())

@@ -11,6 +11,7 @@ from moderation.models import Role
 from moderation.services import accounts, review_queue
 from moderation.services.audit import AuditAction, record
 from moderation.services.decisions import (
+    CHOOSABLE_REASONS,
     Decision,
     Refusal,
     RejectReason,
@@ -113,6 +114,7 @@ def _filters() -> review_queue.Filters:
     malformed = bool(raw_tag) and (tag is None or len(tag) > review_queue.AUTHOR_HASH_LENGTH)
     return review_queue.Filters(article_id=article_id, author_tag=None if malformed else tag,
                                 text=request.args.get("q", "").strip()[:200],
+                                comment_id=request.args.get("comment", type=row_id),
                                 malformed_author=raw_tag[:80] if malformed else None)
 
 
@@ -146,7 +148,7 @@ def queue_page():
         found=found,
         cards=cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab),
         articles=review_queue.articles_for_filter(db.session),
-        reject_reasons=list(RejectReason),
+        reject_reasons=CHOOSABLE_REASONS,
         back=request.full_path,
         page_number=min(page_number, 100_000),
         page_count=max(1, -(-counts[tab] // size)),
@@ -156,9 +158,10 @@ def queue_page():
 
 def _reject_reason() -> RejectReason | None:
     try:
-        return RejectReason(request.form.get("reason") or "")
+        reason = RejectReason(request.form.get("reason") or "")
     except ValueError:
         return None
+    return reason if reason in CHOOSABLE_REASONS else None
 
 
 def _decision_options(decision: Decision) -> dict:
@@ -233,7 +236,7 @@ def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict 
     if not found.comments:
         return None
     [card] = cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab)
-    return render_template("moderator/one_card.html", card=card, back=back, reject_reasons=list(RejectReason),
+    return render_template("moderator/one_card.html", card=card, back=back, reject_reasons=CHOOSABLE_REASONS,
                            problem=problem)
 
 
@@ -311,6 +314,15 @@ def _summary(decision: str, results: list[Result]) -> dict:
             if not result.ok
         ],
     }
+
+
+@bp.get("/comments/<id:comment_id>")
+def comment_in_queue(comment_id: int):
+    """One comment's card, on the tab it is listed on now (where an audit row links)."""
+    tab = review_queue.tab_of(db.session, comment_id)
+    if tab is None:
+        abort(404)
+    return see_other(url_for(".queue_page", tab=tab.value, comment=comment_id))
 
 
 @bp.get("/authors/<tag>")
