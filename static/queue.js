@@ -226,12 +226,14 @@
     event.preventDefault();
   });
 
-  // #card-123 names a card; #card-at-4 a place on the page (the last card was decided: the one that
+  // #card-123 names a card; #result-123 the card below a decision's result; #card-at-4 a place on the page (the last card was decided: the one that
   // moved up from the next page, or the one before when none did). Otherwise the page starts at its
   // heading, so that a screen reader reads the heading and the tabs before the first card.
   var all = cards();
   var at = /^#card-at-(\d+)$/.exec(location.hash);
-  var target = !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
+  var after = /^#result-(\d+)$/.exec(location.hash);  // a result shown just above the card that moved up
+  var target = after ? document.getElementById("card-" + after[1])
+    : !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
   updateSelection();
   if (at && all.length) focusCard(all[Math.min(Number(at[1]), all.length - 1)]);
   else if (target) focusCard(target);

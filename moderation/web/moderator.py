@@ -192,8 +192,18 @@ def _version() -> int:
 def decide_one(comment_id: int):
     decision = _decision()
     result = decide(db.session, comment_id, decision, expected_version=_version(), **_decision_options(decision))
-    flash(_summary(decision, [result]), "result")
-    return see_other(_back() + _focus_anchor(result.ok, comment_id))
+    return _after_one(decision, result)
+
+
+def _after_one(decision: str, result: Result):
+    """Back to the queue: the result is shown just above the card that takes the decided one's place
+    (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
+    summary = _summary(decision, [result])
+    focus = request.form.get("focus", type=row_id) if result.ok else None
+    if focus:
+        summary["next"] = focus
+    flash(summary, "result")
+    return see_other(_back() + (f"#result-{focus}" if focus else _focus_anchor(result.ok, result.comment_id)))
 
 
 # A refusal's HTTP status in the JSON answer; its `code` (the Refusal value) is what a script reads.
@@ -256,8 +266,7 @@ def _focus_anchor(decided: bool, comment_id: int) -> str:
 def keep(comment_id: int):
     """A reported comment stays published: its open reports are closed, and the audit says who kept it."""
     result = keep_reported(db.session, comment_id, expected_version=_version(), actor=guards.actor(), now=now())
-    flash(_summary("keep", [result]), "result")
-    return see_other(_back() + _focus_anchor(result.ok, comment_id))
+    return _after_one("keep", result)
 
 
 def _bulk_items(raw: list[str]) -> list[tuple[int, int]]:

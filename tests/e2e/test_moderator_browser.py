@@ -348,3 +348,24 @@ def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browse
     box = answer.bounding_box()
     assert 0 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
     context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_decision(live_server, browser, db,
+                                                                                      width, height):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"第{index}則：" + "沒有腳本的評論，" * 6,
+                             created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.get_by_role("button", name=f"通過 #{comments[3].id}").click()
+    result = page.locator(f"#result-{comments[4].id}")
+    expect(result).to_contain_text("已通過 1 則評論")
+    page.wait_for_load_state("load")
+    for element in (result, page.locator(f"#card-{comments[4].id} .card-head")):
+        box = element.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    context.close()
