@@ -73,6 +73,7 @@ def test_three_readers_at_distinct_addresses_hide_the_comment_until_a_moderator_
     assert "被多人檢舉的評論" not in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
     system = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
     assert system.actor == "system" and system.note == "reports:3"
+    assert "3 位讀者檢舉，暫時隱藏待審" in moderator.queue(tab="reported")  # worded in the card's history
     assert f'id="card-{comment.id}"' in moderator.queue(tab="reported")
     moderator.decide(comment, "approve")
     assert reload(db, comment).status is CommentStatus.APPROVED
