@@ -119,6 +119,15 @@
     window.setTimeout(function () { if (form.isConnected) form.remove(); }, seconds * 1000);
   }
 
+  // A refused decision keeps what the moderator chose and typed (the reason, the note).
+  function keepTyped(from, to) {
+    ["select[name=reason]", "input[name=note]"].forEach(function (selector) {
+      var before = from.querySelector(selector);
+      var after = to.querySelector(selector);
+      if (before && after) after.value = before.value;
+    });
+  }
+
   // The card after the one decided, else the one before: where the keyboard goes next.
   function neighbourOf(element) {
     var all = cards();
@@ -152,6 +161,7 @@
         if (next) focusCard(next); else focusElement(line);
       } else if (answer.card) {  // undone, or refused: the card as it is now (with why, if refused)
         var card = fromHtml(answer.card);
+        if (!answer.ok) keepTyped(holder, card);
         holder.replaceWith(card);
         updateSelection();
         var problem = card.querySelector(".card-problem");

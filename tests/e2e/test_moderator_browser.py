@@ -369,3 +369,22 @@ def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_dec
         box = element.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= height
     context.close()
+
+
+def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="要拒絕的評論")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.select_option(f"#reason-{comment.id}", "other")
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()  # 其他 without a note: refused
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
+    assert page.locator(f"#reason-{comment.id}").input_value() == "other"
+    page.fill(f"#note-{comment.id}", "重複貼文")
+    stored = db.session.get(Comment, comment.id)
+    stored.version = 2  # someone else changed it meanwhile: refused again, the note stays
+    db.session.commit()
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
+    assert page.locator(f"#note-{comment.id}").input_value() == "重複貼文"
