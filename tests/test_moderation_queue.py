@@ -502,3 +502,17 @@ def test_a_filtered_queue_says_so_with_a_way_out(moderator, db):
 def test_a_comment_posted_by_a_reader_is_found_by_the_folded_search(moderator, page, db):
     page.post(nickname="讀者", body="這份检测报告很詳細")
     assert len(card_ids(moderator.queue(q="檢測報告"))) == 1
+
+
+def test_keeping_a_reported_comment_in_place_closes_its_reports_without_an_undo(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    report(db, comment, "spam", "1")
+    response = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="keep",
+                              version=comment.version, back="/moderation/?tab=reported")
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["counts"]["reported"] == 0
+    assert f"#{comment.id} 已保留並結案。" in answer["html"] and "data-undo" not in answer["html"]
+    assert reload(db, comment).status is APPROVED
+    again = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="keep",
+                           version=comment.version, back="/moderation/?tab=reported")
+    assert again.status_code == 409 and again.get_json()["code"] == "not_allowed"  # no open report left

@@ -216,14 +216,19 @@ def decide_in_place(comment_id: int):
     """The same decision as `decide_one`, answered in JSON for the queue's script: the card's
     one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
+    keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
     try:
-        decision = Decision(request.form.get("decision", ""))
+        decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
         return jsonify(ok=False, code="bad_request"), 400
     version = request.form.get("version", type=row_id)
     if version is None:
         return jsonify(ok=False, code="bad_request"), 400
-    result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options(decision))
+    if keeping:
+        result = keep_reported(db.session, comment_id, expected_version=version, actor=guards.actor(), now=now())
+    else:
+        result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options(decision))
+    decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
     back = _back()
@@ -232,10 +237,10 @@ def decide_in_place(comment_id: int):
             ok=False, code=result.refusal.value, counts=counts,
             card=_card_html(comment_id, tab, back, problem=_summary(decision, [result])["skipped"][0]),
         ), REFUSAL_STATUS[result.refusal]
-    undo = undo_of(result.previous)
+    undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
     if request.form.get("undo") == "1":  # an undo done: the card comes back, as it is now
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back))
-    html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision.value,
+    html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"])
     return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html)

@@ -388,3 +388,24 @@ def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_serve
     page.get_by_role("button", name=f"拒絕 #{comment.id}").click()
     expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
     assert page.locator(f"#note-{comment.id}").input_value() == "重複貼文"
+
+
+def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
+    from moderation.models import CommentReport, ReportReason
+
+    make_moderator(db, "mod")
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="被檢舉但沒問題的評論")
+    db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.ABUSE, reporter_hash="c" * 64,
+                                 reporter_ip_hash="d" * 64, created_at=comment.created_at))
+    db.session.commit()
+    page = browser_page
+    page.goto(live_server + "/moderation/?tab=reported")  # signed out: the sign-in returns here
+    page.get_by_label("帳號").fill("mod")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.get_by_role("button", name=f"保留並結案 #{comment.id}").click()
+    expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已保留並結案")
+    expect(page.locator("[data-count=reported]")).to_have_text("0")
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id, action="keep").count() == 1
