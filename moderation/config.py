@@ -117,6 +117,9 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_HASH_MEMORY_KIB": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "QUEUE_PAGE_SIZE": 50,
+    # After a decision made in place (with the queue's script), how long its 「復原」 button stays:
+    # long enough to catch a wrong key, short enough that the line does not pile up.
+    "QUEUE_UNDO_SECONDS": 8,
     "AUTHOR_HISTORY_LIMIT": 200,
     # Reader reports: this many distinct readers hide a published comment until a moderator decides.
     "REPORT_HIDE_THRESHOLD": 3,

@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Enum,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from moderation.article_text import render_body_html
+from moderation.screening.normalize import fold
 
 
 def utcnow() -> datetime:
@@ -99,6 +101,18 @@ class Article(Base):
         return body
 
 
+def searchable_text(nickname: str | None, body: str) -> str:
+    """What the queue's text search reads: nickname and body folded as screening folds them (script,
+    width, case, look-alikes), so 檢測 finds 检测 and ＣＮＡＳ finds cnas. A line apart: no match spans both."""
+    return fold(nickname or "") + "\n" + fold(body or "")
+
+
+def _searchable_default(context) -> str:
+    # A column default, so that every insert fills it: the ORM's and Core's (the reader's post).
+    values = context.get_current_parameters()
+    return searchable_text(values.get("nickname"), values.get("body", ""))
+
+
 class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
@@ -131,6 +145,8 @@ class Comment(Base):
     # The captcha challenge the comment was posted with: a resent form (its reply was lost)
     # finds its comment here instead of storing a second copy.
     submission_key: Mapped[str | None] = mapped_column(String(64))
+    # The folded nickname and body for the queue's search (`searchable_text`); the body never changes.
+    search_text: Mapped[str] = mapped_column(Text, default=_searchable_default, server_default="")
 
     article: Mapped[Article] = relationship(back_populates="comments")
     screening_reasons: Mapped[list[ScreeningReason]] = relationship(
@@ -287,7 +303,10 @@ class AuditEntry(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # as a person typed it
+    # What the system records about the action, as codes and numbers (a rule's term and action, how many
+    # comments a re-screening checked and moved…): the templates word it in the reader's language.
+    details: Mapped[dict | None] = mapped_column(JSON)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
 
 

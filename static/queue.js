@@ -1,24 +1,65 @@
-// Keyboard work for the moderation queue. Every action is also a plain button in a plain form.
+// Keyboard work and decisions in place for the moderation queue. Every action is also a plain button
+// in a plain form: without this script each decision posts, redirects and reloads the queue.
 (function () {
   "use strict";
 
-  var cards = Array.prototype.slice.call(document.querySelectorAll("[data-card]"));
   var dialog = document.getElementById("shortcuts");
-  var current = -1;
+  var heading = document.getElementById("queue-title");
+  var bulk = document.querySelector("[data-bulk]");
+  var announcer = document.querySelector("[data-announce]");
+  var root = document.documentElement;
+  var current = null;  // the card the keys act on
+  var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
 
-  function focusCard(index) {
-    if (!cards.length) return;
-    current = Math.max(0, Math.min(cards.length - 1, index));
-    cards.forEach(function (card, i) { card.classList.toggle("is-current", i === current); });
-    cards[current].focus();
-    cards[current].scrollIntoView({ block: "nearest" });
+  function cards() { return Array.prototype.slice.call(document.querySelectorAll("[data-card]")); }
+
+  function markCurrent(card) {
+    current = card;
+    cards().forEach(function (other) { other.classList.toggle("is-current", other === card); });
   }
 
-  function currentCard() { return current >= 0 ? cards[current] : null; }
+  // What sticks at the top of the window (the bulk bar while comments are selected): cards scroll
+  // to just below it (their scroll-margin-top reads this variable).
+  function stuckHeight() {
+    return bulk && bulk.classList.contains("is-active") ? bulk.getBoundingClientRect().height : 0;
+  }
+
+  function updateStuck() { root.style.setProperty("--stuck-top", Math.ceil(stuckHeight()) + "px"); }
+
+  // The whole element in view, below what sticks; a card taller than the room left shows its top.
+  function reveal(element) {
+    var top = stuckHeight() + MARGIN;
+    var rect = element.getBoundingClientRect();
+    if (rect.top >= top && rect.bottom <= window.innerHeight - MARGIN) return;
+    var room = window.innerHeight - top - MARGIN;
+    var delta = rect.height > room || rect.top < top ? rect.top - top : rect.bottom - (window.innerHeight - MARGIN);
+    window.scrollBy(0, delta);
+  }
+
+  function focusElement(element) {
+    element.focus({ preventScroll: true });
+    reveal(element);
+  }
+
+  function focusCard(card) {
+    if (!card) return;
+    markCurrent(card);
+    focusElement(card);
+  }
+
+  function step(direction) {
+    var all = cards();
+    if (!all.length) return;
+    var index = all.indexOf(current);
+    if (index < 0) { focusCard(all[direction > 0 ? 0 : all.length - 1]); return; }
+    var next = all[index + direction];
+    if (next) { focusCard(next); return; }
+    var more = direction > 0 && document.querySelector("[data-next-page]");
+    if (more) location.assign(more.href + "#card-at-0");  // j on the last card: on to the next page
+  }
 
   function click(selector) {
-    var card = currentCard();
-    var button = card && card.querySelector(selector);
+    var button = current && current.querySelector(selector);
     if (button) button.click();
   }
 
@@ -26,22 +67,135 @@
     return /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
   }
 
-  cards.forEach(function (card, index) {
-    card.addEventListener("focusin", function () {
-      current = index;
-      cards.forEach(function (other, i) { other.classList.toggle("is-current", i === index); });
+  function announce(text) {
+    if (!announcer) return;
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 50);
+  }
+
+  // ---- the bulk bar: closed to one line; open and kept in view while comments are selected ----
+  function updateSelection() {
+    if (!bulk) return;
+    var selected = document.querySelectorAll("[data-select]:checked").length;
+    var counter = bulk.querySelector("[data-selected-count]");
+    counter.textContent = selected ? counter.getAttribute("data-template").replace("{n}", selected) : "";
+    var details = bulk.querySelector("details");
+    if (selected && !bulk.classList.contains("is-active")) details.open = true;
+    if (!selected && bulk.classList.contains("is-active")) details.open = false;
+    bulk.classList.toggle("is-active", selected > 0);
+    updateStuck();
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-select]")) updateSelection();
+  });
+  if (bulk && window.ResizeObserver) new ResizeObserver(updateStuck).observe(bulk);
+
+  // ---- decisions in place ----
+  function fromHtml(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  function updateCounts(counts) {
+    Object.keys(counts || {}).forEach(function (tab) {
+      var badge = document.querySelector('[data-count="' + tab + '"]');
+      if (badge) badge.textContent = counts[tab];
     });
+  }
+
+  function forgetPageItem(commentId) {
+    if (!bulk) return;
+    bulk.querySelectorAll("input[name=page_item]").forEach(function (input) {
+      if (input.value.split(":")[0] === String(commentId)) input.remove();
+    });
+  }
+
+  function armUndo(line) {
+    var form = line.querySelector("[data-undo]");
+    if (!form) return;
+    var seconds = Number(form.getAttribute("data-undo-seconds")) || 8;
+    window.setTimeout(function () { if (form.isConnected) form.remove(); }, seconds * 1000);
+  }
+
+  // A refused decision keeps what the moderator chose and typed (the reason, the note).
+  function keepTyped(from, to) {
+    ["select[name=reason]", "input[name=note]"].forEach(function (selector) {
+      var before = from.querySelector(selector);
+      var after = to.querySelector(selector);
+      if (before && after) after.value = before.value;
+    });
+  }
+
+  // The card after the one decided, else the one before: where the keyboard goes next.
+  function neighbourOf(element) {
+    var all = cards();
+    var following = all.filter(function (card) {
+      return element.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_FOLLOWING;
+    });
+    return following[0] || all.filter(function (card) { return card !== element; }).pop() || null;
+  }
+
+  function decideInPlace(form) {
+    var holder = form.closest("[data-card], [data-decided]");
+    var busy = form.querySelectorAll("button");
+    busy.forEach(function (button) { button.disabled = true; });
+    fetch(form.getAttribute("data-in-place") + location.search, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== 0) throw new Error("not JSON: " + response.status);
+      return response.json();
+    }).then(function (answer) {
+      updateCounts(answer.counts);
+      if (answer.code === "decided") {
+        var line = fromHtml(answer.html);
+        var next = neighbourOf(holder);
+        holder.replaceWith(line);
+        forgetPageItem(line.getAttribute("data-decided"));
+        armUndo(line);
+        updateSelection();
+        announce(line.textContent);
+        if (next) focusCard(next); else focusElement(line);
+      } else if (answer.card) {  // undone, or refused: the card as it is now (with why, if refused)
+        var card = fromHtml(answer.card);
+        if (!answer.ok) keepTyped(holder, card);
+        holder.replaceWith(card);
+        updateSelection();
+        var problem = card.querySelector(".card-problem");
+        if (problem) announce(problem.textContent);
+        focusCard(card);
+      } else {
+        throw new Error(answer.code);
+      }
+    }).catch(function () {
+      form.submit();  // signed out, offline, anything unexpected: the plain post says what happened
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-in-place") || !window.fetch) return;
+    event.preventDefault();
+    decideInPlace(form);
   });
 
   // Enter on the reject reason submits the rejection (a select would otherwise ignore it).
-  document.querySelectorAll("[data-reject-reason]").forEach(function (select) {
-    select.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") { event.preventDefault(); select.form.requestSubmit(); }
-    });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-reject-reason]")) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
   });
 
-  var openers = document.querySelectorAll("[data-shortcuts-open]");
-  openers.forEach(function (button) {
+  document.addEventListener("focusin", function (event) {
+    var card = event.target.closest && event.target.closest("[data-card]");
+    if (card && card !== current) markCurrent(card);
+  });
+
+  document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
     button.addEventListener("click", function () { dialog.showModal(); });
   });
 
@@ -54,21 +208,27 @@
     }
     if (typing(event.target) || (dialog && dialog.open)) return;
     switch (event.key) {
-      case "j": focusCard(current + 1); break;
-      case "k": focusCard(current - 1); break;
+      case "j": step(1); break;
+      case "k": step(-1); break;
       case "a": click("[data-action=approve]"); break;
       case "s": click("[data-action=spam]"); break;
       case "r":
-        var select = currentCard() && currentCard().querySelector("[data-reject-reason]");
+        var select = current && current.querySelector("[data-reject-reason]");
         if (select) select.focus();
         break;
+      case "u":  // the latest undo still offered
+        var undos = document.querySelectorAll("[data-undo] button");
+        if (undos.length) undos[undos.length - 1].click();
+        break;
       case "x":
-        var box = currentCard() && currentCard().querySelector("[data-select]");
-        if (box) box.checked = !box.checked;
+        var box = current && current.querySelector("[data-select]");
+        if (box) { box.checked = !box.checked; updateSelection(); }
         break;
       case "b":  // the bulk bar, without tabbing back past every card
-        var bulk = document.querySelector("#bulk-form input[name=scope]:checked");
-        if (bulk) bulk.focus();
+        if (bulk) {
+          bulk.querySelector("details").open = true;
+          bulk.querySelector("input[name=scope]:checked").focus();
+        }
         break;
       case "?": if (dialog) dialog.showModal(); break;
       default: return;
@@ -76,10 +236,16 @@
     event.preventDefault();
   });
 
-  // #card-123 names a card; #card-at-4 a place on the page (the last card was decided: the one that
-  // moved up from the next page, or the one before when none did).
+  // #card-123 names a card; #result-123 the card below a decision's result; #card-at-4 a place on the page (the last card was decided: the one that
+  // moved up from the next page, or the one before when none did). Otherwise the page starts at its
+  // heading, so that a screen reader reads the heading and the tabs before the first card.
+  var all = cards();
   var at = /^#card-at-(\d+)$/.exec(location.hash);
-  var target = !at && location.hash && document.querySelector(location.hash.replace(/[^#\w-]/g, ""));
-  var start = at ? Math.min(Number(at[1]), cards.length - 1) : (target ? cards.indexOf(target) : 0);
-  if (cards.length) focusCard(start >= 0 ? start : 0);
+  var after = /^#result-(\d+)$/.exec(location.hash);  // a result shown just above the card that moved up
+  var target = after ? document.getElementById("card-" + after[1])
+    : !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
+  updateSelection();
+  if (at && all.length) focusCard(all[Math.min(Number(at[1]), all.length - 1)]);
+  else if (target) focusCard(target);
+  else if (heading) heading.focus();
 }());

@@ -28,10 +28,10 @@ def test_pending_queue_lists_oldest_first_with_counts_per_tab(moderator, db):
     make_comment(db, body="垃圾", status=SPAM)
     html = moderator.queue()
     assert card_ids(html) == [older.id, newer.id]
-    assert re.search(r"待審核 <span class=\"count\">2</span>", html)
-    assert re.search(r"已通過 <span class=\"count\">1</span>", html)
-    assert re.search(r"垃圾 <span class=\"count\">1</span>", html)
-    assert re.search(r"已拒絕 <span class=\"count\">0</span>", html)
+    assert re.search(r"待審核 <span class=\"count\"[^>]*>2</span>", html)
+    assert re.search(r"已通過 <span class=\"count\"[^>]*>1</span>", html)
+    assert re.search(r"垃圾 <span class=\"count\"[^>]*>1</span>", html)
+    assert re.search(r"已拒絕 <span class=\"count\"[^>]*>0</span>", html)
 
 
 def test_decided_tabs_list_newest_first(moderator, db):
@@ -71,6 +71,14 @@ def test_filters_by_article_author_and_text(moderator, db):
     assert card_ids(moderator.queue(q="檢測儀器")) == [mine.id]
     assert card_ids(moderator.queue(author="cccccccc")) == [mine.id]
     assert card_ids(moderator.queue(article=9999)) == []
+
+
+@pytest.mark.parametrize("typed, stored", [("检测", "關於檢測的看法"), ("檢測", "关于检测的看法"), ("cnas", "通過 ＣＮＡＳ 認證"),
+                                           ("ＣＮＡＳ", "通過 CNAS 認證"), ("王小明", None)])
+def test_search_ignores_script_width_and_case_as_screening_does(moderator, db, typed, stored):
+    found = make_comment(db, body=stored) if stored else make_comment(db, nickname="王小明", body="無關")
+    make_comment(db, body="完全無關")
+    assert card_ids(moderator.queue(q=typed)) == [found.id]
 
 
 @pytest.mark.parametrize("wildcard", ["%", "_", "\\"])
@@ -161,7 +169,7 @@ def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(a
     response = second.decide(comment, "approve", version=seen_version)
     assert response.status_code == 303
     html = second.queue()
-    assert "這則評論已由 mod 於 2 分鐘前拒絕" in html
+    assert "這則評論已由 mod 拒絕（2 分鐘前，目前已拒絕）" in html
     assert reload(db, comment).status is REJECTED
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
 
@@ -181,12 +189,41 @@ def test_bulk_approve_of_selected_reports_skipped_items(moderator, db):
     assert "已通過 2 則評論" in html and f"#{third.id}" in html and "1 則未處理" in html
 
 
-def test_bulk_reject_of_the_whole_page(moderator, db):
+def test_bulk_reject_of_the_whole_page_is_confirmed_with_its_count_and_reason_first(moderator, db):
     comments = [make_comment(db, body=f"整頁{i}") for i in range(3)]
+    items = [f"{c.id}:{c.version}" for c in comments]
+    asked = moderator.post("/moderation/comments/bulk", decision="reject", reason="advertising", scope="page",
+                           page_item=items, back="/moderation/")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "要拒絕本頁全部 3 則評論，原因：廣告？" in html
+    assert {reload(db, c).status for c in comments} == {PENDING}  # nothing done yet
     moderator.post("/moderation/comments/bulk", decision="reject", reason="advertising", scope="page",
-                   page_item=[f"{c.id}:{c.version}" for c in comments], back="/moderation/")
+                   page_item=items, back="/moderation/", confirmed="1")
     assert {reload(db, c).status for c in comments} == {REJECTED}
     assert {e.reason for e in db.session.query(AuditEntry).filter_by(action="reject")} == {"advertising"}
+
+
+def test_a_bulk_approval_stores_no_reject_reason(moderator, db):
+    comment = make_comment(db)
+    moderator.post("/moderation/comments/bulk", decision="approve", reason="advertising", scope="selected",
+                   item=[f"{comment.id}:{comment.version}"], back="/moderation/")
+    entry = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
+    assert (entry.action, entry.reason) == ("approve", None)
+
+
+def test_a_single_approval_stores_no_reject_reason_either(moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "approve", reason="abuse")
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).one().reason is None
+
+
+def test_a_bulk_rejection_as_other_without_a_note_is_refused_once_up_front(moderator, db):
+    comments = [make_comment(db, body=f"其他{i}") for i in range(3)]
+    response = moderator.post("/moderation/comments/bulk", decision="reject", reason="other", note=" ",
+                              scope="selected", item=[f"{c.id}:{c.version}" for c in comments], back="/moderation/")
+    html = moderator.client.get(response.location).get_data(as_text=True)
+    assert html.count("批次拒絕請選擇原因") == 1 and "則未處理" not in html
+    assert {reload(db, c).status for c in comments} == {PENDING}
 
 
 def test_garbage_in_bulk_items_is_ignored(moderator, db):
@@ -315,3 +352,167 @@ def test_a_bulk_decision_with_nothing_selected_says_so(moderator, db):
     assert "沒有選取任何評論" in html and 'class="result' not in html
     db.session.refresh(comment)
     assert comment.status.value == "pending"
+
+
+# Decisions in place (the queue's script) ----------------------------------------------------------
+
+def decide_in_place(moderator, comment, decision, *, version=None, query="", **data):
+    return moderator.post(f"/moderation/comments/{comment.id}/decision.json{query}", decision=decision,
+                          version=comment.version if version is None else version, back="/moderation/", **data)
+
+
+def test_a_decision_in_place_answers_with_the_result_line_an_undo_and_the_counts(moderator, db):
+    comment = make_comment(db)
+    make_comment(db, body="另一則")
+    response = decide_in_place(moderator, comment, "approve")
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["code"] == "decided"
+    assert answer["counts"]["pending"] == 1 and answer["counts"]["approved"] == 1
+    assert f"#{comment.id} 已通過。" in answer["html"] and 'name="decision" value="restore"' in answer["html"]
+    assert 'name="version" value="2"' in answer["html"]  # the undo is checked like any decision
+    undone = moderator.post(f"/moderation/comments/{comment.id}/decision.json", decision="restore", version=2,
+                            undo="1", back="/moderation/").get_json()
+    assert undone["code"] == "undone" and f'id="card-{comment.id}"' in undone["card"]
+    assert reload(db, comment).status is PENDING
+    assert [e.action for e in db.session.query(AuditEntry).filter_by(comment_id=comment.id).order_by(AuditEntry.id)] \
+        == ["approve", "restore"]
+
+
+def test_a_decision_in_place_counts_under_the_pages_filters(moderator, db):
+    mine = make_comment(db, author_hash="c" * 64)
+    make_comment(db, author_hash="d" * 64)
+    answer = decide_in_place(moderator, mine, "spam", query="?author=cccccccc").get_json()
+    assert answer["counts"]["pending"] == 0 and answer["counts"]["spam"] == 1
+
+
+def test_a_decision_in_place_on_a_changed_comment_is_a_conflict_with_a_stable_code(moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="abuse")
+    response = decide_in_place(moderator, comment, "approve", version=1)
+    answer = response.get_json()
+    assert response.status_code == 409 and answer["ok"] is False and answer["code"] == "conflict"
+    assert "這則評論已由 mod 拒絕" in answer["card"] and "已拒絕" in answer["card"]
+    assert reload(db, comment).status is REJECTED
+
+
+def test_a_decision_in_place_needs_the_csrf_token(moderator, db):
+    comment = make_comment(db)
+    response = moderator.client.post(f"/moderation/comments/{comment.id}/decision.json",
+                                     data={"decision": "approve", "version": 1})
+    assert response.status_code == 400 and reload(db, comment).status is PENDING
+
+
+def test_a_decision_in_place_with_nonsense_is_a_400_in_json(moderator, db):
+    comment = make_comment(db)
+    assert decide_in_place(moderator, comment, "delete").get_json()["code"] == "bad_request"
+    assert decide_in_place(moderator, comment, "approve", version="x").status_code == 400
+
+
+def test_pending_cards_say_how_long_the_comment_has_waited(moderator, db, clock):
+    make_comment(db, created_at=clock() - timedelta(hours=3, minutes=5))
+    assert "已等 3 小時" in moderator.queue()
+
+
+def test_a_previous_page_link_and_the_page_count(moderator, db, app):
+    app.config["QUEUE_PAGE_SIZE"] = 2
+    base = make_comment(db).created_at
+    for index in range(1, 5):
+        make_comment(db, created_at=base + timedelta(minutes=index))
+    first = moderator.queue()
+    assert "第 1 頁，共 3 頁" in first and 'rel="prev"' not in first
+    after = re.search(r'href="([^"]*)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = moderator.client.get(after).get_data(as_text=True)
+    assert "第 2 頁，共 3 頁" in second
+    before = re.search(r'href="([^"]*)" rel="prev"', second).group(1).replace("&amp;", "&")
+    assert card_ids(moderator.client.get(before).get_data(as_text=True)) == card_ids(first)
+
+
+# Reported comments --------------------------------------------------------------------------------
+
+def report(db, comment, reason, reader):
+    from moderation.models import CommentReport, ReportReason
+
+    db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason(reason), reporter_hash=reader * 64,
+                                 reporter_ip_hash="9" * 64, created_at=comment.created_at))
+    db.session.commit()
+
+
+def test_a_reported_comment_can_be_kept_published_and_its_reports_closed(moderator, db):
+    from moderation.models import CommentReport
+
+    comment = make_comment(db, status=APPROVED)
+    report(db, comment, "spam", "1")
+    html = moderator.queue(tab="reported")
+    assert "保留並結案" in html
+    moderator.post(f"/moderation/comments/{comment.id}/keep", version=comment.version, back="/moderation/?tab=reported")
+    assert reload(db, comment).status is APPROVED
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0
+    entry = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
+    assert (entry.actor, entry.action) == ("mod", "keep")
+    html = moderator.queue(tab="reported")
+    assert card_ids(html) == [] and "已保留並結案 1 則評論" in html
+
+
+def test_keeping_a_comment_that_changed_meanwhile_is_refused(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    report(db, comment, "spam", "1")
+    moderator.decide(comment, "reject", reason="abuse")
+    moderator.post(f"/moderation/comments/{comment.id}/keep", version=1, back="/moderation/")
+    assert reload(db, comment).status is REJECTED
+    assert db.session.query(AuditEntry).filter_by(action="keep").count() == 0
+
+
+def test_reports_are_grouped_by_reason_with_distinct_readers(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    for reader in "123":
+        report(db, comment, "spam", reader)
+    report(db, comment, "abuse", "4")
+    html = moderator.queue(tab="reported")
+    assert "讀者檢舉：垃圾廣告，3 位讀者" in html and "讀者檢舉：人身攻擊，1 位讀者" in html
+    assert html.count("讀者檢舉：") == 2
+
+
+def test_the_reported_tab_leaves_out_the_pre_moderation_reason(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="pre_moderation", rule_id="", detail="", field="body"))
+    db.session.commit()
+    report(db, comment, "abuse", "1")
+    assert "先審後發：新評論預設待審" not in moderator.queue(tab="reported")
+    assert "先審後發：新評論預設待審" in moderator.queue(tab="approved")
+
+
+# Filters ------------------------------------------------------------------------------------------
+
+def test_a_mistyped_author_tag_is_refused_and_lists_nothing(moderator, db):
+    make_comment(db)
+    html = moderator.queue(author="bbbbxyz")
+    assert "「bbbbxyz」不是作者標籤" in html and card_ids(html) == []
+    assert 'aria-invalid="true"' in html and 'value="bbbbxyz"' in html
+    assert 'id="bulk-form"' not in html  # nothing for 「本頁全部」 to act on
+
+
+def test_a_filtered_queue_says_so_with_a_way_out(moderator, db):
+    make_comment(db, author_hash="c" * 64)
+    html = moderator.queue(author="cccccccc", q="評論")
+    assert "篩選中" in html and "作者 cccccccc" in html and "內容含「評論」" in html
+    assert re.search(r'<a href="/moderation/\?tab=pending">清除篩選', html)
+    assert "篩選中" not in moderator.queue()
+
+
+def test_a_comment_posted_by_a_reader_is_found_by_the_folded_search(moderator, page, db):
+    page.post(nickname="讀者", body="這份检测报告很詳細")
+    assert len(card_ids(moderator.queue(q="檢測報告"))) == 1
+
+
+def test_keeping_a_reported_comment_in_place_closes_its_reports_without_an_undo(moderator, db):
+    comment = make_comment(db, status=APPROVED)
+    report(db, comment, "spam", "1")
+    response = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="keep",
+                              version=comment.version, back="/moderation/?tab=reported")
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["counts"]["reported"] == 0
+    assert f"#{comment.id} 已保留並結案。" in answer["html"] and "data-undo" not in answer["html"]
+    assert reload(db, comment).status is APPROVED
+    again = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="keep",
+                           version=comment.version, back="/moderation/?tab=reported")
+    assert again.status_code == 409 and again.get_json()["code"] == "not_allowed"  # no open report left

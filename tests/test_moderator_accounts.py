@@ -133,7 +133,12 @@ def test_session_expires_after_its_lifetime(moderator, clock, app):
 
 
 def test_disabled_moderator_is_signed_out_at_once(admin, moderator, moderator_account, db):
-    assert admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0").status_code == 303
+    asked = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0")
+    assert asked.status_code == 200 and "要停用 mod 嗎？" in asked.get_data(as_text=True)
+    assert moderator.client.get("/moderation/").status_code == 200  # not yet: only asked
+    done = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="0", confirmed="1")
+    assert done.status_code == 303
+    assert "已停用 mod" in admin.client.get(done.location).get_data(as_text=True)
     assert moderator.client.get("/moderation/").status_code == 302
     assert moderator.login().status_code == 401
     admin.post(f"/moderation/admin/moderators/{moderator_account.id}/active", active="1")
@@ -174,7 +179,10 @@ def test_create_refuses_a_taken_name_with_a_message(admin, moderator_account):
 
 
 def test_admin_resets_a_password_and_old_sessions_end(admin, moderator, moderator_account, app):
-    html = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/password").get_data(as_text=True)
+    asked = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/password").get_data(as_text=True)
+    assert "要重設 mod 的密碼嗎？" in asked and '<code class="secret">' not in asked
+    assert moderator.client.get("/moderation/").status_code == 200  # only asked: the password still works
+    html = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/password", confirmed="1").get_data(as_text=True)
     password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
     assert moderator.client.get("/moderation/").status_code == 302
     assert moderator.login().status_code == 401
@@ -304,3 +312,61 @@ def test_login_and_password_errors_are_tied_to_their_fields(client, moderator_ac
     assert not re.search(r'id="new"[^>]*aria-invalid', html)
     html = browser.post("/moderation/password", current=PASSWORD, new="y" * 12, again="z" * 12).get_data(as_text=True)
     assert re.search(r'id="new"[^>]*aria-invalid="true" aria-describedby="password-error"', html)
+
+
+def test_a_session_that_ended_during_a_decision_keeps_the_typed_note_through_the_sign_in(moderator, db, clock):
+    comment = make_comment(db)
+    token = moderator.csrf()
+    clock.advance(hours=9)  # past the session's lifetime
+    response = moderator.client.post(f"/moderation/comments/{comment.id}/decide", data={
+        "csrf_token": token, "decision": "reject", "version": 1, "reason": "other", "note": "重複貼文三次",
+        "back": "/moderation/?tab=pending"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401 and "登入已逾時" in html and 'value="重複貼文三次"' in html
+    assert 'href="/moderation/" class="site-name"' in html  # the login page leads within moderation
+    signed_in = moderator.client.post("/moderation/login", data={
+        "csrf_token": csrf_token_of(html), "name": "mod", "password": PASSWORD, "next": "/moderation/?tab=pending",
+        "kept_comment": str(comment.id), "kept_note": "重複貼文三次", "kept_reason": "other"})
+    assert signed_in.status_code == 303 and signed_in.location == f"/moderation/?tab=pending#card-{comment.id}"
+    queue = moderator.queue(tab="pending")
+    assert re.search(rf'id="note-{comment.id}"[^>]*value="重複貼文三次"', queue)
+    assert re.search(r'<option value="other" selected>', queue)
+    db.session.refresh(comment)
+    assert comment.status.value == "pending"  # nothing was decided behind the moderator's back
+
+
+def test_a_403_in_the_moderation_pages_keeps_their_navigation(moderator):
+    response = moderator.client.get("/moderation/admin/moderators")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403 and "沒有權限" in html
+    assert 'class="moderation-nav"' in html and "回到審核佇列" in html
+
+
+def test_admin_changes_a_moderators_role_and_it_is_logged(admin, moderator_account, db):
+    response = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/role", role="admin")
+    assert "mod 的角色已改為管理員" in admin.client.get(response.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Moderator, moderator_account.id).role is Role.ADMIN
+    entry = db.session.query(AuditEntry).filter_by(action="role_change").one()
+    assert (entry.actor, entry.note, entry.from_status, entry.to_status) == ("boss", "mod", "moderator", "admin")
+    assert "管理員 → 管理員" not in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "版主 → 管理員" in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+
+
+def test_the_last_admin_cannot_give_up_the_role(admin, admin_account, db):
+    response = admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator")
+    assert "唯一啟用中的管理員" in admin.client.get(response.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Moderator, admin_account.id).role is Role.ADMIN
+    assert db.session.query(AuditEntry).filter_by(action="role_change").count() == 0
+
+
+def test_an_admin_with_another_admin_may_step_down(admin, admin_account, db):
+    make_moderator(db, "chief", role="admin")
+    admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator")
+    db.session.expire_all()
+    assert db.session.get(Moderator, admin_account.id).role is Role.MODERATOR
+
+
+def test_a_role_that_is_not_one_is_a_400(admin, moderator_account):
+    assert admin.post(f"/moderation/admin/moderators/{moderator_account.id}/role", role="owner").status_code == 400

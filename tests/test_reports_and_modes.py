@@ -48,7 +48,7 @@ def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(cl
     assert "有爭議的評論" in client.get(ARTICLE_URL).get_data(as_text=True)
     html = moderator.queue(tab="reported")
     assert f'id="card-{comment.id}"' in html and "讀者檢舉：人身攻擊" in html
-    assert re.search(r'已檢舉 <span class="count">1</span>', html)
+    assert re.search(r'已檢舉 <span class="count"[^>]*>1</span>', html)
 
 
 def test_other_carries_the_readers_own_words_to_the_moderators_card(client, db, moderator):
@@ -120,6 +120,7 @@ def test_three_readers_at_distinct_addresses_hide_the_comment_until_a_moderator_
     assert "被多人檢舉的評論" not in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
     system = db.session.query(AuditEntry).filter_by(comment_id=comment.id).one()
     assert system.actor == "system" and system.note == "reports:3"
+    assert "3 位讀者檢舉，暫時隱藏待審" in moderator.queue(tab="reported")  # worded in the card's history
     assert f'id="card-{comment.id}"' in moderator.queue(tab="reported")
     moderator.decide(comment, "approve")
     assert reload(db, comment).status is CommentStatus.APPROVED
@@ -236,7 +237,33 @@ def test_audit_csv_export(admin, moderator, db):
     assert (row["actor"], row["action"], row["from_status"], row["to_status"], row["reason"]) == (
         "mod", "reject", "pending", "rejected", "other")
     assert row["note"].startswith("'=")  # a spreadsheet does not run it as a formula
+    assert (row["action_label"], row["from_label"], row["to_label"], row["reason_label"]) == (
+        "拒絕", "待審核", "已拒絕", "其他")
+    assert row["at_utc"].endswith("+00:00") and row["at_local"] and row["at_local"] != row["at_utc"]
     assert db.session.query(AuditEntry).filter_by(action="audit_export").count() == 1
+
+
+def test_the_audit_csv_words_its_labels_in_the_chosen_language(admin, moderator, db):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    comment = make_comment(db)
+    moderator.decide(comment, "spam")
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    text = admin.client.get("/moderation/admin/audit.csv?action=spam").get_data(as_text=True)
+    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert (row["action"], row["action_label"], row["to_label"]) == ("spam", "Mark as spam", "Spam")
+
+
+def test_audit_rows_link_to_their_comment_on_the_tab_it_is_on(admin, moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "approve")
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert f'<a href="/moderation/comments/{comment.id}">#{comment.id}</a>' in log
+    response = admin.client.get(f"/moderation/comments/{comment.id}")
+    assert response.status_code == 303 and "tab=approved" in response.location and f"comment={comment.id}" in response.location
+    html = admin.client.get(response.location).get_data(as_text=True)
+    assert f'id="card-{comment.id}"' in html and f"評論 #{comment.id}" in html
+    assert admin.client.get("/moderation/comments/999999").status_code == 404
 
 
 def test_one_address_dropping_its_cookie_cannot_publish_the_same_text_again(admin, app, db):

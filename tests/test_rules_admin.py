@@ -24,7 +24,7 @@ def test_admin_adds_a_word_and_the_next_comment_is_held(admin, app, db):
     assert response.status_code == 303
     assert db.session.query(WordRuleRow).filter_by(term="測試黑話").one().action == "hold"
     entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
-    assert entry.actor == "boss" and "測試黑話" in entry.note
+    assert entry.actor == "boss" and entry.details["term"] == "測試黑話"
     make_page(app).post(body="這裡有測試 黑話喔")
     assert stored(db)[0].status is CommentStatus.PENDING
     assert any(r.detail == "測試黑話" for r in stored(db)[0].screening_reasons)
@@ -40,12 +40,27 @@ def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
     assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
 
 
+def test_rule_changes_are_stored_as_codes_and_worded_in_each_language(admin, db):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    admin.post(RULES + "words", term="收費", action="hold")
+    entry = db.session.query(AuditEntry).filter_by(action="rule_add").one()
+    assert entry.details == {"kind": "word", "term": "收費", "action": "hold", "fuzzy": "hold"} and entry.note == ""
+    assert "字詞「收費」：待審" in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    assert "word 收費 hold" not in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+
+
 def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
     admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").one().action == "block"
-    admin.post(RULES + "remove", value="spam-links.com")
+    asked = admin.post(RULES + "remove", value="spam-links.com").get_data(as_text=True)
+    assert "要移除規則「spam-links.com」嗎？" in asked
+    assert db.session.query(AuditEntry).filter_by(action="rule_remove").count() == 0  # only asked
+    admin.post(RULES + "remove", value="spam-links.com", confirmed="1")
     assert db.session.query(DomainRuleRow).filter_by(domain="spam-links.com").count() == 0
-    assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().note == "spam-links.com"
+    assert db.session.query(AuditEntry).filter_by(action="rule_remove").one().details == {
+        "term": "spam-links.com", "removed": 1}
 
 
 def test_export_then_import_round_trips(admin, db):
@@ -87,8 +102,11 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert comment.status is CommentStatus.SPAM
     assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)
     entries = {e.action: e for e in db.session.query(AuditEntry)}
-    assert entries["spam"].actor == "boss" and entries["spam"].note == "rescreen"
-    assert "checked 1" in entries["rescreen"].note
+    assert entries["spam"].actor == "boss" and entries["spam"].details == {"by": "rescreen"}
+    assert entries["rescreen"].details == {"checked": 1, "moved": {"spam": 1}} and entries["rescreen"].note == ""
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "檢查了 1 則待審評論；移出待審：垃圾 1" in log and "重新篩選時依規則處理" in log
+    assert "字詞「新型廣告詞」：垃圾" in log and "checked" not in log
 
 
 def test_rule_hit_counts_show_hits_and_approvals_per_rule(admin, app, db):
@@ -139,20 +157,21 @@ def test_reason_actions_refuse_a_reason_of_another_comment(moderator, app, db):
 
 
 def test_the_page_and_the_command_line_log_a_rule_change_alike(admin, db, runner):
-    """One function saves and logs a rule for both: the note names the domain as stored."""
+    """One function saves and logs a rule for both: the details name the domain as stored."""
     admin.post(RULES + "domains", domain="https://Spam-Links.com/path", action="block")
     assert runner.invoke(args=["rules", "add-domain", "block", "HTTPS://Other-Spam.com/x"]).exit_code == 0
     db.session.expire_all()
     entries = db.session.query(AuditEntry).filter_by(action="rule_add").order_by(AuditEntry.id).all()
-    assert [(entry.actor, entry.note) for entry in entries] == [
-        ("boss", "domain\tspam-links.com\tblock"), ("cli", "domain\tother-spam.com\tblock")]
+    assert [(entry.actor, entry.details) for entry in entries] == [
+        ("boss", {"kind": "domain", "term": "spam-links.com", "action": "block"}),
+        ("cli", {"kind": "domain", "term": "other-spam.com", "action": "block"})]
 
 
 def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app):
     from moderation.services.audit import AuditAction
 
     admin.post(RULES + "words", term="新詞", action="hold")
-    admin.post(RULES + "remove", value="新詞")
+    admin.post(RULES + "remove", value="新詞", confirmed="1")
     runner.invoke(args=["retention"])
     admin.client.get("/moderation/admin/audit.csv")
     db.session.expire_all()
@@ -161,11 +180,21 @@ def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app)
     assert actions <= {action.value for action in AuditAction}
 
 
+def post_moderated(db):
+    from moderation.models import Article, CommentMode
+
+    article = db.session.query(Article).one()
+    article.comment_mode = CommentMode.POST_MODERATION
+    db.session.commit()
+    return article
+
+
 def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db, clock):
     from datetime import timedelta
 
     from tests.conftest import make_comment
 
+    post_moderated(db)
     make_comment(db, body="這家店的芝麻湯圓很好吃", created_at=clock() - timedelta(days=2))
     make_comment(db, body="芝麻湯圓配豆漿", created_at=clock() - timedelta(days=3))
     make_comment(db, body="芝麻湯圓是去年的事", created_at=clock() - timedelta(days=40))  # outside 30 days
@@ -184,10 +213,24 @@ def test_a_dry_run_of_a_removal_tells_what_it_would_release(admin, db, clock):
 
     from tests.conftest import make_comment
 
+    post_moderated(db)
     make_comment(db, body="有需要私訊我", created_at=clock() - timedelta(days=1))
     html = admin.post(RULES + "dry-run", term="私訊我", action="remove").get_data(as_text=True)
     assert "會多攔下 0 則、放行 1 則" in html
     assert db.session.query(WordRuleRow).filter_by(term="私訊我").count() == 1
+
+
+def test_a_dry_run_counts_only_what_would_change_under_each_articles_comment_mode(admin, db, clock):
+    from datetime import timedelta
+
+    from tests.conftest import make_comment
+
+    # The seed article is pre-moderated: every new comment is held anyway.
+    make_comment(db, body="芝麻湯圓很好吃", created_at=clock() - timedelta(days=2))
+    held = admin.post(RULES + "dry-run", term="芝麻湯圓", action="hold").get_data(as_text=True)
+    assert "1 則評論中，會多攔下 0 則、放行 0 則" in held
+    spam = admin.post(RULES + "dry-run", term="芝麻湯圓", action="spam").get_data(as_text=True)
+    assert "1 則評論中，會多攔下 1 則、放行 0 則" in spam  # spam is a change even where all is held
 
 
 def test_a_dry_run_of_a_bad_rule_says_why(admin):

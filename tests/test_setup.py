@@ -17,10 +17,7 @@ from moderation.extensions import db as _db
 from moderation.models import (
     Article,
     Base,
-    Comment,
-    CommentMode,
     CommentReport,
-    CommentStatus,
     Moderator,
     ReportReason,
     Role,
@@ -125,23 +122,27 @@ def test_migration_0011_keeps_earlier_reports_with_no_words(database_url, tmp_pa
         _db.session.commit()
         try:
             upgrade(directory=directory, revision="7b41d0c9e2a6")  # 0010
-            article = Article(slug="old", title="舊文", body="內文", comment_mode=CommentMode.PRE_MODERATION)
-            _db.session.add(article)
-            _db.session.flush()
-            comment = Comment(article_id=article.id, nickname="讀者", body="被檢舉的評論", status=CommentStatus.APPROVED,
-                              ip_hash="a" * 64, author_hash="b" * 64)
-            _db.session.add(comment)
-            _db.session.flush()
+            # Rows as the schema of 0010 has them (the models are already of the head).
+            article_id = _db.session.execute(_db.text(
+                "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, "
+                "approved_count, revision) VALUES ('old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
+                "RETURNING id"), {"at": datetime(2026, 12, 1, tzinfo=UTC)}).scalar_one()
+            comment_id = _db.session.execute(_db.text(
+                "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
+                "author_hash, fingerprint, version) VALUES (:article, '讀者', false, '被檢舉的評論', 'approved', :at, "
+                ":ip, :author, '', 1) RETURNING id"),
+                {"article": article_id, "at": datetime(2026, 12, 1, tzinfo=UTC), "ip": "a" * 64, "author": "b" * 64},
+            ).scalar_one()
             _db.session.execute(_db.text(
                 "INSERT INTO comment_report (comment_id, reason, reporter_hash, reporter_ip_hash, created_at) "
                 "VALUES (:id, 'other', :reporter, :address, :at)"),
-                {"id": comment.id, "reporter": "c" * 64, "address": "d" * 64, "at": datetime(2026, 12, 1, tzinfo=UTC)})
+                {"id": comment_id, "reporter": "c" * 64, "address": "d" * 64, "at": datetime(2026, 12, 1, tzinfo=UTC)})
             _db.session.commit()
             upgrade(directory=directory)
             _db.session.expire_all()
             earlier = _db.session.scalars(_db.select(CommentReport)).one()
             assert earlier.note == "" and earlier.reason is ReportReason.OTHER
-            _db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.OTHER, reporter_hash="e" * 64,
+            _db.session.add(CommentReport(comment_id=comment_id, reason=ReportReason.OTHER, reporter_hash="e" * 64,
                                           reporter_ip_hash="f" * 64, note="冒用記者名義", created_at=earlier.created_at))
             _db.session.commit()
             assert {report.note for report in _db.session.scalars(_db.select(CommentReport))} == {"", "冒用記者名義"}
@@ -155,6 +156,25 @@ def test_migration_0011_keeps_earlier_reports_with_no_words(database_url, tmp_pa
             _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
             _db.session.commit()
             _db.engine.dispose()
+
+
+def test_migration_0012_folds_stored_comments_for_the_queue_search(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/s.db"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="7b41d0c9e2a6")  # 0010: no search_text yet
+        _db.session.execute(_db.text(
+            "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, approved_count, revision) "
+            "VALUES ('old', '舊文', '', '文', '<p>文</p>', 'pre', '2026-11-01 00:00:00', 0, 1)"
+        ))
+        _db.session.execute(_db.text(
+            "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, author_hash, "
+            "fingerprint, version) VALUES (1, 'ＣＮＡＳ迷', 0, '檢測報告', 'pending', '2026-11-01 00:00:00', 'a', 'b', '', 1)"
+        ))
+        _db.session.commit()
+        upgrade(directory=directory)
+        folded = _db.session.execute(_db.text("SELECT search_text FROM comment")).scalar_one()
+    assert folded == "cnas迷\n检测报告"
 
 
 def test_load_article_command(runner, tmp_path, db):

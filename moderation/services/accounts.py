@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from moderation.models import Moderator, ModeratorSession, Role
@@ -117,7 +117,7 @@ def add_moderator(db: Session, name: str, password: str, *, role: Role, must_cha
                   now: datetime, hasher: PasswordHasher = DEFAULT_HASHER) -> Moderator:
     """An account created by an admin or an operator, logged."""
     moderator = create_moderator(db, name, password, role=role, must_change=must_change, hasher=hasher)
-    record(db, actor, AuditAction.MODERATOR_CREATE, now=now, note=f"{moderator.name} ({role.value})")
+    record(db, actor, AuditAction.MODERATOR_CREATE, now=now, to_status=role.value, note=moderator.name)
     return moderator
 
 
@@ -134,6 +134,27 @@ def set_active(db: Session, moderator: Moderator, active: bool, *, actor: Actor,
         end_sessions(db, moderator)
     record(db, actor, AuditAction.MODERATOR_ENABLE if active else AuditAction.MODERATOR_DISABLE, now=now,
            note=moderator.name)
+
+
+class RoleProblem(enum.StrEnum):
+    UNCHANGED = "unchanged"
+    LAST_ADMIN = "last_admin"  # no active admin would be left to manage accounts
+
+
+def set_role(db: Session, moderator: Moderator, role: Role, *, actor: Actor, now: datetime) -> RoleProblem | None:
+    """Another role for an account, logged (from → to); never the last active admin's demotion."""
+    if moderator.role is role:
+        return RoleProblem.UNCHANGED
+    if moderator.role is Role.ADMIN:
+        other_admins = db.scalar(select(func.count()).select_from(Moderator).where(
+            Moderator.role == Role.ADMIN, Moderator.is_active.is_(True), Moderator.id != moderator.id))
+        if not other_admins:
+            return RoleProblem.LAST_ADMIN
+    record(db, actor, AuditAction.ROLE_CHANGE, now=now, from_status=moderator.role.value, to_status=role.value,
+           note=moderator.name)
+    moderator.role = role
+    db.flush()
+    return None
 
 
 def all_moderators(db: Session) -> list[Moderator]:

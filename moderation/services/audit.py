@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     REJECT = "reject"
     SPAM = "spam"
     RESTORE = "restore"
+    KEEP = "keep"  # a reported comment stays published; its reports are closed (note: how many)
     # accounts
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
@@ -27,6 +28,7 @@ class AuditAction(enum.StrEnum):
     MODERATOR_DISABLE = "moderator_disable"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGE = "password_change"
+    ROLE_CHANGE = "role_change"  # from_status / to_status hold the roles
     # articles
     MODE_CHANGE = "mode_change"
     # screening rules
@@ -79,8 +81,10 @@ def record(
     to_status: str | None = None,
     reason: str | None = None,
     note: str = "",
+    details: dict | None = None,
 ) -> AuditEntry:
-    """Add one audit entry to the caller's transaction."""
+    """Add one audit entry to the caller's transaction. `note` is what a person typed; `details` what
+    the system knows, as codes and numbers (never sentences: the templates word them)."""
     entry = AuditEntry(
         at=now,
         moderator_id=actor.moderator_id,
@@ -92,6 +96,7 @@ def record(
         to_status=to_status,
         reason=reason,
         note=note,
+        details=details,
     )
     db.add(entry)
     return entry

@@ -36,6 +36,11 @@ class RejectReason(enum.StrEnum):
     OFF_TOPIC = "off_topic"  # 離題
     ILLEGAL = "illegal"  # 違法
     OTHER = "other"  # 其他: a note is required
+    SCREENING = "screening"  # the screening rules (re-screening): never offered to a moderator
+
+
+# The reasons a moderator picks from (the forms' lists; a form cannot name another).
+CHOOSABLE_REASONS = [reason for reason in RejectReason if reason is not RejectReason.SCREENING]
 
 
 TARGET = {Decision.APPROVE: A, Decision.REJECT: R, Decision.SPAM: S, Decision.RESTORE: P}
@@ -60,6 +65,8 @@ class Result:
     refusal: Refusal | None = None
     status: CommentStatus | None = None  # the comment's status afterwards (or as found)
     last_change: AuditEntry | None = None  # on conflict: the change that got there first
+    previous: CommentStatus | None = None  # applied: the status before (what an undo goes back to)
+    version: int | None = None  # applied: the comment's version afterwards
 
     @property
     def ok(self) -> bool:
@@ -76,10 +83,13 @@ def decide(
     now: datetime,
     reason: RejectReason | None = None,
     note: str = "",
+    details: dict | None = None,
 ) -> Result:
     """Apply one moderator's decision, or explain why it was not applied. Commits."""
     note = note.strip()
-    if decision is Decision.REJECT and (reason is None or (reason is RejectReason.OTHER and not note)):
+    if decision is not Decision.REJECT:
+        reason = None  # a reason is a rejection's: an approval stores none, whatever the form sent
+    elif reason is None or (reason is RejectReason.OTHER and not note):
         return Result(comment_id, Refusal.REASON_REQUIRED)
     current = db.execute(
         select(Comment.status, Comment.version, Comment.article_id).where(Comment.id == comment_id)
@@ -102,7 +112,7 @@ def decide(
         db.rollback()
         return _conflict(db, comment_id, None)
     record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
-           to_status=target.value, reason=reason.value if reason else None, note=note)
+           to_status=target.value, reason=reason.value if reason else None, note=note, details=details)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
     if target is not P:
@@ -113,7 +123,40 @@ def decide(
             .execution_options(synchronize_session=False)
         )
     db.commit()
-    return Result(comment_id, None, target)
+    return Result(comment_id, None, target, previous=current.status, version=expected_version + 1)
+
+
+def keep_reported(db: Session, comment_id: int, *, expected_version: int, actor: Actor, now: datetime) -> Result:
+    """A reported comment stays published: its open reports are closed and the audit says who kept it.
+    The status does not change (so neither does the version); a comment someone else has decided on
+    since it was seen is a conflict, as in `decide()`. Commits."""
+    current = db.execute(select(Comment.status, Comment.version).where(Comment.id == comment_id)).one_or_none()
+    if current is None:
+        return Result(comment_id, Refusal.NOT_FOUND)
+    if current.version != expected_version:
+        return _conflict(db, comment_id, current.status)
+    closed = db.execute(
+        update(CommentReport)
+        .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+        .values(resolved_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if current.status is not A or not closed:
+        db.rollback()
+        return Result(comment_id, Refusal.NOT_ALLOWED, current.status)
+    record(db, actor, AuditAction.KEEP, now=now, comment_id=comment_id, from_status=A.value,
+           details={"reports": closed})
+    db.commit()
+    return Result(comment_id, None, A, previous=A, version=current.version)
+
+
+# The decision that takes a comment back to where it was (the undo offered after a decision in place).
+# A rejection needs its reason again, so a comment that was rejected is not undone with one click.
+UNDO = {P: Decision.RESTORE, A: Decision.APPROVE, S: Decision.SPAM}
+
+
+def undo_of(previous: CommentStatus | None) -> Decision | None:
+    return UNDO.get(previous) if previous is not None else None
 
 
 def decide_many(

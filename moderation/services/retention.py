@@ -38,8 +38,7 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
         "login_attempts": db.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < older_than)).rowcount,
         "captcha_failures": db.execute(delete(CaptchaFailure).where(CaptchaFailure.failed_at < older_than)).rowcount,
     }
-    summary = ", ".join(f"{name} {count}" for name, count in erased.items())
-    record(db, actor, AuditAction.RETENTION, now=now, note=f"address hashes older than {days} days: {summary}")
+    record(db, actor, AuditAction.RETENTION, now=now, details={"days": days, **erased})
     return erased
 
 
@@ -47,7 +46,7 @@ def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime) -
     """Delete every comment of one author tag, with their reasons and reports; logged. Audit rows
     stay, without the link to the deleted comments."""
     rows = db.execute(select(Comment.id, Comment.article_id, Comment.status).where(*by_author(author_tag))).all()
-    record(db, actor, AuditAction.ERASE_AUTHOR, now=now, note=f"{author_tag}: {len(rows)}")
+    record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": len(rows)})
     if not rows:
         return 0
     ids = [row.id for row in rows]

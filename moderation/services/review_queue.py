@@ -10,11 +10,13 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus
+from moderation.screening.normalize import fold
 from moderation.services.hashing import keyed_hash
 from moderation.services.paging import Cursor, comment_key, key_of
 
@@ -41,6 +43,12 @@ class Filters:
     article_id: int | None = None
     author_tag: str | None = None  # a prefix of the author hash, as shown on cards
     text: str = ""
+    comment_id: int | None = None  # one comment (an audit row's link)
+    malformed_author: str | None = None  # an author tag that is not one (as typed): nothing is listed
+
+    @property
+    def active(self) -> bool:
+        return bool(self.article_id or self.author_tag or self.text or self.comment_id or self.malformed_author)
 
 
 @dataclass
@@ -51,16 +59,26 @@ class AuthorHistory:
     pending: int = 0
 
 
+@dataclass(frozen=True)
+class ReportGroup:
+    reason: str
+    readers: int  # distinct readers who gave this reason
+    first_at: datetime
+    notes: tuple[str, ...] = ()  # what readers wrote beside the reason (其他), oldest first
+
+
 @dataclass
 class Page:
     comments: list[Comment]
     next_cursor: Cursor | None
+    previous_cursor: Cursor | None = None
     histories: dict[str, AuthorHistory] = field(default_factory=dict)
     reports: dict[int, list[CommentReport]] = field(default_factory=dict)
     audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
 
 
 AUTHOR_TAG_LENGTH = 8
+AUTHOR_HASH_LENGTH = 64
 
 
 def author_tag(author_hash: str) -> str:
@@ -106,11 +124,11 @@ def _filtered(query, filters: Filters):
         query = query.where(Comment.article_id == filters.article_id)
     if filters.author_tag:
         query = query.where(*by_author(filters.author_tag))
-    if filters.text:
-        query = query.where(
-            or_(Comment.body.icontains(filters.text, autoescape=True),
-                Comment.nickname.icontains(filters.text, autoescape=True))
-        )
+    if filters.comment_id:
+        query = query.where(Comment.id == filters.comment_id)
+    folded = fold(filters.text)
+    if folded:  # folded as screening folds: 檢測 finds 检测, ＣＮＡＳ finds cnas
+        query = query.where(Comment.search_text.contains(folded, autoescape=True))
     return query
 
 
@@ -135,27 +153,77 @@ def counts(db: Session, filters: Filters = Filters()) -> dict[Tab, int]:
     return result
 
 
-def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size: int) -> Page:
+def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size: int,
+         before: Cursor | None = None) -> Page:
+    """One page after the cursor `after` (or the first); or, going back, the page that ends just
+    before `before`."""
     query = _base(tab, filters)
     oldest_first = tab in OLDEST_FIRST
-    if after is not None:
-        key, mark = comment_key(), key_of(after)
-        query = query.where(key > mark if oldest_first else key < mark)
-    order = (Comment.created_at, Comment.id) if oldest_first else (Comment.created_at.desc(), Comment.id.desc())
+    forward = before is None
+    mark_cursor = after if forward else before
+    if mark_cursor is not None:
+        key, mark = comment_key(), key_of(mark_cursor)
+        query = query.where(key > mark if oldest_first == forward else key < mark)
+    ascending = oldest_first == forward
+    order = (Comment.created_at, Comment.id) if ascending else (Comment.created_at.desc(), Comment.id.desc())
     rows = list(db.scalars(
         query.options(joinedload(Comment.article), selectinload(Comment.screening_reasons))
         .order_by(*order).limit(size + 1)
     ).unique())
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = Cursor.of(rows[-1]) if more else None
+    if forward:
+        next_cursor = Cursor.of(rows[-1]) if more else None
+        previous_cursor = Cursor.of(rows[0]) if after is not None and rows else None
+    else:
+        rows.reverse()
+        next_cursor = Cursor.of(rows[-1]) if rows else None
+        previous_cursor = Cursor.of(rows[0]) if more else None
+    return _with_details(db, rows, next_cursor, previous_cursor)
+
+
+def page_of(db: Session, comment_ids: list[int]) -> Page:
+    """The given comments with what their cards show (one card re-drawn after a decision in place)."""
+    rows = list(db.scalars(
+        select(Comment).options(joinedload(Comment.article), selectinload(Comment.screening_reasons))
+        .where(Comment.id.in_(comment_ids))
+    ).unique())
+    return _with_details(db, rows, None, None)
+
+
+def _with_details(db: Session, rows: list[Comment], next_cursor, previous_cursor) -> Page:
     return Page(
         comments=rows,
         next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
         histories=author_histories(db, {comment.author_hash for comment in rows}),
         reports=open_reports_of(db, [comment.id for comment in rows]),
         audit=audit_of(db, [comment.id for comment in rows]),
     )
+
+
+def report_groups(reports: list[CommentReport]) -> list[ReportGroup]:
+    """Open reports by reason, with how many distinct readers gave each, most readers first."""
+    readers: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, datetime] = {}
+    notes: dict[str, list[str]] = defaultdict(list)
+    for report in sorted(reports, key=lambda report: report.created_at):
+        reason = report.reason.value
+        readers[reason].add(report.reporter_hash)
+        first[reason] = min(first.get(reason, report.created_at), report.created_at)
+        if report.note:
+            notes[reason].append(report.note)
+    return sorted((ReportGroup(reason, len(who), first[reason], tuple(notes[reason])) for reason, who in readers.items()),
+                  key=lambda group: (-group.readers, group.first_at))
+
+
+def tab_of(db: Session, comment_id: int) -> Tab | None:
+    """The tab a comment is listed on now (None: no such comment)."""
+    status = db.scalar(select(Comment.status).where(Comment.id == comment_id))
+    if status is None:
+        return None
+    reported = db.scalar(select(func.count()).select_from(Comment).where(Comment.id == comment_id, *_reported()))
+    return Tab.REPORTED if reported else next(tab for tab, each in STATUS_OF_TAB.items() if each is status)
 
 
 def author_histories(db: Session, author_hashes: set[str]) -> dict[str, AuthorHistory]:

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -21,7 +34,10 @@ bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
 guards.protect(bp, guards.require_admin)
 
 AUDIT_PAGE_SIZE = 100
-CSV_COLUMNS = ("id", "at", "actor", "action", "comment_id", "from_status", "to_status", "reason", "note")
+# The codes and UTC time as stored, each followed by its words in the page's language (and the time in
+# DISPLAY_TIMEZONE): a spreadsheet can filter on the codes and a person can read the words.
+CSV_COLUMNS = ("id", "at_utc", "at_local", "actor", "action", "action_label", "comment_id", "from_status",
+               "from_label", "to_status", "to_label", "reason", "reason_label", "note", "details", "details_label")
 
 
 def _moderators_page(status: int = 200, **extra):
@@ -65,6 +81,15 @@ def _moderator_or_404(moderator_id: int) -> Moderator:
     return found
 
 
+def confirm_first(kind: str, subject: str, back: str, **extra):
+    """The confirmation page for an action that is hard to take back, unless this post confirms it."""
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = {key: value for key, value in request.form.items() if key not in {"csrf_token", "confirmed"}}
+    return render_template("admin/confirm.html", kind=kind, subject=subject, action=request.path, fields=fields,
+                           back=back, **extra)
+
+
 @bp.post("/moderators/<id:moderator_id>/active")
 def set_active(moderator_id: int):
     target = _moderator_or_404(moderator_id)
@@ -72,14 +97,37 @@ def set_active(moderator_id: int):
     if target.id == guards.current_moderator().id and not active:
         flash({"kind": "cannot_disable_self"}, "result")
         return see_other(url_for(".moderators"))
+    if not active and (asked := confirm_first("disable", target.name, url_for(".moderators"))):
+        return asked
     accounts.set_active(db.session, target, active, actor=guards.actor(), now=now())
     db.session.commit()
+    flash({"kind": "account_active", "name": target.name, "active": active}, "result")
+    return see_other(url_for(".moderators"))
+
+
+@bp.post("/moderators/<id:moderator_id>/role")
+def set_role(moderator_id: int):
+    """Another role for an account, logged; the last active admin cannot give up the role."""
+    target = _moderator_or_404(moderator_id)
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        abort(400)
+    problem = accounts.set_role(db.session, target, role, actor=guards.actor(), now=now())
+    if problem is not None:
+        db.session.rollback()
+        flash({"kind": "role_refused", "name": target.name, "problem": problem.value}, "result")
+        return see_other(url_for(".moderators"))
+    db.session.commit()
+    flash({"kind": "role_changed", "name": target.name, "role": role.value}, "result")
     return see_other(url_for(".moderators"))
 
 
 @bp.post("/moderators/<id:moderator_id>/password")
 def reset_password(moderator_id: int):
     target = _moderator_or_404(moderator_id)
+    if asked := confirm_first("reset_password", target.name, url_for(".moderators")):
+        return asked
     password = accounts.one_time_password()
     accounts.reset_password(db.session, target, password, must_change=True, actor=guards.actor(), now=now(),
                             hasher=_hasher())
@@ -139,6 +187,20 @@ def audit_log():
 @bp.get("/audit.csv")
 def audit_csv():
     filters = _audit_filters()
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    words = {name: get_template_attribute("moderator/labels.html", name) for name in ("state", "audit_details")}
+    tables = {name: get_template_attribute("moderator/labels.html", name) for name in ("AUDIT_ACTION", "REJECT_REASON")}
+
+    def cells(entry) -> list:
+        return [
+            entry.id, entry.at.isoformat(), entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), entry.actor,
+            entry.action, str(tables["AUDIT_ACTION"].get(entry.action, entry.action)), entry.comment_id,
+            entry.from_status, str(words["state"](entry.from_status)), entry.to_status,
+            str(words["state"](entry.to_status)), entry.reason,
+            str(tables["REJECT_REASON"].get(entry.reason, entry.reason)) if entry.reason else "", entry.note,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True) if entry.details else "",
+            str(words["audit_details"](entry)).strip(),
+        ]
 
     def rows():
         buffer = io.StringIO()
@@ -148,7 +210,7 @@ def audit_csv():
         for entry in audit.all_entries(db.session, filters):
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow([_csv_safe(getattr(entry, column)) for column in CSV_COLUMNS])
+            writer.writerow([_csv_safe(value) for value in cells(entry)])
             yield buffer.getvalue()
 
     audit.record(db.session, guards.actor(), audit.AuditAction.AUDIT_EXPORT, now=now())

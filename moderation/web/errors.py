@@ -13,6 +13,7 @@ from moderation.database import answer_deadline
 from moderation.extensions import db
 from moderation.web.outages import OutageLog, is_database_outage
 
+MODERATION_BLUEPRINTS = {"moderator", "admin", "rules"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
@@ -37,6 +38,11 @@ def register(app: Flask) -> None:
 
         if request.endpoint == "reader.post_comment":
             return reader.form_expired()
+        if request.blueprint in MODERATION_BLUEPRINTS and request.endpoint != "moderator.login":
+            from moderation.web import guards
+
+            if guards.current_moderator() is None:  # the whole session is gone: sign in, keep the input
+                return guards.signed_out_during_a_post()
         return render_template("error.html", kind="csrf"), 400
 
     @app.errorhandler(HTTPException)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -32,10 +32,22 @@ def require_moderator():
         session.pop(SESSION_KEY, None)
         if request.method == "GET":
             return redirect(url_for("moderator.login", next=request.full_path))
-        abort(401)
+        return signed_out_during_a_post()
     if moderator.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("moderator.change_password"))
     return None
+
+
+def signed_out_during_a_post():
+    """The session ended while a form was being filled in (a decision with its note): the sign-in form,
+    which carries the typed note and reason along and then returns to the page the form came from."""
+    comment_id = (request.view_args or {}).get("comment_id")
+    kept = None
+    if comment_id is not None and (request.form.get("note", "").strip() or request.form.get("reason")):
+        kept = {"comment_id": comment_id, "note": request.form.get("note", "")[:500],
+                "reason": request.form.get("reason", "")[:40]}
+    back = safe_back_url(request.form.get("back"), url_for("moderator.queue_page"))
+    return render_template("moderator/login.html", back=back, expired=True, kept=kept), 401
 
 
 def require_admin():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, make_response, render_template, request, url_for
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -10,7 +10,17 @@ from moderation.ids import row_id
 from moderation.models import Role
 from moderation.services import accounts, review_queue
 from moderation.services.audit import AuditAction, record
-from moderation.services.decisions import Decision, RejectReason, Result, decide, decide_many
+from moderation.services.decisions import (
+    CHOOSABLE_REASONS,
+    Decision,
+    Refusal,
+    RejectReason,
+    Result,
+    decide,
+    decide_many,
+    keep_reported,
+    undo_of,
+)
 from moderation.services.rate_limits import LoginLimits, login_retry_after
 from moderation.services.rulebook.edits import RuleError, allow_phrase
 from moderation.services.rulebook.reasons import report_rule_wrong, rule_reason
@@ -43,15 +53,28 @@ def login():
     ip_hash = reader_identity.client_ip_hash(request)
     wait = _login_wait(name, ip_hash)
     if wait:
-        return _too_many_attempts("moderator/login.html", wait, back=back, name=name)
+        return _too_many_attempts("moderator/login.html", wait, back=back, name=name, kept=_kept_input())
     moderator = accounts.authenticate(db.session, name, password, ip_hash, now=now(),
                                       hasher=accounts.hasher_for(current_app.config))
     if moderator is None:
         db.session.commit()
-        return render_template("moderator/login.html", back=back, name=name, failed=True), 401
+        return render_template("moderator/login.html", back=back, name=name, failed=True, kept=_kept_input()), 401
     guards.sign_in(moderator)
     db.session.commit()
+    kept_for = request.form.get("kept_comment", type=row_id)
+    if kept_for:  # a decision's note typed before the session ended: back into its card
+        flash({"comment_id": kept_for, "note": request.form.get("kept_note", "")[:500],
+               "reason": request.form.get("kept_reason", "")[:40]}, "kept")
+        return see_other(f"{back}#card-{kept_for}")
     return see_other(back)
+
+
+def _kept_input() -> dict | None:
+    comment_id = request.form.get("kept_comment", type=row_id)
+    if not comment_id:
+        return None
+    return {"comment_id": comment_id, "note": request.form.get("kept_note", "")[:500],
+            "reason": request.form.get("kept_reason", "")[:40]}
 
 
 @bp.post("/logout")
@@ -86,39 +109,64 @@ def change_password():
 
 def _filters() -> review_queue.Filters:
     article_id = request.args.get("article", type=row_id)
-    tag = review_queue.parse_author_tag(request.args.get("author", "").strip())
-    return review_queue.Filters(article_id=article_id, author_tag=tag, text=request.args.get("q", "").strip()[:200])
+    raw_tag = request.args.get("author", "").strip()
+    tag = review_queue.parse_author_tag(raw_tag)
+    malformed = bool(raw_tag) and (tag is None or len(tag) > review_queue.AUTHOR_HASH_LENGTH)
+    return review_queue.Filters(article_id=article_id, author_tag=None if malformed else tag,
+                                text=request.args.get("q", "").strip()[:200],
+                                comment_id=request.args.get("comment", type=row_id),
+                                malformed_author=raw_tag[:80] if malformed else None)
+
+
+def _tab() -> review_queue.Tab:
+    try:
+        return review_queue.Tab(request.args.get("tab", review_queue.Tab.PENDING))
+    except ValueError:
+        abort(404)
 
 
 @bp.get("/")
 def queue_page():
-    try:
-        tab = review_queue.Tab(request.args.get("tab", review_queue.Tab.PENDING))
-    except ValueError:
-        abort(404)
+    tab = _tab()
     filters = _filters()
     after = review_queue.Cursor.decode(request.args.get("after"))
-    found = review_queue.page(db.session, tab, filters, after=after, size=current_app.config["QUEUE_PAGE_SIZE"])
+    before = None if after else review_queue.Cursor.decode(request.args.get("before"))
+    size = current_app.config["QUEUE_PAGE_SIZE"]
+    if filters.malformed_author:  # never the whole queue in place of what was asked for
+        found = review_queue.Page(comments=[], next_cursor=None)
+    else:
+        found = review_queue.page(db.session, tab, filters, after=after, before=before, size=size)
+    counts = review_queue.counts(db.session, filters)
+    # The page's number only labels it (pages are read by keyset); a link carries it along.
+    page_number = max(1, request.args.get("page", 1, type=int) or 1) if (after or before) else 1
     return render_template(
         "moderator/queue.html",
         tab=tab,
         tabs=list(review_queue.Tab),
-        counts=review_queue.counts(db.session, filters),
+        counts=counts,
         filters=filters,
         found=found,
-        cards=cards_of(found, pepper=current_app.config["IP_PEPPER"]),
+        cards=cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab),
         articles=review_queue.articles_for_filter(db.session),
-        reject_reasons=list(RejectReason),
+        reject_reasons=CHOOSABLE_REASONS,
         back=request.full_path,
+        page_number=min(page_number, 100_000),
+        page_count=max(1, -(-counts[tab] // size)),
+        undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
     )
 
 
-def _decision_options() -> dict:
-    reason = request.form.get("reason") or None
+def _reject_reason() -> RejectReason | None:
     try:
-        reason = RejectReason(reason) if reason else None
+        reason = RejectReason(request.form.get("reason") or "")
     except ValueError:
-        reason = None
+        return None
+    return reason if reason in CHOOSABLE_REASONS else None
+
+
+def _decision_options(decision: Decision) -> dict:
+    """Who, when, and — for a rejection only — why: an approval never carries the form's reject reason."""
+    reason = _reject_reason() if decision is Decision.REJECT else None
     return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500]}
 
 
@@ -133,15 +181,78 @@ def _back() -> str:
     return guards.safe_back_url(request.form.get("back"), url_for(".queue_page"))
 
 
-@bp.post("/comments/<id:comment_id>/decide")
-def decide_one(comment_id: int):
-    decision = _decision()
+def _version() -> int:
     version = request.form.get("version", type=row_id)
     if version is None:
         abort(400)
-    result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options())
-    flash(_summary(decision, [result]), "result")
-    return see_other(_back() + _focus_anchor(result.ok, comment_id))
+    return version
+
+
+@bp.post("/comments/<id:comment_id>/decide")
+def decide_one(comment_id: int):
+    decision = _decision()
+    result = decide(db.session, comment_id, decision, expected_version=_version(), **_decision_options(decision))
+    return _after_one(decision, result)
+
+
+def _after_one(decision: str, result: Result):
+    """Back to the queue: the result is shown just above the card that takes the decided one's place
+    (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
+    summary = _summary(decision, [result])
+    focus = request.form.get("focus", type=row_id) if result.ok else None
+    if focus:
+        summary["next"] = focus
+    flash(summary, "result")
+    return see_other(_back() + (f"#result-{focus}" if focus else _focus_anchor(result.ok, result.comment_id)))
+
+
+# A refusal's HTTP status in the JSON answer; its `code` (the Refusal value) is what a script reads.
+REFUSAL_STATUS = {Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.NOT_ALLOWED: 409,
+                  Refusal.REASON_REQUIRED: 422}
+
+
+@bp.post("/comments/<id:comment_id>/decision.json")
+def decide_in_place(comment_id: int):
+    """The same decision as `decide_one`, answered in JSON for the queue's script: the card's
+    one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
+    tabs' counts. The query string is the queue page's, so the counts are under its filters."""
+    keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
+    try:
+        decision = None if keeping else Decision(request.form.get("decision", ""))
+    except ValueError:
+        return jsonify(ok=False, code="bad_request"), 400
+    version = request.form.get("version", type=row_id)
+    if version is None:
+        return jsonify(ok=False, code="bad_request"), 400
+    if keeping:
+        result = keep_reported(db.session, comment_id, expected_version=version, actor=guards.actor(), now=now())
+    else:
+        result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options(decision))
+    decision = "keep" if keeping else decision.value
+    filters, tab = _filters(), _tab()
+    counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
+    back = _back()
+    if not result.ok:
+        return jsonify(
+            ok=False, code=result.refusal.value, counts=counts,
+            card=_card_html(comment_id, tab, back, problem=_summary(decision, [result])["skipped"][0]),
+        ), REFUSAL_STATUS[result.refusal]
+    undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
+    if request.form.get("undo") == "1":  # an undo done: the card comes back, as it is now
+        return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back))
+    html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
+                           undo=undo.value if undo else None, version=result.version, back=back,
+                           undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"])
+    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html)
+
+
+def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None) -> str | None:
+    found = review_queue.page_of(db.session, [comment_id])
+    if not found.comments:
+        return None
+    [card] = cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab)
+    return render_template("moderator/one_card.html", card=card, back=back, reject_reasons=CHOOSABLE_REASONS,
+                           problem=problem)
 
 
 def _focus_anchor(decided: bool, comment_id: int) -> str:
@@ -156,10 +267,14 @@ def _focus_anchor(decided: bool, comment_id: int) -> str:
     return f"#card-at-{position}" if position is not None and 0 <= position < 1000 else ""
 
 
-@bp.post("/comments/bulk")
-def decide_bulk():
-    decision = _decision()
-    raw = request.form.getlist("page_item" if request.form.get("scope") == "page" else "item")
+@bp.post("/comments/<id:comment_id>/keep")
+def keep(comment_id: int):
+    """A reported comment stays published: its open reports are closed, and the audit says who kept it."""
+    result = keep_reported(db.session, comment_id, expected_version=_version(), actor=guards.actor(), now=now())
+    return _after_one("keep", result)
+
+
+def _bulk_items(raw: list[str]) -> list[tuple[int, int]]:
     items = []
     for value in raw[:500]:
         comment_id, _, version = value.partition(":")
@@ -167,19 +282,38 @@ def decide_bulk():
             items.append((row_id(comment_id), row_id(version)))
         except ValueError:
             continue
+    return items
+
+
+@bp.post("/comments/bulk")
+def decide_bulk():
+    """Selected comments, or the whole page. The whole page is asked once more, with its count and
+    reason, before anything is done (a confirmation page: no script needed)."""
+    decision = _decision()
+    whole_page = request.form.get("scope") == "page"
+    items = _bulk_items(request.form.getlist("page_item" if whole_page else "item"))
     if not items:
         flash({"kind": "nothing_selected"}, "result")
         return see_other(_back())
-    results = decide_many(db.session, items, decision, **_decision_options())
+    options = _decision_options(decision)
+    if decision is Decision.REJECT and (options["reason"] is None
+                                        or (options["reason"] is RejectReason.OTHER and not options["note"].strip())):
+        flash({"kind": "bulk_reason_required"}, "result")  # once, not once per comment
+        return see_other(_back())
+    if whole_page and request.form.get("confirmed") != "1":
+        return render_template("moderator/confirm_bulk.html", decision=decision.value, items=items,
+                               reason=options["reason"].value if options["reason"] else None,
+                               note=options["note"], back=_back())
+    results = decide_many(db.session, items, decision, **options)
     flash(_summary(decision, results), "result")
     return see_other(_back())
 
 
-def _summary(decision: Decision, results: list[Result]) -> dict:
+def _summary(decision: str, results: list[Result]) -> dict:
     """What to tell the moderator, as data: the template words it."""
     return {
         "kind": "decision",
-        "decision": decision.value,
+        "decision": str(decision),
         "done": [result.comment_id for result in results if result.ok],
         "skipped": [
             {
@@ -194,6 +328,15 @@ def _summary(decision: Decision, results: list[Result]) -> dict:
             if not result.ok
         ],
     }
+
+
+@bp.get("/comments/<id:comment_id>")
+def comment_in_queue(comment_id: int):
+    """One comment's card, on the tab it is listed on now (where an audit row links)."""
+    tab = review_queue.tab_of(db.session, comment_id)
+    if tab is None:
+        abort(404)
+    return see_other(url_for(".queue_page", tab=tab.value, comment=comment_id))
 
 
 @bp.get("/authors/<tag>")

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, ScreeningReason
 from moderation.screening.matching import CERTAIN
-from moderation.services.review_queue import AuthorHistory, Page, author_tag, highlighted, network_tag
+from moderation.services.review_queue import (
+    AuthorHistory,
+    Page,
+    ReportGroup,
+    Tab,
+    author_tag,
+    highlighted,
+    network_tag,
+    report_groups,
+)
 from moderation.services.rulebook.reasons import RULE_KINDS
 
 # The decisions a card offers as one-click buttons, with their keyboard key, by the comment's status.
@@ -32,6 +41,8 @@ class Card:
     body_parts: list[tuple[str, bool]]  # (text, is a match): the body cut for <mark>
     reasons: list[ReasonView]
     reports: list[CommentReport]
+    report_groups: list[ReportGroup]  # the open reports by reason, with how many readers
+    can_keep: bool  # published and reported: "keep and close the reports" is offered
     audit: list[AuditEntry]
     quick_decisions: list[tuple[str, str]]  # (decision, key) the card offers
     can_reject: bool
@@ -39,15 +50,22 @@ class Card:
     position: int  # on the page, from 0: for the last card, where the next page's first will be
 
 
-def cards_of(page: Page, *, pepper: str) -> list[Card]:
+# Screening reasons that say nothing on a tab: on 已檢舉 a published comment was reported by readers,
+# and "held because the article is pre-moderated" is history, not why it is there.
+HIDDEN_REASONS = {Tab.REPORTED: {"pre_moderation"}}
+
+
+def cards_of(page: Page, *, pepper: str, tab: Tab = Tab.PENDING) -> list[Card]:
     comments = page.comments
     return [
-        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None, index)
+        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None, index, tab)
         for index, comment in enumerate(comments)
     ]
 
 
-def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, position: int) -> Card:
+def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, position: int, tab: Tab) -> Card:
+    hidden = HIDDEN_REASONS.get(tab, set())
+    reports = page.reports.get(comment.id, [])
     spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
              if reason.field == "body" and reason.span_start is not None]
     return Card(
@@ -56,8 +74,10 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         network_tag=network_tag(comment.ip_hash, pepper),
         history=page.histories.get(comment.author_hash, AuthorHistory()),
         body_parts=highlighted(comment.body, spans),
-        reasons=[_reason(comment, reason) for reason in comment.screening_reasons],
-        reports=page.reports.get(comment.id, []),
+        reasons=[_reason(comment, reason) for reason in comment.screening_reasons if reason.kind not in hidden],
+        reports=reports,
+        report_groups=report_groups(reports),
+        can_keep=comment.status is CommentStatus.APPROVED and bool(reports),
         audit=page.audit.get(comment.id, []),
         quick_decisions=[(decision, key) for decision, key, status in QUICK_DECISIONS if comment.status is not status],
         can_reject=comment.status is not CommentStatus.REJECTED,

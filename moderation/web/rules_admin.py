@@ -86,6 +86,10 @@ def add_domain():
 @bp.post("/remove")
 def remove():
     value = request.form.get("value", "")
+    from moderation.web.admin import confirm_first
+
+    if asked := confirm_first("remove_rule", value.strip(), url_for(".rules_page")):
+        return asked
     if remove_rule(db.session, value, actor=guards.actor(), now=now()):
         db.session.commit()
         flash({"kind": "rule_removed", "value": value.strip()}, "result")

@@ -23,33 +23,49 @@ def sign_in_to_the_queue(page, live_server, name):
 
 
 def wait_for_the_keyboard(page):
-    """The queue's script has run once it has put the focus on a card: keys pressed before are lost."""
-    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-card')")
+    """The queue's script has run once it has put the focus on the heading (or on the card a link named):
+    keys pressed before are lost."""
+    page.wait_for_function("document.activeElement && (document.activeElement.id === 'queue-title'"
+                           " || document.activeElement.hasAttribute('data-card'))")
 
 
-def test_moderator_approves_and_rejects_from_the_keyboard(live_server, browser_page, db, tmp_path):
+def focused_id(page):
+    return page.evaluate("document.activeElement.id")
+
+
+def test_moderator_approves_and_rejects_from_the_keyboard_in_place(live_server, browser_page, db, tmp_path):
     make_moderator(db, "mod")
     first = make_comment(db, body="鍵盤通過的評論")
     second = make_comment(db, body="鍵盤拒絕的評論", created_at=first.created_at + timedelta(minutes=1))
     page = browser_page
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
 
     sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    assert focused_id(page) == "queue-title"  # the heading first: a screen reader reads it and the tabs
     page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
 
     page.keyboard.press("?")
     assert page.locator("#shortcuts").is_visible()
     page.keyboard.press("Escape")
 
-    assert page.evaluate("document.activeElement.id") == f"card-{first.id}"
+    page.keyboard.press("j")
+    assert focused_id(page) == f"card-{first.id}"
+    loaded = len(loads)
     page.keyboard.press("a")
-    page.wait_for_selector("text=已通過 1 則評論")
-    assert page.evaluate("document.activeElement.id") == f"card-{second.id}"
+    expect(page.locator(f"#decided-{first.id}")).to_contain_text(f"#{first.id} 已通過")
+    expect(page.locator("[data-count=pending]")).to_have_text("1")
+    expect(page.locator("[data-count=approved]")).to_have_text("1")
+    expect(page.locator(f"#card-{second.id}")).to_be_focused()
 
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.name") == "reason"
     page.keyboard.press("ArrowDown")  # 廣告 → 人身攻擊
     page.keyboard.press("Enter")
-    page.wait_for_selector("text=已拒絕 1 則評論")
+    expect(page.locator(f"#decided-{second.id}")).to_contain_text(f"#{second.id} 已拒絕")
+    expect(page.locator("[data-count=pending]")).to_have_text("0")
+    assert len(loads) == loaded  # no page was reloaded
     page.screenshot(path=str(tmp_path / "queue-after.png"), full_page=True)
 
     db.session.expire_all()
@@ -62,6 +78,59 @@ def test_moderator_approves_and_rejects_from_the_keyboard(live_server, browser_p
     assert "鍵盤通過的評論" in comments and "鍵盤拒絕的評論" not in comments
 
 
+def test_undo_after_a_decision_in_place_brings_the_card_back_and_is_logged(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="按錯了")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    page.keyboard.press("s")
+    expect(page.get_by_role("button", name=f"復原 #{comment.id}")).to_be_visible()
+    page.keyboard.press("u")
+    expect(page.locator(f"#card-{comment.id}")).to_be_visible()
+    expect(page.locator(f"#card-{comment.id}")).to_be_focused()
+    expect(page.locator("[data-count=pending]")).to_have_text("1")
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.PENDING
+    actions = [entry.action for entry in db.session.query(AuditEntry).filter_by(comment_id=comment.id)
+               .order_by(AuditEntry.id)]
+    assert actions == ["spam", "restore"]
+    page.keyboard.press("a")  # the card that came back has the new version: deciding it works
+    expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已通過")
+
+
+def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="兩位版主同時處理")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    stored = db.session.get(Comment, comment.id)
+    stored.status, stored.version = CommentStatus.SPAM, 2
+    db.session.commit()
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
+    expect(page.locator(f"#card-{comment.id} .card-title")).to_contain_text("垃圾")  # the card as it is now
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.SPAM
+
+
+def test_without_javascript_a_decision_posts_and_redirects(live_server, browser, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="沒有腳本也能處理")
+    context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.get_by_role("button", name=f"通過 #{comment.id}").click()
+    expect(page.locator(".result")).to_contain_text("已通過 1 則評論")
+    context.close()
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
+
+
 def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"批次{index}") for index in range(3)]
@@ -72,6 +141,7 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     page.get_by_role("button", name="登入").click()
     page.wait_for_selector("[data-card]")
     wait_for_the_keyboard(page)
+    page.keyboard.press("j")
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -82,7 +152,7 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
 
 
-def test_deciding_the_last_card_of_a_page_focuses_the_card_that_moves_up(live_server, browser_page, db, app):
+def test_j_on_the_last_card_continues_on_the_next_page_and_back(live_server, browser_page, db, app):
     app.config["QUEUE_PAGE_SIZE"] = 2
     make_moderator(db, "mod")
     first, second, third = [
@@ -91,17 +161,31 @@ def test_deciding_the_last_card_of_a_page_focuses_the_card_that_moves_up(live_se
     page = browser_page
     sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
-    assert page.locator("[data-card]").count() == 2
+    expect(page.locator(".page-count")).to_have_text("第 1 頁，共 2 頁")
     page.keyboard.press("j")
-    page.keyboard.press("a")  # the last card of the page: the third comment moves up into its place
+    page.keyboard.press("j")
+    assert focused_id(page) == f"card-{second.id}"
+    page.keyboard.press("j")  # the last card: on to the next page, its first card focused
     page.wait_for_selector(f"#card-{third.id}")
+    expect(page.locator(f"#card-{third.id}")).to_be_focused()
+    expect(page.locator(".page-count")).to_have_text("第 2 頁，共 2 頁")
+    page.get_by_role("link", name="上一頁").click()
+    page.wait_for_selector(f"#card-{first.id}")
+    assert page.locator("[data-card]").count() == 2
+
+
+def test_deciding_the_last_card_in_place_focuses_the_one_before(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    first = make_comment(db, body="前一則")
+    last = make_comment(db, body="最後一則", created_at=first.created_at + timedelta(minutes=1))
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
-    assert page.evaluate("document.activeElement.id") == f"card-{third.id}"
-    page.keyboard.press("a")  # nothing moves up now: the card before it takes the focus
-    page.wait_for_selector("text=已通過 1 則評論")
-    expect(page.locator("[data-card]")).to_have_count(1)
-    wait_for_the_keyboard(page)
-    assert page.evaluate("document.activeElement.id") == f"card-{first.id}"
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{last.id}")).to_be_visible()
+    expect(page.locator(f"#card-{first.id}")).to_be_focused()
 
 
 @pytest.mark.parametrize("width", [390, 320])
@@ -134,3 +218,194 @@ def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
     page.keyboard.press("x")
     page.keyboard.press("b")
     assert page.evaluate("document.activeElement.name") == "scope"
+
+
+UNCOVERED = """(id) => {
+  const card = document.activeElement;
+  if (!card || card.id !== id) return ["the focus is on " + (card && card.id)];
+  const stuck = Array.from(document.querySelectorAll("body *")).filter((element) => {
+    const position = getComputedStyle(element).position;
+    return (position === "sticky" || position === "fixed") && element.getClientRects().length;
+  }).map((element) => [element.className, element.getBoundingClientRect()]);
+  const problems = [];
+  for (const part of [card.querySelector(".card-head"), card.querySelector(".comment-body")]) {
+    const box = part.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) problems.push(part.className + " outside the window");
+    for (const [name, bar] of stuck) {
+      if (bar.bottom > box.top && bar.top < box.bottom && bar.right > box.left && bar.left < box.right) {
+        problems.push(part.className + " under " + name);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_the_card_focused_after_a_decision_is_in_view_and_not_under_the_bulk_bar(live_server, browser, db,
+                                                                                width, height, tmp_path):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"第{index}則：" + "很長的評論內容，" * (5 + index * 6),
+                             created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(8)]
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    bar = page.locator("[data-bulk]").bounding_box()
+    assert bar["height"] < 60  # closed: one line until something is selected
+    page.keyboard.press("j")
+    page.keyboard.press("x")  # a selection: the bulk bar opens and sticks
+    expect(page.locator("[data-bulk] [data-selected-count]")).to_have_text("已選 1 則")
+    assert page.evaluate("getComputedStyle(document.querySelector('[data-bulk]')).position") == "sticky"
+    assert page.locator("[data-bulk]").bounding_box()["height"] < (130 if width < 640 else 85)  # compact
+    for index in (3, 5):  # decisions further down the page, where the bar has stuck
+        while focused_id(page) != f"card-{comments[index].id}":
+            page.keyboard.press("j")
+        page.keyboard.press("a")
+        expect(page.locator(f"#card-{comments[index + 1].id}")).to_be_focused()
+        assert page.evaluate(UNCOVERED, f"card-{comments[index + 1].id}") == []
+        decided = page.locator(f"#decided-{comments[index].id}").bounding_box()
+        assert decided["y"] + decided["height"] > 0  # the one-line result stays in sight, just above
+    page.screenshot(path=str(tmp_path / f"after-{width}.png"))
+    page.keyboard.press("k")  # back up, over the decided line, to a card above: in view too
+    assert page.evaluate(UNCOVERED, f"card-{comments[4].id}") == []
+    context.close()
+
+
+def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    first = make_comment(db, body="第一則")
+    second = make_comment(db, body="第二則", created_at=first.created_at + timedelta(minutes=1))
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    tree = page.locator("[data-cards]").aria_snapshot()
+    for comment in (first, second):
+        assert f'button "通過 #{comment.id}"' in tree
+        assert f'button "標為垃圾 #{comment.id}"' in tree
+        assert f'button "拒絕 #{comment.id}"' in tree
+        assert f'combobox "#{comment.id} 的拒絕原因"' in tree
+        assert f'checkbox "選取評論 #{comment.id}"' in tree
+    assert 'button "通過 a"' not in tree and 'combobox "拒絕原因"' not in tree
+    approve = page.get_by_role("button", name=f"通過 #{first.id}")
+    assert approve.get_attribute("aria-keyshortcuts") == "a"
+
+
+def test_four_short_cards_fit_a_1280_by_900_window(live_server, browser_page, db):
+    """Denser cards: the title and meta share a row; before, two cards fitted."""
+    make_moderator(db, "mod")
+    for index in range(6):
+        make_comment(db, body=f"第{index}則：這篇報導寫得不錯，但數據來源需要再確認。",
+                     created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC))
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    fully_visible = page.evaluate("""() => Array.from(document.querySelectorAll('[data-card]')).filter((card) => {
+        const box = card.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }).length""")
+    assert fully_visible >= 4
+
+
+def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server, browser, db):
+    make_moderator(db, "mod")
+    for status in (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED):
+        make_comment(db, body="一則很長很長的評論，" * 8, status=status, author_hash="e" * 64)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.goto(live_server + "/moderation/authors/eeeeeeee")
+    lines = page.locator(".table tbody td:nth-child(2)").evaluate_all("""(cells) => cells.map((cell) => {
+        const text = document.createRange(); text.selectNodeContents(cell);
+        return new Set(Array.from(text.getClientRects(), (box) => Math.round(box.top))).size; })""")
+    assert lines == [1, 1, 1]  # each status on one line, not a character a line
+    context.close()
+
+
+def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    make_comment(db)
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    box = page.locator(".card-head .select").first.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24
+    page.mouse.click(box["x"] + 2, box["y"] + 2)  # a corner of the target, off the box itself, still ticks it
+    expect(page.locator("[data-select]").first).to_be_checked()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browser, db, width, height):
+    make_moderator(db, "boss", role="admin")
+    make_comment(db, body="芝麻湯圓很好吃")
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "boss")
+    page.goto(live_server + "/moderation/admin/rules/")
+    page.fill("#word-term", "芝麻湯圓")
+    page.get_by_role("button", name="試算（不儲存）").click()
+    answer = page.locator("#dry-run")
+    expect(answer).to_be_focused()
+    box = answer.bounding_box()
+    assert 0 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
+    context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_decision(live_server, browser, db,
+                                                                                      width, height):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"第{index}則：" + "沒有腳本的評論，" * 6,
+                             created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
+    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.get_by_role("button", name=f"通過 #{comments[3].id}").click()
+    result = page.locator(f"#result-{comments[4].id}")
+    expect(result).to_contain_text("已通過 1 則評論")
+    page.wait_for_load_state("load")
+    for element in (result, page.locator(f"#card-{comments[4].id} .card-head")):
+        box = element.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    context.close()
+
+
+def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="要拒絕的評論")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.select_option(f"#reason-{comment.id}", "other")
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()  # 其他 without a note: refused
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
+    assert page.locator(f"#reason-{comment.id}").input_value() == "other"
+    page.fill(f"#note-{comment.id}", "重複貼文")
+    stored = db.session.get(Comment, comment.id)
+    stored.version = 2  # someone else changed it meanwhile: refused again, the note stays
+    db.session.commit()
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
+    assert page.locator(f"#note-{comment.id}").input_value() == "重複貼文"
+
+
+def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
+    from moderation.models import CommentReport, ReportReason
+
+    make_moderator(db, "mod")
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="被檢舉但沒問題的評論")
+    db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.ABUSE, reporter_hash="c" * 64,
+                                 reporter_ip_hash="d" * 64, created_at=comment.created_at))
+    db.session.commit()
+    page = browser_page
+    page.goto(live_server + "/moderation/?tab=reported")  # signed out: the sign-in returns here
+    page.get_by_label("帳號").fill("mod")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.get_by_role("button", name=f"保留並結案 #{comment.id}").click()
+    expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已保留並結案")
+    expect(page.locator("[data-count=reported]")).to_have_text("0")
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id, action="keep").count() == 1

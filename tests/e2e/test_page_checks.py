@@ -120,6 +120,26 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _goto(page, base, "/moderation/admin/rules/", "rules", visit)
         _goto(page, base, "/moderation/admin/audit", "audit", visit)
         _goto(page, base, "/moderation/?tab=reported", "queue-reported", visit)
+        _goto(page, base, "/moderation/?author=not-a-tag&q=%E6%AA%A2", "queue-filter-refused", visit)
+
+        page.goto(base + "/moderation/")  # the whole page rejected: first a confirmation page
+        page.evaluate("document.querySelector('#bulk-form details').open = true")
+        page.check("#bulk-form input[name=scope][value=page]")
+        _submit(page, "#bulk-form button[value=reject]", "bulk-confirm", visit)
+
+        page.goto(base + "/moderation/")  # a decision in place: the card becomes one line with an undo
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'queue-title'")
+        page.keyboard.press("j")
+        page.keyboard.press("s")
+        page.wait_for_selector("[data-decided] [data-undo]")
+        visit.sources["queue-decided-in-place"] = page.content()  # the DOM as changed, before axe is injected
+        _check(page, "queue-decided-in-place", visit, None)
+
+        page.goto(base + "/moderation/admin/rules/")
+        page.fill("#word-term", "評論")
+        _submit(page, "button[formaction*='dry-run']", "rules-dry-run", visit)
+        page.goto(base + "/moderation/admin/moderators")
+        _submit(page, "form[action$='/password'] button", "admin-confirm", visit)
     finally:
         context.close()
     return visit
@@ -128,6 +148,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
 PAGE_TYPES = {
     "article", "report", "not-found", "form-with-errors", "article-with-notice", "login-refused", "queue",
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
+    "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
 }
 
 

@@ -1,7 +1,8 @@
 """What a rule change would do, tried on the comments of the last 30 days before it is saved.
 
-Each comment is screened with the rules as they are and as they would be (words and links only,
-as in a post-moderated article, so that a difference is the change's own); nothing is stored.
+Each comment is screened with the rules as they are and as they would be, under its article's
+comment mode: in a pre-moderated article every comment is held anyway, so a new hold rule changes
+nothing there and only what a rule would reject or send to spam counts. Nothing is stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.models import Comment
+from moderation.models import Article, Comment, CommentMode
 from moderation.screening.matching import Action, Fuzzy, WordMatcher, WordRule
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
 from moderation.services.rulebook.cache import word_rule_of
@@ -45,14 +46,15 @@ def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: da
     if action != "remove":
         proposed.append(WordRule("word:proposed", key, Action(action), Fuzzy(fuzzy)))
     after = Rules(words=WordMatcher.build(proposed), domains=current.domains, thresholds=current.thresholds)
-    comments = list(db.scalars(
-        select(Comment).where(Comment.created_at >= now - timedelta(days=days))
+    rows = db.execute(
+        select(Comment, Article.comment_mode).join(Article, Comment.article_id == Article.id)
+        .where(Comment.created_at >= now - timedelta(days=days))
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
-    ))
+    ).all()
     stricter = looser = 0
     examples = []
-    for comment in comments:
-        submission = Submission(comment.body, comment.nickname, post_moderation=True)
+    for comment, mode in rows:
+        submission = Submission(comment.body, comment.nickname, post_moderation=mode is CommentMode.POST_MODERATION)
         was = screen(submission, AuthorFacts(), current, now=now).outcome
         would = screen(submission, AuthorFacts(), after, now=now).outcome
         if SEVERITY[would] == SEVERITY[was]:
@@ -63,4 +65,4 @@ def dry_run_word(db: Session, current: Rules, term: str, action: str, *, now: da
             looser += 1
         if len(examples) < EXAMPLES:
             examples.append((comment, was, would))
-    return DryRun(key, action, len(comments), stricter, looser, examples)
+    return DryRun(key, action, len(rows), stricter, looser, examples)

@@ -83,7 +83,7 @@ def save_word_rule(db: Session, term: str, action: str, note: str = "", *, actor
     """Add a word rule, or replace the action of an existing one; logged with the stored term."""
     row = _replace(db, WordRuleRow.term, clean_word_rule(term, action, note, fuzzy=fuzzy))
     record(db, actor, AuditAction.RULE_ADD, now=now,
-           note=f"word\t{row.term}\t{row.action}" + (f"\tfuzzy:{row.fuzzy}" if row.fuzzy != Fuzzy.HOLD else ""))
+           details={"kind": "word", "term": row.term, "action": row.action, "fuzzy": row.fuzzy})
     return row
 
 
@@ -94,14 +94,14 @@ def allow_phrase(db: Session, reason: ScreeningReason, phrase: str, *, actor: Ac
     row = _replace(db, WordRuleRow.term,
                    clean_word_rule(phrase, Action.ALLOW.value, f"from comment #{reason.comment_id}"))
     record(db, actor, AuditAction.ALLOW_TERM, now=now, comment_id=reason.comment_id,
-           note=f"{row.term} ({reason.rule_id})")
+           details={"term": row.term, "rule": reason.rule_id, "matched": reason.detail})
     return row
 
 
 def save_domain_rule(db: Session, domain: str, action: str, *, actor: Actor, now: datetime) -> DomainRuleRow:
     """Block or allow a domain; logged with the domain as stored (cleaned)."""
     row = _replace(db, DomainRuleRow.domain, clean_domain_rule(domain, action))
-    record(db, actor, AuditAction.RULE_ADD, now=now, note=f"domain\t{row.domain}\t{row.action}")
+    record(db, actor, AuditAction.RULE_ADD, now=now, details={"kind": "domain", "term": row.domain, "action": row.action})
     return row
 
 
@@ -128,6 +128,6 @@ def remove_rule(db: Session, value: str, *, actor: Actor, now: datetime) -> int:
             db.delete(row)
             removed += 1
     if removed:
-        record(db, actor, AuditAction.RULE_REMOVE, now=now, note=value)
+        record(db, actor, AuditAction.RULE_REMOVE, now=now, details={"term": value, "removed": removed})
     db.flush()
     return removed

@@ -57,6 +57,6 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
     for start in range(0, len(keys), 500):
         db.execute(delete(model).where(key.in_(keys[start:start + 500])))
     db.add_all(rows.values())
-    record(db, actor, AuditAction.RULE_IMPORT, now=now, note=f"{kind}: {len(rows)}")
+    record(db, actor, AuditAction.RULE_IMPORT, now=now, details={"kind": kind, "count": len(rows)})
     db.flush()
     return len(rows), []

@@ -44,5 +44,7 @@ def report_rule_wrong(db: Session, reason: ScreeningReason, *, actor: Actor, now
         AuditEntry.note == reason.rule_id, AuditEntry.moderator_id == actor.moderator_id))
     if already:
         return False
-    record(db, actor, AuditAction.RULE_WRONG, now=now, comment_id=reason.comment_id, note=reason.rule_id)
+    # The rule's id stays in `note` too: the statistics group by it in SQL (a JSON path is not portable).
+    record(db, actor, AuditAction.RULE_WRONG, now=now, comment_id=reason.comment_id, note=reason.rule_id,
+           details={"rule": reason.rule_id, "term": reason.detail})
     return True

@@ -40,10 +40,9 @@ def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, 
         if decision is None:
             continue
         result = decide(db, comment.id, decision, expected_version=version, actor=actor, now=now,
-                        reason=RejectReason.OTHER, note="rescreen")
+                        reason=RejectReason.SCREENING, details={"by": "rescreen"})
         if result.ok:
             moved[result.status.value] = moved.get(result.status.value, 0) + 1
-    summary = ", ".join(f"{status} {count}" for status, count in moved.items()) or "none"
-    record(db, actor, AuditAction.RESCREEN, now=now, note=f"checked {len(pending)}; moved: {summary}")
+    record(db, actor, AuditAction.RESCREEN, now=now, details={"checked": len(pending), "moved": moved})
     db.commit()
     return Rescreened(len(pending), moved)
