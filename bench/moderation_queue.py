@@ -79,6 +79,9 @@ def cursor_before_page(app, page_number: int, page_size: int) -> str | None:
         return Cursor(last.created_at, last.id).encode()
 
 
+CARD = re.compile(rb"data-card[\s>]")  # a card's own attribute, not data-cards or data-card-…
+
+
 def median_ms(client, cursor: str | None, sizes: Sizes) -> float:
     params = {"after": cursor} if cursor else {}
     samples = []
@@ -86,7 +89,7 @@ def median_ms(client, cursor: str | None, sizes: Sizes) -> float:
         started = time.perf_counter()
         response = client.get("/moderation/", query_string=params)
         elapsed = time.perf_counter() - started
-        assert response.status_code == 200 and response.data.count(b"data-card") == sizes.page_size
+        assert response.status_code == 200 and len(CARD.findall(response.data)) == sizes.page_size
         if round_number >= 2:  # the first renders warm caches
             samples.append(elapsed)
     return statistics.median(samples) * 1000

@@ -62,13 +62,13 @@ def register(app: Flask) -> None:
 
     @app.teardown_appcontext
     def end_transaction(error):
-        """What Flask-SQLAlchemy's teardown would do next (roll back an open transaction), within
-        the short ping deadline: a stall that begins after the response is built must neither
-        delay it by a full answer timeout nor turn it into a 500. A connection that does not
-        answer is dropped (the server rolls back a transaction whose client is gone)."""
+        """What Flask-SQLAlchemy's teardown does next (close the session, rolling back an open
+        transaction), within the short ping deadline: a stall that begins after the response is
+        built must neither delay it by a full answer timeout nor turn it into a 500. A connection
+        that does not answer is dropped (the server rolls back a transaction whose client is gone)."""
         try:
             with answer_deadline(app.config["DATABASE_PING_TIMEOUT_SECONDS"]):
-                db.session.rollback()
+                db.session.close()
         except Exception as failure:
             if not is_database_outage(failure):
                 raise
