@@ -23,7 +23,7 @@ def published_counts(db: Session, keys: list[str]) -> dict[str, int]:
     """key → published comments, for the keys that name an article (one query)."""
     if not keys:
         return {}
-    return dict(db.connection().execute(_COUNTS, {"keys": keys}).tuples().all())
+    return {key: count for key, count in db.connection().execute(_COUNTS, {"keys": keys})}
 
 
 def article_state_by_key(db: Session, key: str) -> Row | None:
