@@ -24,6 +24,7 @@ from moderation.services import api_keys, counts, listing, newsroom
 from moderation.services.articles import set_comment_mode
 from moderation.services.audit import Actor
 from moderation.services.paging import Cursor
+from moderation.web import api_schema as schema
 from moderation.web.api_errors import error_response, field_problems
 from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.languages import current_language
@@ -48,6 +49,16 @@ def larger_bodies(endpoint, values):
     """Before every before_request (the app's malformed-body check reads the body): an article is larger
     than a comment form."""
     request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of this API, generated from the code (web.api_schema)."""
+    response = jsonify(schema.document())
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
 
 def _presented_key() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -104,6 +115,9 @@ def _article_response(article: Article, status: int = 200):
     return response
 
 @bp.put("/articles/<key>")
+@schema.spec.validate(json=schema.ArticleIn, resp=schema.responses(
+    {"HTTP_200": schema.ArticleOut, "HTTP_201": schema.ArticleOut}, 400, 401, 403, 409, 413, 415, 422),
+    tags=["articles"], security=schema.KEY_NEEDED, skip_validation=True)
 @requires(Scope.ARTICLES_WRITE)
 def put_article(key: str):
     """Create or update the article the CMS calls `key` (idempotent). 201 when made, else 200."""
@@ -123,11 +137,16 @@ def put_article(key: str):
     return response
 
 @bp.get("/articles/<key>")
+@schema.spec.validate(resp=schema.responses({"HTTP_200": schema.ArticleOut}, 400, 401, 403, 404),
+                      tags=["articles"], security=schema.KEY_NEEDED, skip_validation=True)
 @requires(Scope.ARTICLES_WRITE)
 def get_article(key: str):
     return _article_response(_article_or_404(key))
 
 @bp.put("/articles/<key>/comment-mode")
+@schema.spec.validate(json=schema.CommentModeIn, resp=schema.responses(
+    {"HTTP_200": schema.ArticleOut}, 400, 401, 403, 404, 413, 415, 422),
+    tags=["articles"], security=schema.KEY_NEEDED, skip_validation=True)
 @requires(Scope.ARTICLES_WRITE)
 def put_comment_mode(key: str):
     """Open, pre- or post-moderate, or close comments without sending the article again."""
@@ -153,6 +172,8 @@ def _cacheable(payload: dict, *, max_age: int, cors: bool = False):
     return response.make_conditional(request)
 
 @bp.get("/counts")
+@schema.spec.validate(query=schema.CountsQuery, resp=schema.responses({"HTTP_200": schema.CountsOut, "HTTP_304": None}, 400),
+                      tags=["counts"], skip_validation=True)
 def comment_counts():
     """Published comments per article key: `?keys=a,b,c` (at most COUNTS_MAX_KEYS); unknown keys are left out."""
     raw = request.args.get("keys", "")
@@ -173,6 +194,8 @@ def _bounded_int(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 @bp.get("/most-commented")
+@schema.spec.validate(query=schema.MostCommentedQuery, resp=schema.responses(
+    {"HTTP_200": schema.MostCommentedOut, "HTTP_304": None}, 400), tags=["counts"], skip_validation=True)
 def most_commented():
     """The front page's list: articles by published comments written in the last `hours` (24)."""
     config = current_app.config
@@ -197,6 +220,9 @@ def _cursor(name: str) -> Cursor | None:
     return cursor
 
 @bp.get("/articles/<key>/comments")
+@schema.spec.validate(query=schema.CommentsQuery, resp=schema.responses(
+    {"HTTP_200": schema.CommentsOut, "HTTP_304": None}, 400, 401, 403, 404),
+    tags=["comments"], security=schema.KEY_NEEDED, skip_validation=True)
 @requires(Scope.COMMENTS_READ)
 def article_comments(key: str):
     """Published comments, newest first, in keyset pages (`before` / `after` from `links`).
