@@ -133,6 +133,20 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_ADDRESS_DAYS": 90,
     # One JSON line per request on stderr (moderation.web.request_log): no addresses, no posted text.
     "REQUEST_LOG": True,
+    # The newsroom (moderation/services/newsroom.py, the JSON API under /api/v1, the admin's article form).
+    # Comments close this many days after publication (`flask articles close-expired`, from cron);
+    # an article may set its own (0: never). None or 0 here: only articles that set days close.
+    "COMMENTS_CLOSE_AFTER_DAYS": 14,
+    "ARTICLE_BODY_MAX_LENGTH": 50_000,  # characters; a long feature is some 10,000
+    # Requests to the API and the article form may be larger than MAX_CONTENT_LENGTH: a body of
+    # 50,000 Han characters is 300 KB as JSON \u escapes and 450 KB percent-encoded in a form.
+    "API_MAX_CONTENT_LENGTH": 512 * 1024,
+    "ARTICLE_FORM_MAX_CONTENT_LENGTH": 1024 * 1024,
+    # The counts for list pages (count.js) and the front page's most commented: public, cached briefly.
+    "COUNTS_MAX_KEYS": 100,
+    "COUNTS_CACHE_MAX_AGE": 30,
+    "MOST_COMMENTED_CACHE_MAX_AGE": 60,
+    "MOST_COMMENTED_LIMIT": 10,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

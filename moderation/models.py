@@ -75,8 +75,12 @@ class CommentMode(enum.StrEnum):
 
 class Article(Base):
     __tablename__ = "article"
+    __table_args__ = (UniqueConstraint("key", name="uq_article_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The newsroom CMS's own name for the article (its API, the counts script, the embed); the
+    # slug for articles made here. Printable ASCII without slashes or commas (services.newsroom).
+    key: Mapped[str] = mapped_column(String(128))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(Text)
     column_name: Mapped[str] = mapped_column(Text, default="")
@@ -88,6 +92,10 @@ class Article(Base):
         _str_enum(CommentMode), default=CommentMode.PRE_MODERATION
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the newsroom published it; comments close automatically some days after (services.newsroom).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Days after publication when comments close: None follows COMMENTS_CLOSE_AFTER_DAYS, 0 never closes.
+    close_after_days: Mapped[int | None] = mapped_column(Integer)
     # Kept in the same transaction as every change of what readers see (moderation.services.listing),
     # so the page's heading needs no COUNT and its validator no scan of the comments.
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -339,3 +347,29 @@ class CommentReport(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Scope(enum.StrEnum):
+    """What an API key may do."""
+
+    ARTICLES_WRITE = "articles:write"  # create, update, read back and close articles
+    COMMENTS_READ = "comments:read"  # read published comments as data
+
+
+class ApiKey(Base):
+    """A newsroom's key to the JSON API. Only its SHA-256 is kept: the key is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(32), index=True)  # the audit log's and request log's name
+    # sha256 of the whole key: 256 random bits need no salt or slow hash, and the lookup stays one index probe.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # its first characters, to tell keys apart in lists
+    scopes: Mapped[str] = mapped_column(String(200))  # Scope values, space-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return frozenset(Scope(value) for value in self.scopes.split())

@@ -8,6 +8,8 @@ import urllib.parse
 import pytest
 
 from moderation.models import CommentStatus
+from moderation.services import api_keys
+from moderation.services.audit import COMMAND_LINE
 from tests.attack_inputs import PROBE_INPUTS
 from tests.conftest import ARTICLE_SLUG, ModeratorBrowser, make_comment
 
@@ -31,11 +33,15 @@ SLICES = 8
 
 
 @pytest.mark.parametrize("slice_index", range(SLICES), ids=lambda index: f"slice-{index + 1}-of-{SLICES}")
-def test_no_input_gets_a_server_error(app, db, page, admin, slice_index):
+def test_no_input_gets_a_server_error(app, db, page, admin, clock, slice_index):
     published = make_comment(db, status=CommentStatus.APPROVED)
+    _, key = api_keys.create_key(db.session, "cms.example", ["articles:write", "comments:read"], actor=COMMAND_LINE,
+                                 now=clock())
+    db.session.commit()
     failures = {}
     for probe in PROBE_INPUTS[slice_index::SLICES]:
         errors = server_errors(probe.values[0], app, page, admin, published)
+        errors.update(api_server_errors(probe.values[0], page.client, admin, key))
         if errors:
             failures[probe.id] = errors
     assert not failures
@@ -68,4 +74,29 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["add word"] = admin.post("/moderation/admin/rules/words", term=value, action=value)
     answers["audit filter"] = admin.client.get("/moderation/admin/audit", query_string={
         "actor": value, "action": value, "comment": value})
+    return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
+
+
+def api_server_errors(value, client, admin, key) -> dict[str, int]:
+    """The newsroom's API and the admin's article and key forms: JSON errors or a stored article, never a 500."""
+    quoted = urllib.parse.quote(value, safe="")
+    auth = {"Authorization": f"Bearer {key}"}
+    article = {"headline": value, "column": value, "body": value, "slug": value, "published_at": value,
+               "comment_mode": value, "close_after_days": value}
+    answers = {
+        "api put (key)": client.put(f"/api/v1/articles/{quoted}", json={"headline": "標題", "body": "內文"}, headers=auth),
+        "api put (fields)": client.put("/api/v1/articles/probe", json=article, headers=auth),
+        "api put (text fields)": client.put("/api/v1/articles/probe", json={"headline": value, "body": value}, headers=auth),
+        "api put (raw body)": client.put("/api/v1/articles/probe", data=value.encode("utf-8", "surrogatepass"),
+                                         content_type="application/json", headers=auth),
+        "api mode": client.put("/api/v1/articles/probe/comment-mode", json={"comment_mode": value}, headers=auth),
+        "api get": client.get(f"/api/v1/articles/{quoted}", headers=auth),
+        "api bearer": client.get("/api/v1/articles/probe", headers={"Authorization": f"Bearer {value}".replace("\r", "")
+                                                                     .replace("\n", "")}),
+        "api counts": client.get("/api/v1/counts", query_string={"keys": f"{value},{value}x"}),
+        "api most commented": client.get("/api/v1/most-commented", query_string={"hours": value, "limit": value}),
+        "api comments": client.get(f"/api/v1/articles/{quoted}/comments", query_string={"before": value}, headers=auth),
+        "article form": admin.post("/moderation/admin/articles/new", key=value, **article),
+        "api key form": admin.post("/moderation/admin/api-keys", site=value, scope=value),
+    }
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from moderation.cli import data, moderators, rules, screening, setup
+from moderation.cli import api_keys, data, moderators, rules, screening, setup
 
 
 def register(app: Flask) -> None:
-    for module in (setup, rules, moderators, data, screening):
+    for module in (setup, rules, moderators, data, screening, api_keys):
         module.register(app)

@@ -19,7 +19,7 @@ def load_article(db: Session, text: str, *, slug: str, title: str | None = None)
     if existing is not None:
         return existing, False
     source = parse_seed(text)
-    article = Article(slug=slug, title=title or source.title, column_name=source.column, body=source.body)
+    article = Article(key=slug, slug=slug, title=title or source.title, column_name=source.column, body=source.body)
     db.add(article)
     db.flush()
     return article, True

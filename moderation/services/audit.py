@@ -31,6 +31,11 @@ class AuditAction(enum.StrEnum):
     ROLE_CHANGE = "role_change"  # from_status / to_status hold the roles
     # articles
     MODE_CHANGE = "mode_change"
+    ARTICLE_CREATE = "article_create"
+    ARTICLE_UPDATE = "article_update"
+    # the newsroom's API keys
+    API_KEY_CREATE = "api_key_create"
+    API_KEY_REVOKE = "api_key_revoke"
     # screening rules
     RULE_ADD = "rule_add"
     RULE_REMOVE = "rule_remove"
@@ -59,11 +64,18 @@ class Actor:
         return cls(moderator.name, moderator.id, ip_hash)
 
     @classmethod
+    def site(cls, site: str) -> Actor:
+        """A newsroom, through its API key: `api:` + the key's site name (no account name has a colon
+        and the prefix, see `API_ACTOR_PREFIX`)."""
+        return cls(API_ACTOR_PREFIX + site)
+
+    @classmethod
     def claimed(cls, typed_name: str, moderator: Moderator | None, *, ip_hash: str) -> Actor:
         """A sign-in attempt: the name as typed (the account may not exist)."""
         return cls(typed_name.strip()[:40], moderator.id if moderator else None, ip_hash)
 
 
+API_ACTOR_PREFIX = "api:"
 SYSTEM = Actor("system")
 COMMAND_LINE = Actor("cli")
 # Names no account may take, so that an entry's actor is never ambiguous.

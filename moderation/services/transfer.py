@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from moderation.models import (
+    ApiKey,
     Article,
     AuditEntry,
     Base,
@@ -37,7 +38,7 @@ from moderation.services.accounts import unusable_password_hash
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
-    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry,
+    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry, ApiKey,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 
@@ -131,6 +132,8 @@ def _from_json(model: type[Base], record: dict, number: int) -> dict:
             except (TypeError, ValueError):
                 raise ImportRefused(f"line {number}: {column.name} is not a time") from None
         row[column.name] = value
+    if model is Article and "key" not in row and "slug" in row:  # written before articles had keys
+        row["key"] = row["slug"]
     if model is Moderator and "password_hash" not in row:
         row["password_hash"] = unusable_password_hash()
         row["must_change_password"] = True

@@ -12,6 +12,8 @@ from flask import Flask
 
 from moderation.web import (
     admin,
+    api,
+    articles_admin,
     errors,
     health,
     languages,
@@ -32,7 +34,7 @@ def register(app: Flask) -> None:
     security_headers.register(app)
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
-    for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, rules_admin.bp):
+    for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, articles_admin.bp, rules_admin.bp, api.bp):
         app.register_blueprint(blueprint)
     template_filters.register(app)
     # Browsers ask for /favicon.ico on every site, whatever the page links.

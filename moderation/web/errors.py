@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from moderation.database import answer_deadline
 from moderation.extensions import db
+from moderation.web import api_errors
 from moderation.web.outages import OutageLog, is_database_outage
 
 MODERATION_BLUEPRINTS = {"moderator", "admin", "rules"}
@@ -26,10 +27,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
+        if api_errors.is_api_request():
+            return api_errors.error_response(413, "too_large")
         return render_template("error.html", kind="too_large"), 400
 
     @app.errorhandler(MalformedBody)
     def malformed(error):
+        if api_errors.is_api_request():
+            return api_errors.error_response(400, "malformed")
         return render_template("error.html", kind="malformed"), 400
 
     @app.errorhandler(CSRFError)
@@ -47,6 +52,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if api_errors.is_api_request():
+            return api_errors.for_http_error(error)
         # The exception's own headers (Allow on a 405, WWW-Authenticate, …), not its content type.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         return render_template("error.html", kind=error.code, error=error), error.code, headers
@@ -58,6 +65,8 @@ def register(app: Flask) -> None:
         if is_database_outage(error):
             return database_unavailable(app, outages, error)
         app.logger.exception("unhandled error")
+        if api_errors.is_api_request():
+            return api_errors.error_response(500, "server_error")
         return render_template("error.html", kind=500), 500
 
     @app.teardown_appcontext
@@ -104,6 +113,8 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
         from moderation.web import reader
 
         return reader.form_during_outage(headers=retry_after)
+    if api_errors.is_api_request():
+        return api_errors.error_response(503, "unavailable", headers=retry_after)
     response = app.make_response((render_template("error.html", kind=503), 503, retry_after))
     response.headers["Cache-Control"] = "no-store"
     return response

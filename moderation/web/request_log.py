@@ -1,6 +1,6 @@
 """One structured line per request: method, path, endpoint, status, duration and request id.
 
-Never the client address, the query string or anything posted (comment text, nicknames,
+Never the client address, the query string, a header (an API key) or anything posted (comment text, nicknames,
 passwords): the line is for operators, and readers' words belong only in the database.
 """
 
@@ -38,14 +38,17 @@ def register(app: Flask) -> None:
         request_id = _request_id()
         response.headers["X-Request-ID"] = request_id
         started = g.get("request_started")
-        logger.info(json.dumps({
+        line = {
             "method": request.method,
             "path": request.path,
             "endpoint": request.endpoint,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "request_id": request_id,
-        }, ensure_ascii=False))
+        }
+        if g.get("api_site"):  # the API key's site, never the key (web/api.py)
+            line["site"] = g.api_site
+        logger.info(json.dumps(line, ensure_ascii=False))
         return response
 
 

@@ -116,6 +116,12 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _goto(page, base, author, "author", visit)
         _goto(page, base, "/moderation/password", "password", visit)
         _goto(page, base, "/moderation/admin/articles", "articles", visit)
+        _goto(page, base, page.locator("a[href$='/edit']").first.get_attribute("href"), "article-edit", visit)
+        _goto(page, base, "/moderation/admin/articles/new", "article-new", visit)
+        page.evaluate("document.querySelector('form.stack.wide').noValidate = true")
+        page.fill("#article-body", "<p>HTML</p>")
+        _submit(page, "form.stack.wide button.primary", "article-refused", visit)
+        _goto(page, base, "/moderation/admin/api-keys", "api-keys", visit)
         _goto(page, base, "/moderation/admin/moderators", "moderators", visit)
         _goto(page, base, "/moderation/admin/rules/", "rules", visit)
         _goto(page, base, "/moderation/admin/audit", "audit", visit)
@@ -149,6 +155,7 @@ PAGE_TYPES = {
     "article", "report", "not-found", "form-with-errors", "article-with-notice", "login-refused", "queue",
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
+    "article-edit", "article-new", "article-refused", "api-keys",
 }
 
 

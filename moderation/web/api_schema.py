@@ -1,0 +1,167 @@
+"""The API's OpenAPI 3.1 document, generated from these pydantic models and the views' decorations
+(spectree), served at /api/v1/openapi.json.
+
+The models describe; they do not validate requests (skip_validation): the checks and their error
+codes live in services.newsroom and web.api, where the admin page shares them. Schemathesis
+(tests/test_api_schema.py) keeps the two honest: every response of the running API must match
+this document.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response, SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
+
+from moderation.services.newsroom import ARTICLE_KEY
+
+spec = SpecTree(
+    "flask",
+    title="Comment moderation: the newsroom API",
+    version="1",
+    # Not registered on the app (web.api serves `document()` at /api/v1/openapi.json); spectree leaves
+    # out the routes under its own path, so that path must not be the API's.
+    path="openapi",
+    mode="strict",  # only the views decorated below
+    page_templates={},  # the document only, no documentation pages (their scripts would need a CSP exception)
+    annotations=False,
+    security_schemes=[SecurityScheme(name="apiKey", data=SecuritySchemeData(
+        type=SecureType.HTTP, scheme="bearer", description="a key from `flask api-keys create SITE --scope …`"))],
+)
+KEY_NEEDED = {"apiKey": []}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, for programs: unauthorized, forbidden_scope, invalid_fields, …")
+    message: str = Field(description="for people, in the request's language")
+    fields: dict[str, dict[str, str]] | None = Field(None, description="invalid_fields: field → {code, message}")
+    unknown: list[str] | None = Field(None, description="unknown_field: the fields not known")
+    scope: str | None = Field(None, description="forbidden_scope: the scope needed")
+    parameter: str | None = Field(None, description="bad_parameter: which one")
+
+
+class Error(BaseModel):
+    error: ErrorDetail
+
+
+Mode = Literal["pre", "post", "closed"]
+
+
+class ArticleIn(BaseModel):
+    """An article as the CMS sends it. Body: plain text, paragraphs separated by a blank line, pinyin
+    glosses after their character: 網(wǎng)."""
+
+    model_config = ConfigDict(extra="forbid")
+    headline: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, description="at most ARTICLE_BODY_MAX_LENGTH characters (50,000)")
+    column: str | None = Field(None, max_length=60)
+    slug: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$",
+                             description="default: the key, when it is a valid slug")
+    published_at: datetime | None = Field(None, description="ISO 8601 with an offset")
+    comment_mode: Mode | None = Field(None, description="left out: unchanged (pre for a new article)")
+    close_after_days: int | None = Field(None, ge=0, le=3650,
+                                         description="null: the site's COMMENTS_CLOSE_AFTER_DAYS; 0: never")
+
+
+class CommentModeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment_mode: Mode
+
+
+class ArticleFields(BaseModel):
+    key: str
+    headline: str
+    column: str
+    body: str
+    slug: str
+    published_at: datetime | None
+    comment_mode: Mode
+    close_after_days: int | None
+    approved_count: int
+
+
+class ArticleOut(BaseModel):
+    article: ArticleFields
+    url: str = Field(description="the article page")
+
+
+class CountsQuery(BaseModel):
+    keys: str = Field(description="article keys separated by commas, at most 100")
+
+
+class CountsOut(BaseModel):
+    counts: dict[str, int] = Field(description="key → published comments; unknown keys left out")
+
+
+class MostCommentedQuery(BaseModel):
+    hours: int = Field(24, ge=1, le=168)
+    limit: int = Field(10, ge=1, le=50)
+
+
+class MostCommentedArticle(BaseModel):
+    key: str
+    headline: str
+    comments: int = Field(description="published comments written in the window")
+    url: str
+
+
+class MostCommentedOut(BaseModel):
+    since: datetime
+    articles: list[MostCommentedArticle]
+
+
+class CommentsQuery(BaseModel):
+    before: str | None = Field(None, description="from links.older")
+    after: str | None = Field(None, description="from links.newer")
+
+
+class PublishedComment(BaseModel):
+    id: int
+    nickname: str = Field(description="the nickname, or 匿名網友 in the request's language")
+    anonymous: bool
+    text: str
+    created_at: datetime
+
+
+class PageLinks(BaseModel):
+    older: str | None
+    newer: str | None
+
+
+class CommentsOut(BaseModel):
+    article: str
+    total: int = Field(description="published comments of the article")
+    comments: list[PublishedComment]
+    links: PageLinks
+
+
+def responses(ok: dict, *codes: int) -> Response:
+    """The success models and the JSON errors an operation may answer."""
+    return Response(**ok, **{f"HTTP_{code}": Error for code in codes})
+
+
+_KEY_PARAMETER = {"type": "string", "pattern": ARTICLE_KEY.pattern, "maxLength": 128}
+_document: dict | None = None
+_lock = threading.Lock()
+
+
+def document() -> dict:
+    """The OpenAPI document, built once per process from the app's routes. spectree describes a path's
+    `<key>` as any string; the document says what an article key is (services.newsroom.ARTICLE_KEY)."""
+    global _document
+    with _lock:
+        if _document is None:
+            built = copy.deepcopy(spec.spec)
+            for operations in built["paths"].values():
+                for operation in operations.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] == "path" and parameter["name"] == "key":
+                            parameter["schema"] = dict(_KEY_PARAMETER)
+                            parameter["description"] = "the CMS's key of the article"
+            _document = built
+        return _document

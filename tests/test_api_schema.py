@@ -1,0 +1,76 @@
+"""The API matches its OpenAPI document: Schemathesis sends generated requests to a live server, on
+SQLite and on PostgreSQL, and every answer must be no 5xx, of a documented status and content type,
+and of the documented shape."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.serving import make_server
+
+from moderation.services import api_keys
+from moderation.services.audit import COMMAND_LINE
+
+pytestmark = pytest.mark.committing  # a live server: its requests commit on connections of their own
+
+EXAMPLES = 25  # per operation, generation mode (valid and invalid requests) and backend
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "REQUEST_LOG": False}
+
+
+@pytest.fixture
+def live_api(app, db, clock):
+    _, key = api_keys.create_key(db.session, "fuzz.example", ["articles:write", "comments:read"],
+                                 actor=COMMAND_LINE, now=clock())
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", key
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_the_document_is_openapi_3_1_and_lists_every_api_operation(client):
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    operations = {(path, method) for path, methods in document["paths"].items() for method in methods}
+    assert operations == {
+        ("/api/v1/articles/{key}", "put"), ("/api/v1/articles/{key}", "get"),
+        ("/api/v1/articles/{key}/comment-mode", "put"), ("/api/v1/articles/{key}/comments", "get"),
+        ("/api/v1/counts", "get"), ("/api/v1/most-commented", "get"),
+    }
+    assert document["paths"]["/api/v1/counts"]["get"].get("security") is None  # public
+    assert document["paths"]["/api/v1/articles/{key}"]["put"]["security"] == [{"apiKey": []}]
+
+
+def test_every_answer_matches_the_document(live_api):
+    """Each operation in turn: Hypothesis draws requests from the document (with a valid key), the
+    checks judge every answer, and a failure is shrunk to its smallest request."""
+    base, key = live_api
+    schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 6
+    for operation, mode in itertools.product(operations, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def answers_as_documented(case):
+            case.call_and_validate(base_url=base, headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
+
+        answers_as_documented()
