@@ -24,8 +24,9 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 TARGET = Path(__file__).resolve().parent.parent / "moderation" / "data" / "lookalikes.tsv"
-MOST = 8
+MOST = 4
 THRESHOLD = 0.8
+CLASS_SIZE = 24
 
 
 def load(wheel: Path) -> dict[str, dict]:
@@ -86,24 +87,65 @@ def candidates(data: dict[str, dict], chars: list[str]) -> dict[str, set[str]]:
     return found
 
 
+def shape_classes(edges: list[tuple[float, str, str]], data: dict[str, dict]) -> dict[str, str]:
+    """Characters grouped so that most look-alike pairs share a group, no group larger than
+    CLASS_SIZE: the closest pairs joined first (agglomerative, union-find). Each character → its
+    group's commonest character."""
+    parent: dict[str, str] = {}
+    size: dict[str, int] = {}
+
+    def find(char: str) -> str:
+        parent.setdefault(char, char)
+        size.setdefault(char, 1)
+        while parent[char] != char:
+            parent[char] = parent[parent[char]]
+            char = parent[char]
+        return char
+
+    for _, a, b in sorted(edges, reverse=True):
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b and size[root_a] + size[root_b] <= CLASS_SIZE:
+            parent[root_b] = root_a
+            size[root_a] += size[root_b]
+    members: dict[str, list[str]] = defaultdict(list)
+    for char in list(parent):
+        members[find(char)].append(char)
+    named = {}
+    for group in members.values():
+        commonest = max(group, key=lambda char: float(data["frequency"].get(char) or 0))
+        named.update({char: commonest for char in group})
+    joined = sum(named[a] == named[b] for _, a, b in edges)
+    print(f"{joined} of {len(edges)} look-alike pairs share a shape class")
+    return named
+
+
 def main(argv: list[str]) -> int:
     data = load(Path(argv[1]))
     chars = sorted((char for char, value in data["frequency"].items() if value and float(value) > 0
                     and "\u4e00" <= char <= "\u9fff"), key=lambda char: -float(data["frequency"][char]))
     lines = []
+    kept: dict[str, list[str]] = {}
+    edges = []
     for char, others in candidates(data, chars).items():
         scored = sorted(((score(data, char, other), other) for other in others), reverse=True)
-        best = [other for value, other in scored[:MOST] if value >= THRESHOLD]
+        kept[char] = best = [other for value, other in scored[:MOST] if value >= THRESHOLD]
+        edges += [(value, char, other) for value, other in scored[:MOST] if value >= THRESHOLD]
+    first = shape_classes(edges, data)
+    second = shape_classes([edge for edge in edges if first.get(edge[1]) != first.get(edge[2])], data)
+    print(f"{sum(first[a] == first[b] or second.get(a, a) == second.get(b, b) for _, a, b in edges)} "
+          f"of {len(edges)} pairs share one of the two")
+    for char, best in kept.items():
         frequency = float(data["frequency"][char])
         by_frequency = sorted(best, key=lambda other: -float(data["frequency"].get(other) or 0))
         rarer = "".join(other for other in by_frequency if float(data["frequency"].get(other) or 0) < frequency)
         commoner = "".join(other for other in by_frequency if other not in rarer)
         if best:
-            lines.append(f"{char}\t{rarer or '-'}\t{commoner or '-'}")
+            lines.append(f"{char}\t{rarer or '-'}\t{commoner or '-'}\t{first.get(char, char)}\t{second.get(char, char)}")
     header = ("# 形近字: each character's closest look-alikes by shape, derived by scripts/derive_lookalikes.py\n"
               "# from char-similar 0.0.2's data (four-corner codes, components, strokes; Apache-2.0). Simplified.\n"
               "# Columns: character, look-alikes rarer than it, look-alikes commoner than it ('-': none), each\n"
-              "# by frequency, the commonest first.\n")
+              "# by frequency, the commonest first; its shape class in two groupings (each class named by its\n"
+              "# commonest character; the second groups the pairs the first left apart).\n")
     TARGET.write_text(header + "\n".join(sorted(lines)) + "\n", encoding="utf-8")
     print(f"{len(lines)} characters written to {TARGET}")
     return 0

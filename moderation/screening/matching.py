@@ -205,12 +205,16 @@ class WordMatcher:
             _keyed=tuple((key, rule) for key, rule in keyed if _fuzzy_length(key)),
         )
 
+    def __post_init__(self) -> None:
+        for lazy in ("_shaped", "_masked", "_coded", "_plus_short"):  # built now, not by the first comment
+            getattr(self, lazy)
+
     @cached_property
-    def _shaped(self) -> _Automaton | None:
-        """Terms in their shape classes (徽 and 微 alike): found where a text differs from a term
-        only by look-alikes (形近字), then checked character by character."""
-        classes = shape_classes()
-        return _Automaton.of_keys((key.translate(classes), (rule, key)) for key, rule in self._keyed)
+    def _shaped(self) -> tuple[_Automaton | None, ...]:
+        """Terms in their shape classes (徽 and 微 alike), in each of the two groupings: found where a
+        text differs from a term only by look-alikes (形近字), then checked character by character."""
+        return tuple(_Automaton.of_keys((key.translate(shape_classes(grouping)), (rule, key))
+                                        for key, rule in self._keyed) for grouping in (0, 1))
 
     @cached_property
     def _masked(self) -> _Automaton | None:
@@ -370,20 +374,22 @@ class WordMatcher:
         up to two in a longer one. (Two-character terms only through the maintained table in
         `data/character_variants.tsv`: with a derived look-alike they are too often another word,
         博采 for 博彩.)"""
-        shaped = self._shaped
-        if shaped is None:
-            return
         compact = text.compact
-        view = compact.translate(shape_classes())
-        for index, start, end in shaped.matches(view):
-            written = compact[start:end]
-            for rule, key in shaped.rules[index]:
-                if written == key:
-                    continue
-                changed = [(have, want) for have, want in zip(written, key, strict=True) if have != want]
-                if len(changed) <= (1 if len(key) <= 3 else 2) and all(
-                        drawn_alike(have, want) for have, want in changed):
-                    yield start, end, rule, MatchKind.LOOKALIKE
+        seen = set()
+        for grouping, shaped in enumerate(self._shaped):
+            if shaped is None:
+                continue
+            view = compact.translate(shape_classes(grouping))
+            for index, start, end in shaped.matches(view):
+                written = compact[start:end]
+                for rule, key in shaped.rules[index]:
+                    if written == key or (start, id(rule)) in seen:
+                        continue
+                    changed = [(have, want) for have, want in zip(written, key, strict=True) if have != want]
+                    if len(changed) <= (1 if len(key) <= 3 else 2) and all(
+                            drawn_alike(have, want) for have, want in changed):
+                        seen.add((start, id(rule)))
+                        yield start, end, rule, MatchKind.LOOKALIKE
 
     def _plus_matches(self, text: NormalizedText, at: int):
         """加 written as a plus sign before the rest: +V (加v), +vx, ➕微 (加微信 shortened)."""

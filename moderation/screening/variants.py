@@ -49,17 +49,17 @@ def split_forms(char: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _shapes() -> dict[str, tuple[str, str]]:
-    """形近字 derived from char-similar's shape data (`data/lookalikes.tsv`, Simplified): character →
-    (look-alikes rarer than it, look-alikes commoner than it), each commonest first (by char-similar's
-    frequency table)."""
+def _shape_rows() -> list[list[str]]:
+    """形近字 derived from char-similar's shape data (`data/lookalikes.tsv`, Simplified): per character,
+    its look-alikes rarer and commoner than it, and its shape class in two groupings."""
     text = resources.files("moderation").joinpath("data/lookalikes.tsv").read_text(encoding="utf-8")
-    table = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            char, rarer, commoner = line.split("\t")
-            table[char] = (rarer.strip("-"), commoner.strip("-"))
-    return table
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> dict[str, tuple[str, str]]:
+    """character → (look-alikes rarer than it, look-alikes commoner than it), commonest first."""
+    return {row[0]: (row[1].strip("-"), row[2].strip("-")) for row in _shape_rows()}
 
 
 def drawn_alike(written: str, meant: str) -> bool:
@@ -67,18 +67,10 @@ def drawn_alike(written: str, meant: str) -> bool:
     return written in "".join(_shapes().get(meant, ())) or meant in "".join(_shapes().get(written, ()))
 
 
-@lru_cache(maxsize=1)
-def shape_classes() -> dict[int, str]:
-    """str.translate table: each character to the commonest character it can be reached from by
-    look-alikes that are ever commoner (徽 → 微): a text and a term that agree under it may differ
-    only by look-alikes, which `drawn_alike` then checks character by character."""
-    table = _shapes()
-
-    def root(char: str) -> str:
-        seen = set()
-        while char in table and table[char][1] and char not in seen:
-            seen.add(char)
-            char = table[char][1][0]
-        return char
-
-    return {ord(char): root(char) for char in table if root(char) != char}
+@lru_cache(maxsize=2)
+def shape_classes(grouping: int) -> dict[int, str]:
+    """str.translate table: each character to its shape class in grouping 0 or 1 (a class is named
+    by its commonest character). Nine look-alike pairs in ten share a class in one of the two; a
+    text and a term that agree in a grouping may differ only by look-alikes, which `drawn_alike`
+    then checks character by character."""
+    return {ord(row[0]): row[3 + grouping] for row in _shape_rows() if row[3 + grouping] != row[0]}
