@@ -29,14 +29,15 @@ from moderation.screening.characters import HAN_CLASS, is_han
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import (
     OTHER,
+    SEPARATOR,
     char_reading,
     has_figures_in_words,
     initials_of,
     reading_key,
     reading_view,
     syllable_parts,
+    typed_reading,
     typed_syllables,
-    typed_view,
 )
 from moderation.screening.variants import drawn_alike, lookalikes, shape_classes, split_forms
 
@@ -54,13 +55,9 @@ _NOT_FILLER_VIEW = re.compile(f"[^{HAN_CLASS}]|[{FILLER_HAN}]")
 MASKS = "*〇○□×?◯☐⭕✕✖"
 PLUS_SIGNS = "+➕﹢"  # read 加 (jiā): +V, ➕微
 _MASK_OR_PLUS = re.compile(f"[{re.escape(MASKS + PLUS_SIGNS)}]")
-# Latin or bopomofo of 1 to 4 letters next to a Han character: an initial or final alone (j微信),
-# a word of a term as its initials (加vx).
-_SHORT_TYPED = re.compile(
-    f"(?<=[{HAN_CLASS}])(?:[a-z]{{1,4}}(?![a-z0-9])|[\u3105-\u312f]{{1,3}})"
-    f"|(?<![a-z0-9])[a-z]{{1,4}}(?=[{HAN_CLASS}])|[\u3105-\u312f]{{1,3}}(?=[{HAN_CLASS}])"
-    "|〇"
-)
+# Latin (1 to 4 letters) or bopomofo (1 to 3) next to a Han character: an initial or final alone
+# (j微信, ㄐ微信), a word of a term as its initials (加vx).
+_TYPED_RUN = re.compile("[a-z0-9]+|[\u3105-\u312f]+|〇")
 WILD = "\U000f8000"  # stands for the masked or typed character in a masked key
 _WINDOW = 12  # characters either side of a mask or short typed run looked at
 # Two Latin letters (vx, tg) name something only beside a contact pattern: 加vx, +vx, vx號, vx:abc123.
@@ -278,7 +275,7 @@ class WordMatcher:
             if self._typed is not None and view.runs:
                 # Two-character terms by their typed reading only (weixin, ㄨㄟㄒㄧㄣ): characters
                 # that sound alike are often ordinary words (威信, prestige).
-                yield from self._read(text, view, self._typed, typed_view(view))
+                yield from self._read_typed(text, view)
 
     @staticmethod
     def _read(text: NormalizedText, view, automaton: _Automaton, reading: str):
@@ -288,6 +285,18 @@ class WordMatcher:
                 continue
             for rule in automaton.rules[index]:
                 yield span[0], span[1], rule, MatchKind.READING
+
+    def _read_typed(self, text: NormalizedText, view):
+        reading, spans = typed_reading(view)
+        for index, start, end in self._typed.matches(reading):
+            first = reading.count(SEPARATOR, 0, start + 1) - 1
+            last = first + reading.count(SEPARATOR, start + 1, end - 1)
+            if spans[first] is None or spans[last] is None:
+                continue
+            span = spans[first][0], spans[last][1]
+            if _latin_edges_free(text, *span):
+                for rule in self._typed.rules[index]:
+                    yield span[0], span[1], rule, MatchKind.READING
 
     def _initials_matches(self, text: NormalizedText):
         """A Latin word of the folded text that spells a term's initials (jwx, bjl, jvx), or the
@@ -334,8 +343,11 @@ class WordMatcher:
             return
         compact = text.compact
         spots: list[tuple[int, int, str]] = []  # compact [start, end) of the run, or (k, k) for a sign
-        for run in _SHORT_TYPED.finditer(compact):
-            spots.append((run.start(), run.end(), run.group()))
+        for run in _TYPED_RUN.finditer(compact):
+            written, start, end = run.group(), run.start(), run.end()
+            if written == "〇" or (len(written) <= (4 if written.isascii() else 3) and written.isalpha() and (
+                    (start > 0 and is_han(compact[start - 1])) or (end < len(compact) and is_han(compact[end])))):
+                spots.append((start, end, written))
         if _MASK_OR_PLUS.search(text.folded):
             to_folded = text.compact_to_folded
             for sign in _MASK_OR_PLUS.finditer(text.folded):

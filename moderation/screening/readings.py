@@ -190,6 +190,7 @@ class _TypedRun:
     compact_start: int
     compact_end: int
     spans: tuple[tuple[int, int], ...]  # compact span of each of its syllables
+    names: tuple[str, ...]  # each syllable (or OTHER)
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,8 @@ def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
             previous = runs[-1] if runs else None
             first_unit = (run.start() if previous is None else
                           previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
-            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units)))
+            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units),
+                                  tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)))
             return "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
                            for syllable, _, _ in units)
 
@@ -297,23 +299,15 @@ def syllable_parts(syllable: str) -> frozenset[str]:
     return frozenset(parts)
 
 
-class _TypedOnlyTable(dict):
-    """str.translate table for `typed_view`: typed syllables read, everything else is OTHER."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = unit = OTHER + SEPARATOR
-        return unit
-
-
-@lru_cache(maxsize=1)
-def _typed_only_table() -> _TypedOnlyTable:
-    table = _TypedOnlyTable()
-    for syllable, index in _syllable_ids().items():
-        table[_SYLLABLE_BASE + index] = syllable + SEPARATOR
-    return table
-
-
-def typed_view(view: ReadingView) -> str:
-    """The view's reading with only typed syllables readable (Han characters read OTHER): what
-    two-character terms are searched in (weixin, ㄨㄟ ㄒㄧㄣ, but not 威信)."""
-    return SEPARATOR + view.units_text.translate(_typed_only_table())
+def typed_reading(view: ReadingView) -> tuple[str, list[tuple[int, int] | None]]:
+    """Only the typed syllables of a view, run by run (an OTHER between runs), and the compact span
+    of each unit: what two-character terms are searched in (weixin, ㄨㄟ ㄒㄧㄣ, not 威信)."""
+    pieces = [SEPARATOR]
+    spans: list[tuple[int, int] | None] = []
+    for run in view.runs:
+        for name, span in zip(run.names, run.spans, strict=True):
+            pieces.append(name + SEPARATOR)
+            spans.append(span)
+        pieces.append(OTHER + SEPARATOR)
+        spans.append(None)
+    return "".join(pieces), spans

@@ -68,9 +68,17 @@ def drawn_alike(written: str, meant: str) -> bool:
 
 
 @lru_cache(maxsize=2)
-def shape_classes(grouping: int) -> dict[int, str]:
+def shape_classes(grouping: int) -> _Identity:
     """str.translate table: each character to its shape class in grouping 0 or 1 (a class is named
     by its commonest character). Nine look-alike pairs in ten share a class in one of the two; a
     text and a term that agree in a grouping may differ only by look-alikes, which `drawn_alike`
     then checks character by character."""
-    return {ord(row[0]): row[3 + grouping] for row in _shape_rows() if row[3 + grouping] != row[0]}
+    return _Identity({ord(row[0]): row[3 + grouping] for row in _shape_rows() if row[3 + grouping] != row[0]})
+
+
+class _Identity(dict):
+    """str.translate table that learns the characters it leaves alone (no failed look-up per call)."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = char = chr(code)
+        return char
