@@ -36,6 +36,7 @@ SENTENCES = (
     "【推廣】{}【限時】",
     "小編辛苦了～{}",
 )
+CONTACT_SENTENCES = ("我的{}：qq88996677", "+{} 請備註來意", "{} ID: lucky_2026")
 # Hand-picked 形近字 (public look-alike lists: 己已巳, 戊戌戍 …), for the characters of the starter
 # list; written without looking at the screening's own table.
 LOOKALIKES = {
@@ -197,5 +198,7 @@ def evasions(seed: int = 8817) -> list[Evasion]:
                 continue
             for variant in dict.fromkeys(make(term, rng)):
                 if variant and variant != term:
-                    found.append(Evasion(family, term, variant, rng.choice(SENTENCES).format(variant)))
+                    # A code of two Latin letters (vx, tg) names a contact only beside one (加, 號, an ID).
+                    sentences = CONTACT_SENTENCES if term.isascii() and len(term) == 2 else SENTENCES
+                    found.append(Evasion(family, term, variant, rng.choice(sentences).format(variant)))
     return found

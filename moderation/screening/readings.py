@@ -27,7 +27,7 @@ BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
 _SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
 # Typed pinyin (letters, with tone figures or figures for letters among them) and bopomofo.
-TYPED_RUN = re.compile(r"[a-z][a-z0-9]*|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
+TYPED_RUN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
 
 
 def _toneless(syllable: str) -> str:
