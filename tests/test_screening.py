@@ -342,3 +342,27 @@ def test_ordinary_text_that_sounds_or_looks_close_passes(text):
 @pytest.mark.parametrize("text", ["加vx：abc123", "vx號 abc", "+vx", "tg id: spam", "tg@abc123", "vx 13800138000"])
 def test_two_latin_letters_match_beside_a_contact_pattern(text):
     assert {detail for detail, *_ in word_reasons(text)} & {"vx", "tg"}
+
+
+SHOP = Rules(words=STARTER.words, domains=DomainRules(blocked=frozenset({"spam-shop.com"})))
+
+
+@pytest.mark.parametrize("text, outcome", [
+    ("看 spam-shop.com", Outcome.SPAM),
+    ("看 spam-shοp.com", Outcome.SPAM),  # Greek ο
+    ("看 xn--spam-shp-tbh.com", Outcome.SPAM),  # the punycode of spam-shоp.com, Cyrillic о
+    ("看 ｓｐａｍ－ｓｈｏｐ．ｃｏｍ", Outcome.SPAM),
+    ("看 spam-shop點com", Outcome.SPAM),
+    ("看 www.spam-shop。com", Outcome.SPAM),
+    ("看 spam-sh0p.com", Outcome.PENDING),  # figures for letters: a guess, held
+    ("看 5pam-5hop.com", Outcome.PENDING),
+])
+def test_a_blocked_domain_is_found_through_the_families(text, outcome):
+    result = verdict(text, rules=SHOP, post=True)
+    assert result.outcome is outcome
+    [reason] = [reason for reason in result.reasons if reason.kind is ReasonKind.LINK_DOMAIN]
+    assert reason.rule_id == "domain:spam-shop.com" and text[reason.start:reason.end].strip()
+
+
+def test_a_domain_with_figures_that_is_not_blocked_passes():
+    assert verdict("看 web2.com 和 3com.com", rules=SHOP, post=True).outcome is Outcome.PUBLISHED
