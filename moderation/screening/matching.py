@@ -137,28 +137,65 @@ class Thresholds:
     trust_in_pre_moderation: bool = False
 
 
+class _Values:
+    """What each key of an automaton stands for, kept as figures and strings: a rule is its index in
+    the matcher's rules, a MatchKind its value. Tuples of those the garbage collector stops tracking,
+    so that 100,000 terms' millions of entries cost no collector time in every comment."""
+
+    __slots__ = ("encoded", "table")
+
+    def __init__(self, encoded: tuple[tuple, ...], table: tuple[WordRule, ...]) -> None:
+        self.encoded = encoded
+        self.table = table
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(self._decoded(value) for value in self.encoded[index])
+
+    def _decoded(self, value):
+        if isinstance(value, int):
+            return self.table[value]
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] == "kind":
+                return MatchKind(value[1])
+            return tuple(self._decoded(part) for part in value)
+        return value
+
+
+def _encoded(value, index_of: dict[int, int]):
+    if isinstance(value, WordRule):
+        return index_of[id(value)]
+    if isinstance(value, MatchKind):
+        return ("kind", value.value)
+    if isinstance(value, tuple):
+        return tuple(_encoded(part, index_of) for part in value)
+    return value
+
+
 @dataclass(frozen=True)
 class _Automaton:
     """Distinct keys, what each stands for, and the automaton that finds them (overlapping)."""
 
     keys: tuple[str, ...]
-    rules: tuple[tuple, ...]
+    rules: _Values
     search: ahocorasick_rs.AhoCorasick
 
     @classmethod
-    def build(cls, rules: Iterable[WordRule]) -> _Automaton | None:
-        return cls.of_keys((compact_form(rule.term), rule) for rule in rules)
+    def build(cls, rules: Iterable[WordRule], table: tuple[WordRule, ...]) -> _Automaton | None:
+        return cls.of_keys(((compact_form(rule.term), rule) for rule in rules), table)
 
     @classmethod
-    def of_keys(cls, pairs: Iterable[tuple[str, object]]) -> _Automaton | None:
+    def of_keys(cls, pairs: Iterable[tuple[str, object]], table: tuple[WordRule, ...]) -> _Automaton | None:
+        index_of = {id(rule): index for index, rule in enumerate(table)}
         by_key: dict[str, list] = {}
         for key, value in pairs:
+            value = _encoded(value, index_of)
             if key and value not in by_key.get(key, ()):
                 by_key.setdefault(key, []).append(value)
         if not by_key:
             return None
         keys = tuple(by_key)
-        return cls(keys, tuple(tuple(by_key[key]) for key in keys), ahocorasick_rs.AhoCorasick(keys))
+        values = _Values(tuple(tuple(by_key[key]) for key in keys), table)
+        return cls(keys, values, ahocorasick_rs.AhoCorasick(keys))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """(key index, start, end) of every occurrence, overlapping ones included."""
@@ -192,13 +229,14 @@ class WordMatcher:
         written += [pair for key, rule in keyed for pair in _written_keys(key, rule)]
         return cls(
             rules=rules,
-            _blocking=_Automaton.of_keys(written),
-            _allow=_Automaton.build(rule for rule in rules if rule.action is Action.ALLOW),
-            _spoken=_Automaton.of_keys((reading, rule) for key, rule in keyed
-                                       if _fuzzy_length(key) and (reading := _full_reading(key))),
+            _blocking=_Automaton.of_keys(written, rules),
+            _allow=_Automaton.build((rule for rule in rules if rule.action is Action.ALLOW), rules),
+            _spoken=_Automaton.of_keys(((reading, rule) for key, rule in keyed
+                                        if _fuzzy_length(key) and (reading := _full_reading(key))), rules),
             _initials=_latin_word_index(keyed),
-            _typed=_Automaton.of_keys((reading, rule) for key, rule in keyed
-                                      if _readable(key) and not _fuzzy_length(key) and (reading := _full_reading(key))),
+            _typed=_Automaton.of_keys(((reading, rule) for key, rule in keyed
+                                       if _readable(key) and not _fuzzy_length(key) and (reading := _full_reading(key))),
+                                      rules),
             _keyed=tuple((key, rule) for key, rule in keyed if _fuzzy_length(key)),
         )
 
@@ -210,21 +248,20 @@ class WordMatcher:
     def _shaped(self) -> tuple[_Automaton | None, ...]:
         """Terms in their shape classes (徽 and 微 alike), in each of the two groupings: found where a
         text differs from a term only by look-alikes (形近字), then checked character by character."""
-        return tuple(_Automaton.of_keys((key.translate(shape_classes(grouping)), (rule, key))
-                                        for key, rule in self._keyed) for grouping in (0, 1))
+        return tuple(_Automaton.of_keys(((key.translate(shape_classes(grouping)), (rule, key))
+                                         for key, rule in self._keyed), self.rules) for grouping in (0, 1))
 
     @cached_property
     def _masked(self) -> _Automaton | None:
         """Each term of 3+ characters with one character as WILD: (rule, the character masked)."""
         return _Automaton.of_keys(
-            (key[:index] + WILD + key[index + 1:], (rule, key[index]))
-            for key, rule in self._keyed for index in range(len(key))
-        )
+            ((key[:index] + WILD + key[index + 1:], (rule, key[index]))
+             for key, rule in self._keyed for index in range(len(key))), self.rules)
 
     @cached_property
     def _coded(self) -> _Automaton | None:
         """A term with its head or tail word written as initials (加wx, 加vx, 代開fp, dk發票)."""
-        return _Automaton.of_keys(pair for key, rule in self._keyed for pair in _coded_keys(key, rule))
+        return _Automaton.of_keys((pair for key, rule in self._keyed for pair in _coded_keys(key, rule)), self.rules)
 
     @cached_property
     def _plus_short(self) -> dict[str, tuple[WordRule, ...]]:
