@@ -1,9 +1,14 @@
 """Evasions of every blocking term on the starter list, generated family by family.
 
 Nothing here is a fixed list of disguised strings: each family is a way of rewriting a term
-(pinyin in every tone notation, homophones, variant and look-alike characters, split characters,
-initials, fillers, reversal, escapes, homoglyphs, blank letters, glued Latin), applied to every
-term the starter list blocks, holds or spams. Each variant is then embedded in a sentence.
+(pinyin in every tone notation, figures for letters, tone figures inside syllables, one syllable as
+its initial or final, homophones, variant and look-alike characters, split characters, initials and
+code words, fillers, masks, reversal, separators, escapes, homoglyphs, blank letters, glued Latin),
+applied to every term the starter list blocks, holds or spams, built from the screening's own
+tables (its look-alikes, masks, readings). Each variant is then embedded in a sentence; a code of
+two Latin letters (vx, tg) in a sentence that gives a contact, the only place it names one.
+`tests/evasion_generator_independent.py` is the check on this one: written from the families'
+descriptions without these tables.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import opencc
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-from moderation.screening.readings import char_reading
-from moderation.screening.variants import lookalikes, split_forms
+from moderation.screening.matching import MASKS
+from moderation.screening.normalize import compact_form
+from moderation.screening.readings import DIGIT_LETTERS, char_reading, syllable_parts
+from moderation.screening.variants import _shapes, lookalikes, split_forms
 from moderation.services.rulebook.starter import starter_rules
 
 SENTENCES = (
@@ -28,7 +35,12 @@ SENTENCES = (
     "最近很多人在問，{}！",
     "想了解更多請 {} 喔",
 )
-FILLERS = ("1", "2", "x", "的", "各類", "一", "我", "。")
+CONTACT_SENTENCES = ("{}：abc12345", "加{} abc_888", "{}號 spam2026")
+# Out of place: the grammatical 的 between a modifier and its noun is not a filler (免費的機場接送).
+FILLERS = ("1", "2", "x", "各類", "一", "一下", "好友", "個", "。")
+SEPARATORS = ("🔥", "👍🏻", "1️⃣", "#️⃣", "<br>", "<br />", "❤️", "🈲")
+LETTER_FIGURES = {letter: figure for figure, letters in DIGIT_LETTERS.items() for letter in letters
+                  if letter in "ioea"}
 HANGUL_BLANKS = ("\u3164", "\uffa0", "\u115f")
 CYRILLIC = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "h": "һ", "i": "і"}
 GREEK = {"a": "α", "e": "ε", "o": "ο", "t": "τ", "i": "ι"}
@@ -112,17 +124,75 @@ def split_variants(term: str) -> Iterator[str]:
 
 
 def initials_variants(term: str) -> Iterator[str]:
-    initials = "".join(syllable[0] for syllable in _pinyin(term, Style.NORMAL))
+    """Initials of the whole term (jwx, jvx), and a word of it as its initials (加vx, 代開fp)."""
+    syllables = _pinyin(term, Style.NORMAL)
+    initials = "".join(syllable[0] for syllable in syllables)
     yield initials
     yield initials.upper()
+    yield initials.replace("w", "v")
+    for cut in range(1, len(term) - 1):
+        yield term[:cut] + initials[cut:].replace("w", "v")
+    if term.startswith("加"):
+        yield "+" + term[1:]
+        yield "➕" + initials[1:].replace("w", "v").upper()
+        if len(term) == 3:
+            yield "➕" + term[1]
+
+
+def figure_variants(term: str) -> Iterator[str]:
+    """Pinyin with one letter written as the figure drawn like it (j1aweixin)."""
+    syllables = _pinyin(term, Style.NORMAL)
+    for index, syllable in enumerate(syllables):
+        for position, letter in enumerate(syllable):
+            if letter in LETTER_FIGURES:
+                written = syllable[:position] + LETTER_FIGURES[letter] + syllable[position + 1:]
+                yield "".join(syllables[:index] + [written] + syllables[index + 1:])
+                break
+
+
+def tone_inside_variants(term: str) -> Iterator[str]:
+    """The tone figure after the syllable's first vowel (jia1we1ixi4n), spaced or not."""
+    moved = []
+    for syllable in _pinyin(term, Style.TONE3):
+        tone, letters = (syllable[-1], syllable[:-1]) if syllable[-1].isdigit() else ("5", syllable)
+        vowel = next((i for i, letter in enumerate(letters) if letter in "aeiouv"), len(letters) - 1)
+        moved.append(letters[:vowel + 1] + tone + letters[vowel + 1:])
+    yield "".join(moved)
+    yield " ".join(moved)
+
+
+def part_variants(term: str) -> Iterator[str]:
+    """One character written as its syllable's initial or final alone (j微信, ㄐ微信, 加ei信)."""
+    for index, char in enumerate(term):
+        for part in sorted(syllable_parts(char_reading(compact_form(char)))):
+            yield term[:index] + part + term[index + 1:]
+
+
+def mask_variants(term: str) -> Iterator[str]:
+    for mask in MASKS:
+        for index in range(1, len(term) - 1):
+            yield term[:index] + mask + term[index + 1:]
+
+
+def separator_variants(term: str) -> Iterator[str]:
+    for separator in SEPARATORS:
+        yield separator.join(term)
+
+
+def derived_lookalike_variants(term: str) -> Iterator[str]:
+    """One character swapped for a look-alike from the derived 形近字 table (Simplified)."""
+    simplified = compact_form(term)
+    for index, char in enumerate(simplified):
+        for form in "".join(_shapes().get(char, ()))[:3]:
+            yield simplified[:index] + form + simplified[index + 1:]
 
 
 def filler_variants(term: str) -> Iterator[str]:
     for filler in FILLERS:
         for index in range(1, len(term)):
             yield term[:index] + filler + term[index:]
-        if len(term) >= 3:
-            yield filler.join(term[:2]) + filler + term[2:] if len(filler) == 1 else term
+        if len(term) >= 3 and len(filler) == 1:
+            yield filler.join(term[:2]) + filler + term[2:]
 
 
 def reversed_variants(term: str) -> Iterator[str]:
@@ -158,15 +228,25 @@ def glued_variants(term: str) -> Iterator[str]:
     yield term + "s"
 
 
+def _han_of(length: int):
+    return lambda term: is_han_term(term) and len(term) >= length
+
+
 FAMILIES = {
     "pinyin": (is_han_term, pinyin_variants),
+    "figures for letters": (is_han_term, figure_variants),
+    "tone figures inside": (is_han_term, tone_inside_variants),
+    "initial or final": (_han_of(3), part_variants),
+    "masks": (_han_of(3), mask_variants),
+    "separators": (lambda term: len(term) >= 2, separator_variants),
+    "derived look-alikes": (_han_of(3), derived_lookalike_variants),
     "homophones": (lambda term: is_han_term(term) and len(term) >= 3, None),
     "variant forms": (is_han_term, variant_forms),
     "look-alikes": (is_han_term, lookalike_variants),
     "split characters": (is_han_term, split_variants),
     "initials": (lambda term: is_han_term(term) and len(term) >= 3, initials_variants),
     "fillers": (lambda term: is_han_term(term) and len(term) >= 3, filler_variants),
-    "reversed": (lambda term: is_han_term(term) and len(term) >= 3, reversed_variants),
+    "reversed": (_han_of(2), reversed_variants),
     "escapes": (lambda term: True, escape_variants),
     "Latin homoglyphs": (lambda term: term.isascii() and term.isalpha() and len(term) >= 4, homoglyph_variants),
     "blank letters": (lambda term: True, blank_letter_variants),
@@ -185,6 +265,7 @@ def evasions(seed: int = 2026) -> list[Evasion]:
             for variant in dict.fromkeys(variants):
                 if variant == term:
                     continue
-                sentence = rng.choice(SENTENCES)
+                two_letters = term.isascii() and len(term) == 2
+                sentence = rng.choice(CONTACT_SENTENCES if two_letters else SENTENCES)
                 found.append(Evasion(family, term, variant, sentence.format(variant)))
     return found

@@ -103,9 +103,9 @@ def test_block_rejects_and_hold_waits():
 
 
 def test_strongest_action_wins_and_every_reason_is_kept():
-    result = verdict("博彩 加微信 私訊我")
+    result = verdict("博彩 加微信號 私訊我")
     assert result.outcome is Outcome.SPAM
-    assert {reason.detail for reason in result.reasons if reason.kind is ReasonKind.WORD} == {"博彩", "加微信", "微信", "私訊我"}
+    assert {reason.detail for reason in result.reasons if reason.kind is ReasonKind.WORD} == {"博彩", "加微信", "微信號", "私訊我"}
 
 
 def test_rules_apply_to_the_nickname():
@@ -280,6 +280,38 @@ def word_reasons(text):
     ("&#21152;&#24494;&#20449;", "&#21152;&#24494;&#20449;", "exact"),
     ("力口微亻言", "力口微亻言", "split"),
     ("博彣網", "博彣", "lookalike"),
+    # figures for letters inside a pinyin word, tone figures wherever they stand
+    ("快 j1aweixin", "j1aweixin", "reading"),
+    ("快 ji4weixin", "ji4weixin", "reading"),
+    ("請 jia1we1ixi4n", "jia1we1ixi4n", "reading"),
+    ("搜 we1x1n", "we1x1n", "reading"),
+    # two-character terms in bopomofo, typed
+    ("ㄐㄧㄚㄌㄞˋ 詳談", "ㄐㄧㄚㄌㄞˋ", "reading"),
+    # one syllable as its initial or final alone
+    ("j微信聯繫", "j微信", "reading"),
+    ("ㄐ微信聯繫", "ㄐ微信", "reading"),
+    ("代k發票", "代k發票", "reading"),
+    # code words from the term's readings; the plus sign read 加
+    ("加vx詳聊", "加vx", "initials"),
+    ("代開fp找我", "代開fp", "initials"),
+    ("JVX", "JVX", "initials"),
+    ("＋V 詳聊", "V", "reading"),
+    ("➕微 詳聊", "微", "reading"),
+    # one inner character masked
+    ("加*信聯繫", "加*信", "filler"),
+    ("加〇信聯繫", "加〇信", "filler"),
+    ("代開□票", "代開□票", "filler"),
+    # fillers out of place, Han ones included
+    ("加一下微信", "加一下微信", "filler"),
+    ("加好友微信", "加好友微信", "filler"),
+    ("加7微q信", "加7微q信", "filler"),
+    # two-character terms reversed, plain or shown the right way round by U+202E
+    ("彩博來玩", "彩博", "reversed"),
+    ("\u202e聊裸", "聊裸", "reversed"),
+    # emoji, keycaps and HTML line breaks between characters are separators
+    ("加1️⃣微#️⃣信", "加1️⃣微#️⃣信", "exact"),
+    ("代<br>開<BR />發票", "代<br>開<BR />發票", "exact"),
+    ("加🔥微✨信", "加🔥微✨信", "exact"),
 ])
 def test_fuzzy_matches_point_at_what_was_written_and_only_hold(text, written, how):
     found = word_reasons(text)
@@ -293,6 +325,44 @@ def test_fuzzy_matches_point_at_what_was_written_and_only_hold(text, written, ho
     "比價為：1新盧布1000舊盧布",  # figures between characters are not tone numbers
     "加vip會員送好禮",  # 加v must not continue a Latin word
     "我們在西安吃了羊肉泡饃",
+    "酒店提供免費的機場接送",  # 的 between a modifier and its noun is in place, not a filler
+    "ＶＸ神經毒劑極其危險",  # two Latin letters name a contact only beside 加, +, 號, ID or figures
+    "TG是甲狀腺球蛋白",
+    "我們一下午都在機場",
+    "1+1=2，加油",  # a plus sign read 加 only before a term
+    "他加入微信群聊天",  # 入 is not a filler
+    "二〇二六年六合作社",  # 〇 masks only inside a term
+    "一個人刷副本叫單刷",  # an ordinary word that reads as a reversed term (allow-listed)
+    "see the tg 2 results",
 ])
 def test_ordinary_text_that_sounds_or_looks_close_passes(text):
     assert word_reasons(text) == []
+
+
+@pytest.mark.parametrize("text", ["加vx：abc123", "vx號 abc", "+vx", "tg id: spam", "tg@abc123", "vx 13800138000"])
+def test_two_latin_letters_match_beside_a_contact_pattern(text):
+    assert {detail for detail, *_ in word_reasons(text)} & {"vx", "tg"}
+
+
+SHOP = Rules(words=STARTER.words, domains=DomainRules(blocked=frozenset({"spam-shop.com"})))
+
+
+@pytest.mark.parametrize("text, outcome", [
+    ("看 spam-shop.com", Outcome.SPAM),
+    ("看 spam-shοp.com", Outcome.SPAM),  # Greek ο
+    ("看 xn--spam-shp-tbh.com", Outcome.SPAM),  # the punycode of spam-shоp.com, Cyrillic о
+    ("看 ｓｐａｍ－ｓｈｏｐ．ｃｏｍ", Outcome.SPAM),
+    ("看 spam-shop點com", Outcome.SPAM),
+    ("看 www.spam-shop。com", Outcome.SPAM),
+    ("看 spam-sh0p.com", Outcome.PENDING),  # figures for letters: a guess, held
+    ("看 5pam-5hop.com", Outcome.PENDING),
+])
+def test_a_blocked_domain_is_found_through_the_families(text, outcome):
+    result = verdict(text, rules=SHOP, post=True)
+    assert result.outcome is outcome
+    [reason] = [reason for reason in result.reasons if reason.kind is ReasonKind.LINK_DOMAIN]
+    assert reason.rule_id == "domain:spam-shop.com" and text[reason.start:reason.end].strip()
+
+
+def test_a_domain_with_figures_that_is_not_blocked_passes():
+    assert verdict("看 web2.com 和 3com.com", rules=SHOP, post=True).outcome is Outcome.PUBLISHED

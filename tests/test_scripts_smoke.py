@@ -99,6 +99,14 @@ def test_false_positive_benchmark_reads_its_corpora_and_screens_them(tmp_path, c
     assert "all" in out and "targets not judged" in out
 
 
+def test_false_positive_benchmark_counts_a_tried_rule_per_rule(tmp_path, capsys):
+    """`--try 微信` is how a hold rule's hits on real sentences are measured before it is listed."""
+    corpora = str(tiny_corpora(tmp_path / "corpora"))
+    assert false_positives.main(["--smoke", "--corpora", corpora, "--try", "下次還來"]) == 0
+    out = capsys.readouterr().out
+    assert "flagged by rule (term, how): 下次還來 exact 2 " in out  # the review, in both scripts
+
+
 def test_queue_benchmark_runs(capsys):
     assert moderation_queue.main(["--smoke"]) == 0
     out = capsys.readouterr().out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from moderation.screening.normalize import NormalizedText
+from moderation.screening.normalize import NormalizedText, fold
 
 # Top-level domains seen in comment spam and in ordinary links; a bare "word.word" with another
 # ending is not taken for a link (Chinese text is full of "5.5萬" and "v1.2").
@@ -78,3 +78,28 @@ def domain_listed(domain: str, listed: frozenset[str]) -> str | None:
 
 def _continues_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char in "@-")
+
+
+_FIGURE_LETTERS = (str.maketrans("013457", "oleast"), str.maketrans("013457", "oieast"))
+
+
+def readable_domain(domain: str) -> str:
+    """The domain as a reader sees it: punycode labels (xn--…) decoded and folded like text, so a
+    look-alike letter written in punycode (xn--spam-shp-tbh.com, Cyrillic о) reads spam-shop.com."""
+    labels = []
+    for label in domain.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                pass
+        labels.append(fold(label))
+    return ".".join(labels)
+
+
+def figure_spellings(domain: str) -> list[str]:
+    """The domain with figures read as the letters they are drawn like (sh0p → shop, 1 → l or i):
+    a guess, so a blocked domain found this way is held, not spammed."""
+    if not any(char.isdigit() for char in domain):
+        return []
+    return list(dict.fromkeys(domain.translate(table) for table in _FIGURE_LETTERS))

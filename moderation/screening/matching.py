@@ -20,22 +20,49 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import product
 
 import ahocorasick_rs
 
 from moderation.screening.characters import HAN_CLASS, is_han
 from moderation.screening.normalize import NormalizedText, compact_form
-from moderation.screening.readings import char_reading, initials_of, reading_key, reading_view
-from moderation.screening.variants import lookalikes, split_forms
+from moderation.screening.readings import (
+    OTHER,
+    SEPARATOR,
+    char_reading,
+    has_figures_in_words,
+    initials_of,
+    reading_key,
+    reading_view,
+    syllable_parts,
+    typed_reading,
+    typed_syllables,
+)
+from moderation.screening.variants import drawn_alike, lookalikes, shape_classes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
 FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
 DISTINCTIVE_LATIN = 6  # letters a Latin term needs before it matches with more glued after it
-MAX_FILLERS = 2
-# Characters spammers put inside a term that readers skip over: 代開各類發票, 免費的機場.
-FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈"
+MAX_FILLERS = 3  # and fewer than the term has characters: 2 in a term of three
+# Characters spammers put inside a term that readers skip over: 代開各類發票, 加一下微信, 加好友微信.
+FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈下好友人位们"
+# Structural particles stand between a modifier and its noun (免費的機場接送): alone they are in
+# place, not fillers; a filler match needs at least one other filler.
+IN_PLACE_FILLERS = frozenset("的地得之")
 _NOT_FILLER_VIEW = re.compile(f"[^{HAN_CLASS}]|[{FILLER_HAN}]")
+# One character of a term masked: 加*信, 加〇信 (as folded: full-width forms are half-width).
+MASKS = "*〇○□×?◯☐⭕✕✖"
+PLUS_SIGNS = "+➕﹢"  # read 加 (jiā): +V, ➕微
+_MASK_OR_PLUS = re.compile(f"[{re.escape(MASKS + PLUS_SIGNS)}]")
+# Latin (1 to 4 letters) or bopomofo (1 to 3) next to a Han character: an initial or final alone
+# (j微信, ㄐ微信), a word of a term as its initials (加vx).
+_TYPED_RUN = re.compile("[a-z0-9]+|[\u3105-\u312f]+|〇")
+WILD = "\U000f8000"  # stands for the masked or typed character in a masked key
+_WINDOW = 12  # characters either side of a mask or short typed run looked at
+# Two Latin letters (vx, tg) name something only beside a contact pattern: 加vx, +vx, vx號, vx:abc123.
+_CONTACT_BEFORE = re.compile(r"(?:加|[+➕﹢])\s*$")
+_CONTACT_AFTER = re.compile(r"^\W{0,2}(?:号|id|[0-9]{5,}|[a-z][a-z0-9_]*[0-9])")
 
 
 class Action(enum.StrEnum):
@@ -110,28 +137,65 @@ class Thresholds:
     trust_in_pre_moderation: bool = False
 
 
+class _Values:
+    """What each key of an automaton stands for, kept as figures and strings: a rule is its index in
+    the matcher's rules, a MatchKind its value. Tuples of those the garbage collector stops tracking,
+    so that 100,000 terms' millions of entries cost no collector time in every comment."""
+
+    __slots__ = ("encoded", "table")
+
+    def __init__(self, encoded: tuple[tuple, ...], table: tuple[WordRule, ...]) -> None:
+        self.encoded = encoded
+        self.table = table
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(self._decoded(value) for value in self.encoded[index])
+
+    def _decoded(self, value):
+        if isinstance(value, int):
+            return self.table[value]
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] == "kind":
+                return MatchKind(value[1])
+            return tuple(self._decoded(part) for part in value)
+        return value
+
+
+def _encoded(value, index_of: dict[int, int]):
+    if isinstance(value, WordRule):
+        return index_of[id(value)]
+    if isinstance(value, MatchKind):
+        return ("kind", value.value)
+    if isinstance(value, tuple):
+        return tuple(_encoded(part, index_of) for part in value)
+    return value
+
+
 @dataclass(frozen=True)
 class _Automaton:
     """Distinct keys, what each stands for, and the automaton that finds them (overlapping)."""
 
     keys: tuple[str, ...]
-    rules: tuple[tuple, ...]
+    rules: _Values
     search: ahocorasick_rs.AhoCorasick
 
     @classmethod
-    def build(cls, rules: Iterable[WordRule]) -> _Automaton | None:
-        return cls.of_keys((compact_form(rule.term), rule) for rule in rules)
+    def build(cls, rules: Iterable[WordRule], table: tuple[WordRule, ...]) -> _Automaton | None:
+        return cls.of_keys(((compact_form(rule.term), rule) for rule in rules), table)
 
     @classmethod
-    def of_keys(cls, pairs: Iterable[tuple[str, object]]) -> _Automaton | None:
+    def of_keys(cls, pairs: Iterable[tuple[str, object]], table: tuple[WordRule, ...]) -> _Automaton | None:
+        index_of = {id(rule): index for index, rule in enumerate(table)}
         by_key: dict[str, list] = {}
         for key, value in pairs:
+            value = _encoded(value, index_of)
             if key and value not in by_key.get(key, ()):
                 by_key.setdefault(key, []).append(value)
         if not by_key:
             return None
         keys = tuple(by_key)
-        return cls(keys, tuple(tuple(by_key[key]) for key in keys), ahocorasick_rs.AhoCorasick(keys))
+        values = _Values(tuple(tuple(by_key[key]) for key in keys), table)
+        return cls(keys, values, ahocorasick_rs.AhoCorasick(keys))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """(key index, start, end) of every occurrence, overlapping ones included."""
@@ -151,6 +215,10 @@ class WordMatcher:
     _spoken: _Automaton | None = field(default=None, repr=False)  # readings
     # Latin words standing for a term: jwx → 加微信 (initials), weixin → 微信 (a two-character reading)
     _initials: dict[str, tuple[tuple[WordRule, MatchKind], ...]] = field(default_factory=dict, repr=False)
+    _typed: _Automaton | None = field(default=None, repr=False)  # two-character readings, typed only
+    # Terms of 3+ characters written with one Latin-spelt word (加vx, 代開fp) or one character masked
+    # (加*信, j微信); searched only around a mask or a short typed run, built the first time one is seen.
+    _keyed: tuple = field(default=(), repr=False)
 
     @classmethod
     def build(cls, rules: Iterable[WordRule]) -> WordMatcher:
@@ -161,11 +229,48 @@ class WordMatcher:
         written += [pair for key, rule in keyed for pair in _written_keys(key, rule)]
         return cls(
             rules=rules,
-            _blocking=_Automaton.of_keys(written),
-            _allow=_Automaton.build(rule for rule in rules if rule.action is Action.ALLOW),
-            _spoken=_Automaton.of_keys((reading_key(key), rule) for key, rule in keyed if _fuzzy_length(key)),
+            _blocking=_Automaton.of_keys(written, rules),
+            _allow=_Automaton.build((rule for rule in rules if rule.action is Action.ALLOW), rules),
+            _spoken=_Automaton.of_keys(((reading, rule) for key, rule in keyed
+                                        if _fuzzy_length(key) and (reading := _full_reading(key))), rules),
             _initials=_latin_word_index(keyed),
+            _typed=_Automaton.of_keys(((reading, rule) for key, rule in keyed
+                                       if _readable(key) and not _fuzzy_length(key) and (reading := _full_reading(key))),
+                                      rules),
+            _keyed=tuple((key, rule) for key, rule in keyed if _fuzzy_length(key)),
         )
+
+    def __post_init__(self) -> None:
+        for lazy in ("_shaped", "_masked", "_coded", "_plus_short"):  # built now, not by the first comment
+            getattr(self, lazy)
+
+    @cached_property
+    def _shaped(self) -> tuple[_Automaton | None, ...]:
+        """Terms in their shape classes (徽 and 微 alike), in each of the two groupings: found where a
+        text differs from a term only by look-alikes (形近字), then checked character by character."""
+        return tuple(_Automaton.of_keys(((key.translate(shape_classes(grouping)), (rule, key))
+                                         for key, rule in self._keyed), self.rules) for grouping in (0, 1))
+
+    @cached_property
+    def _masked(self) -> _Automaton | None:
+        """Each term of 3+ characters with one character as WILD: (rule, the character masked)."""
+        return _Automaton.of_keys(
+            ((key[:index] + WILD + key[index + 1:], (rule, key[index]))
+             for key, rule in self._keyed for index in range(len(key))), self.rules)
+
+    @cached_property
+    def _coded(self) -> _Automaton | None:
+        """A term with its head or tail word written as initials (加wx, 加vx, 代開fp, dk發票)."""
+        return _Automaton.of_keys((pair for key, rule in self._keyed for pair in _coded_keys(key, rule)), self.rules)
+
+    @cached_property
+    def _plus_short(self) -> dict[str, tuple[WordRule, ...]]:
+        """Terms of three characters starting with 加, as a plus sign and the next character (➕微)."""
+        found: dict[str, list[WordRule]] = {}
+        for key, rule in self._keyed:
+            if len(key) == 3 and key[0] == "加":
+                found.setdefault(key[:2], []).append(rule)
+        return {short: tuple(rules) for short, rules in found.items()}
 
     def find(self, text: NormalizedText) -> list[WordMatch]:
         if self._blocking is None or not text.compact:
@@ -182,11 +287,15 @@ class WordMatcher:
             for rule, how in self._blocking.rules[index]:
                 if how is MatchKind.EXACT:
                     how = _on_word_boundaries(text, start, end, self._blocking.keys[index])
+                elif how is MatchKind.REVERSED and len(self._blocking.keys[index]) == 2:
+                    how = how if _latin_edges_free(text, start, end) else None
                 if how is not None:
                     found.append((start, end, rule, how))
         found.extend(self._spoken_matches(text))
         found.extend(self._initials_matches(text))
         found.extend(self._filled_matches(text))
+        found.extend(self._masked_and_coded_matches(text))
+        found.extend(self._shaped_matches(text))
         return _without_overlaps_of_the_same_rule(
             [(start, end, rule, how) for start, end, rule, how in found
              if not any(a_start <= start and end <= a_end for a_start, a_end in allowed)],
@@ -194,23 +303,49 @@ class WordMatcher:
         )
 
     def _spoken_matches(self, text: NormalizedText):
-        if self._spoken is None:
-            return
-        view = reading_view(text.compact)
-        for index, start, end in self._spoken.matches(view.reading):
+        views = [reading_view(text.compact)]
+        if has_figures_in_words(text.compact):  # ji4: the fourth tone of ji, or jia with 4 for a
+            views.append(reading_view(text.compact, prefer_letters=True))
+        for view in views:
+            if self._spoken is not None:
+                yield from self._read(text, view, self._spoken, view.reading)
+            if self._typed is not None and view.runs:
+                # Two-character terms by their typed reading only (weixin, ㄨㄟㄒㄧㄣ): characters
+                # that sound alike are often ordinary words (威信, prestige).
+                yield from self._read_typed(text, view)
+
+    @staticmethod
+    def _read(text: NormalizedText, view, automaton: _Automaton, reading: str):
+        for index, start, end in automaton.matches(reading):
             span = view.compact_span(start, end)
             if not _latin_edges_free(text, *span):
                 continue
-            for rule in self._spoken.rules[index]:
+            for rule in automaton.rules[index]:
                 yield span[0], span[1], rule, MatchKind.READING
 
+    def _read_typed(self, text: NormalizedText, view):
+        reading, spans = typed_reading(view)
+        for index, start, end in self._typed.matches(reading):
+            first = reading.count(SEPARATOR, 0, start + 1) - 1
+            last = first + reading.count(SEPARATOR, start + 1, end - 1)
+            if spans[first] is None or spans[last] is None:
+                continue
+            span = spans[first][0], spans[last][1]
+            if _latin_edges_free(text, *span):
+                for rule in self._typed.rules[index]:
+                    yield span[0], span[1], rule, MatchKind.READING
+
     def _initials_matches(self, text: NormalizedText):
-        """A Latin word of the folded text that spells a term's initials (jwx, bjl), or the
-        pinyin of a two-character term (weixin, bocai)."""
+        """A Latin word of the folded text that spells a term's initials (jwx, bjl, jvx), or the
+        pinyin of a two-character term (weixin, bocai, we1x1n)."""
         if not self._initials:
             return
         for word in _LATIN_WORD.finditer(text.compact):  # compact: "shua dan" is one word here
-            found = self._initials.get(word.group().translate(_TONE_DIGITS))
+            written = word.group()
+            found = self._initials.get(written)
+            if not found and not written.isalpha():
+                found = self._initials.get(written.translate(_TONE_DIGITS)) or \
+                    self._initials.get(typed_syllables(written))
             if found:
                 yield from ((word.start(), word.end(), rule, how) for rule, how in found)
 
@@ -228,10 +363,109 @@ class WordMatcher:
                           enumerate(match.start() for match in _NOT_FILLER_VIEW.finditer(text.compact))]
             compact_start = start + bisect_right(shifts, start)
             compact_end = end - 1 + bisect_right(shifts, end - 1) + 1
+            fillers = compact_end - compact_start - len(key)
+            if not 0 < fillers <= min(MAX_FILLERS, len(key) - 1):
+                continue
+            if set(text.compact[compact_start:compact_end]) - set(key) <= IN_PLACE_FILLERS:
+                continue  # only a 的 between a modifier and its noun: grammatical, not a filler
             for rule, how in self._blocking.rules[index]:
-                if how is MatchKind.EXACT and rule.fuzzy is not Fuzzy.OFF and \
-                        len(key) < compact_end - compact_start <= len(key) + MAX_FILLERS:
+                if how is MatchKind.EXACT and rule.fuzzy is not Fuzzy.OFF:
                     yield compact_start, compact_end, rule, MatchKind.FILLER
+
+    def _masked_and_coded_matches(self, text: NormalizedText):
+        """Around each mask (加*信), plus sign (+V, ➕微) and short Latin or bopomofo run next to a
+        Han character (j微信, ㄐ微信, 加vx): terms with one character masked or written as its
+        initial or final, a word of them written as initials, 加 written as a plus sign."""
+        if not self._keyed:
+            return
+        compact = text.compact
+        spots: list[tuple[int, int, str]] = []  # compact [start, end) of the run, or (k, k) for a sign
+        for run in _TYPED_RUN.finditer(compact):
+            written, start, end = run.group(), run.start(), run.end()
+            if written == "〇" or (len(written) <= (4 if written.isascii() else 3) and written.isalpha() and (
+                    (start > 0 and is_han(compact[start - 1])) or (end < len(compact) and is_han(compact[end])))):
+                spots.append((start, end, written))
+        if _MASK_OR_PLUS.search(text.folded):
+            to_folded = text.compact_to_folded
+            for sign in _MASK_OR_PLUS.finditer(text.folded):
+                at = bisect_left(to_folded, sign.start())
+                spots.append((at, at, sign.group()))
+        for start, end, written in spots:
+            if written in PLUS_SIGNS:
+                yield from self._plus_matches(text, end)
+                continue
+            is_mask = written in MASKS
+            low, high = max(0, start - _WINDOW), min(len(compact), end + _WINDOW)
+            at = start - low  # where WILD stands in the view
+            view = compact[low:start] + WILD + compact[end:high]
+            masked = self._masked
+            for index, view_start, view_end in masked.matches(view) if masked else ():
+                if not view_start <= at < view_end:
+                    continue
+                if is_mask and not view_start < at < view_end - 1:
+                    continue  # a mask stands inside a term, never at its ends
+                begin, finish = low + view_start, end + view_end - at - 1
+                for rule, char in masked.rules[index]:
+                    if is_mask:
+                        yield begin, finish, rule, MatchKind.FILLER
+                    elif written in syllable_parts(char_reading(char)):
+                        yield begin, finish, rule, MatchKind.READING
+            if not is_mask and written.isascii():
+                coded = self._coded
+                for index, found_start, found_end in coded.matches(compact[low:high]) if coded else ():
+                    begin, finish = low + found_start, low + found_end
+                    if begin < end and start < finish and _latin_edges_free(text, begin, finish):
+                        for rule in coded.rules[index]:
+                            yield begin, finish, rule, MatchKind.INITIALS
+
+    def _shaped_matches(self, text: NormalizedText):
+        """Terms of 3+ characters written with look-alike characters (形近字): one in a term of three,
+        up to two in a longer one. (Two-character terms only through the maintained table in
+        `data/character_variants.tsv`: with a derived look-alike they are too often another word,
+        博采 for 博彩.)"""
+        compact = text.compact
+        seen = set()
+        for grouping, shaped in enumerate(self._shaped):
+            if shaped is None:
+                continue
+            view = compact.translate(shape_classes(grouping))
+            for index, start, end in shaped.matches(view):
+                written = compact[start:end]
+                for rule, key in shaped.rules[index]:
+                    if written == key or (start, id(rule)) in seen:
+                        continue
+                    changed = [(have, want) for have, want in zip(written, key, strict=True) if have != want]
+                    if len(changed) <= (1 if len(key) <= 3 else 2) and all(
+                            drawn_alike(have, want) for have, want in changed):
+                        seen.add((start, id(rule)))
+                        yield start, end, rule, MatchKind.LOOKALIKE
+
+    def _plus_matches(self, text: NormalizedText, at: int):
+        """加 written as a plus sign before the rest: +V (加v), +vx, ➕微 (加微信 shortened)."""
+        following = text.compact[at:at + _WINDOW]
+        if not following:
+            return
+        window = "加" + following
+        for index, start, end in self._blocking.matches(window):
+            if start != 0:
+                continue
+            for rule, how in self._blocking.rules[index]:
+                if how is MatchKind.EXACT and (not window[end - 1:end].isascii() or
+                                               not _is_latin_alnum(window[end:end + 1])):
+                    yield at, at + end - 1, rule, MatchKind.READING
+        for rule in self._plus_short.get(window[:2], ()):
+            yield at, at + 1, rule, MatchKind.READING
+        coded = self._coded
+        for index, start, end in coded.matches(window) if coded else ():
+            if start == 0 and not _is_latin_alnum(window[end:end + 1]):
+                for rule in coded.rules[index]:
+                    yield at, at + end - 1, rule, MatchKind.INITIALS
+
+
+def _full_reading(key: str) -> str:
+    """The term's reading, or "" when a character of it has none (OTHER would match anything)."""
+    reading = reading_key(key)
+    return "" if OTHER in reading else reading
 
 
 def _filler_view(key: str) -> str:
@@ -248,9 +482,9 @@ def _fuzzy_length(key: str) -> bool:
 
 
 def _written_keys(key: str, rule: WordRule):
-    if _fuzzy_length(key):
+    if _readable(key) and key[::-1] != key:  # 信微加, 彩博 (also shown the right way round by U+202E)
         yield key[::-1], (rule, MatchKind.REVERSED)
-    elif _readable(key):  # 博cai, bo彩: one character, the other in pinyin
+    if _readable(key) and not _fuzzy_length(key):  # 博cai, bo彩: one character, the other in pinyin
         yield key[0] + char_reading(key[1]), (rule, MatchKind.READING)
         yield char_reading(key[0]) + key[1], (rule, MatchKind.READING)
     term = rule.term.strip()
@@ -266,6 +500,25 @@ def _written_keys(key: str, rule: WordRule):
                 yield compact_form("".join(written)), (rule, MatchKind.SPLIT)
 
 
+def _coded_keys(key: str, rule: WordRule):
+    """The term with a head or tail of two or more characters written as its initials (加wx, 加vx,
+    代開fp, dk發票): the word spelt the way chat abbreviates it."""
+    for cut in range(1, len(key)):
+        head, tail = key[:cut], key[cut:]
+        if len(tail) >= 2:
+            for code in _initial_spellings(tail):
+                yield head + code, rule
+        if len(head) >= 2:
+            for code in _initial_spellings(head):
+                yield code + tail, rule
+
+
+def _initial_spellings(key: str) -> set[str]:
+    """jwx, and jvx: chat writes v for the w of wei (微 → v, vx)."""
+    initials = initials_of(key)
+    return {initials, initials.replace("w", "v")}
+
+
 def _latin_word_index(keyed) -> dict[str, tuple[tuple[WordRule, MatchKind], ...]]:
     """Latin words that stand for a term: the initials of one of 3+ characters (jwx), the pinyin
     of one of two (weixin: two-character terms match by sound only when pinyin is typed, since
@@ -273,7 +526,8 @@ def _latin_word_index(keyed) -> dict[str, tuple[tuple[WordRule, MatchKind], ...]
     index: dict[str, list[tuple[WordRule, MatchKind]]] = {}
     for key, rule in keyed:
         if _fuzzy_length(key):
-            index.setdefault(initials_of(key), []).append((rule, MatchKind.INITIALS))
+            for initials in _initial_spellings(key):
+                index.setdefault(initials, []).append((rule, MatchKind.INITIALS))
         elif _readable(key):
             index.setdefault("".join(map(char_reading, key)), []).append((rule, MatchKind.READING))
     return {word: tuple(found) for word, found in index.items()}
@@ -341,6 +595,8 @@ def _on_word_boundaries(text: NormalizedText, start: int, end: int, key: str) ->
     before, _, _, after = _neighbours(text, start, end)
     if _is_latin_alnum(before):
         return None
+    if len(key) == 2 and not _beside_contact_pattern(text, start, end):
+        return None
     if not _is_latin_alnum(after):
         return MatchKind.EXACT
     return MatchKind.PREFIX if len(key) >= DISTINCTIVE_LATIN and key.isalpha() else None
@@ -348,3 +604,12 @@ def _on_word_boundaries(text: NormalizedText, start: int, end: int, key: str) ->
 
 def _is_latin_alnum(char: str) -> bool:
     return bool(char) and char.isascii() and char.isalnum()
+
+
+def _beside_contact_pattern(text: NormalizedText, start: int, end: int) -> bool:
+    """Two Latin letters (vx, tg) name a contact only beside 加, a plus sign, 號, ID or a handle with
+    figures: ＶＸ alone is the nerve agent, TG a thyroid test."""
+    folded_start, folded_end = text.folded_span(start, end)
+    before = text.folded[max(0, folded_start - 3):folded_start]
+    after = text.folded[folded_end:folded_end + 16]
+    return bool(_CONTACT_BEFORE.search(before) or _CONTACT_AFTER.match(after.lstrip()))

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from moderation.screening.links import domain_listed, find_links
+from moderation.screening.links import domain_listed, figure_spellings, find_links, readable_domain
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 
@@ -128,10 +128,17 @@ def _link_reasons(body, rules: Rules) -> list[Reason]:
     for link in find_links(body):
         if domain_listed(link.domain, rules.domains.allowed):
             continue
-        blocked = domain_listed(link.domain, rules.domains.blocked)
+        readable = readable_domain(link.domain)
+        blocked = domain_listed(readable, rules.domains.blocked)
         if blocked:
-            reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.SPAM, f"domain:{blocked}", link.domain,
+            reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.SPAM, f"domain:{blocked}", readable,
                                   "body", link.start, link.end))
+        else:  # figures for letters (sh0p): a guess, held for review
+            guessed = next(filter(None, (domain_listed(spelled, rules.domains.blocked)
+                                         for spelled in figure_spellings(readable))), None)
+            if guessed:
+                reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.HOLD, f"domain:{guessed}", readable,
+                                      "body", link.start, link.end, "reading"))
         counted.append(link)
     limit = rules.thresholds.max_links
     if len(counted) > limit:

@@ -26,8 +26,8 @@ OTHER = "#"  # what a character that is not a syllable reads as: it breaks any r
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
 _SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
-# Typed pinyin (letters, each syllable optionally followed by its tone number) and bopomofo.
-TYPED_RUN = re.compile(r"(?:[a-z]+[0-5]?)+|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
+# Typed pinyin (letters, with tone figures or figures for letters among them) and bopomofo.
+TYPED_RUN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
 
 
 def _toneless(syllable: str) -> str:
@@ -90,8 +90,15 @@ def initials_of(term_compact: str) -> str:
     return "".join(char_reading(char)[:1] for char in term_compact)
 
 
-def _typed_units(run: str, offset: int) -> list[tuple[str, int, int]]:
-    """A typed run cut into syllables (longest first): (syllable or OTHER, start, end) in the compact."""
+# Figures written for the letters they look like inside a typed word (j1aweixin, we1x1n).
+DIGIT_LETTERS = {"0": "o", "1": "il", "2": "z", "3": "e", "4": "a", "5": "s", "6": "bg", "7": "t", "8": "b", "9": "gq"}
+_LONGEST_DIGIT_RUN = 64  # a longer run with figures is cut greedily (figures as tones): bounded cost
+
+
+def _typed_units(run: str, offset: int, prefer_letters: bool = False) -> list[tuple[str, int, int]]:
+    """A typed run cut into syllables: (syllable or OTHER, start, end) in the compact."""
+    if run[0].isascii() and len(run) <= _LONGEST_DIGIT_RUN and not run.isalpha():
+        return _pinyin_with_figures(run, offset, prefer_letters)
     units: list[tuple[str, int, int]] = []
     if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
         ids = _syllable_ids()
@@ -119,12 +126,71 @@ def _typed_units(run: str, offset: int) -> list[tuple[str, int, int]]:
     return units
 
 
+@lru_cache(maxsize=4096)
+def _spellings(chunk: str) -> frozenset[str]:
+    """What a chunk of letters and figures may spell: each figure a tone (dropped, never first) or
+    the letter it is drawn like."""
+    spelled = {""}
+    for position, char in enumerate(chunk):
+        if char.isdigit():
+            options = DIGIT_LETTERS[char] + ("" if position == 0 else "-")
+            spelled = {word + ("" if option == "-" else option) for word in spelled for option in options}
+        else:
+            spelled = {word + char for word in spelled}
+    return frozenset(spelled)
+
+
+def _pinyin_with_figures(run: str, offset: int, prefer_letters: bool) -> list[tuple[str, int, int]]:
+    """A Latin run with figures in it, cut into the most syllables: a figure is a tone wherever it
+    stands (jia1we1ixi4n) or the letter it is drawn like (j1aweixin). Dynamic programming over
+    the run's positions (a run is at most 64 characters). Where both read (ji4: ji in the fourth
+    tone, or jia), the tone wins, or the letter when `prefer_letters`."""
+    sign = -1 if prefer_letters else 1
+    ids = _syllable_ids()
+    size = len(run)
+    best: list[tuple[float, list] | None] = [None] * (size + 1)
+    best[0] = (0.0, [])
+    for start in range(size):
+        if best[start] is None:
+            continue
+        cost, units = best[start]
+        options = []
+        if run[start].isdigit() and units:  # a tone after a syllable
+            options.append((start + 1, cost, units[:-1] + [(units[-1][0], units[-1][1], offset + start + 1)]))
+        for end in range(start + 1, min(size, start + 8) + 1):
+            chunk = run[start:end]
+            figures = sum(char.isdigit() for char in chunk)
+            if figures > 2:
+                break
+            letters = end - start - figures
+            # A figure read as a tone before one read as a letter (xi4n is xin, not xian).
+            syllable = min((word for word in _spellings(chunk) if word in ids),
+                           key=lambda word: (sign * (len(word) - letters), word), default=None)
+            if syllable:
+                substituted = len(syllable) - letters
+                options.append((end, cost + 1 + 0.1 * sign * substituted, units + [(syllable, offset + start, offset + end)]))
+        options.append((start + 1, cost + 10, units + [(OTHER, offset + start, offset + start + 1)]))
+        for end, new_cost, new_units in options:
+            if best[end] is None or new_cost < best[end][0]:
+                best[end] = (new_cost, new_units)
+    return best[size][1]
+
+
+def typed_syllables(word: str) -> str:
+    """A Latin word's syllables joined (we1x1n → weixin), or "" when a piece is not a syllable."""
+    units = _typed_units(word, 0)
+    if any(syllable == OTHER for syllable, _, _ in units):
+        return ""
+    return "".join(syllable for syllable, _, _ in units)
+
+
 @dataclass(frozen=True)
 class _TypedRun:
     first_unit: int  # the index of its first syllable among all units
     compact_start: int
     compact_end: int
     spans: tuple[tuple[int, int], ...]  # compact span of each of its syllables
+    names: tuple[str, ...]  # each syllable (or OTHER)
 
 
 @dataclass(frozen=True)
@@ -133,6 +199,7 @@ class ReadingView:
 
     compact: str
     reading: str  # SEPARATOR, then every unit followed by SEPARATOR
+    units_text: str  # one character per unit: Han characters, private-use characters for syllables
     runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
 
     @cached_property
@@ -168,22 +235,79 @@ class ReadingView:
         return position, position + 1
 
 
-def reading_view(compact: str) -> ReadingView:
-    """Typed runs become one private-use character per syllable, then one translate reads all."""
+def has_figures_in_words(compact: str) -> bool:
+    """Whether a typed word holds a figure, which may be a tone or a letter (see `reading_view`)."""
+    return any(not run.group().isalpha() for run in TYPED_RUN.finditer(compact) if run.group()[0].isascii())
+
+
+def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
+    """Typed runs become one private-use character per syllable, then one translate reads all.
+    `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
     runs: list[_TypedRun] = []
     if TYPED_RUN.search(compact):
         ids = _syllable_ids()
 
         def syllables(run: re.Match) -> str:
-            units = _typed_units(run.group(), run.start())
+            units = _typed_units(run.group(), run.start(), prefer_letters)
             previous = runs[-1] if runs else None
             first_unit = (run.start() if previous is None else
                           previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
-            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units)))
+            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units),
+                                  tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)))
             return "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
                            for syllable, _, _ in units)
 
         units_text = TYPED_RUN.sub(syllables, compact)
     else:
         units_text = compact
-    return ReadingView(compact, SEPARATOR + units_text.translate(_table()), tuple(runs))
+    return ReadingView(compact, SEPARATOR + units_text.translate(_table()), units_text, tuple(runs))
+
+
+@lru_cache(maxsize=1)
+def _pinyin_to_bopomofo() -> dict[str, str]:
+    return {pinyin: bopomofo for bopomofo, pinyin in _bopomofo_syllables().items()}
+
+
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z",
+             "c", "s", "y", "w")
+_BOPOMOFO_INITIALS = frozenset("ㄅㄆㄇㄈㄉㄊㄋㄌㄍㄎㄏㄐㄑㄒㄓㄔㄕㄖㄗㄘㄙ")
+
+
+@lru_cache(maxsize=4096)
+def syllable_parts(syllable: str) -> frozenset[str]:
+    """How one syllable is written by its initial or its final alone: jia → j, ia, ㄐ, ㄧㄚ; wei → w,
+    v (chat's v for w), ei, ㄨㄟ. Empty for what is not a syllable."""
+    if not syllable or syllable == OTHER:
+        return frozenset()
+    parts = {syllable[0]}
+    initial = next((start for start in _INITIALS if syllable.startswith(start)), "")
+    if initial:
+        parts.add(initial)
+        if len(syllable) > len(initial) + 1:
+            parts.add(syllable[len(initial):])
+    if syllable[0] == "w":
+        parts.add("v")
+    bopomofo = _pinyin_to_bopomofo().get(syllable, "")
+    if bopomofo:
+        if bopomofo[0] in _BOPOMOFO_INITIALS:
+            parts.add(bopomofo[0])
+            if len(bopomofo) > 1:
+                parts.add(bopomofo[1:])
+        elif len(bopomofo) > 1:
+            parts.add(bopomofo[0])
+    parts.discard(syllable)
+    return frozenset(parts)
+
+
+def typed_reading(view: ReadingView) -> tuple[str, list[tuple[int, int] | None]]:
+    """Only the typed syllables of a view, run by run (an OTHER between runs), and the compact span
+    of each unit: what two-character terms are searched in (weixin, ㄨㄟ ㄒㄧㄣ, not 威信)."""
+    pieces = [SEPARATOR]
+    spans: list[tuple[int, int] | None] = []
+    for run in view.runs:
+        for name, span in zip(run.names, run.spans, strict=True):
+            pieces.append(name + SEPARATOR)
+            spans.append(span)
+        pieces.append(OTHER + SEPARATOR)
+        spans.append(None)
+    return "".join(pieces), spans
