@@ -130,6 +130,26 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_ADDRESS_DAYS": 90,
     # One JSON line per request on stderr (moderation.web.request_log): no addresses, no posted text.
     "REQUEST_LOG": True,
+    # Jobs (moderation/jobs): where the outbox's deliveries go after commit. None: "redis" when
+    # REDIS_URL is set (`flask worker` works the queue), else "thread" (a thread in each web
+    # process); "off" leaves them to the relay alone (`flask outbox relay`, tests).
+    "JOBS_RUNNER": None,
+    "JOBS_QUEUE": "moderation",  # the RQ queue's name
+    # A hand-over to Redis waits at most this; after a failure none is tried for the pause (the relay catches up).
+    "JOBS_REDIS_TIMEOUT_SECONDS": 0.5,
+    "JOBS_REDIS_PAUSE_SECONDS": 30,
+    "OUTBOX_RELAY_SECONDS": 30,  # how often the worker re-reads the outbox for deliveries due or lost
+    "OUTBOX_HANDOVER_GRACE_SECONDS": 60,  # a delivery handed over this long ago and still pending is handed again
+    # Webhooks (services/webhooks.py): short timeouts, a bounded answer, retries doubling from
+    # the first wait up to the longest, for a day; then the delivery is shown as failed.
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": 2,
+    "WEBHOOK_TOTAL_TIMEOUT_SECONDS": 5,
+    "WEBHOOK_MAX_RESPONSE_BYTES": 64 * 1024,
+    "WEBHOOK_LEASE_SECONDS": 60,  # a worker's hold on a delivery it is sending (longer than the total timeout)
+    "WEBHOOK_RETRY_FIRST_SECONDS": 30,
+    "WEBHOOK_RETRY_MAX_SECONDS": 7200,
+    "WEBHOOK_RETRY_WINDOW_SECONDS": 86400,
+    "WEBHOOK_RESOLVER": None,  # callable (host, port) -> addresses; None: the system's DNS (tests inject one)
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

@@ -1,0 +1,55 @@
+"""The relay: re-reads the outbox for deliveries that are due and not in anyone's hands.
+
+A delivery is due when it is pending, its next attempt has come, no worker holds its lease, and it
+was not handed to the queue within OUTBOX_HANDOVER_GRACE_SECONDS (a hand-over that is still in the
+queue is left alone; one lost with a dead process or a Redis restart is handed over again). Runs
+when a worker starts, every OUTBOX_RELAY_SECONDS in the worker (or the thread runner), and on
+`flask outbox relay`. Handing one delivery over twice is harmless: `webhooks.claim` lets only one
+attempt through at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from moderation.extensions import db
+from moderation.models import DeliveryState, WebhookDelivery
+
+
+def due_deliveries(session: Session, *, now: datetime, grace_seconds: float, limit: int = 500) -> list[int]:
+    """Ids of the due deliveries, marked as handed over now. The caller commits, then hands them over."""
+    stale = now - timedelta(seconds=grace_seconds)
+    ids = list(session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now,
+               or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until <= now),
+               or_(WebhookDelivery.handed_at.is_(None), WebhookDelivery.handed_at <= stale))
+        .order_by(WebhookDelivery.id).limit(limit)))
+    if ids:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(handed_at=now)
+                        .execution_options(synchronize_session=False))
+    return ids
+
+
+def relay_in_app(app: Flask) -> list[int]:
+    """The due deliveries, committed as handed over; the caller hands them to its runner."""
+    with app.app_context():
+        try:
+            ids = due_deliveries(db.session, now=app.config["CLOCK"](),
+                                 grace_seconds=float(app.config["OUTBOX_HANDOVER_GRACE_SECONDS"]))
+            db.session.commit()
+            return ids
+        finally:
+            db.session.remove()
+
+
+def relay(app: Flask) -> list[int]:
+    """Find the due deliveries and hand them to the app's runner."""
+    ids = relay_in_app(app)
+    if ids:
+        app.extensions["jobs"].hand_over(ids)
+    return ids
