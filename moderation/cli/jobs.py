@@ -6,7 +6,7 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from moderation.jobs.relay import relay, relay_in_app
 
@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Work until the queue is empty, then stop (tests, cron).")
 @click.option("--queue", "queue_name", default=None, help="Queue name (default: JOBS_QUEUE).")
 def worker(burst: bool, queue_name: str | None):
