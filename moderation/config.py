@@ -139,7 +139,9 @@ DEFAULTS: dict[str, object] = {
     "JOBS_REDIS_TIMEOUT_SECONDS": 0.5,
     "JOBS_REDIS_PAUSE_SECONDS": 30,
     "OUTBOX_RELAY_SECONDS": 30,  # how often the worker re-reads the outbox for deliveries due or lost
-    "OUTBOX_HANDOVER_GRACE_SECONDS": 60,  # a delivery handed over this long ago and still pending is handed again
+    "OUTBOX_HANDOVER_GRACE_SECONDS": 60,
+    # Events carry comments' words: the relay deletes those older than this whose deliveries all ended.
+    "OUTBOX_KEEP_DAYS": 7,  # a delivery handed over this long ago and still pending is handed again
     # Webhooks (services/webhooks.py): short timeouts, a bounded answer, retries doubling from
     # the first wait up to the longest, for a day; then the delivery is shown as failed.
     "WEBHOOK_CONNECT_TIMEOUT_SECONDS": 2,

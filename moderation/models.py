@@ -348,6 +348,7 @@ class OutboxEvent(Base):
     """An event that receivers must hear of, written in the same transaction as what caused it."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_created", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid4: the event's id for receivers

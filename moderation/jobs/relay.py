@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.extensions import db
-from moderation.models import DeliveryState, WebhookDelivery
+from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery
 
 
 def due_deliveries(session: Session, *, now: datetime, grace_seconds: float, limit: int = 500) -> list[int]:
@@ -35,12 +35,27 @@ def due_deliveries(session: Session, *, now: datetime, grace_seconds: float, lim
     return ids
 
 
+def prune(session: Session, *, now: datetime, keep_days: float) -> int:
+    """Delete events older than `keep_days` none of whose deliveries is still pending (with their
+    deliveries): the outbox holds comments' words, and a delivery's record is kept this long."""
+    old = select(OutboxEvent.id).where(
+        OutboxEvent.created_at < now - timedelta(days=keep_days),
+        ~exists().where(WebhookDelivery.outbox_id == OutboxEvent.id, WebhookDelivery.state == DeliveryState.PENDING))
+    ids = list(session.scalars(old.limit(1000)))
+    if ids:
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.outbox_id.in_(ids)))
+        session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+    return len(ids)
+
+
 def relay_in_app(app: Flask) -> list[int]:
-    """The due deliveries, committed as handed over; the caller hands them to its runner."""
+    """The due deliveries, committed as handed over (old finished events pruned on the way); the
+    caller hands them to its runner."""
     with app.app_context():
         try:
-            ids = due_deliveries(db.session, now=app.config["CLOCK"](),
-                                 grace_seconds=float(app.config["OUTBOX_HANDOVER_GRACE_SECONDS"]))
+            now = app.config["CLOCK"]()
+            ids = due_deliveries(db.session, now=now, grace_seconds=float(app.config["OUTBOX_HANDOVER_GRACE_SECONDS"]))
+            prune(db.session, now=now, keep_days=float(app.config["OUTBOX_KEEP_DAYS"]))
             db.session.commit()
             return ids
         finally:

@@ -38,6 +38,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('key'),
     )
+    op.create_index('ix_outbox_created', 'outbox', ['created_at'], unique=False)
     op.create_table(
         'webhook_delivery',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -67,5 +68,6 @@ def downgrade():
     op.drop_index('ix_webhook_delivery_endpoint', table_name='webhook_delivery')
     op.drop_index('ix_webhook_delivery_due', table_name='webhook_delivery')
     op.drop_table('webhook_delivery')
+    op.drop_index('ix_outbox_created', table_name='outbox')
     op.drop_table('outbox')
     op.drop_table('webhook_endpoint')
