@@ -151,7 +151,20 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_RETRY_FIRST_SECONDS": 30,
     "WEBHOOK_RETRY_MAX_SECONDS": 7200,
     "WEBHOOK_RETRY_WINDOW_SECONDS": 86400,
-    "WEBHOOK_RESOLVER": None,  # callable (host, port) -> addresses; None: the system's DNS (tests inject one)
+    "WEBHOOK_RESOLVER": None,
+    # Moderator alerts (services/alerts.py): endpoints in a chat format get one message per quiet
+    # period (a digest of what fell due meanwhile, at most ALERT_DIGEST_MAX events), in ALERT_LANGUAGE.
+    "ALERT_QUIET_SECONDS": 300,
+    "ALERT_DIGEST_MAX": 50,
+    "ALERT_LANGUAGE": "zh-Hant",  # zh-Hant, zh-Hans or en
+    # The queue.backlog event: more pending comments than this, or the oldest waiting longer; said
+    # again at most once per ALERT_BACKLOG_REPEAT_MINUTES. The relay checks it every OUTBOX_RELAY_SECONDS.
+    "ALERT_QUEUE_SIZE": 50,
+    "ALERT_QUEUE_AGE_MINUTES": 60,
+    "ALERT_BACKLOG_REPEAT_MINUTES": 60,
+    # The site's address as moderators reach it (https://news.example.com): alerts link to the card
+    # in the queue. None: no links (a worker has no request to learn it from).
+    "PUBLIC_BASE_URL": None,  # callable (host, port) -> addresses; None: the system's DNS (tests inject one)
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

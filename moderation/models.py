@@ -334,6 +334,9 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(200))
     # The admin allowed this host to resolve to a loopback, link-local or private address.
     allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "json": the signed event itself. A chat format (services.alerts.FORMATS: slack, wecom, dingtalk,
+    # feishu, telegram): a message for people, events within ALERT_QUIET_SECONDS sent as one digest.
+    format: Mapped[str] = mapped_column(String(16), default="json", server_default="json")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_problem: Mapped[str | None] = mapped_column(String(32))  # webhooks.DeliveryProblem

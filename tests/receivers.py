@@ -78,7 +78,7 @@ def _handler(receiver: Receiver):
                                      now=receiver.now() if receiver.now else datetime.now().astimezone())
             key = self.headers.get(webhooks.DELIVERY_HEADER, "")
             with receiver.lock:
-                if any(item.key == key for item in receiver.received):
+                if key and any(item.key == key for item in receiver.received):
                     receiver.duplicates.append(key)
                 else:
                     receiver.received.append(Received(path, self.headers.get(webhooks.EVENT_HEADER, ""), key,

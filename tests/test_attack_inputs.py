@@ -75,7 +75,7 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     # Webhooks: the URL is resolved, so the table's inputs go to a name no resolver knows.
     answers["add webhook"] = admin.client.post("/moderation/admin/webhooks/", data={
         "csrf_token": admin.csrf(), "url": value, "events": [value, "comment.created"], "secret": value,
-        "allow_private": value})
+        "allow_private": value, "format": value})
     answers["webhook page"] = admin.client.get(f"/moderation/admin/webhooks/{quoted}")
     answers["redeliver"] = admin.post("/moderation/admin/webhooks/1/redeliver", delivery=value)
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}

@@ -115,7 +115,7 @@ def test_the_cli_adds_an_endpoint_printing_its_secret_once_lists_and_removes_it(
     secret = added.output.split("secret (shown only now): ")[1].strip()
     assert secret.startswith("whsec_") and len(secret) > 40
     listed = runner.invoke(args=["webhooks", "list"])
-    assert "https://hooks.example.com/in\tcomment.created comment.decided\t0/0/0\t-" in listed.output
+    assert "https://hooks.example.com/in\tjson\tcomment.created comment.decided\t0/0/0\t-" in listed.output
     assert secret not in listed.output
     assert runner.invoke(args=["webhooks", "remove", "https://hooks.example.com/in"]).exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0

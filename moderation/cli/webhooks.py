@@ -10,7 +10,7 @@ from moderation.cli.common import commit_or_fail
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import DeliveryState
-from moderation.services import webhooks
+from moderation.services import alerts, webhooks
 from moderation.services.webhooks import RegistrationProblem, WebhookError
 
 group = AppGroup("webhooks", help="Webhook endpoints: signed JSON deliveries of comment and article events.")
@@ -27,6 +27,7 @@ PROBLEMS = {
     RegistrationProblem.SECRET_INVALID: f"the secret needs {webhooks.SECRET_MIN_LENGTH} to "
                                         f"{webhooks.SECRET_MAX_LENGTH} visible ASCII characters, no spaces",
     RegistrationProblem.URL_TAKEN: "an endpoint with this URL exists",
+    RegistrationProblem.UNKNOWN_FORMAT: "unknown format; the formats are " + ", ".join(alerts.FORMATS),
 }
 
 
@@ -43,14 +44,17 @@ def _resolver():
 @click.option("--event", "events", multiple=True, required=True, type=click.Choice(webhooks.EVENTS),
               help="An event to deliver (repeat for several).")
 @click.option("--allow-private", is_flag=True, help="Allow this host to resolve to a loopback or private address.")
-@click.option("--secret", default=None, help="Your own secret (16-200 visible characters); default: generated.")
-def add(url: str, events: tuple[str, ...], allow_private: bool, secret: str | None):
+@click.option("--secret", default=None, help="Your own secret (16-200 visible characters); default: generated. "
+              "DingTalk: the robot's SEC… secret; Feishu: the bot's signing secret.")
+@click.option("--format", "fmt", type=click.Choice(alerts.FORMATS), default="json",
+              help="json: the signed event; a chat format: a message for moderators, digests per quiet period.")
+def add(url: str, events: tuple[str, ...], allow_private: bool, secret: str | None, fmt: str):
     """Register an endpoint; prints its signing secret, once."""
     endpoint = commit_or_fail(
         lambda: webhooks.add_endpoint(db.session, url, events, secret=secret, allow_private=allow_private,
-                                      now=now(), resolver=_resolver()),
+                                      now=now(), resolver=_resolver(), format=fmt),
         WebhookError, lambda error: PROBLEMS[error.problem])
-    click.echo(f"endpoint {endpoint.id} added: {endpoint.url} ({endpoint.events})")
+    click.echo(f"endpoint {endpoint.id} added: {endpoint.url} ({endpoint.events}; {endpoint.format})")
     click.echo(f"secret (shown only now): {endpoint.secret}")
 
 
@@ -61,7 +65,7 @@ def list_endpoints():
     for endpoint in webhooks.all_endpoints(db.session):
         tally = "/".join(str(counts.get((endpoint.id, state.value), 0)) for state in DeliveryState)
         private = " allow-private" if endpoint.allow_private else ""
-        click.echo(f"{endpoint.id}\t{endpoint.url}\t{endpoint.events}\t{tally}\t"
+        click.echo(f"{endpoint.id}\t{endpoint.url}\t{endpoint.format}\t{endpoint.events}\t{tally}\t"
                    f"{endpoint.last_problem or '-'}{private}")
 
 

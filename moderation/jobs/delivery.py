@@ -18,14 +18,17 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, get_template_attribute
+from sqlalchemy import select, update
 
 from moderation.clock import now
 from moderation.extensions import db
-from moderation.models import WebhookDelivery
-from moderation.services import webhooks
+from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from moderation.services import alerts, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, Target, WebhookError
+from moderation.web.languages import DEFAULT, language_of_tag
 
 USER_AGENT = "moderation-webhooks/1"
 _ADDRESS_PROBLEMS = {
@@ -56,26 +59,38 @@ def deliver_in_app(app: Flask, delivery_id: int) -> str:
 def deliver(delivery_id: int) -> str:
     config = current_app.config
     session = db.session
-    if not webhooks.claim(session, delivery_id, now=now(), lease_seconds=int(config["WEBHOOK_LEASE_SECONDS"])):
+    lease = int(config["WEBHOOK_LEASE_SECONDS"])
+    if _wait_for_quiet_period(session, delivery_id, now=now(), quiet_seconds=int(config["ALERT_QUIET_SECONDS"])):
+        session.commit()
+        return "deferred"  # a chat endpoint had a message moments ago: this joins the next digest
+    if not webhooks.claim(session, delivery_id, now=now(), lease_seconds=lease):
         session.rollback()
         return "skipped"  # delivered, failed, not yet due, or in another worker's hands
     session.commit()
     delivery = session.get(WebhookDelivery, delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
     url, secret, allow_private = endpoint.url, endpoint.secret, endpoint.allow_private
-    key = webhooks.delivery_key(event.key, endpoint.id)
-    body = json.dumps({"id": event.key, "type": event.event, "created_at": event.created_at.isoformat(),
-                       "data": json.loads(event.payload)}, ensure_ascii=False, separators=(",", ":")).encode()
+    batch = [delivery_id]
+    if endpoint.format == "json":
+        key = webhooks.delivery_key(event.key, endpoint.id)
+        body = json.dumps({"id": event.key, "type": event.event, "created_at": event.created_at.isoformat(),
+                           "data": json.loads(event.payload)}, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(now().timestamp())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            webhooks.EVENT_HEADER: event.event,
+            webhooks.DELIVERY_HEADER: key,
+            webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, timestamp, body),
+        }
+    else:
+        batch += _claim_due_with(session, endpoint.id, delivery_id, now=now(), lease_seconds=lease,
+                                 limit=int(config["ALERT_DIGEST_MAX"]) - 1)
+        message = _digest(session, endpoint, batch)
+        url, body = message.url, message.body
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
     session.commit()  # nothing held open while the network is used
 
-    timestamp = int(now().timestamp())
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-        webhooks.EVENT_HEADER: event.event,
-        webhooks.DELIVERY_HEADER: key,
-        webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, timestamp, body),
-    }
     resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
     try:
         target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
@@ -86,14 +101,74 @@ def deliver(delivery_id: int) -> str:
                       total_timeout=float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]),
                       max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
 
-    delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None:  # the endpoint was removed meanwhile
-        session.rollback()
-        return "removed"
-    webhooks.record_outcome(session, delivery, status_code=answer.status_code, problem=answer.problem, now=now(),
-                            policy=webhooks.RetryPolicy.from_config(config))
+    policy = webhooks.RetryPolicy.from_config(config)
+    recorded = 0
+    for each in batch:
+        delivery = session.get(WebhookDelivery, each)
+        if delivery is not None:  # else the endpoint was removed meanwhile
+            webhooks.record_outcome(session, delivery, status_code=answer.status_code, problem=answer.problem,
+                                    now=now(), policy=policy)
+            recorded += 1
     session.commit()
+    if not recorded:
+        return "removed"
     return answer.problem.value if answer.problem else "delivered"
+
+
+def _wait_for_quiet_period(session, delivery_id: int, *, now, quiet_seconds: int) -> bool:
+    """A chat endpoint's deliveries wait until ALERT_QUIET_SECONDS after its last message."""
+    row = session.execute(select(WebhookEndpoint.format, WebhookEndpoint.last_success_at,
+                                 WebhookDelivery.next_attempt_at)
+                          .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+                          .where(WebhookDelivery.id == delivery_id,
+                                 WebhookDelivery.state == DeliveryState.PENDING)).one_or_none()
+    if row is None or row.format == "json" or row.last_success_at is None:
+        return False
+    until = row.last_success_at + timedelta(seconds=quiet_seconds)
+    if until <= now:
+        return False
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                                  WebhookDelivery.next_attempt_at < until)
+                    .values(next_attempt_at=until, handed_at=None).execution_options(synchronize_session=False))
+    return True
+
+
+def _claim_due_with(session, endpoint_id: int, first: int, *, now, lease_seconds: int, limit: int) -> list[int]:
+    """The endpoint's other due deliveries, claimed for the same digest."""
+    candidates = session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id != first,
+               WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.id).limit(max(limit, 0))).all()
+    return [each for each in candidates if webhooks.claim(session, each, now=now, lease_seconds=lease_seconds)]
+
+
+def _digest(session, endpoint: WebhookEndpoint, batch: list[int]) -> alerts.Message:
+    """One chat message for the events of `batch`, worded in ALERT_LANGUAGE, with links to the queue."""
+    config = current_app.config
+    events = session.execute(select(OutboxEvent.event, OutboxEvent.payload).join(WebhookDelivery)
+                             .where(WebhookDelivery.id.in_(batch)).order_by(WebhookDelivery.id)).all()
+    base = (config["PUBLIC_BASE_URL"] or "").rstrip("/")
+    with current_app.app_context():  # a context of its own, whose language is ALERT_LANGUAGE
+        g.language, g.language_in_url = language_of_tag(config["ALERT_LANGUAGE"]) or DEFAULT, False
+        line, title = (get_template_attribute("alerts/words.txt", name) for name in ("line", "title"))
+        lines = []
+        for name, payload in events:
+            data = json.loads(payload)
+            lines.append(alerts.Line(str(line(name, data)).strip(), _link(base, name, data)))
+        heading = str(title(len(lines))).strip()
+    return alerts.chat_message(endpoint.format, endpoint.url, endpoint.secret, heading, lines, now=now())
+
+
+def _link(base: str, event: str, data: dict) -> str | None:
+    """The card in the queue (the comment's article, its card), or the queue itself."""
+    if not base:
+        return None
+    comment = data.get("comment")
+    if comment and comment.get("id"):
+        article = f"?article={comment['article_id']}" if comment.get("article_id") else ""
+        return f"{base}/moderation/{article}#card-{comment['id']}"
+    return f"{base}/moderation/" if event == "queue.backlog" else None
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

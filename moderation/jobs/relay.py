@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery
+from moderation.services import alerts, outbox
 
 
 def due_deliveries(session: Session, *, now: datetime, grace_seconds: float, limit: int = 500) -> list[int]:
@@ -48,6 +49,22 @@ def prune(session: Session, *, now: datetime, keep_days: float) -> int:
     return len(ids)
 
 
+def say_backlog(session: Session, config, *, now: datetime) -> bool:
+    """Record a queue.backlog event when an endpoint wants it, the pending queue is over its limits,
+    and it was not said within ALERT_BACKLOG_REPEAT_MINUTES."""
+    if "queue.backlog" not in outbox.subscribers(session):
+        return False
+    if alerts.backlog_said_recently(session, now=now, repeat_minutes=int(config["ALERT_BACKLOG_REPEAT_MINUTES"])):
+        return False
+    found = alerts.backlog(session, now=now, max_pending=int(config["ALERT_QUEUE_SIZE"]),
+                           max_age_minutes=int(config["ALERT_QUEUE_AGE_MINUTES"]))
+    if found is None:
+        return False
+    outbox.record(session, "queue.backlog", {"queue": {"pending": found.pending, "oldest_minutes": found.oldest_minutes}},
+                  now=now)
+    return True
+
+
 def relay_in_app(app: Flask) -> list[int]:
     """The due deliveries, committed as handed over (old finished events pruned on the way); the
     caller hands them to its runner."""
@@ -56,6 +73,7 @@ def relay_in_app(app: Flask) -> list[int]:
             now = app.config["CLOCK"]()
             ids = due_deliveries(db.session, now=now, grace_seconds=float(app.config["OUTBOX_HANDOVER_GRACE_SECONDS"]))
             prune(db.session, now=now, keep_days=float(app.config["OUTBOX_KEEP_DAYS"]))
+            say_backlog(db.session, app.config, now=now)  # its deliveries are handed over after the commit
             db.session.commit()
             return ids
         finally:

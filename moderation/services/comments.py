@@ -114,7 +114,7 @@ def post_comment(
         listing_changed(db, article.id, approved_delta=1)
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
-                          anonymous=anonymous, body=body, now=now)
+                          anonymous=anonymous, body=body, now=now, article_id=article.id)
     return Posted(comment_id, status, verdict)
 
 

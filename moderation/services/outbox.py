@@ -52,29 +52,30 @@ def record(db: Session, event: str, data: dict, *, now: datetime, wanted: dict[s
 
 
 def comment_data(comment_id: int, *, article_slug: str, status: str, nickname: str | None, anonymous: bool,
-                 body: str, created_at: datetime) -> dict:
+                 body: str, created_at: datetime, article_id: int | None = None) -> dict:
     """What receivers learn of a comment: never its author's or address's hashes."""
-    return {"id": comment_id, "article": article_slug, "status": status,
+    return {"id": comment_id, "article": article_slug, "article_id": article_id, "status": status,
             "nickname": None if anonymous else nickname, "anonymous": anonymous, "body": body,
             "created_at": created_at.isoformat()}
 
 
 def stored_comment_data(db: Session, comment_id: int) -> dict:
     row = db.execute(select(Comment.nickname, Comment.is_anonymous, Comment.body, Comment.status,
-                            Comment.created_at, Article.slug)
+                            Comment.created_at, Article.slug, Article.id.label("article_id"))
                      .join(Article, Article.id == Comment.article_id).where(Comment.id == comment_id)).one()
     return comment_data(comment_id, article_slug=row.slug, status=row.status.value, nickname=row.nickname,
-                        anonymous=row.is_anonymous, body=row.body, created_at=row.created_at)
+                        anonymous=row.is_anonymous, body=row.body, created_at=row.created_at,
+                        article_id=row.article_id)
 
 
 def comment_posted(db: Session, comment_id: int, *, article_slug: str, status: str, nickname: str | None,
-                   anonymous: bool, body: str, now: datetime) -> None:
+                   anonymous: bool, body: str, now: datetime, article_id: int | None = None) -> None:
     """comment.created, and comment.held when it waits for a moderator."""
     wanted = subscribers(db)
     if not wanted:
         return
     data = {"comment": comment_data(comment_id, article_slug=article_slug, status=status, nickname=nickname,
-                                    anonymous=anonymous, body=body, created_at=now)}
+                                    anonymous=anonymous, body=body, created_at=now, article_id=article_id)}
     record(db, "comment.created", data, now=now, wanted=wanted)
     if status == "pending":
         record(db, "comment.held", {**data, "why": "screening"}, now=now, wanted=wanted)

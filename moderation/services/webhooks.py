@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from moderation.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from moderation.services.outbox import HANDOVER
 
-EVENTS = ("comment.created", "comment.held", "comment.decided", "comment.reported", "article.closed")
+EVENTS = ("comment.created", "comment.held", "comment.decided", "comment.reported", "article.closed", "queue.backlog")
 SIGNATURE_HEADER = "X-Moderation-Signature"
 DELIVERY_HEADER = "X-Moderation-Delivery"
 EVENT_HEADER = "X-Moderation-Event"
@@ -49,6 +49,7 @@ class RegistrationProblem(enum.StrEnum):
     UNKNOWN_EVENT = "unknown_event"
     SECRET_INVALID = "secret_invalid"  # 16 to 200 visible ASCII characters, no spaces
     URL_TAKEN = "url_taken"
+    UNKNOWN_FORMAT = "unknown_format"
 
 
 class DeliveryProblem(enum.StrEnum):
@@ -140,9 +141,15 @@ def normalized_events(events: Iterable[str]) -> str:
 
 
 def add_endpoint(db: Session, url: str, events: Iterable[str], *, secret: str | None = None,
-                 allow_private: bool = False, now: datetime, resolver: Resolver = system_resolver) -> WebhookEndpoint:
-    """Register an endpoint (flushes). `secret` None: one is generated, to be shown once."""
+                 allow_private: bool = False, now: datetime, resolver: Resolver = system_resolver,
+                 format: str = "json") -> WebhookEndpoint:
+    """Register an endpoint (flushes). `secret` None: one is generated, to be shown once. `format`:
+    "json" (the signed event) or a chat format of `services.alerts` (a message for people)."""
+    from moderation.services.alerts import FORMATS
+
     url = url.strip()
+    if format not in FORMATS:
+        raise WebhookError(RegistrationProblem.UNKNOWN_FORMAT, format[:20])
     check_target(url, allow_private=allow_private, resolver=resolver)
     names = normalized_events(events)
     secret = new_secret() if secret is None or not secret.strip() else secret.strip()
@@ -150,7 +157,8 @@ def add_endpoint(db: Session, url: str, events: Iterable[str], *, secret: str | 
         raise WebhookError(RegistrationProblem.SECRET_INVALID)
     if db.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.url == url)):
         raise WebhookError(RegistrationProblem.URL_TAKEN)
-    endpoint = WebhookEndpoint(url=url, events=names, secret=secret, allow_private=allow_private, created_at=now)
+    endpoint = WebhookEndpoint(url=url, events=names, secret=secret, allow_private=allow_private, created_at=now,
+                               format=format)
     db.add(endpoint)
     db.flush()
     return endpoint

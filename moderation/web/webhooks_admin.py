@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WebhookDelivery, WebhookEndpoint
-from moderation.services import webhooks
+from moderation.services import alerts, webhooks
 from moderation.services.webhooks import WebhookError
 from moderation.web import guards
 from moderation.web.responses import see_other
@@ -20,7 +20,8 @@ FLASHED = "webhooks"
 
 def _list_page(status: int = 200, **extra):
     html = render_template("admin/webhooks.html", endpoints=webhooks.all_endpoints(db.session),
-                           counts=webhooks.counts_by_state(db.session), events=webhooks.EVENTS, **extra)
+                           counts=webhooks.counts_by_state(db.session), events=webhooks.EVENTS,
+                           formats=alerts.FORMATS, **extra)
     return html, status
 
 
@@ -35,15 +36,16 @@ def add_endpoint():
     chosen = request.form.getlist("events")
     secret = request.form.get("secret", "")[: webhooks.SECRET_MAX_LENGTH + 1]
     allow_private = request.form.get("allow_private") == "y"
+    chosen_format = request.form.get("format", "json")[:20]
     try:
         endpoint = webhooks.add_endpoint(db.session, url, chosen, secret=secret or None, allow_private=allow_private,
                                          now=now(), resolver=current_app.config["WEBHOOK_RESOLVER"]
-                                         or webhooks.system_resolver)
+                                         or webhooks.system_resolver, format=chosen_format)
     except WebhookError as error:
         db.session.rollback()
         return _list_page(422, problem=error.problem.value, problem_detail=error.detail, url=url,
                           chosen=[event for event in chosen if event in webhooks.EVENTS], secret=secret,
-                          allow_private=allow_private)
+                          allow_private=allow_private, chosen_format=chosen_format)
     db.session.commit()
     # The secret in this response only: never in a redirect's flash (the session cookie is readable).
     return _list_page(added=endpoint, added_secret=endpoint.secret)

@@ -22,6 +22,7 @@ def upgrade():
         sa.Column('events', sa.String(length=200), nullable=False),
         sa.Column('secret', sa.String(length=200), nullable=False),
         sa.Column('allow_private', sa.Boolean(), nullable=False),
+        sa.Column('format', sa.String(length=16), server_default='json', nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('last_success_at', sa.DateTime(), nullable=True),
         sa.Column('last_problem', sa.String(length=32), nullable=True),
