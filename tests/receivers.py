@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -103,6 +104,18 @@ def _handler(receiver: Receiver):
             self.wfile.write(body)
 
     return Handler
+
+
+@contextmanager
+def listening(secret: str, now: Callable[[], datetime] | None = None) -> Iterator[Receiver]:
+    """A receiver on a loopback port for the block (a test's fixture)."""
+    receiver = Receiver(secret=secret, now=now)
+    server = start_receiver(receiver)
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:

@@ -20,7 +20,7 @@ from moderation.models import CommentStatus, DeliveryState, OutboxEvent, Webhook
 from moderation.services import alerts, webhooks
 from moderation.services.alerts import Line
 from tests.conftest import ARTICLE_SLUG, make_comment
-from tests.receivers import Receiver, start_receiver
+from tests.receivers import listening
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 LINES = [Line("新評論等待審核：讀者：你好", "https://news.example.com/moderation/?article=1#card-7"), Line("第二則")]
@@ -79,11 +79,8 @@ SECRET = "test-secret-0123456789"
 
 @pytest.fixture
 def receiver(clock):
-    listening = Receiver(secret=SECRET, now=clock)
-    server = start_receiver(listening)
-    yield listening
-    server.shutdown()
-    server.server_close()
+    with listening(SECRET, clock) as running:
+        yield running
 
 
 @pytest.fixture

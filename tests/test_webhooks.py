@@ -24,7 +24,7 @@ from moderation.models import (
 from moderation.services import outbox, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, RetryPolicy, WebhookError
 from tests.conftest import ARTICLE_SLUG, make_comment
-from tests.receivers import Receiver, start_receiver
+from tests.receivers import listening
 from tests.servers import free_port
 
 SECRET = "test-secret-0123456789"
@@ -220,11 +220,8 @@ def test_a_refused_decision_writes_no_event(db, admin):
 
 @pytest.fixture
 def receiver(clock):
-    listening = Receiver(secret=SECRET, now=clock)
-    server = start_receiver(listening)
-    yield listening
-    server.shutdown()
-    server.server_close()
+    with listening(SECRET, clock) as running:
+        yield running
 
 
 def _loopback_endpoint(db, receiver, path="/ok", events=webhooks.EVENTS):
@@ -368,3 +365,16 @@ def test_the_relay_prunes_old_events_once_their_deliveries_ended(app, db, clock)
     assert _events(db) == ["article.closed"]
     assert [d.id for d in _deliveries(db)] == [waiting.id]
     assert endpoint.id == waiting.endpoint_id
+
+
+def test_the_cli_sends_failed_deliveries_again_and_names_an_unknown_endpoint(runner, db):
+    endpoint = _endpoint(db, "https://hooks.example.com/in", ["comment.created"])
+    outbox.record(db.session, "comment.created", {"comment": {"id": 1}}, now=NOW)
+    db.session.commit()
+    (delivery,) = _deliveries(db)
+    delivery.state = DeliveryState.FAILED
+    db.session.commit()
+    assert "1 deliveries sent again" in runner.invoke(args=["webhooks", "redeliver", str(endpoint.id)]).output
+    assert [d.state for d in _deliveries(db)] == [DeliveryState.PENDING]
+    unknown = runner.invoke(args=["webhooks", "remove", "https://nowhere.example.com/"])
+    assert unknown.exit_code != 0 and "no endpoint 'https://nowhere.example.com/'" in unknown.output

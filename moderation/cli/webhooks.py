@@ -69,13 +69,18 @@ def list_endpoints():
                    f"{endpoint.last_problem or '-'}{private}")
 
 
+def _endpoint_or_fail(reference: str):
+    found = webhooks.find_endpoint(db.session, reference)
+    if found is None:
+        raise click.ClickException(f"no endpoint '{reference}'")
+    return found
+
+
 @group.command("remove")
 @click.argument("endpoint")
 def remove(endpoint: str):
     """Remove an endpoint (by id or URL) and its deliveries."""
-    found = webhooks.find_endpoint(db.session, endpoint)
-    if found is None:
-        raise click.ClickException(f"no endpoint '{endpoint}'")
+    found = _endpoint_or_fail(endpoint)
     webhooks.remove_endpoint(db.session, found)
     db.session.commit()
     click.echo(f"endpoint {found.id} removed")
@@ -85,9 +90,7 @@ def remove(endpoint: str):
 @click.argument("endpoint")
 def redeliver(endpoint: str):
     """Send every failed delivery of an endpoint again (a fresh day of retries)."""
-    found = webhooks.find_endpoint(db.session, endpoint)
-    if found is None:
-        raise click.ClickException(f"no endpoint '{endpoint}'")
+    found = _endpoint_or_fail(endpoint)
     failed = webhooks.failed_deliveries(db.session, found)
     for delivery in failed:
         webhooks.redeliver(db.session, delivery, now=now())
