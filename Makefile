@@ -7,7 +7,13 @@ PORT    ?= 5000
 
 .PHONY: run test install install-test browser db bench bench-proxy translations clean
 
+# With REDIS_URL (or MODERATION_REDIS_URL) set, the job queue's worker (`flask worker`: webhook
+# deliveries) runs beside the server and is stopped with it; without, deliveries run in a thread
+# of each web process.
 run: install db
+	@worker=; if [ -n "$$REDIS_URL$$MODERATION_REDIS_URL" ]; then \
+	  $(BIN)/flask --app wsgi worker & worker=$$!; fi; \
+	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker; fi' EXIT; \
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # Lint (ruff, imports sorted), then the whole suite under coverage on one worker per core

@@ -14,6 +14,10 @@ configured. Challenges are created ahead through the challenge service with CAPT
 fixed (bench.apps), without rendering images. Isso runs with moderation on and its guard (a
 per-address rate limit, which cannot be given other addresses) off.
 
+`--webhooks` also measures the POST with a webhook endpoint registered for every event (a receiver
+on loopback answering 204; deliveries in each worker's thread, as without REDIS_URL), alternating
+with the POST without it in each run; target: ≥ 0.9× the POST without.
+
 `--smoke` runs every step once for a second with a few hundred prepared forms and judges no target
 (the test suite runs it, with --skip-isso --skip-postgres, when wrk is installed).
 """
@@ -57,7 +61,8 @@ ISSO_VENV = ROOT / "bench" / ".isso-venv"
 SLUG = "bench-article"
 APPROVED_COMMENTS = 200
 SMOKE_POST_FORMS = 300
-TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0}
+TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0,
+           "post_with_webhooks_vs_post": 0.9}
 
 
 @dataclass
@@ -226,6 +231,42 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
                 script=ROOT / "bench" / "post.lua",
                 env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                      "BENCH_FORWARDED_FOR": "1"}))
+            if args.webhooks:
+                measure_post_with_webhooks(label, service, base, args, work, raw, results, run)
+
+
+def measure_post_with_webhooks(label: str, service: OurService, base: str, args, work: Path, raw: Path,
+                               results: dict, run: int) -> None:
+    """The same POST with an endpoint registered for every event, then the endpoint removed again."""
+    from moderation.services import webhooks
+    from tests.receivers import Receiver, start_receiver
+
+    receiver = Receiver(secret="bench-webhook-secret-0123")
+    server = start_receiver(receiver)
+    endpoint_id = None
+    try:
+        with service.app.app_context():
+            endpoint = webhooks.add_endpoint(db.session, receiver.url("/ok"), webhooks.EVENTS,
+                                             secret=receiver.secret, allow_private=True, now=datetime.now(UTC))
+            db.session.commit()
+            endpoint_id = endpoint.id
+        bodies = work / f"posts-{label}-{run}-webhooks.txt"
+        cookie = service.prepared_posts(args.post_forms, bodies)
+        scenario = f"{label} comment POST (webhooks)"
+        results.setdefault(scenario, []).append(run_wrk(
+            scenario, f"{base}/articles/{SLUG}/comments", args, raw, script=ROOT / "bench" / "post.lua",
+            env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
+                 "BENCH_FORWARDED_FOR": "1"}))
+        time.sleep(1)  # let the workers' threads finish what the run handed them
+        print(f"  {scenario}: {len(receiver.accepted())} deliveries received, "
+              f"{sum(item.signed for item in receiver.accepted())} signed correctly")
+    finally:
+        server.shutdown()
+        server.server_close()
+        if endpoint_id is not None:
+            with service.app.app_context():
+                webhooks.remove_endpoint(db.session, webhooks.find_endpoint(db.session, endpoint_id))
+                db.session.commit()
 
 
 def measure_isso(args, work: Path, raw: Path, results: dict) -> None:
@@ -263,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-isso", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="1 run of 1 s, 300 forms, no target judged")
+    parser.add_argument("--webhooks", action="store_true", help="also the POST with a webhook endpoint registered")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the raw output")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -338,6 +380,10 @@ def report(medians: dict[str, Measurement], args, out: Path) -> int:
             checks[f"{label}: POST / Isso POST"] = (
                 post.requests_per_second / medians["Isso POST (moderated)"].requests_per_second,
                 TARGETS["post_vs_isso_post"])
+        if f"{label} comment POST (webhooks)" in medians:
+            checks[f"{label}: POST with webhooks / POST"] = (
+                medians[f"{label} comment POST (webhooks)"].requests_per_second / post.requests_per_second,
+                TARGETS["post_with_webhooks_vs_post"])
         for m in (get, not_modified, post):
             checks[f"{m.scenario}: p99 / p50 (at most)"] = (m.p99_ms / m.p50_ms, TARGETS["p99_over_p50"])
     print("\ntargets")

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from moderation import cli, web
+from moderation import cli, jobs, web
 from moderation.config import load_config
 from moderation.database import configure_engine
 from moderation.extensions import csrf, db, limiter, migrate
@@ -70,5 +70,6 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
+    jobs.init_app(app)  # webhook deliveries after commit (moderation/jobs)
     cli.register(app)
     return app

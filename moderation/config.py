@@ -147,6 +147,41 @@ DEFAULTS: dict[str, object] = {
     "COUNTS_CACHE_MAX_AGE": 30,
     "MOST_COMMENTED_CACHE_MAX_AGE": 60,
     "MOST_COMMENTED_LIMIT": 10,
+    # Jobs (moderation/jobs): where the outbox's deliveries go after commit. None: "redis" when
+    # REDIS_URL is set (`flask worker` works the queue), else "thread" (a thread in each web
+    # process); "off" leaves them to the relay alone (`flask outbox relay`, tests).
+    "JOBS_RUNNER": None,
+    "JOBS_QUEUE": "moderation",  # the RQ queue's name
+    # A hand-over to Redis waits at most this; after a failure none is tried for the pause (the relay catches up).
+    "JOBS_REDIS_TIMEOUT_SECONDS": 0.5,
+    "JOBS_REDIS_PAUSE_SECONDS": 30,
+    "OUTBOX_RELAY_SECONDS": 30,  # how often the worker re-reads the outbox for deliveries due or lost
+    "OUTBOX_HANDOVER_GRACE_SECONDS": 60,
+    # Events carry comments' words: the relay deletes those older than this whose deliveries all ended.
+    "OUTBOX_KEEP_DAYS": 7,  # a delivery handed over this long ago and still pending is handed again
+    # Webhooks (services/webhooks.py): short timeouts, a bounded answer, retries doubling from
+    # the first wait up to the longest, for a day; then the delivery is shown as failed.
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": 2,
+    "WEBHOOK_TOTAL_TIMEOUT_SECONDS": 5,
+    "WEBHOOK_MAX_RESPONSE_BYTES": 64 * 1024,
+    "WEBHOOK_LEASE_SECONDS": 60,  # a worker's hold on a delivery it is sending (longer than the total timeout)
+    "WEBHOOK_RETRY_FIRST_SECONDS": 30,
+    "WEBHOOK_RETRY_MAX_SECONDS": 7200,
+    "WEBHOOK_RETRY_WINDOW_SECONDS": 86400,
+    "WEBHOOK_RESOLVER": None,  # callable (host, port) -> addresses; None: the system's DNS (tests inject one)
+    # Moderator alerts (services/alerts.py): endpoints in a chat format get one message per quiet
+    # period (a digest of what fell due meanwhile, at most ALERT_DIGEST_MAX events), in ALERT_LANGUAGE.
+    "ALERT_QUIET_SECONDS": 300,
+    "ALERT_DIGEST_MAX": 50,
+    "ALERT_LANGUAGE": "zh-Hant",  # zh-Hant, zh-Hans or en
+    # The queue.backlog event: more pending comments than this, or the oldest waiting longer; said
+    # again at most once per ALERT_BACKLOG_REPEAT_MINUTES. The relay checks it every OUTBOX_RELAY_SECONDS.
+    "ALERT_QUEUE_SIZE": 50,
+    "ALERT_QUEUE_AGE_MINUTES": 60,
+    "ALERT_BACKLOG_REPEAT_MINUTES": 60,
+    # The site's address as moderators reach it (https://news.example.com): alerts link to the card
+    # in the queue. None: no links (a worker has no request to learn it from).
+    "PUBLIC_BASE_URL": None,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

@@ -373,3 +373,76 @@ class ApiKey(Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(value) for value in self.scopes.split())
+class WebhookEndpoint(Base):
+    """A receiver an admin registered: the events it wants, signed with its own secret (services.webhooks)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(200))  # space-separated event names (webhooks.EVENTS)
+    # HMAC key of the signature; shown once when generated. Kept readable: signing needs it.
+    secret: Mapped[str] = mapped_column(String(200))
+    # The admin allowed this host to resolve to a loopback, link-local or private address.
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "json": the signed event itself. A chat format (services.alerts.FORMATS: slack, wecom, dingtalk,
+    # feishu, telegram): a message for people, events within ALERT_QUIET_SECONDS sent as one digest.
+    format: Mapped[str] = mapped_column(String(16), default="json", server_default="json")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_problem: Mapped[str | None] = mapped_column(String(32))  # webhooks.DeliveryProblem
+    last_problem_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def event_names(self) -> list[str]:
+        return self.events.split()
+
+
+class OutboxEvent(Base):
+    """An event that receivers must hear of, written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid4: the event's id for receivers
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the event's `data`
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its first try or its next retry
+    DELIVERED = "delivered"
+    FAILED = "failed"  # retried for WEBHOOK_RETRY_WINDOW_SECONDS; an admin may redeliver
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the unit the queue carries, retried until delivered or failed."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "endpoint_id", name="uq_webhook_delivery_event_endpoint"),
+        Index("ix_webhook_delivery_due", "state", "next_attempt_at"),
+        Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
+    state: Mapped[DeliveryState] = mapped_column(_str_enum(DeliveryState), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Retries stop this long after this moment (the event, or the admin's redelivery).
+    retry_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Last handed to the queue; the relay hands it again once this is old (a lost hand-over).
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker holds the delivery until then: no two workers send it at once; a dead worker's expires.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_problem: Mapped[str | None] = mapped_column(String(32))  # webhooks.DeliveryProblem
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[OutboxEvent] = relationship()
+    endpoint: Mapped[WebhookEndpoint] = relationship()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from moderation.article_text import parse_seed
 from moderation.models import Article, CommentMode
+from moderation.services import outbox
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.listing import listing_changed
 
@@ -37,6 +38,8 @@ def set_comment_mode(db: Session, article: Article, mode: CommentMode, *, actor:
            to_status=mode.value, note=article.slug)
     article.comment_mode = mode
     listing_changed(db, article.id)
+    if mode is CommentMode.CLOSED:  # webhooks (moderation/jobs): committed with the change
+        outbox.article_closed(db, slug=article.slug, title=article.title, now=now)
     return True
 
 

@@ -31,6 +31,7 @@ from moderation.screening.pipeline import (
     Verdict,
     screen,
 )
+from moderation.services import outbox
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from moderation.services.listing import listing_changed
@@ -111,6 +112,9 @@ def post_comment(
         ])
     if status is CommentStatus.APPROVED:
         listing_changed(db, article.id, approved_delta=1)
+    # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
+    outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
+                          anonymous=anonymous, body=body, now=now, article_id=article.id)
     return Posted(comment_id, status, verdict)
 
 
@@ -282,6 +286,9 @@ def report_comment(
         select(func.count(func.distinct(CommentReport.reporter_ip_hash)))
         .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
     )
+    # Webhooks (moderation/jobs): committed with the report (decide() below commits both).
+    outbox.comment_reported(db, comment_id, reason=reason.value, open_reports=addresses,
+                            hides=addresses >= hide_threshold > 0, now=now)
     if addresses >= hide_threshold > 0:
         result = decide(db, comment_id, Decision.RESTORE, expected_version=comment.version, actor=SYSTEM, now=now,
                         note=f"reports:{addresses}")

@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
-from moderation.services.audit import Actor, AuditAction, record
+from moderation.services import outbox
+from moderation.services.audit import SYSTEM, Actor, AuditAction, record
 from moderation.services.listing import approved_delta, listing_changed
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
@@ -113,6 +114,10 @@ def decide(
         return _conflict(db, comment_id, None)
     record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
            to_status=target.value, reason=reason.value if reason else None, note=note, details=details)
+    # Webhooks (moderation/jobs): the event is committed with the decision, or not at all.
+    outbox.comment_decided(db, comment_id, decision=decision.value, from_status=current.status.value,
+                           to_status=target.value, actor=actor.name, reason=reason.value if reason else None,
+                           now=now, by_service=actor is SYSTEM)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
     if target is not P:

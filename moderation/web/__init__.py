@@ -23,6 +23,7 @@ from moderation.web import (
     rules_admin,
     security_headers,
     template_filters,
+    webhooks_admin,
 )
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -34,7 +35,8 @@ def register(app: Flask) -> None:
     security_headers.register(app)
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
-    for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, articles_admin.bp, rules_admin.bp, api.bp):
+    for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, articles_admin.bp, rules_admin.bp, api.bp,
+                      webhooks_admin.bp):  # webhooks_admin: moderation/jobs
         app.register_blueprint(blueprint)
     template_filters.register(app)
     # Browsers ask for /favicon.ico on every site, whatever the page links.

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,27 @@ def site(db):
                           reporter_ip_hash="d" * 64, created_at=approved.created_at))
     db.session.commit()
     make_comment(db, body="待審的評論")
+    _webhook_with_a_failed_delivery(db)
     return approved
+
+
+def _webhook_with_a_failed_delivery(db):
+    """An endpoint whose one delivery failed: its page shows the problem and the redelivery button."""
+    from moderation.models import DeliveryState, WebhookDelivery
+    from moderation.services import outbox, webhooks
+
+    at = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    endpoint = webhooks.add_endpoint(db.session, "http://127.0.0.1:9/a-rather-long-path/for-the-phone-width/hook",
+                                     ["comment.decided", "article.closed"], allow_private=True, now=at)
+    # Events the visit does not cause: no delivery is attempted while the pages are checked.
+    outbox.record(db.session, "comment.decided", {"comment": {"id": 1}}, now=at)
+    db.session.flush()
+    delivery = db.session.query(WebhookDelivery).one()
+    delivery.state, delivery.attempts, delivery.last_status_code, delivery.last_problem = (
+        DeliveryState.FAILED, 12, 500, "http_error")
+    endpoint.last_problem, endpoint.last_problem_at = "http_error", at
+    db.session.commit()
+    return endpoint
 
 
 def _visit_every_page_type(browser, base: str, approved, language: str, viewport: dict) -> Visit:
@@ -146,6 +167,11 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _submit(page, "button[formaction*='dry-run']", "rules-dry-run", visit)
         page.goto(base + "/moderation/admin/moderators")
         _submit(page, "form[action$='/password'] button", "admin-confirm", visit)
+        _goto(page, base, "/moderation/admin/webhooks/", "webhooks", visit)
+        page.fill("#webhook-url", "http://127.0.0.1/hook")
+        page.check("#event-1")
+        _submit(page, "form.stack button.primary", "webhooks-refused", visit)
+        _goto(page, base, page.locator("table a.break").first.get_attribute("href"), "webhook", visit)
     finally:
         context.close()
     return visit
@@ -156,6 +182,7 @@ PAGE_TYPES = {
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
+    "webhooks", "webhooks-refused", "webhook",
 }
 
 

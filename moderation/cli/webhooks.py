@@ -1,0 +1,98 @@
+"""`flask webhooks …`: endpoints for automation (add prints the secret once; list; remove; redeliver)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from moderation.cli.common import commit_or_fail
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.models import DeliveryState
+from moderation.services import alerts, webhooks
+from moderation.services.webhooks import RegistrationProblem, WebhookError
+
+group = AppGroup("webhooks", help="Webhook endpoints: signed JSON deliveries of comment and article events.")
+
+# The words of `RegistrationProblem` for the operator's terminal.
+PROBLEMS = {
+    RegistrationProblem.URL_INVALID: "the URL must be http:// or https:// with a host, no user or password, "
+                                     f"at most {webhooks.MAX_URL_LENGTH} characters",
+    RegistrationProblem.URL_UNRESOLVABLE: "the URL's host does not resolve",
+    RegistrationProblem.URL_PRIVATE: "the URL's host resolves to a loopback, link-local or private address "
+                                     "(add --allow-private if that host is yours)",
+    RegistrationProblem.NO_EVENTS: "name at least one event with --event",
+    RegistrationProblem.UNKNOWN_EVENT: "unknown event; the events are " + ", ".join(webhooks.EVENTS),
+    RegistrationProblem.SECRET_INVALID: f"the secret needs {webhooks.SECRET_MIN_LENGTH} to "
+                                        f"{webhooks.SECRET_MAX_LENGTH} visible ASCII characters, no spaces",
+    RegistrationProblem.URL_TAKEN: "an endpoint with this URL exists",
+    RegistrationProblem.UNKNOWN_FORMAT: "unknown format; the formats are " + ", ".join(alerts.FORMATS),
+}
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+def _resolver():
+    return current_app.config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
+
+
+@group.command("add")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, required=True, type=click.Choice(webhooks.EVENTS),
+              help="An event to deliver (repeat for several).")
+@click.option("--allow-private", is_flag=True, help="Allow this host to resolve to a loopback or private address.")
+@click.option("--secret", default=None, help="Your own secret (16-200 visible characters); default: generated. "
+              "DingTalk: the robot's SEC… secret; Feishu: the bot's signing secret.")
+@click.option("--format", "fmt", type=click.Choice(alerts.FORMATS), default="json",
+              help="json: the signed event; a chat format: a message for moderators, digests per quiet period.")
+def add(url: str, events: tuple[str, ...], allow_private: bool, secret: str | None, fmt: str):
+    """Register an endpoint; prints its signing secret, once."""
+    endpoint = commit_or_fail(
+        lambda: webhooks.add_endpoint(db.session, url, events, secret=secret, allow_private=allow_private,
+                                      now=now(), resolver=_resolver(), format=fmt),
+        WebhookError, lambda error: PROBLEMS[error.problem])
+    click.echo(f"endpoint {endpoint.id} added: {endpoint.url} ({endpoint.events}; {endpoint.format})")
+    click.echo(f"secret (shown only now): {endpoint.secret}")
+
+
+@group.command("list")
+def list_endpoints():
+    """Id, URL, events, deliveries pending/delivered/failed and the last problem of every endpoint."""
+    counts = webhooks.counts_by_state(db.session)
+    for endpoint in webhooks.all_endpoints(db.session):
+        tally = "/".join(str(counts.get((endpoint.id, state.value), 0)) for state in DeliveryState)
+        private = " allow-private" if endpoint.allow_private else ""
+        click.echo(f"{endpoint.id}\t{endpoint.url}\t{endpoint.format}\t{endpoint.events}\t{tally}\t"
+                   f"{endpoint.last_problem or '-'}{private}")
+
+
+def _endpoint_or_fail(reference: str):
+    found = webhooks.find_endpoint(db.session, reference)
+    if found is None:
+        raise click.ClickException(f"no endpoint '{reference}'")
+    return found
+
+
+@group.command("remove")
+@click.argument("endpoint")
+def remove(endpoint: str):
+    """Remove an endpoint (by id or URL) and its deliveries."""
+    found = _endpoint_or_fail(endpoint)
+    webhooks.remove_endpoint(db.session, found)
+    db.session.commit()
+    click.echo(f"endpoint {found.id} removed")
+
+
+@group.command("redeliver")
+@click.argument("endpoint")
+def redeliver(endpoint: str):
+    """Send every failed delivery of an endpoint again (a fresh day of retries)."""
+    found = _endpoint_or_fail(endpoint)
+    failed = webhooks.failed_deliveries(db.session, found)
+    for delivery in failed:
+        webhooks.redeliver(db.session, delivery, now=now())
+    db.session.commit()  # hands them to the queue
+    click.echo(f"{len(failed)} deliveries sent again")

@@ -1,0 +1,240 @@
+"""The delivery job: one attempt of one webhook delivery.
+
+Claim the delivery (its lease keeps other workers off), check the endpoint's address again (DNS
+may have changed since registration), connect to the address that was checked (so a second DNS
+answer cannot differ), send the signed JSON, and record the outcome: delivered, the next retry, or
+failed. No database transaction is open while the network is used. Bounded in every way: connect
+WEBHOOK_CONNECT_TIMEOUT_SECONDS, the whole exchange WEBHOOK_TOTAL_TIMEOUT_SECONDS (a watchdog
+closes the socket then, however slowly the receiver drips), no redirect followed, at most
+WEBHOOK_MAX_RESPONSE_BYTES of the answer read.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app, g, get_template_attribute
+from sqlalchemy import select, update
+
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from moderation.services import alerts, webhooks
+from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, Target, WebhookError
+from moderation.web.languages import DEFAULT, language_of_tag
+
+USER_AGENT = "moderation-webhooks/1"
+_ADDRESS_PROBLEMS = {
+    RegistrationProblem.URL_PRIVATE: DeliveryProblem.PRIVATE_ADDRESS,
+    RegistrationProblem.URL_UNRESOLVABLE: DeliveryProblem.UNRESOLVABLE,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int | None
+    problem: DeliveryProblem | None
+
+
+def run_delivery(delivery_id: int) -> str:
+    """The queue's job (the worker pushes the app context): one attempt; returns what happened."""
+    return deliver(delivery_id)
+
+
+def deliver_in_app(app: Flask, delivery_id: int) -> str:
+    with app.app_context():
+        try:
+            return deliver(delivery_id)
+        finally:
+            db.session.remove()
+
+
+def deliver(delivery_id: int) -> str:
+    config = current_app.config
+    session = db.session
+    lease = int(config["WEBHOOK_LEASE_SECONDS"])
+    if _wait_for_quiet_period(session, delivery_id, now=now(), quiet_seconds=int(config["ALERT_QUIET_SECONDS"])):
+        session.commit()
+        return "deferred"  # a chat endpoint had a message moments ago: this joins the next digest
+    if not webhooks.claim(session, delivery_id, now=now(), lease_seconds=lease):
+        session.rollback()
+        return "skipped"  # delivered, failed, not yet due, or in another worker's hands
+    session.commit()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    endpoint, event = delivery.endpoint, delivery.event
+    url, secret, allow_private = endpoint.url, endpoint.secret, endpoint.allow_private
+    batch = [delivery_id]
+    if endpoint.format == "json":
+        key = webhooks.delivery_key(event.key, endpoint.id)
+        body = json.dumps({"id": event.key, "type": event.event, "created_at": event.created_at.isoformat(),
+                           "data": json.loads(event.payload)}, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(now().timestamp())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            webhooks.EVENT_HEADER: event.event,
+            webhooks.DELIVERY_HEADER: key,
+            webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, timestamp, body),
+        }
+    else:
+        batch += _claim_due_with(session, endpoint.id, delivery_id, now=now(), lease_seconds=lease,
+                                 limit=int(config["ALERT_DIGEST_MAX"]) - 1)
+        message = _digest(session, endpoint, batch)
+        url, body = message.url, message.body
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    session.commit()  # nothing held open while the network is used
+
+    resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
+    try:
+        target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
+    except WebhookError as error:
+        answer = Answer(None, _ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+    else:
+        answer = send(target, headers, body, connect_timeout=float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"]),
+                      total_timeout=float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]),
+                      max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
+
+    policy = webhooks.RetryPolicy.from_config(config)
+    recorded = 0
+    for each in batch:
+        delivery = session.get(WebhookDelivery, each)
+        if delivery is not None:  # else the endpoint was removed meanwhile
+            webhooks.record_outcome(session, delivery, status_code=answer.status_code, problem=answer.problem,
+                                    now=now(), policy=policy)
+            recorded += 1
+    session.commit()
+    if not recorded:
+        return "removed"
+    return answer.problem.value if answer.problem else "delivered"
+
+
+def _wait_for_quiet_period(session, delivery_id: int, *, now, quiet_seconds: int) -> bool:
+    """A chat endpoint's deliveries wait until ALERT_QUIET_SECONDS after its last message."""
+    row = session.execute(select(WebhookEndpoint.format, WebhookEndpoint.last_success_at,
+                                 WebhookDelivery.next_attempt_at)
+                          .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+                          .where(WebhookDelivery.id == delivery_id,
+                                 WebhookDelivery.state == DeliveryState.PENDING)).one_or_none()
+    if row is None or row.format == "json" or row.last_success_at is None:
+        return False
+    until = row.last_success_at + timedelta(seconds=quiet_seconds)
+    if until <= now:
+        return False
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                                  WebhookDelivery.next_attempt_at < until)
+                    .values(next_attempt_at=until, handed_at=None).execution_options(synchronize_session=False))
+    return True
+
+
+def _claim_due_with(session, endpoint_id: int, first: int, *, now, lease_seconds: int, limit: int) -> list[int]:
+    """The endpoint's other due deliveries, claimed for the same digest."""
+    candidates = session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id != first,
+               WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.id).limit(max(limit, 0))).all()
+    return [each for each in candidates if webhooks.claim(session, each, now=now, lease_seconds=lease_seconds)]
+
+
+def _digest(session, endpoint: WebhookEndpoint, batch: list[int]) -> alerts.Message:
+    """One chat message for the events of `batch`, worded in ALERT_LANGUAGE, with links to the queue."""
+    config = current_app.config
+    events = session.execute(select(OutboxEvent.event, OutboxEvent.payload).join(WebhookDelivery)
+                             .where(WebhookDelivery.id.in_(batch)).order_by(WebhookDelivery.id)).all()
+    base = (config["PUBLIC_BASE_URL"] or "").rstrip("/")
+    with current_app.app_context():  # a context of its own, whose language is ALERT_LANGUAGE
+        g.language, g.language_in_url = language_of_tag(config["ALERT_LANGUAGE"]) or DEFAULT, False
+        line, title = (get_template_attribute("alerts/words.txt", name) for name in ("line", "title"))
+        lines = []
+        for name, payload in events:
+            data = json.loads(payload)
+            lines.append(alerts.Line(str(line(name, data)).strip(), _link(base, name, data)))
+        heading = str(title(len(lines))).strip()
+    return alerts.chat_message(endpoint.format, endpoint.url, endpoint.secret, heading, lines, now=now())
+
+
+def _link(base: str, event: str, data: dict) -> str | None:
+    """The card in the queue (the comment's article, its card), or the queue itself."""
+    if not base:
+        return None
+    comment = data.get("comment")
+    if comment and comment.get("id"):
+        article = f"?article={comment['article_id']}" if comment.get("article_id") else ""
+        return f"{base}/moderation/{article}#card-{comment['id']}"
+    return f"{base}/moderation/" if event == "queue.backlog" else None
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked; the Host header still names the host."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeout: float, total_timeout: float,
+         max_bytes: int) -> Answer:
+    """POST `body` to the first checked address of `target`; never raises."""
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(target.host, target.port, target.addresses[0], connect_timeout)
+    expired = threading.Event()
+
+    def stop():
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(total_timeout, stop)
+    watchdog.daemon = True
+    deadline = time.monotonic() + total_timeout
+    watchdog.start()
+    try:
+        connection.connect()
+        connection.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        remaining = max_bytes
+        while remaining > 0 and not expired.is_set():
+            chunk = response.read(min(remaining, 16384))
+            if not chunk:
+                break
+            remaining -= len(chunk)  # the rest of a huge answer is never read
+        status = response.status
+    except TimeoutError:
+        return Answer(None, DeliveryProblem.TIMEOUT)
+    except (OSError, http.client.HTTPException):
+        return Answer(None, DeliveryProblem.TIMEOUT if expired.is_set() else DeliveryProblem.REFUSED)
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if expired.is_set():
+        return Answer(status, DeliveryProblem.TIMEOUT)
+    if 200 <= status < 300:
+        return Answer(status, None)
+    if 300 <= status < 400:
+        return Answer(status, DeliveryProblem.REDIRECT)
+    return Answer(status, DeliveryProblem.HTTP_ERROR)

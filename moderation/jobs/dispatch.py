@@ -1,0 +1,170 @@
+"""Handing new deliveries to the queue after their transaction commits, and the runners that take them.
+
+`services.outbox.record` leaves the ids of the deliveries it wrote in `session.info`; the session
+listener below hands them to the app's runner once the commit succeeded (and forgets them on
+rollback). A hand-over never raises into the request: Redis being down costs the poster nothing
+(the runner stops trying for a while) and the relay delivers later.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from moderation.services.outbox import HANDOVER
+
+log = logging.getLogger(__name__)
+DELIVERY_JOB = "moderation.jobs.delivery.run_delivery"
+
+
+@event.listens_for(Session, "after_commit")
+def _hand_over_after_commit(session: Session) -> None:
+    ids = session.info.pop(HANDOVER, None)
+    if not ids or not has_app_context():
+        return  # outside the app (a test's own session): the relay finds them
+    try:
+        current_app.extensions["jobs"].hand_over(ids)
+    except Exception:  # the commit stands; the relay hands them over later
+        log.exception("handing %d deliveries to the queue failed", len(ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(HANDOVER, None)
+
+
+def runner_for(app: Flask):
+    choice = app.config["JOBS_RUNNER"] or ("redis" if app.config["REDIS_URL"] else "thread")
+    runners = {"redis": RedisRunner, "thread": ThreadRunner, "off": OffRunner}
+    if choice not in runners:
+        raise ValueError(f"JOBS_RUNNER must be one of {sorted(runners)}, not {choice!r}")
+    return runners[choice](app)
+
+
+class OffRunner:
+    """Hands nothing over: `flask outbox relay` (or a test) delivers."""
+
+    name = "off"
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def hand_over(self, ids: list[int]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class RedisRunner:
+    """An RQ queue on REDIS_URL, named JOBS_QUEUE. After a failure to reach Redis it stops trying
+    for JOBS_REDIS_PAUSE_SECONDS, so that posting never waits on a Redis that is down."""
+
+    name = "redis"
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._queue = None
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def queue(self):
+        if self._queue is None:
+            from redis import Redis
+            from rq import Queue
+
+            config = self.app.config
+            timeout = float(config["JOBS_REDIS_TIMEOUT_SECONDS"])
+            connection = Redis.from_url(config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout)
+            self._queue = Queue(config["JOBS_QUEUE"], connection=connection)
+        return self._queue
+
+    def hand_over(self, ids: list[int]) -> None:
+        from redis.exceptions import RedisError
+
+        if time.monotonic() < self._paused_until:
+            return
+        try:
+            target = self.queue()
+            for delivery_id in ids:
+                target.enqueue(DELIVERY_JOB, delivery_id, job_timeout=60, result_ttl=0, failure_ttl=86400)
+        except RedisError as error:
+            with self._lock:
+                self._paused_until = time.monotonic() + float(self.app.config["JOBS_REDIS_PAUSE_SECONDS"])
+            log.warning("Redis unreachable (%s): deliveries wait for the relay", type(error).__name__)
+
+    def stop(self) -> None:
+        if self._queue is not None:
+            self._queue.connection.close()
+
+
+class ThreadRunner:
+    """Without Redis: one daemon thread per process delivers after the response, and relays every
+    OUTBOX_RELAY_SECONDS while idle. Started with the first hand-over (never before a fork)."""
+
+    name = "thread"
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.items: queue.Queue[int] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    def hand_over(self, ids: list[int]) -> None:
+        self.start()
+        for delivery_id in ids:
+            self.items.put(delivery_id)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="outbox-deliveries", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        from moderation.jobs.delivery import deliver_in_app
+        from moderation.jobs.relay import relay_in_app
+
+        interval = float(self.app.config["OUTBOX_RELAY_SECONDS"])
+        while not self._stopped.is_set():
+            try:
+                delivery_id = self.items.get(timeout=interval)
+            except queue.Empty:
+                if self._stopped.is_set():
+                    break
+                try:
+                    for due in relay_in_app(self.app):
+                        self.items.put(due)
+                except Exception:
+                    log.exception("relaying the outbox failed")
+                continue
+            try:
+                if not self._stopped.is_set():
+                    deliver_in_app(self.app, delivery_id)
+            except Exception:
+                log.exception("delivery %s failed unexpectedly", delivery_id)
+            finally:
+                self.items.task_done()
+
+    def stop(self) -> None:
+        """Ends the thread after its current delivery (tests: before their database is dropped)."""
+        self._stopped.set()
+        self.items.put(0)  # wakes it; id 0 is never a delivery
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """For tests and the CLI: True once every handed-over delivery was attempted."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.items.unfinished_tasks == 0:
+                return True
+            time.sleep(0.02)
+        return False

@@ -1,0 +1,126 @@
+"""A real webhook receiver for tests: a threaded http.server on loopback that checks each delivery's
+signature and idempotency key as a careful receiver would, and can misbehave on request."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from moderation.services import webhooks
+
+
+@dataclass
+class Received:
+    path: str
+    event: str
+    key: str
+    body: dict
+    signed: bool  # the signature verified with the endpoint's secret
+
+
+@dataclass
+class Receiver:
+    """Paths: /ok answers 204; /fail 500; /redirect 302 to /ok; /slow sleeps `slow_seconds`;
+    /huge answers 200 with `huge_bytes`; /flaky fails its first `flaky_failures` deliveries."""
+
+    base: str = ""
+    secret: str = ""
+    now: Callable[[], datetime] | None = None
+    slow_seconds: float = 3.0
+    huge_bytes: int = 20 * 1024 * 1024
+    flaky_failures: int = 1
+    received: list[Received] = field(default_factory=list)
+    hits: dict[str, int] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)  # keys seen a second time (and ignored)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def accepted(self, event: str | None = None) -> list[Received]:
+        with self.lock:
+            return [item for item in self.received if event is None or item.event == event]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.accepted()) < count:
+            time.sleep(0.02)
+        return self.accepted()
+
+
+def _handler(receiver: Receiver):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            path = self.path
+            with receiver.lock:
+                receiver.hits[path] = receiver.hits.get(path, 0) + 1
+                hit = receiver.hits[path]
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if path == "/fail" or (path == "/flaky" and hit <= receiver.flaky_failures):
+                return self._answer(500, b"broken")
+            if path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", receiver.url("/ok"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            if path == "/slow":
+                time.sleep(receiver.slow_seconds)
+            signed = webhooks.verify(receiver.secret, self.headers.get(webhooks.SIGNATURE_HEADER, ""), raw,
+                                     now=receiver.now() if receiver.now else datetime.now().astimezone())
+            key = self.headers.get(webhooks.DELIVERY_HEADER, "")
+            with receiver.lock:
+                if key and any(item.key == key for item in receiver.received):
+                    receiver.duplicates.append(key)
+                else:
+                    receiver.received.append(Received(path, self.headers.get(webhooks.EVENT_HEADER, ""), key,
+                                                      json.loads(raw), signed))
+            if path == "/huge":
+                self.send_response(200)
+                self.send_header("Content-Length", str(receiver.huge_bytes))
+                self.end_headers()
+                chunk = b"x" * 65536
+                try:
+                    for _ in range(receiver.huge_bytes // len(chunk)):
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass  # the sender stopped reading, as it should
+                return None
+            return self._answer(204, b"")
+
+        def _answer(self, status: int, body: bytes):
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def listening(secret: str, now: Callable[[], datetime] | None = None) -> Iterator[Receiver]:
+    """A receiver on a loopback port for the block (a test's fixture)."""
+    receiver = Receiver(secret=secret, now=now)
+    server = start_receiver(receiver)
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server.daemon_threads = True
+    receiver.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

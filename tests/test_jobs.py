@@ -1,0 +1,169 @@
+"""The job queue: a real RQ worker (`flask worker --burst`) against the real Redis delivers what the
+outbox holds; Redis down at posting time or a worker dying mid-job loses nothing and sends nothing
+twice. Each test has a queue and a rate-limit key prefix of its own, so parallel test workers never
+see each other's jobs. Skipped, saying why, when Redis is not reachable."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from moderation.jobs import dispatch
+from moderation.models import DeliveryState, WebhookDelivery
+from moderation.services import webhooks
+from tests.receivers import listening
+from tests.servers import free_port
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SECRET = "test-secret-0123456789"
+
+pytestmark = pytest.mark.committing  # the worker reads what the web request committed
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(error).__name__}); set TEST_REDIS_URL")
+    return REDIS_URL
+
+
+@pytest.fixture
+def queue_name(redis_url):
+    from redis import Redis
+    from rq import Queue
+
+    name = f"test-{uuid.uuid4().hex}"
+    yield name
+    Queue(name, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+
+
+@pytest.fixture
+def app_config(app_config, redis_url, queue_name):
+    return {**app_config, "REDIS_URL": redis_url, "JOBS_QUEUE": queue_name, "RATELIMIT_KEY_PREFIX": queue_name,
+            "OUTBOX_RELAY_SECONDS": 3600}
+
+
+@pytest.fixture
+def receiver(clock):
+    with listening(SECRET, clock) as running:
+        yield running
+
+
+@pytest.fixture
+def endpoint(db, receiver):
+    added = webhooks.add_endpoint(db.session, receiver.url("/ok"), ["comment.created"], secret=SECRET,
+                                  allow_private=True, now=receiver.now())
+    db.session.commit()
+    return added
+
+
+def queued(app) -> int:
+    return app.extensions["jobs"].queue().count
+
+
+def work(runner) -> str:
+    """A real RQ worker in burst mode: relays the outbox, works until the queue is empty, stops."""
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def states(db) -> list[DeliveryState]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(WebhookDelivery.state).order_by(WebhookDelivery.id)))
+
+
+def test_with_redis_url_the_runner_is_the_queue(app):
+    assert app.extensions["jobs"].name == "redis"
+
+
+def test_a_real_worker_delivers_what_posting_put_on_the_queue(app, db, page, runner, endpoint, receiver):
+    assert page.post().status_code == 303
+    assert queued(app) == 1  # handed over after commit, not run in the request
+    assert receiver.accepted() == []
+    output = work(runner)
+    assert "relayed 0 waiting deliveries" in output
+    (got,) = receiver.accepted()
+    assert got.event == "comment.created" and got.signed
+    assert states(db) == [DeliveryState.DELIVERED]
+    assert queued(app) == 0
+
+
+def test_redis_down_when_posting_costs_nothing_and_loses_nothing(app, db, page, runner, endpoint, receiver, clock,
+                                                                 redis_url):
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app.extensions["jobs"] = dispatch.runner_for(app)
+    for body in ("第一則", "第二則"):
+        assert page.post(body=body).status_code == 303
+        page.open_form()
+    assert states(db) == [DeliveryState.PENDING] * 2
+    # One try per pause, bounded by JOBS_REDIS_TIMEOUT_SECONDS (0.5 s) even for a Redis that never
+    # answers; then no try at all until the pause ends.
+    silent = dispatch.RedisRunner(app)
+    app.config["REDIS_URL"] = "redis://10.255.255.1:6379/0"  # unroutable: a connect that never completes
+    started = time.monotonic()
+    silent.hand_over([1])
+    assert time.monotonic() - started < 0.9
+    started = time.monotonic()
+    silent.hand_over([2])
+    assert time.monotonic() - started < 0.05
+
+    app.config["REDIS_URL"] = redis_url  # Redis is back; the outbox is re-read once the hand-over is overdue
+    app.extensions["jobs"] = dispatch.runner_for(app)
+    assert "relayed 0 waiting" in work(runner)  # handed over moments ago: maybe still queued
+    clock.advance(seconds=61)
+    assert "relayed 2 waiting" in work(runner)
+    assert sorted(item.body["data"]["comment"]["body"] for item in receiver.accepted()) == ["第一則", "第二則"]
+    assert states(db) == [DeliveryState.DELIVERED] * 2
+
+
+def test_a_worker_that_dies_mid_job_loses_nothing_and_a_second_hand_over_sends_nothing_twice(
+        app, db, page, runner, endpoint, receiver, clock):
+    assert page.post().status_code == 303
+    (delivery_id,) = db.session.scalars(select(WebhookDelivery.id))
+    # A worker took the job and died before answering: the job is gone from Redis, its lease held.
+    app.extensions["jobs"].queue().empty()
+    assert webhooks.claim(db.session, delivery_id, now=clock(), lease_seconds=60)
+    db.session.commit()
+    assert "relayed 0" in work(runner)  # the lease still holds: nobody else sends it
+    clock.advance(seconds=61)
+    app.extensions["jobs"].hand_over([delivery_id])  # a second, stray hand-over of the same delivery
+    assert "relayed 1" in work(runner)  # the relay hands it over too: two jobs, one delivery
+    assert len(receiver.accepted()) == 1 and receiver.duplicates == []
+    assert states(db) == [DeliveryState.DELIVERED]
+
+
+def test_flask_outbox_relay_hands_due_deliveries_to_the_queue(app, db, page, runner, endpoint, receiver, clock):
+    app.config["JOBS_REDIS_PAUSE_SECONDS"] = 0
+    app.extensions["jobs"]._paused_until = float("inf")  # as after a failed hand-over
+    assert page.post().status_code == 303
+    assert queued(app) == 0
+    app.extensions["jobs"]._paused_until = 0.0
+    clock.advance(seconds=61)
+    assert "handed 1 deliveries to the queue" in runner.invoke(args=["outbox", "relay"]).output
+    assert queued(app) == 1
+
+
+def test_without_redis_flask_outbox_relay_delivers_at_once(app, db, page, runner, endpoint, receiver, clock):
+    app.config["REDIS_URL"] = None
+    app.extensions["jobs"] = dispatch.runner_for(app)
+    assert app.extensions["jobs"].name == "thread"
+    app.extensions["jobs"] = dispatch.OffRunner(app)  # nothing delivered after the response
+    assert page.post().status_code == 303
+    clock.advance(seconds=61)
+    assert "attempted 1 deliveries: 1 delivered" in runner.invoke(args=["outbox", "relay"]).output
+    assert len(receiver.accepted()) == 1
+
+
+def test_flask_worker_refuses_to_start_without_redis(app, runner):
+    app.config["REDIS_URL"] = None
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
