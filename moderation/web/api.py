@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from functools import wraps
 
@@ -79,10 +80,31 @@ def requires(scope: Scope):
         return guarded
     return decorate
 
+# Refused before the parser sees it: CPython 3.11's json recursion limit is caught as a
+# RecursionError, and a RecursionError caught in a thread can leave the interpreter's depth counter
+# wrong for later compiles ("AST constructor recursion depth mismatch").
+JSON_MAX_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _nested_deeper_than(raw: bytes, limit: int) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _json_object() -> dict:
     if request.mimetype != "application/json":
         raise ApiError(415, "json_expected")
     raw = request.get_data(cache=False)  # past API_MAX_CONTENT_LENGTH: 413 (RequestEntityTooLarge)
+    if _nested_deeper_than(raw, JSON_MAX_DEPTH):
+        raise ApiError(400, "invalid_json")
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the parser's depth
