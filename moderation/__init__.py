@@ -56,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
 
     app.url_map.converters["id"] = IdConverter
+    if app.config["TEMPLATE_BYTECODE_CACHE"] is not None:
+        app.jinja_env.bytecode_cache = app.config["TEMPLATE_BYTECODE_CACHE"]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)

@@ -129,6 +129,9 @@ DEFAULTS: dict[str, object] = {
     "REPORT_NOTE_MAX_LENGTH": 200,
     # Zero-argument callable returning an aware UTC datetime; tests inject their own clock.
     "CLOCK": None,
+    # A jinja2.BytecodeCache shared by apps of one process (the test suite builds an app per test
+    # and would otherwise compile every template again each time).
+    "TEMPLATE_BYTECODE_CACHE": None,
     # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.
     "RETENTION_ADDRESS_DAYS": 90,
     # One JSON line per request on stderr (moderation.web.request_log): no addresses, no posted text.
