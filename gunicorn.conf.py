@@ -5,6 +5,8 @@ Every value can be set from the environment, so a deployment changes no code.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # WEB_CONCURRENCY is the usual knob of hosting platforms; sync workers, one request each.
@@ -26,6 +28,33 @@ errorlog = "-"
 # The master's pid, for `kill -HUP` (a reload without a dropped request: README, Running in production).
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# /metrics adds up the figures of every worker (prometheus_client's multiprocess mode): each worker
+# writes them to files in PROMETHEUS_MULTIPROC_DIR, which must be set before the workers import the
+# app and must start empty. An operator may name the folder; by default it is a new temporary one.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_OWN_METRICS_FOLDER)
+
+
+_OWN_METRICS_FOLDER = "moderation-metrics-"
+
+
+def on_exit(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if os.path.basename(folder).startswith(_OWN_METRICS_FOLDER):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A worker's gauges (connections in use) leave the sum when it exits; its counters stay."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def when_ready(server):

@@ -132,6 +132,8 @@ DEFAULTS: dict[str, object] = {
     # A jinja2.BytecodeCache shared by apps of one process (the test suite builds an app per test
     # and would otherwise compile every template again each time).
     "TEMPLATE_BYTECODE_CACHE": None,
+    # /metrics (Prometheus) answers only a scraper that sends `Authorization: Bearer <this>`; unset, it is 404.
+    "METRICS_TOKEN": None,
     # `flask retention` erases address hashes (comments, audit rows, throttling rows) older than this.
     "RETENTION_ADDRESS_DAYS": 90,
     # One JSON line per request on stderr (moderation.web.request_log): no addresses, no posted text.

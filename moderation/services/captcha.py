@@ -28,6 +28,7 @@ from PIL.ImageDraw import Draw
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from moderation import metrics
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
 from moderation.screening.pipeline import Rules, is_trusted
 from moderation.services.comments import author_facts
@@ -267,6 +268,7 @@ def check_answer(
     outcome = _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now)
     if outcome is not CaptchaOutcome.PASSED:
         record_captcha_failure(db, browser_nonce=browser_nonce, ip_hash=ip_hash, reason=outcome.value, now=now)
+        metrics.CAPTCHA_FAILURES.labels(outcome.value).inc()
     db.flush()
     return outcome
 

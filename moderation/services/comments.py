@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from moderation import metrics
 from moderation.models import (
     Article,
     Comment,
@@ -91,14 +92,16 @@ def post_comment(
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
     _serialize_poster(db, author_hash, ip_hash)
-    verdict = screen(
-        Submission(text=body, nickname=nickname,
-                   post_moderation=article.comment_mode is CommentMode.POST_MODERATION),
-        author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
-                     address_duplicates=not known_author),
-        rules,
-        now=now,
-    )
+    facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
+                         address_duplicates=not known_author)
+    with metrics.SCREENING_SECONDS.time():
+        verdict = screen(
+            Submission(text=body, nickname=nickname,
+                       post_moderation=article.comment_mode is CommentMode.POST_MODERATION),
+            facts,
+            rules,
+            now=now,
+        )
     status = STATUS_OF_OUTCOME[verdict.outcome]
     connection = db.connection()
     comment_id = connection.execute(_INSERT_COMMENT, {
@@ -115,6 +118,7 @@ def post_comment(
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
                           anonymous=anonymous, body=body, now=now, article_id=article.id)
+    metrics.COMMENTS_POSTED.labels(status.value).inc()
     return Posted(comment_id, status, verdict)
 
 

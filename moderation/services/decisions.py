@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from moderation import metrics
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
 from moderation.services import outbox
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
@@ -128,6 +129,7 @@ def decide(
             .execution_options(synchronize_session=False)
         )
     db.commit()
+    metrics.DECISIONS.labels(decision.value, actor.name).inc()
     return Result(comment_id, None, target, previous=current.status, version=expected_version + 1)
 
 

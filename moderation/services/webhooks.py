@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from moderation import metrics
 from moderation.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from moderation.services.outbox import HANDOVER
 
@@ -288,9 +289,11 @@ def record_outcome(db: Session, delivery: WebhookDelivery, *, status_code: int |
         endpoint.last_success_at = now
     else:
         endpoint.last_problem, endpoint.last_problem_at = problem.value, now
+        metrics.WEBHOOK_ATTEMPT_FAILURES.labels(problem.value).inc()
         when = policy.next_attempt(delivery.attempts, retry_since=delivery.retry_since, now=now)
         if when is None:
             delivery.state = DeliveryState.FAILED
+            metrics.WEBHOOK_DELIVERIES_GIVEN_UP.inc()
         else:
             delivery.next_attempt_at = when
             delivery.handed_at = None  # the relay hands it over when it is due

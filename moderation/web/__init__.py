@@ -17,6 +17,7 @@ from moderation.web import (
     errors,
     health,
     languages,
+    metrics,
     moderator,
     reader,
     request_log,
@@ -39,5 +40,6 @@ def register(app: Flask) -> None:
                       webhooks_admin.bp):  # webhooks_admin: moderation/jobs
         app.register_blueprint(blueprint)
     template_filters.register(app)
+    metrics.register(app)  # /metrics for the operator's Prometheus
     # Browsers ask for /favicon.ico on every site, whatever the page links.
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
