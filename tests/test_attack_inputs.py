@@ -20,7 +20,7 @@ ARTICLE = f"/articles/{ARTICLE_SLUG}"
 def app_config(app_config):
     """Limits raised so that every input reaches the code behind them, not a 429 in front."""
     return {**app_config, "CAPTCHA_IMAGE_RATE_LIMIT": "100000 per minute", "CAPTCHA_MAX_FAILURES": 10**6,
-            "CAPTCHA_MAX_FAILURES_PER_IP": 10**6, "WEBHOOK_RESOLVER": _no_such_host}
+            "CAPTCHA_MAX_FAILURES_PER_IP": 10**6, "WEBHOOK_RESOLVER": _no_such_host, "METRICS_TOKEN": "t"}
 
 
 def _no_such_host(host: str, port: int):
@@ -103,6 +103,8 @@ def api_server_errors(value, client, admin, key) -> dict[str, int]:
         "api get": client.get(f"/api/v1/articles/{quoted}", headers=auth),
         "api bearer": client.get("/api/v1/articles/probe", headers={"Authorization": f"Bearer {value}".replace("\r", "")
                                                                      .replace("\n", "")}),
+        "metrics": client.get("/metrics", headers={"Authorization": f"Bearer {value}".replace("\r", "")
+                                                     .replace("\n", "")}),
         "api counts": client.get("/api/v1/counts", query_string={"keys": f"{value},{value}x"}),
         "api most commented": client.get("/api/v1/most-commented", query_string={"hours": value, "limit": value}),
         "api comments": client.get(f"/api/v1/articles/{quoted}/comments", query_string={"before": value}, headers=auth),
