@@ -177,6 +177,16 @@ DEFAULTS: dict[str, object] = {
     # Moderator alerts (services/alerts.py): endpoints in a chat format get one message per quiet
     # period (a digest of what fell due meanwhile, at most ALERT_DIGEST_MAX events), in ALERT_LANGUAGE.
     "ALERT_QUIET_SECONDS": 300,
+    # E-mail alerts (endpoints of format "email", URL mailto:a@example.com,b@example.com) go through this
+    # SMTP server: STARTTLS when SMTP_STARTTLS, TLS from the start when SMTP_SSL (port 465); a login when
+    # SMTP_USERNAME is set. Bounded like webhooks: WEBHOOK_TOTAL_TIMEOUT_SECONDS per exchange.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_SSL": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": "moderation@localhost",
     "ALERT_DIGEST_MAX": 50,
     "ALERT_LANGUAGE": "zh-Hant",  # zh-Hant, zh-Hans or en
     # The queue.backlog event: more pending comments than this, or the oldest waiting longer; said

@@ -169,3 +169,108 @@ def test_the_admin_chooses_a_chat_format_and_an_unknown_one_is_refused(admin, db
     assert refused.status_code == 422 and "未知的格式：fax" in refused.get_data(as_text=True)
     added = admin.client.post("/moderation/admin/webhooks/", data={**form, "format": "feishu"})
     assert added.status_code == 200 and "飛書群機器人" in added.get_data(as_text=True)
+
+
+# --- E-mail ------------------------------------------------------------------------------------------
+
+class Inbox:
+    """aiosmtpd's handler: keeps what it accepts; refuses every recipient while `refusing`."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refusing = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refusing:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def inbox(app):
+    from aiosmtpd.controller import Controller
+
+    from tests.servers import free_port
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_FROM="alerts@news.example.com")
+    yield handler
+    controller.stop()
+
+
+def mail_endpoint(db, url="mailto:desk@news.example.com,night@news.example.com"):
+    endpoint = webhooks.add_endpoint(db.session, url, ["comment.held"], now=NOW, format="email", mail_configured=True)
+    db.session.commit()
+    return endpoint
+
+
+def test_an_email_alert_reaches_a_real_smtp_server_as_a_digest_with_links(app, db, page, inbox):
+    import email
+    from email import policy
+
+    mail_endpoint(db)
+    page.post(body="第一則留言")
+    (held,) = due_ids(db)
+    assert deliver_in_app(app, held) == "delivered"
+    ((sender, recipients, content),) = inbox.messages
+    assert sender == "alerts@news.example.com"
+    assert recipients == ["desk@news.example.com", "night@news.example.com"]
+    message = email.message_from_bytes(content, policy=policy.default)
+    assert message["Subject"] == "儀器網評論審核：1 則通知"
+    text = message.get_content()
+    assert "• 新評論等待審核：讀者小林：第一則留言" in text
+    assert "https://news.example.com/moderation/?article=" in text and "#card-" in text
+
+
+def test_a_refused_email_is_retried_and_its_smtp_code_shown_to_the_admin(app, db, page, inbox, admin):
+    endpoint = mail_endpoint(db)
+    inbox.refusing = True
+    page.post(body="第一則留言")
+    (held,) = due_ids(db)
+    assert deliver_in_app(app, held) == "mail_refused"
+    delivery = db.session.get(WebhookDelivery, held)
+    db.session.refresh(delivery)
+    assert (delivery.state, delivery.last_status_code) == (DeliveryState.PENDING, 550)  # a retry is scheduled
+    assert "郵件伺服器拒收 550" in admin.client.get(f"/moderation/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+
+
+def test_an_smtp_server_that_does_not_answer_is_a_refused_connection(app, db, page):
+    from tests.servers import free_port
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nothing listens there
+    mail_endpoint(db)
+    page.post(body="第一則留言")
+    (held,) = due_ids(db)
+    assert deliver_in_app(app, held) == "refused"
+
+
+def test_email_endpoints_need_a_mailto_url_and_an_smtp_server(admin, app, db):
+    form = {"csrf_token": admin.csrf(), "events": ["comment.held"], "format": "email"}
+    unconfigured = admin.client.post("/moderation/admin/webhooks/", data={**form, "url": "mailto:desk@news.example.com"})
+    assert unconfigured.status_code == 422 and "尚未設定寄信伺服器" in unconfigured.get_data(as_text=True)
+    app.config["SMTP_HOST"] = "127.0.0.1"
+    for url in ("https://news.example.com/hook", "mailto:", "mailto:not-an-address", "mailto:" + ",".join(
+            f"m{index}@news.example.com" for index in range(11))):
+        refused = admin.client.post("/moderation/admin/webhooks/", data={**form, "url": url})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and "mailto: 加上 1 至 10 個" in page, url
+    added = admin.client.post("/moderation/admin/webhooks/", data={**form, "url": "mailto:desk@news.example.com"})
+    assert added.status_code == 200 and "電子郵件（mailto:）" in added.get_data(as_text=True)
+
+
+def test_the_cli_adds_an_email_endpoint_only_with_an_smtp_server(app):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["webhooks", "add", "mailto:desk@news.example.com", "--event", "comment.held",
+                                  "--format", "email"])
+    assert refused.exit_code != 0 and "MODERATION_SMTP_HOST" in refused.output
+    app.config["SMTP_HOST"] = "127.0.0.1"
+    added = runner.invoke(args=["webhooks", "add", "mailto:desk@news.example.com", "--event", "comment.held",
+                                "--format", "email"])
+    assert added.exit_code == 0 and "(comment.held; email)" in added.output

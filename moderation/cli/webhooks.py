@@ -28,6 +28,9 @@ PROBLEMS = {
                                         f"{webhooks.SECRET_MAX_LENGTH} visible ASCII characters, no spaces",
     RegistrationProblem.URL_TAKEN: "an endpoint with this URL exists",
     RegistrationProblem.UNKNOWN_FORMAT: "unknown format; the formats are " + ", ".join(alerts.FORMATS),
+    RegistrationProblem.MAILTO_INVALID: f"format email needs mailto: and 1 to {alerts.MAX_RECIPIENTS} addresses, "
+                                        "comma-separated",
+    RegistrationProblem.MAIL_UNCONFIGURED: "format email needs an SMTP server: set MODERATION_SMTP_HOST",
 }
 
 
@@ -47,12 +50,14 @@ def _resolver():
 @click.option("--secret", default=None, help="Your own secret (16-200 visible characters); default: generated. "
               "DingTalk: the robot's SEC… secret; Feishu: the bot's signing secret.")
 @click.option("--format", "fmt", type=click.Choice(alerts.FORMATS), default="json",
-              help="json: the signed event; a chat format: a message for moderators, digests per quiet period.")
+              help="json: the signed event; a chat format or email (URL mailto:…): a message for moderators, "
+              "digests per quiet period.")
 def add(url: str, events: tuple[str, ...], allow_private: bool, secret: str | None, fmt: str):
     """Register an endpoint; prints its signing secret, once."""
     endpoint = commit_or_fail(
         lambda: webhooks.add_endpoint(db.session, url, events, secret=secret, allow_private=allow_private,
-                                      now=now(), resolver=_resolver(), format=fmt),
+                                      now=now(), resolver=_resolver(), format=fmt,
+                                      mail_configured=bool(current_app.config["SMTP_HOST"])),
         WebhookError, lambda error: PROBLEMS[error.problem])
     click.echo(f"endpoint {endpoint.id} added: {endpoint.url} ({endpoint.events}; {endpoint.format})")
     click.echo(f"secret (shown only now): {endpoint.secret}")

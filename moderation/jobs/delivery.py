@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import smtplib
 import socket
 import ssl
 import threading
@@ -69,9 +70,9 @@ def deliver(delivery_id: int) -> str:
     session.commit()
     delivery = session.get(WebhookDelivery, delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
-    url, secret, allow_private = endpoint.url, endpoint.secret, endpoint.allow_private
+    url, secret, allow_private, fmt = endpoint.url, endpoint.secret, endpoint.allow_private, endpoint.format
     batch = [delivery_id]
-    if endpoint.format == "json":
+    if fmt == "json":
         key = webhooks.delivery_key(event.key, endpoint.id)
         body = json.dumps({"id": event.key, "type": event.event, "created_at": event.created_at.isoformat(),
                            "data": json.loads(event.payload)}, ensure_ascii=False, separators=(",", ":")).encode()
@@ -86,20 +87,20 @@ def deliver(delivery_id: int) -> str:
     else:
         batch += _claim_due_with(session, endpoint.id, delivery_id, now=now(), lease_seconds=lease,
                                  limit=int(config["ALERT_DIGEST_MAX"]) - 1)
-        message = _digest(session, endpoint, batch)
-        url, body = message.url, message.body
+        title, lines = _digest(session, batch)
+        if fmt == "email":
+            to = alerts.recipients(url) or []
+            mail = alerts.email_message(to, config["SMTP_FROM"], title, lines, now=now())
+        else:
+            message = alerts.chat_message(fmt, url, secret, title, lines, now=now())
+            url, body = message.url, message.body
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
     session.commit()  # nothing held open while the network is used
 
-    resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
-    try:
-        target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
-    except WebhookError as error:
-        answer = Answer(None, _ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+    if fmt == "email":
+        answer = send_mail(config, to, mail)
     else:
-        answer = send(target, headers, body, connect_timeout=float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"]),
-                      total_timeout=float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]),
-                      max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
+        answer = _post(config, url, headers, body, allow_private=allow_private)
 
     policy = webhooks.RetryPolicy.from_config(config)
     recorded = 0
@@ -113,6 +114,17 @@ def deliver(delivery_id: int) -> str:
     if not recorded:
         return "removed"
     return answer.problem.value if answer.problem else "delivered"
+
+
+def _post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool) -> Answer:
+    resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
+    try:
+        target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
+    except WebhookError as error:
+        return Answer(None, _ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+    return send(target, headers, body, connect_timeout=float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"]),
+                total_timeout=float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]),
+                max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
 
 
 def _wait_for_quiet_period(session, delivery_id: int, *, now, quiet_seconds: int) -> bool:
@@ -143,8 +155,9 @@ def _claim_due_with(session, endpoint_id: int, first: int, *, now, lease_seconds
     return [each for each in candidates if webhooks.claim(session, each, now=now, lease_seconds=lease_seconds)]
 
 
-def _digest(session, endpoint: WebhookEndpoint, batch: list[int]) -> alerts.Message:
-    """One chat message for the events of `batch`, worded in ALERT_LANGUAGE, with links to the queue."""
+def _digest(session, batch: list[int]) -> tuple[str, list[alerts.Line]]:
+    """The title and lines of one message for the events of `batch`, worded in ALERT_LANGUAGE, with
+    links to the queue."""
     config = current_app.config
     events = session.execute(select(OutboxEvent.event, OutboxEvent.payload).join(WebhookDelivery)
                              .where(WebhookDelivery.id.in_(batch)).order_by(WebhookDelivery.id)).all()
@@ -157,7 +170,7 @@ def _digest(session, endpoint: WebhookEndpoint, batch: list[int]) -> alerts.Mess
             data = json.loads(payload)
             lines.append(alerts.Line(str(line(name, data)).strip(), _link(base, name, data)))
         heading = str(title(len(lines))).strip()
-    return alerts.chat_message(endpoint.format, endpoint.url, endpoint.secret, heading, lines, now=now())
+    return heading, lines
 
 
 def _link(base: str, event: str, data: dict) -> str | None:
@@ -169,6 +182,36 @@ def _link(base: str, event: str, data: dict) -> str | None:
         article = f"?article={comment['article_id']}" if comment.get("article_id") else ""
         return f"{base}/moderation/{article}#card-{comment['id']}"
     return f"{base}/moderation/" if event == "queue.backlog" else None
+
+
+def send_mail(config, to: list[str], message) -> Answer:
+    """Hand `message` to SMTP_HOST; never raises. The SMTP code of a refusal is kept as the status."""
+    if not config["SMTP_HOST"]:
+        return Answer(None, DeliveryProblem.MAIL_UNCONFIGURED)
+    timeout = float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"])
+    kind = smtplib.SMTP_SSL if config["SMTP_SSL"] else smtplib.SMTP
+    try:
+        with kind(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeout) as server:
+            if config["SMTP_STARTTLS"] and not config["SMTP_SSL"]:
+                server.starttls(context=ssl.create_default_context())
+            if config["SMTP_USERNAME"]:
+                server.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+            refused = server.send_message(message, to_addrs=to)
+    except smtplib.SMTPRecipientsRefused as error:
+        return Answer(_first_code(error.recipients), DeliveryProblem.MAIL_REFUSED)
+    except smtplib.SMTPResponseException as error:
+        return Answer(error.smtp_code, DeliveryProblem.MAIL_REFUSED)
+    except TimeoutError:
+        return Answer(None, DeliveryProblem.TIMEOUT)
+    except (OSError, smtplib.SMTPException):
+        return Answer(None, DeliveryProblem.REFUSED)
+    if refused:  # some recipients were taken, some not: the message is not delivered to all
+        return Answer(_first_code(refused), DeliveryProblem.MAIL_REFUSED)
+    return Answer(250, None)
+
+
+def _first_code(refused: dict) -> int | None:
+    return next((code for code, _ in refused.values()), None)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

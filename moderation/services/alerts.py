@@ -1,5 +1,5 @@
-"""Moderator alerts: events as chat messages (Slack, WeCom, DingTalk, Feishu, Telegram), a digest
-per quiet period, and the queue's backlog as an event of its own.
+"""Moderator alerts: events as chat messages (Slack, WeCom, DingTalk, Feishu, Telegram) or e-mail, a
+digest per quiet period, and the queue's backlog as an event of its own.
 
 An endpoint whose format is not "json" receives messages for people instead of the signed event:
 its deliveries that fall due together are sent as one message (`webhooks.digest`), and after a
@@ -15,17 +15,23 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentStatus, OutboxEvent
 
-FORMATS = ("json", "slack", "wecom", "dingtalk", "feishu", "telegram")
+FORMATS = ("json", "slack", "wecom", "dingtalk", "feishu", "telegram", "email")
 CHAT_FORMATS = FORMATS[1:]
+MAILTO = "mailto:"
+MAX_RECIPIENTS = 10
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
 GENERATED_SECRET_PREFIX = "whsec_"
 
 
@@ -71,6 +77,29 @@ def chat_message(fmt: str, url: str, secret: str, title: str, lines: list[Line],
         return Message(url, _json({"chat_id": query.get("chat_id", [""])[0], "text": plain,
                                    "disable_web_page_preview": True}))
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def recipients(url: str) -> list[str] | None:
+    """The addresses of a `mailto:a@example.com,b@example.com` URL, or None when it is not one."""
+    if not url.startswith(MAILTO):
+        return None
+    addresses = [urllib.parse.unquote(part).strip() for part in url[len(MAILTO):].split("?", 1)[0].split(",")]
+    if not 1 <= len(addresses) <= MAX_RECIPIENTS or not all(_ADDRESS.match(each) for each in addresses):
+        return None
+    return addresses
+
+
+def email_message(to: list[str], sender: str, title: str, lines: list[Line], *, now: datetime) -> EmailMessage:
+    """A plain-text e-mail: the title as subject, one line per event with its link below it."""
+    message = EmailMessage()
+    message["Subject"] = title
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    text = [title, ""] + [f"• {line.text}" + (f"\n  {line.link}" if line.link else "") for line in lines]
+    message.set_content("\n".join(text) + "\n")
+    return message
 
 
 def _json(payload: dict) -> bytes:

@@ -51,6 +51,8 @@ class RegistrationProblem(enum.StrEnum):
     SECRET_INVALID = "secret_invalid"  # 16 to 200 visible ASCII characters, no spaces
     URL_TAKEN = "url_taken"
     UNKNOWN_FORMAT = "unknown_format"
+    MAILTO_INVALID = "mailto_invalid"  # format email: mailto: and 1 to 10 addresses, comma-separated
+    MAIL_UNCONFIGURED = "mail_unconfigured"  # format email without SMTP_HOST
 
 
 class DeliveryProblem(enum.StrEnum):
@@ -61,6 +63,8 @@ class DeliveryProblem(enum.StrEnum):
     TIMEOUT = "timeout"
     REDIRECT = "redirect"  # 3xx: never followed
     HTTP_ERROR = "http_error"  # any other answer outside 2xx
+    MAIL_REFUSED = "mail_refused"  # the SMTP server refused the message or its recipients
+    MAIL_UNCONFIGURED = "mail_unconfigured"  # SMTP_HOST unset when an e-mail was due
 
 
 class WebhookError(Exception):
@@ -143,15 +147,22 @@ def normalized_events(events: Iterable[str]) -> str:
 
 def add_endpoint(db: Session, url: str, events: Iterable[str], *, secret: str | None = None,
                  allow_private: bool = False, now: datetime, resolver: Resolver = system_resolver,
-                 format: str = "json") -> WebhookEndpoint:
+                 format: str = "json", mail_configured: bool = False) -> WebhookEndpoint:
     """Register an endpoint (flushes). `secret` None: one is generated, to be shown once. `format`:
-    "json" (the signed event) or a chat format of `services.alerts` (a message for people)."""
-    from moderation.services.alerts import FORMATS
+    "json" (the signed event), a chat format of `services.alerts` (a message for people), or
+    "email" to a mailto: URL (sent through the SMTP server, so only when one is configured)."""
+    from moderation.services.alerts import FORMATS, recipients
 
     url = url.strip()
     if format not in FORMATS:
         raise WebhookError(RegistrationProblem.UNKNOWN_FORMAT, format[:20])
-    check_target(url, allow_private=allow_private, resolver=resolver)
+    if format == "email":
+        if recipients(url) is None:
+            raise WebhookError(RegistrationProblem.MAILTO_INVALID)
+        if not mail_configured:
+            raise WebhookError(RegistrationProblem.MAIL_UNCONFIGURED)
+    else:
+        check_target(url, allow_private=allow_private, resolver=resolver)
     names = normalized_events(events)
     secret = new_secret() if secret is None or not secret.strip() else secret.strip()
     if not valid_secret(secret):

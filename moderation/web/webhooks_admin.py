@@ -40,7 +40,8 @@ def add_endpoint():
     try:
         endpoint = webhooks.add_endpoint(db.session, url, chosen, secret=secret or None, allow_private=allow_private,
                                          now=now(), resolver=current_app.config["WEBHOOK_RESOLVER"]
-                                         or webhooks.system_resolver, format=chosen_format)
+                                         or webhooks.system_resolver, format=chosen_format,
+                                         mail_configured=bool(current_app.config["SMTP_HOST"]))
     except WebhookError as error:
         db.session.rollback()
         return _list_page(422, problem=error.problem.value, problem_detail=error.detail, url=url,
