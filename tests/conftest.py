@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import flask
 import jinja2
 import pytest
 import sqlalchemy
+import werkzeug.routing
 from sqlalchemy.orm import Session
 
 from moderation import create_app
@@ -123,6 +125,32 @@ class TemplatesCompiledOnce(jinja2.BytecodeCache):
 
 
 COMPILED_TEMPLATES = TemplatesCompiledOnce()
+
+
+class UrlRuleBuildersCompiledOnce(werkzeug.routing.Rule):
+    """Werkzeug compiles two URL builder functions per rule from a generated syntax tree: a third of
+    building an app, and the tests build one per test. The builders depend only on the rule's parts,
+    its defaults and its converters, and take the rule as their first argument, so apps share them."""
+
+    _builders: dict = {}
+
+    def _compile_builder(self, append_unknown: bool = True):
+        key = (self.rule, tuple(self._trace), append_unknown, repr(sorted((self.defaults or {}).items())),
+               tuple((name, type(converter)) for name, converter in self._converters.items()))
+        builder = self._builders.get(key)
+        if builder is None:
+            builder = self._builders[key] = super()._compile_builder(append_unknown)
+        return builder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_rules_compiled_once():
+    if not callable(getattr(werkzeug.routing.Rule, "_compile_builder", None)):
+        yield  # a Werkzeug without this method: each app compiles its own, as in production
+        return
+    plain, flask.Flask.url_rule_class = flask.Flask.url_rule_class, UrlRuleBuildersCompiledOnce
+    yield
+    flask.Flask.url_rule_class = plain
 
 
 @dataclass
