@@ -180,6 +180,10 @@ DEFAULTS: dict[str, object] = {
     # E-mail alerts (endpoints of format "email", URL mailto:a@example.com,b@example.com) go through this
     # SMTP server: STARTTLS when SMTP_STARTTLS, TLS from the start when SMTP_SSL (port 465); a login when
     # SMTP_USERNAME is set. Bounded like webhooks: WEBHOOK_TOTAL_TIMEOUT_SECONDS per exchange.
+    # A long job (re-screening, erasing an author) that has not reported progress for this long is
+    # taken for dead (its worker stopped): a new start marks it failed and begins again.
+    "LONG_JOB_STALE_SECONDS": 120,
+    "ERASE_CHUNK": 500,  # comments deleted per transaction when an author is erased (progress after each)
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
     "SMTP_STARTTLS": False,

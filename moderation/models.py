@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -446,3 +447,41 @@ class WebhookDelivery(Base):
 
     event: Mapped[OutboxEvent] = relationship()
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+class LongJobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # an error, or abandoned: no progress for LONG_JOB_STALE_SECONDS
+    CANCELLED = "cancelled"
+
+
+ACTIVE_LONG_JOB = "state IN ('queued', 'running')"
+
+
+class LongJob(Base):
+    """Work too long for a request (re-screening, erasing an author) run by the job queue, with its
+    progress for the page that started it. One job of a kind and subject is active at a time."""
+
+    __tablename__ = "long_job"
+    __table_args__ = (
+        Index("ix_long_job_one_active", "kind", "subject", unique=True,
+              sqlite_where=text(ACTIVE_LONG_JOB), postgresql_where=text(ACTIVE_LONG_JOB)),
+        Index("ix_long_job_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # services.long_jobs.Kind
+    subject: Mapped[str] = mapped_column(String(64), default="")  # an author tag, or "" for the whole queue
+    state: Mapped[LongJobState] = mapped_column(_str_enum(LongJobState), default=LongJobState.QUEUED)
+    total: Mapped[int | None] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    started_by: Mapped[str] = mapped_column(String(40))  # the actor's name, as the audit log writes it
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("moderator.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last progress: a job that stops moving is stale
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(200))

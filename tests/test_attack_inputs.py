@@ -84,6 +84,9 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
         "allow_private": value, "format": value})
     answers["webhook page"] = admin.client.get(f"/moderation/admin/webhooks/{quoted}")
     answers["redeliver"] = admin.post("/moderation/admin/webhooks/1/redeliver", delivery=value)
+    answers["job page"] = admin.client.get(f"/moderation/admin/jobs/{quoted}")
+    answers["job status"] = admin.client.get(f"/moderation/admin/jobs/{quoted}.json")
+    answers["cancel job"] = admin.post(f"/moderation/admin/jobs/{quoted}/cancel")
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from moderation import create_app
 from moderation.extensions import db as _db
+from moderation.jobs.long_work import run_long_job_in_app
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
@@ -75,6 +76,12 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
 
 def strip_export_audit(text):
     return [line for line in text.splitlines() if '"action": "export"' not in line]
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Erasing an author is a job: the tests run it themselves (tests/test_long_jobs.py: the runners)."""
+    return {**app_config, "JOBS_RUNNER": "off"}
 
 
 @pytest.fixture
@@ -201,7 +208,9 @@ def test_an_admin_erases_every_comment_of_one_author_and_it_is_logged(admin, db,
     assert refused.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 3
 
-    assert admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag).status_code == 303
+    erasing = admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag)
+    assert erasing.status_code == 303 and erasing.location.startswith("/moderation/admin/jobs/")
+    assert run_long_job_in_app(app, int(erasing.location.rsplit("/", 1)[1])) == "done"
     db.session.expire_all()
     assert [c.body for c in db.session.scalars(select(Comment))] == ["別人的評論"]
     assert db.session.scalar(select(Article)).approved_count == 1

@@ -167,3 +167,17 @@ def test_flask_worker_refuses_to_start_without_redis(app, runner):
     app.config["REDIS_URL"] = None
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+
+
+def test_a_real_worker_runs_a_long_job_started_from_its_page(app, db, admin, runner):
+    from moderation.models import LongJob, LongJobState
+    from tests.conftest import make_comment
+
+    make_comment(db, body="普通的留言")
+    started = admin.post("/moderation/admin/rules/rescreen")
+    job_id = int(started.location.rsplit("/", 1)[1])
+    assert queued(app) == 1  # on the queue, not run in the request
+    work(runner)
+    db.session.expire_all()
+    job = db.session.get(LongJob, job_id)
+    assert (job.state, job.done, job.total) == (LongJobState.DONE, 1, 1)

@@ -2,8 +2,17 @@
 
 import re
 
+import pytest
+
+from moderation.jobs.long_work import run_long_job_in_app
 from moderation.models import AuditEntry, Comment, CommentStatus, DomainRuleRow, ScreeningReason, WordRuleRow
 from tests.conftest import make_page
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Re-screening is a job: the tests run it themselves (tests/test_long_jobs.py: the runners)."""
+    return {**app_config, "JOBS_RUNNER": "off"}
 
 RULES = "/moderation/admin/rules/"
 
@@ -97,7 +106,9 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert stored(db)[0].status is CommentStatus.PENDING
     admin.post(RULES + "words", term="新型廣告詞", action="spam")
     response = admin.post(RULES + "rescreen")
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.location.startswith("/moderation/admin/jobs/")
+    assert run_long_job_in_app(app, int(response.location.rsplit("/", 1)[1])) == "done"
+    db.session.expire_all()
     [comment] = stored(db)
     assert comment.status is CommentStatus.SPAM
     assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)

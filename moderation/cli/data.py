@@ -16,7 +16,7 @@ from moderation.services.audit import COMMAND_LINE, AuditAction, record
 
 
 def register(app: Flask) -> None:
-    for command in (export_all, import_all, retention_command):
+    for command in (export_all, import_all, retention_command, erase_author_command):
         app.cli.add_command(command)
 
 
@@ -28,9 +28,11 @@ def register(app: Flask) -> None:
 def export_all(path: Path, include_password_hashes: bool):
     """Write articles, comments with their reasons, reports, rules, moderators and the audit log
     as JSON lines."""
-    with path.open("w", encoding="utf-8") as out:
+    with path.open("w", encoding="utf-8") as out, click.progressbar(
+            length=transfer.row_count(db.session) + 1, label="exporting", show_pos=True, show_eta=True) as bar:
         for line in transfer.export_lines(db.session, include_password_hashes=include_password_hashes):
             out.write(line)
+            bar.update(1)
     record(db.session, COMMAND_LINE, AuditAction.EXPORT, now=now(),
            note=f"{path.name}{' with password hashes' if include_password_hashes else ''}")
     db.session.commit()
@@ -42,14 +44,37 @@ def export_all(path: Path, include_password_hashes: bool):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_all(path: Path):
     """Restore a `flask export` file into an empty database (all or nothing)."""
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as raw, click.progressbar(length=path.stat().st_size, label="importing",
+                                                   show_eta=True) as bar:
+        def lines():
+            for line in raw:
+                bar.update(len(line))
+                yield line.decode("utf-8")
+
         try:
-            counts = transfer.import_lines(db.session, lines)
+            counts = transfer.import_lines(db.session, lines())
         except transfer.ImportRefused as error:
             db.session.rollback()
             raise click.ClickException(f"nothing imported: {error}") from None
     db.session.commit()
     click.echo("imported " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@click.command("erase-author")
+@with_appcontext
+@click.argument("tag")
+def erase_author_command(tag: str):
+    """Delete every comment of one author tag (the 8 characters moderators see), on the author's
+    request, with a progress bar; logged like the button on the author's page."""
+    from moderation.cli.common import run_long_job_here
+    from moderation.services import review_queue
+    from moderation.services.long_jobs import Kind
+
+    parsed = review_queue.parse_author_tag(tag)
+    if parsed is None or len(parsed) != review_queue.AUTHOR_TAG_LENGTH:
+        raise click.ClickException(f"not an author tag: {tag!r} (8 letters and digits, as on a card)")
+    result = run_long_job_here(Kind.ERASE_AUTHOR, parsed, label=f"erasing {parsed}")
+    click.echo(f"erased {result['erased']} comments of {parsed}")
 
 
 @click.command("retention")

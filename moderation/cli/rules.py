@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from moderation.cli.common import commit_or_fail
+from moderation.cli.common import commit_or_fail, run_long_job_here
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.screening.matching import Action
@@ -71,6 +71,16 @@ def remove(value: str):
     removed = remove_rule(db.session, value, actor=COMMAND_LINE, now=now())
     db.session.commit()
     click.echo(f"removed {removed}")
+
+
+@group.command("rescreen")
+def rescreen_command():
+    """The current rules applied again to every pending comment, with a progress bar."""
+    from moderation.services.long_jobs import Kind
+
+    result = run_long_job_here(Kind.RESCREEN, label="re-screening")
+    moved = ", ".join(f"{status} {count}" for status, count in result["moved"].items()) or "none"
+    click.echo(f"re-screened {result['done']} pending comments; moved: {moved}")
 
 
 @group.command("import")

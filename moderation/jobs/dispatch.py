@@ -21,6 +21,14 @@ from moderation.services.outbox import HANDOVER
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB = "moderation.jobs.delivery.run_delivery"
+LONG_JOB = "moderation.jobs.long_work.run_long_job"
+
+
+def run_long_job_in_thread(app: Flask, job_id: int) -> None:
+    """A thread of its own per long job (never the deliveries' thread, which it would hold up)."""
+    from moderation.jobs.long_work import run_long_job_in_app
+
+    threading.Thread(target=run_long_job_in_app, args=(app, job_id), name=f"long-job-{job_id}", daemon=True).start()
 
 
 @event.listens_for(Session, "after_commit")
@@ -56,6 +64,9 @@ class OffRunner:
         self.app = app
 
     def hand_over(self, ids: list[int]) -> None:
+        pass
+
+    def start_long_job(self, job_id: int) -> None:
         pass
 
     def stop(self) -> None:
@@ -99,6 +110,16 @@ class RedisRunner:
                 self._paused_until = time.monotonic() + float(self.app.config["JOBS_REDIS_PAUSE_SECONDS"])
             log.warning("Redis unreachable (%s): deliveries wait for the relay", type(error).__name__)
 
+    def start_long_job(self, job_id: int) -> None:
+        """On the queue for `flask worker`; with Redis down, in a thread here rather than not at all."""
+        from redis.exceptions import RedisError
+
+        try:
+            self.queue().enqueue(LONG_JOB, job_id, job_timeout=6 * 3600, result_ttl=0, failure_ttl=86400)
+        except RedisError as error:
+            log.warning("Redis unreachable (%s): long job %s runs in this process", type(error).__name__, job_id)
+            run_long_job_in_thread(self.app, job_id)
+
     def stop(self) -> None:
         if self._queue is not None:
             self._queue.connection.close()
@@ -121,6 +142,9 @@ class ThreadRunner:
         self.start()
         for delivery_id in ids:
             self.items.put(delivery_id)
+
+    def start_long_job(self, job_id: int) -> None:
+        run_long_job_in_thread(self.app, job_id)
 
     def start(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -42,11 +43,29 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
     return erased
 
 
-def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime) -> int:
+def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime,
+                 progress: Callable[[int, int], bool] | None = None, chunk: int = 500) -> int:
     """Delete every comment of one author tag, with their reasons and reports; logged. Audit rows
-    stay, without the link to the deleted comments."""
+    stay, without the link to the deleted comments. Without `progress`, one transaction (the
+    caller commits); with it, a commit per `chunk` comments, `progress(done, total)` heard after
+    each, and the work stops when it answers False (what is left can be erased by a new start)."""
     rows = db.execute(select(Comment.id, Comment.article_id, Comment.status).where(*by_author(author_tag))).all()
-    record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": len(rows)})
+    if progress is None:
+        erased = _erase(db, rows)
+    else:
+        erased = 0
+        for start in range(0, len(rows), chunk):
+            if not progress(erased, len(rows)):
+                break
+            erased += _erase(db, rows[start:start + chunk])
+            db.commit()
+        else:
+            progress(erased, len(rows))
+    record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": erased})
+    return erased
+
+
+def _erase(db: Session, rows) -> int:
     if not rows:
         return 0
     ids = [row.id for row in rows]

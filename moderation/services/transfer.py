@@ -66,6 +66,11 @@ def export_lines(db: Session, **options) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def row_count(db: Session) -> int:
+    """How many records an export writes (besides its header)."""
+    return sum(db.scalar(select(func.count()).select_from(model)) for model in MODELS)
+
+
 def occupied_tables(db: Session) -> list[str]:
     """The exported tables that hold rows (an import refuses them)."""
     return [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]

@@ -24,10 +24,9 @@ from moderation.clock import now
 from moderation.extensions import db
 from moderation.ids import row_id
 from moderation.models import Article, CommentMode, Moderator, Role
-from moderation.services import accounts, audit, review_queue
+from moderation.services import accounts, audit, long_jobs, review_queue
 from moderation.services.articles import all_articles, set_comment_mode
-from moderation.services.retention import erase_author as erase_comments_of_author
-from moderation.web import guards
+from moderation.web import guards, jobs_admin
 from moderation.web.responses import see_other
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
@@ -144,10 +143,7 @@ def erase_author(tag: str):
     if request.form.get("confirm", "").strip().lower() != tag:
         flash("erase_unconfirmed", "admin")
         return see_other(url_for("moderator.author_history", tag=tag))
-    erased = erase_comments_of_author(db.session, tag, actor=guards.actor(), now=now())
-    db.session.commit()
-    flash(f"erased:{erased}", "admin")
-    return see_other(url_for("moderator.author_history", tag=tag))
+    return jobs_admin.start(long_jobs.Kind.ERASE_AUTHOR, tag)
 
 
 @bp.get("/articles")

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, render_templat
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WordRuleRow
+from moderation.services import long_jobs
 from moderation.services.rulebook.cache import active_rules
 from moderation.services.rulebook.dry_run import dry_run_word
 from moderation.services.rulebook.edits import (
@@ -21,10 +22,9 @@ from moderation.services.rulebook.edits import (
     word_rules,
 )
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
-from moderation.services.rulebook.rescreen import rescreen_pending
 from moderation.services.rulebook.rule_hits import hits_per_rule
 from moderation.services.rulebook.tester import check_text
-from moderation.web import guards
+from moderation.web import guards, jobs_admin
 from moderation.web.responses import see_other
 
 bp = Blueprint("rules", __name__, url_prefix="/moderation/admin/rules")
@@ -146,6 +146,5 @@ def dry_run():
 
 @bp.post("/rescreen")
 def rescreen():
-    outcome = rescreen_pending(db.session, _rules(), now=now(), actor=guards.actor())
-    flash({"kind": "rescreened", "checked": outcome.checked, "moved": outcome.moved}, "result")
-    return see_other(url_for(".rules_page"))
+    """A job with progress (moderation/jobs/long_work.py): the queue may hold thousands of comments."""
+    return jobs_admin.start(long_jobs.Kind.RESCREEN)

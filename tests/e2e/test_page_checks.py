@@ -166,6 +166,11 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         page.goto(base + "/moderation/admin/rules/")
         page.fill("#word-term", "評論")
         _submit(page, "button[formaction*='dry-run']", "rules-dry-run", visit)
+        page.goto(base + "/moderation/admin/rules/")
+        with page.expect_navigation():  # a job: its page, reloaded by its script once the job is done
+            page.click("form[action$='/rescreen'] button")
+        page.wait_for_function("document.querySelector('[data-job-status]').dataset.finished === 'true'")
+        _goto(page, base, page.url.removeprefix(base), "job", visit)
         page.goto(base + "/moderation/admin/moderators")
         _submit(page, "form[action$='/password'] button", "admin-confirm", visit)
         _goto(page, base, "/moderation/admin/webhooks/", "webhooks", visit)
@@ -183,7 +188,7 @@ PAGE_TYPES = {
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
-    "webhooks", "webhooks-refused", "webhook",
+    "webhooks", "webhooks-refused", "webhook", "job",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,17 +20,26 @@ from moderation.services.rulebook.reasons import RULE_KINDS, reason_row
 class Rescreened:
     checked: int
     moved: dict[str, int]  # new status → how many
+    stopped: bool = False  # asked to stop (a cancelled job) before the end of the queue
 
 
-def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, limit: int = 10_000) -> Rescreened:
+def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, limit: int = 10_000,
+                     progress: Callable[[int, int], bool] | None = None) -> Rescreened:
     """Reasons are replaced, and comments the rules now send to spam or rejection are moved there
-    (each through `decide`, which commits: so does this, once per comment)."""
+    (each through `decide`, which commits: so does this, once per comment). `progress(done, total)`
+    hears after each comment, and stops the work when it answers False."""
     pending = list(db.scalars(
         select(Comment).where(Comment.status == CommentStatus.PENDING)
         .order_by(Comment.created_at, Comment.id).limit(limit)
     ))
     moved: dict[str, int] = {}
+    checked = 0
+    stopped = False
     for comment in pending:
+        if progress is not None and not progress(checked, len(pending)):
+            stopped = True
+            break
+        checked += 1
         verdict = screen(Submission(comment.body, comment.nickname), AuthorFacts(), rules, now=now)
         kept = [reason for reason in comment.screening_reasons if reason.kind not in RULE_KINDS]
         fresh = [reason_row(reason) for reason in verdict.reasons if reason.kind.value in RULE_KINDS]
@@ -43,6 +53,9 @@ def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, 
                         reason=RejectReason.SCREENING, details={"by": "rescreen"})
         if result.ok:
             moved[result.status.value] = moved.get(result.status.value, 0) + 1
-    record(db, actor, AuditAction.RESCREEN, now=now, details={"checked": len(pending), "moved": moved})
+    if progress is not None and not stopped:
+        progress(checked, len(pending))
+    details = {"checked": checked, "moved": moved} | ({"stopped": True} if stopped else {})
+    record(db, actor, AuditAction.RESCREEN, now=now, details=details)
     db.commit()
-    return Rescreened(len(pending), moved)
+    return Rescreened(checked, moved, stopped)

@@ -1,0 +1,73 @@
+"""Blueprint for admins: the page of a long job (re-screening, erasing an author) with its progress,
+its status as JSON for the page's script, and cancelling it. `start()` is how the pages that begin
+such work hand it over."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, render_template, url_for
+
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.models import LongJob
+from moderation.services import long_jobs
+from moderation.web import guards
+from moderation.web.responses import see_other
+
+bp = Blueprint("jobs", __name__, url_prefix="/moderation/admin/jobs")
+guards.protect(bp, guards.require_admin)
+
+FLASHED = "jobs"
+
+
+def start(kind: long_jobs.Kind, subject: str = ""):
+    """Record the job, hand it to the runner after commit, and show its page; a second start of
+    the same work while it runs shows the running one, with a word why."""
+    try:
+        job = long_jobs.start(db.session, kind, subject, actor=guards.actor(), now=now(),
+                              stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"]))
+    except long_jobs.AlreadyRunning as running:
+        db.session.rollback()
+        flash({"kind": "already_running"}, FLASHED)
+        return see_other(url_for("jobs.job_page", job_id=running.job.id))
+    db.session.commit()
+    current_app.extensions["jobs"].start_long_job(job.id)
+    return see_other(url_for("jobs.job_page", job_id=job.id))
+
+
+def _job_or_404(job_id: int) -> LongJob:
+    job = db.session.get(LongJob, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _status(job: LongJob) -> dict:
+    moment = now()
+    return {
+        "state": job.state.value, "done": job.done, "total": job.total,
+        "estimate_seconds": long_jobs.estimate_seconds(job, now=moment),
+        "stale": long_jobs.is_stale(job, now=moment, stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"])),
+        "finished": job.state in long_jobs.FINISHED,
+    }
+
+
+@bp.get("/<id:job_id>")
+def job_page(job_id: int):
+    job = _job_or_404(job_id)
+    return render_template("admin/job.html", job=job, status=_status(job))
+
+
+@bp.get("/<id:job_id>.json")
+def job_status(job_id: int):
+    response = jsonify(_status(_job_or_404(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<id:job_id>/cancel")
+def cancel(job_id: int):
+    _job_or_404(job_id)
+    asked = long_jobs.request_cancel(db.session, job_id, now=now())
+    db.session.commit()
+    flash({"kind": "cancel_asked" if asked else "not_running"}, FLASHED)
+    return see_other(url_for(".job_page", job_id=job_id))
