@@ -18,7 +18,7 @@ from moderation.models import (
     ScreeningReason,
 )
 from moderation.services.audit import Actor, AuditAction, record
-from moderation.services.listing import listing_changed
+from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.review_queue import by_author
 
 ERASED_ADDRESS = ""  # what an erased comment.ip_hash holds (the column is required)
@@ -44,19 +44,36 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
 
 def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime) -> int:
     """Delete every comment of one author tag, with their reasons and reports; logged. Audit rows
-    stay, without the link to the deleted comments."""
-    rows = db.execute(select(Comment.id, Comment.article_id, Comment.status).where(*by_author(author_tag))).all()
+    stay, without the link to the deleted comments. A top comment under which others' replies stand
+    keeps an empty row (no text, name or hashes) so that its thread stays readable as 「原評論已刪除」."""
+    rows = db.execute(select(Comment.id, Comment.article_id, Comment.status, Comment.thread_id)
+                      .where(*by_author(author_tag))).all()
     record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": len(rows)})
     if not rows:
         return 0
     ids = [row.id for row in rows]
     for article_id, approved in Counter(row.article_id for row in rows if row.status is CommentStatus.APPROVED).items():
         listing_changed(db, article_id, approved_delta=-approved)
+    erased = set(ids)
+    for thread_id, replies in Counter(row.thread_id for row in rows if row.thread_id is not None
+                                      and row.status is CommentStatus.APPROVED).items():
+        if thread_id not in erased:
+            replies_changed(db, thread_id, -replies)
+    tops = [row.id for row in rows if row.thread_id is None]
+    kept = set(db.scalars(select(Comment.thread_id).where(Comment.thread_id.in_(tops), Comment.id.not_in(ids))
+                          .distinct())) if tops else set()
+    if kept:
+        db.execute(update(Comment).where(Comment.id.in_(kept)).values(
+            body="", nickname=None, is_anonymous=True, search_text="", ip_hash=ERASED_ADDRESS, author_hash="",
+            fingerprint="", submission_key=None, status=CommentStatus.REJECTED, pinned_at=None,
+            listed=Comment.reply_count > 0, version=Comment.version + 1,
+        ).execution_options(synchronize_session=False))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         db.execute(update(AuditEntry).where(AuditEntry.comment_id.in_(chunk)).values(comment_id=None)
                    .execution_options(synchronize_session=False))
         db.execute(delete(ScreeningReason).where(ScreeningReason.comment_id.in_(chunk)))
         db.execute(delete(CommentReport).where(CommentReport.comment_id.in_(chunk)))
-        db.execute(delete(Comment).where(Comment.id.in_(chunk)).execution_options(synchronize_session=False))
+        db.execute(delete(Comment).where(Comment.id.in_([each for each in chunk if each not in kept]))
+                   .execution_options(synchronize_session=False))
     return len(ids)
