@@ -264,8 +264,9 @@ def test_the_site_answer_refused_keeps_the_text(db, moderator):
 
 
 def test_no_reader_can_wear_the_badge(app, db, page):
-    for nickname in ("本站編輯", "本站编辑", "小編"):
-        page.post(nickname=nickname, body="我是編輯")
+    for nickname in ("本站編輯", "本站编辑", "小編", "Editor", "ＥＤＩＴＯＲ"):
+        assert page.post(nickname=nickname, body="我是編輯").status_code == 422
+        assert "此暱稱可能被誤認為本站人員" in page.html
     make_comment(db, status=APPROVED, nickname="本站編輯的粉絲", body="讀者的評論")
     assert "staff-badge" not in shared_html(app)
 
