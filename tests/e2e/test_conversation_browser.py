@@ -133,3 +133,29 @@ def test_the_author_sees_what_became_of_each_comment(live_server, browser, db, j
     assert "會被拒絕的評論" not in stranger.content()
     stranger.context.close()
     context.close()
+
+
+def test_the_nickname_is_remembered_and_anonymous_stays_one_tick(live_server, browser_page):
+    """A nickname posted once is filled in on the next visit; a post as 匿名 neither forgets it nor
+    makes the next comment anonymous."""
+    page = browser_page
+
+    def post(body: str, *, anonymous: bool) -> None:
+        if anonymous:
+            page.get_by_label("匿名（顯示為「匿名網友」）").check()
+        page.get_by_label("評論內容").fill(body)
+        page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
+        page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
+        page.get_by_role("button", name="送出評論", exact=True).last.click()
+        page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
+
+    page.goto(live_server + ARTICLE)
+    page.get_by_label("暱稱").fill("常來的讀者")
+    post("第一次留言", anonymous=False)
+    page.goto(live_server + ARTICLE)
+    assert page.get_by_label("暱稱").input_value() == "常來的讀者"
+    post("這次匿名", anonymous=True)
+    page.context.clear_cookies()  # a later visit, as a stranger to the server
+    page.goto(live_server + ARTICLE)
+    assert page.get_by_label("暱稱").input_value() == "常來的讀者"
+    assert not page.get_by_label("匿名（顯示為「匿名網友」）").is_checked()
