@@ -371,3 +371,15 @@ def test_the_author_history_shows_replies(db, moderator):
     make_reply(db, top, author_hash="f" * 64, body="作者的回覆")
     html = moderator.client.get("/moderation/authors/ffffffff").get_data(as_text=True)
     assert "作者的回覆" in html and f"回覆 #{top.id}" in html
+
+
+def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderator):
+    top = make_comment(db, body="待審主評論")
+    reply = make_reply(db, top, status=PENDING, body="待審回覆")
+    response = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="reject", version=top.version,
+                              reason="abuse", with_replies="1", reply_item=f"{reply.id}:{reply.version}",
+                              back="/moderation/")
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["code"] == "decided"
+    assert [each["id"] for each in answer["also"]] == [reply.id] and f"#{reply.id}" in answer["also"][0]["html"]
+    assert stored(db, reply.id).status is REJECTED

@@ -240,6 +240,7 @@ def decide_in_place(comment_id: int):
     one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
     keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
+    replies: list[int] = []  # its pending replies rejected with it (their cards become lines too)
     try:
         decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
@@ -252,7 +253,7 @@ def decide_in_place(comment_id: int):
     else:
         options = _decision_options(decision)
         result = decide(db.session, comment_id, decision, expected_version=version, **options)
-        _with_pending_replies(decision, result, options)
+        replies = [each.comment_id for each in _with_pending_replies(decision, result, options) if each.ok]
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
@@ -268,7 +269,10 @@ def decide_in_place(comment_id: int):
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"])
-    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html)
+    also = [{"id": reply_id, "html": render_template("moderator/decided.html", comment_id=reply_id, decision=decision,
+                                                     undo=None, version=None, back=back, undo_seconds=0)}
+            for reply_id in replies]
+    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also)
 
 
 def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None) -> str | None:
