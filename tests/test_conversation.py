@@ -383,3 +383,45 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert response.status_code == 200 and answer["code"] == "decided"
     assert [each["id"] for each in answer["also"]] == [reply.id] and f"#{reply.id}" in answer["also"][0]["html"]
     assert stored(db, reply.id).status is REJECTED
+
+
+def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):
+    from moderation.models import Article, CommentMode
+
+    article = db.session.scalar(select(Article).where(Article.slug == ARTICLE_SLUG))
+    article.comment_mode = CommentMode.POST_MODERATION
+    db.session.commit()
+    top = make_comment(db, status=APPROVED, nickname="老王", body="主評論")
+    assert page.post(body="立即公開的回覆", reply_to=str(top.id)).status_code == 303
+    assert stored(db, top.id).reply_count == 1
+    assert "立即公開的回覆" in shared_html(app)
+
+
+def test_migration_0016_lists_the_published_comments_already_stored(tmp_path):
+    """Comments stored before replies existed head their threads once the schema is upgraded."""
+    import sqlalchemy
+    from flask_migrate import downgrade, upgrade
+
+    from moderation import create_app
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SECRET_KEY": "k", "IP_PEPPER": "p"})
+    with app.app_context():
+        upgrade(revision="5c2e8a71d3f0")
+        engine = sqlalchemy.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(
+                "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at,"
+                " approved_count, revision) VALUES ('a', 'a', 't', '', 'b', '', 'pre', '2026-11-01', 1, 1)"))
+            for status in ("approved", "pending"):
+                connection.execute(sqlalchemy.text(
+                    "INSERT INTO comment (article_id, is_anonymous, body, status, created_at, ip_hash, author_hash,"
+                    " fingerprint, version, search_text) VALUES (1, 0, 'x', :status, '2026-11-01', '', '', '', 1, '')"),
+                    {"status": status})
+        upgrade()
+        with engine.connect() as connection:
+            rows = connection.execute(sqlalchemy.text("SELECT status, listed, reply_count FROM comment ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("approved", 1, 0), ("pending", 0, 0)]
+        downgrade(revision="5c2e8a71d3f0")
+        engine.dispose()
