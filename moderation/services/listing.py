@@ -45,11 +45,14 @@ def article_state(db: Session, slug: str) -> Row | None:
 
 
 def approved_page(
-    db: Session, article_id: int, *, before: Cursor | None = None, after: Cursor | None = None, size: int
+    db: Session, article_id: int, *, before: Cursor | None = None, after: Cursor | None = None, size: int,
+    threads: bool = False,
 ) -> PublicPage:
-    """One page of threads (published top comments, and unpublished ones whose published replies still
-    stand): the newest, those older than `before`, or newer than `after`."""
-    query = select(Comment).where(Comment.article_id == article_id, Comment.listed.is_(True))
+    """One page of published comments, replies among them (the API's data); or, with `threads`, of
+    thread heads (published top comments, and unpublished ones whose published replies still stand,
+    which readers see as 「原評論已刪除」): the newest, those older than `before`, or newer than `after`."""
+    listed = Comment.listed.is_(True) if threads else Comment.status == CommentStatus.APPROVED
+    query = select(Comment).where(Comment.article_id == article_id, listed)
     if after is not None:
         rows = list(db.scalars(
             query.where(comment_key() > key_of(after))

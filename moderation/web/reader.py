@@ -133,7 +133,8 @@ def _personal_article_page(article: Article, before: Cursor | None, after: Curso
 
 def _render_article_page(article: Article, before, after, *, personal: PersonalParts | None) -> str:
     page = listing.approved_page(
-        db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"])
+        db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"],
+        threads=True)
     return render_template(
         "reader/article.html",
         article=article,
