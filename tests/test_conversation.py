@@ -228,6 +228,16 @@ def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, mode
     assert "精選候選0" not in shared_html(app).split('id="comment-list-heading"')[0]
 
 
+def test_a_pick_taken_down_stops_being_one(app, db, moderator, clock):
+    comment = make_comment(db, status=APPROVED, body="曾經的精選")
+    moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
+    assert stored(db, comment.id).pinned_at is not None
+    decide_now(db, comment.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    decide_now(db, comment.id, Decision.APPROVE, clock)
+    assert stored(db, comment.id).pinned_at is None
+    assert 'id="picks-heading"' not in shared_html(app)
+
+
 def test_an_unpublished_comment_cannot_be_picked(db, moderator):
     pending = make_comment(db)
     response = moderator.post(f"/moderation/comments/{pending.id}/pin", pinned="1", back="/moderation/")

@@ -106,7 +106,8 @@ def decide(
     changed = db.execute(
         update(Comment)
         .where(Comment.id == comment_id, Comment.version == expected_version, Comment.status == current.status)
-        .values(status=target, version=Comment.version + 1, listed=_heads_a_thread(target))
+        .values(status=target, version=Comment.version + 1, listed=_heads_a_thread(target),
+                **({} if target is A else {"pinned_at": None}))  # a pick taken down stops being one
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:  # another transaction committed between our read and our write
