@@ -69,7 +69,7 @@ DEFAULTS: dict[str, object] = {
         "管理員", "管理员", "版主", "站長", "站长", "編輯", "编辑", "編輯部", "编辑部", "小編", "小编",
         "客服", "官方", "儀器網", "仪器网", "板主", "管理人", "管理者", "站務", "版務", "admin",
         "administrator", "sysadmin", "sysop", "superuser", "moderator", "mod", "root", "system",
-        "webmaster", "staff",
+        "webmaster", "staff", "editor",  # "editor": the English words of the site's 「本站編輯」 badge
     ],
     # Captcha.
     "CAPTCHA_LENGTH": 4,

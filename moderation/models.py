@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from moderation.article_text import render_body_html
@@ -122,6 +123,14 @@ def _searchable_default(context) -> str:
     return searchable_text(values.get("nickname"), values.get("body", ""))
 
 
+def _listed_default(context) -> bool:
+    # A column default, so that every insert fills it (decide() keeps it afterwards).
+    values = context.get_current_parameters()
+    status = values.get("status")
+    return values.get("thread_id") is None and (
+        status in (CommentStatus.APPROVED, CommentStatus.APPROVED.value) or (values.get("reply_count") or 0) > 0)
+
+
 class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
@@ -130,6 +139,10 @@ class Comment(Base):
         Index("ix_comment_status_created", "status", "created_at", "id"),
         Index("ix_comment_author_created", "author_hash", "created_at"),
         Index("ix_comment_ip_created", "ip_hash", "created_at"),
+        # The article's list of threads, and one thread's replies, by keyset (services.listing).
+        Index("ix_comment_article_listed_created", "article_id", "listed", "created_at", "id"),
+        Index("ix_comment_thread_status_created", "thread_id", "status", "created_at", "id"),
+        Index("ix_comment_article_pinned", "article_id", "pinned_at"),
         UniqueConstraint("submission_key", name="uq_comment_submission_key"),
     )
 
@@ -156,6 +169,19 @@ class Comment(Base):
     submission_key: Mapped[str | None] = mapped_column(String(64))
     # The folded nickname and body for the queue's search (`searchable_text`); the body never changes.
     search_text: Mapped[str] = mapped_column(Text, default=_searchable_default, server_default="")
+    # Replies: the top comment of the thread (one level of nesting) and the comment answered (the top
+    # itself, or a reply in the thread: 「回覆 @暱稱」). No foreign keys: a reply outlives an erased parent.
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    reply_to_id: Mapped[int | None] = mapped_column(Integer)
+    # On a top comment: its published replies, kept with every decision as `approved_count` is.
+    reply_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A thread head in the article's list: a published top comment, or an unpublished one whose
+    # published replies still stand (shown as 「原評論已刪除」). Kept with the status and reply_count.
+    listed: Mapped[bool] = mapped_column(Boolean, default=_listed_default, server_default=sa_false())
+    # An editors' pick (「編輯精選」) since then; at most PICKS_PER_ARTICLE per article (services.picks).
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written by a moderator as the site (「本站編輯」): the badge comes from here, never from a nickname.
+    staff_account_id: Mapped[int | None] = mapped_column(ForeignKey("moderator.id", ondelete="SET NULL"))
 
     article: Mapped[Article] = relationship(back_populates="comments")
     screening_reasons: Mapped[list[ScreeningReason]] = relationship(
@@ -166,6 +192,14 @@ class Comment(Base):
     def display_name(self) -> str | None:
         """The nickname, or None for an anonymous comment (templates show 匿名網友)."""
         return None if self.is_anonymous else self.nickname
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_id is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_account_id is not None
 
 
 class CaptchaMedium(enum.StrEnum):

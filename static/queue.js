@@ -152,9 +152,14 @@
       updateCounts(answer.counts);
       if (answer.code === "decided") {
         var line = fromHtml(answer.html);
-        var next = neighbourOf(holder);
         holder.replaceWith(line);
         forgetPageItem(line.getAttribute("data-decided"));
+        (answer.also || []).forEach(function (reply) {  // pending replies rejected with their parent
+          var replyCard = document.getElementById("card-" + reply.id);
+          if (replyCard) replyCard.replaceWith(fromHtml(reply.html));
+          forgetPageItem(reply.id);
+        });
+        var next = neighbourOf(line);
         armUndo(line);
         updateSelection();
         announce(line.textContent);

@@ -298,6 +298,74 @@
     });
   }
 
+  // 回覆: the page's one comment form moves under the comment answered, says 「回覆 @暱稱」 and carries
+  // its id; 取消回覆 takes it back. Without JavaScript the link opens the form page as a reply.
+  var replyTo = form && form.querySelector("[data-reply-to]");
+  if (replyTo && document.querySelector("[data-comment-list]")) {
+    var replying = form.querySelector("[data-replying]");
+    var formHome = form.parentNode;
+    var formNext = form.nextSibling;
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("[data-reply-link]");
+      if (!link) return;
+      event.preventDefault();
+      replyTo.value = link.dataset.replyId;
+      replying.querySelector("[data-replying-text]").textContent =
+        replying.dataset.template.replace("{name}", link.dataset.replyName);
+      replying.hidden = false;
+      link.closest(".comment-actions").after(form);
+      form.classList.add("is-reply");
+      form.querySelector("#body").focus();
+    });
+    replying.querySelector("[data-reply-cancel]").addEventListener("click", function (event) {
+      event.preventDefault();
+      var back = form.closest("li") && form.closest("li").querySelector("[data-reply-link]");
+      replyTo.value = "";
+      replying.hidden = true;
+      form.classList.remove("is-reply");
+      formHome.insertBefore(form, formNext);
+      (back || form.querySelector("#body")).focus();
+    });
+  }
+
+  // 查看全部 N 則回覆 appends the thread's other replies in place; the link itself opens the thread's page.
+  document.addEventListener("click", function (event) {
+    var more = event.target.closest("[data-more-replies]");
+    if (!more) return;
+    event.preventDefault();
+    var thread = more.closest("li");
+    fetch(more.href, { credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html");
+        var replies = thread.querySelector(":scope > [data-replies]");
+        if (!replies) {
+          replies = document.createElement("ol");
+          replies.className = "replies";
+          replies.setAttribute("data-replies", "");
+          more.before(replies);
+        }
+        var first = null;
+        next.querySelectorAll("[data-thread-replies] > li").forEach(function (item) {
+          if (document.getElementById(item.id)) return;
+          var adopted = document.importNode(item, true);
+          replies.appendChild(adopted);
+          first = first || adopted;
+        });
+        var later = next.querySelector("[data-later-replies]");
+        if (later) {
+          more.setAttribute("href", later.getAttribute("href"));
+        } else {
+          more.remove();
+        }
+        if (first) {
+          first.tabIndex = -1;
+          first.focus();
+        }
+      })
+      .catch(function () { window.location.href = more.href; });
+  });
+
   // One report form for the whole page, moved under the comment being reported.
   var reportForm = document.querySelector("[data-report-form]");
   var list = document.querySelector("[data-comment-list]");

@@ -13,6 +13,8 @@ from moderation.models import Article, CaptchaChallenge, Comment, CommentMode, C
 from moderation.services.articles import load_article
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
+from moderation.services.listing import replies_changed
+from moderation.services.picks import set_pinned
 from tests.conftest import ARTICLE_SLUG, make_comment, make_page
 
 ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
@@ -233,12 +235,29 @@ def test_sql_statements_per_article_get_do_not_grow_with_comments(app, db):
             assert client.get(ARTICLE_URL).status_code == 200
         return len(sent)
 
-    make_comment(db, status=APPROVED)
+    def reply_to(parent, count: int, at: datetime) -> None:
+        for index in range(count):
+            make_comment(db, status=APPROVED, thread_id=parent.id, reply_to_id=parent.id, body=f"回覆{index}",
+                         created_at=at + timedelta(milliseconds=index + 1))
+        replies_changed(db.session, parent.id, count)
+        db.session.commit()
+
+    first = make_comment(db, status=APPROVED)
+    reply_to(first, 1, first.created_at)
+    set_pinned(db.session, first.id, True, actor=SYSTEM, now=first.created_at)
+    db.session.commit()
     few = (count_for_get(cached=False), count_for_get(cached=True))
     start = datetime(2026, 11, 1, tzinfo=UTC)
     for index in range(120):
-        make_comment(db, status=APPROVED, body=f"第{index}則", created_at=start + timedelta(seconds=index))
+        comment = make_comment(db, status=APPROVED, body=f"第{index}則", created_at=start + timedelta(seconds=index))
+        if index % 3 == 0:  # threads of every size on the page, one of them long
+            reply_to(comment, 40 if index == 117 else index % 5, comment.created_at)
+        if index in (116, 117):
+            set_pinned(db.session, comment.id, True, actor=SYSTEM, now=comment.created_at)
+            db.session.commit()
     many = (count_for_get(cached=False), count_for_get(cached=True))
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    assert "查看全部 40 則回覆" in html and "編輯精選" in html
     assert few == many
     assert many[1] == 1  # a cached page costs one query: is it still current?
 

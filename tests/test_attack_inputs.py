@@ -66,13 +66,23 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["report"] = reader.post(f"{ARTICLE}/comments/{published.id}/report",
                                     data={"csrf_token": page.csrf_token, "reason": value, "note": value})
     answers["report page"] = reader.get(f"{ARTICLE}/comments/{quoted}/report")
+    page.open_form()
+    answers["reply"] = page.post(body=value, reply_to=value)
+    answers["reply form page"] = reader.get(f"{ARTICLE}/comment", query_string={"reply_to": value})
+    answers["reply from the shared form"] = reader.post(f"{ARTICLE}/comment", data={"body": value, "reply_to": value})
+    answers["thread page"] = reader.get(f"{ARTICLE}/comments/{published.id}/replies", query_string={"after": value})
+    answers["thread path"] = reader.get(f"{ARTICLE}/comments/{quoted}/replies")
     answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
     answers["captcha"] = reader.get(f"/captcha/{quoted}.png")
     answers["login"] = ModeratorBrowser(app.test_client()).login(value, value)
     answers["queue"] = admin.client.get("/moderation/", query_string={
-        "q": value, "author": value, "article": value, "tab": value, "after": value})
+        "q": value, "author": value, "article": value, "tab": value, "after": value, "kind": value})
     answers["decision"] = admin.post(f"/moderation/comments/{published.id}/decide", decision=value,
-                                     version=value, note=value, back=value, reason=value)
+                                     version=value, note=value, back=value, reason=value, share_note=value,
+                                     with_replies="1", reply_item=[value, f"{value}:1"])
+    answers["pin"] = admin.post(f"/moderation/comments/{published.id}/pin", pinned=value, back=value)
+    answers["staff answer"] = admin.post(f"/moderation/comments/{published.id}/answer", body=value, back=value)
+    answers["staff answer page"] = admin.client.get(f"/moderation/comments/{quoted}/answer", query_string={"back": value})
     answers["author page"] = admin.client.get(f"/moderation/authors/{quoted}")
     answers["rule tester"] = admin.post("/moderation/admin/rules/test", text=value, nickname=value)
     answers["add word"] = admin.post("/moderation/admin/rules/words", term=value, action=value)

@@ -118,3 +118,18 @@ def test_bad_cursors_get_a_json_400(client, reader_app, query, status, code):
 def test_an_unknown_article_gets_a_json_404(client, reader_app):
     response = client.get("/api/v1/articles/never-sent/comments", headers=reader_app)
     assert response.status_code == 404 and response.json["error"]["code"] == "article_not_found"
+
+
+def test_replies_are_published_comments_and_a_refused_top_never_appears(client, db, clock, reader_app):
+    from moderation.services.audit import SYSTEM
+    from moderation.services.decisions import Decision, RejectReason, decide
+    from moderation.services.listing import replies_changed
+
+    top = published(db, 1, body="會被拒絕的主評論")
+    published(db, 2, body="留下來的回覆", thread_id=top.id, reply_to_id=top.id)
+    replies_changed(db.session, top.id, 1)
+    db.session.commit()
+    assert decide(db.session, top.id, Decision.REJECT, expected_version=1, actor=SYSTEM, now=clock(),
+                  reason=RejectReason.ABUSE).ok
+    texts = [comment["text"] for comment in client.get(URL, headers=reader_app).json["comments"]]
+    assert texts == ["留下來的回覆"]

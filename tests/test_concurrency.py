@@ -92,3 +92,38 @@ def test_identical_posts_sent_at_once_leave_one_copy_that_is_not_spam(app, db):
     copies = db.session.scalars(select(Comment).where(Comment.body == "同時送出五次的評論")).all()
     assert len(copies) == 5
     assert sum(1 for copy in copies if copy.status is not CommentStatus.SPAM) == 1
+
+
+def test_two_moderators_picking_at_once_never_make_a_fourth_pick(db, clock):
+    """Two picks already; two moderators pin two more at the same moment: exactly one is refused."""
+    from moderation.services.picks import PinOutcome, set_pinned
+
+    alice, bob = make_moderator(db, "alice"), make_moderator(db, "bob")
+    for round_ in range(ROUNDS // 2):
+        picked = [make_comment(db, status=CommentStatus.APPROVED, body=f"精選{round_}-{index}") for index in range(4)]
+        for comment in picked[:2]:
+            assert set_pinned(db.session, comment.id, True, actor=Actor.moderator(alice), now=clock()) is PinOutcome.PINNED
+            db.session.commit()
+        barrier = threading.Barrier(2)
+        outcomes: list[PinOutcome] = []
+
+        def pin(moderator_id, comment_id, barrier=barrier, outcomes=outcomes):
+            with Session(db.engine) as session:
+                moderator = session.get(type(alice), moderator_id)
+                barrier.wait()
+                outcome = set_pinned(session, comment_id, True, actor=Actor.moderator(moderator), now=clock())
+                session.commit() if outcome is PinOutcome.PINNED else session.rollback()
+                outcomes.append(outcome)
+
+        threads = [threading.Thread(target=pin, args=(who.id, comment.id)) for who, comment in zip((alice, bob), picked[2:], strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == sorted([PinOutcome.PINNED, PinOutcome.FULL])
+        db.session.expire_all()
+        pinned = db.session.query(Comment).filter(Comment.pinned_at.is_not(None), Comment.status == CommentStatus.APPROVED)
+        assert pinned.count() == 3
+        for comment in pinned:  # the next round starts with none
+            set_pinned(db.session, comment.id, False, actor=Actor.moderator(alice), now=clock())
+        db.session.commit()

@@ -19,6 +19,10 @@ class AuditAction(enum.StrEnum):
     SPAM = "spam"
     RESTORE = "restore"
     KEEP = "keep"  # a reported comment stays published; its reports are closed (note: how many)
+    # the conversation
+    PIN = "pin"  # an editors' pick (「編輯精選」)
+    UNPIN = "unpin"
+    STAFF_ANSWER = "staff_answer"  # a reply as the site (「本站編輯」); details: the comment answered
     # accounts
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moderation import metrics
+from moderation.ids import row_id
 from moderation.models import (
     Article,
     Comment,
@@ -35,7 +36,7 @@ from moderation.screening.pipeline import (
 from moderation.services import outbox
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
-from moderation.services.listing import listing_changed
+from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.rulebook.reasons import reason_values
 
 STATUS_OF_OUTCOME = {
@@ -86,8 +87,10 @@ def post_comment(
     rules: Rules,
     submission_key: str | None = None,
     known_author: bool = True,
+    reply_to: ReplyTarget | None = None,
 ) -> Posted:
-    """Screen and store a new comment, with the reasons for where it went. The caller commits."""
+    """Screen and store a new comment (a reply when `reply_to`, checked by `reply_target`), with the
+    reasons for where it went. A reply is screened and moderated as any comment. The caller commits."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
@@ -108,6 +111,7 @@ def post_comment(
         "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,
         "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
         "fingerprint": verdict.fingerprint, "version": 1, "submission_key": submission_key,
+        "thread_id": reply_to.thread_id if reply_to else None, "reply_to_id": reply_to.comment_id if reply_to else None,
     }).scalar_one()
     if verdict.reasons:
         connection.execute(_INSERT_REASONS, [
@@ -115,11 +119,50 @@ def post_comment(
         ])
     if status is CommentStatus.APPROVED:
         listing_changed(db, article.id, approved_delta=1)
+        if reply_to is not None:
+            replies_changed(db, reply_to.thread_id, 1)
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
                           anonymous=anonymous, body=body, now=now, article_id=article.id)
     metrics.COMMENTS_POSTED.labels(status.value).inc()
     return Posted(comment_id, status, verdict)
+
+
+class ReplyProblem(enum.StrEnum):
+    """Why a reply cannot be posted under the comment named; the form words it."""
+
+    NOT_FOUND = "reply_not_found"  # no such comment on this article (or not an id at all)
+    NOT_PUBLISHED = "reply_not_published"  # waiting for review, refused, or no longer published
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The published comment a reply answers, and the thread it goes in (one level of nesting)."""
+
+    comment_id: int
+    thread_id: int
+    nickname: str | None  # None: 匿名網友 (「回覆 @匿名網友」)
+
+
+_REPLY_TARGET = select(Comment.id, Comment.article_id, Comment.status, Comment.thread_id, Comment.nickname,
+                       Comment.is_anonymous).where(Comment.id == bindparam("id"))
+
+
+def reply_target(db: Session, article: ArticleRef, raw_id: str | None) -> ReplyTarget | ReplyProblem | None:
+    """The comment a form's `reply_to` names: None when it names none, a problem when it cannot be
+    answered. A reply to a reply goes in the same thread, under its top comment."""
+    if not raw_id:
+        return None
+    try:
+        comment_id = row_id(raw_id.strip())
+    except ValueError:
+        return ReplyProblem.NOT_FOUND
+    row = db.connection().execute(_REPLY_TARGET, {"id": comment_id}).one_or_none()
+    if row is None or row.article_id != article.id:
+        return ReplyProblem.NOT_FOUND
+    if row.status is not CommentStatus.APPROVED:
+        return ReplyProblem.NOT_PUBLISHED
+    return ReplyTarget(row.id, row.thread_id or row.id, None if row.is_anonymous else row.nickname)
 
 
 _POSTER_LOCKS = text("SELECT pg_advisory_xact_lock(:first), pg_advisory_xact_lock(:second)")

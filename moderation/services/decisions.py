@@ -20,7 +20,7 @@ from moderation import metrics
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
 from moderation.services import outbox
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
-from moderation.services.listing import approved_delta, listing_changed
+from moderation.services.listing import approved_delta, listing_changed, replies_changed
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
 
@@ -94,7 +94,7 @@ def decide(
     elif reason is None or (reason is RejectReason.OTHER and not note):
         return Result(comment_id, Refusal.REASON_REQUIRED)
     current = db.execute(
-        select(Comment.status, Comment.version, Comment.article_id).where(Comment.id == comment_id)
+        select(Comment.status, Comment.version, Comment.article_id, Comment.thread_id).where(Comment.id == comment_id)
     ).one_or_none()
     if current is None:
         return Result(comment_id, Refusal.NOT_FOUND)
@@ -107,7 +107,8 @@ def decide(
     changed = db.execute(
         update(Comment)
         .where(Comment.id == comment_id, Comment.version == expected_version, Comment.status == current.status)
-        .values(status=target, version=Comment.version + 1)
+        .values(status=target, version=Comment.version + 1, listed=_heads_a_thread(target),
+                **({} if target is A else {"pinned_at": None}))  # a pick taken down stops being one
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:  # another transaction committed between our read and our write
@@ -121,6 +122,8 @@ def decide(
                            now=now, by_service=actor is SYSTEM)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
+        if current.thread_id is not None:
+            replies_changed(db, current.thread_id, approved_delta(current.status, target))
     if target is not P:
         db.execute(
             update(CommentReport)
@@ -131,6 +134,13 @@ def decide(
     db.commit()
     metrics.DECISIONS.labels(decision.value, actor.name).inc()
     return Result(comment_id, None, target, previous=current.status, version=expected_version + 1)
+
+
+def _heads_a_thread(status: CommentStatus):
+    """Whether a comment that now has `status` heads a thread in the article's list (`Comment.listed`)."""
+    if status is A:
+        return Comment.thread_id.is_(None)
+    return Comment.thread_id.is_(None) & (Comment.reply_count > 0)
 
 
 def keep_reported(db: Session, comment_id: int, *, expected_version: int, actor: Actor, now: datetime) -> Result:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, and_, bindparam, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from moderation.models import Article, Comment, CommentStatus
 from moderation.services.paging import Cursor, comment_key, key_of
+
+REPLIES_SHOWN = 3  # under each thread of the article page; the rest on the thread's own page
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,14 @@ def article_state(db: Session, slug: str) -> Row | None:
 
 
 def approved_page(
-    db: Session, article_id: int, *, before: Cursor | None = None, after: Cursor | None = None, size: int
+    db: Session, article_id: int, *, before: Cursor | None = None, after: Cursor | None = None, size: int,
+    threads: bool = False,
 ) -> PublicPage:
-    """One page of approved comments: the newest, those older than `before`, or newer than `after`."""
-    query = select(Comment).where(Comment.article_id == article_id, Comment.status == CommentStatus.APPROVED)
+    """One page of published comments, replies among them (the API's data); or, with `threads`, of
+    thread heads (published top comments, and unpublished ones whose published replies still stand,
+    which readers see as 「原評論已刪除」): the newest, those older than `before`, or newer than `after`."""
+    listed = Comment.listed.is_(True) if threads else Comment.status == CommentStatus.APPROVED
+    query = select(Comment).where(Comment.article_id == article_id, listed)
     if after is not None:
         rows = list(db.scalars(
             query.where(comment_key() > key_of(after))
@@ -80,25 +86,98 @@ def listing_changed(db: Session, article_id: int, *, approved_delta: int = 0) ->
     )
 
 
+def replies_changed(db: Session, thread_id: int, delta: int) -> None:
+    """A reply entered or left the thread's published replies: its top's count follows, in the caller's
+    transaction, and the top stays listed while published replies stand under it."""
+    if not delta:
+        return
+    db.execute(
+        update(Comment)
+        .where(Comment.id == thread_id)
+        .values(reply_count=Comment.reply_count + delta,
+                listed=(Comment.status == CommentStatus.APPROVED) | (Comment.reply_count + delta > 0))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def approved_delta(before: CommentStatus, after: CommentStatus) -> int:
     return (after is CommentStatus.APPROVED) - (before is CommentStatus.APPROVED)
 
 
-def own_waiting_comments(db: Session, article_id: int, author_hash: str | None) -> list[Comment]:
-    """The reader's own comments still in review, shown to them alone.
+@dataclass(frozen=True)
+class Reply:
+    """A published reply as readers see it, with whom it answers when that is not the thread's top."""
 
-    Spam is listed too, as 審核中: telling a spammer that screening caught them helps them adapt.
-    """
-    if not author_hash:
-        return []
-    return list(
-        db.scalars(
-            select(Comment)
-            .where(
-                Comment.article_id == article_id,
-                Comment.author_hash == author_hash,
-                Comment.status.in_([CommentStatus.PENDING, CommentStatus.SPAM]),
-            )
-            .order_by(Comment.created_at, Comment.id)
-        )
+    comment: Comment
+    answers_name: str | None = None  # the nickname answered (「回覆 @暱稱」); None: 匿名網友
+    answers_gone: bool = False  # the answered reply was rejected or erased: 「原評論已刪除」
+
+    @property
+    def answers_a_reply(self) -> bool:
+        return self.comment.reply_to_id is not None and self.comment.reply_to_id != self.comment.thread_id
+
+
+def _replies_with_answered(query):
+    """The query's replies with the nickname and status of the reply each answers (none for the top)."""
+    answered = aliased(Comment)
+    return query.add_columns(answered.nickname, answered.is_anonymous, answered.status).outerjoin(
+        answered, and_(answered.id == Comment.reply_to_id, answered.id != Comment.thread_id))
+
+
+def _reply(row) -> Reply:
+    comment, nickname, anonymous, status = row
+    if comment.reply_to_id is None or comment.reply_to_id == comment.thread_id:
+        return Reply(comment)
+    if status is not CommentStatus.APPROVED:
+        return Reply(comment, answers_gone=True)
+    return Reply(comment, answers_name=None if anonymous else nickname)
+
+
+def first_replies(db: Session, thread_ids: list[int], *, shown: int = REPLIES_SHOWN) -> dict[int, list[Reply]]:
+    """The first published replies of every listed thread, in ONE query (a window per thread)."""
+    if not thread_ids:
+        return {}
+    ranked = (
+        select(Comment.id, func.row_number().over(partition_by=Comment.thread_id,
+                                                  order_by=(Comment.created_at, Comment.id)).label("n"))
+        .where(Comment.thread_id.in_(thread_ids), Comment.status == CommentStatus.APPROVED)
+        .subquery()
     )
+    query = _replies_with_answered(
+        select(Comment).join(ranked, ranked.c.id == Comment.id).where(ranked.c.n <= shown)
+        .order_by(Comment.thread_id, Comment.created_at, Comment.id))
+    found: dict[int, list[Reply]] = {}
+    for row in db.execute(query):
+        found.setdefault(row[0].thread_id, []).append(_reply(row))
+    return found
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    top: Comment | None  # None: the top comment was erased
+    replies: list[Reply]
+    later: Cursor | None  # where the next page (later replies) starts
+
+
+def thread_page(db: Session, thread_id: int, *, after: Cursor | None, size: int) -> ThreadPage:
+    """One keyset page of a thread's published replies, oldest first (a conversation reads down)."""
+    query = select(Comment).where(Comment.thread_id == thread_id, Comment.status == CommentStatus.APPROVED)
+    if after is not None:
+        query = query.where(comment_key() > key_of(after))
+    rows = [_reply(row) for row in db.execute(
+        _replies_with_answered(query.order_by(Comment.created_at, Comment.id).limit(size + 1)))]
+    shown = rows[:size]
+    return ThreadPage(top=db.get(Comment, thread_id), replies=shown,
+                      later=Cursor.of(shown[-1].comment) if len(rows) > size else None)
+
+
+PICKS_PER_ARTICLE = 3
+
+
+def picks(db: Session, article_id: int) -> list[Comment]:
+    """The editors' picks (「編輯精選」) of an article, first pinned first: shown above the list."""
+    return list(db.scalars(
+        select(Comment).where(Comment.article_id == article_id, Comment.pinned_at.is_not(None),
+                              Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.pinned_at, Comment.id).limit(PICKS_PER_ARTICLE)
+    ))

@@ -19,7 +19,7 @@ from moderation.models import (
     ScreeningReason,
 )
 from moderation.services.audit import Actor, AuditAction, record
-from moderation.services.listing import listing_changed
+from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.review_queue import by_author
 
 ERASED_ADDRESS = ""  # what an erased comment.ip_hash holds (the column is required)
@@ -46,18 +46,22 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
 def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime,
                  progress: Callable[[int, int], bool] | None = None, chunk: int = 500) -> int:
     """Delete every comment of one author tag, with their reasons and reports; logged. Audit rows
-    stay, without the link to the deleted comments. Without `progress`, one transaction (the
-    caller commits); with it, a commit per `chunk` comments, `progress(done, total)` heard after
-    each, and the work stops when it answers False (what is left can be erased by a new start)."""
-    rows = db.execute(select(Comment.id, Comment.article_id, Comment.status).where(*by_author(author_tag))).all()
+    stay, without the link to the deleted comments. A top comment under which others' replies stand
+    keeps an empty row (no text, name or hashes) so that its thread stays readable as 「原評論已刪除」.
+    Without `progress`, one transaction (the caller commits); with it, a commit per `chunk` comments,
+    `progress(done, total)` heard after each, and the work stops when it answers False (what is left
+    can be erased by a new start)."""
+    rows = db.execute(select(Comment.id, Comment.article_id, Comment.status, Comment.thread_id)
+                      .where(*by_author(author_tag))).all()
+    everyone = [row.id for row in rows]
     if progress is None:
-        erased = _erase(db, rows)
+        erased = _erase(db, rows, everyone)
     else:
         erased = 0
         for start in range(0, len(rows), chunk):
             if not progress(erased, len(rows)):
                 break
-            erased += _erase(db, rows[start:start + chunk])
+            erased += _erase(db, rows[start:start + chunk], everyone)
             db.commit()
         else:
             progress(erased, len(rows))
@@ -65,17 +69,33 @@ def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime,
     return erased
 
 
-def _erase(db: Session, rows) -> int:
+def _erase(db: Session, rows, everyone: list[int]) -> int:
+    """Erase `rows` (some or all of one author's comments, whose ids are `everyone`)."""
     if not rows:
         return 0
     ids = [row.id for row in rows]
     for article_id, approved in Counter(row.article_id for row in rows if row.status is CommentStatus.APPROVED).items():
         listing_changed(db, article_id, approved_delta=-approved)
+    erased = set(everyone)
+    for thread_id, replies in Counter(row.thread_id for row in rows if row.thread_id is not None
+                                      and row.status is CommentStatus.APPROVED).items():
+        if thread_id not in erased:
+            replies_changed(db, thread_id, -replies)
+    tops = [row.id for row in rows if row.thread_id is None]
+    kept = set(db.scalars(select(Comment.thread_id).where(Comment.thread_id.in_(tops), Comment.id.not_in(everyone))
+                          .distinct())) if tops else set()
+    if kept:
+        db.execute(update(Comment).where(Comment.id.in_(kept)).values(
+            body="", nickname=None, is_anonymous=True, search_text="", ip_hash=ERASED_ADDRESS, author_hash="",
+            fingerprint="", submission_key=None, status=CommentStatus.REJECTED, pinned_at=None,
+            listed=Comment.reply_count > 0, version=Comment.version + 1,
+        ).execution_options(synchronize_session=False))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         db.execute(update(AuditEntry).where(AuditEntry.comment_id.in_(chunk)).values(comment_id=None)
                    .execution_options(synchronize_session=False))
         db.execute(delete(ScreeningReason).where(ScreeningReason.comment_id.in_(chunk)))
         db.execute(delete(CommentReport).where(CommentReport.comment_id.in_(chunk)))
-        db.execute(delete(Comment).where(Comment.id.in_(chunk)).execution_options(synchronize_session=False))
+        db.execute(delete(Comment).where(Comment.id.in_([each for each in chunk if each not in kept]))
+                   .execution_options(synchronize_session=False))
     return len(ids)

@@ -38,6 +38,22 @@ STATUS_OF_TAB = {
 }
 
 
+class Kind(enum.StrEnum):
+    """The queue's filter by place in a conversation."""
+
+    REPLIES = "replies"
+    TOP = "top"
+
+
+@dataclass(frozen=True)
+class ThreadPlace:
+    """Where a reply stands: the comment it answers (None: erased) and its place among the thread's replies."""
+
+    parent: Comment | None
+    position: int  # 1 for the thread's first reply (all statuses, by time)
+    of: int  # replies in the thread, all statuses
+
+
 @dataclass(frozen=True)
 class Filters:
     article_id: int | None = None
@@ -45,10 +61,12 @@ class Filters:
     text: str = ""
     comment_id: int | None = None  # one comment (an audit row's link)
     malformed_author: str | None = None  # an author tag that is not one (as typed): nothing is listed
+    kind: Kind | None = None  # replies only, or top-level comments only
 
     @property
     def active(self) -> bool:
-        return bool(self.article_id or self.author_tag or self.text or self.comment_id or self.malformed_author)
+        return bool(self.article_id or self.author_tag or self.text or self.comment_id or self.malformed_author
+                    or self.kind)
 
 
 @dataclass
@@ -75,6 +93,8 @@ class Page:
     histories: dict[str, AuthorHistory] = field(default_factory=dict)
     reports: dict[int, list[CommentReport]] = field(default_factory=dict)
     audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
+    places: dict[int, ThreadPlace] = field(default_factory=dict)  # replies on the page
+    pending_replies: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # top id → (id, version)
 
 
 AUTHOR_TAG_LENGTH = 8
@@ -126,6 +146,10 @@ def _filtered(query, filters: Filters):
         query = query.where(*by_author(filters.author_tag))
     if filters.comment_id:
         query = query.where(Comment.id == filters.comment_id)
+    if filters.kind is Kind.REPLIES:
+        query = query.where(Comment.thread_id.is_not(None))
+    elif filters.kind is Kind.TOP:
+        query = query.where(Comment.thread_id.is_(None))
     folded = fold(filters.text)
     if folded:  # folded as screening folds: 檢測 finds 检测, ＣＮＡＳ finds cnas
         query = query.where(Comment.search_text.contains(folded, autoescape=True))
@@ -199,7 +223,40 @@ def _with_details(db: Session, rows: list[Comment], next_cursor, previous_cursor
         histories=author_histories(db, {comment.author_hash for comment in rows}),
         reports=open_reports_of(db, [comment.id for comment in rows]),
         audit=audit_of(db, [comment.id for comment in rows]),
+        places=thread_places(db, [comment for comment in rows if comment.thread_id is not None]),
+        pending_replies=pending_replies_of(db, [comment.id for comment in rows if comment.thread_id is None]),
     )
+
+
+def thread_places(db: Session, replies: list[Comment]) -> dict[int, ThreadPlace]:
+    """Each reply's parent and its place in its thread: two queries for the whole page."""
+    if not replies:
+        return {}
+    parents = {comment.id: comment for comment in db.scalars(
+        select(Comment).where(Comment.id.in_({reply.reply_to_id for reply in replies if reply.reply_to_id})))}
+    threads = {reply.thread_id for reply in replies}
+    ranked = db.execute(
+        select(Comment.id, Comment.thread_id,
+               func.row_number().over(partition_by=Comment.thread_id, order_by=(Comment.created_at, Comment.id)),
+               func.count().over(partition_by=Comment.thread_id))
+        .where(Comment.thread_id.in_(threads))
+    ).all()
+    answers = {reply.id: reply.reply_to_id for reply in replies}
+    return {comment_id: ThreadPlace(parents.get(answers[comment_id]), position, of)
+            for comment_id, _thread, position, of in ranked if comment_id in answers}
+
+
+def pending_replies_of(db: Session, top_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """The pending replies under these top comments, as (id, version): rejecting a top offers them too."""
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if top_ids:
+        for thread_id, comment_id, version in db.execute(
+            select(Comment.thread_id, Comment.id, Comment.version)
+            .where(Comment.thread_id.in_(top_ids), Comment.status == CommentStatus.PENDING)
+            .order_by(Comment.created_at, Comment.id)
+        ):
+            found[thread_id].append((comment_id, version))
+    return found
 
 
 def report_groups(reports: list[CommentReport]) -> list[ReportGroup]:

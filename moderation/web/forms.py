@@ -27,6 +27,8 @@ class FormError(enum.StrEnum):
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
     ALREADY_SENT = "already_sent"  # this form was sent before with another text: sent again, it is a new comment
+    REPLY_NOT_FOUND = "reply_not_found"  # the comment answered is not on this article (or not an id)
+    REPLY_NOT_PUBLISHED = "reply_not_published"  # the comment answered is not published (any more)
     NOTE_TOO_LONG = "note_too_long"  # a report's note
     NOTE_INVISIBLE_CHARACTERS = "note_invisible_characters"  # controls, bidi or zero-width characters in it
 
@@ -54,6 +56,7 @@ class CommentForm(FlaskForm):
     captcha_medium = HiddenField()  # "audio" once the reader chose to listen: kept across errors
     captcha_answer = StringField()
     submission_key = HiddenField()  # one sending of the form, kept across errors (comments.SUBMISSION_KEY)
+    reply_to = HiddenField()  # the published comment this one answers (services.comments.reply_target)
 
     def validate_nickname(self, field):
         if self.anonymous.data:

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, make_response, 
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.ids import row_id
-from moderation.models import Role
+from moderation.models import Comment, Role
 from moderation.services import accounts, review_queue
 from moderation.services.audit import AuditAction, record
 from moderation.services.decisions import (
@@ -21,9 +21,12 @@ from moderation.services.decisions import (
     keep_reported,
     undo_of,
 )
+from moderation.services.own_comments import NOTE_SHARED
+from moderation.services.picks import PinOutcome, set_pinned
 from moderation.services.rate_limits import LoginLimits, login_retry_after
 from moderation.services.rulebook.edits import RuleError, allow_phrase
 from moderation.services.rulebook.reasons import report_rule_wrong, rule_reason
+from moderation.services.staff_answers import AnswerProblem, answer_as_site
 from moderation.web import guards, reader_identity
 from moderation.web.queue_cards import cards_of
 from moderation.web.responses import see_other
@@ -115,7 +118,15 @@ def _filters() -> review_queue.Filters:
     return review_queue.Filters(article_id=article_id, author_tag=None if malformed else tag,
                                 text=request.args.get("q", "").strip()[:200],
                                 comment_id=request.args.get("comment", type=row_id),
-                                malformed_author=raw_tag[:80] if malformed else None)
+                                malformed_author=raw_tag[:80] if malformed else None,
+                                kind=_kind())
+
+
+def _kind() -> review_queue.Kind | None:
+    try:
+        return review_queue.Kind(request.args.get("kind", ""))
+    except ValueError:
+        return None  # anything else: every comment, as without the filter
 
 
 def _tab() -> review_queue.Tab:
@@ -165,9 +176,20 @@ def _reject_reason() -> RejectReason | None:
 
 
 def _decision_options(decision: Decision) -> dict:
-    """Who, when, and — for a rejection only — why: an approval never carries the form's reject reason."""
+    """Who, when, and — for a rejection only — why: an approval never carries the form's reject reason.
+    A rejection's note reaches its author only when the moderator ticked "share with the author"."""
     reason = _reject_reason() if decision is Decision.REJECT else None
-    return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500]}
+    shared = decision is Decision.REJECT and request.form.get("share_note") == "1"
+    return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500],
+            "details": {NOTE_SHARED: True} if shared else None}
+
+
+def _with_pending_replies(decision: Decision, result: Result, options: dict) -> list[Result]:
+    """Rejecting a top comment, the moderator may reject its pending replies too: one decision each."""
+    if decision is not Decision.REJECT or not result.ok or request.form.get("with_replies") != "1":
+        return []
+    return decide_many(db.session, _bulk_items(request.form.getlist("reply_item")), decision,
+                       **{**options, "now": now()})
 
 
 def _decision() -> Decision:
@@ -191,14 +213,15 @@ def _version() -> int:
 @bp.post("/comments/<id:comment_id>/decide")
 def decide_one(comment_id: int):
     decision = _decision()
-    result = decide(db.session, comment_id, decision, expected_version=_version(), **_decision_options(decision))
-    return _after_one(decision, result)
+    options = _decision_options(decision)
+    result = decide(db.session, comment_id, decision, expected_version=_version(), **options)
+    return _after_one(decision, result, _with_pending_replies(decision, result, options))
 
 
-def _after_one(decision: str, result: Result):
+def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     """Back to the queue: the result is shown just above the card that takes the decided one's place
     (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
-    summary = _summary(decision, [result])
+    summary = _summary(decision, [result, *replies])
     focus = request.form.get("focus", type=row_id) if result.ok else None
     if focus:
         summary["next"] = focus
@@ -217,6 +240,7 @@ def decide_in_place(comment_id: int):
     one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
     keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
+    replies: list[int] = []  # its pending replies rejected with it (their cards become lines too)
     try:
         decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
@@ -227,7 +251,9 @@ def decide_in_place(comment_id: int):
     if keeping:
         result = keep_reported(db.session, comment_id, expected_version=version, actor=guards.actor(), now=now())
     else:
-        result = decide(db.session, comment_id, decision, expected_version=version, **_decision_options(decision))
+        options = _decision_options(decision)
+        result = decide(db.session, comment_id, decision, expected_version=version, **options)
+        replies = [each.comment_id for each in _with_pending_replies(decision, result, options) if each.ok]
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
@@ -243,7 +269,10 @@ def decide_in_place(comment_id: int):
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"])
-    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html)
+    also = [{"id": reply_id, "html": render_template("moderator/decided.html", comment_id=reply_id, decision=decision,
+                                                     undo=None, version=None, back=back, undo_seconds=0)}
+            for reply_id in replies]
+    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also)
 
 
 def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None) -> str | None:
@@ -337,6 +366,50 @@ def comment_in_queue(comment_id: int):
     if tab is None:
         abort(404)
     return see_other(url_for(".queue_page", tab=tab.value, comment=comment_id))
+
+
+@bp.post("/comments/<id:comment_id>/pin")
+def pin(comment_id: int):
+    """Make a published comment an editors' pick (「編輯精選」), or stop; at most 3 per article."""
+    outcome = set_pinned(db.session, comment_id, request.form.get("pinned") == "1", actor=guards.actor(), now=now())
+    if outcome in (PinOutcome.PINNED, PinOutcome.UNPINNED):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id}, "result")
+    return see_other(f"{_back()}#card-{comment_id}")
+
+
+def _answer_page(comment_id: int, *, body: str = "", problem: str | None = None, status: int = 200):
+    parent = db.session.get(Comment, comment_id)
+    if parent is None:
+        abort(404)
+    back = guards.safe_back_url(request.values.get("back"), url_for(".queue_page"))
+    return render_template("moderator/answer.html", parent=parent, body=body, problem=problem, back=back), status
+
+
+@bp.get("/comments/<id:comment_id>/answer")
+def answer_form(comment_id: int):
+    """The site's answer to a comment (「本站編輯」): a page of its own, so it works without a script."""
+    return _answer_page(comment_id)
+
+
+@bp.post("/comments/<id:comment_id>/answer")
+def answer(comment_id: int):
+    body = request.form.get("body", "")[:20_000]
+    answered = answer_as_site(
+        db.session, comment_id, body, actor=guards.actor(),
+        author_hash=reader_identity.keyed_hash(f"staff:{guards.current_moderator().id}"),
+        ip_hash=reader_identity.client_ip_hash(request), now=now(), max_length=current_app.config["COMMENT_MAX_LENGTH"],
+    )
+    if answered.problem is AnswerProblem.NOT_FOUND:
+        abort(404)
+    if answered.problem:
+        db.session.rollback()
+        return _answer_page(comment_id, body=body, problem=answered.problem.value, status=422)
+    db.session.commit()
+    flash({"kind": "answered", "comment_id": answered.comment_id, "parent_id": comment_id}, "result")
+    return see_other(_back())
 
 
 @bp.get("/authors/<tag>")

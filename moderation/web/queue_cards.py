@@ -11,6 +11,7 @@ from moderation.services.review_queue import (
     Page,
     ReportGroup,
     Tab,
+    ThreadPlace,
     author_tag,
     highlighted,
     network_tag,
@@ -48,6 +49,9 @@ class Card:
     can_reject: bool
     next_id: int | None  # the card that moves up once this one is decided
     position: int  # on the page, from 0: for the last card, where the next page's first will be
+    place: ThreadPlace | None = None  # a reply: the comment it answers and its place in the thread
+    pending_replies: tuple[tuple[int, int], ...] = ()  # a top comment: its pending replies (id, version)
+    can_pin: bool = False  # published: it can be an editors' pick, or stop being one
 
 
 # Screening reasons that say nothing on a tab: on 已檢舉 a published comment was reported by readers,
@@ -83,6 +87,9 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         can_reject=comment.status is not CommentStatus.REJECTED,
         next_id=next_id,
         position=position,
+        place=page.places.get(comment.id),
+        pending_replies=tuple(page.pending_replies.get(comment.id, ())),
+        can_pin=comment.status is CommentStatus.APPROVED,
     )
 
 

@@ -33,11 +33,12 @@ from flask_wtf.csrf import generate_csrf
 from moderation.clock import now
 from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
-from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
+from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
 from moderation.services import captcha, comments, listing
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
+from moderation.services.own_comments import OwnComment, own_comments
 from moderation.services.paging import Cursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
@@ -61,7 +62,7 @@ class PersonalParts:
     """What only this reader sees on the article page."""
 
     notices: list[str]
-    waiting: list[Comment]
+    own: list[OwnComment]  # this reader's comments on the article, with what became of each
     pinyin_hidden: bool
 
 
@@ -119,24 +120,29 @@ def _personal_article_page(article: Article, before: Cursor | None, after: Curso
     first_page = before is None and after is None
     personal = PersonalParts(
         notices=get_flashed_messages(category_filter=["notice"]),
-        waiting=listing.own_waiting_comments(
+        own=own_comments(
             db.session, article.id, reader_identity.author_hash(token) if token and first_page else None
         ),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
     )
     response = make_response(_render_article_page(article, before, after, personal=personal))
-    response.headers["Cache-Control"] = "private, no-cache"
+    # What became of this reader's comments is theirs alone: no cache, shared or not, keeps it.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def _render_article_page(article: Article, before, after, *, personal: PersonalParts | None) -> str:
+    page = listing.approved_page(
+        db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"],
+        threads=True)
     return render_template(
         "reader/article.html",
         article=article,
         text=article_in_reader_script(article),
-        listing=listing.approved_page(
-            db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"]
-        ),
+        listing=page,
+        # The same number of queries whatever the page holds: one for every thread's first replies.
+        replies=listing.first_replies(db.session, [comment.id for comment in page.comments if comment.reply_count]),
+        picks=listing.picks(db.session, article.id) if page.is_first else [],
         form=CommentForm(formdata=None),
         personal=personal,
         comments_closed=article.comment_mode is CommentMode.CLOSED,
@@ -155,7 +161,10 @@ def _cursor_arg(name: str) -> Cursor | None:
 
 @bp.get("/articles/<slug>/comment")
 def comment_form(slug: str):
-    return render_form_page(_article_or_404(slug), CommentForm(formdata=None))
+    """The form page; `?reply_to=<id>` opens it as a reply (the 回覆 link without JavaScript)."""
+    form = CommentForm(formdata=None)
+    form.reply_to.data = request.args.get("reply_to", "")[:40]
+    return render_form_page(_article_or_404(slug), form)
 
 
 @csrf.exempt
@@ -168,6 +177,23 @@ def continue_comment(slug: str):
     form = CommentForm()
     form.continued = True
     return render_form_page(_article_or_404(slug), form)
+
+
+@bp.get("/articles/<slug>/comments/<id:comment_id>/replies")
+def thread(slug: str, comment_id: int):
+    """All the published replies of one thread, in keyset pages (「查看全部 N 則回覆」): the same for
+    every reader, so public and cacheable by its URL; reader.js appends it in place."""
+    article = _article_or_404(slug)
+    later = _cursor_arg("after")
+    found = listing.thread_page(db.session, comment_id, after=later, size=current_app.config["COMMENTS_PAGE_SIZE"])
+    if found.top is None or found.top.article_id != article.id or found.top.is_reply or not found.top.listed:
+        abort(404)
+    response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later))
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
+    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
+    return response.make_conditional(request)
 
 
 @bp.get("/form-token")
@@ -206,7 +232,9 @@ def post_comment(slug: str):
 
     config = current_app.config
     nonce = browser_nonce(create=False)
-    if not form.validate():
+    reply_to = comments.reply_target(db.session, article, form.reply_to.data)
+    # A reply to a comment that cannot be answered is refused like a field (the form page says why).
+    if not form.validate() or isinstance(reply_to, comments.ReplyProblem):
         # The other fields first: a form refused for them neither consumes the challenge nor counts
         # as a captcha failure, and the same challenge (and the answer typed for it) comes back.
         db.session.rollback()
@@ -232,7 +260,7 @@ def post_comment(slug: str):
     if not _captcha_needed(token):
         # A returning author whom the trust ramp trusts: no captcha; the submission key still
         # makes the same form sent twice one comment.
-        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce)
+        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to)
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -258,10 +286,11 @@ def post_comment(slug: str):
         form.submission_key.data = key
         return render_form_page(article, form, status=422)
 
-    return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce)
+    return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to)
 
 
-def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None):
+def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None,
+                   reply_to: comments.ReplyTarget | None = None):
     config = current_app.config
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
@@ -277,6 +306,7 @@ def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: st
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
         submission_key=key,
         known_author=known_author,
+        reply_to=reply_to,
     )
     try:
         db.session.commit()
@@ -530,10 +560,16 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
     if wait is None and database and needed:
         wait = captcha_retry_after(db.session, browser_nonce=nonce, ip_hash=reader_identity.client_ip_hash(request),
                                    config=current_app.config, now=now())
+    reply = comments.reply_target(db.session, article, form.reply_to.data) if database else None
+    if isinstance(reply, comments.ReplyProblem):
+        form.reply_to.errors = [FormError(reply.value)]
+        form.reply_to.data = ""  # sent again, it is a comment of its own (the message says so)
+        reply = None
     html = render_template(
         "reader/comment_form.html",
         article=article,
         form=form,
+        reply=reply,
         challenge_id=form.captcha_id.data if kept else captcha.new_challenge_id(),
         answer=answer,
         captcha_medium=medium.value,

@@ -80,8 +80,43 @@ def site(db):
                           reporter_ip_hash="d" * 64, created_at=approved.created_at))
     db.session.commit()
     make_comment(db, body="待審的評論")
+    _a_conversation(db, approved)  # before the webhook: its events are delivered to no one
     _webhook_with_a_failed_delivery(db)
     return approved
+
+
+def _a_conversation(db, approved):
+    """Replies under the approved comment (one answering a reply, one pending, one by the site), an
+    editors' pick, and a thread whose top comment was refused after its reply was published."""
+    from datetime import timedelta
+
+    from moderation.models import Moderator
+    from moderation.services.audit import SYSTEM, Actor
+    from moderation.services.decisions import Decision, RejectReason, decide
+    from moderation.services.listing import replies_changed
+    from moderation.services.picks import set_pinned
+    from moderation.services.staff_answers import answer_as_site
+
+    at = approved.created_at
+    first = make_comment(db, status=CommentStatus.APPROVED, thread_id=approved.id, reply_to_id=approved.id,
+                         nickname="回覆的讀者", body="第一則回覆", created_at=at + timedelta(minutes=1))
+    for index in range(4):
+        make_comment(db, status=CommentStatus.APPROVED, thread_id=approved.id, reply_to_id=first.id,
+                     body=f"回覆的回覆{index}", created_at=at + timedelta(minutes=2 + index))
+    replies_changed(db.session, approved.id, 5)
+    make_comment(db, thread_id=approved.id, reply_to_id=first.id, body="待審的回覆", created_at=at + timedelta(minutes=9))
+    boss = db.session.query(Moderator).filter_by(name="boss").one()
+    answer_as_site(db.session, first.id, "本站的回答。", actor=Actor.moderator(boss), author_hash="e" * 64,
+                   ip_hash="f" * 64, now=at + timedelta(minutes=10), max_length=2000)
+    set_pinned(db.session, approved.id, True, actor=SYSTEM, now=at)
+    db.session.commit()
+    gone = make_comment(db, status=CommentStatus.APPROVED, body="會被拒絕的主評論", created_at=at - timedelta(hours=1))
+    make_comment(db, status=CommentStatus.APPROVED, thread_id=gone.id, reply_to_id=gone.id, body="留下來的回覆",
+                 created_at=at - timedelta(minutes=30))
+    replies_changed(db.session, gone.id, 1)
+    db.session.commit()
+    assert decide(db.session, gone.id, Decision.REJECT, expected_version=1, actor=SYSTEM, now=at,
+                  reason=RejectReason.ABUSE).ok
 
 
 def _webhook_with_a_failed_delivery(db):
@@ -117,6 +152,9 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _goto(page, base, ARTICLE, "article", visit)
         _goto(page, base, f"{ARTICLE}/comments/{approved.id}/report", "report", visit)
         _goto(page, base, "/articles/no-such-article", "not-found", visit)
+        _goto(page, base, f"{ARTICLE}/comments/{approved.id}/replies", "thread", visit)
+        _goto(page, base, f"{ARTICLE}/comment?reply_to={approved.id}", "reply-form", visit)
+        _goto(page, base, f"{ARTICLE}/comment?reply_to=999999", "reply-refused", visit)
 
         page.goto(base + f"{ARTICLE}/comment")
         # The browser's own checks would stop an empty form: the server's error page is the one checked.
@@ -148,6 +186,9 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _goto(page, base, "/moderation/admin/rules/", "rules", visit)
         _goto(page, base, "/moderation/admin/audit", "audit", visit)
         _goto(page, base, "/moderation/?tab=reported", "queue-reported", visit)
+        _goto(page, base, "/moderation/?kind=replies", "queue-replies", visit)
+        _goto(page, base, f"/moderation/comments/{approved.id}/answer", "answer", visit)
+        _submit(page, "form.stack button.primary", "answer-refused", visit)
         _goto(page, base, "/moderation/?author=not-a-tag&q=%E6%AA%A2", "queue-filter-refused", visit)
 
         page.goto(base + "/moderation/")  # the whole page rejected: first a confirmation page
@@ -189,6 +230,7 @@ PAGE_TYPES = {
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
     "webhooks", "webhooks-refused", "webhook", "job",
+    "thread", "reply-form", "reply-refused", "queue-replies", "answer", "answer-refused",
 }
 
 

@@ -1,0 +1,49 @@
+"""Editors' picks (「編輯精選」): up to PICKS_PER_ARTICLE published comments per article, shown first.
+
+Pinning bumps the article's revision first: on PostgreSQL that locks the article's row, so two
+moderators pinning at once are counted one after the other and a fourth pick is always refused.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from moderation.models import Comment, CommentStatus
+from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.listing import PICKS_PER_ARTICLE, listing_changed
+
+
+class PinOutcome(enum.StrEnum):
+    PINNED = "pinned"
+    UNPINNED = "unpinned"
+    NOT_FOUND = "not_found"
+    NOT_PUBLISHED = "not_published"  # only published comments are picked
+    FULL = "full"  # the article has its PICKS_PER_ARTICLE picks already
+    UNCHANGED = "unchanged"  # already pinned (or not pinned, for an unpin)
+
+
+def set_pinned(db: Session, comment_id: int, pinned: bool, *, actor: Actor, now: datetime) -> PinOutcome:
+    """Pin or unpin one comment, logged. Flushes; the caller commits (or rolls back a refusal)."""
+    current = db.execute(select(Comment.article_id, Comment.status, Comment.pinned_at)
+                         .where(Comment.id == comment_id)).one_or_none()
+    if current is None:
+        return PinOutcome.NOT_FOUND
+    if pinned and current.status is not CommentStatus.APPROVED:
+        return PinOutcome.NOT_PUBLISHED
+    if (current.pinned_at is not None) == pinned:
+        return PinOutcome.UNCHANGED
+    listing_changed(db, current.article_id)  # first: the article's row lock serializes pinning
+    if pinned:
+        picked = db.scalar(select(func.count()).select_from(Comment).where(
+            Comment.article_id == current.article_id, Comment.pinned_at.is_not(None),
+            Comment.status == CommentStatus.APPROVED))
+        if picked >= PICKS_PER_ARTICLE:
+            return PinOutcome.FULL
+    db.execute(update(Comment).where(Comment.id == comment_id).values(pinned_at=now if pinned else None)
+               .execution_options(synchronize_session=False))
+    record(db, actor, AuditAction.PIN if pinned else AuditAction.UNPIN, now=now, comment_id=comment_id)
+    return PinOutcome.PINNED if pinned else PinOutcome.UNPINNED

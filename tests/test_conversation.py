@@ -1,0 +1,437 @@
+"""The conversation: replies and their threads, editors' picks, the site's answers, and what became
+of a reader's own comments (services and views, on both backends)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from moderation.models import AuditEntry, Comment, CommentStatus
+from moderation.services.articles import load_article
+from moderation.services.audit import SYSTEM
+from moderation.services.decisions import Decision, RejectReason, decide
+from moderation.services.listing import replies_changed
+from moderation.services.retention import erase_author
+from tests.conftest import ARTICLE_SLUG, make_comment, make_page
+
+ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
+APPROVED, PENDING, REJECTED = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.REJECTED
+START = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def make_reply(db, parent: Comment, *, status=APPROVED, **overrides) -> Comment:
+    """A stored reply under `parent` (in the parent's thread), counted as decide() counts it."""
+    thread_id = parent.thread_id or parent.id
+    reply = make_comment(db, thread_id=thread_id, reply_to_id=parent.id, status=status, **overrides)
+    if status is APPROVED:
+        replies_changed(db.session, thread_id, 1)
+        db.session.commit()
+    db.session.expire_all()
+    return reply
+
+
+def decide_now(db, comment_id: int, decision: Decision, clock, **options):
+    db.session.expire_all()
+    version = db.session.get(Comment, comment_id).version
+    result = decide(db.session, comment_id, decision, expected_version=version, actor=SYSTEM, now=clock(), **options)
+    assert result.ok, result
+    db.session.expire_all()
+    return result
+
+
+def shared_html(app, url=ARTICLE_URL) -> str:
+    return app.test_client().get(url).get_data(as_text=True)
+
+
+def stored(db, comment_id: int) -> Comment:
+    db.session.expire_all()
+    return db.session.get(Comment, comment_id)
+
+
+# Replies
+
+
+def test_without_javascript_the_reply_link_opens_the_form_as_a_reply_and_the_reply_waits_for_review(app, db, page):
+    top = make_comment(db, status=APPROVED, nickname="老王", body="國產儀器要加油")
+    html = shared_html(app)
+    link = f'{ARTICLE_URL}/comment?reply_to={top.id}#comment-form'
+    assert f'href="{link}"' in html
+    response = page.client.get(f"{ARTICLE_URL}/comment?reply_to={top.id}")
+    assert response.headers["Cache-Control"] == "no-store"
+    page.html = response.get_data(as_text=True)
+    assert "回覆 @老王" in page.html and f'name="reply_to" value="{top.id}"' in page.html
+    assert page.post(body="同意你的看法", reply_to=str(top.id)).status_code == 303
+    reply = db.session.scalar(select(Comment).where(Comment.body == "同意你的看法"))
+    assert (reply.thread_id, reply.reply_to_id, reply.status) == (top.id, top.id, PENDING)
+    assert "同意你的看法" not in shared_html(app)  # moderated like any comment
+    assert stored(db, top.id).reply_count == 0
+
+
+def test_a_published_reply_shows_under_its_thread_and_is_counted(app, db, clock):
+    top = make_comment(db, status=APPROVED, nickname="老王", body="主評論")
+    reply = make_reply(db, top, status=PENDING, nickname="小李", body="第一則回覆")
+    decide_now(db, reply.id, Decision.APPROVE, clock)
+    assert stored(db, top.id).reply_count == 1
+    html = shared_html(app)
+    thread = html[html.index(f'id="comment-{top.id}"'):]
+    assert thread.index("主評論") < thread.index("第一則回覆")
+    assert 'class="replies"' in thread
+    decide_now(db, reply.id, Decision.REJECT, clock, reason=RejectReason.OFF_TOPIC)
+    assert stored(db, top.id).reply_count == 0
+    assert "第一則回覆" not in shared_html(app)
+
+
+def test_a_reply_to_a_reply_goes_in_the_thread_and_says_whom_it_answers(app, db, page, clock):
+    top = make_comment(db, status=APPROVED, nickname="老王", body="主評論")
+    first = make_reply(db, top, nickname="小李", body="第一則回覆")
+    assert page.post(body="回小李的話", reply_to=str(first.id)).status_code == 303
+    answer = db.session.scalar(select(Comment).where(Comment.body == "回小李的話"))
+    assert (answer.thread_id, answer.reply_to_id) == (top.id, first.id)
+    decide_now(db, answer.id, Decision.APPROVE, clock)
+    html = shared_html(app)
+    assert "回覆 @小李" in html
+    assert stored(db, top.id).reply_count == 2
+
+
+def test_the_first_three_replies_then_a_link_to_the_whole_thread_which_is_its_own_cacheable_page(app, db):
+    top = make_comment(db, status=APPROVED, body="熱門主評論")
+    for index in range(5):
+        make_reply(db, top, body=f"回覆{index}", created_at=START + timedelta(minutes=index))
+    html = shared_html(app)
+    assert all(f"回覆{index}" in html for index in range(3))
+    assert "回覆3" not in html and "查看全部 5 則回覆" in html
+    thread_url = f"{ARTICLE_URL}/comments/{top.id}/replies"
+    assert f'href="{thread_url}"' in html
+    client = app.test_client()
+    response = client.get(thread_url)
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
+    body = response.get_data(as_text=True)
+    assert all(f"回覆{index}" in body for index in range(5))
+    assert client.get(thread_url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_the_thread_page_is_read_in_keyset_pages(app, db):
+    app.config["COMMENTS_PAGE_SIZE"] = 2
+    top = make_comment(db, status=APPROVED, body="主評論")
+    for index in range(5):
+        make_reply(db, top, body=f"回覆{index}", created_at=START)  # equal times: the id breaks ties
+    client = app.test_client()
+    url, seen = f"{ARTICLE_URL}/comments/{top.id}/replies", []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += re.findall(r"回覆(\d)", html)
+        later = re.search(r'href="([^"]+)" rel="next" data-later-replies', html)
+        url = later.group(1).replace("&amp;", "&") if later else None
+    assert seen == ["0", "1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("path", ["/comments/{reply}/replies", "/comments/{pending}/replies",
+                                  "/comments/999999/replies", "/comments/{top}/replies?after=nonsense"])
+def test_a_thread_page_that_is_not_one_is_404(app, db, path):
+    top = make_comment(db, status=APPROVED)
+    reply = make_reply(db, top)
+    pending = make_comment(db)
+    url = ARTICLE_URL + path.format(reply=reply.id, pending=pending.id, top=top.id)
+    assert app.test_client().get(url).status_code == 404
+
+
+def _other_article_comment(db):
+    other, _ = load_article(db.session, "另一篇文章的內文。", slug="another-story")
+    db.session.commit()
+    return make_comment(db, article_id=other.id, status=APPROVED).id
+
+
+@pytest.mark.parametrize("target", ["other_article", "pending", "rejected", "missing", "huge", "malformed", "negative"])
+def test_a_reply_that_cannot_be_answered_is_refused_with_the_input_kept(db, page, target):
+    ids = {
+        "other_article": lambda: str(_other_article_comment(db)),
+        "pending": lambda: str(make_comment(db).id),
+        "rejected": lambda: str(make_comment(db, status=REJECTED).id),
+        "missing": lambda: "999999",
+        "huge": lambda: "9" * 5000,
+        "malformed": lambda: "1 OR 1=1",
+        "negative": lambda: "-3",
+    }
+    reply_to = ids[target]()
+    response = page.post(nickname="想回覆的人", body="這段文字要保留", reply_to=reply_to)
+    assert response.status_code == 422
+    assert 'value="想回覆的人"' in page.html and "這段文字要保留" in page.html
+    assert "再按「送出評論」將發表為一般評論" in page.html
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.body == "這段文字要保留")) == 0
+
+
+def test_the_refusal_is_worded_in_the_page_language(db, page):
+    page.client.set_cookie("lang", "en")
+    response = page.post(body="text kept", reply_to="999999")
+    assert response.status_code == 422
+    assert "找不到要回覆的評論" not in page.html and "text kept" in page.html
+
+
+def test_a_reply_whose_parent_is_rejected_or_erased_stays_readable(app, db, clock):
+    rejected_top = make_comment(db, status=APPROVED, body="會被拒絕的主評論", author_hash="c" * 64)
+    make_reply(db, rejected_top, body="留下來的回覆甲")
+    erased_top = make_comment(db, status=APPROVED, body="會被刪除的主評論", author_hash="d" * 64)
+    make_reply(db, erased_top, body="留下來的回覆乙")
+    decide_now(db, rejected_top.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    erase_author(db.session, "d" * 8, actor=SYSTEM, now=clock())
+    db.session.commit()
+    html = shared_html(app)
+    assert "會被拒絕的主評論" not in html and "會被刪除的主評論" not in html
+    assert "留下來的回覆甲" in html and "留下來的回覆乙" in html
+    assert html.count("原評論已刪除") == 2
+    kept = stored(db, erased_top.id)
+    assert kept.body == "" and kept.author_hash == "" and kept.nickname is None
+
+
+def test_a_thread_whose_last_reply_goes_leaves_the_list_with_its_unpublished_top(app, db, clock):
+    top = make_comment(db, status=APPROVED, body="主評論")
+    reply = make_reply(db, top, body="唯一的回覆")
+    decide_now(db, top.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    assert stored(db, top.id).listed
+    decide_now(db, reply.id, Decision.SPAM, clock)
+    assert not stored(db, top.id).listed
+    assert "原評論已刪除" not in shared_html(app)
+
+
+def test_a_reply_to_a_reply_that_went_says_so(app, db, clock):
+    top = make_comment(db, status=APPROVED, body="主評論")
+    first = make_reply(db, top, nickname="小李", body="會被撤下的回覆")
+    make_reply(db, first, body="回小李")
+    decide_now(db, first.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    html = shared_html(app)
+    assert "回小李" in html and "回覆 @小李" not in html and "原評論已刪除" in html
+
+
+# Editors' picks and the site's answers
+
+
+def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, moderator):
+    comments = [make_comment(db, status=APPROVED, body=f"精選候選{index}", created_at=START + timedelta(minutes=index))
+                for index in range(4)]
+    for comment in comments[:3]:
+        response = moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/?tab=approved")
+        assert response.status_code == 303
+    fourth = moderator.post(f"/moderation/comments/{comments[3].id}/pin", pinned="1", back="/moderation/?tab=approved")
+    assert "每篇文章最多 3 則編輯精選" in moderator.client.get(fourth.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Comment, comments[3].id).pinned_at is None
+    html = shared_html(app)
+    picks = html[html.index('id="picks-heading"'):html.index('id="comment-list-heading"')]
+    assert "編輯精選" in html and all(f"精選候選{index}" in picks for index in range(3)) and "精選候選3" not in picks
+    moderator.post(f"/moderation/comments/{comments[0].id}/pin", pinned="0", back="/moderation/")
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(["pin", "unpin"]))).all()
+    assert sorted(actions) == ["pin", "pin", "pin", "unpin"]
+    assert "精選候選0" not in shared_html(app).split('id="comment-list-heading"')[0]
+
+
+def test_a_pick_taken_down_stops_being_one(app, db, moderator, clock):
+    comment = make_comment(db, status=APPROVED, body="曾經的精選")
+    moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
+    assert stored(db, comment.id).pinned_at is not None
+    decide_now(db, comment.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    decide_now(db, comment.id, Decision.APPROVE, clock)
+    assert stored(db, comment.id).pinned_at is None
+    assert 'id="picks-heading"' not in shared_html(app)
+
+
+def test_an_unpublished_comment_cannot_be_picked(db, moderator):
+    pending = make_comment(db)
+    response = moderator.post(f"/moderation/comments/{pending.id}/pin", pinned="1", back="/moderation/")
+    assert "只有已公開的評論能設為編輯精選" in moderator.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert stored(db, pending.id).pinned_at is None
+
+
+def test_the_site_answers_with_a_badge_from_the_column_published_at_once_and_logged(app, db, moderator):
+    top = make_comment(db, status=APPROVED, nickname="讀者", body="請問數據來源？")
+    page = moderator.client.get(f"/moderation/comments/{top.id}/answer").get_data(as_text=True)
+    assert "請問數據來源？" in page
+    response = moderator.post(f"/moderation/comments/{top.id}/answer", body="數據來自市場監管總局。", back="/moderation/")
+    assert response.status_code == 303
+    answer = db.session.scalar(select(Comment).where(Comment.body == "數據來自市場監管總局。"))
+    assert answer.status is APPROVED and answer.staff_account_id is not None and answer.nickname is None
+    assert answer.thread_id == top.id
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff_answer"))
+    assert entry.comment_id == answer.id and entry.actor == "mod"
+    html = shared_html(app)
+    assert '<span class="author staff-badge">本站編輯</span>' in html and "數據來自市場監管總局。" in html
+
+
+def test_the_site_answer_refused_keeps_the_text(db, moderator):
+    top = make_comment(db, status=APPROVED)
+    response = moderator.post(f"/moderation/comments/{top.id}/answer", body="  ", back="/moderation/")
+    assert response.status_code == 422 and "請輸入評論內容" in response.get_data(as_text=True)
+    long = "長" * 2001
+    response = moderator.post(f"/moderation/comments/{top.id}/answer", body=long, back="/moderation/")
+    assert response.status_code == 422 and long in response.get_data(as_text=True)
+    pending = make_comment(db)
+    response = moderator.post(f"/moderation/comments/{pending.id}/answer", body="回覆待審", back="/moderation/")
+    assert response.status_code == 422 and "回覆待審" in response.get_data(as_text=True)
+    assert moderator.post("/moderation/comments/999999/answer", body="x").status_code == 404
+
+
+def test_no_reader_can_wear_the_badge(app, db, page):
+    for nickname in ("本站編輯", "本站编辑", "小編", "Editor", "ＥＤＩＴＯＲ"):
+        assert page.post(nickname=nickname, body="我是編輯").status_code == 422
+        assert "此暱稱可能被誤認為本站人員" in page.html
+    make_comment(db, status=APPROVED, nickname="本站編輯的粉絲", body="讀者的評論")
+    assert "staff-badge" not in shared_html(app)
+
+
+# What became of my comment
+
+
+def test_the_author_sees_each_state_of_their_own_comments_and_nobody_else_does(app, db, page, clock):
+    page.post(body="還在審核的評論")
+    for body in ("會公開的評論", "會被拒絕的評論", "拒絕並說明的評論", "公開後撤下的評論"):
+        page.post(body=body)
+    by_body = {comment.body: comment for comment in db.session.scalars(select(Comment))}
+    decide_now(db, by_body["會公開的評論"].id, Decision.APPROVE, clock)
+    decide_now(db, by_body["會被拒絕的評論"].id, Decision.REJECT, clock, reason=RejectReason.ADVERTISING,
+               note="內部備註不給作者看")
+    decide_now(db, by_body["拒絕並說明的評論"].id, Decision.REJECT, clock, reason=RejectReason.OTHER,
+               note="請附上來源", details={"note_shared": True})
+    decide_now(db, by_body["公開後撤下的評論"].id, Decision.APPROVE, clock)
+    decide_now(db, by_body["公開後撤下的評論"].id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+
+    response = page.open()
+    assert response.headers["Cache-Control"] == "private, no-store"
+    own = page.html[page.html.index('id="own-heading"'):page.html.index('id="comment-list-heading"')]
+
+    def state_of(body: str) -> str:
+        item = re.search(r'<li id="own-\d+"(?:(?!</li>).)*' + body + r'(?:(?!</li>).)*</li>', own, re.S)
+        return item.group(0)
+
+    assert "審核中" in state_of("還在審核的評論")
+    published = state_of("會公開的評論")
+    assert "已公開" in published and f'#comment-{by_body["會公開的評論"].id}' in published
+    refused = state_of("會被拒絕的評論")
+    assert "未通過" in refused and "廣告" in refused and "內部備註不給作者看" not in page.html
+    shared = state_of("拒絕並說明的評論")
+    assert "未通過" in shared and "其他" in shared and "請附上來源" in shared
+    removed = state_of("公開後撤下的評論")
+    assert "已刪除" in removed and "人身攻擊" in removed
+
+    others = shared_html(app)
+    assert "還在審核的評論" not in others and "會被拒絕的評論" not in others and "請附上來源" not in others
+    stranger = make_page(app)
+    stranger.client.set_cookie("reader", "forged")
+    assert "會被拒絕的評論" not in stranger.open().get_data(as_text=True)
+
+
+def test_a_moderator_shares_the_note_with_the_author_by_ticking_it(db, moderator):
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="other", note="請附上來源", share_note="1")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reject"))
+    assert entry.details == {"note_shared": True}
+    other = make_comment(db)
+    moderator.decide(other, "reject", reason="other", note="不給作者看")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.comment_id == other.id))
+    assert not entry.details
+
+
+# The moderator's side
+
+
+def test_a_reply_card_shows_the_parent_and_the_thread_position(db, moderator):
+    top = make_comment(db, status=APPROVED, nickname="老王", body="被回覆的主評論")
+    make_reply(db, top, body="第一則", created_at=START)
+    make_reply(db, top, status=PENDING, body="待審的第二則", created_at=START + timedelta(minutes=1))
+    html = moderator.queue()
+    assert "被回覆的主評論" in html and "回覆（此串第 2 則，共 2 則）" in html
+
+
+def test_the_queue_filters_replies_and_top_level_comments(db, moderator):
+    top = make_comment(db, status=APPROVED, body="主評論")
+    make_reply(db, top, status=PENDING, body="待審回覆")
+    make_comment(db, body="待審主評論")
+    replies = moderator.queue(kind="replies")
+    assert "待審回覆" in replies and "待審主評論" not in replies and "只看回覆" in replies
+    tops = moderator.queue(kind="top")
+    assert "待審主評論" in tops and "待審回覆" not in tops
+    assert "待審主評論" in moderator.queue(kind="nonsense")
+
+
+def test_rejecting_a_parent_can_reject_its_pending_replies_each_through_decide(db, moderator):
+    top = make_comment(db, body="待審主評論")
+    first = make_reply(db, top, status=PENDING, body="待審回覆一")
+    second = make_reply(db, top, status=PENDING, body="待審回覆二")
+    html = moderator.queue()
+    assert "一併拒絕 2 則待審回覆" in html
+    moderator.decide(top, "reject", reason="abuse", with_replies="1",
+                     reply_item=[f"{first.id}:{first.version}", f"{second.id}:{second.version}"])
+    db.session.expire_all()
+    assert {db.session.get(Comment, each.id).status for each in (top, first, second)} == {REJECTED}
+    rejected = db.session.scalars(select(AuditEntry.comment_id).where(AuditEntry.action == "reject")).all()
+    assert sorted(rejected) == sorted([top.id, first.id, second.id])
+
+
+def test_without_the_tick_the_pending_replies_stay(db, moderator):
+    top = make_comment(db, body="待審主評論")
+    reply = make_reply(db, top, status=PENDING)
+    moderator.decide(top, "reject", reason="abuse", reply_item=[f"{reply.id}:{reply.version}"])
+    assert stored(db, reply.id).status is PENDING
+
+
+def test_the_author_history_shows_replies(db, moderator):
+    top = make_comment(db, status=APPROVED, author_hash="e" * 64)
+    make_reply(db, top, author_hash="f" * 64, body="作者的回覆")
+    html = moderator.client.get("/moderation/authors/ffffffff").get_data(as_text=True)
+    assert "作者的回覆" in html and f"回覆 #{top.id}" in html
+
+
+def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderator):
+    top = make_comment(db, body="待審主評論")
+    reply = make_reply(db, top, status=PENDING, body="待審回覆")
+    response = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="reject", version=top.version,
+                              reason="abuse", with_replies="1", reply_item=f"{reply.id}:{reply.version}",
+                              back="/moderation/")
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["code"] == "decided"
+    assert [each["id"] for each in answer["also"]] == [reply.id] and f"#{reply.id}" in answer["also"][0]["html"]
+    assert stored(db, reply.id).status is REJECTED
+
+
+def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):
+    from moderation.models import Article, CommentMode
+
+    article = db.session.scalar(select(Article).where(Article.slug == ARTICLE_SLUG))
+    article.comment_mode = CommentMode.POST_MODERATION
+    db.session.commit()
+    top = make_comment(db, status=APPROVED, nickname="老王", body="主評論")
+    assert page.post(body="立即公開的回覆", reply_to=str(top.id)).status_code == 303
+    assert stored(db, top.id).reply_count == 1
+    assert "立即公開的回覆" in shared_html(app)
+
+
+def test_migration_0016_lists_the_published_comments_already_stored(tmp_path):
+    """Comments stored before replies existed head their threads once the schema is upgraded."""
+    import sqlalchemy
+    from flask_migrate import downgrade, upgrade
+
+    from moderation import create_app
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SECRET_KEY": "k", "IP_PEPPER": "p"})
+    with app.app_context():
+        upgrade(revision="5c2e8a71d3f0")
+        engine = sqlalchemy.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(
+                "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at,"
+                " approved_count, revision) VALUES ('a', 'a', 't', '', 'b', '', 'pre', '2026-11-01', 1, 1)"))
+            for status in ("approved", "pending"):
+                connection.execute(sqlalchemy.text(
+                    "INSERT INTO comment (article_id, is_anonymous, body, status, created_at, ip_hash, author_hash,"
+                    " fingerprint, version, search_text) VALUES (1, 0, 'x', :status, '2026-11-01', '', '', '', 1, '')"),
+                    {"status": status})
+        upgrade()
+        with engine.connect() as connection:
+            rows = connection.execute(sqlalchemy.text("SELECT status, listed, reply_count FROM comment ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("approved", 1, 0), ("pending", 0, 0)]
+        downgrade(revision="5c2e8a71d3f0")
+        engine.dispose()
