@@ -27,7 +27,8 @@ class Received:
 @dataclass
 class Receiver:
     """Paths: /ok answers 204; /fail 500; /redirect 302 to /ok; /slow sleeps `slow_seconds`;
-    /huge answers 200 with `huge_bytes`; /flaky fails its first `flaky_failures` deliveries."""
+    /huge answers 200 with `huge_bytes`; /flaky fails its first `flaky_failures` deliveries;
+    /half fails every second delivery (the first, the third…)."""
 
     base: str = ""
     secret: str = ""
@@ -65,7 +66,8 @@ def _handler(receiver: Receiver):
                 receiver.hits[path] = receiver.hits.get(path, 0) + 1
                 hit = receiver.hits[path]
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if path == "/fail" or (path == "/flaky" and hit <= receiver.flaky_failures):
+            if (path == "/fail" or (path == "/flaky" and hit <= receiver.flaky_failures)
+                    or (path == "/half" and hit % 2 == 1)):
                 return self._answer(500, b"broken")
             if path == "/redirect":
                 self.send_response(302)

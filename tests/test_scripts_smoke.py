@@ -249,3 +249,12 @@ def test_install_scripts_parse_and_say_what_they_would_install(name, options):
     if "nothing missing" in check.stdout:  # then a real run is a cheap no-op: run it as an operator would
         run = subprocess.run([str(path), *options], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
+
+
+def test_webhook_drill_delivers_every_event_through_a_dead_worker_and_a_redis_restart(postgres, capsys):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server not installed: the webhook drill starts one of its own")
+    assert script("webhook_drill").main(["--smoke"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert report["events"] > 0 and report["workers killed"] == 2 and report["redis restarts"] == 1
+    assert report["missing"] == [] and report["accepted twice"] == 0  # RQ's worker would die with Redis

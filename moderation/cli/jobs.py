@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -31,13 +32,25 @@ def worker(burst: bool, queue_name: str | None):
 
     if queue_name:
         app.config["JOBS_QUEUE"] = queue_name
+    from redis.exceptions import ConnectionError as RedisDown
+
     handed = relay(app)  # what waited while no worker ran
     click.echo(f"relayed {len(handed)} waiting deliveries; working on queue '{app.config['JOBS_QUEUE']}'")
     stop = threading.Event()
     if not burst:
         start_relay_thread(app, stop)
+    wait = 1.0
     try:
-        make_worker(app).work(burst=burst, logging_level="WARNING")
+        while True:  # RQ's worker ends when Redis goes away: a restarted Redis finds this one waiting
+            try:
+                make_worker(app).work(burst=burst, logging_level="WARNING")
+                return
+            except RedisDown as error:
+                if burst:
+                    raise click.ClickException(f"Redis unreachable: {error}") from None
+                click.echo(f"Redis unreachable ({error}); trying again in {wait:.0f} s", err=True)
+                time.sleep(wait)
+                wait = min(wait * 2, 30.0)
     finally:
         stop.set()
 
