@@ -19,6 +19,8 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import Article, Comment, CommentStatus
+from moderation.screening.normalize import normalize
+from moderation.screening.personal_data import find_personal_data, masked
 from moderation.services.paging import Cursor, comment_key, key_of
 
 
@@ -102,3 +104,11 @@ def own_waiting_comments(db: Session, article_id: int, author_hash: str | None) 
             .order_by(Comment.created_at, Comment.id)
         )
     )
+
+
+def public_text(comment: Comment) -> str:
+    """What readers see of a comment: personal data masked in one that screening published and no
+    moderator has decided on yet (version 1: post-moderation). The stored text never changes."""
+    if comment.status is not CommentStatus.APPROVED or comment.version != 1:
+        return comment.body
+    return masked(comment.body, find_personal_data(normalize(comment.body)))
