@@ -305,6 +305,34 @@ def test_moderators_keep_an_articles_protected_names_and_comments_naming_them_ar
     assert entry.details == {"article": article.id, "count": 1} and "陳" not in (entry.note or "")
 
 
+def test_refusals_are_worded_in_the_page_language_with_the_input_kept(db, moderator):
+    make_comment(db, author_hash=AUTHOR)
+    english = {"Accept-Language": "en"}
+    csrf = moderator.csrf()
+    refused = moderator.client.post(f"/moderation/authors/{TAG}/restriction", headers=english, data={
+        "csrf_token": csrf, "duration": "30d", "reason": "other", "note": "  ", "reject_pending": "1"})
+    html = text_of(refused)
+    assert refused.status_code == 422 and "With Other, please write a note." in html
+    assert 'value="30d" checked' in html and 'value="other" selected' in html and 'id="reject-pending" name="reject_pending" value="1" checked' in html
+    wide = moderator.client.post("/moderation/sanctions/holds", headers=english, data={
+        "csrf_token": csrf, "range": "10.0.0.0/8", "duration": "7d", "reason": "spam", "note": "農場"})
+    html = text_of(wide)
+    assert wide.status_code == 422 and "Range too wide: at most /16 for IPv4, /48 for IPv6." in html
+    assert 'value="10.0.0.0/8"' in html and "農場" in html and 'value="7d" selected' in html
+    unknown = moderator.client.get("/moderation/authors/deadbeef/restriction", headers=english)
+    assert unknown.status_code == 404 and "No such author tag" in text_of(unknown)
+
+
+def test_the_suspended_readers_message_is_in_the_readers_language(page, db, moderator):
+    author = posting_author(page, db)
+    restrict(moderator, author[:8], duration="30d", reason="spam")
+    page.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page.open_form()
+    html = text_of(page.post(body="kept text"))
+    assert "You cannot comment for now, until 2026-12-24 10:00. Reason: advertising or flooding." in html
+    assert "kept text" in html
+
+
 def test_no_page_of_these_answers_500_to_odd_ids(moderator):
     for url in ("/moderation/articles/0/protected-names", "/moderation/articles/99999999999/protected-names"):
         assert moderator.client.get(url).status_code == 404

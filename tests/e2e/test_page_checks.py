@@ -172,9 +172,30 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         page.check("#event-1")
         _submit(page, "form.stack button.primary", "webhooks-refused", visit)
         _goto(page, base, page.locator("table a.break").first.get_attribute("href"), "webhook", visit)
+        _visit_sanction_pages(page, base, visit)
     finally:
         context.close()
     return visit
+
+
+def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
+    """Restricting an author from a card, the list with an address hold, a refused range, protected names."""
+    page.goto(base + "/moderation/")
+    _goto(page, base, page.locator("a.restrict-link").first.get_attribute("href"), "restriction", visit)
+    _submit(page, "form.stack button.decision-reject", "restriction-refused", visit)
+    page.check("#duration-7d")
+    page.select_option("#restriction-reason", "abuse")
+    _submit(page, "form.stack button.decision-reject", "restriction-applied", visit)
+    page.goto(base + "/moderation/sanctions")
+    page.fill("#hold-range", "192.0.2.1")
+    page.select_option("#hold-reason", "brigading")
+    _submit(page, "form.stack button.primary", "sanctions", visit)
+    page.fill("#hold-range", "10.0.0.0/8")
+    page.select_option("#hold-reason", "spam")
+    _submit(page, "form.stack button.primary", "sanctions-refused", visit)
+    page.goto(base + "/moderation/")
+    _goto(page, base, page.locator("a[href$='/protected-names']").first.get_attribute("href"), "protected-names",
+          visit)
 
 
 PAGE_TYPES = {
@@ -183,6 +204,7 @@ PAGE_TYPES = {
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
     "webhooks", "webhooks-refused", "webhook",
+    "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
 }
 
 
