@@ -111,21 +111,24 @@ def main(argv: list[str] | None = None) -> int:
     by_how: Counter = Counter()
     by_rule: Counter = Counter()
     examples = []
+    personal_examples = []
     started = time.perf_counter()
     for name, sentences in corpora(args.corpora).items():
         sentences = sentences[:SMOKE_SENTENCES] if args.smoke else sentences
         corpus_flagged = 0
         for sentence in sentences:
             verdict = screen(Submission(sentence, post_moderation=True), AuthorFacts(), rules, now=NOW)
-            # Personal data is published masked under post-moderation: a mask on a real sentence counts too.
+            # Personal data is published masked under post-moderation: counted and listed apart.
             personal = [reason for reason in verdict.reasons if reason.kind.value == "personal_data"]
-            if verdict.outcome is Outcome.PUBLISHED and not personal:
+            personal_flagged += bool(personal)
+            for reason in personal:
+                personal_examples.append((name, reason.detail, sentence[max(0, reason.start - 12):reason.end + 12]))
+            if verdict.outcome is Outcome.PUBLISHED:
                 continue
             corpus_flagged += 1
-            personal_flagged += bool(personal)
             spammed += verdict.outcome is Outcome.SPAM
             for reason in verdict.reasons:
-                if reason.kind.value in ("word", "personal_data"):
+                if reason.kind.value == "word":
                     by_how[reason.how] += 1
                     by_rule[reason.detail, reason.how] += 1
                     examples.append((name, verdict.outcome.value, reason.detail, reason.how,
@@ -147,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{term} {how} {count} ({count / total * 10_000:.2f} per 10,000)" for (term, how), count in by_rule.most_common()))
     for name, outcome, term, how, context in examples:
         print(f"  [{name}] {outcome} 「{term}」 {how}: …{context}…")
+    for name, kind, context in personal_examples:
+        print(f"  [{name}] personal data {kind}: …{context}…")
     if args.smoke:
         print("smoke run: targets not judged")
         return 0

@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import compress
 
 from moderation.screening.normalize import NormalizedText
 
@@ -37,9 +36,6 @@ class PersonalMatch:
     end: int
 
 
-# Separators dropped between figures: anything but letters, figures, line ends and sentence ends.
-_DROPPED = re.compile(r"[^\w\n。！？!?；;]|_")
-_MARKED = re.compile(r"[^\x00]")
 _HAS_FIGURE = re.compile(r"\d")
 
 _TW_ID = re.compile(r"([a-z])([1289a-d])(\d{8})(?!\d)")
@@ -49,7 +45,7 @@ _PHONE = re.compile(
     r"(?<!\d)(?:(?:0086|86)?1[3-9]\d{9}|(?:00886|886)9\d{8}|09\d{8}|(?:00852|852)[569]\d{7}|(?:00853|853)6\d{7})(?!\d)"
 )
 _LOCAL_EIGHT = re.compile(r"(?<!\d)[569]\d{7}(?!\d)")
-_PHONE_WORDS = re.compile(r"(电话|手机|联络|联系|致电|打给|call|tel|phone|whatsapp|wa|短信|sms)\W{0,3}$")
+_PHONE_WORDS = re.compile(r"(电话|手机|联络|联系|致电|打给|call|tel|phone|whatsapp|wa|短信|sms)[\W_]{0,3}$")
 _EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}(?![a-z0-9])")
 _NUMERAL = r"[\d一二三四五六七八九十百零〇]+"
 _ADDRESS = re.compile(
@@ -93,18 +89,12 @@ def cn_id_valid(value: str) -> bool:
     return _CN_CHECK[total % 11] == value[17]
 
 
-@dataclass(frozen=True)
-class _View:
-    """The folded text without the separators people put between figures, with where each came from."""
-
-    text: str
-    to_folded: Sequence[int]
-
-
-def _view(folded: str) -> _View:
-    mask = _MARKED.sub("\x01", _DROPPED.sub("\x00", folded)).encode("latin-1")
-    kept = list(compress(range(len(folded)), mask))
-    return _View("".join(folded[index] for index in kept), kept)
+# A run of figures with what people put between them, possibly led by the letters of an identity number:
+# only such runs are read further (most comments have few figures, and none of these runs).
+_SEPARATOR = r"(?:[^\w\n。！？!?；;]|_)"
+_FIGURE_RUN = re.compile(rf"(?:[a-z]{_SEPARATOR}*){{0,2}}\d(?:{_SEPARATOR}*\d)*(?:{_SEPARATOR}*[xa])?")
+_FIGURES_AT_LEAST = 7  # the shortest thing looked for: a Hong Kong ID's six figures and check digit
+_ADDRESS_END = re.compile(r"\d(?:之\d+)?[号巷弄]")
 
 
 def find_personal_data(text: NormalizedText) -> list[PersonalMatch]:
@@ -114,13 +104,11 @@ def find_personal_data(text: NormalizedText) -> list[PersonalMatch]:
     if "@" in folded:
         found += [(PersonalKind.EMAIL, match.start(), match.end()) for match in _EMAIL.finditer(folded)]
     if _HAS_FIGURE.search(folded):
-        view = _view(folded)
-        for kind, start, end in _figures(view.text):
-            first = view.to_folded[start]
-            if kind in _LETTER_LED and first and folded[first - 1].isascii() and folded[first - 1].isalnum():
-                continue  # the letter is inside a word (QQ282369262): not the start of an identity number
-            found.append((kind, first, view.to_folded[end - 1] + 1))
-        found += [(PersonalKind.ADDRESS, match.start(), match.end()) for match in _ADDRESS.finditer(folded)]
+        for run in _FIGURE_RUN.finditer(folded):
+            if sum(char.isdigit() for char in run.group()) >= _FIGURES_AT_LEAST:
+                found += _in_run(folded, run.start(), run.end())
+        if _ADDRESS_END.search(folded):
+            found += [(PersonalKind.ADDRESS, match.start(), match.end()) for match in _ADDRESS.finditer(folded)]
     found.sort(key=lambda item: (item[1], -item[2]))
     matches: list[PersonalMatch] = []
     reach = -1
@@ -132,6 +120,19 @@ def find_personal_data(text: NormalizedText) -> list[PersonalMatch]:
     return matches
 
 
+def _in_run(folded: str, run_start: int, run_end: int) -> list[tuple[PersonalKind, int, int]]:
+    """The figures of one run without the separators between them, read; spans back in the folded text."""
+    kept = [index for index in range(run_start, run_end) if folded[index].isalnum()]
+    view = "".join(folded[index] for index in kept)
+    found = []
+    for kind, start, end in _figures(view, folded[max(0, run_start - 12):run_start]):
+        first = kept[start]
+        if kind in _LETTER_LED and first and folded[first - 1].isascii() and folded[first - 1].isalnum():
+            continue  # the letter is inside a word (QQ282369262): not the start of an identity number
+        found.append((kind, first, kept[end - 1] + 1))
+    return found
+
+
 def _original_span(text: NormalizedText, start: int, end: int) -> tuple[int, int]:
     first = text.folded_to_original[start]
     if text.folded_to_original_end is not None:
@@ -139,7 +140,8 @@ def _original_span(text: NormalizedText, start: int, end: int) -> tuple[int, int
     return first, text.folded_to_original[end - 1] + 1
 
 
-def _figures(view: str) -> list[tuple[PersonalKind, int, int]]:
+def _figures(view: str, before: str) -> list[tuple[PersonalKind, int, int]]:
+    """`before`: the text just before the run, where a word like 電話 makes eight figures a phone number."""
     found = []
     for match in _CN_ID.finditer(view):
         if cn_id_valid(match.group()):
@@ -155,7 +157,7 @@ def _figures(view: str) -> list[tuple[PersonalKind, int, int]]:
             found.append((PersonalKind.HK_ID, match.start() + 1, match.end()))
     found += [(PersonalKind.PHONE, match.start(), match.end()) for match in _PHONE.finditer(view)]
     for match in _LOCAL_EIGHT.finditer(view):
-        if _PHONE_WORDS.search(view, max(0, match.start() - 12), match.start()):
+        if _PHONE_WORDS.search(before + view[:match.start()]):
             found.append((PersonalKind.PHONE, match.start(), match.end()))
     return found
 
