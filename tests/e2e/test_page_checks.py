@@ -180,7 +180,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
 
 def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
     """Restricting an author from a card, the list with an address hold, a refused range, protected names."""
-    page.goto(base + "/moderation/")
+    page.goto(base + "/moderation/?tab=approved")  # the pending cards were decided by now
     _goto(page, base, page.locator("a.restrict-link").first.get_attribute("href"), "restriction", visit)
     _submit(page, "form.stack button.decision-reject", "restriction-refused", visit)
     page.check("#duration-7d")
@@ -193,7 +193,7 @@ def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
     page.fill("#hold-range", "10.0.0.0/8")
     page.select_option("#hold-reason", "spam")
     _submit(page, "form.stack button.primary", "sanctions-refused", visit)
-    page.goto(base + "/moderation/")
+    page.goto(base + "/moderation/?tab=approved")
     _goto(page, base, page.locator("a[href$='/protected-names']").first.get_attribute("href"), "protected-names",
           visit)
 

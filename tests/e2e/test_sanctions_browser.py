@@ -24,11 +24,13 @@ def post_as_reader(page, live_server, body):
 
 def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_server, browser, db, tmp_path):
     make_moderator(db, "mod")
-    reader = browser.new_context().new_page()
+    reader = browser.new_context(locale="zh-TW").new_page()
+    reader.set_default_timeout(10_000)
     post_as_reader(reader, live_server, "第一則留言")
     post_as_reader(reader, live_server, "第二則留言")
 
-    moderator = browser.new_context().new_page()
+    moderator = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844}).new_page()  # a phone
+    moderator.set_default_timeout(10_000)
     sign_in_to_the_queue(moderator, live_server, "mod")
     moderator.locator("a.restrict-link").first.click()
     expect(moderator.get_by_role("heading", level=1)).to_contain_text("處分作者")
@@ -45,6 +47,8 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     expect(reader.locator(".field-error")).to_contain_text("人身攻擊")
     expect(reader.locator("#body")).to_have_value("我還要說")
     reader.screenshot(path=str(tmp_path / "suspended-reader.png"), full_page=True)
+    reader.context.close()
+    moderator.context.close()
 
     db.session.expire_all()
     assert db.session.scalar(select(AuthorRestriction.created_by)) == "mod"
