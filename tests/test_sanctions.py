@@ -337,3 +337,38 @@ def test_no_page_of_these_answers_500_to_odd_ids(moderator):
     for url in ("/moderation/articles/0/protected-names", "/moderation/articles/99999999999/protected-names"):
         assert moderator.client.get(url).status_code == 404
     assert re.search(r"處分", text_of(moderator.client.get("/moderation/sanctions")))
+
+
+def test_the_apis_comments_are_masked_as_the_page_is(client, db, clock):
+    from moderation.services import api_keys
+    from moderation.services.audit import COMMAND_LINE
+
+    make_comment(db, status=CommentStatus.APPROVED, body="找他：0912345678")
+    _, key = api_keys.create_key(db.session, "app.example", ["comments:read"], actor=COMMAND_LINE, now=clock())
+    db.session.commit()
+    answer = client.get(f"/api/v1/articles/{ARTICLE_SLUG}/comments", headers={"Authorization": f"Bearer {key}"})
+    assert answer.json["comments"][0]["text"] == "找他：091*******"
+
+
+# The command line.
+
+def test_operators_restrict_authors_and_hold_ranges_from_the_shell(runner, db):
+    make_comment(db, author_hash=AUTHOR)
+    done = runner.invoke(args=["authors", "restrict", TAG, "--duration", "ban", "--reason", "spam"])
+    assert done.exit_code == 0 and f"author {TAG}: ban until no end" in done.output
+    again = runner.invoke(args=["authors", "restrict", TAG, "--duration", "7d", "--reason", "spam"])
+    assert again.exit_code == 1 and "in force: ban by cli" in again.output
+    assert TAG in runner.invoke(args=["authors", "list"]).output
+    assert "no comment has this author tag" in runner.invoke(args=["authors", "lift", "deadbeef"]).output
+    assert runner.invoke(args=["authors", "lift", TAG]).exit_code == 0
+    held = runner.invoke(args=["holds", "add", "2001:db8::1", "--duration", "7d", "--reason", "brigading"])
+    assert held.exit_code == 0 and "IPv6 /64" in held.output
+    assert "range too wide" in runner.invoke(args=["holds", "add", "10.0.0.0/8", "--duration", "1d",
+                                                   "--reason", "spam"]).output
+    hold_id = db.session.scalar(select(AddressHold.id))
+    assert "IPv6 /64" in runner.invoke(args=["holds", "list"]).output
+    assert "no hold '99999999999'" in runner.invoke(args=["holds", "lift", "99999999999"]).output
+    assert runner.invoke(args=["holds", "lift", str(hold_id)]).exit_code == 0
+    actors = set(db.session.scalars(select(AuditEntry.actor).where(AuditEntry.action.in_(
+        ["author_ban", "author_lift", "address_hold", "address_hold_lift"]))))
+    assert actors == {"cli"}
