@@ -372,3 +372,14 @@ def test_operators_restrict_authors_and_hold_ranges_from_the_shell(runner, db):
     actors = set(db.session.scalars(select(AuditEntry.actor).where(AuditEntry.action.in_(
         ["author_ban", "author_lift", "address_hold", "address_hold_lift"]))))
     assert actors == {"cli"}
+
+
+def test_the_restriction_page_leads_back_to_the_queue_it_came_from_and_nowhere_else(db, moderator):
+    make_comment(db, author_hash=AUTHOR)
+    back = "/moderation/?tab=pending&q=%E7%BD%B5"
+    page = text_of(moderator.client.get(f"/moderation/authors/{TAG}/restriction", query_string={"back": back}))
+    assert 'href="/moderation/?tab=pending&amp;q=%E7%BD%B5">回到審核佇列' in page
+    done = restrict(moderator, back=back)
+    assert "back=" in done.headers["Location"]
+    assert "回到審核佇列" not in text_of(moderator.client.get(f"/moderation/authors/{TAG}/restriction",
+                                                           query_string={"back": "https://evil.example/"}))

@@ -43,8 +43,13 @@ def _author_page(tag: str, *, problem: SanctionError | None = None, kept: dict |
         problem=problem.problem.value if problem else None,
         in_force=problem.current if problem and sanctions.in_force(problem.current, now()) else None,
         kept=kept or {}, durations=list(sanctions.DURATIONS), reasons=list(sanctions.RestrictionReason),
-        note_max=sanctions.NOTE_MAX_LENGTH, back=guards.safe_back_url(request.values.get("back"), ""),
+        note_max=sanctions.NOTE_MAX_LENGTH, back=_back(),
     ), status
+
+
+def _back() -> str:
+    """The queue page the moderator came from (a card's link), or "" when none or not ours."""
+    return guards.safe_back_url(request.values.get("back"), "")
 
 
 @bp.get("/authors/<tag>/restriction")
@@ -78,7 +83,7 @@ def restrict_author(tag: str):
     flash({"kind": "restricted", "restriction": restriction.kind.value, "duration": kept["duration"],
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
            "skipped": skipped}, "sanction")
-    return see_other(url_for(".author_restriction", tag=_tag_shown(tag)))
+    return see_other(url_for(".author_restriction", tag=_tag_shown(tag), back=_back() or None))
 
 
 @bp.post("/authors/<tag>/restriction/lift")
@@ -91,7 +96,7 @@ def lift_author(tag: str):
         return _author_page(tag, problem=error, status=PROBLEM_STATUS.get(error.problem, 422))
     db.session.commit()
     flash({"kind": "lifted"}, "sanction")
-    return see_other(url_for(".author_restriction", tag=_tag_shown(tag)))
+    return see_other(url_for(".author_restriction", tag=_tag_shown(tag), back=_back() or None))
 
 
 def _sanctions_page(*, problem: SanctionError | None = None, kept: dict | None = None, status: int = 200):
