@@ -383,3 +383,12 @@ def test_the_restriction_page_leads_back_to_the_queue_it_came_from_and_nowhere_e
     assert "back=" in done.headers["Location"]
     assert "回到審核佇列" not in text_of(moderator.client.get(f"/moderation/authors/{TAG}/restriction",
                                                            query_string={"back": "https://evil.example/"}))
+
+
+def test_the_author_of_a_staff_answer_is_not_restricted(db, moderator, monkeypatch):
+    """Staff answers carry `staff_account_id` (the conversation's part); here the nickname column stands in."""
+    monkeypatch.setattr(sanctions, "_staff_column", lambda: Comment.nickname)
+    make_comment(db, author_hash=AUTHOR, nickname="本站編輯")
+    refused = restrict(moderator)
+    assert refused.status_code == 422 and "這是本站人員回覆的作者，不能停權或設為先審" in text_of(refused)
+    assert db.session.get(AuthorRestriction, AUTHOR) is None

@@ -110,10 +110,14 @@ def author_hash_of_tag(db: Session, raw_tag: str) -> str:
     return hashes[0]
 
 
+def _staff_column():
+    return getattr(Comment, "staff_account_id", None)
+
+
 def _is_staff(db: Session, author_hash: str) -> bool:
     """Staff answers carry the newsroom account that wrote them (`staff_account_id`, when the
     conversation's staff answers are present); their author is not a reader to sanction."""
-    staff_column = getattr(Comment, "staff_account_id", None)
+    staff_column = _staff_column()
     if staff_column is None:
         return False
     return db.scalar(select(Comment.id).where(Comment.author_hash == author_hash, staff_column.is_not(None))
