@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -196,6 +197,19 @@ def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
     page.goto(base + "/moderation/?tab=approved")
     _goto(page, base, page.locator("a[href$='/protected-names']").first.get_attribute("href"), "protected-names",
           visit)
+    # This browser's own comment (the reader's, earlier in the visit): its author suspended, the form says so.
+    page.goto(base + "/moderation/?tab=spam")
+    page.goto(base + page.locator("[data-card]", has_text="微信").locator("a.restrict-link").first.get_attribute("href"))
+    page.check("#duration-1d")
+    page.select_option("#restriction-reason", "spam")
+    with page.expect_navigation():
+        page.click("form.stack button.decision-reject")
+    page.goto(base + f"{ARTICLE}/comment")
+    page.fill("#nickname", "讀者")
+    page.fill("#body", "停權中還想留言")
+    page.evaluate("document.querySelector('#comment-form').noValidate = true")  # the server answers before the captcha
+    _submit(page, "button.primary", "form-suspended", visit)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", page.locator("#form-status").inner_text())  # until when
 
 
 PAGE_TYPES = {
@@ -205,6 +219,7 @@ PAGE_TYPES = {
     "article-edit", "article-new", "article-refused", "api-keys",
     "webhooks", "webhooks-refused", "webhook",
     "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
+    "form-suspended",
 }
 
 
