@@ -59,6 +59,9 @@ def test_personal_data_is_found_with_its_span(text, kind, span):
     "我知道3号会来",
     "12月3號見",
     "2023年12月31日，成交量 1,234,567,890 股",
+    "總額13,800,000,000元",  # eleven figures from 13: an amount, not a mainland mobile
+    "總額１３，８００，０００，０００元",
+    "ISBN 978-7-111-12345-6",
     "email 寫成 foo at example dot com",
 ])
 def test_ordinary_numbers_and_words_are_not_personal_data(text):

@@ -120,8 +120,14 @@ def find_personal_data(text: NormalizedText) -> list[PersonalMatch]:
     return matches
 
 
+# An amount written with thousands separators (13,800,000,000) is a quantity, however many figures it has.
+_GROUPED_AMOUNT = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def _in_run(folded: str, run_start: int, run_end: int) -> list[tuple[PersonalKind, int, int]]:
     """The figures of one run without the separators between them, read; spans back in the folded text."""
+    if _GROUPED_AMOUNT.fullmatch(folded, run_start, run_end):
+        return []
     kept = [index for index in range(run_start, run_end) if folded[index].isalnum()]
     view = "".join(folded[index] for index in kept)
     found = []
