@@ -392,3 +392,22 @@ def test_the_author_of_a_staff_answer_is_not_restricted(db, moderator, monkeypat
     refused = restrict(moderator)
     assert refused.status_code == 422 and "這是本站人員回覆的作者，不能停權或設為先審" in text_of(refused)
     assert db.session.get(AuthorRestriction, AUTHOR) is None
+
+
+def test_the_audit_log_and_its_csv_word_every_sanction(db, moderator, admin):
+    make_comment(db, author_hash=AUTHOR)
+    restrict(moderator, duration="7d", reason="doxxing", reject_pending="1")
+    moderator.post(f"/moderation/authors/{TAG}/restriction/lift")
+    hold(moderator, "192.0.2.1")
+    moderator.post(f"/moderation/sanctions/holds/{db.session.scalar(select(AddressHold.id))}/lift")
+    article = db.session.scalar(select(Article))
+    moderator.post(f"/moderation/articles/{article.id}/protected-names", names="王小明")
+    page = admin.client.get("/moderation/admin/audit")
+    html = text_of(page)
+    assert page.status_code == 200
+    for words in ("停權作者", f"作者 {TAG}：停權 7 天，至 2026-12-01 10:00", "公開他人個人資料", "解除作者的處分",
+                  "隨作者的處分一併拒絕", "暫時審核網段", "（/24），至 2026-11-25 10:00", "解除網段審核",
+                  "變更受保護的姓名", "1 個姓名"):
+        assert words in html, words
+    csv = admin.client.get("/moderation/admin/audit.csv")
+    assert csv.status_code == 200 and "author_suspend" in text_of(csv)
