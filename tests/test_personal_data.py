@@ -105,3 +105,10 @@ def test_protected_names_are_checked_as_a_list():
     assert parse_names("王")[1] == "name_too_short"
     assert parse_names("王" * 41)[1] == "name_too_long"
     assert parse_names("\n".join(f"名字{index:02d}" for index in range(51)))[1] == "too_many_names"
+
+
+def test_personal_data_in_a_nickname_is_held_even_under_post_moderation():
+    verdict = screen(Submission("你好", nickname="0912345678", post_moderation=True), AuthorFacts(), Rules(), now=NOW)
+    assert verdict.outcome is Outcome.PENDING
+    [reason] = verdict.reasons
+    assert (reason.kind, reason.field, reason.action) == (ReasonKind.PERSONAL_DATA, "nickname", Action.HOLD)

@@ -139,8 +139,12 @@ def _personal_reasons(body: NormalizedText, submission: Submission) -> list[Reas
     action = None if submission.post_moderation else Action.HOLD
     reasons = [Reason(ReasonKind.PERSONAL_DATA, action, f"personal:{found.kind.value}", found.kind.value,
                       "body", found.start, found.end) for found in find_personal_data(body)]
+    nickname = normalize(submission.nickname or "")
+    # A nickname is shown as written (no mask): personal data there is always held.
+    reasons += [Reason(ReasonKind.PERSONAL_DATA, Action.HOLD, f"personal:{found.kind.value}", found.kind.value,
+                       "nickname", found.start, found.end) for found in find_personal_data(nickname)]
     if submission.protected_names is not None:
-        for field_name, text in (("body", body), ("nickname", normalize(submission.nickname or ""))):
+        for field_name, text in (("body", body), ("nickname", nickname)):
             reasons.extend(Reason(ReasonKind.PROTECTED_NAME, Action.HOLD, match.rule.id, match.rule.term,
                                   field_name, match.start, match.end, match.how.value)
                            for match in submission.protected_names.find(text))
