@@ -101,6 +101,9 @@ class Article(Base):
     # Kept in the same transaction as every change of what readers see (moderation.services.listing),
     # so the page's heading needs no COUNT and its validator no scan of the comments.
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Names screening holds in comments on this article (victims, minors), one a line, in any script or
+    # reading; moderators edit them on the article (services.protected_names).
+    protected_names: Mapped[str] = mapped_column(Text, default="", server_default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
     comments: Mapped[list[Comment]] = relationship(back_populates="article")
@@ -519,3 +522,44 @@ class LongJob(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(200))
+class RestrictionKind(enum.StrEnum):
+    """What moderators set for one author, mildest first (services.sanctions)."""
+
+    PREMODERATE = "premoderate"  # always pre-moderate: every comment is held for review
+    SUSPENSION = "suspension"  # cannot post until `until`
+    BAN = "ban"  # cannot post, no end
+
+
+class AuthorRestriction(Base):
+    """The one effective restriction of an author (by author hash): one row per author, so that two
+    moderators acting at once cannot leave two. Lifting deletes it; the audit log keeps the history."""
+
+    __tablename__ = "author_restriction"
+
+    author_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[RestrictionKind] = mapped_column(_str_enum(RestrictionKind))
+    reason: Mapped[str] = mapped_column(String(32))  # sanctions.RestrictionReason
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: no end (a ban, pre-moderation)
+    created_by: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AddressHold(Base):
+    """Comments from an address range are held for review until `until`. Only a keyed hash of the range
+    (its network at its prefix length) is kept: no address."""
+
+    __tablename__ = "address_hold"
+    __table_args__ = (Index("ix_address_hold_range_until", "range_hash", "until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    range_hash: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[int] = mapped_column(Integer)  # the range's size, e.g. 24
+    family: Mapped[int] = mapped_column(Integer)  # 4 or 6
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -46,6 +46,7 @@ def test_no_input_gets_a_server_error(app, db, page, admin, clock, slice_index):
     for probe in PROBE_INPUTS[slice_index::SLICES]:
         errors = server_errors(probe.values[0], app, page, admin, published)
         errors.update(api_server_errors(probe.values[0], page.client, admin, key))
+        errors.update(sanction_server_errors(probe.values[0], admin, published))
         if errors:
             failures[probe.id] = errors
     assert not failures
@@ -123,5 +124,22 @@ def api_server_errors(value, client, admin, key) -> dict[str, int]:
         "api comments": client.get(f"/api/v1/articles/{quoted}/comments", query_string={"before": value}, headers=auth),
         "article form": admin.post("/moderation/admin/articles/new", key=value, **article),
         "api key form": admin.post("/moderation/admin/api-keys", site=value, scope=value),
+    }
+    return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
+
+
+def sanction_server_errors(value, admin, published) -> dict[str, int]:
+    """Restricting an author (by a tag from the card), holding an address range, protected names."""
+    quoted = urllib.parse.quote(value, safe="")
+    tag = published.author_hash[:8]
+    answers = {
+        "restriction page": admin.client.get(f"/moderation/authors/{quoted}/restriction"),
+        "restrict (tag)": admin.post(f"/moderation/authors/{quoted}/restriction", duration="7d", reason="abuse"),
+        "restrict (fields)": admin.post(f"/moderation/authors/{tag}/restriction", duration=value, reason=value,
+                                        note=value, reject_pending=value, back=value),
+        "lift author": admin.post(f"/moderation/authors/{quoted}/restriction/lift", note=value),
+        "hold range": admin.post("/moderation/sanctions/holds", range=value, duration=value, reason=value, note=value),
+        "lift hold": admin.post(f"/moderation/sanctions/holds/{quoted}/lift"),
+        "protected names": admin.post(f"/moderation/articles/{published.article_id}/protected-names", names=value),
     }
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}

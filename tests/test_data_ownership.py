@@ -13,6 +13,7 @@ from moderation import create_app
 from moderation.extensions import db as _db
 from moderation.jobs.long_work import run_long_job_in_app
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
+from moderation.services import sanctions
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.review_queue import author_tag
@@ -45,6 +46,9 @@ def some_history(db, page, clock):
                                  created_at=clock()))
     db.session.commit()
     make_moderator(db, "版主小王")
+    sanctions.restrict(db.session, approved.author_hash, "7d", "abuse", note="", actor=SYSTEM, now=clock())
+    sanctions.hold_range(db.session, "192.0.2.1", "1d", "spam", note="", pepper="p", actor=SYSTEM, now=clock())
+    db.session.commit()
 
 
 def export_file(runner, path, *extra):
@@ -59,7 +63,7 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
     first = export_file(runner, tmp_path / "first.jsonl", "--include-password-hashes")
     types = {json.loads(line)["type"] for line in first.splitlines()}
     assert {"header", "article", "comment", "screening_reason", "comment_report", "audit_entry",
-            "word_rule", "domain_rule", "moderator"} <= types
+            "word_rule", "domain_rule", "moderator", "author_restriction", "address_hold"} <= types
 
     with app.app_context():
         _db.drop_all()

@@ -1,6 +1,7 @@
 """screen(): a submission, the author's recent facts and the rules → a Verdict with reasons. Pure.
 
-Checks run in order: words (text and nickname), links, duplicates, posting rate, then the
+Checks run in order: words (text and nickname), personal data and the article's protected names,
+links, duplicates, posting rate, what moderators set for the author or address (holds), then the
 article's moderation mode and the author's trust. The strongest action wins:
 spam (silent) > block (the reader is told) > hold (a moderator decides) > the mode's default.
 """
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from moderation.screening.links import domain_listed, figure_spellings, find_links, readable_domain
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
+from moderation.screening.personal_data import find_personal_data
 
 
 class Outcome(enum.StrEnum):
@@ -32,6 +34,10 @@ class ReasonKind(enum.StrEnum):
     AUTHOR_RATE = "author_rate"
     IP_RATE = "ip_rate"
     PRE_MODERATION = "pre_moderation"
+    PERSONAL_DATA = "personal_data"  # 個人資料: held; published masked under post-moderation
+    PROTECTED_NAME = "protected_name"  # a name on the article's protected list (victims, minors)
+    AUTHOR_HOLD = "author_hold"  # moderators hold this author's comments (always pre-moderate)
+    ADDRESS_HOLD = "address_hold"  # moderators hold comments from this address range for a while
     TRUSTED = "trusted"
 
 
@@ -83,6 +89,9 @@ class Submission:
     text: str
     nickname: str | None = None
     post_moderation: bool = False
+    protected_names: WordMatcher | None = None  # the article's list, as hold rules
+    # Holds moderators set: (kind, rule id, detail), e.g. (ReasonKind.ADDRESS_HOLD, "address:7", "2026-12-05").
+    holds: tuple[tuple[ReasonKind, str, str], ...] = ()
 
 
 _SEVERITY = {Action.SPAM: 3, Action.BLOCK: 2, Action.HOLD: 1}
@@ -104,9 +113,11 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
                 Reason(ReasonKind.WORD, match.action, match.rule.id, match.rule.term,
                        field_name, match.start, match.end, match.how.value)
             )
+    reasons.extend(_personal_reasons(body, submission))
     reasons.extend(_link_reasons(body, rules))
     mine = fingerprint(body)
     reasons.extend(_flood_reasons(mine, author, rules.thresholds, now))
+    reasons.extend(Reason(kind, Action.HOLD, rule_id, detail) for kind, rule_id, detail in submission.holds)
 
     actions = [reason.action for reason in reasons if reason.action in _SEVERITY]
     if actions:
@@ -120,6 +131,24 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
         return Verdict(Outcome.PUBLISHED, tuple(reasons), mine)
     reasons.append(Reason(ReasonKind.PRE_MODERATION, None, "mode", "pre"))
     return Verdict(Outcome.PENDING, tuple(reasons), mine)
+
+
+def _personal_reasons(body: NormalizedText, submission: Submission) -> list[Reason]:
+    """Personal data is held; under post-moderation it is published, masked until a moderator decides
+    (the reason then holds nothing, but its span is what the public text masks)."""
+    action = None if submission.post_moderation else Action.HOLD
+    reasons = [Reason(ReasonKind.PERSONAL_DATA, action, f"personal:{found.kind.value}", found.kind.value,
+                      "body", found.start, found.end) for found in find_personal_data(body)]
+    nickname = normalize(submission.nickname or "")
+    # A nickname is shown as written (no mask): personal data there is always held.
+    reasons += [Reason(ReasonKind.PERSONAL_DATA, Action.HOLD, f"personal:{found.kind.value}", found.kind.value,
+                       "nickname", found.start, found.end) for found in find_personal_data(nickname)]
+    if submission.protected_names is not None:
+        for field_name, text in (("body", body), ("nickname", nickname)):
+            reasons.extend(Reason(ReasonKind.PROTECTED_NAME, Action.HOLD, match.rule.id, match.rule.term,
+                                  field_name, match.start, match.end, match.how.value)
+                           for match in submission.protected_names.find(text))
+    return reasons
 
 
 def _link_reasons(body, rules: Rules) -> list[Reason]:

@@ -47,6 +47,14 @@ class AuditAction(enum.StrEnum):
     RULE_WRONG = "rule_wrong"
     ALLOW_TERM = "allow_term"
     RESCREEN = "rescreen"
+    # authors and address ranges (services.sanctions)
+    AUTHOR_SUSPEND = "author_suspend"
+    AUTHOR_BAN = "author_ban"
+    AUTHOR_PREMODERATE = "author_premoderate"
+    AUTHOR_LIFT = "author_lift"
+    ADDRESS_HOLD = "address_hold"
+    ADDRESS_HOLD_LIFT = "address_hold_lift"
+    PROTECTED_NAMES = "protected_names"  # an article's list of protected names changed
     # personal data
     VIEW_AUTHOR_HISTORY = "view_author_history"
     ERASE_AUTHOR = "erase_author"

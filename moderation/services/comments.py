@@ -22,21 +22,24 @@ from moderation.models import (
     CommentReport,
     CommentStatus,
     ReportReason,
+    RestrictionKind,
     ScreeningReason,
 )
 from moderation.screening.pipeline import (
     AuthorFacts,
     Outcome,
     PastComment,
+    ReasonKind,
     Rules,
     Submission,
     Verdict,
     screen,
 )
-from moderation.services import outbox
+from moderation.services import outbox, sanctions
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from moderation.services.listing import listing_changed, replies_changed
+from moderation.services.protected_names import protected_matcher
 from moderation.services.rulebook.reasons import reason_values
 
 STATUS_OF_OUTCOME = {
@@ -88,23 +91,26 @@ def post_comment(
     submission_key: str | None = None,
     known_author: bool = True,
     reply_to: ReplyTarget | None = None,
+    range_hashes: list[str] | None = None,
 ) -> Posted:
     """Screen and store a new comment (a reply when `reply_to`, checked by `reply_target`), with the
-    reasons for where it went. A reply is screened and moderated as any comment. The caller commits."""
+    reasons for where it went. A reply is screened and moderated as any comment. The caller commits.
+    `range_hashes` are the poster's address ranges (`sanctions.range_hashes`), for address holds."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
     _serialize_poster(db, author_hash, ip_hash)
+    restriction = sanctions.restriction_of(db, author_hash, now)
+    if restriction is not None and restriction.kind is not RestrictionKind.PREMODERATE:
+        raise AuthorRestricted(restriction)
+    submission = Submission(text=body, nickname=nickname,
+                            post_moderation=article.comment_mode is CommentMode.POST_MODERATION,
+                            protected_names=protected_matcher(db, article.id),
+                            holds=_holds(db, restriction, range_hashes or [], now))
     facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
                          address_duplicates=not known_author)
     with metrics.SCREENING_SECONDS.time():
-        verdict = screen(
-            Submission(text=body, nickname=nickname,
-                       post_moderation=article.comment_mode is CommentMode.POST_MODERATION),
-            facts,
-            rules,
-            now=now,
-        )
+        verdict = screen(submission, facts, rules, now=now)
     status = STATUS_OF_OUTCOME[verdict.outcome]
     connection = db.connection()
     comment_id = connection.execute(_INSERT_COMMENT, {
@@ -163,6 +169,22 @@ def reply_target(db: Session, article: ArticleRef, raw_id: str | None) -> ReplyT
     if row.status is not CommentStatus.APPROVED:
         return ReplyProblem.NOT_PUBLISHED
     return ReplyTarget(row.id, row.thread_id or row.id, None if row.is_anonymous else row.nickname)
+def _holds(db: Session, restriction, range_hashes: list[str], now: datetime) -> tuple:
+    holds = []
+    if restriction is not None:  # always pre-moderate
+        holds.append((ReasonKind.AUTHOR_HOLD, "author", restriction.created_by))
+    hold = sanctions.matching_hold(db, range_hashes, now)
+    if hold is not None:
+        holds.append((ReasonKind.ADDRESS_HOLD, f"address:{hold.id}", f"#{hold.id}"))
+    return tuple(holds)
+
+
+class AuthorRestricted(Exception):
+    """A suspended or banned author tried to post: the form says until when, and why."""
+
+    def __init__(self, restriction):
+        super().__init__(restriction.kind.value)
+        self.restriction = restriction
 
 
 _POSTER_LOCKS = text("SELECT pg_advisory_xact_lock(:first), pg_advisory_xact_lock(:second)")

@@ -19,6 +19,8 @@ from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from moderation.models import Article, Comment, CommentStatus
+from moderation.screening.normalize import normalize
+from moderation.screening.personal_data import find_personal_data, masked
 from moderation.services.paging import Cursor, comment_key, key_of
 
 REPLIES_SHOWN = 3  # under each thread of the article page; the rest on the thread's own page
@@ -181,3 +183,11 @@ def picks(db: Session, article_id: int) -> list[Comment]:
                               Comment.status == CommentStatus.APPROVED)
         .order_by(Comment.pinned_at, Comment.id).limit(PICKS_PER_ARTICLE)
     ))
+
+
+def public_text(comment: Comment) -> str:
+    """What readers see of a comment: personal data masked in one that screening published and no
+    moderator has decided on yet (version 1: post-moderation). The stored text never changes."""
+    if comment.status is not CommentStatus.APPROVED or comment.version != 1:
+        return comment.body
+    return masked(comment.body, find_personal_data(normalize(comment.body)))

@@ -21,9 +21,11 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from moderation.models import (
+    AddressHold,
     ApiKey,
     Article,
     AuditEntry,
+    AuthorRestriction,
     Base,
     Comment,
     CommentReport,
@@ -39,6 +41,7 @@ FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
     Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry, ApiKey,
+    AuthorRestriction, AddressHold,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 
@@ -151,6 +154,8 @@ def _advance_sequences(db: Session) -> None:
         return
     for model in MODELS:
         table = model.__tablename__
+        if "id" not in model.__table__.columns:  # keyed by what it holds (an author hash): no sequence
+            continue
         db.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

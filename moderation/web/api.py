@@ -276,7 +276,7 @@ def article_comments(key: str):
                 "id": comment.id,
                 "nickname": comment.display_name or anonymous,
                 "anonymous": comment.display_name is None,
-                "text": comment.body,
+                "text": listing.public_text(comment),
                 "created_at": comment.created_at.isoformat(),
             } for comment in page.comments],
             links={

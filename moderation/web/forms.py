@@ -24,6 +24,8 @@ class FormError(enum.StrEnum):
     BODY_TOO_LONG = "body_too_long"
     BODY_REORDERED = "body_reordered"  # bidi overrides or isolates: what is shown is not what is stored
     BODY_REFUSED = "body_refused"  # screening refused it: the reader is not told which term
+    AUTHOR_SUSPENDED = "author_suspended"  # a moderator suspended this author: until `field.restriction`
+    AUTHOR_BANNED = "author_banned"
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
     ALREADY_SENT = "already_sent"  # this form was sent before with another text: sent again, it is a new comment

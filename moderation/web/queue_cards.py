@@ -95,6 +95,8 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
 
 def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
     phrase = matched = None
+    if reason.kind == "protected_name" and reason.how != "exact" and reason.span_start is not None:
+        matched = (comment.body if reason.field == "body" else comment.nickname or "")[reason.span_start:reason.span_end]
     if reason.kind == "word":
         source = comment.body if reason.field == "body" else (comment.nickname or "")
         if reason.span_start is not None:

@@ -35,7 +35,7 @@ from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, listing
+from moderation.services import captcha, comments, listing, sanctions
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
@@ -257,6 +257,10 @@ def post_comment(slug: str):
 
     ip_hash = reader_identity.client_ip_hash(request)
     token = reader_identity.reader_token(request)
+    if token is not None:
+        restriction = sanctions.posting_refusal(db.session, reader_identity.author_hash(token), now())
+        if restriction is not None:  # told before the captcha: no answer is wasted
+            return _restricted(article, form, restriction)
     if not _captcha_needed(token):
         # A returning author whom the trust ramp trusts: no captcha; the submission key still
         # makes the same form sent twice one comment.
@@ -291,10 +295,38 @@ def post_comment(slug: str):
 
 def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None,
                    reply_to: comments.ReplyTarget | None = None):
-    config = current_app.config
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
-    posted = comments.post_comment(
+    try:
+        posted = _post(article, form, token=token, ip_hash=ip_hash, key=key, known_author=known_author,
+                       reply_to=reply_to)
+    except comments.AuthorRestricted as refused:
+        return _restricted(article, form, refused.restriction)
+    try:
+        db.session.commit()
+    except UNAVAILABLE as error:
+        return _after_unanswered_commit(article, key, error)
+    if posted.verdict.outcome is Outcome.REJECTED:
+        # The reader is told, without the term that caught it, and keeps the text to edit.
+        form.body.errors = [FormError.BODY_REFUSED]
+        form.submission_key.data = comments.new_submission_key()
+        return render_form_page(article, form, status=422)
+    return _posted(article, posted.status)
+
+
+def _restricted(article, form: CommentForm, restriction):
+    """A suspended or banned author: told until when and why, with the text kept (no shadow ban)."""
+    told = {"until": restriction.until, "reason": restriction.reason}
+    db.session.rollback()
+    form.body.errors = [FormError.AUTHOR_BANNED if told["until"] is None else FormError.AUTHOR_SUSPENDED]
+    form.body.restriction = told
+    return render_form_page(article, form, status=403)
+
+
+def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | None, known_author: bool,
+          reply_to: comments.ReplyTarget | None):
+    config = current_app.config
+    return comments.post_comment(
         db.session,
         article,
         nickname=form.nickname.data or None,
@@ -307,17 +339,8 @@ def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: st
         submission_key=key,
         known_author=known_author,
         reply_to=reply_to,
+        range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or ""),
     )
-    try:
-        db.session.commit()
-    except UNAVAILABLE as error:
-        return _after_unanswered_commit(article, key, error)
-    if posted.verdict.outcome is Outcome.REJECTED:
-        # The reader is told, without the term that caught it, and keeps the text to edit.
-        form.body.errors = [FormError.BODY_REFUSED]
-        form.submission_key.data = comments.new_submission_key()
-        return render_form_page(article, form, status=422)
-    return _posted(article, posted.status)
 
 
 def submission_key_of(form: CommentForm) -> str | None:

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from moderation.services.listing import public_text
+
 
 def register(app: Flask) -> None:
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
@@ -18,6 +20,13 @@ def register(app: Flask) -> None:
     @app.template_filter("iso_time")
     def iso_time(moment):
         return moment.astimezone(zone).isoformat(timespec="minutes")
+
+    app.add_template_filter(public_text, "public_body")
+
+    @app.template_filter("parse_iso")
+    def parse_iso(value: str):
+        """A moment carried as an ISO string (flashed data), back to a datetime."""
+        return datetime.fromisoformat(value)
 
     @app.template_filter("seconds_since")
     def seconds_since(moment):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -219,9 +220,43 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         page.check("#event-1")
         _submit(page, "form.stack button.primary", "webhooks-refused", visit)
         _goto(page, base, page.locator("table a.break").first.get_attribute("href"), "webhook", visit)
+        _visit_sanction_pages(page, base, visit)
     finally:
         context.close()
     return visit
+
+
+def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
+    """Restricting an author from a card, the list with an address hold, a refused range, protected names."""
+    page.goto(base + "/moderation/?tab=approved")  # the pending cards were decided by now
+    _goto(page, base, page.locator("a.restrict-link").first.get_attribute("href"), "restriction", visit)
+    _submit(page, "form.stack button.decision-reject", "restriction-refused", visit)
+    page.check("#duration-7d")
+    page.select_option("#restriction-reason", "abuse")
+    _submit(page, "form.stack button.decision-reject", "restriction-applied", visit)
+    page.goto(base + "/moderation/sanctions")
+    page.fill("#hold-range", "192.0.2.1")
+    page.select_option("#hold-reason", "brigading")
+    _submit(page, "form.stack button.primary", "sanctions", visit)
+    page.fill("#hold-range", "10.0.0.0/8")
+    page.select_option("#hold-reason", "spam")
+    _submit(page, "form.stack button.primary", "sanctions-refused", visit)
+    page.goto(base + "/moderation/?tab=approved")
+    _goto(page, base, page.locator("a[href$='/protected-names']").first.get_attribute("href"), "protected-names",
+          visit)
+    # This browser's own comment (the reader's, earlier in the visit): its author suspended, the form says so.
+    page.goto(base + "/moderation/?tab=spam")
+    page.goto(base + page.locator("[data-card]", has_text="微信").locator("a.restrict-link").first.get_attribute("href"))
+    page.check("#duration-1d")
+    page.select_option("#restriction-reason", "spam")
+    with page.expect_navigation():
+        page.click("form.stack button.decision-reject")
+    page.goto(base + f"{ARTICLE}/comment")
+    page.fill("#nickname", "讀者")
+    page.fill("#body", "停權中還想留言")
+    page.evaluate("document.querySelector('#comment-form').noValidate = true")  # the server answers before the captcha
+    _submit(page, "button.primary", "form-suspended", visit)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", page.locator("#form-status").inner_text())  # until when
 
 
 PAGE_TYPES = {
@@ -231,6 +266,8 @@ PAGE_TYPES = {
     "article-edit", "article-new", "article-refused", "api-keys",
     "webhooks", "webhooks-refused", "webhook", "job",
     "thread", "reply-form", "reply-refused", "queue-replies", "answer", "answer-refused",
+    "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
+    "form-suspended",
 }
 
 
