@@ -13,6 +13,7 @@ from flask import Flask
 from moderation.web import (
     admin,
     api,
+    dashboard,
     articles_admin,
     errors,
     health,
@@ -36,7 +37,7 @@ def register(app: Flask) -> None:
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
     for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, articles_admin.bp, rules_admin.bp, api.bp,
-                      webhooks_admin.bp):  # webhooks_admin: moderation/jobs
+                      webhooks_admin.bp, dashboard.bp):  # webhooks_admin: moderation/jobs
         app.register_blueprint(blueprint)
     template_filters.register(app)
     # Browsers ask for /favicon.ico on every site, whatever the page links.

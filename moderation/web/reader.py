@@ -35,7 +35,7 @@ from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, Comment, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, listing
+from moderation.services import captcha, comments, listing, surge
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.paging import Cursor
@@ -277,6 +277,7 @@ def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: st
         rules=active_rules(db.session, config, current_app.extensions["screening_rules"]),
         submission_key=key,
         known_author=known_author,
+        surge_settings=surge.Settings.from_config(config),
     )
     try:
         db.session.commit()
