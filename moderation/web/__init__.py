@@ -13,8 +13,8 @@ from flask import Flask
 from moderation.web import (
     admin,
     api,
-    dashboard,
     articles_admin,
+    dashboard,
     errors,
     health,
     languages,
