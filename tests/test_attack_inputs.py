@@ -84,6 +84,11 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
         "allow_private": value, "format": value})
     answers["webhook page"] = admin.client.get(f"/moderation/admin/webhooks/{quoted}")
     answers["redeliver"] = admin.post("/moderation/admin/webhooks/1/redeliver", delivery=value)
+    answers["dashboard"] = admin.client.get("/moderation/dashboard/", query_string={"range": value})
+    answers["dashboard csv"] = admin.client.get(f"/moderation/dashboard/{quoted}.csv", query_string={"range": value})
+    answers["cluster decision"] = admin.post("/moderation/comments/bulk", decision="reject", scope="selected",
+                                             item=[value, f"{published.id}:{value}"], reason=value, note=value,
+                                             back=value)
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
 
 
