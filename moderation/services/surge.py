@@ -128,7 +128,9 @@ def active_surge(db: Session, article_id: int) -> Surge | None:
 
 def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int, now: datetime) -> Surge:
     """A tripping post: the article's surge begins (the mode switches to pre-moderation, logged with
-    its cause, the event recorded) or goes on; a cluster gathers its comments. Flushes."""
+    its cause, the event recorded) or goes on; a cluster gathers its comments. Flushes.
+    The article's row is locked first: two posters tripping it at once start one surge, not two."""
+    db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
     surge = active_surge(db, article_id)
     if surge is None:
         article = db.get(Article, article_id)
