@@ -202,3 +202,45 @@ def test_rule_hours_follow_a_comment_into_and_out_of_approval(app, admin, db):
     db.session.refresh(held)
     admin.decide(held, "spam")
     assert db.session.execute(select(RuleHour.hits, RuleHour.approved)).all() == [(1, 0)]
+
+
+def test_erasing_an_author_takes_their_comments_out_of_the_counts(app, admin, db, clock):
+    make_page(app).post(body="我的微信號是 abc123，歡迎來聊")  # held by a rule: counted as a hit
+    make_page(app).post(body="另一位讀者的正常留言")
+    erased = db.session.scalar(select(Comment).order_by(Comment.id))
+    tag = erased.author_hash[:8]
+    page = admin.client.get(f"/moderation/authors/{tag}")
+    assert page.status_code == 200
+    admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag)
+    assert db.session.scalar(select(Comment.id).where(Comment.id == erased.id)) is None
+    assert [row[2:] for row in _comment_hours(db)] == [(0, 1, 0, 0, 1)]
+    assert db.session.execute(select(RuleHour.hits, RuleHour.approved)).all() == [(0, 0)]
+    incremental = _comment_hours(db)
+    rollups.rebuild(db.session)
+    assert _comment_hours(db) == incremental
+
+
+def test_an_import_rebuilds_the_rollups_and_keeps_surges_and_clusters(app, db, clock, tmp_path):
+    from moderation.extensions import db as _db
+    from moderation.models import CommentCluster, Surge
+    from moderation.services import transfer
+
+    article_id = db.session.scalar(select(Article.id))
+    surge = Surge(article_id=article_id, cause="cluster", details={"authors": 3}, started_at=clock.now,
+                  last_seen_at=clock.now, previous_mode="post")
+    db.session.add(surge)
+    db.session.flush()
+    cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key="f" * 64, created_at=clock.now)
+    db.session.add(cluster)
+    db.session.commit()
+    make_comment(db, cluster_id=cluster.id, created_at=clock.now)
+    lines = list(transfer.export_lines(db.session))
+    with app.app_context():
+        for table in reversed(_db.metadata.sorted_tables):
+            _db.session.execute(table.delete())
+        counts = transfer.import_lines(_db.session, lines)
+        _db.session.commit()
+    assert counts["surge"] == 1 and counts["comment_cluster"] == 1 and counts["comment"] == 1
+    db.session.expire_all()
+    assert [row[2:] for row in _comment_hours(db)] == [(0, 1, 0, 0, 0)]  # no reason: not held on arrival
+    assert db.session.scalar(select(Comment.cluster_id)) == cluster.id

@@ -17,6 +17,7 @@ from moderation.models import (
     LoginAttempt,
     ScreeningReason,
 )
+from moderation.services import rollups
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.listing import listing_changed
 from moderation.services.review_queue import by_author
@@ -50,6 +51,7 @@ def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime) -
     if not rows:
         return 0
     ids = [row.id for row in rows]
+    rollups.comments_erased(db, ids)
     for article_id, approved in Counter(row.article_id for row in rows if row.status is CommentStatus.APPROVED).items():
         listing_changed(db, article_id, approved_delta=-approved)
     for start in range(0, len(ids), 500):

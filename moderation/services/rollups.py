@@ -87,6 +87,27 @@ def comment_moved(db: Session, comment_id: int, *, article_id: int, created_at: 
                                        "bucket": bucket_of(waited)}, {"decisions": 1})
 
 
+def comments_erased(db: Session, comment_ids: list[int]) -> None:
+    """Comments about to be deleted (an author's erasure): their counts leave the rollups. Held on
+    arrival is told, as by `rebuild()`, by a pre-moderation or hold reason. Flushes."""
+    held = select(ScreeningReason.comment_id).where(
+        ScreeningReason.comment_id == Comment.id,
+        (ScreeningReason.kind == "pre_moderation") | (ScreeningReason.action == "hold")).exists()
+    for start in range(0, len(comment_ids), 500):
+        chunk = comment_ids[start:start + 500]
+        for comment_id, article_id, created_at, status, was_held in db.execute(
+                select(Comment.id, Comment.article_id, Comment.created_at, Comment.status, held)
+                .where(Comment.id.in_(chunk))):
+            hour = hour_of(created_at)
+            _upsert(db, CommentHour, {"hour": hour, "article_id": article_id},
+                    {status.value: -1, "held_on_arrival": -int(bool(was_held))})
+            rule_ids = db.scalars(select(ScreeningReason.rule_id).distinct().where(
+                ScreeningReason.comment_id == comment_id, ScreeningReason.kind.in_(RULE_HIT_KINDS)))
+            for rule_id in sorted(rule_ids):
+                _upsert(db, RuleHour, {"hour": hour, "rule_id": rule_id},
+                        {"hits": -1, "approved": -int(status is CommentStatus.APPROVED)})
+
+
 def pending_now(db: Session, *, now: datetime) -> tuple[int, int]:
     """How many comments wait, and how long the oldest has waited (seconds): one indexed query."""
     count, oldest = db.execute(select(func.count(), func.min(Comment.created_at))

@@ -26,19 +26,23 @@ from moderation.models import (
     AuditEntry,
     Base,
     Comment,
+    CommentCluster,
     CommentReport,
     DomainRuleRow,
     Moderator,
     ScreeningReason,
+    Surge,
     UTCDateTime,
     WordRuleRow,
 )
+from moderation.services import rollups
 from moderation.services.accounts import unusable_password_hash
 
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
-    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry, ApiKey,
+    Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, ScreeningReason, CommentReport,
+    AuditEntry, ApiKey,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 
@@ -109,6 +113,7 @@ def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
             db.execute(insert(model), rows[start:start + 1000])
         counts[model.__tablename__] = len(rows)
     _advance_sequences(db)
+    rollups.rebuild(db)  # the dashboard's figures follow the comments (they are not exported)
     return counts
 
 
