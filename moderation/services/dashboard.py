@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -307,6 +307,3 @@ def dashboard(db: Session, span: Span, *, now: datetime, zone: ZoneInfo, per_mod
                      moderators if per_moderator else None, reports(db, p), top_rules(db, p, limit=top),
                      by_comments, by_share)
 
-
-def slot_date(start: datetime) -> date:
-    return start.date()

@@ -14,7 +14,7 @@ from moderation.extensions import db
 from moderation.models import Role
 from moderation.services import dashboard as figures
 from moderation.web import charts, guards
-from moderation.web.admin import _csv_safe
+from moderation.web.spreadsheets import csv_safe
 
 bp = Blueprint("dashboard", __name__, url_prefix="/moderation/dashboard")
 guards.protect(bp, guards.require_moderator)
@@ -85,7 +85,7 @@ def table_csv(name: str):
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_safe(value) for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     body = "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then read the Chinese correctly
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=dashboard-{name}-{span.value}.csv"})
