@@ -80,6 +80,7 @@ def test_surge_drill_a_burst_of_near_identical_comments_flips_the_article_and_gr
     queue = admin.queue()
     assert "突發留言潮" in queue and "多位作者貼出相近的內容" in queue  # the banner, with the cause
     assert "3 則相近的評論，來自 3 位作者" in queue and "全部拒絕" in queue and "全部通過" in queue
+    assert "data-card" not in queue  # one card for the cluster, not one per comment
     assert "突發留言潮：文章暫時改為先審後發" in admin.queue(comment=cluster[2].id)  # the card's reason
 
     audit_page = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
