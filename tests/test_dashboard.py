@@ -244,3 +244,14 @@ def test_an_import_rebuilds_the_rollups_and_keeps_surges_and_clusters(app, db, c
     db.session.expire_all()
     assert [row[2:] for row in _comment_hours(db)] == [(0, 1, 0, 0, 0)]  # no reason: not held on arrival
     assert db.session.scalar(select(Comment.cluster_id)) == cluster.id
+
+
+def test_rescreening_moves_a_waiting_comments_hit_to_the_rule_that_now_matches(app, admin, db):
+    make_page(app).post(body="這是新型廣告詞，別理它")
+    admin.post("/moderation/admin/rules/words", term="新型廣告詞", action="hold")
+    assert admin.post("/moderation/admin/rules/rescreen").status_code == 303
+    rule_id = db.session.scalar(select(Comment)).screening_reasons[-1].rule_id
+    assert db.session.execute(select(RuleHour.rule_id, RuleHour.hits)).all() == [(rule_id, 1)]
+    incremental = db.session.execute(select(RuleHour.rule_id, RuleHour.hits, RuleHour.approved)).all()
+    rollups.rebuild(db.session)
+    assert db.session.execute(select(RuleHour.rule_id, RuleHour.hits, RuleHour.approved)).all() == incremental

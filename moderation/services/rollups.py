@@ -87,6 +87,13 @@ def comment_moved(db: Session, comment_id: int, *, article_id: int, created_at: 
                                        "bucket": bucket_of(waited)}, {"decisions": 1})
 
 
+def rule_hits_replaced(db: Session, *, created_at: datetime, before: Iterable[str], after: Iterable[str]) -> None:
+    """A waiting comment re-screened: the rules that no longer match it lose its hit, new ones gain it."""
+    before, after = set(before), set(after)
+    for rule_id, delta in sorted([(rule_id, -1) for rule_id in before - after] + [(rule_id, 1) for rule_id in after - before]):
+        _upsert(db, RuleHour, {"hour": hour_of(created_at), "rule_id": rule_id}, {"hits": delta})
+
+
 def comments_erased(db: Session, comment_ids: list[int]) -> None:
     """Comments about to be deleted (an author's erasure): their counts leave the rollups. Held on
     arrival is told, as by `rebuild()`, by a pre-moderation or hold reason. Flushes."""
