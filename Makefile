@@ -60,6 +60,7 @@ bench: install-test
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m bench.false_positives
 	$(BIN)/python -m bench.moderation_queue
+	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.serving
 
 # Opt-in: Debian's nginx with deploy/nginx.conf in front of gunicorn.

@@ -201,6 +201,22 @@ DEFAULTS: dict[str, object] = {
     # The site's address as moderators reach it (https://news.example.com): alerts link to the card
     # in the queue. None: no links (a worker has no request to learn it from).
     "PUBLIC_BASE_URL": None,
+    # Surge mode (services/surge.py): an article switches itself to pre-moderation when, in the last
+    # minute, it receives more than SURGE_RATE_PER_MINUTE comments, or at least SURGE_MIN_PER_MINUTE and
+    # SURGE_MEDIAN_FACTOR times its median rate (over its hours with comments in the last 7 days); or
+    # when one text (or one reading of it) comes from SURGE_CLUSTER_AUTHORS authors within
+    # SURGE_CLUSTER_MINUTES (texts of at least SURGE_CLUSTER_MIN_LENGTH characters without spaces: many
+    # readers write 謝謝分享 alike). It switches back after SURGE_QUIET_MINUTES without another such post,
+    # unless an admin set the mode meanwhile.
+    "SURGE_RATE_PER_MINUTE": 30,
+    "SURGE_MEDIAN_FACTOR": 10,
+    "SURGE_MIN_PER_MINUTE": 5,
+    "SURGE_CLUSTER_AUTHORS": 3,
+    "SURGE_CLUSTER_MINUTES": 10,
+    "SURGE_QUIET_MINUTES": 30,
+    "SURGE_CLUSTER_MIN_LENGTH": 10,
+    # The dashboard (/moderation/dashboard): rows in its top lists.
+    "DASHBOARD_TOP": 10,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
     # The article `/` redirects to.

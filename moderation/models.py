@@ -146,6 +146,8 @@ class Comment(Base):
         Index("ix_comment_article_listed_created", "article_id", "listed", "created_at", "id"),
         Index("ix_comment_thread_status_created", "thread_id", "status", "created_at", "id"),
         Index("ix_comment_article_pinned", "article_id", "pinned_at"),
+        # Surge mode counts an article's last minutes of comments (services.surge).
+        Index("ix_comment_article_created", "article_id", "created_at"),
         UniqueConstraint("submission_key", name="uq_comment_submission_key"),
     )
 
@@ -185,6 +187,10 @@ class Comment(Base):
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Written by a moderator as the site (「本站編輯」): the badge comes from here, never from a nickname.
     staff_account_id: Mapped[int | None] = mapped_column(ForeignKey("moderator.id", ondelete="SET NULL"))
+    # sha256 of the text's reading (pinyin of every Han character): 加微信 and 家威信 are one text to surge mode.
+    reading_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Near-identical comments from several authors, held together and shown on one card (services.surge).
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("comment_cluster.id", ondelete="SET NULL"), index=True)
 
     article: Mapped[Article] = relationship(back_populates="comments")
     screening_reasons: Mapped[list[ScreeningReason]] = relationship(
@@ -372,6 +378,7 @@ class CommentReport(Base):
         Index("ix_comment_report_reporter_at", "reporter_hash", "created_at"),
         Index("ix_comment_report_address_at", "reporter_ip_hash", "created_at"),
         Index("ix_comment_report_open", "resolved_at", "comment_id"),
+        Index("ix_comment_report_created", "created_at"),  # the dashboard's reports of a period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -411,6 +418,8 @@ class ApiKey(Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(value) for value in self.scopes.split())
+
+
 class WebhookEndpoint(Base):
     """A receiver an admin registered: the events it wants, signed with its own secret (services.webhooks)."""
 
@@ -522,6 +531,8 @@ class LongJob(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
 class RestrictionKind(enum.StrEnum):
     """What moderators set for one author, mildest first (services.sanctions)."""
 
@@ -563,3 +574,91 @@ class AddressHold(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(40))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+# --- Rolled-up figures for the dashboard (services.rollups keeps them; `flask dashboard rebuild` refills)
+
+class CommentHour(Base):
+    """Comments per article and UTC hour of posting: by their status now, and how many were held on
+    arrival. Kept in the transaction of each post and decision, so the dashboard never reads comments."""
+
+    __tablename__ = "comment_hour"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    spam: Mapped[int] = mapped_column(Integer, default=0)
+    held_on_arrival: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DecisionTimeHour(Base):
+    """How long comments waited for a moderator's decision, as a histogram per UTC hour of the
+    decision and moderator: bucket n holds waits up to rollups.bucket_upper(n) seconds."""
+
+    __tablename__ = "decision_time_hour"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("moderator.id", ondelete="CASCADE"), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RuleHour(Base):
+    """A screening rule's hits per UTC hour of posting, and how many of those comments are approved now."""
+
+    __tablename__ = "rule_hour"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueueSample(Base):
+    """The pending queue at its largest in a UTC hour, and its oldest comment's longest wait then:
+    sampled by the relay, the dashboard and `flask dashboard sample`."""
+
+    __tablename__ = "queue_sample"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_wait_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- Surge mode (services.surge) -------------------------------------------------------------------
+
+class SurgeCause(enum.StrEnum):
+    RATE = "rate"  # more than SURGE_RATE_PER_MINUTE comments in a minute
+    MEDIAN = "median"  # SURGE_MEDIAN_FACTOR times the article's median rate
+    CLUSTER = "cluster"  # one text (or its reading) from SURGE_CLUSTER_AUTHORS authors in SURGE_CLUSTER_MINUTES
+
+
+class Surge(Base):
+    """An article's surge: when it began and why, the mode it switched from, when it ended and how."""
+
+    __tablename__ = "surge"
+    __table_args__ = (Index("ix_surge_article_ended", "article_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    cause: Mapped[SurgeCause] = mapped_column(_str_enum(SurgeCause))
+    details: Mapped[dict | None] = mapped_column(JSON)  # the figures that tripped it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last post that would trip it again
+    # The mode it switched the article from; None when it was already pre-moderated (nothing to give back).
+    previous_mode: Mapped[CommentMode | None] = mapped_column(_str_enum(CommentMode))
+    person_chose: Mapped[bool] = mapped_column(Boolean, default=False)  # an admin set the mode meanwhile
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommentCluster(Base):
+    """Near-identical comments of one article from several authors: one card in the queue."""
+
+    __tablename__ = "comment_cluster"
+    __table_args__ = (Index("ix_comment_cluster_article_key", "article_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    surge_id: Mapped[int | None] = mapped_column(ForeignKey("surge.id", ondelete="SET NULL"))
+    key: Mapped[str] = mapped_column(String(64))  # the fingerprint or reading fingerprint they share
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

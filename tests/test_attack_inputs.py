@@ -98,6 +98,11 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["job page"] = admin.client.get(f"/moderation/admin/jobs/{quoted}")
     answers["job status"] = admin.client.get(f"/moderation/admin/jobs/{quoted}.json")
     answers["cancel job"] = admin.post(f"/moderation/admin/jobs/{quoted}/cancel")
+    answers["dashboard"] = admin.client.get("/moderation/dashboard/", query_string={"range": value})
+    answers["dashboard csv"] = admin.client.get(f"/moderation/dashboard/{quoted}.csv", query_string={"range": value})
+    answers["cluster decision"] = admin.post("/moderation/comments/bulk", decision="reject", scope="selected",
+                                             item=[value, f"{published.id}:{value}"], reason=value, note=value,
+                                             back=value)
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
 
 

@@ -305,7 +305,8 @@ def test_pages_are_read_by_keyset_not_offset(moderator, db, app):
         moderator.queue(after=cursor)
     finally:
         sqlalchemy.event.remove(db.engine, "before_cursor_execute", remember)
-    queue_reads = [(s, p) for s, p in statements if "FROM COMMENT" in s and "LIMIT" in s]
+    queue_reads = [(s, p) for s, p in statements  # the surge clusters' card is a read of its own
+                   if "FROM COMMENT" in s and "LIMIT" in s and "FROM COMMENT_CLUSTER" not in s]
     assert len(queue_reads) == 2
     for statement, parameters in queue_reads:  # SQLite's dialect always writes "OFFSET ?", with 0
         assert "OFFSET" not in statement or (statement.endswith("OFFSET ?") and parameters[-1] == 0)

@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from bench import false_positives, moderation_queue, proxy, screening, serving
+from bench import dashboard, false_positives, moderation_queue, proxy, screening, serving
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
 
@@ -111,6 +111,13 @@ def test_queue_benchmark_runs(capsys):
     assert moderation_queue.main(["--smoke"]) == 0
     out = capsys.readouterr().out
     assert "queue page 5:" in out and "bulk approve of 10:" in out
+
+
+def test_dashboard_benchmark_runs(capsys):
+    assert dashboard.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "generated 3,000 comments" in out and "rollups rebuilt" in out
+    assert "dashboard 30d: median" in out and "dashboard 24h: median" in out
 
 
 # --- the serving and proxy benchmarks: what needs no tool ---------------------------------------

@@ -181,7 +181,7 @@ def _link(base: str, event: str, data: dict) -> str | None:
     if comment and comment.get("id"):
         article = f"?article={comment['article_id']}" if comment.get("article_id") else ""
         return f"{base}/moderation/{article}#card-{comment['id']}"
-    return f"{base}/moderation/" if event == "queue.backlog" else None
+    return f"{base}/moderation/" if event in ("queue.backlog", "article.surge") else None
 
 
 def send_mail(config, to: list[str], message) -> Answer:

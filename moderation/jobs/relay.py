@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery
-from moderation.services import alerts, outbox
+from moderation.services import alerts, outbox, rollups, surge
 
 
 def due_deliveries(session: Session, *, now: datetime, grace_seconds: float, limit: int = 500) -> list[int]:
@@ -74,6 +74,8 @@ def relay_in_app(app: Flask) -> list[int]:
             ids = due_deliveries(db.session, now=now, grace_seconds=float(app.config["OUTBOX_HANDOVER_GRACE_SECONDS"]))
             prune(db.session, now=now, keep_days=float(app.config["OUTBOX_KEEP_DAYS"]))
             say_backlog(db.session, app.config, now=now)  # its deliveries are handed over after the commit
+            rollups.sample_queue(db.session, now=now)  # the dashboard's queue over time
+            surge.calm_down(db.session, now=now, settings=surge.Settings.from_config(app.config))
             db.session.commit()
             return ids
         finally:

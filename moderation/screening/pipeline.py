@@ -17,6 +17,7 @@ from moderation.screening.links import domain_listed, figure_spellings, find_lin
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 from moderation.screening.personal_data import find_personal_data
+from moderation.screening.readings import reading_key
 
 
 class Outcome(enum.StrEnum):
@@ -58,6 +59,7 @@ class Verdict:
     outcome: Outcome
     reasons: tuple[Reason, ...]
     fingerprint: str  # of the text, as `fingerprint()` gives it: stored to find later duplicates
+    reading_fingerprint: str = ""  # of its reading (`reading_fingerprint()`): surge mode's near-identical texts
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,12 @@ def fingerprint(text: str | NormalizedText) -> str:
     return hashlib.sha256(compact.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def reading_fingerprint(text: str | NormalizedText) -> str:
+    """Equal also for texts that read the same: 加微信 and 家威信 (every Han character as its pinyin)."""
+    compact = (text if isinstance(text, NormalizedText) else normalize(text)).compact
+    return hashlib.sha256(reading_key(compact).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: datetime) -> Verdict:
     reasons: list[Reason] = []
     body = normalize(submission.text)
@@ -122,15 +130,15 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
     actions = [reason.action for reason in reasons if reason.action in _SEVERITY]
     if actions:
         strongest = max(actions, key=_SEVERITY.__getitem__)
-        return Verdict(_OUTCOME[strongest], tuple(reasons), mine)
+        return Verdict(_OUTCOME[strongest], tuple(reasons), mine, reading_fingerprint(body))
 
     trusted = is_trusted(author, rules.thresholds, now)
     if trusted:
         reasons.append(Reason(ReasonKind.TRUSTED, None, "trust", f"{rules.thresholds.trust_after}"))
     if submission.post_moderation or (trusted and rules.thresholds.trust_in_pre_moderation):
-        return Verdict(Outcome.PUBLISHED, tuple(reasons), mine)
+        return Verdict(Outcome.PUBLISHED, tuple(reasons), mine, reading_fingerprint(body))
     reasons.append(Reason(ReasonKind.PRE_MODERATION, None, "mode", "pre"))
-    return Verdict(Outcome.PENDING, tuple(reasons), mine)
+    return Verdict(Outcome.PENDING, tuple(reasons), mine, reading_fingerprint(body))
 
 
 def _personal_reasons(body: NormalizedText, submission: Submission) -> list[Reason]:

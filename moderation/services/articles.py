@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from moderation.article_text import parse_seed
 from moderation.models import Article, CommentMode
-from moderation.services import outbox
+from moderation.services import outbox, surge
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.listing import listing_changed
 
@@ -37,6 +37,7 @@ def set_comment_mode(db: Session, article: Article, mode: CommentMode, *, actor:
     record(db, actor, AuditAction.MODE_CHANGE, now=now, from_status=article.comment_mode.value,
            to_status=mode.value, note=article.slug)
     article.comment_mode = mode
+    surge.person_chose_mode(db, article.id)  # a surge in progress leaves the person's choice alone
     listing_changed(db, article.id)
     if mode is CommentMode.CLOSED:  # webhooks (moderation/jobs): committed with the change
         outbox.article_closed(db, slug=article.slug, title=article.title, now=now)

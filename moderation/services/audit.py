@@ -37,6 +37,8 @@ class AuditAction(enum.StrEnum):
     MODE_CHANGE = "mode_change"
     ARTICLE_CREATE = "article_create"
     ARTICLE_UPDATE = "article_update"
+    SURGE_ON = "surge_on"  # surge mode began (details: cause and figures; the modes when it switched)
+    SURGE_OFF = "surge_off"  # it ended after a quiet period (details: whether the mode was given back)
     # the newsroom's API keys
     API_KEY_CREATE = "api_key_create"
     API_KEY_REVOKE = "api_key_revoke"

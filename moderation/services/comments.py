@@ -35,7 +35,7 @@ from moderation.screening.pipeline import (
     Verdict,
     screen,
 )
-from moderation.services import outbox, sanctions
+from moderation.services import outbox, rollups, sanctions, surge
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from moderation.services.listing import listing_changed, replies_changed
@@ -92,6 +92,7 @@ def post_comment(
     known_author: bool = True,
     reply_to: ReplyTarget | None = None,
     range_hashes: list[str] | None = None,
+    surge_settings: surge.Settings | None = None,
 ) -> Posted:
     """Screen and store a new comment (a reply when `reply_to`, checked by `reply_target`), with the
     reasons for where it went. A reply is screened and moderated as any comment. The caller commits.
@@ -112,26 +113,45 @@ def post_comment(
     with metrics.SCREENING_SECONDS.time():
         verdict = screen(submission, facts, rules, now=now)
     status = STATUS_OF_OUTCOME[verdict.outcome]
+    surge_settings = surge_settings or surge.Settings()
+    surge.calm_down(db, now=now, settings=surge_settings, article_id=article.id)
+    trip = surge.check(db, article.id, fingerprint=verdict.fingerprint,
+                       reading_fingerprint=verdict.reading_fingerprint, author_hash=author_hash,
+                       text_length=len("".join(body.split())), now=now, settings=surge_settings)
+    reasons = [reason_values(reason) for reason in verdict.reasons]
+    if trip is not None and status is CommentStatus.APPROVED:  # the article is going to pre-moderation
+        status = CommentStatus.PENDING
+        reasons.append(SURGE_REASON | {"detail": trip.cause.value})
     connection = db.connection()
     comment_id = connection.execute(_INSERT_COMMENT, {
         "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,
         "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
         "fingerprint": verdict.fingerprint, "version": 1, "submission_key": submission_key,
         "thread_id": reply_to.thread_id if reply_to else None, "reply_to_id": reply_to.comment_id if reply_to else None,
+        "reading_fingerprint": verdict.reading_fingerprint,
     }).scalar_one()
-    if verdict.reasons:
-        connection.execute(_INSERT_REASONS, [
-            {"comment_id": comment_id, **reason_values(reason)} for reason in verdict.reasons
-        ])
+    if reasons:
+        connection.execute(_INSERT_REASONS, [{"comment_id": comment_id, **values} for values in reasons])
     if status is CommentStatus.APPROVED:
         listing_changed(db, article.id, approved_delta=1)
         if reply_to is not None:
             replies_changed(db, reply_to.thread_id, 1)
+    rollups.comment_posted(db, article_id=article.id, created_at=now, status=status,
+                           rule_ids=[values["rule_id"] for values in reasons if values["kind"] in rollups.RULE_HIT_KINDS])
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
                           anonymous=anonymous, body=body, now=now, article_id=article.id)
+    if trip is not None:
+        started = surge.begin_or_extend(db, article.id, trip, comment_id=comment_id, now=now)
+        if trip.cluster_ids:  # the cluster's published comments are held too (decide() commits)
+            surge.hold_cluster(db, trip.cluster_ids, surge_id=started.id, now=now)
     metrics.COMMENTS_POSTED.labels(status.value).inc()
     return Posted(comment_id, status, verdict)
+
+
+# Why a comment that would have been published waits: its article is in a surge (services.surge).
+SURGE_REASON = {"kind": "surge", "action": "hold", "rule_id": "surge", "field": None, "span_start": None,
+                "span_end": None, "how": "exact"}
 
 
 class ReplyProblem(enum.StrEnum):
@@ -169,6 +189,8 @@ def reply_target(db: Session, article: ArticleRef, raw_id: str | None) -> ReplyT
     if row.status is not CommentStatus.APPROVED:
         return ReplyProblem.NOT_PUBLISHED
     return ReplyTarget(row.id, row.thread_id or row.id, None if row.is_anonymous else row.nickname)
+
+
 def _holds(db: Session, restriction, range_hashes: list[str], now: datetime) -> tuple:
     holds = []
     if restriction is not None:  # always pre-moderate

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from moderation import metrics
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
-from moderation.services import outbox
+from moderation.services import outbox, rollups
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
 from moderation.services.listing import approved_delta, listing_changed, replies_changed
 
@@ -94,7 +94,8 @@ def decide(
     elif reason is None or (reason is RejectReason.OTHER and not note):
         return Result(comment_id, Refusal.REASON_REQUIRED)
     current = db.execute(
-        select(Comment.status, Comment.version, Comment.article_id, Comment.thread_id).where(Comment.id == comment_id)
+        select(Comment.status, Comment.version, Comment.article_id, Comment.thread_id, Comment.created_at)
+        .where(Comment.id == comment_id)
     ).one_or_none()
     if current is None:
         return Result(comment_id, Refusal.NOT_FOUND)
@@ -120,6 +121,8 @@ def decide(
     outbox.comment_decided(db, comment_id, decision=decision.value, from_status=current.status.value,
                            to_status=target.value, actor=actor.name, reason=reason.value if reason else None,
                            now=now, by_service=actor is SYSTEM)
+    rollups.comment_moved(db, comment_id, article_id=current.article_id, created_at=current.created_at,
+                          from_status=current.status, to_status=target, moderator_id=actor.moderator_id, now=now)
     if A in (current.status, target):
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
         if current.thread_id is not None:

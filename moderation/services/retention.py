@@ -18,6 +18,7 @@ from moderation.models import (
     LoginAttempt,
     ScreeningReason,
 )
+from moderation.services import rollups
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.review_queue import by_author
@@ -84,6 +85,7 @@ def _erase(db: Session, rows, everyone: list[int]) -> int:
     tops = [row.id for row in rows if row.thread_id is None]
     kept = set(db.scalars(select(Comment.thread_id).where(Comment.thread_id.in_(tops), Comment.id.not_in(everyone))
                           .distinct())) if tops else set()
+    rollups.comments_erased(db, [each for each in ids if each not in kept])  # before their rows go
     if kept:
         db.execute(update(Comment).where(Comment.id.in_(kept)).values(
             body="", nickname=None, is_anonymous=True, search_text="", ip_hash=ERASED_ADDRESS, author_hash="",

@@ -162,6 +162,8 @@ def _reported():
 
 def _base(tab: Tab, filters: Filters):
     conditions = _reported() if tab is Tab.REPORTED else (Comment.status == STATUS_OF_TAB[tab],)
+    if tab is Tab.PENDING and not filters.comment_id:  # a surge's cluster waits on its own card (services.surge)
+        conditions = (*conditions, Comment.cluster_id.is_(None))
     return _filtered(select(Comment).where(*conditions), filters)
 
 

@@ -28,20 +28,23 @@ from moderation.models import (
     AuthorRestriction,
     Base,
     Comment,
+    CommentCluster,
     CommentReport,
     DomainRuleRow,
     Moderator,
     ScreeningReason,
+    Surge,
     UTCDateTime,
     WordRuleRow,
 )
+from moderation.services import rollups
 from moderation.services.accounts import unusable_password_hash
 
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
-    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry, ApiKey,
-    AuthorRestriction, AddressHold,
+    Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, ScreeningReason, CommentReport,
+    AuditEntry, ApiKey, AuthorRestriction, AddressHold,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 
@@ -117,6 +120,7 @@ def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
             db.execute(insert(model), rows[start:start + 1000])
         counts[model.__tablename__] = len(rows)
     _advance_sequences(db)
+    rollups.rebuild(db)  # the dashboard's figures follow the comments (they are not exported)
     return counts
 
 

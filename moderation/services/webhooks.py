@@ -32,7 +32,8 @@ from moderation import metrics
 from moderation.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from moderation.services.outbox import HANDOVER
 
-EVENTS = ("comment.created", "comment.held", "comment.decided", "comment.reported", "article.closed", "queue.backlog")
+EVENTS = ("comment.created", "comment.held", "comment.decided", "comment.reported", "article.closed", "queue.backlog",
+          "article.surge")
 SIGNATURE_HEADER = "X-Moderation-Signature"
 DELIVERY_HEADER = "X-Moderation-Delivery"
 EVENT_HEADER = "X-Moderation-Event"

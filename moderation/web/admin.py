@@ -28,6 +28,7 @@ from moderation.services import accounts, audit, long_jobs, review_queue
 from moderation.services.articles import all_articles, set_comment_mode
 from moderation.web import guards, jobs_admin
 from moderation.web.responses import see_other
+from moderation.web.spreadsheets import csv_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
 guards.protect(bp, guards.require_admin)
@@ -206,24 +207,10 @@ def audit_csv():
         for entry in audit.all_entries(db.session, filters):
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow([_csv_safe(value) for value in cells(entry)])
+            writer.writerow([csv_safe(value) for value in cells(entry)])
             yield buffer.getvalue()
 
     audit.record(db.session, guards.actor(), audit.AuditAction.AUDIT_EXPORT, now=now())
     db.session.commit()
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})
-
-
-# What a spreadsheet may run as a formula when a cell starts with it, half- and full-width.
-FORMULA_STARTERS = frozenset("=+-@\t\r＝＋－＠﹦﹢﹣")
-
-
-def _csv_safe(value) -> str:
-    """Text a spreadsheet would run as a formula gets a leading quote (CSV injection), also when
-    the formula starter comes after leading spaces."""
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    first = text.lstrip(" \u3000")[:1]
-    return "'" + text if first and (first in FORMULA_STARTERS or text[:1] in FORMULA_STARTERS) else text

@@ -8,7 +8,7 @@ from moderation.clock import now
 from moderation.extensions import db
 from moderation.ids import row_id
 from moderation.models import Comment, Role
-from moderation.services import accounts, review_queue
+from moderation.services import accounts, review_queue, surge
 from moderation.services.audit import AuditAction, record
 from moderation.services.decisions import (
     CHOOSABLE_REASONS,
@@ -164,6 +164,10 @@ def queue_page():
         page_number=min(page_number, 100_000),
         page_count=max(1, -(-counts[tab] // size)),
         undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
+        surges=surge.active_surges(db.session),
+        # Near-identical comments from several authors: one card each, on the first page of 待審核.
+        clusters=surge.pending_clusters(db.session, article_id=filters.article_id)
+        if tab is review_queue.Tab.PENDING and not (after or before) else [],
     )
 
 

@@ -35,7 +35,7 @@ from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, listing, sanctions
+from moderation.services import captcha, comments, listing, sanctions, surge
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
@@ -340,6 +340,7 @@ def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | No
         known_author=known_author,
         reply_to=reply_to,
         range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or ""),
+        surge_settings=surge.Settings.from_config(config),
     )
 
 

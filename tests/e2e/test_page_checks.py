@@ -83,6 +83,7 @@ def site(db):
     make_comment(db, body="待審的評論")
     _a_conversation(db, approved)  # before the webhook: its events are delivered to no one
     _webhook_with_a_failed_delivery(db)
+    _a_surge_with_its_cluster(db)
     return approved
 
 
@@ -118,6 +119,29 @@ def _a_conversation(db, approved):
     db.session.commit()
     assert decide(db.session, gone.id, Decision.REJECT, expected_version=1, actor=SYSTEM, now=at,
                   reason=RejectReason.ABUSE).ok
+
+
+def _a_surge_with_its_cluster(db):
+    """An article in a surge (the queue's banner) with near-identical comments on one card, and the
+    dashboard's rollups filled from the comments."""
+    from moderation.models import Article, CommentCluster, CommentMode, Surge, SurgeCause
+    from moderation.services import rollups
+
+    at = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    article = db.session.query(Article).one()
+    surge = Surge(article_id=article.id, cause=SurgeCause.CLUSTER, details={"authors": 3, "comments": 3},
+                  started_at=at, last_seen_at=at, previous_mode=CommentMode.POST_MODERATION)
+    db.session.add(surge)
+    db.session.flush()
+    cluster = CommentCluster(article_id=article.id, surge_id=surge.id, key="f" * 64, created_at=at)
+    db.session.add(cluster)
+    db.session.commit()
+    for number in range(3):
+        make_comment(db, body="市府這次的檢測報告根本造假，大家一起來抗議！", cluster_id=cluster.id,
+                     author_hash=f"{number:064x}", created_at=at)
+    rollups.rebuild(db.session)
+    rollups.sample_queue(db.session, now=at)
+    db.session.commit()
 
 
 def _webhook_with_a_failed_delivery(db):
@@ -186,6 +210,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         _goto(page, base, "/moderation/admin/moderators", "moderators", visit)
         _goto(page, base, "/moderation/admin/rules/", "rules", visit)
         _goto(page, base, "/moderation/admin/audit", "audit", visit)
+        _goto(page, base, "/moderation/dashboard/?range=7d", "dashboard", visit)
         _goto(page, base, "/moderation/?tab=reported", "queue-reported", visit)
         _goto(page, base, "/moderation/?kind=replies", "queue-replies", visit)
         _goto(page, base, f"/moderation/comments/{approved.id}/answer", "answer", visit)
@@ -264,7 +289,7 @@ PAGE_TYPES = {
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
-    "webhooks", "webhooks-refused", "webhook", "job",
+    "webhooks", "webhooks-refused", "webhook", "job", "dashboard",
     "thread", "reply-form", "reply-refused", "queue-replies", "answer", "answer-refused",
     "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
     "form-suspended",

@@ -1,7 +1,7 @@
 """long_job: re-screening and erasing an author as jobs with progress
 
 Revision ID: 8d1f4b6a2c37
-Revises: 7d41c0e9a2b6
+Revises: 7b505c991548
 Create Date: 2026-12-04 03:40:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '8d1f4b6a2c37'
-down_revision = '7d41c0e9a2b6'
+down_revision = '7b505c991548'
 branch_labels = None
 depends_on = None
 

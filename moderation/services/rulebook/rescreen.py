@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentStatus
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
+from moderation.services import rollups
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.rulebook.reasons import RULE_KINDS, reason_row
@@ -43,6 +44,10 @@ def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, 
         verdict = screen(Submission(comment.body, comment.nickname), AuthorFacts(), rules, now=now)
         kept = [reason for reason in comment.screening_reasons if reason.kind not in RULE_KINDS]
         fresh = [reason_row(reason) for reason in verdict.reasons if reason.kind.value in RULE_KINDS]
+        rollups.rule_hits_replaced(
+            db, created_at=comment.created_at,
+            before=[reason.rule_id for reason in comment.screening_reasons if reason.kind in rollups.RULE_HIT_KINDS],
+            after=[reason.rule_id for reason in fresh if reason.kind in rollups.RULE_HIT_KINDS])
         comment.screening_reasons = kept + fresh
         version = comment.version
         db.commit()

@@ -1,0 +1,256 @@
+"""Surge mode: an article flooded with comments, or one text arriving from several authors, switches
+itself to pre-moderation; the near-identical comments are held and grouped on one card; admins are
+told (the queue's banner, and the `article.surge` event for webhooks and chat alerts).
+
+`check()` runs on every post before the comment is stored (two range reads of the
+`(article_id, created_at)` index; the median only when the minute is already busy); `begin_or_extend()`
+after it. The article switches back once SURGE_QUIET_MINUTES pass without another post that would
+trip it (`calm_down()`: on each post to the article, in the relay, and `flask surge calm`), unless an
+admin set its mode meanwhile (`person_chose_mode()`). Each switch is an audit row with its cause.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from moderation.models import (
+    Article,
+    Comment,
+    CommentCluster,
+    CommentHour,
+    CommentMode,
+    CommentStatus,
+    Surge,
+    SurgeCause,
+)
+from moderation.services import outbox
+from moderation.services.audit import SYSTEM, AuditAction, record
+from moderation.services.decisions import Decision, decide
+from moderation.services.listing import listing_changed
+
+CLUSTER_READ_LIMIT = 500  # comments of one text read per post: a flood must not make each post read it all
+MEDIAN_DAYS = 7
+MEDIAN_MIN_HOURS = 3  # fewer busy hours than this: no baseline, only the fixed rate applies
+
+
+@dataclass(frozen=True)
+class Settings:
+    rate_per_minute: int = 30
+    median_factor: float = 10
+    min_per_minute: int = 5
+    cluster_authors: int = 3
+    cluster_minutes: int = 10
+    quiet_minutes: int = 30
+    cluster_min_length: int = 10
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        return cls(int(config["SURGE_RATE_PER_MINUTE"]), float(config["SURGE_MEDIAN_FACTOR"]),
+                   int(config["SURGE_MIN_PER_MINUTE"]), int(config["SURGE_CLUSTER_AUTHORS"]),
+                   int(config["SURGE_CLUSTER_MINUTES"]), int(config["SURGE_QUIET_MINUTES"]),
+                   int(config["SURGE_CLUSTER_MIN_LENGTH"]))
+
+
+@dataclass(frozen=True)
+class Trip:
+    """Why a post trips surge mode, with the figures, and the cluster it belongs to (if one)."""
+
+    cause: SurgeCause
+    details: dict
+    cluster_key: str | None = None
+    cluster_ids: tuple[int, ...] = field(default=())  # the earlier comments of the cluster
+
+
+def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint: str, author_hash: str,
+          text_length: int, now: datetime, settings: Settings) -> Trip | None:
+    """Whether the comment about to be stored trips surge mode (its own post counted). Short texts
+    (謝謝分享, 支持) are said by many readers alike: they form no cluster."""
+    cluster = None
+    if text_length >= settings.cluster_min_length:
+        cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
+    if cluster is not None:
+        return cluster
+    in_minute = 1 + db.scalar(select(func.count()).where(
+        Comment.article_id == article_id, Comment.created_at > now - timedelta(minutes=1)))
+    if in_minute > settings.rate_per_minute:
+        return Trip(SurgeCause.RATE, {"per_minute": in_minute, "limit": settings.rate_per_minute})
+    if in_minute >= settings.min_per_minute:
+        median = median_per_minute(db, article_id, now=now)
+        if median is not None and in_minute >= settings.median_factor * median:
+            return Trip(SurgeCause.MEDIAN, {"per_minute": in_minute, "median": round(median, 2),
+                                            "factor": settings.median_factor})
+    return None
+
+
+def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings) -> Trip | None:
+    if not fingerprint:
+        return None
+    keys = [key for key in (fingerprint, reading_fingerprint) if key]
+    rows = db.execute(
+        select(Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint)
+        .where(Comment.article_id == article_id,
+               Comment.created_at >= now - timedelta(minutes=settings.cluster_minutes),
+               or_(Comment.fingerprint.in_(keys), Comment.reading_fingerprint.in_(keys)))
+        .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT)).all()
+    for key, column in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint")):
+        same = [row for row in rows if getattr(row, column) == key]
+        authors = {row.author_hash for row in same} | {author_hash}
+        if key and len(authors) >= settings.cluster_authors:
+            return Trip(SurgeCause.CLUSTER, {"authors": len(authors), "comments": len(same) + 1,
+                                             "minutes": settings.cluster_minutes, "by_reading": column != "fingerprint"},
+                        cluster_key=key, cluster_ids=tuple(row.id for row in same))
+    return None
+
+
+def median_per_minute(db: Session, article_id: int, *, now: datetime) -> float | None:
+    """The article's median rate over its hours with comments in the last week (this hour left
+    out), from the hourly rollup; None without enough such hours to call it usual."""
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    totals = [row[0] for row in db.execute(
+        select(CommentHour.approved + CommentHour.pending + CommentHour.rejected + CommentHour.spam)
+        .where(CommentHour.article_id == article_id, CommentHour.hour >= this_hour - timedelta(days=MEDIAN_DAYS),
+               CommentHour.hour < this_hour))
+        if row[0] > 0]
+    if len(totals) < MEDIAN_MIN_HOURS:
+        return None
+    return statistics.median(totals) / 60
+
+
+def active_surge(db: Session, article_id: int) -> Surge | None:
+    return db.scalar(select(Surge).where(Surge.article_id == article_id, Surge.ended_at.is_(None))
+                     .order_by(Surge.id.desc()).limit(1))
+
+
+def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int, now: datetime) -> Surge:
+    """A tripping post: the article's surge begins (the mode switches to pre-moderation, logged with
+    its cause, the event recorded) or goes on; a cluster gathers its comments. Flushes.
+    The article's row is locked first: two posters tripping it at once start one surge, not two."""
+    db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
+    surge = active_surge(db, article_id)
+    if surge is None:
+        article = db.get(Article, article_id)
+        switched = article.comment_mode is CommentMode.POST_MODERATION
+        surge = Surge(article_id=article_id, cause=trip.cause, details=trip.details, started_at=now,
+                      last_seen_at=now, previous_mode=article.comment_mode if switched else None)
+        db.add(surge)
+        if switched:
+            article.comment_mode = CommentMode.PRE_MODERATION
+            listing_changed(db, article_id)
+        db.flush()
+        record(db, SYSTEM, AuditAction.SURGE_ON, now=now,
+               from_status=surge.previous_mode.value if switched else None,
+               to_status=CommentMode.PRE_MODERATION.value if switched else None,
+               details={"article": article.slug, "title": article.title, "cause": trip.cause.value,
+                        "switched": switched, **trip.details})
+        outbox.record(db, "article.surge", {
+            "article": {"slug": article.slug, "title": article.title},
+            "surge": {"cause": trip.cause.value, "switched": switched, **trip.details}}, now=now)
+    else:
+        surge.last_seen_at = now
+    if trip.cluster_key:
+        cluster = db.scalar(select(CommentCluster).where(CommentCluster.article_id == article_id,
+                                                         CommentCluster.key == trip.cluster_key)
+                            .order_by(CommentCluster.id.desc()).limit(1))
+        if cluster is None:
+            cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key=trip.cluster_key, created_at=now)
+            db.add(cluster)
+            db.flush()
+        db.execute(update(Comment).where(Comment.id.in_([*trip.cluster_ids, comment_id]))
+                   .values(cluster_id=cluster.id).execution_options(synchronize_session=False))
+    db.flush()
+    return surge
+
+
+def hold_cluster(db: Session, comment_ids: tuple[int, ...], *, surge_id: int, now: datetime) -> int:
+    """The cluster's published comments go back to pending, each through `decide()` (an audit row
+    each, by `system`). Commits."""
+    published = db.execute(select(Comment.id, Comment.version).where(
+        Comment.id.in_(comment_ids), Comment.status == CommentStatus.APPROVED)).all()
+    held = 0
+    for comment_id, version in published:
+        held += decide(db, comment_id, Decision.RESTORE, expected_version=version, actor=SYSTEM, now=now,
+                       details={"surge": surge_id}).ok
+    return held
+
+
+def calm_down(db: Session, *, now: datetime, settings: Settings, article_id: int | None = None) -> list[Surge]:
+    """End the surges that have been quiet for SURGE_QUIET_MINUTES: the article gets back the mode it
+    had, unless an admin chose one meanwhile. Each end is logged. Flushes; the caller commits."""
+    query = select(Surge).where(Surge.ended_at.is_(None),
+                                Surge.last_seen_at <= now - timedelta(minutes=settings.quiet_minutes))
+    if article_id is not None:
+        query = query.where(Surge.article_id == article_id)
+    ended = list(db.scalars(query))
+    for surge in ended:
+        article = db.get(Article, surge.article_id)
+        restore = (surge.previous_mode is not None and not surge.person_chose
+                   and article.comment_mode is CommentMode.PRE_MODERATION)
+        if restore:
+            article.comment_mode = surge.previous_mode
+            listing_changed(db, article.id)
+        surge.ended_at = now
+        record(db, SYSTEM, AuditAction.SURGE_OFF, now=now,
+               from_status=CommentMode.PRE_MODERATION.value if restore else None,
+               to_status=surge.previous_mode.value if restore else None,
+               details={"article": article.slug, "title": article.title, "cause": surge.cause.value,
+                        "quiet_minutes": settings.quiet_minutes, "restored": restore,
+                        "person_chose": surge.person_chose})
+    db.flush()
+    return ended
+
+
+def person_chose_mode(db: Session, article_id: int) -> None:
+    """An admin set the article's mode during its surge: the surge will not switch it back."""
+    db.execute(update(Surge).where(Surge.article_id == article_id, Surge.ended_at.is_(None))
+               .values(person_chose=True).execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class ActiveSurge:
+    article_title: str
+    article_id: int
+    cause: str
+    details: dict
+    started_at: datetime
+    switched: bool
+
+
+def active_surges(db: Session) -> list[ActiveSurge]:
+    """The queue's banner: every article in a surge now."""
+    rows = db.execute(select(Surge, Article.title).join(Article, Article.id == Surge.article_id)
+                      .where(Surge.ended_at.is_(None)).order_by(Surge.started_at)).all()
+    return [ActiveSurge(title, surge.article_id, surge.cause.value, surge.details or {}, surge.started_at,
+                        surge.previous_mode is not None) for surge, title in rows]
+
+
+@dataclass(frozen=True)
+class ClusterCard:
+    cluster_id: int
+    article_title: str
+    comments: list[Comment]
+
+    @property
+    def authors(self) -> int:
+        return len({comment.author_hash for comment in self.comments})
+
+
+def pending_clusters(db: Session, *, article_id: int | None = None, limit: int = 20) -> list[ClusterCard]:
+    """Clusters with comments still waiting, newest first: one card each at the top of 待審核."""
+    query = (select(CommentCluster.id, Article.title).join(Article, Article.id == CommentCluster.article_id)
+             .where(select(Comment.id).where(Comment.cluster_id == CommentCluster.id,
+                                             Comment.status == CommentStatus.PENDING).exists())
+             .order_by(CommentCluster.id.desc()).limit(limit))
+    if article_id is not None:
+        query = query.where(CommentCluster.article_id == article_id)
+    cards = []
+    for cluster_id, title in db.execute(query).all():
+        comments = list(db.scalars(select(Comment).where(Comment.cluster_id == cluster_id,
+                                                         Comment.status == CommentStatus.PENDING)
+                                   .order_by(Comment.created_at, Comment.id).limit(500)))
+        cards.append(ClusterCard(cluster_id, title, comments))
+    return cards
