@@ -206,17 +206,21 @@ def test_rule_hours_follow_a_comment_into_and_out_of_approval(app, admin, db):
     assert db.session.execute(select(RuleHour.hits, RuleHour.approved)).all() == [(1, 0)]
 
 
+def run_as_job(app, started) -> None:
+    """Re-screening and erasing are jobs (tests/test_long_jobs.py): run here, not in a thread."""
+    assert run_long_job_in_app(app, int(started.location.rsplit("/", 1)[1])) == "done"
+
+
 def test_erasing_an_author_takes_their_comments_out_of_the_counts(app, admin, db, clock):
     make_page(app).post(body="我的微信號是 abc123，歡迎來聊")  # held by a rule: counted as a hit
     make_page(app).post(body="另一位讀者的正常留言")
     erased = db.session.scalar(select(Comment).order_by(Comment.id))
     tag, erased_id = erased.author_hash[:8], erased.id
-    page = admin.client.get(f"/moderation/authors/{tag}")
-    assert page.status_code == 200
     app.config["JOBS_RUNNER"] = "off"
     app.extensions["jobs"] = runner_for(app)
-    erasing = admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag)
-    assert run_long_job_in_app(app, int(erasing.location.rsplit("/", 1)[1])) == "done"
+    page = admin.client.get(f"/moderation/authors/{tag}")
+    assert page.status_code == 200
+    run_as_job(app, admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag))
     db.session.expire_all()
     assert db.session.scalar(select(Comment.id).where(Comment.id == erased_id)) is None
     assert [row[2:] for row in _comment_hours(db)] == [(0, 1, 0, 0, 1)]
@@ -254,8 +258,11 @@ def test_an_import_rebuilds_the_rollups_and_keeps_surges_and_clusters(app, db, c
 
 def test_rescreening_moves_a_waiting_comments_hit_to_the_rule_that_now_matches(app, admin, db):
     make_page(app).post(body="這是新型廣告詞，別理它")
+    app.config["JOBS_RUNNER"] = "off"
+    app.extensions["jobs"] = runner_for(app)
     admin.post("/moderation/admin/rules/words", term="新型廣告詞", action="hold")
-    assert admin.post("/moderation/admin/rules/rescreen").status_code == 303
+    run_as_job(app, admin.post("/moderation/admin/rules/rescreen"))
+    db.session.expire_all()
     rule_id = db.session.scalar(select(Comment)).screening_reasons[-1].rule_id
     assert db.session.execute(select(RuleHour.rule_id, RuleHour.hits)).all() == [(rule_id, 1)]
     incremental = db.session.execute(select(RuleHour.rule_id, RuleHour.hits, RuleHour.approved)).all()

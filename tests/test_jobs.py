@@ -112,9 +112,7 @@ def test_redis_down_when_posting_costs_nothing_and_loses_nothing(app, db, page, 
     started = time.monotonic()
     silent.hand_over([1])
     assert time.monotonic() - started < 0.9
-    started = time.monotonic()
-    silent.hand_over([2])
-    assert time.monotonic() - started < 0.05
+    assert silent._paused_until > time.monotonic() + 20  # paused JOBS_REDIS_PAUSE_SECONDS (30): no try meanwhile
 
     app.config["REDIS_URL"] = redis_url  # Redis is back; the outbox is re-read once the hand-over is overdue
     app.extensions["jobs"] = dispatch.runner_for(app)

@@ -245,16 +245,17 @@ def _visit_every_page_type(browser, base: str, approved, language: str, viewport
         page.check("#event-1")
         _submit(page, "form.stack button.primary", "webhooks-refused", visit)
         _goto(page, base, page.locator("table a.break").first.get_attribute("href"), "webhook", visit)
-        _visit_sanction_pages(page, base, visit)
+        _visit_sanction_pages(page, base, visit, approved.article_id)
     finally:
         context.close()
     return visit
 
 
-def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
+def _visit_sanction_pages(page, base: str, visit: Visit, article_id: int) -> None:
     """Restricting an author from a card, the list with an address hold, a refused range, protected names."""
     page.goto(base + "/moderation/?tab=approved")  # the pending cards were decided by now
-    _goto(page, base, page.locator("a.restrict-link").first.get_attribute("href"), "restriction", visit)
+    readers = page.locator("[data-card]").filter(has_not=page.locator(".staff-badge"))  # not the site's answer
+    _goto(page, base, readers.locator("a.restrict-link").first.get_attribute("href"), "restriction", visit)
     _submit(page, "form.stack button.decision-reject", "restriction-refused", visit)
     page.check("#duration-7d")
     page.select_option("#restriction-reason", "abuse")
@@ -266,9 +267,7 @@ def _visit_sanction_pages(page, base: str, visit: Visit) -> None:
     page.fill("#hold-range", "10.0.0.0/8")
     page.select_option("#hold-reason", "spam")
     _submit(page, "form.stack button.primary", "sanctions-refused", visit)
-    page.goto(base + "/moderation/?tab=approved")
-    _goto(page, base, page.locator("a[href$='/protected-names']").first.get_attribute("href"), "protected-names",
-          visit)
+    _goto(page, base, f"/moderation/articles/{article_id}/protected-names", "protected-names", visit)
     # This browser's own comment (the reader's, earlier in the visit): its author suspended, the form says so.
     page.goto(base + "/moderation/?tab=spam")
     page.goto(base + page.locator("[data-card]", has_text="微信").locator("a.restrict-link").first.get_attribute("href"))
