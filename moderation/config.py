@@ -183,6 +183,8 @@ DEFAULTS: dict[str, object] = {
     # A long job (re-screening, erasing an author) that has not reported progress for this long is
     # taken for dead (its worker stopped): a new start marks it failed and begins again.
     "LONG_JOB_STALE_SECONDS": 120,
+    # The admin's external check (services/external_check.py) has this long to answer for each comment.
+    "EXTERNAL_CHECK_TIMEOUT_SECONDS": 2.0,
     "ERASE_CHUNK": 500,  # comments deleted per transaction when an author is erased (progress after each)
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

@@ -445,6 +445,22 @@ class WebhookEndpoint(Base):
         return self.events.split()
 
 
+class ExternalCheck(Base):
+    """An admin's HTTP check that screening asks about each new comment (services/external_check.py):
+    at most one row."""
+
+    __tablename__ = "external_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))  # signs each request, as webhooks are signed
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_problem: Mapped[str | None] = mapped_column(String(32))  # external_check.CheckProblem
+    last_problem_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class OutboxEvent(Base):
     """An event that receivers must hear of, written in the same transaction as what caused it."""
 

@@ -36,6 +36,9 @@ class Receiver:
     slow_seconds: float = 3.0
     huge_bytes: int = 20 * 1024 * 1024
     flaky_failures: int = 1
+    check_status: int = 200  # /check: the external check's answer (status and body)
+    check_answer: bytes = b'{"verdict": "allow"}'
+    check_delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     hits: dict[str, int] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)  # keys seen a second time (and ignored)
@@ -77,6 +80,8 @@ def _handler(receiver: Receiver):
                 return None
             if path == "/slow":
                 time.sleep(receiver.slow_seconds)
+            if path == "/check":
+                time.sleep(receiver.check_delay)
             signed = webhooks.verify(receiver.secret, self.headers.get(webhooks.SIGNATURE_HEADER, ""), raw,
                                      now=receiver.now() if receiver.now else datetime.now().astimezone())
             key = self.headers.get(webhooks.DELIVERY_HEADER, "")
@@ -86,6 +91,8 @@ def _handler(receiver: Receiver):
                 else:
                     receiver.received.append(Received(path, self.headers.get(webhooks.EVENT_HEADER, ""), key,
                                                       json.loads(raw), signed))
+            if path == "/check":
+                return self._answer(receiver.check_status, receiver.check_answer)
             if path == "/huge":
                 self.send_response(200)
                 self.send_header("Content-Length", str(receiver.huge_bytes))

@@ -95,6 +95,8 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
         "allow_private": value, "format": value})
     answers["webhook page"] = admin.client.get(f"/moderation/admin/webhooks/{quoted}")
     answers["redeliver"] = admin.post("/moderation/admin/webhooks/1/redeliver", delivery=value)
+    answers["external check"] = admin.client.post("/moderation/admin/webhooks/check", data={
+        "csrf_token": admin.csrf(), "check_url": value, "check_secret": value, "check_allow_private": value})
     answers["job page"] = admin.client.get(f"/moderation/admin/jobs/{quoted}")
     answers["job status"] = admin.client.get(f"/moderation/admin/jobs/{quoted}.json")
     answers["cancel job"] = admin.post(f"/moderation/admin/jobs/{quoted}/cancel")

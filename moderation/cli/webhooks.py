@@ -34,8 +34,49 @@ PROBLEMS = {
 }
 
 
+check_group = AppGroup("external-check", help="The HTTP check screening asks about each new comment.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(group)
+    app.cli.add_command(check_group)
+
+
+@check_group.command("set")
+@click.argument("url")
+@click.option("--allow-private", is_flag=True, help="Allow this host to resolve to a loopback or private address.")
+@click.option("--secret", default=None, help="Your own secret (16-200 visible characters); default: generated.")
+def set_check(url: str, allow_private: bool, secret: str | None):
+    """Ask URL about each new comment (replaces any other check); prints its signing secret once."""
+    from moderation.services import external_check
+
+    check = commit_or_fail(
+        lambda: external_check.set_check(db.session, url, secret=secret, allow_private=allow_private, now=now(),
+                                         resolver=_resolver()),
+        WebhookError, lambda error: PROBLEMS[error.problem])
+    click.echo(f"external check set: {check.url}")
+    click.echo(f"secret (shown only now): {check.secret}")
+
+
+@check_group.command("show")
+def show_check():
+    from moderation.services import external_check
+
+    check = external_check.current(db.session)
+    if check is None:
+        click.echo("no external check")
+        return
+    problem = f"{check.last_problem} at {check.last_problem_at:%Y-%m-%d %H:%M} UTC" if check.last_problem else "none"
+    click.echo(f"{check.url}  last problem: {problem}")
+
+
+@check_group.command("remove")
+def remove_check():
+    from moderation.services import external_check
+
+    removed = external_check.remove_check(db.session)
+    db.session.commit()
+    click.echo("external check removed" if removed else "no external check")
 
 
 def _resolver():

@@ -42,6 +42,7 @@ _ADDRESS_PROBLEMS = {
 class Answer:
     status_code: int | None
     problem: DeliveryProblem | None
+    body: bytes = b""  # kept only when asked (the external check reads its verdict from it)
 
 
 def run_delivery(delivery_id: int) -> str:
@@ -236,7 +237,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeout: float, total_timeout: float,
-         max_bytes: int) -> Answer:
+         max_bytes: int, keep_body: bool = False) -> Answer:
     """POST `body` to the first checked address of `target`; never raises."""
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target.host, target.port, target.addresses[0], connect_timeout)
@@ -261,11 +262,14 @@ def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeou
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         remaining = max_bytes
+        kept = []
         while remaining > 0 and not expired.is_set():
             chunk = response.read(min(remaining, 16384))
             if not chunk:
                 break
             remaining -= len(chunk)  # the rest of a huge answer is never read
+            if keep_body:
+                kept.append(chunk)
         status = response.status
     except TimeoutError:
         return Answer(None, DeliveryProblem.TIMEOUT)
@@ -277,7 +281,7 @@ def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeou
     if expired.is_set():
         return Answer(status, DeliveryProblem.TIMEOUT)
     if 200 <= status < 300:
-        return Answer(status, None)
+        return Answer(status, None, b"".join(kept))
     if 300 <= status < 400:
         return Answer(status, DeliveryProblem.REDIRECT)
     return Answer(status, DeliveryProblem.HTTP_ERROR)

@@ -35,9 +35,10 @@ from moderation.screening.pipeline import (
     Verdict,
     screen,
 )
-from moderation.services import outbox, rollups, sanctions, surge
+from moderation.services import external_check, outbox, rollups, sanctions, surge
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
+from moderation.services.external_check import CheckAnswer
 from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.protected_names import protected_matcher
 from moderation.services.rulebook.reasons import reason_values
@@ -93,10 +94,12 @@ def post_comment(
     reply_to: ReplyTarget | None = None,
     range_hashes: list[str] | None = None,
     surge_settings: surge.Settings | None = None,
+    checked: CheckAnswer | None = None,
 ) -> Posted:
     """Screen and store a new comment (a reply when `reply_to`, checked by `reply_target`), with the
     reasons for where it went. A reply is screened and moderated as any comment. The caller commits.
-    `range_hashes` are the poster's address ranges (`sanctions.range_hashes`), for address holds."""
+    `range_hashes` are the poster's address ranges (`sanctions.range_hashes`), for address holds;
+    `checked` what the admin's external check answered (`external_check`), the stricter one winning."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
@@ -122,6 +125,9 @@ def post_comment(
     if trip is not None and status is CommentStatus.APPROVED:  # the article is going to pre-moderation
         status = CommentStatus.PENDING
         reasons.append(SURGE_REASON | {"detail": trip.cause.value})
+    if checked is not None and status is not CommentStatus.REJECTED:
+        status = external_check.stricter(status, checked)
+        reasons.append(checked.reason_values())
     connection = db.connection()
     comment_id = connection.execute(_INSERT_COMMENT, {
         "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,

@@ -35,14 +35,14 @@ from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, listing, sanctions, surge
+from moderation.services import captcha, comments, external_check, listing, sanctions, surge
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
 from moderation.services.paging import Cursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
-from moderation.web import reader_identity
+from moderation.web import external_checks, reader_identity
 from moderation.web.forms import CommentForm, FormError, ReportForm
 from moderation.web.languages import article_in_reader_script, current_language
 from moderation.web.outages import UNAVAILABLE
@@ -264,7 +264,8 @@ def post_comment(slug: str):
     if not _captcha_needed(token):
         # A returning author whom the trust ramp trusts: no captcha; the submission key still
         # makes the same form sent twice one comment.
-        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to)
+        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
+                              checked=_ask_external_check(article, form, reply_to))
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -273,6 +274,10 @@ def post_comment(slug: str):
         form.captcha_answer.errors = [FormError.CAPTCHA_WAIT]
         form.captcha_answer.retry_after = wait
         return render_form_page(article, form, status=429, headers={"Retry-After": str(wait)})
+    # The admin's own classifier, when one is set: asked once the reader may answer the captcha and
+    # before the answer is judged, with no transaction open (judging the answer and storing the
+    # comment are then one transaction).
+    checked = _ask_external_check(article, form, reply_to)
 
     outcome = captcha.check_answer(
         db.session,
@@ -290,16 +295,25 @@ def post_comment(slug: str):
         form.submission_key.data = key
         return render_form_page(article, form, status=422)
 
-    return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to)
+    return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
+                          checked=checked)
+
+
+def _ask_external_check(article, form: CommentForm, reply_to):
+    return external_checks.ask(text=form.body.data, nickname=form.nickname.data or None,
+                               anonymous=bool(form.anonymous.data), article_key=article.slug,
+                               reply=reply_to is not None)
 
 
 def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None,
-                   reply_to: comments.ReplyTarget | None = None):
+                   reply_to: comments.ReplyTarget | None = None, checked=None):
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
+    if checked is not None:
+        external_check.record_outcome(db.session, checked[0], checked[1], now=now())
     try:
         posted = _post(article, form, token=token, ip_hash=ip_hash, key=key, known_author=known_author,
-                       reply_to=reply_to)
+                       reply_to=reply_to, checked=checked[1] if checked else None)
     except comments.AuthorRestricted as refused:
         return _restricted(article, form, refused.restriction)
     try:
@@ -324,7 +338,7 @@ def _restricted(article, form: CommentForm, restriction):
 
 
 def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | None, known_author: bool,
-          reply_to: comments.ReplyTarget | None):
+          reply_to: comments.ReplyTarget | None, checked: external_check.CheckAnswer | None):
     config = current_app.config
     return comments.post_comment(
         db.session,
@@ -341,6 +355,7 @@ def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | No
         reply_to=reply_to,
         range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or ""),
         surge_settings=surge.Settings.from_config(config),
+        checked=checked,
     )
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WebhookDelivery, WebhookEndpoint
-from moderation.services import alerts, webhooks
+from moderation.services import alerts, external_check, webhooks
 from moderation.services.webhooks import WebhookError
 from moderation.web import guards
 from moderation.web.responses import see_other
@@ -21,8 +21,34 @@ FLASHED = "webhooks"
 def _list_page(status: int = 200, **extra):
     html = render_template("admin/webhooks.html", endpoints=webhooks.all_endpoints(db.session),
                            counts=webhooks.counts_by_state(db.session), events=webhooks.EVENTS,
-                           formats=alerts.FORMATS, **extra)
+                           formats=alerts.FORMATS, check=external_check.current(db.session), **extra)
     return html, status
+
+
+@bp.post("/check")
+def set_check():
+    """The external check asked about each new comment (services/external_check.py); replaces any other."""
+    url = request.form.get("check_url", "")[: webhooks.MAX_URL_LENGTH + 1]
+    secret = request.form.get("check_secret", "")[: webhooks.SECRET_MAX_LENGTH + 1]
+    allow_private = request.form.get("check_allow_private") == "y"
+    try:
+        check = external_check.set_check(db.session, url, secret=secret or None, allow_private=allow_private,
+                                         now=now(), resolver=current_app.config["WEBHOOK_RESOLVER"]
+                                         or webhooks.system_resolver)
+    except WebhookError as error:
+        db.session.rollback()
+        return _list_page(422, check_problem=error.problem.value, check_problem_detail=error.detail,
+                          check_url=url, check_secret=secret, check_allow_private=allow_private)
+    db.session.commit()
+    return _list_page(check_set=check, check_set_secret=check.secret)
+
+
+@bp.post("/check/remove")
+def remove_check():
+    removed = external_check.remove_check(db.session)
+    db.session.commit()
+    flash({"kind": "check_removed" if removed else "check_none"}, FLASHED)
+    return see_other(url_for(".endpoints") + "#external-check")
 
 
 @bp.get("/")
