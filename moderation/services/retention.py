@@ -13,6 +13,7 @@ from moderation.models import (
     AuditEntry,
     CaptchaFailure,
     Comment,
+    CommentLike,
     CommentReport,
     CommentStatus,
     LoginAttempt,
@@ -96,6 +97,7 @@ def _erase(db: Session, rows, everyone: list[int]) -> int:
                    .execution_options(synchronize_session=False))
         db.execute(delete(ScreeningReason).where(ScreeningReason.comment_id.in_(chunk)))
         db.execute(delete(CommentReport).where(CommentReport.comment_id.in_(chunk)))
+        db.execute(delete(CommentLike).where(CommentLike.comment_id.in_([each for each in chunk if each not in kept])))
         db.execute(delete(Comment).where(Comment.id.in_([each for each in chunk if each not in kept]))
                    .execution_options(synchronize_session=False))
     return len(ids)

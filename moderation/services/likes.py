@@ -1,0 +1,118 @@
+"""Likes (讚): one per reader per comment, counted on the comment in the same transaction.
+
+A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
+sent twice at the same moment, stores nothing. The comment's `like_count` moves by an UPDATE that
+adds to the stored value (`like_count = like_count + 1`), never by a value read earlier, so fifty
+readers liking at once lose no like; the same statement returns the counts from which 最熱's key is
+stored (listing.refresh_hot_key).
+
+Not every like counts. A like by the comment's own author is stored (the button shows it pressed)
+but not counted; nor is a like from an address that already gave the comment `per_address` counted
+likes: one household or office counts, one client with many cookies does not count more.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from moderation.models import Comment, CommentLike, CommentStatus
+from moderation.services.listing import refresh_hot_key
+
+
+class LikeOutcome(enum.StrEnum):
+    LIKED = "liked"
+    UNLIKED = "unliked"
+    UNCHANGED = "unchanged"  # already as asked (a second tab, a double click)
+    NOT_FOUND = "not_found"  # no such comment on this article
+    NOT_PUBLISHED = "not_published"  # pending, refused or taken down: nothing to like
+
+
+@dataclass(frozen=True)
+class LikeResult:
+    outcome: LikeOutcome
+    liked: bool = False
+    like_count: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome in (LikeOutcome.NOT_FOUND, LikeOutcome.NOT_PUBLISHED)
+
+
+def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str, ip_hash: str, like: bool | None,
+             now: datetime, per_address: int) -> LikeResult:
+    """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
+    Flushes; the caller commits."""
+    comment = db.execute(
+        select(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count)
+        .where(Comment.id == comment_id)
+    ).one_or_none()
+    if comment is None or comment.article_id != article_id:
+        return LikeResult(LikeOutcome.NOT_FOUND)
+    if comment.status is not CommentStatus.APPROVED:
+        return LikeResult(LikeOutcome.NOT_PUBLISHED)
+    liked = db.scalar(select(CommentLike.id).where(CommentLike.comment_id == comment_id,
+                                                   CommentLike.reader_hash == reader_hash)) is not None
+    if like is None:
+        like = not liked
+    if like == liked:
+        return LikeResult(LikeOutcome.UNCHANGED, liked=liked, like_count=comment.like_count)
+    if like:
+        return _like(db, article_id, comment_id, own=comment.author_hash == reader_hash, reader_hash=reader_hash,
+                     ip_hash=ip_hash, now=now, per_address=per_address, count=comment.like_count)
+    return _unlike(db, comment_id, reader_hash=reader_hash, count=comment.like_count)
+
+
+def _like(db: Session, article_id: int, comment_id: int, *, own: bool, reader_hash: str, ip_hash: str,
+          now: datetime, per_address: int, count: int) -> LikeResult:
+    counted = not own and db.scalar(
+        select(func.count()).select_from(CommentLike)
+        .where(CommentLike.comment_id == comment_id, CommentLike.ip_hash == ip_hash, CommentLike.counted.is_(True))
+    ) < per_address
+    try:
+        with db.begin_nested():
+            db.execute(insert(CommentLike), {
+                "comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
+                "ip_hash": ip_hash, "counted": counted, "created_at": now})
+    except IntegrityError:  # the same reader's other click, in a race with this one
+        return LikeResult(LikeOutcome.UNCHANGED, liked=True, like_count=count)
+    if counted:
+        count = _count_changed(db, comment_id, 1)
+    return LikeResult(LikeOutcome.LIKED, liked=True, like_count=count)
+
+
+def _unlike(db: Session, comment_id: int, *, reader_hash: str, count: int) -> LikeResult:
+    removed = db.execute(
+        delete(CommentLike).where(CommentLike.comment_id == comment_id, CommentLike.reader_hash == reader_hash)
+        .returning(CommentLike.counted)
+    ).scalar_one_or_none()
+    if removed is None:  # the other click removed it first
+        return LikeResult(LikeOutcome.UNCHANGED, liked=False, like_count=count)
+    if removed:
+        count = _count_changed(db, comment_id, -1)
+    return LikeResult(LikeOutcome.UNLIKED, liked=False, like_count=count)
+
+
+def _count_changed(db: Session, comment_id: int, delta: int) -> int:
+    counts = db.execute(
+        update(Comment).where(Comment.id == comment_id)
+        .values(like_count=Comment.like_count + delta)
+        .returning(Comment.like_count, Comment.reply_count, Comment.created_at)
+        .execution_options(synchronize_session=False)
+    ).one()
+    refresh_hot_key(db, comment_id, counts)
+    return counts.like_count
+
+
+def liked_on_article(db: Session, article_id: int, reader_hash: str) -> list[int]:
+    """The comments of an article this reader likes (the token endpoint's answer: pressed buttons)."""
+    return list(db.scalars(
+        select(CommentLike.comment_id)
+        .where(CommentLike.reader_hash == reader_hash, CommentLike.article_id == article_id)
+        .order_by(CommentLike.comment_id)
+    ))
