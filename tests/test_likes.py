@@ -120,6 +120,23 @@ def test_hot_pages_rank_by_likes_and_replies_with_time_and_page_by_keyset(db):
     assert fresh.id  # the fresh comment without likes still beats a day-old one with 30
 
 
+def test_old_likes_forget_their_address_and_an_erased_comment_takes_its_likes(db, clock):
+    from moderation.services.audit import SYSTEM
+    from moderation.services.retention import erase_address_hashes, erase_author
+
+    comment = make_comment(db, status=APPROVED, author_hash="c" * 64)
+    like(db, comment, reader="r1", ip="office")
+    erased = erase_address_hashes(db.session, older_than=datetime(2026, 12, 1, tzinfo=UTC), days=30, actor=SYSTEM,
+                                  now=clock())
+    db.session.commit()
+    assert erased["likes"] == 1
+    assert db.session.scalar(select(CommentLike.ip_hash)) == ""
+    assert stored(db, comment).like_count == 1  # the count stays
+    erase_author(db.session, "c" * 64, actor=SYSTEM, now=clock())
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(CommentLike)) == 0
+
+
 # The like endpoint -----------------------------------------------------------------------------
 
 def test_liking_without_javascript_posts_and_comes_back_to_the_comment(app, db):

@@ -39,6 +39,10 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
         ).rowcount,
         "login_attempts": db.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < older_than)).rowcount,
         "captcha_failures": db.execute(delete(CaptchaFailure).where(CaptchaFailure.failed_at < older_than)).rowcount,
+        "likes": db.execute(
+            update(CommentLike).where(CommentLike.created_at < older_than, CommentLike.ip_hash != ERASED_ADDRESS)
+            .values(ip_hash=ERASED_ADDRESS).execution_options(synchronize_session=False)
+        ).rowcount,
     }
     record(db, actor, AuditAction.RETENTION, now=now, details={"days": days, **erased})
     return erased
