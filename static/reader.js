@@ -533,4 +533,36 @@
       })
       .catch(function () { button.disabled = false; likeForm.submit(); });
   });
+
+  // Comments in the reader's script, in place: the page at the link's URL (its own cacheable URL)
+  // gives each comment's text; the comments, pressed buttons and loaded pages stay where they are.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-script-converted], [data-script-original]") : null;
+    if (!link) {
+      return;
+    }
+    event.preventDefault();
+    fetch(link.href, { credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        fresh.querySelectorAll("li[id] > .comment-body").forEach(function (body) {
+          var here = document.querySelector("#" + body.parentNode.id + " > .comment-body");
+          if (here) {
+            here.textContent = body.textContent;
+          }
+        });
+        var toggle = document.querySelector(".script-toggle");
+        var freshToggle = fresh.querySelector(".script-toggle");
+        if (toggle && freshToggle) {
+          toggle.replaceWith(document.importNode(freshToggle, true));
+          var next = document.querySelector("[data-script-converted], [data-script-original]");
+          if (next) {
+            next.focus();
+          }
+        }
+        window.history.replaceState(null, "", link.href);
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
 })();

@@ -82,3 +82,24 @@ def test_the_sort_switch(live_server, browser, db, javascript):
     page.get_by_role("navigation", name="評論排序").get_by_role("link", name="最新").click()
     expect(bodies).to_have_text(["最新但冷門", "較早但熱門"])
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_comments_in_the_readers_script_with_the_original_one_click_away(live_server, browser, db, javascript):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="這個儀器的檢測結果很準確")
+    context = browser.new_context(locale="zh-CN", java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    body = page.locator(f"#comment-{comment.id} > .comment-body")
+    expect(body).to_have_text("這個儀器的檢測結果很準確")  # as written by default
+    if javascript:
+        page.evaluate("window.stayedHere = true")
+    page.get_by_role("link", name="评论转为简体").click()
+    expect(body).to_have_text("这个仪器的检测结果很准确")
+    assert "script=converted" in page.url
+    page.get_by_role("link", name="原文").click()
+    expect(body).to_have_text("這個儀器的檢測結果很準確")
+    if javascript:
+        assert page.evaluate("window.stayedHere") is True  # in place, no page load
+    context.close()
