@@ -74,7 +74,8 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["thread page"] = reader.get(f"{ARTICLE}/comments/{published.id}/replies", query_string={"after": value})
     answers["thread path"] = reader.get(f"{ARTICLE}/comments/{quoted}/replies")
     answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
-    answers["like"] = reader.post(f"{ARTICLE}/comments/{published.id}/like", data={"like": value, "sort": value})
+    answers["like"] = reader.post(f"{ARTICLE}/comments/{published.id}/like",
+                                  data={"like": value, "sort": value, "thread": value})
     answers["like (JSON)"] = reader.post(f"{ARTICLE}/comments/{published.id}/like", data={"like": value},
                                          headers={"Accept": "application/json"})
     answers["like path"] = reader.post(f"{ARTICLE}/comments/{quoted}/like")

@@ -154,6 +154,19 @@ def test_liking_without_javascript_posts_and_comes_back_to_the_comment(app, db):
     assert stored(db, comment).like_count == 0
 
 
+def test_a_reply_liked_on_its_threads_page_comes_back_there(app, db):
+    top = make_comment(db, status=APPROVED)
+    reply = make_comment(db, status=APPROVED, thread_id=top.id, reply_to_id=top.id, body="一則回覆")
+    replies_changed(db.session, top.id, 1)
+    db.session.commit()
+    reader = browser(app)
+    html = reader.get(f"{ARTICLE_URL}/comments/{top.id}/replies").get_data(as_text=True)
+    assert f'<input type="hidden" name="thread" value="{top.id}">' in html
+    answer = reader.post(like_url(reply), data={"thread": str(top.id)})
+    assert answer.headers["Location"].endswith(f"{ARTICLE_URL}/comments/{top.id}/replies#comment-{reply.id}")
+    assert stored(db, reply).like_count == 1
+
+
 def test_liking_with_javascript_answers_json_and_the_token_endpoint_presses_the_buttons(app, db):
     comment, other = make_comment(db, status=APPROVED), make_comment(db, status=APPROVED)
     reader = browser(app)

@@ -243,7 +243,8 @@ def thread(slug: str, comment_id: int):
     found = listing.thread_page(db.session, comment_id, after=later, size=current_app.config["COMMENTS_PAGE_SIZE"])
     if found.top is None or found.top.article_id != article.id or found.top.is_reply or not found.top.listed:
         abort(404)
-    response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later))
+    response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later,
+                                             back_to_thread=True))
     response.add_etag()
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
@@ -319,6 +320,9 @@ def like_comment(slug: str, comment_id: int):
         response = jsonify(outcome=result.outcome.value, liked=result.liked, like_count=result.like_count)
         response.headers["Cache-Control"] = NO_STORE
         return response
+    thread = request.form.get("thread", type=row_id)
+    if thread is not None:  # liked on the thread's own page: back there
+        return see_other(url_for(".thread", slug=article.slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
     sort = request.form.get("sort")
     return see_other(url_for(".article", slug=article.slug, sort="hot" if sort == "hot" else None,
                              _anchor=f"comment-{comment_id}"))
