@@ -282,13 +282,14 @@ def test_the_article_body_is_not_rendered_per_request(app, monkeypatch, client):
     assert html.count("<ruby>") == 333
 
 
-def test_first_page_of_50_comments_weighs_under_100_kb(app, db):
+@pytest.mark.parametrize("query", ["", "?sort=hot&script=converted&lang=zh-Hans"])
+def test_first_page_of_50_comments_weighs_under_100_kb(app, db, query):
     start = datetime(2026, 11, 1, tzinfo=UTC)
     for index in range(80):
         make_comment(db, status=APPROVED, nickname="熱心讀者" + str(index),
                      body=("檢驗檢測行業的發展很重要，希望有更多國產儀器。" * 5)[:120],
                      created_at=start + timedelta(minutes=index))
-    response = app.test_client().get(ARTICLE_URL)
+    response = app.test_client().get(ARTICLE_URL + query)
     assert response.get_data(as_text=True).count('class="comment"') == 50
     assert len(response.data) <= 100 * 1024
 
