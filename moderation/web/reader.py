@@ -655,17 +655,7 @@ def toggle_pinyin():
     No CSRF token: the shared page cannot carry one, and a forged request could only show or hide
     the glosses in the sender's own browser.
     """
-    slug = request.form.get("slug", "")
-    target = url_for(".article", slug=slug) if slug else url_for(".front_page")
-    response = see_other(target)
-    if request.cookies.get(PINYIN_COOKIE) == "hidden":
-        response.delete_cookie(PINYIN_COOKIE)
-    else:
-        response.set_cookie(
-            PINYIN_COOKIE, "hidden", max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
-    return response
+    return _flipped_preference(PINYIN_COOKIE, "hidden")
 
 
 @csrf.exempt
@@ -673,16 +663,18 @@ def toggle_pinyin():
 def toggle_comment_script():
     """Remember (or forget) showing comments in the reader's script: a cookie, like the pinyin one,
     and for the same reason without a CSRF token."""
+    return _flipped_preference(SCRIPT_COOKIE, "converted")
+
+
+def _flipped_preference(cookie: str, value: str):
+    """Set a preference cookie, or clear it when it is set, and go back to the article (`slug`)."""
     slug = request.form.get("slug", "")
-    target = url_for(".article", slug=slug) if slug else url_for(".front_page")
-    response = see_other(target)
-    if request.cookies.get(SCRIPT_COOKIE) == "converted":
-        response.delete_cookie(SCRIPT_COOKIE)
+    response = see_other(url_for(".article", slug=slug) if slug else url_for(".front_page"))
+    if request.cookies.get(cookie) == value:
+        response.delete_cookie(cookie)
     else:
-        response.set_cookie(
-            SCRIPT_COOKIE, "converted", max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
+        response.set_cookie(cookie, value, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
