@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -290,7 +291,8 @@ def _cross_site() -> bool:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return True
     origin = request.headers.get("Origin")
-    return origin is not None and origin != request.host_url.rstrip("/")
+    # The host name only: a proxy in front may give the app another scheme or port than the browser saw.
+    return origin is not None and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname
 
 
 @csrf.exempt
