@@ -137,6 +137,19 @@ def test_old_likes_forget_their_address_and_an_erased_comment_takes_its_likes(db
     assert db.session.scalar(select(func.count()).select_from(CommentLike)) == 0
 
 
+def test_erasing_an_author_takes_their_likes_and_their_counts(db, clock):
+    from moderation.services.audit import SYSTEM
+    from moderation.services.retention import erase_author
+
+    comment = make_comment(db, status=APPROVED)
+    like(db, comment, reader="f" * 64, ip="home")
+    like(db, comment, reader="1" * 64, ip="office")
+    erase_author(db.session, "f" * 12, actor=SYSTEM, now=clock())
+    db.session.commit()
+    assert stored(db, comment).like_count == 1
+    assert db.session.scalars(select(CommentLike.reader_hash)).all() == ["1" * 64]
+
+
 # The like endpoint -----------------------------------------------------------------------------
 
 def test_liking_without_javascript_posts_and_comes_back_to_the_comment(app, db):

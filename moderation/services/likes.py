@@ -82,7 +82,7 @@ def _like(db: Session, article_id: int, comment_id: int, *, own: bool, reader_ha
     except IntegrityError:  # the same reader's other click, in a race with this one
         return LikeResult(LikeOutcome.UNCHANGED, liked=True, like_count=count)
     if counted:
-        count = _count_changed(db, comment_id, 1)
+        count = likes_counted(db, comment_id, 1)
     return LikeResult(LikeOutcome.LIKED, liked=True, like_count=count)
 
 
@@ -94,11 +94,13 @@ def _unlike(db: Session, comment_id: int, *, reader_hash: str, count: int) -> Li
     if removed is None:  # the other click removed it first
         return LikeResult(LikeOutcome.UNCHANGED, liked=False, like_count=count)
     if removed:
-        count = _count_changed(db, comment_id, -1)
+        count = likes_counted(db, comment_id, -1)
     return LikeResult(LikeOutcome.UNLIKED, liked=False, like_count=count)
 
 
-def _count_changed(db: Session, comment_id: int, delta: int) -> int:
+def likes_counted(db: Session, comment_id: int, delta: int) -> int:
+    """Add `delta` to the comment's counted likes (in SQL, never from a value read before) and store
+    最熱's key from the counts; the new count."""
     counts = db.execute(
         update(Comment).where(Comment.id == comment_id)
         .values(like_count=Comment.like_count + delta)

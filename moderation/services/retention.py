@@ -20,6 +20,7 @@ from moderation.models import (
     ScreeningReason,
 )
 from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.likes import likes_counted
 from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.review_queue import by_author
 
@@ -70,8 +71,18 @@ def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime,
             db.commit()
         else:
             progress(erased, len(rows))
+    _erase_likes_by(db, author_tag)
     record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": erased})
     return erased
+
+
+def _erase_likes_by(db: Session, author_tag: str) -> None:
+    """The author's own likes go too (a reader's likes are kept by the same hash), and their counts."""
+    gone = db.execute(delete(CommentLike).where(CommentLike.reader_hash >= author_tag,
+                                                CommentLike.reader_hash < author_tag + "~")
+                      .returning(CommentLike.comment_id, CommentLike.counted)).all()
+    for comment_id, count in Counter(comment_id for comment_id, counted in gone if counted).items():
+        likes_counted(db, comment_id, -count)
 
 
 def _erase(db: Session, rows, everyone: list[int]) -> int:

@@ -1,7 +1,7 @@
 """The operator's data, out and back in: every table that matters, as JSON lines.
 
 One record per line, `{"type": "<table>", ...columns}`, tables in an order that import can follow
-(articles before their comments, comments before their reasons, reports and audit rows).
+(articles before their comments, comments before their likes, reasons, reports and audit rows).
 Captcha challenges, sessions and throttling rows are transient and stay behind. Password hashes
 are left out unless asked for: an imported account without one cannot sign in until
 `flask moderators set-password` gives it a password.
@@ -26,6 +26,7 @@ from moderation.models import (
     AuditEntry,
     Base,
     Comment,
+    CommentLike,
     CommentReport,
     DomainRuleRow,
     Moderator,
@@ -38,7 +39,8 @@ from moderation.services.accounts import unusable_password_hash
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
-    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, ScreeningReason, CommentReport, AuditEntry, ApiKey,
+    Article, Moderator, WordRuleRow, DomainRuleRow, Comment, CommentLike, ScreeningReason, CommentReport, AuditEntry,
+    ApiKey,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 
