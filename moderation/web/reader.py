@@ -1,4 +1,4 @@
-"""Blueprint for readers: the article page, the comment form and its captcha, reports.
+"""Blueprint for readers: the article page (最新 / 最熱), the comment form and its captcha, reports, likes.
 
 The article page is one set of bytes for every reader who holds none of our cookies: public,
 cacheable, validated by ETag, and writing nothing (no session, no Set-Cookie, no challenge). What
