@@ -172,3 +172,32 @@ def test_fifty_readers_liking_one_comment_at_once_lose_no_like_and_count_none_tw
         assert together(False) == []
         db.session.expire_all()
         assert db.session.get(Comment, comment_id).like_count == 0
+
+
+def test_a_burst_of_likes_from_one_address_counts_no_more_than_the_addresss_share(db, clock):
+    """Twenty fresh cookies from one address like one comment at the same moment: three count."""
+    from moderation.services.likes import set_like
+
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    article_id, comment_id, now = comment.article_id, comment.id, clock()
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def work(reader: int):
+        try:
+            with Session(db.engine) as session:
+                barrier.wait()
+                set_like(session, article_id, comment_id, reader_hash=f"cookie{reader}", ip_hash="one address",
+                         like=True, now=now, per_address=3)
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(reader,)) for reader in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.get(Comment, comment_id).like_count == 3

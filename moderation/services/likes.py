@@ -8,7 +8,8 @@ stored (listing.refresh_hot_key).
 
 Not every like counts. A like by the comment's own author is stored (the button shows it pressed)
 but not counted; nor is a like from an address that already gave the comment `per_address` counted
-likes: one household or office counts, one client with many cookies does not count more.
+likes: one household or office counts, one client with many cookies does not count more, even
+sending them all at once (the comment's row is locked before anything is read).
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
              now: datetime, per_address: int) -> LikeResult:
     """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
     Flushes; the caller commits."""
+    # First a write that changes nothing: it takes the comment's row lock (PostgreSQL) or the write
+    # lock (SQLite) before anything is read, so that likes of one comment, from one address above
+    # all, are decided one after another and a burst cannot count more than `per_address`.
     comment = db.execute(
-        select(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count)
-        .where(Comment.id == comment_id)
+        update(Comment).where(Comment.id == comment_id).values(like_count=Comment.like_count)
+        .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count)
+        .execution_options(synchronize_session=False)
     ).one_or_none()
     if comment is None or comment.article_id != article_id:
         return LikeResult(LikeOutcome.NOT_FOUND)
