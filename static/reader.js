@@ -499,7 +499,7 @@
       .then(function (response) { if (!response.ok) throw response; return response.json(); })
       .then(function (state) {
         state.liked.forEach(function (id) {
-          document.querySelectorAll("[data-like][action$='/comments/" + id + "/like'] button").forEach(function (button) {
+          document.querySelectorAll("[data-like][action*='/comments/" + id + "/like'] button").forEach(function (button) {
             button.setAttribute("aria-pressed", "true");
           });
         });

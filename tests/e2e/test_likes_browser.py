@@ -1,6 +1,7 @@
 """A reader in a real Chromium likes a comment (with and without JavaScript), takes it back, and
 switches between 最新 and 最熱."""
 
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,6 +42,23 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(button.locator("[data-count]")).to_have_text("0")
     assert like_count(db, comment) == 0
+
+
+def test_the_shared_page_from_a_cache_gets_the_readers_pressed_buttons_from_the_token_endpoint(
+        live_server, browser_page, db):
+    liked, other = (make_comment(db, status=CommentStatus.APPROVED, body=body) for body in ("按過讚的", "沒按過的"))
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.locator(f"#comment-{liked.id} [data-like] button").click()
+    expect(page.locator(f"#comment-{liked.id} [data-like] button")).to_have_attribute("aria-pressed", "true")
+    # As a cache in front would serve it to this reader too: the shared bytes, every button unpressed.
+    with urllib.request.urlopen(live_server + ARTICLE) as response:
+        shared = response.read()
+    assert b'aria-pressed="true"' not in shared
+    page.route(live_server + ARTICLE, lambda route: route.fulfill(body=shared, content_type="text/html"))
+    page.goto(live_server + ARTICLE)
+    expect(page.locator(f"#comment-{liked.id} [data-like] button")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"#comment-{other.id} [data-like] button")).to_have_attribute("aria-pressed", "false")
 
 
 def test_liking_without_javascript(live_server, browser, db, tmp_path):
