@@ -470,6 +470,7 @@
           if (document.getElementById(item.id)) return;
           var adopted = document.importNode(item, true);
           list.appendChild(adopted);
+          pressLiked(adopted);
           first = first || adopted;
         });
         var nextMore = next.querySelector("[data-more-comments]");
@@ -490,6 +491,14 @@
   // the token endpoint which of this article's comments it likes. Without JavaScript each button is
   // a form that flips the like and comes back to the comment.
   var LIKED_KEY = "liked-before";
+  var likedIds = [];
+  function pressLiked(container) {  // also for a page of older comments appended in place
+    likedIds.forEach(function (id) {
+      container.querySelectorAll("[data-like][action*='/comments/" + id + "/like'] button").forEach(function (button) {
+        button.setAttribute("aria-pressed", "true");
+      });
+    });
+  }
   var comments = document.querySelector("[data-article]");
   var likedBefore = false;
   try { likedBefore = window.localStorage.getItem(LIKED_KEY) === "1"; } catch (error) { likedBefore = false; }
@@ -498,11 +507,8 @@
           { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { if (!response.ok) throw response; return response.json(); })
       .then(function (state) {
-        state.liked.forEach(function (id) {
-          document.querySelectorAll("[data-like][action*='/comments/" + id + "/like'] button").forEach(function (button) {
-            button.setAttribute("aria-pressed", "true");
-          });
-        });
+        likedIds = state.liked;
+        pressLiked(document);
       })
       .catch(function () { /* the buttons stay as the page drew them */ });
   }
