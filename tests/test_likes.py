@@ -105,6 +105,12 @@ def test_the_hot_key_follows_likes_and_replies(db):
         hot_key(likes=0, replies=0, created_at=START + timedelta(hours=11.29)), abs=1e-3)
 
 
+def test_a_posted_comment_starts_with_the_hot_key_of_its_age(db, page):
+    page.post(body="剛送出的評論")
+    posted = db.session.scalar(select(Comment).where(Comment.body == "剛送出的評論"))
+    assert posted.hot_key == pytest.approx(hot_key(likes=0, replies=0, created_at=posted.created_at))
+
+
 def test_hot_pages_rank_by_likes_and_replies_with_time_and_page_by_keyset(db):
     old_favourite = make_comment(db, status=APPROVED, body="昨天的熱門", created_at=START)
     fresh = make_comment(db, status=APPROVED, body="剛剛的評論", created_at=START + timedelta(hours=30))
