@@ -1,10 +1,10 @@
 """Likes (讚): one per reader per comment, counted on the comment in the same transaction.
 
 A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
-sent twice at the same moment, stores nothing. The comment's `like_count` moves by an UPDATE that
-adds to the stored value (`like_count = like_count + 1`), never by a value read earlier, so fifty
-readers liking at once lose no like; the same statement returns the counts from which 最熱's key is
-stored (listing.refresh_hot_key).
+sent twice at the same moment, stores nothing. The comment's row is locked first, and its
+`like_count` moves by an UPDATE that adds to the stored value (`like_count = like_count + 1`),
+never by a value read earlier, so fifty readers liking at once lose no like; the same statement
+stores 最熱's key from the counts the lock made current.
 
 Not every like counts. A like by the comment's own author is stored (the button shows it pressed)
 but not counted; nor is a like from an address that already gave the comment `per_address` counted
@@ -18,11 +18,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from moderation.models import Comment, CommentLike, CommentStatus
+from moderation.models import Comment, CommentLike, CommentStatus, hot_key
 from moderation.services.listing import refresh_hot_key
 
 
@@ -48,59 +47,52 @@ class LikeResult:
 def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str, ip_hash: str, like: bool | None,
              now: datetime, per_address: int) -> LikeResult:
     """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
-    Flushes; the caller commits."""
+    Flushes; the caller commits. Four statements for a like: lock, look, insert, count."""
     # First a write that changes nothing: it takes the comment's row lock (PostgreSQL) or the write
-    # lock (SQLite) before anything is read, so that likes of one comment, from one address above
-    # all, are decided one after another and a burst cannot count more than `per_address`.
+    # lock (SQLite) before anything is read, so that the likes of one comment are decided one after
+    # another: a reader's two clicks store one like, and a burst from one address cannot count more
+    # than `per_address`. What it returns is current until the caller commits.
     comment = db.execute(
         update(Comment).where(Comment.id == comment_id).values(like_count=Comment.like_count)
-        .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count)
+        .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
+                   Comment.created_at)
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if comment is None or comment.article_id != article_id:
         return LikeResult(LikeOutcome.NOT_FOUND)
     if comment.status is not CommentStatus.APPROVED:
         return LikeResult(LikeOutcome.NOT_PUBLISHED)
-    liked = db.scalar(select(CommentLike.id).where(CommentLike.comment_id == comment_id,
-                                                   CommentLike.reader_hash == reader_hash)) is not None
+    mine = select(CommentLike.id).where(CommentLike.comment_id == comment_id, CommentLike.reader_hash == reader_hash)
+    from_address = select(func.count()).select_from(CommentLike).where(
+        CommentLike.comment_id == comment_id, CommentLike.ip_hash == ip_hash, CommentLike.counted.is_(True))
+    liked_id, counted_from_address = db.execute(select(mine.scalar_subquery(), from_address.scalar_subquery())).one()
+    liked = liked_id is not None
     if like is None:
         like = not liked
     if like == liked:
         return LikeResult(LikeOutcome.UNCHANGED, liked=liked, like_count=comment.like_count)
     if like:
-        return _like(db, article_id, comment_id, own=comment.author_hash == reader_hash, reader_hash=reader_hash,
-                     ip_hash=ip_hash, now=now, per_address=per_address, count=comment.like_count)
-    return _unlike(db, comment_id, reader_hash=reader_hash, count=comment.like_count)
+        counted = comment.author_hash != reader_hash and counted_from_address < per_address
+        db.execute(insert(CommentLike), {"comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
+                                         "ip_hash": ip_hash, "counted": counted, "created_at": now})
+    else:
+        counted = db.execute(delete(CommentLike).where(CommentLike.id == liked_id).returning(CommentLike.counted)
+                             ).scalar_one()
+    count = _count_moved(db, comment_id, comment, (1 if like else -1) if counted else 0)
+    return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count)
 
 
-def _like(db: Session, article_id: int, comment_id: int, *, own: bool, reader_hash: str, ip_hash: str,
-          now: datetime, per_address: int, count: int) -> LikeResult:
-    counted = not own and db.scalar(
-        select(func.count()).select_from(CommentLike)
-        .where(CommentLike.comment_id == comment_id, CommentLike.ip_hash == ip_hash, CommentLike.counted.is_(True))
-    ) < per_address
-    try:
-        with db.begin_nested():
-            db.execute(insert(CommentLike), {
-                "comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
-                "ip_hash": ip_hash, "counted": counted, "created_at": now})
-    except IntegrityError:  # the same reader's other click, in a race with this one
-        return LikeResult(LikeOutcome.UNCHANGED, liked=True, like_count=count)
-    if counted:
-        count = likes_counted(db, comment_id, 1)
-    return LikeResult(LikeOutcome.LIKED, liked=True, like_count=count)
-
-
-def _unlike(db: Session, comment_id: int, *, reader_hash: str, count: int) -> LikeResult:
-    removed = db.execute(
-        delete(CommentLike).where(CommentLike.comment_id == comment_id, CommentLike.reader_hash == reader_hash)
-        .returning(CommentLike.counted)
-    ).scalar_one_or_none()
-    if removed is None:  # the other click removed it first
-        return LikeResult(LikeOutcome.UNCHANGED, liked=False, like_count=count)
-    if removed:
-        count = likes_counted(db, comment_id, -1)
-    return LikeResult(LikeOutcome.UNLIKED, liked=False, like_count=count)
+def _count_moved(db: Session, comment_id: int, comment: Row, delta: int) -> int:
+    """The locked comment's count and 最熱 key in one UPDATE (its counts are current under the lock)."""
+    if not delta:
+        return comment.like_count
+    key = hot_key(likes=comment.like_count + delta, replies=comment.reply_count, created_at=comment.created_at)
+    return db.execute(
+        update(Comment).where(Comment.id == comment_id)
+        .values(like_count=Comment.like_count + delta, hot_key=key)
+        .returning(Comment.like_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
 
 
 def likes_counted(db: Session, comment_id: int, delta: int) -> int:
