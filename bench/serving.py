@@ -1,11 +1,12 @@
 """Serving under load, side by side in one run: a bare-Flask ceiling, our article page, its 304,
-our comment POST, and Isso 0.14's GET and POST, each under gunicorn with the same workers,
+our comment POST, our like POST (讚), and Isso 0.14's GET and POST, each under gunicorn with the same workers,
 driven by wrk on loopback.
 
 Run: `make bench` (or `.venv/bin/python -m bench.serving [--runs 3] [--duration 10]`); the tools
 come from `scripts/install-bench-tools.sh` (Debian's wrk, Isso from PyPI in bench/.isso-venv).
 Targets, as ratios within the run: article GET ≥ 0.5× the ceiling, 304 ≥ 0.8× the ceiling,
-our POST ≥ 2× Isso's POST, p99 ≤ 3× p50 for our scenarios. Raw wrk output goes to bench/results/.
+our POST ≥ 2× Isso's POST, the like POST ≥ 0.5× the ceiling, p99 ≤ 3× p50 for our scenarios. The like
+POST (bench/like.lua) comes from a new reader and a new address each time, on the 200 comments in turn. Raw wrk output goes to bench/results/.
 
 What is relaxed, and why: prepared challenges may be answered at once (CAPTCHA_MIN_SECONDS=0).
 Every request comes from 127.0.0.1, so each names its own client address in X-Forwarded-For and
@@ -62,7 +63,7 @@ SLUG = "bench-article"
 APPROVED_COMMENTS = 200
 SMOKE_POST_FORMS = 300
 TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0,
-           "post_with_webhooks_vs_post": 0.9}
+           "post_with_webhooks_vs_post": 0.9, "like_vs_ceiling": 0.5}
 
 
 @dataclass
@@ -231,6 +232,10 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
                 script=ROOT / "bench" / "post.lua",
                 env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                      "BENCH_FORWARDED_FOR": "1"}))
+            results.setdefault(f"{label} like POST", []).append(run_wrk(
+                f"{label} like POST", f"{base}/articles/{SLUG}/comments/1/like", args, raw,
+                script=ROOT / "bench" / "like.lua",
+                env={"BENCH_LIKE_PREFIX": f"/articles/{SLUG}", "BENCH_LIKE_IDS": str(APPROVED_COMMENTS)}))
             if args.webhooks:
                 measure_post_with_webhooks(label, service, base, args, work, raw, results, run)
 
@@ -384,7 +389,9 @@ def report(medians: dict[str, Measurement], args, out: Path) -> int:
             checks[f"{label}: POST with webhooks / POST"] = (
                 medians[f"{label} comment POST (webhooks)"].requests_per_second / post.requests_per_second,
                 TARGETS["post_with_webhooks_vs_post"])
-        for m in (get, not_modified, post):
+        like = medians[f"{label} like POST"]
+        checks[f"{label}: like POST / ceiling"] = (like.requests_per_second / ceiling, TARGETS["like_vs_ceiling"])
+        for m in (get, not_modified, post, like):
             checks[f"{m.scenario}: p99 / p50 (at most)"] = (m.p99_ms / m.p50_ms, TARGETS["p99_over_p50"])
     print("\ntargets")
     missed = []

@@ -158,6 +158,7 @@ def render_body_html(body: str) -> str:
 
 
 _to_simplified = opencc.OpenCC("t2s")
+_to_traditional = opencc.OpenCC("s2t")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,12 @@ def simplified_text(text: str) -> str:
     character has several Simplified ones. Screening folds one character at a time instead
     (`screening.chinese`), because its spans must map back."""
     return _mainland_particles(_to_simplified.convert(text))
+
+
+@lru_cache(maxsize=4096)
+def traditional_text(text: str) -> str:
+    """Traditional characters for a zh-Hant reader who asked for comments in their script (`s2t`)."""
+    return _to_traditional.convert(text)
 
 
 @lru_cache(maxsize=32)

@@ -101,6 +101,17 @@ DEFAULTS: dict[str, object] = {
     "COMMENTS_PAGE_SIZE": 50,
     "ARTICLE_CACHE_MAX_AGE": 10,
     "ARTICLE_CACHE_S_MAXAGE": 10,
+    # Likes (讚, services.likes): how a cached page's like counts and 最熱 order may lag. A like does
+    # not change the article's revision (every click would empty the page cache); a finished page is
+    # rendered again at most this often instead, so counts and 最熱 are at most this many seconds
+    # old, and a page whose counts did not change keeps its ETag (304).
+    "ARTICLE_COUNTS_REFRESH_SECONDS": 10,
+    # Likes from one address on one comment that count (an office or a household); more are
+    # stored, shown pressed to their readers, and not counted.
+    "LIKES_COUNTED_PER_ADDRESS": 3,
+    # Flask-Limiter: likes and undos per address (generous: many readers share one) and per reader.
+    "LIKE_RATE_LIMIT_PER_ADDRESS": "120 per minute;1000 per hour",
+    "LIKE_RATE_LIMIT_PER_READER": "30 per minute;300 per hour",
     # Finished article pages each worker keeps in memory (LRU; about 60 KB each).
     "ARTICLE_PAGE_CACHE_SIZE": 256,
     # Moderators: login throttling (per account name and per address; no lockout), queue paging.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -126,6 +128,28 @@ def _searchable_default(context) -> str:
     return searchable_text(values.get("nickname"), values.get("body", ""))
 
 
+def hot_key(*, likes: int, replies: int, created_at: datetime) -> float:
+    """最熱's order, Reddit-style: log10(likes + 2·replies + 1) + created_epoch / 45000.
+
+    A tenfold score is worth 12.5 hours of age, so yesterday's favourite yields to this morning's
+    lively comment without a decay job: the key only changes when the comment's counts do, and the
+    order of two comments never changes while neither is liked or answered.
+    """
+    score = max(likes, 0) + 2 * max(replies, 0) + 1
+    return math.log10(score) + created_at.timestamp() / HOT_SECONDS_PER_DECADE
+
+
+HOT_SECONDS_PER_DECADE = 45000
+
+
+def _hot_key_default(context) -> float:
+    values = context.get_current_parameters()
+    created_at = values.get("created_at") or utcnow()
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return hot_key(likes=values.get("like_count") or 0, replies=values.get("reply_count") or 0, created_at=created_at)
+
+
 def _listed_default(context) -> bool:
     # A column default, so that every insert fills it (decide() keeps it afterwards).
     values = context.get_current_parameters()
@@ -148,6 +172,8 @@ class Comment(Base):
         Index("ix_comment_article_pinned", "article_id", "pinned_at"),
         # Surge mode counts an article's last minutes of comments (services.surge).
         Index("ix_comment_article_created", "article_id", "created_at"),
+        # 最熱: the article's threads by hot key, by keyset (services.listing).
+        Index("ix_comment_article_listed_hot", "article_id", "listed", "hot_key", "id"),
         UniqueConstraint("submission_key", name="uq_comment_submission_key"),
     )
 
@@ -191,6 +217,10 @@ class Comment(Base):
     reading_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # Near-identical comments from several authors, held together and shown on one card (services.surge).
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("comment_cluster.id", ondelete="SET NULL"), index=True)
+    # Counted likes (讚): kept by services.likes in the transaction that stores or removes a like.
+    like_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 最熱's sort key (`hot_key`), recomputed whenever like_count or reply_count changes.
+    hot_key: Mapped[float] = mapped_column(Float, default=_hot_key_default, server_default="0")
 
     article: Mapped[Article] = relationship(back_populates="comments")
     screening_reasons: Mapped[list[ScreeningReason]] = relationship(
@@ -209,6 +239,26 @@ class Comment(Base):
     @property
     def is_staff(self) -> bool:
         return self.staff_account_id is not None
+
+
+class CommentLike(Base):
+    """One reader's like (讚) of one comment; `counted` says whether it adds to the comment's count."""
+
+    __tablename__ = "comment_like"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "reader_hash", name="uq_comment_like_reader"),
+        Index("ix_comment_like_comment_ip", "comment_id", "ip_hash"),
+        Index("ix_comment_like_reader_article", "reader_hash", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(Integer)  # the reader's likes on one page in one query
+    reader_hash: Mapped[str] = mapped_column(String(64))  # reader_identity.author_hash
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    # False for a like by the comment's own author, or from an address past LIKES_COUNTED_PER_ADDRESS.
+    counted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CaptchaMedium(enum.StrEnum):

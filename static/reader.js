@@ -470,6 +470,7 @@
           if (document.getElementById(item.id)) return;
           var adopted = document.importNode(item, true);
           list.appendChild(adopted);
+          pressLiked(adopted);
           first = first || adopted;
         });
         var nextMore = next.querySelector("[data-more-comments]");
@@ -484,5 +485,90 @@
         }
       })
       .catch(function () { window.location.href = more.href; });
+  });
+
+  // 讚 in place: the shared page's buttons are all unpressed; a browser that has liked before asks
+  // the token endpoint which of this article's comments it likes. Without JavaScript each button is
+  // a form that flips the like and comes back to the comment.
+  var LIKED_KEY = "liked-before";
+  var likedIds = [];
+  function pressLiked(container) {  // also for a page of older comments appended in place
+    likedIds.forEach(function (id) {
+      container.querySelectorAll("[data-like][action*='/comments/" + id + "/like'] button").forEach(function (button) {
+        button.setAttribute("aria-pressed", "true");
+      });
+    });
+  }
+  var comments = document.querySelector("[data-article]");
+  var likedBefore = false;
+  try { likedBefore = window.localStorage.getItem(LIKED_KEY) === "1"; } catch (error) { likedBefore = false; }
+  if (comments && likedBefore) {
+    fetch("/form-token?parts=likes&article=" + encodeURIComponent(comments.getAttribute("data-article")),
+          { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { if (!response.ok) throw response; return response.json(); })
+      .then(function (state) {
+        likedIds = state.liked;
+        pressLiked(document);
+      })
+      .catch(function () { /* the buttons stay as the page drew them */ });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var likeForm = event.target.closest ? event.target.closest("[data-like]") : null;
+    if (!likeForm) {
+      return;
+    }
+    event.preventDefault();
+    var button = likeForm.querySelector("button");
+    var count = likeForm.querySelector("[data-count]");
+    var body = new FormData(likeForm);
+    body.set("like", button.getAttribute("aria-pressed") === "true" ? "0" : "1");
+    button.disabled = true;
+    fetch(likeForm.action, { method: "POST", body: body, credentials: "same-origin",
+                             headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        button.disabled = false;
+        if (typeof answer.like_count !== "number") {
+          likeForm.submit();  // refused: the server's page says why, in the page's language
+          return;
+        }
+        count.textContent = answer.like_count;
+        button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+        try { window.localStorage.setItem(LIKED_KEY, "1"); } catch (error) { /* private mode */ }
+      })
+      .catch(function () { button.disabled = false; likeForm.submit(); });
+  });
+
+  // Comments in the reader's script, in place: the page at the link's URL (its own cacheable URL)
+  // gives each comment's text; the comments, pressed buttons and loaded pages stay where they are.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-script-converted], [data-script-original]") : null;
+    if (!link) {
+      return;
+    }
+    event.preventDefault();
+    fetch(link.href, { credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        fresh.querySelectorAll("li[id] > .comment-body").forEach(function (body) {
+          var here = document.querySelector("#" + body.parentNode.id + " > .comment-body");
+          if (here) {
+            here.textContent = body.textContent;
+          }
+        });
+        var toggle = document.querySelector(".script-toggle");
+        var freshToggle = fresh.querySelector(".script-toggle");
+        if (toggle && freshToggle) {
+          toggle.replaceWith(document.importNode(freshToggle, true));
+          var next = document.querySelector("[data-script-converted], [data-script-original]");
+          if (next) {
+            next.focus();
+          }
+        }
+        window.history.replaceState(null, "", link.href);
+      })
+      .catch(function () { window.location.href = link.href; });
   });
 })();

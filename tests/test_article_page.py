@@ -13,6 +13,7 @@ from moderation.models import Article, CaptchaChallenge, Comment, CommentMode, C
 from moderation.services.articles import load_article
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
+from moderation.services.likes import set_like
 from moderation.services.listing import replies_changed
 from moderation.services.picks import set_pinned
 from tests.conftest import ARTICLE_SLUG, make_comment, make_page
@@ -226,13 +227,14 @@ def test_every_page_link_works_without_javascript_and_a_bad_cursor_is_404(app, d
     assert client.get(ARTICLE_URL + "?before=1_99999999999").status_code == 404
 
 
-def test_sql_statements_per_article_get_do_not_grow_with_comments(app, db):
+@pytest.mark.parametrize("query", ["", "?sort=hot"])
+def test_sql_statements_per_article_get_do_not_grow_with_comments(app, db, query):
     def count_for_get(*, cached: bool) -> int:
         client = app.test_client()
         if not cached:
             app.extensions["article_pages"].clear()
         with statements(db.engine) as sent:
-            assert client.get(ARTICLE_URL).status_code == 200
+            assert client.get(ARTICLE_URL + query).status_code == 200
         return len(sent)
 
     def reply_to(parent, count: int, at: datetime) -> None:
@@ -255,8 +257,13 @@ def test_sql_statements_per_article_get_do_not_grow_with_comments(app, db):
         if index in (116, 117):
             set_pinned(db.session, comment.id, True, actor=SYSTEM, now=comment.created_at)
             db.session.commit()
+        if index % 7 == 0:  # likes move 最熱's order
+            for reader in range(index % 4):
+                set_like(db.session, comment.article_id, comment.id, reader_hash=f"reader{reader}",
+                         ip_hash=f"ip{reader}", like=True, now=comment.created_at, per_address=3)
+            db.session.commit()
     many = (count_for_get(cached=False), count_for_get(cached=True))
-    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    html = app.test_client().get(ARTICLE_URL + query).get_data(as_text=True)
     assert "查看全部 40 則回覆" in html and "編輯精選" in html
     assert few == many
     assert many[1] == 1  # a cached page costs one query: is it still current?
@@ -275,13 +282,14 @@ def test_the_article_body_is_not_rendered_per_request(app, monkeypatch, client):
     assert html.count("<ruby>") == 333
 
 
-def test_first_page_of_50_comments_weighs_under_100_kb(app, db):
+@pytest.mark.parametrize("query", ["", "?sort=hot&script=converted&lang=zh-Hans"])
+def test_first_page_of_50_comments_weighs_under_100_kb(app, db, query):
     start = datetime(2026, 11, 1, tzinfo=UTC)
     for index in range(80):
         make_comment(db, status=APPROVED, nickname="熱心讀者" + str(index),
                      body=("檢驗檢測行業的發展很重要，希望有更多國產儀器。" * 5)[:120],
                      created_at=start + timedelta(minutes=index))
-    response = app.test_client().get(ARTICLE_URL)
+    response = app.test_client().get(ARTICLE_URL + query)
     assert response.get_data(as_text=True).count('class="comment"') == 50
     assert len(response.data) <= 100 * 1024
 
@@ -318,3 +326,13 @@ def test_any_cookie_of_ours_gets_the_private_variant(client, cookie):
     client.set_cookie(cookie, "x")
     response = client.get(ARTICLE_URL)
     assert response.status_code == 200 and "private" in response.headers["Cache-Control"]
+
+
+def test_the_hot_page_validates_and_answers_304_like_the_newest_first_page(app, db):
+    make_comment(db, status=APPROVED, body="熱門的評論")
+    first = app.test_client().get(ARTICLE_URL + "?sort=hot")
+    assert first.status_code == 200 and first.cache_control.public and first.headers["ETag"]
+    assert "Set-Cookie" not in first.headers
+    again = app.test_client().get(ARTICLE_URL + "?sort=hot", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert first.headers["ETag"] != app.test_client().get(ARTICLE_URL).headers["ETag"]

@@ -20,7 +20,8 @@ ARTICLE = f"/articles/{ARTICLE_SLUG}"
 def app_config(app_config):
     """Limits raised so that every input reaches the code behind them, not a 429 in front."""
     return {**app_config, "CAPTCHA_IMAGE_RATE_LIMIT": "100000 per minute", "CAPTCHA_MAX_FAILURES": 10**6,
-            "CAPTCHA_MAX_FAILURES_PER_IP": 10**6, "WEBHOOK_RESOLVER": _no_such_host, "METRICS_TOKEN": "t"}
+            "CAPTCHA_MAX_FAILURES_PER_IP": 10**6, "WEBHOOK_RESOLVER": _no_such_host, "METRICS_TOKEN": "t",
+            "LIKE_RATE_LIMIT_PER_READER": "100000 per minute", "LIKE_RATE_LIMIT_PER_ADDRESS": "100000 per minute"}
 
 
 def _no_such_host(host: str, port: int):
@@ -74,6 +75,15 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["thread page"] = reader.get(f"{ARTICLE}/comments/{published.id}/replies", query_string={"after": value})
     answers["thread path"] = reader.get(f"{ARTICLE}/comments/{quoted}/replies")
     answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
+    answers["like"] = reader.post(f"{ARTICLE}/comments/{published.id}/like",
+                                  data={"like": value, "sort": value, "thread": value})
+    answers["like (JSON)"] = reader.post(f"{ARTICLE}/comments/{published.id}/like", data={"like": value},
+                                         headers={"Accept": "application/json"})
+    answers["like path"] = reader.post(f"{ARTICLE}/comments/{quoted}/like")
+    answers["sort and script"] = reader.get(ARTICLE, query_string={"sort": value, "script": value})
+    answers["hot cursor"] = reader.get(ARTICLE, query_string={"sort": "hot", "before": value, "script": "converted"})
+    answers["script preference"] = reader.post("/preferences/script", data={"slug": value})
+    answers["liked comments"] = reader.get("/form-token", query_string={"parts": "likes", "article": value})
     answers["captcha"] = reader.get(f"/captcha/{quoted}.png")
     answers["login"] = ModeratorBrowser(app.test_client()).login(value, value)
     answers["queue"] = admin.client.get("/moderation/", query_string={

@@ -127,3 +127,77 @@ def test_two_moderators_picking_at_once_never_make_a_fourth_pick(db, clock):
         for comment in pinned:  # the next round starts with none
             set_pinned(db.session, comment.id, False, actor=Actor.moderator(alice), now=clock())
         db.session.commit()
+
+
+@pytest.mark.parametrize("rounds", [2])
+def test_fifty_readers_liking_one_comment_at_once_lose_no_like_and_count_none_twice(db, clock, rounds):
+    """Fifty readers (from fifty addresses) like the same comment at the same moment, each in its own
+    connection; then they all take it back at once, and like again, twice each."""
+    from sqlalchemy import func, select
+
+    from moderation.models import CommentLike
+    from moderation.services.likes import set_like
+
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    article_id, comment_id, now = comment.article_id, comment.id, clock()  # the threads share no session
+    readers = 50
+
+    def together(wanted: bool, *, twice: bool = False) -> list:
+        barrier = threading.Barrier(readers * (2 if twice else 1))
+        errors = []
+
+        def work(reader: int):
+            try:
+                with Session(db.engine) as session:
+                    barrier.wait()
+                    set_like(session, article_id, comment_id, reader_hash=f"reader{reader}",
+                             ip_hash=f"ip{reader}", like=wanted, now=now, per_address=3)
+                    session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below, with the thread's reader
+                errors.append((reader, error))
+
+        threads = [threading.Thread(target=work, args=(reader,))
+                   for reader in list(range(readers)) * (2 if twice else 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        return errors
+
+    for _ in range(rounds):
+        assert together(True, twice=True) == []  # each reader clicks twice at once: one like each
+        db.session.expire_all()
+        assert db.session.get(Comment, comment_id).like_count == readers
+        assert db.session.scalar(select(func.count()).select_from(CommentLike)) == readers
+        assert together(False) == []
+        db.session.expire_all()
+        assert db.session.get(Comment, comment_id).like_count == 0
+
+
+def test_a_burst_of_likes_from_one_address_counts_no_more_than_the_addresss_share(db, clock):
+    """Twenty fresh cookies from one address like one comment at the same moment: three count."""
+    from moderation.services.likes import set_like
+
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    article_id, comment_id, now = comment.article_id, comment.id, clock()
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def work(reader: int):
+        try:
+            with Session(db.engine) as session:
+                barrier.wait()
+                set_like(session, article_id, comment_id, reader_hash=f"cookie{reader}", ip_hash="one address",
+                         like=True, now=now, per_address=3)
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(reader,)) for reader in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.get(Comment, comment_id).like_count == 3

@@ -16,6 +16,7 @@ from moderation.models import Article, AuditEntry, Comment, CommentReport, Comme
 from moderation.services import sanctions
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
+from moderation.services.likes import set_like
 from moderation.services.review_queue import author_tag
 from tests.conftest import (
     ARTICLE_SLUG,
@@ -44,6 +45,8 @@ def some_history(db, page, clock):
            reason=RejectReason.ABUSE)
     db.session.add(CommentReport(comment_id=approved.id, reason=ReportReason.SPAM, reporter_hash="c" * 64,
                                  created_at=clock()))
+    set_like(db.session, approved.article_id, approved.id, reader_hash="d" * 64, ip_hash="e" * 64, like=True,
+             now=clock(), per_address=3)
     db.session.commit()
     make_moderator(db, "版主小王")
     sanctions.restrict(db.session, approved.author_hash, "7d", "abuse", note="", actor=SYSTEM, now=clock())
@@ -62,7 +65,7 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
     some_history(db, page, clock)
     first = export_file(runner, tmp_path / "first.jsonl", "--include-password-hashes")
     types = {json.loads(line)["type"] for line in first.splitlines()}
-    assert {"header", "article", "comment", "screening_reason", "comment_report", "audit_entry",
+    assert {"header", "article", "comment", "comment_like", "screening_reason", "comment_report", "audit_entry",
             "word_rule", "domain_rule", "moderator", "author_restriction", "address_hold"} <= types
 
     with app.app_context():

@@ -152,6 +152,19 @@ def test_serving_benchmark_prepares_forms_the_app_accepts_and_logs_no_request_it
         assert _db.session.scalar(select(Comment).where(Comment.status == CommentStatus.PENDING)) is not None
 
 
+def test_the_like_benchmarks_requests_are_likes_the_app_counts(tmp_path):
+    service = our_service(tmp_path)
+    client = service.app.test_client()  # as bench/like.lua sends them: no cookie, its own address each
+    for address in ("10.0.0.1", "10.0.0.2"):
+        response = client.post(f"/articles/{serving.SLUG}/comments/1/like", data="like=1", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+            "X-Forwarded-For": address})
+        client.delete_cookie("reader")
+        assert response.status_code == 200 and response.get_json()["liked"], response.get_data(as_text=True)[:500]
+    with service.app.app_context():
+        assert _db.session.get(Comment, 1).like_count == 2
+
+
 def test_wrk_output_is_read_into_a_measurement():
     output = ("Running 1s test @ http://127.0.0.1:1/\n  Latency Distribution\n     50%  812.00us\n"
               "     75%    1.20ms\n     99%    4.50ms\n  2000 requests in 1.00s, 9.00MB read\n"

@@ -177,6 +177,45 @@ def test_migration_0012_folds_stored_comments_for_the_queue_search(tmp_path):
     assert folded == "cnas迷\n检测报告"
 
 
+def test_migration_0020_gives_stored_comments_their_hot_key(database_url, tmp_path):
+    """From the head before likes (0019) on either backend: stored comments get no likes and the hot
+    key of their replies and age, so 最熱 orders them at once; going back down drops it all."""
+    from moderation.models import hot_key
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
+    directory = app.extensions["migrate"].directory
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with app.app_context():
+        _db.drop_all()
+        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+        _db.session.commit()
+        try:
+            upgrade(directory=directory, revision="8d1f4b6a2c37")  # 0019
+            article_id = _db.session.execute(_db.text(
+                "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at, "
+                "approved_count, revision) VALUES ('old', 'old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
+                "RETURNING id"), {"at": at}).scalar_one()
+            _db.session.execute(_db.text(
+                "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
+                "author_hash, fingerprint, version, reply_count, listed) VALUES (:article, '讀者', false, '有回覆的評論', "
+                "'approved', :at, 'a', 'b', '', 1, 4, true)"), {"article": article_id, "at": at})
+            _db.session.commit()
+            upgrade(directory=directory)
+            likes, key = _db.session.execute(_db.text("SELECT like_count, hot_key FROM comment")).one()
+            assert likes == 0 and key == pytest.approx(hot_key(likes=0, replies=4, created_at=at))
+            _db.session.close()
+            downgrade(directory=directory, revision="8d1f4b6a2c37")
+            columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment")}
+            assert not {"like_count", "hot_key"} & columns
+            assert "comment_like" not in _db.inspect(_db.engine).get_table_names()
+        finally:
+            _db.session.rollback()
+            _db.drop_all()
+            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+            _db.session.commit()
+            _db.engine.dispose()
+
+
 def test_load_article_command(runner, tmp_path, db):
     source = tmp_path / "story.txt"
     source.write_text("【\n儀器網(wǎng) 時事聚焦】新的報導,內容。\n", encoding="utf-8")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, bindparam, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from moderation.models import Article, Comment, CommentStatus
+from moderation.models import Article, Comment, CommentStatus, hot_key
 from moderation.screening.normalize import normalize
 from moderation.screening.personal_data import find_personal_data, masked
-from moderation.services.paging import Cursor, comment_key, key_of
+from moderation.services.paging import Cursor, HotCursor, comment_key, hot_key_of, key_of
 
 REPLIES_SHOWN = 3  # under each thread of the article page; the rest on the thread's own page
 
@@ -93,13 +93,51 @@ def replies_changed(db: Session, thread_id: int, delta: int) -> None:
     transaction, and the top stays listed while published replies stand under it."""
     if not delta:
         return
-    db.execute(
+    counts = db.execute(
         update(Comment)
         .where(Comment.id == thread_id)
         .values(reply_count=Comment.reply_count + delta,
                 listed=(Comment.status == CommentStatus.APPROVED) | (Comment.reply_count + delta > 0))
+        .returning(Comment.like_count, Comment.reply_count, Comment.created_at)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    refresh_hot_key(db, thread_id, counts)
+
+
+def refresh_hot_key(db: Session, comment_id: int, counts: Row | None) -> None:
+    """Store 最熱's key from the counts an UPDATE … RETURNING just gave: that UPDATE holds the row's
+    lock until the caller commits, so the counts are current and the key matches them."""
+    if counts is None:
+        return
+    likes, replies, created_at = counts
+    db.execute(
+        update(Comment).where(Comment.id == comment_id)
+        .values(hot_key=hot_key(likes=likes, replies=replies, created_at=created_at))
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class HotPage:
+    """A page of 最熱: thread heads by hot key, highest first; `older` is where the next page starts."""
+
+    comments: list[Comment]
+    older: HotCursor | None
+    is_first: bool
+
+    newer = None  # 最熱 pages forward only; its first page is one link away
+
+
+def hot_page(db: Session, article_id: int, *, before: HotCursor | None = None, size: int) -> HotPage:
+    """Thread heads by 最熱, from the (article_id, listed, hot_key, id) index: one query whatever the
+    article holds, since the key is stored and kept when likes and replies change."""
+    query = select(Comment).where(Comment.article_id == article_id, Comment.listed.is_(True))
+    if before is not None:
+        query = query.where(tuple_(Comment.hot_key, Comment.id) < hot_key_of(before))
+    rows = list(db.scalars(query.order_by(Comment.hot_key.desc(), Comment.id.desc()).limit(size + 1)))
+    shown = rows[:size]
+    return HotPage(comments=shown, older=HotCursor.of(shown[-1]) if len(rows) > size else None,
+                   is_first=before is None)
 
 
 def approved_delta(before: CommentStatus, after: CommentStatus) -> int:

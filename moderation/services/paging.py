@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import literal, tuple_
+from sqlalchemy import Float, literal, tuple_
 
 from moderation.ids import row_id
 from moderation.models import Comment, UTCDateTime
@@ -41,6 +41,38 @@ class Cursor:
             return cls(EPOCH + int(match[1]) * MICROSECOND, row_id(match[2]))
         except (ValueError, OverflowError):
             return None
+
+
+_HOT_ENCODED = re.compile(r"^(-?\d{1,12}\.\d{1,20})_(\d{1,10})$")
+
+
+@dataclass(frozen=True)
+class HotCursor:
+    """A 最熱 page boundary: (hot_key, id). The key is written with repr(), which reads back exactly."""
+
+    hot_key: float
+    id: int
+
+    @classmethod
+    def of(cls, comment: Comment) -> HotCursor:
+        return cls(comment.hot_key, comment.id)
+
+    def encode(self) -> str:
+        return f"{self.hot_key!r}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> HotCursor | None:
+        match = _HOT_ENCODED.match(raw or "")
+        if not match:
+            return None
+        try:
+            return cls(float(match[1]), row_id(match[2]))
+        except (ValueError, OverflowError):
+            return None
+
+
+def hot_key_of(cursor: HotCursor):
+    return tuple_(literal(cursor.hot_key, Float), cursor.id)
 
 
 def comment_key():

@@ -13,6 +13,7 @@ from moderation.models import (
     AuditEntry,
     CaptchaFailure,
     Comment,
+    CommentLike,
     CommentReport,
     CommentStatus,
     LoginAttempt,
@@ -20,6 +21,7 @@ from moderation.models import (
 )
 from moderation.services import rollups
 from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.likes import likes_counted
 from moderation.services.listing import listing_changed, replies_changed
 from moderation.services.review_queue import by_author
 
@@ -39,6 +41,10 @@ def erase_address_hashes(db: Session, *, older_than: datetime, days: int, actor:
         ).rowcount,
         "login_attempts": db.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < older_than)).rowcount,
         "captcha_failures": db.execute(delete(CaptchaFailure).where(CaptchaFailure.failed_at < older_than)).rowcount,
+        "likes": db.execute(
+            update(CommentLike).where(CommentLike.created_at < older_than, CommentLike.ip_hash != ERASED_ADDRESS)
+            .values(ip_hash=ERASED_ADDRESS).execution_options(synchronize_session=False)
+        ).rowcount,
     }
     record(db, actor, AuditAction.RETENTION, now=now, details={"days": days, **erased})
     return erased
@@ -66,8 +72,18 @@ def erase_author(db: Session, author_tag: str, *, actor: Actor, now: datetime,
             db.commit()
         else:
             progress(erased, len(rows))
+    _erase_likes_by(db, author_tag)
     record(db, actor, AuditAction.ERASE_AUTHOR, now=now, details={"tag": author_tag, "count": erased})
     return erased
+
+
+def _erase_likes_by(db: Session, author_tag: str) -> None:
+    """The author's own likes go too (a reader's likes are kept by the same hash), and their counts."""
+    gone = db.execute(delete(CommentLike).where(CommentLike.reader_hash >= author_tag,
+                                                CommentLike.reader_hash < author_tag + "~")
+                      .returning(CommentLike.comment_id, CommentLike.counted)).all()
+    for comment_id, count in Counter(comment_id for comment_id, counted in gone if counted).items():
+        likes_counted(db, comment_id, -count)
 
 
 def _erase(db: Session, rows, everyone: list[int]) -> int:
@@ -98,6 +114,7 @@ def _erase(db: Session, rows, everyone: list[int]) -> int:
                    .execution_options(synchronize_session=False))
         db.execute(delete(ScreeningReason).where(ScreeningReason.comment_id.in_(chunk)))
         db.execute(delete(CommentReport).where(CommentReport.comment_id.in_(chunk)))
+        db.execute(delete(CommentLike).where(CommentLike.comment_id.in_([each for each in chunk if each not in kept])))
         db.execute(delete(Comment).where(Comment.id.in_([each for each in chunk if each not in kept]))
                    .execution_options(synchronize_session=False))
     return len(ids)

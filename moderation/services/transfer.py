@@ -1,7 +1,7 @@
 """The operator's data, out and back in: every table that matters, as JSON lines.
 
 One record per line, `{"type": "<table>", ...columns}`, tables in an order that import can follow
-(articles before their comments, comments before their reasons, reports and audit rows).
+(articles before their comments, comments before their likes, reasons, reports and audit rows).
 Captcha challenges, sessions and throttling rows are transient and stay behind. Password hashes
 are left out unless asked for: an imported account without one cannot sign in until
 `flask moderators set-password` gives it a password.
@@ -29,6 +29,7 @@ from moderation.models import (
     Base,
     Comment,
     CommentCluster,
+    CommentLike,
     CommentReport,
     DomainRuleRow,
     Moderator,
@@ -43,8 +44,8 @@ from moderation.services.accounts import unusable_password_hash
 FORMAT = "moderation-export/1"
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
-    Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, ScreeningReason, CommentReport,
-    AuditEntry, ApiKey, AuthorRestriction, AddressHold,
+    Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, CommentLike, ScreeningReason,
+    CommentReport, AuditEntry, ApiKey, AuthorRestriction, AddressHold,
 )
 BY_TYPE = {model.__tablename__: model for model in MODELS}
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import Babel
 from markupsafe import escape
 
-from moderation.article_text import ArticleWords, simplified_article, simplified_text
+from moderation.article_text import ArticleWords, simplified_article, simplified_text, traditional_text
 from moderation.screening.characters import is_control
 from moderation.web.responses import see_other
 
@@ -101,6 +101,24 @@ def article_in_reader_script(article) -> ArticleWords:
     if current_language().text_tag == "zh-Hans":
         return simplified_article(article.title, article.column_name or "", article.body)
     return ArticleWords(article.title, article.column_name or "", article.body_html)
+
+
+def comments_convertible() -> bool:
+    """Can comments be shown in this reader's script? Only for a Chinese page language."""
+    return current_language().tag in ("zh-Hans", "zh-Hant")
+
+
+def comment_in_reader_script(text: str) -> str:
+    """A comment's text in the page's script when the reader asked for it (`g.comments_converted`);
+    as written otherwise. The stored text never changes."""
+    if not g.get("comments_converted"):
+        return text
+    tag = current_language().tag
+    if tag == "zh-Hans":
+        return simplified_text(text)
+    if tag == "zh-Hant":
+        return traditional_text(text)
+    return text
 
 
 bp = Blueprint("languages", __name__)
@@ -200,6 +218,8 @@ def register(app: Flask, translations: str) -> None:
     @app.template_filter("in_reader_script")
     def in_reader_script(text: str) -> str:
         return simplified_text(text) if current_language().text_tag == "zh-Hans" else text
+
+    app.add_template_filter(comment_in_reader_script, "comment_text")
 
     @app.after_request
     def language_headers(response):

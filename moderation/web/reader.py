@@ -1,4 +1,4 @@
-"""Blueprint for readers: the article page, the comment form and its captcha, reports.
+"""Blueprint for readers: the article page (最新 / 最熱), the comment form and its captcha, reports, likes.
 
 The article page is one set of bytes for every reader who holds none of our cookies: public,
 cacheable, validated by ETag, and writing nothing (no session, no Set-Cookie, no challenge). What
@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -19,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     get_flashed_messages,
     jsonify,
     make_response,
@@ -33,18 +35,19 @@ from flask_wtf.csrf import generate_csrf
 from moderation.clock import now
 from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
+from moderation.ids import row_id
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, external_check, listing, sanctions, surge
+from moderation.services import captcha, comments, external_check, likes, listing, sanctions, surge
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
-from moderation.services.paging import Cursor
+from moderation.services.paging import Cursor, HotCursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
 from moderation.web import external_checks, reader_identity
 from moderation.web.forms import CommentForm, FormError, ReportForm
-from moderation.web.languages import article_in_reader_script, current_language
+from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
 from moderation.web.outages import UNAVAILABLE
 from moderation.web.page_cache import RenderedPage
 from moderation.web.responses import see_other
@@ -52,6 +55,8 @@ from moderation.web.responses import see_other
 bp = Blueprint("reader", __name__)
 
 PINYIN_COOKIE = "pinyin"
+SCRIPT_COOKIE = "script"  # "converted": comments in the reader's script (Simplified or Traditional)
+SORTS = ("new", "hot")  # 最新, 最熱
 NOTICE_ANCHOR = "notice"
 NO_STORE = "no-store"
 RECENT_ARTICLES = 256
@@ -64,6 +69,7 @@ class PersonalParts:
     notices: list[str]
     own: list[OwnComment]  # this reader's comments on the article, with what became of each
     pinyin_hidden: bool
+    liked: frozenset[int] = frozenset()  # the comments this reader likes (pressed 讚 without JavaScript)
 
 
 def browser_nonce(*, create: bool) -> str | None:
@@ -75,7 +81,7 @@ def browser_nonce(*, create: bool) -> str | None:
 
 def is_personal_request() -> bool:
     """Does the browser hold any cookie of ours? Only then may the page differ from the shared one."""
-    names = (current_app.config["SESSION_COOKIE_NAME"], reader_identity.READER_COOKIE, PINYIN_COOKIE)
+    names = (current_app.config["SESSION_COOKIE_NAME"], reader_identity.READER_COOKIE, PINYIN_COOKIE, SCRIPT_COOKIE)
     return any(name in request.cookies for name in names)
 
 
@@ -87,26 +93,66 @@ def front_page():
     return redirect(url_for(".article", slug=article.slug))
 
 
-@bp.get("/articles/<slug>")
-def article(slug: str):
+@dataclass(frozen=True)
+class PageArgs:
+    """What the article's URL asks for: the sort, a keyset page of it, comments in the reader's script."""
+
+    sort: str = "new"
+    before: Cursor | HotCursor | None = None
+    after: Cursor | None = None
+
+    @property
+    def first_page(self) -> bool:
+        return self.before is None and self.after is None
+
+
+def _page_args() -> PageArgs:
+    sort = request.args.get("sort", "new")
+    if sort not in SORTS:
+        abort(404)
+    if sort == "hot":
+        if "after" in request.args:
+            abort(404)
+        raw = request.args.get("before")
+        before = None if raw is None else HotCursor.decode(raw)
+        if raw is not None and before is None:
+            abort(404)
+        return PageArgs(sort, before)
     before, after = _cursor_arg("before"), _cursor_arg("after")
     if before is not None and after is not None:
         abort(404)
+    return PageArgs(sort, before, after)
+
+
+def _comments_converted() -> bool:
+    """Comments in the reader's script: `?script=converted` (its own URL), else the remembered choice."""
+    asked = request.args.get("script") or request.cookies.get(SCRIPT_COOKIE)
+    return asked == "converted" and comments_convertible()
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):
+    args = _page_args()
+    g.comments_converted = _comments_converted()
     if is_personal_request():
         found = find_article(db.session, slug)
         if found is None:
             abort(404)
-        return _personal_article_page(found, before, after)
+        return _personal_article_page(found, args)
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
     pages = current_app.extensions["article_pages"]
-    language = current_language().tag
-    page = pages.get((state.id, state.revision, before, after, language))
+    # Likes change counts and 最熱 without changing the revision: a page is rendered again at most
+    # every ARTICLE_COUNTS_REFRESH_SECONDS (the same bytes keep the same ETag, so 304 still answers).
+    refresh = max(1, current_app.config["ARTICLE_COUNTS_REFRESH_SECONDS"])
+    counts_epoch = int(now().timestamp()) // refresh
+    key = (state.id, state.revision, counts_epoch, args, g.comments_converted, current_language().tag)
+    page = pages.get(key)
     if page is None:
         found = db.session.get(Article, state.id)
-        page = RenderedPage.of(_render_article_page(found, before, after, personal=None))
-        pages.put((found.id, found.revision, before, after, language), page)
+        page = RenderedPage.of(_render_article_page(found, args, personal=None))
+        pages.put(key, page)
     response = Response(page.body, mimetype="text/html")
     response.set_etag(page.etag)
     response.cache_control.public = True
@@ -115,36 +161,46 @@ def article(slug: str):
     return response.make_conditional(request)
 
 
-def _personal_article_page(article: Article, before: Cursor | None, after: Cursor | None):
+def _personal_article_page(article: Article, args: PageArgs):
     token = reader_identity.reader_token(request)
-    first_page = before is None and after is None
+    reader_hash = reader_identity.author_hash(token) if token else None
     personal = PersonalParts(
         notices=get_flashed_messages(category_filter=["notice"]),
-        own=own_comments(
-            db.session, article.id, reader_identity.author_hash(token) if token and first_page else None
-        ),
+        own=own_comments(db.session, article.id, reader_hash if args.first_page else None),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
+        liked=frozenset(likes.liked_on_article(db.session, article.id, reader_hash)) if reader_hash else frozenset(),
     )
-    response = make_response(_render_article_page(article, before, after, personal=personal))
+    response = make_response(_render_article_page(article, args, personal=personal))
     # What became of this reader's comments is theirs alone: no cache, shared or not, keeps it.
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
-def _render_article_page(article: Article, before, after, *, personal: PersonalParts | None) -> str:
-    page = listing.approved_page(
-        db.session, article.id, before=before, after=after, size=current_app.config["COMMENTS_PAGE_SIZE"],
-        threads=True)
+def _render_article_page(article: Article, args: PageArgs, *, personal: PersonalParts | None) -> str:
+    size = current_app.config["COMMENTS_PAGE_SIZE"]
+    if args.sort == "hot":
+        page = listing.hot_page(db.session, article.id, before=args.before, size=size)
+    else:
+        page = listing.approved_page(db.session, article.id, before=args.before, after=args.after, size=size,
+                                     threads=True)
     return render_template(
         "reader/article.html",
         article=article,
         text=article_in_reader_script(article),
         listing=page,
+        sort=args.sort,
         # The same number of queries whatever the page holds: one for every thread's first replies.
         replies=listing.first_replies(db.session, [comment.id for comment in page.comments if comment.reply_count]),
         picks=listing.picks(db.session, article.id) if page.is_first else [],
         form=CommentForm(formdata=None),
         personal=personal,
+        liked=personal.liked if personal else frozenset(),
+        comments_converted=g.comments_converted,
+        comments_convertible=comments_convertible(),
+        # Links keep what the URL asked for: 最熱, and the script when the URL (not a cookie) chose it.
+        sort_arg="hot" if args.sort == "hot" else None,
+        script_arg=request.args.get("script") if request.args.get("script") in ("converted", "original") else None,
+        script_remembered=personal is not None and request.cookies.get(SCRIPT_COOKIE) == "converted",
         comments_closed=article.comment_mode is CommentMode.CLOSED,
     )
 
@@ -188,7 +244,8 @@ def thread(slug: str, comment_id: int):
     found = listing.thread_page(db.session, comment_id, after=later, size=current_app.config["COMMENTS_PAGE_SIZE"])
     if found.top is None or found.top.article_id != article.id or found.top.is_reply or not found.top.listed:
         abort(404)
-    response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later))
+    response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later,
+                                             back_to_thread=True))
     response.add_etag()
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
@@ -198,9 +255,87 @@ def thread(slug: str, comment_id: int):
 
 @bp.get("/form-token")
 def form_token():
-    """What a reader's browser needs to post from the shared page: a CSRF token and a challenge."""
-    response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf(),
-                       captcha_needed=_captcha_needed(reader_identity.reader_token(request)))
+    """What a reader's browser needs to post from the shared page: a CSRF token and a challenge;
+    with `?article=<id>`, the comments of that article this reader likes (its pressed 讚 buttons);
+    with `&parts=likes` only those (reader.js asks on load once the browser has liked something)."""
+    token = reader_identity.reader_token(request)
+    if request.args.get("parts") == "likes":  # the pressed buttons only: no challenge, no session
+        response = jsonify(liked=_liked_by_reader(token))
+    else:
+        response = jsonify(captcha=_new_challenge(), csrf_token=generate_csrf(),
+                           captcha_needed=_captcha_needed(token), liked=_liked_by_reader(token))
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def _liked_by_reader(token: str | None) -> list[int]:
+    article_id = request.args.get("article", type=row_id)
+    if token is None or article_id is None:
+        return []
+    try:
+        return likes.liked_on_article(db.session, article_id, reader_identity.author_hash(token))
+    except UNAVAILABLE:
+        db.session.rollback()
+        return []
+
+
+def _reader_limit_key() -> str:
+    """Flask-Limiter's key for a reader: their token, or their address when they have none yet."""
+    token = reader_identity.reader_token(request)
+    return f"reader:{reader_identity.author_hash(token)}" if token else f"address:{request.remote_addr}"
+
+
+def _cross_site() -> bool:
+    """A like sent from another site's page (the shared page's form carries no CSRF token: the
+    browser's Origin and Sec-Fetch-Site headers say where it comes from)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    # The host name only: a proxy in front may give the app another scheme or port than the browser saw.
+    return origin is not None and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname
+
+
+@csrf.exempt
+@bp.post("/articles/<slug>/comments/<id:comment_id>/like")
+@limiter.limit(lambda: current_app.config["LIKE_RATE_LIMIT_PER_ADDRESS"])
+@limiter.limit(lambda: current_app.config["LIKE_RATE_LIMIT_PER_READER"], key_func=_reader_limit_key)
+def like_comment(slug: str, comment_id: int):
+    """讚, or its undo: `like=1` / `like=0` (reader.js), or a flip (the shared page's form without
+    JavaScript), then 303 back to the comment. No captcha, never on a GET; per reader by their
+    cookie (a reader without one gets one), counted as services.likes says."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if _cross_site():
+        return _like_refused("like_forbidden", 403, wants_json)
+    article = _article_or_404(slug)
+    wanted = {"1": True, "0": False}.get(request.form.get("like", ""))
+    token = reader_identity.reader_token_or_new(request)
+    result = likes.set_like(
+        db.session, article.id, comment_id, reader_hash=reader_identity.author_hash(token),
+        ip_hash=reader_identity.client_ip_hash(request), like=wanted, now=now(),
+        per_address=current_app.config["LIKES_COUNTED_PER_ADDRESS"])
+    if result.refused:
+        db.session.rollback()
+        kind = "like_missing" if result.outcome is likes.LikeOutcome.NOT_FOUND else "like_unpublished"
+        return _like_refused(kind, 404 if kind == "like_missing" else 409, wants_json)
+    db.session.commit()
+    if wants_json:
+        response = jsonify(outcome=result.outcome.value, liked=result.liked, like_count=result.like_count)
+        response.headers["Cache-Control"] = NO_STORE
+        return response
+    thread = request.form.get("thread", type=row_id)
+    if thread is not None:  # liked on the thread's own page: back there
+        return see_other(url_for(".thread", slug=article.slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
+    sort = request.form.get("sort")
+    return see_other(url_for(".article", slug=article.slug, sort="hot" if sort == "hot" else None,
+                             _anchor=f"comment-{comment_id}"))
+
+
+def _like_refused(kind: str, status: int, wants_json: bool):
+    if wants_json:
+        response = jsonify(outcome=kind)
+    else:
+        response = make_response(render_template("error.html", kind=kind))
+    response.status_code = status
     response.headers["Cache-Control"] = NO_STORE
     return response
 
@@ -561,16 +696,26 @@ def toggle_pinyin():
     No CSRF token: the shared page cannot carry one, and a forged request could only show or hide
     the glosses in the sender's own browser.
     """
+    return _flipped_preference(PINYIN_COOKIE, "hidden")
+
+
+@csrf.exempt
+@bp.post("/preferences/script")
+def toggle_comment_script():
+    """Remember (or forget) showing comments in the reader's script: a cookie, like the pinyin one,
+    and for the same reason without a CSRF token."""
+    return _flipped_preference(SCRIPT_COOKIE, "converted")
+
+
+def _flipped_preference(cookie: str, value: str):
+    """Set a preference cookie, or clear it when it is set, and go back to the article (`slug`)."""
     slug = request.form.get("slug", "")
-    target = url_for(".article", slug=slug) if slug else url_for(".front_page")
-    response = see_other(target)
-    if request.cookies.get(PINYIN_COOKIE) == "hidden":
-        response.delete_cookie(PINYIN_COOKIE)
+    response = see_other(url_for(".article", slug=slug) if slug else url_for(".front_page"))
+    if request.cookies.get(cookie) == value:
+        response.delete_cookie(cookie)
     else:
-        response.set_cookie(
-            PINYIN_COOKIE, "hidden", max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
+        response.set_cookie(cookie, value, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 

@@ -187,6 +187,12 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         _goto(page, base, f"{ARTICLE}/comments/{approved.id}/report", "report", visit)
         _goto(page, base, "/articles/no-such-article", "not-found", visit)
         _goto(page, base, f"{ARTICLE}/comments/{approved.id}/replies", "thread", visit)
+        _goto(page, base, f"{ARTICLE}?sort=hot", "article-hot", visit)
+        _goto(page, base, f"{ARTICLE}?script=converted", "article-converted", visit)
+        page.goto(base + ARTICLE)  # a like of a comment that is gone: the refusal's page
+        page.evaluate("() => { const form = document.querySelector('[data-like]');"
+                      " form.action = form.action.replace(/comments\\/\\d+\\/like/, 'comments/2147483647/like'); }")
+        _submit(page, "[data-like] button", "like-refused", visit)
         _goto(page, base, f"{ARTICLE}/comment?reply_to={approved.id}", "reply-form", visit)
         _goto(page, base, f"{ARTICLE}/comment?reply_to=999999", "reply-refused", visit)
 
@@ -301,6 +307,7 @@ PAGE_TYPES = {
     "thread", "reply-form", "reply-refused", "queue-replies", "answer", "answer-refused",
     "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
     "form-suspended",
+    "article-hot", "article-converted", "like-refused",
 }
 
 

@@ -1,7 +1,7 @@
 """external_check: an admin's HTTP check asked about each new comment
 
 Revision ID: 2e6b9d4f8a13
-Revises: 8d1f4b6a2c37
+Revises: 2b7e9c4d1f58
 Create Date: 2026-12-04 04:20:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '2e6b9d4f8a13'
-down_revision = '8d1f4b6a2c37'
+down_revision = '2b7e9c4d1f58'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,117 @@
+"""Likes (讚): one per reader per comment, counted on the comment in the same transaction.
+
+A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
+sent twice at the same moment, stores nothing. The comment's row is locked first, and its
+`like_count` moves by an UPDATE that adds to the stored value (`like_count = like_count + 1`),
+never by a value read earlier, so fifty readers liking at once lose no like; the same statement
+stores 最熱's key from the counts the lock made current.
+
+Not every like counts. A like by the comment's own author is stored (the button shows it pressed)
+but not counted; nor is a like from an address that already gave the comment `per_address` counted
+likes: one household or office counts, one client with many cookies does not count more, even
+sending them all at once (the comment's row is locked before anything is read).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from moderation.models import Comment, CommentLike, CommentStatus, hot_key
+from moderation.services.listing import refresh_hot_key
+
+
+class LikeOutcome(enum.StrEnum):
+    LIKED = "liked"
+    UNLIKED = "unliked"
+    UNCHANGED = "unchanged"  # already as asked (a second tab, a double click)
+    NOT_FOUND = "not_found"  # no such comment on this article
+    NOT_PUBLISHED = "not_published"  # pending, refused or taken down: nothing to like
+
+
+@dataclass(frozen=True)
+class LikeResult:
+    outcome: LikeOutcome
+    liked: bool = False
+    like_count: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome in (LikeOutcome.NOT_FOUND, LikeOutcome.NOT_PUBLISHED)
+
+
+def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str, ip_hash: str, like: bool | None,
+             now: datetime, per_address: int) -> LikeResult:
+    """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
+    Flushes; the caller commits. Four statements for a like: lock, look, insert, count."""
+    # First a write that changes nothing: it takes the comment's row lock (PostgreSQL) or the write
+    # lock (SQLite) before anything is read, so that the likes of one comment are decided one after
+    # another: a reader's two clicks store one like, and a burst from one address cannot count more
+    # than `per_address`. What it returns is current until the caller commits.
+    comment = db.execute(
+        update(Comment).where(Comment.id == comment_id).values(like_count=Comment.like_count)
+        .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
+                   Comment.created_at)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if comment is None or comment.article_id != article_id:
+        return LikeResult(LikeOutcome.NOT_FOUND)
+    if comment.status is not CommentStatus.APPROVED:
+        return LikeResult(LikeOutcome.NOT_PUBLISHED)
+    mine = select(CommentLike.id).where(CommentLike.comment_id == comment_id, CommentLike.reader_hash == reader_hash)
+    from_address = select(func.count()).select_from(CommentLike).where(
+        CommentLike.comment_id == comment_id, CommentLike.ip_hash == ip_hash, CommentLike.counted.is_(True))
+    liked_id, counted_from_address = db.execute(select(mine.scalar_subquery(), from_address.scalar_subquery())).one()
+    liked = liked_id is not None
+    if like is None:
+        like = not liked
+    if like == liked:
+        return LikeResult(LikeOutcome.UNCHANGED, liked=liked, like_count=comment.like_count)
+    if like:
+        counted = comment.author_hash != reader_hash and counted_from_address < per_address
+        db.execute(insert(CommentLike), {"comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
+                                         "ip_hash": ip_hash, "counted": counted, "created_at": now})
+    else:
+        counted = db.execute(delete(CommentLike).where(CommentLike.id == liked_id).returning(CommentLike.counted)
+                             ).scalar_one()
+    count = _count_moved(db, comment_id, comment, (1 if like else -1) if counted else 0)
+    return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count)
+
+
+def _count_moved(db: Session, comment_id: int, comment: Row, delta: int) -> int:
+    """The locked comment's count and 最熱 key in one UPDATE (its counts are current under the lock)."""
+    if not delta:
+        return comment.like_count
+    key = hot_key(likes=comment.like_count + delta, replies=comment.reply_count, created_at=comment.created_at)
+    return db.execute(
+        update(Comment).where(Comment.id == comment_id)
+        .values(like_count=Comment.like_count + delta, hot_key=key)
+        .returning(Comment.like_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def likes_counted(db: Session, comment_id: int, delta: int) -> int:
+    """Add `delta` to the comment's counted likes (in SQL, never from a value read before) and store
+    最熱's key from the counts; the new count."""
+    counts = db.execute(
+        update(Comment).where(Comment.id == comment_id)
+        .values(like_count=Comment.like_count + delta)
+        .returning(Comment.like_count, Comment.reply_count, Comment.created_at)
+        .execution_options(synchronize_session=False)
+    ).one()
+    refresh_hot_key(db, comment_id, counts)
+    return counts.like_count
+
+
+def liked_on_article(db: Session, article_id: int, reader_hash: str) -> list[int]:
+    """The comments of an article this reader likes (the token endpoint's answer: pressed buttons)."""
+    return list(db.scalars(
+        select(CommentLike.comment_id)
+        .where(CommentLike.reader_hash == reader_hash, CommentLike.article_id == article_id)
+        .order_by(CommentLike.comment_id)
+    ))

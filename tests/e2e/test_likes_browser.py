@@ -1,0 +1,123 @@
+"""A reader in a real Chromium likes a comment (with and without JavaScript), takes it back, and
+switches between 最新 and 最熱."""
+
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from moderation.models import Comment, CommentStatus
+from moderation.services.likes import set_like
+from tests.conftest import make_comment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
+
+ARTICLE = "/articles/inspection-testing-excellent-cases"
+START = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def like_count(db, comment: Comment) -> int:
+    db.session.expire_all()
+    return db.session.get(Comment, comment.id).like_count
+
+
+def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path):
+    comment = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    button = page.locator(f"#comment-{comment.id} [data-like] button")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator("[data-count]")).to_have_text("1")
+    assert page.url.endswith(ARTICLE)  # in place: no navigation
+    assert like_count(db, comment) == 1
+    page.screenshot(path=str(tmp_path / "liked.png"), full_page=True)
+
+    page.reload()  # the reader's own page now: their like pressed
+    button = page.locator(f"#comment-{comment.id} [data-like] button")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button.locator("[data-count]")).to_have_text("0")
+    assert like_count(db, comment) == 0
+
+
+def test_the_shared_page_from_a_cache_gets_the_readers_pressed_buttons_from_the_token_endpoint(
+        live_server, browser_page, db):
+    liked, other = (make_comment(db, status=CommentStatus.APPROVED, body=body) for body in ("按過讚的", "沒按過的"))
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.locator(f"#comment-{liked.id} [data-like] button").click()
+    expect(page.locator(f"#comment-{liked.id} [data-like] button")).to_have_attribute("aria-pressed", "true")
+    # As a cache in front would serve it to this reader too: the shared bytes, every button unpressed.
+    with urllib.request.urlopen(live_server + ARTICLE) as response:
+        shared = response.read()
+    assert b'aria-pressed="true"' not in shared
+    page.route(live_server + ARTICLE, lambda route: route.fulfill(body=shared, content_type="text/html"))
+    page.goto(live_server + ARTICLE)
+    expect(page.locator(f"#comment-{liked.id} [data-like] button")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"#comment-{other.id} [data-like] button")).to_have_attribute("aria-pressed", "false")
+
+
+def test_liking_without_javascript(live_server, browser, db, tmp_path):
+    comment = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
+    context = browser.new_context(locale="zh-TW", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    page.locator(f"#comment-{comment.id} [data-like] button").click()
+    assert page.url.endswith(f"{ARTICLE}#comment-{comment.id}")  # back to the comment (303)
+    button = page.locator(f"#comment-{comment.id} [data-like] button")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator("[data-count]")).to_have_text("1")
+    assert like_count(db, comment) == 1
+    page.screenshot(path=str(tmp_path / "no-javascript-like.png"), full_page=True)
+    button.click()  # the second POST undoes
+    expect(page.locator(f"#comment-{comment.id} [data-like] button")).to_have_attribute("aria-pressed", "false")
+    assert like_count(db, comment) == 0
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_the_sort_switch(live_server, browser, db, javascript):
+    popular = make_comment(db, status=CommentStatus.APPROVED, body="較早但熱門", created_at=START)
+    make_comment(db, status=CommentStatus.APPROVED, body="最新但冷門", created_at=START + timedelta(hours=2))
+    for reader in range(20):
+        set_like(db.session, popular.article_id, popular.id, reader_hash=f"reader{reader}", ip_hash=f"ip{reader}",
+                 like=True, now=START, per_address=3)
+    db.session.commit()
+    context = browser.new_context(locale="zh-TW", java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    bodies = page.locator("[data-comment-list] > li .comment-body")
+    expect(bodies).to_have_text(["最新但冷門", "較早但熱門"])
+    page.get_by_role("navigation", name="評論排序").get_by_role("link", name="最熱").click()
+    assert "sort=hot" in page.url
+    expect(bodies).to_have_text(["較早但熱門", "最新但冷門"])
+    expect(page.get_by_role("link", name="最熱")).to_have_attribute("aria-current", "page")
+    page.get_by_role("navigation", name="評論排序").get_by_role("link", name="最新").click()
+    expect(bodies).to_have_text(["最新但冷門", "較早但熱門"])
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_comments_in_the_readers_script_with_the_original_one_click_away(live_server, browser, db, javascript):
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="這個儀器的檢測結果很準確")
+    context = browser.new_context(locale="zh-CN", java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    body = page.locator(f"#comment-{comment.id} > .comment-body")
+    expect(body).to_have_text("這個儀器的檢測結果很準確")  # as written by default
+    if javascript:
+        page.evaluate("window.stayedHere = true")
+    page.get_by_role("link", name="评论转为简体").click()
+    expect(body).to_have_text("这个仪器的检测结果很准确")
+    assert "script=converted" in page.url
+    page.get_by_role("link", name="原文").click()
+    expect(body).to_have_text("這個儀器的檢測結果很準確")
+    if javascript:
+        assert page.evaluate("window.stayedHere") is True  # in place, no page load
+    context.close()
