@@ -142,8 +142,6 @@ def post_comment(
         listing_changed(db, article.id, approved_delta=1)
         if reply_to is not None:
             replies_changed(db, reply_to.thread_id, 1)
-    rollups.comment_posted(db, article_id=article.id, created_at=now, status=status,
-                           rule_ids=[values["rule_id"] for values in reasons if values["kind"] in rollups.RULE_HIT_KINDS])
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
                           anonymous=anonymous, body=body, now=now, article_id=article.id)
@@ -151,6 +149,10 @@ def post_comment(
         started = surge.begin_or_extend(db, article.id, trip, comment_id=comment_id, now=now)
         if trip.cluster_ids:  # the cluster's published comments are held too (decide() commits)
             surge.hold_cluster(db, trip.cluster_ids, surge_id=started.id, now=now)
+    # Last before the caller's commit: the article's hourly row is shared by every poster of the
+    # hour, and its lock is held from here to the commit.
+    rollups.comment_posted(db, article_id=article.id, created_at=now, status=status,
+                           rule_ids=[values["rule_id"] for values in reasons if values["kind"] in rollups.RULE_HIT_KINDS])
     metrics.COMMENTS_POSTED.labels(status.value).inc()
     return Posted(comment_id, status, verdict)
 

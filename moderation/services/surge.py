@@ -126,12 +126,19 @@ def active_surge(db: Session, article_id: int) -> Surge | None:
                      .order_by(Surge.id.desc()).limit(1))
 
 
+EXTEND_EVERY = timedelta(seconds=30)
+
+
 def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int, now: datetime) -> Surge:
     """A tripping post: the article's surge begins (the mode switches to pre-moderation, logged with
     its cause, the event recorded) or goes on; a cluster gathers its comments. Flushes.
-    The article's row is locked first: two posters tripping it at once start one surge, not two."""
-    db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
+    Only a start locks the article's row (two posters tripping it at once start one surge, not
+    two); while the surge goes on, posters do not wait on each other: its `last_seen_at` moves at
+    most every EXTEND_EVERY, which is all the quiet period needs."""
     surge = active_surge(db, article_id)
+    if surge is None:
+        db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
+        surge = active_surge(db, article_id)  # another poster may have started it meanwhile
     if surge is None:
         article = db.get(Article, article_id)
         switched = article.comment_mode is CommentMode.POST_MODERATION
@@ -150,8 +157,9 @@ def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int
         outbox.record(db, "article.surge", {
             "article": {"slug": article.slug, "title": article.title},
             "surge": {"cause": trip.cause.value, "switched": switched, **trip.details}}, now=now)
-    else:
-        surge.last_seen_at = now
+    elif now - surge.last_seen_at >= EXTEND_EVERY:
+        db.execute(update(Surge).where(Surge.id == surge.id, Surge.last_seen_at < now).values(last_seen_at=now)
+                   .execution_options(synchronize_session=False))
     if trip.cluster_key:
         cluster = db.scalar(select(CommentCluster).where(CommentCluster.article_id == article_id,
                                                          CommentCluster.key == trip.cluster_key)
