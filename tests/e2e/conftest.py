@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,22 @@ def browser_page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Until `expression` is true in the page. Playwright's wait_for_function polls with a function it
+    compiles inside the page, which the app's Content-Security-Policy (no 'unsafe-eval') refuses
+    whenever the condition is not already true at the first look; this polls from here instead."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error as error:  # the page navigated (or reloaded itself) under the evaluation
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)

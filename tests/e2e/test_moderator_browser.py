@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from moderation.models import AuditEntry, Comment, CommentStatus
 from tests.conftest import PASSWORD, make_comment, make_moderator
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
 
@@ -25,7 +26,7 @@ def sign_in_to_the_queue(page, live_server, name):
 def wait_for_the_keyboard(page):
     """The queue's script has run once it has put the focus on the heading (or on the card a link named):
     keys pressed before are lost."""
-    page.wait_for_function("document.activeElement && (document.activeElement.id === 'queue-title'"
+    wait_until(page, "document.activeElement && (document.activeElement.id === 'queue-title'"
                            " || document.activeElement.hasAttribute('data-card'))")
 
 

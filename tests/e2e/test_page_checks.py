@@ -26,6 +26,7 @@ import pytest
 
 from moderation.models import CommentReport, CommentStatus, ReportReason
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, PASSWORD, make_comment, make_moderator
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]
 
@@ -202,7 +203,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         _submit(page, "button.primary", "form-with-errors", visit)
         page.fill("#nickname", "讀者")
         page.fill("#body", "想要的話請加微信聊")
-        page.wait_for_function("document.querySelector('[data-captcha-media] img').complete")
+        wait_until(page, "document.querySelector('[data-captcha-media] img').complete")
         page.fill("#captcha_answer", CAPTCHA_TEXT)
         _submit(page, "button.primary", "article-with-notice", visit)
 
@@ -238,7 +239,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         _submit(page, "#bulk-form button[value=reject]", "bulk-confirm", visit)
 
         page.goto(base + "/moderation/")  # a decision in place: the card becomes one line with an undo
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'queue-title'")
+        wait_until(page, "document.activeElement && document.activeElement.id === 'queue-title'")
         page.keyboard.press("j")
         page.keyboard.press("s")
         page.wait_for_selector("[data-decided] [data-undo]")
@@ -251,7 +252,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         page.goto(base + "/moderation/admin/rules/")
         with page.expect_navigation():  # a job: its page, reloaded by its script once the job is done
             page.click("form[action$='/rescreen'] button")
-        page.wait_for_function("document.querySelector('[data-job-status]').dataset.finished === 'true'")
+        wait_until(page, "document.querySelector('[data-job-status]')?.dataset.finished === 'true'")
         _goto(page, base, page.url.removeprefix(base), "job", visit)
         page.goto(base + "/moderation/admin/moderators")
         _submit(page, "form[action$='/password'] button", "admin-confirm", visit)

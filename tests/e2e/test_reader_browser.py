@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from moderation.models import CommentStatus
 from tests.conftest import CAPTCHA_TEXT, make_comment
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
 
@@ -136,7 +137,7 @@ def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
     status = page.locator("[data-captcha-status]")
     page.get_by_role("button", name="改聽語音").click()
     page.locator("[data-captcha-media] audio").wait_for()
-    page.wait_for_function("() => document.querySelector('[data-captcha-media] audio').readyState > 0")
+    wait_until(page, "() => document.querySelector('[data-captcha-media] audio').readyState > 0")
     assert status.is_hidden()
     page.get_by_role("button", name="換一張").click()  # a second audio challenge: over the limit
     expect(status).to_be_visible()
@@ -462,7 +463,7 @@ def test_on_a_phone_the_bar_leads_from_the_article_to_the_comments(live_server, 
     assert bar_is_seen(page)
     page.screenshot(path=str(tmp_path / "phone-reading.png"))
     link.click()
-    page.wait_for_function("location.hash === '#comments'")
+    wait_until(page, "location.hash === '#comments'")
     heading = box(page, "#comments-heading")
     assert 0 <= heading["top"] and heading["bottom"] <= 844
     expect(page.locator("#comment-form")).to_be_visible()  # and the form is open

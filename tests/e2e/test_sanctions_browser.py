@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from moderation.models import AuditEntry, AuthorRestriction, Comment, CommentStatus
 from tests.conftest import CAPTCHA_TEXT, make_moderator
+from tests.e2e.conftest import wait_until
 from tests.e2e.test_moderator_browser import ARTICLE, sign_in_to_the_queue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]
@@ -16,7 +17,7 @@ def post_as_reader(page, live_server, body):
     page.goto(live_server + ARTICLE + "/comment")
     page.fill("#nickname", "讀者")
     page.fill("#body", body)
-    page.wait_for_function("document.querySelector('[data-captcha-media] img').complete")
+    wait_until(page, "document.querySelector('[data-captcha-media] img').complete")
     page.fill("#captcha_answer", CAPTCHA_TEXT)
     with page.expect_navigation():
         page.click("button.primary")
