@@ -328,6 +328,29 @@
     });
   }
 
+  // A next keyset page (older comments, or a thread's later replies) appended in place: the items not
+  // shown yet, their likes pressed, the link moved on to the page after (or gone), the focus on the
+  // first new item.
+  function appendPage(items, into, later, more) {
+    var first = null;
+    items.forEach(function (item) {
+      if (document.getElementById(item.id)) return;
+      var adopted = document.importNode(item, true);
+      into.appendChild(adopted);
+      pressLiked(adopted);
+      first = first || adopted;
+    });
+    if (later) {
+      more.setAttribute("href", later.getAttribute("href"));
+    } else {
+      more.remove();
+    }
+    if (first) {
+      first.tabIndex = -1;
+      first.focus();
+    }
+  }
+
   // 查看全部 N 則回覆 appends the thread's other replies in place; the link itself opens the thread's page.
   document.addEventListener("click", function (event) {
     var more = event.target.closest("[data-more-replies]");
@@ -345,23 +368,8 @@
           replies.setAttribute("data-replies", "");
           more.before(replies);
         }
-        var first = null;
-        next.querySelectorAll("[data-thread-replies] > li").forEach(function (item) {
-          if (document.getElementById(item.id)) return;
-          var adopted = document.importNode(item, true);
-          replies.appendChild(adopted);
-          first = first || adopted;
-        });
-        var later = next.querySelector("[data-later-replies]");
-        if (later) {
-          more.setAttribute("href", later.getAttribute("href"));
-        } else {
-          more.remove();
-        }
-        if (first) {
-          first.tabIndex = -1;
-          first.focus();
-        }
+        appendPage(next.querySelectorAll("[data-thread-replies] > li"), replies,
+                   next.querySelector("[data-later-replies]"), more);
       })
       .catch(function () { window.location.href = more.href; });
   });
@@ -464,25 +472,8 @@
       .then(function (response) { if (!response.ok) throw response; return response.text(); })
       .then(function (html) {
         var next = new DOMParser().parseFromString(html, "text/html");
-        var items = next.querySelectorAll("[data-comment-list] > li");
-        var first = null;
-        items.forEach(function (item) {
-          if (document.getElementById(item.id)) return;
-          var adopted = document.importNode(item, true);
-          list.appendChild(adopted);
-          pressLiked(adopted);
-          first = first || adopted;
-        });
-        var nextMore = next.querySelector("[data-more-comments]");
-        if (nextMore) {
-          more.setAttribute("href", nextMore.getAttribute("href"));
-        } else {
-          more.remove();
-        }
-        if (first) {
-          first.tabIndex = -1;
-          first.focus();
-        }
+        appendPage(next.querySelectorAll("[data-comment-list] > li"), list,
+                   next.querySelector("[data-more-comments]"), more);
       })
       .catch(function () { window.location.href = more.href; });
   });
@@ -492,7 +483,7 @@
   // a form that flips the like and comes back to the comment.
   var LIKED_KEY = "liked-before";
   var likedIds = [];
-  function pressLiked(container) {  // also for a page of older comments appended in place
+  function pressLiked(container) {  // also for a page appended in place (appendPage)
     likedIds.forEach(function (id) {
       container.querySelectorAll("[data-like][action*='/comments/" + id + "/like'] button").forEach(function (button) {
         button.setAttribute("aria-pressed", "true");
