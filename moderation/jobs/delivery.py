@@ -101,7 +101,7 @@ def deliver(delivery_id: int) -> str:
     if fmt == "email":
         answer = send_mail(config, to, mail)
     else:
-        answer = _post(config, url, headers, body, allow_private=allow_private)
+        answer = post(config, url, headers, body, allow_private=allow_private)
 
     policy = webhooks.RetryPolicy.from_config(config)
     recorded = 0
@@ -117,15 +117,19 @@ def deliver(delivery_id: int) -> str:
     return answer.problem.value if answer.problem else "delivered"
 
 
-def _post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool) -> Answer:
+def post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool,
+         total_timeout: float | None = None, max_bytes: int | None = None, keep_body: bool = False) -> Answer:
+    """Check the URL's address again (DNS may have changed) and POST to it; never raises. The
+    bounds are the webhooks' unless given (the external check has a budget of its own)."""
     resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
     try:
         target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
     except WebhookError as error:
         return Answer(None, _ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
-    return send(target, headers, body, connect_timeout=float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"]),
-                total_timeout=float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]),
-                max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
+    total = float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]) if total_timeout is None else total_timeout
+    return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
+                total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]) if max_bytes is None
+                else max_bytes, keep_body=keep_body)
 
 
 def _wait_for_quiet_period(session, delivery_id: int, *, now, quiet_seconds: int) -> bool:

@@ -7,12 +7,13 @@ from flask import current_app
 
 from moderation.clock import now
 from moderation.extensions import db
-from moderation.jobs.delivery import USER_AGENT, send
+from moderation.jobs.delivery import USER_AGENT, post
 from moderation.services import external_check, webhooks
 from moderation.services.external_check import CheckAnswer, CheckProblem
-from moderation.services.webhooks import WebhookError
+from moderation.services.webhooks import DeliveryProblem
 
-ASKED = "X-Moderation-Event"
+UNREACHABLE = (DeliveryProblem.REFUSED, DeliveryProblem.UNRESOLVABLE, DeliveryProblem.PRIVATE_ADDRESS,
+               DeliveryProblem.URL_INVALID)
 
 
 def ask(*, text: str, nickname: str | None, anonymous: bool, article_key: str, reply: bool) -> tuple[int, CheckAnswer] | None:
@@ -24,21 +25,18 @@ def ask(*, text: str, nickname: str | None, anonymous: bool, article_key: str, r
     check_id, url, secret, allow_private = check.id, check.url, check.secret, check.allow_private
     db.session.commit()
     config = current_app.config
-    budget = float(config["EXTERNAL_CHECK_TIMEOUT_SECONDS"])
     body = external_check.request_body(text=text, nickname=nickname, anonymous=anonymous, article_key=article_key,
                                        reply=reply)
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-               ASKED: "comment.check",
+               webhooks.EVENT_HEADER: "comment.check",
                webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, int(now().timestamp()), body)}
-    try:
-        target = webhooks.check_target(url, allow_private=allow_private,
-                                       resolver=config["WEBHOOK_RESOLVER"] or webhooks.system_resolver)
-    except WebhookError:
-        return check_id, CheckAnswer(None, problem=CheckProblem.UNREACHABLE)
-    answer = send(target, headers, body, connect_timeout=min(budget, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
-                  total_timeout=budget, max_bytes=16 * 1024, keep_body=True)
-    problem = {"timeout": CheckProblem.TIMEOUT, "refused": CheckProblem.UNREACHABLE}.get(
-        answer.problem.value if answer.problem else "")
-    if answer.problem is not None and problem is None:
-        problem = CheckProblem.HTTP_ERROR
+    answer = post(config, url, headers, body, allow_private=allow_private,
+                  total_timeout=float(config["EXTERNAL_CHECK_TIMEOUT_SECONDS"]), max_bytes=16 * 1024, keep_body=True)
+    problem = None
+    if answer.problem is DeliveryProblem.TIMEOUT:
+        problem = CheckProblem.TIMEOUT
+    elif answer.problem in UNREACHABLE:
+        problem = CheckProblem.UNREACHABLE
+    elif answer.problem is not None:
+        problem = CheckProblem.HTTP_ERROR  # a redirect (never followed) or an answer outside 2xx
     return check_id, external_check.interpret(answer.status_code, answer.body, problem)
