@@ -31,7 +31,6 @@ from moderation.screening.readings import (
     OTHER,
     SEPARATOR,
     char_reading,
-    has_figures_in_words,
     initials_of,
     reading_key,
     reading_view,
@@ -39,7 +38,7 @@ from moderation.screening.readings import (
     typed_reading,
     typed_syllables,
 )
-from moderation.screening.variants import drawn_alike, lookalikes, shape_classes, split_forms
+from moderation.screening.variants import drawn_alike, lookalikes, shape_class_pairs, shape_classes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
 FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
@@ -303,8 +302,8 @@ class WordMatcher:
         )
 
     def _spoken_matches(self, text: NormalizedText):
-        views = [reading_view(text.compact)]
-        if has_figures_in_words(text.compact):  # ji4: the fourth tone of ji, or jia with 4 for a
+        views = [text.reading]
+        if text.reading.figures_in_words:  # ji4: the fourth tone of ji, or jia with 4 for a
             views.append(reading_view(text.compact, prefer_letters=True))
         for view in views:
             if self._spoken is not None:
@@ -425,10 +424,12 @@ class WordMatcher:
         博采 for 博彩.)"""
         compact = text.compact
         seen = set()
-        for grouping, shaped in enumerate(self._shaped):
+        if self._shaped[0] is None and self._shaped[1] is None:
+            return
+        pairs = compact.translate(shape_class_pairs())
+        for shaped, view in zip(self._shaped, (pairs[0::2], pairs[1::2]), strict=True):
             if shaped is None:
                 continue
-            view = compact.translate(shape_classes(grouping))
             for index, start, end in shaped.matches(view):
                 written = compact[start:end]
                 for rule, key in shaped.rules[index]:

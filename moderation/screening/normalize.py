@@ -12,6 +12,7 @@ their terms. Every folded character maps back to the original span it came from.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from itertools import compress
 from moderation.screening.characters import INVISIBLE, latin_lookalike
 from moderation.screening.chinese import simplified_char
 from moderation.screening.escapes import escapes, might_hold_escapes
+from moderation.screening.readings import ReadingView, reading_view
 from moderation.screening.variants import standard_form
 
 
@@ -48,7 +50,6 @@ def fold_char(char: str) -> str:
 # "_", and unassigned or private-use code points: what is not a letter or a figure (`\w` less "_").
 # A regular expression, so that dropping them and mapping around them runs in C.
 _SEPARATOR = re.compile(r"[\W_]")
-_MARKED = re.compile(r"[^\x00]")
 
 
 @lru_cache(maxsize=65536)
@@ -57,6 +58,17 @@ def is_separator(char: str) -> bool:
 
 
 _IRREGULAR: set[str] = set()  # characters that fold to none or to several
+# One regular expression for them, compiled again when one is learnt (rarely after the first
+# comments): a scan in C, where `set.isdisjoint(text)` made an object of every character.
+_holds_irregular = re.compile("(?!)").search
+_learning = threading.Lock()
+
+
+def _learn_irregular(char: str) -> None:
+    global _holds_irregular
+    with _learning:
+        _IRREGULAR.add(char)
+        _holds_irregular = re.compile("[" + "".join(map(re.escape, sorted(_IRREGULAR))) + "]").search
 
 
 class _Folding(dict):
@@ -66,7 +78,7 @@ class _Folding(dict):
     def __missing__(self, code: int) -> str:
         self[code] = folded = fold_char(chr(code))
         if len(folded) != 1:
-            _IRREGULAR.add(chr(code))
+            _learn_irregular(chr(code))
         return folded
 
 
@@ -86,8 +98,17 @@ class NormalizedText:
         """Worked out only when a span is asked for (most comments match nothing)."""
         if len(self.compact) == len(self.folded):
             return range(len(self.folded))
-        mask = _MARKED.sub("\x01", _SEPARATOR.sub("\x00", self.folded)).encode("latin-1")
+        # A mask with one byte per folded character, cleared at each separator: the separators are
+        # few, so this costs one regular-expression scan, not one replacement per character.
+        mask = bytearray(b"\x01") * len(self.folded)
+        for separator in _SEPARATOR.finditer(self.folded):
+            mask[separator.start()] = 0
         return list(compress(range(len(self.folded)), mask))
+
+    @cached_property
+    def reading(self) -> ReadingView:
+        """The compact text's syllables, read once for the matcher and the reading fingerprint."""
+        return reading_view(self.compact)
 
     def original_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         """Original [start, end) covering compact characters [compact_start, compact_end)."""
@@ -110,7 +131,7 @@ def normalize(text: str) -> NormalizedText:
     if found:
         return _normalize_with_escapes(text, found)
     folded = text.translate(_FOLDING)
-    if len(folded) == len(text) and _IRREGULAR.isdisjoint(text):  # the usual case: one character each
+    if len(folded) == len(text) and not _holds_irregular(text):  # the usual case: one character each
         folded_to_original: Sequence[int] = range(len(text))
     else:
         pieces = [fold_char(char) for char in text]

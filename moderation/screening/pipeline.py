@@ -17,7 +17,6 @@ from moderation.screening.links import domain_listed, figure_spellings, find_lin
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 from moderation.screening.personal_data import find_personal_data
-from moderation.screening.readings import reading_key
 
 
 class Outcome(enum.StrEnum):
@@ -108,20 +107,21 @@ def fingerprint(text: str | NormalizedText) -> str:
 
 def reading_fingerprint(text: str | NormalizedText) -> str:
     """Equal also for texts that read the same: 加微信 and 家威信 (every Han character as its pinyin)."""
-    compact = (text if isinstance(text, NormalizedText) else normalize(text)).compact
-    return hashlib.sha256(reading_key(compact).encode("utf-8", "surrogatepass")).hexdigest()
+    normalized = text if isinstance(text, NormalizedText) else normalize(text)
+    return hashlib.sha256(normalized.reading.plain.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: datetime) -> Verdict:
     reasons: list[Reason] = []
     body = normalize(submission.text)
-    for field_name, normalized in (("body", body), ("nickname", normalize(submission.nickname or ""))):
+    nickname = normalize(submission.nickname or "")
+    for field_name, normalized in (("body", body), ("nickname", nickname)):
         for match in rules.words.find(normalized):
             reasons.append(
                 Reason(ReasonKind.WORD, match.action, match.rule.id, match.rule.term,
                        field_name, match.start, match.end, match.how.value)
             )
-    reasons.extend(_personal_reasons(body, submission))
+    reasons.extend(_personal_reasons(body, nickname, submission))
     reasons.extend(_link_reasons(body, rules))
     mine = fingerprint(body)
     reasons.extend(_flood_reasons(mine, author, rules.thresholds, now))
@@ -141,13 +141,12 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
     return Verdict(Outcome.PENDING, tuple(reasons), mine, reading_fingerprint(body))
 
 
-def _personal_reasons(body: NormalizedText, submission: Submission) -> list[Reason]:
+def _personal_reasons(body: NormalizedText, nickname: NormalizedText, submission: Submission) -> list[Reason]:
     """Personal data is held; under post-moderation it is published, masked until a moderator decides
     (the reason then holds nothing, but its span is what the public text masks)."""
     action = None if submission.post_moderation else Action.HOLD
     reasons = [Reason(ReasonKind.PERSONAL_DATA, action, f"personal:{found.kind.value}", found.kind.value,
                       "body", found.start, found.end) for found in find_personal_data(body)]
-    nickname = normalize(submission.nickname or "")
     # A nickname is shown as written (no mask): personal data there is always held.
     reasons += [Reason(ReasonKind.PERSONAL_DATA, Action.HOLD, f"personal:{found.kind.value}", found.kind.value,
                        "nickname", found.start, found.end) for found in find_personal_data(nickname)]

@@ -23,6 +23,7 @@ from pypinyin.style import convert
 
 SEPARATOR = "|"
 OTHER = "#"  # what a character that is not a syllable reads as: it breaks any reading
+_OTHER_UNIT = OTHER + SEPARATOR
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
 _SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
@@ -62,8 +63,8 @@ class _ReadingTable(dict):
     syllable (a figure, a character without a reading) reads OTHER, learnt the first time."""
 
     def __missing__(self, code: int) -> str:
-        self[code] = unit = OTHER + SEPARATOR
-        return unit
+        self[code] = _OTHER_UNIT
+        return _OTHER_UNIT
 
 
 @lru_cache(maxsize=1)
@@ -201,6 +202,8 @@ class ReadingView:
     reading: str  # SEPARATOR, then every unit followed by SEPARATOR
     units_text: str  # one character per unit: Han characters, private-use characters for syllables
     runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
+    plain: str = ""  # the reading `reading_key` gives the same text: what the reading fingerprint hashes
+    figures_in_words: bool = False  # a typed word holds a figure: a tone or a letter (ji4)
 
     @cached_property
     def _run_starts(self) -> list[int]:
@@ -235,32 +238,44 @@ class ReadingView:
         return position, position + 1
 
 
-def has_figures_in_words(compact: str) -> bool:
-    """Whether a typed word holds a figure, which may be a tone or a letter (see `reading_view`)."""
-    return any(not run.group().isalpha() for run in TYPED_RUN.finditer(compact) if run.group()[0].isascii())
-
-
 def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
-    """Typed runs become one private-use character per syllable, then one translate reads all.
+    """Typed runs become one private-use character per syllable; the text between them is read
+    with one translate, shared with `plain` (the reading `reading_key` gives, where a typed run
+    reads OTHER), so that matching and the reading fingerprint read the text once.
     `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
+    table = _table()
+    typed = list(TYPED_RUN.finditer(compact))
+    if not typed:
+        plain = SEPARATOR + compact.translate(table)
+        return ReadingView(compact, plain, compact, (), plain, False)
+    ids = _syllable_ids()
     runs: list[_TypedRun] = []
-    if TYPED_RUN.search(compact):
-        ids = _syllable_ids()
-
-        def syllables(run: re.Match) -> str:
-            units = _typed_units(run.group(), run.start(), prefer_letters)
-            previous = runs[-1] if runs else None
-            first_unit = (run.start() if previous is None else
-                          previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
-            runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units),
-                                  tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)))
-            return "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
-                           for syllable, _, _ in units)
-
-        units_text = TYPED_RUN.sub(syllables, compact)
-    else:
-        units_text = compact
-    return ReadingView(compact, SEPARATOR + units_text.translate(_table()), units_text, tuple(runs))
+    units_pieces: list[str] = []
+    reading_pieces = [SEPARATOR]
+    plain_pieces = [SEPARATOR]
+    position = 0
+    for run in typed:
+        between = compact[position:run.start()]
+        read_between = between.translate(table)
+        units = _typed_units(run.group(), run.start(), prefer_letters)
+        previous = runs[-1] if runs else None
+        first_unit = (run.start() if previous is None else
+                      previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
+        runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units),
+                              tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)))
+        syllables = "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
+                            for syllable, _, _ in units)
+        units_pieces += (between, syllables)
+        reading_pieces += (read_between, syllables.translate(table))
+        plain_pieces += (read_between, _OTHER_UNIT * (run.end() - run.start()))
+        position = run.end()
+    read_tail = compact[position:].translate(table)
+    units_pieces.append(compact[position:])
+    reading_pieces.append(read_tail)
+    plain_pieces.append(read_tail)
+    figures = any(not run.group().isalpha() for run in typed if run.group()[0].isascii())
+    return ReadingView(compact, "".join(reading_pieces), "".join(units_pieces), tuple(runs), "".join(plain_pieces),
+                       figures)
 
 
 @lru_cache(maxsize=1)
