@@ -28,7 +28,11 @@ BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
 _SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
 # Typed pinyin (letters, with tone figures or figures for letters among them) and bopomofo.
-TYPED_RUN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*|[\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙]+")
+# Meaning `[a-z0-9]*[a-z][a-z0-9]*|[ㄅ-ㄯㆠ-ㆿˉˊˇˋ˙]+`, written to begin with one character class (each
+# branch then checks which kind of character it began with): the regular-expression engine then
+# skips to the candidates instead of trying a match at every character of a Chinese text.
+_BOPOMOFO = "\u3105-\u312f\u31a0-\u31bfˉˊˇˋ˙"
+TYPED_RUN = re.compile(rf"[a-z0-9{_BOPOMOFO}](?:(?<=[0-9])[0-9]*[a-z][a-z0-9]*|(?<=[a-z])[a-z0-9]*|(?<=[{_BOPOMOFO}])[{_BOPOMOFO}]*)")
 
 
 def _toneless(syllable: str) -> str:
