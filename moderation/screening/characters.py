@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from confusable_homoglyphs import confusables
@@ -72,3 +74,53 @@ def latin_lookalike(char: str) -> str:
             if len(candidate) == 1 and candidate.isascii() and candidate.isalnum():
                 return candidate
     return char
+
+
+class CharacterTable:
+    """A `str.translate` table (code point → string) learnt 256 code points at a time.
+
+    `str.translate` looks every character of the text up in its table. A dict subclass that learns
+    in `__missing__` is looked up through CPython's generic slot, a Python-level call of the
+    inherited `__getitem__` per character (about ten times a plain dict's cost, most of screening's
+    time in translating), so the table is a plain dict: before a text is translated, one regular
+    expression (compiled again when a block is added) finds a character of a block not learnt yet,
+    and that block's 256 values are worked out. `value_of` must be pure; `learnt` is called after
+    each block (under the lock)."""
+
+    def __init__(self, value_of: Callable[[int], str], learnt: Callable[[], None] | None = None) -> None:
+        self.table: dict[int, str] = {}
+        self._value_of = value_of
+        self._learnt = learnt
+        self._blocks: set[int] = set()
+        self._unlearnt = re.compile("[\x00-\U0010ffff]").search
+        self._lock = threading.Lock()
+
+    def translate(self, text: str) -> str:
+        found = self._unlearnt(text)
+        while found is not None:
+            self._learn(ord(found.group()) >> 8)
+            found = self._unlearnt(text, found.start())
+        return text.translate(self.table)
+
+    def __getitem__(self, code: int) -> str:
+        if code >> 8 not in self._blocks:
+            self._learn(code >> 8)
+        return self.table[code]
+
+    def _learn(self, block: int) -> None:
+        with self._lock:
+            if block in self._blocks:
+                return
+            for code in range(block << 8, (block + 1) << 8):
+                self.table[code] = self._value_of(code)
+            if self._learnt is not None:
+                self._learnt()
+            self._blocks.add(block)
+            ranges = []
+            for learnt in sorted(self._blocks):
+                if ranges and ranges[-1][1] == learnt - 1:
+                    ranges[-1][1] = learnt
+                else:
+                    ranges.append([learnt, learnt])
+            body = "".join(f"{re.escape(chr(first << 8))}-{re.escape(chr((last << 8) + 255))}" for first, last in ranges)
+            self._unlearnt = re.compile(f"[^{body}]").search

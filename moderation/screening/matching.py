@@ -452,7 +452,7 @@ class WordMatcher:
         seen = set()
         if self._shaped[0] is None and self._shaped[1] is None:
             return
-        pairs = compact.translate(shape_class_pairs())
+        pairs = shape_class_pairs().translate(compact)
         for shaped, view in zip(self._shaped, (pairs[0::2], pairs[1::2]), strict=True):
             if shaped is None:
                 continue

@@ -12,14 +12,13 @@ their terms. Every folded character maps back to the original span it came from.
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import compress
 
-from moderation.screening.characters import INVISIBLE, latin_lookalike
+from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike
 from moderation.screening.chinese import simplified_char
 from moderation.screening.escapes import escapes, might_hold_escapes
 from moderation.screening.readings import ReadingView, reading_view
@@ -58,31 +57,26 @@ def is_separator(char: str) -> bool:
 
 
 _IRREGULAR: set[str] = set()  # characters that fold to none or to several
-# One regular expression for them, compiled again when one is learnt (rarely after the first
-# comments): a scan in C, where `set.isdisjoint(text)` made an object of every character.
+# One regular expression for them, compiled again when a block of characters is learnt (rarely
+# after the first comments): a scan in C, where `set.isdisjoint(text)` made an object of every character.
 _holds_irregular = re.compile("(?!)").search
-_learning = threading.Lock()
 
 
-def _learn_irregular(char: str) -> None:
+def _folded_code(code: int) -> str:
+    folded = fold_char(chr(code))
+    if len(folded) != 1:
+        _IRREGULAR.add(chr(code))
+    return folded
+
+
+def _irregular_learnt() -> None:
     global _holds_irregular
-    with _learning:
-        _IRREGULAR.add(char)
+    if _IRREGULAR:
         _holds_irregular = re.compile("[" + "".join(map(re.escape, sorted(_IRREGULAR))) + "]").search
 
 
-class _Folding(dict):
-    """str.translate table: each character to its folded form (learnt); one whose folded form is
-    not exactly one character is remembered in _IRREGULAR."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = folded = fold_char(chr(code))
-        if len(folded) != 1:
-            _learn_irregular(chr(code))
-        return folded
-
-
-_FOLDING = _Folding()
+# Each character to its folded form.
+_FOLDING = CharacterTable(_folded_code, _irregular_learnt)
 
 
 @dataclass(frozen=True)
@@ -130,7 +124,7 @@ def normalize(text: str) -> NormalizedText:
     found = escapes(text) if might_hold_escapes(text) else []
     if found:
         return _normalize_with_escapes(text, found)
-    folded = text.translate(_FOLDING)
+    folded = _FOLDING.translate(text)
     if len(folded) == len(text) and not _holds_irregular(text):  # the usual case: one character each
         folded_to_original: Sequence[int] = range(len(text))
     else:

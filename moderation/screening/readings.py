@@ -21,6 +21,8 @@ from pypinyin import Style
 from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style import convert
 
+from moderation.screening.characters import CharacterTable
+
 SEPARATOR = "|"
 OTHER = "#"  # what a character that is not a syllable reads as: it breaks any reading
 _OTHER_UNIT = OTHER + SEPARATOR
@@ -62,28 +64,18 @@ def _bopomofo_syllables() -> dict[str, str]:
     return spelled
 
 
-class _ReadingTable(dict):
-    """str.translate table: every character becomes one unit and its separator; one that is not a
-    syllable (a figure, a character without a reading) reads OTHER, learnt the first time."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = _OTHER_UNIT
-        return _OTHER_UNIT
-
-
 @lru_cache(maxsize=1)
-def _table() -> _ReadingTable:
-    table = _ReadingTable()
-    for code, readings in pinyin_dict.items():
-        table[code] = _toneless(readings.split(",")[0]) + SEPARATOR
-    for syllable, index in _syllable_ids().items():
-        table[_SYLLABLE_BASE + index] = syllable + SEPARATOR
-    return table
+def _table() -> CharacterTable:
+    """Every character becomes one unit and its separator; one that is not a syllable (a figure, a
+    character without a reading) reads OTHER."""
+    units = {code: _toneless(readings.split(",")[0]) + SEPARATOR for code, readings in pinyin_dict.items()}
+    units.update((_SYLLABLE_BASE + index, syllable + SEPARATOR) for syllable, index in _syllable_ids().items())
+    return CharacterTable(lambda code: units.get(code, _OTHER_UNIT))
 
 
 def reading_key(compact: str) -> str:
     """A term's reading as it is searched for: |jia|wei|xin|."""
-    return SEPARATOR + compact.translate(_table())
+    return SEPARATOR + _table().translate(compact)
 
 
 def char_reading(char: str) -> str:
@@ -250,7 +242,7 @@ def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
     table = _table()
     typed = list(TYPED_RUN.finditer(compact))
     if not typed:
-        plain = SEPARATOR + compact.translate(table)
+        plain = SEPARATOR + table.translate(compact)
         return ReadingView(compact, plain, compact, (), plain, False)
     ids = _syllable_ids()
     runs: list[_TypedRun] = []
@@ -260,7 +252,7 @@ def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
     position = 0
     for run in typed:
         between = compact[position:run.start()]
-        read_between = between.translate(table)
+        read_between = table.translate(between)
         units = _typed_units(run.group(), run.start(), prefer_letters)
         previous = runs[-1] if runs else None
         first_unit = (run.start() if previous is None else
@@ -270,10 +262,10 @@ def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
         syllables = "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
                             for syllable, _, _ in units)
         units_pieces += (between, syllables)
-        reading_pieces += (read_between, syllables.translate(table))
+        reading_pieces += (read_between, table.translate(syllables))
         plain_pieces += (read_between, _OTHER_UNIT * (run.end() - run.start()))
         position = run.end()
-    read_tail = compact[position:].translate(table)
+    read_tail = table.translate(compact[position:])
     units_pieces.append(compact[position:])
     reading_pieces.append(read_tail)
     plain_pieces.append(read_tail)

@@ -12,6 +12,8 @@ from importlib import resources
 
 import opencc
 
+from moderation.screening.characters import CharacterTable
+
 _japanese = opencc.OpenCC("jp2t")
 
 
@@ -85,14 +87,8 @@ class _Identity(dict):
 
 
 @lru_cache(maxsize=1)
-def shape_class_pairs() -> _Pairs:
-    """str.translate table: each character to its shape classes in groupings 0 and 1, two characters,
-    so that one translate gives both views (`view[0::2]`, `view[1::2]`): a translate costs per
-    character looked up far more than per character written."""
-    return _Pairs()
-
-
-class _Pairs(dict):
-    def __missing__(self, code: int) -> str:
-        self[code] = pair = shape_classes(0)[code] + shape_classes(1)[code]
-        return pair
+def shape_class_pairs() -> CharacterTable:
+    """Each character to its shape classes in groupings 0 and 1, two characters, so that one
+    translate gives both views (`view[0::2]`, `view[1::2]`): a translate costs per character
+    looked up far more than per character written."""
+    return CharacterTable(lambda code: shape_classes(0)[code] + shape_classes(1)[code])
