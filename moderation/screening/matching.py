@@ -203,10 +203,7 @@ class _Automaton:
         return cls.of_keys(((compact_form(rule.term), rule) for rule in rules), table)
 
     @classmethod
-    def of_keys(cls, pairs: Iterable[tuple[str, object]], table: tuple[WordRule, ...],
-                dense: bool = False) -> _Automaton | None:
-        """`dense`: a DFA, which searches fastest and costs the most memory (for readings, whose
-        few letters keep it small: about 50 MB at 100,000 terms)."""
+    def of_keys(cls, pairs: Iterable[tuple[str, object]], table: tuple[WordRule, ...]) -> _Automaton | None:
         index_of = {id(rule): index for index, rule in enumerate(table)}
         by_key: dict[str, list] = {}
         for key, value in pairs:
@@ -217,8 +214,7 @@ class _Automaton:
             return None
         keys = tuple(by_key)
         values = _Values(tuple(tuple(by_key[key]) for key in keys), table)
-        implementation = ahocorasick_rs.Implementation.DFA if dense else None
-        return cls(keys, values, ahocorasick_rs.AhoCorasick(keys, implementation=implementation))
+        return cls(keys, values, ahocorasick_rs.AhoCorasick(keys))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """(key index, start, end) of every occurrence, overlapping ones included."""
@@ -254,10 +250,8 @@ class WordMatcher:
             rules=rules,
             _blocking=_Automaton.of_keys(written, rules),
             _allow=_Automaton.build((rule for rule in rules if rule.action is Action.ALLOW), rules),
-            # A DFA: a text's reading is four times as long as the text, searched once per comment.
             _spoken=_Automaton.of_keys(((reading, rule) for key, rule in keyed
-                                        if _fuzzy_length(key) and (reading := _full_reading(key))), rules,
-                                       dense=True),
+                                        if _fuzzy_length(key) and (reading := _full_reading(key))), rules),
             _initials=_latin_word_index(keyed),
             _typed=_Automaton.of_keys(((reading, rule) for key, rule in keyed
                                        if _readable(key) and not _fuzzy_length(key) and (reading := _full_reading(key))),
