@@ -80,8 +80,8 @@ def _export(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
     target = transfer.export_file(Path(current_app.instance_path), job.id)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    total = transfer.row_count(session) + 1
-    written = 0
+    total = transfer.row_count(session)
+    written = -1  # the header is no record
     try:
         with partial.open("w", encoding="utf-8") as out:
             for line in transfer.export_lines(session):
@@ -97,14 +97,16 @@ def _export(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    record(session, actor, AuditAction.EXPORT, now=now(), details={"records": written - 1})
+    record(session, actor, AuditAction.EXPORT, now=now(), details={"records": written})
     session.commit()
-    return {"records": written - 1, "bytes": target.stat().st_size}
+    return {"records": written, "bytes": target.stat().st_size}
 
 
 def _forget_older_exports(folder: Path, *, kept: int) -> None:
+    """All but the newest `kept` exports, and what exports whose worker died left half-written (one
+    export runs at a time, and this one's file is complete)."""
     finished = sorted((path for path in folder.glob("*.jsonl") if path.stem.isdigit()), key=lambda path: int(path.stem))
-    for path in finished[:-kept] if kept > 0 else finished:
+    for path in [*(finished[:-kept] if kept > 0 else finished), *folder.glob("*.part")]:
         path.unlink(missing_ok=True)
 
 

@@ -78,6 +78,8 @@ def start_import():
     def keep_the_file(job: LongJob) -> None:
         path = transfer.import_file(Path(current_app.instance_path), job.id)
         path.parent.mkdir(parents=True, exist_ok=True)
+        for left in path.parent.glob("*.jsonl"):  # by an import whose worker died (this one is the only one now)
+            left.unlink(missing_ok=True)
         path.write_bytes(raw)
 
     return jobs_admin.start(long_jobs.Kind.IMPORT, before_commit=keep_the_file)
