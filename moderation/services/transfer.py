@@ -241,32 +241,35 @@ def import_into_site(db: Session, lines: Iterable[str], *, progress: Callable[[i
         db.commit()
         return progress(done, total)
 
-    for model, row in _parsed(lines):
-        if model is Moderator:
-            if row["name"] in accounts:
-                account_of[row["id"]] = accounts[row["name"]]
-                done += 1
-                continue
-            account_of[row["id"]], row["id"] = next_account, next_account
-            accounts[row["name"]] = next_account
-            next_account += 1
-        else:
-            for column in _account_columns(model):
-                if row.get(column) is not None:
-                    row[column] = account_of.get(row[column])
-        if model is AuditEntry and audit_offset:
-            row["id"] += audit_offset
-        if model is not pending_model or len(pending) >= batch:
-            if not write():
-                stopped = True
-                break
-            pending_model = model
-        pending.append(row)
-    if not stopped:
-        write()
-    _advance_sequences(db)
-    rollups.rebuild(db)
-    db.commit()
+    try:
+        for model, row in _parsed(lines):
+            if model is Moderator:
+                if row["name"] in accounts:
+                    account_of[row["id"]] = accounts[row["name"]]
+                    done += 1
+                    continue
+                account_of[row["id"]], row["id"] = next_account, next_account
+                accounts[row["name"]] = next_account
+                next_account += 1
+            else:
+                for column in _account_columns(model):
+                    if row.get(column) is not None:
+                        row[column] = account_of.get(row[column])
+            if model is AuditEntry and audit_offset:
+                row["id"] += audit_offset
+            if model is not pending_model or len(pending) >= batch:
+                if not write():
+                    stopped = True
+                    break
+                pending_model = model
+            pending.append(row)
+        if not stopped:
+            write()
+    finally:  # however it ended (a failed batch rolled back, the committed ones kept): new rows fit beside them
+        db.rollback()
+        _advance_sequences(db)
+        rollups.rebuild(db)
+        db.commit()
     return counts, stopped
 
 
