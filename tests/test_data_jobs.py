@@ -14,7 +14,17 @@ from sqlalchemy import delete, func, select
 
 from moderation.extensions import db as _db
 from moderation.jobs.long_work import run_long_job, run_long_job_in_app
-from moderation.models import Article, AuditEntry, Comment, CommentStatus, LongJob, LongJobState, Moderator
+from moderation.models import (
+    Article,
+    AuditEntry,
+    AuthorRestriction,
+    Comment,
+    CommentStatus,
+    LongJob,
+    LongJobState,
+    Moderator,
+    RestrictionKind,
+)
 from moderation.services import long_jobs, transfer
 from moderation.services.listing import replies_changed
 from moderation.web.languages import LANGUAGE_COOKIE
@@ -93,6 +103,17 @@ def test_an_export_from_the_page_shows_its_progress_then_offers_its_file(admin, 
     assert not any('"password_hash"' in line for line in lines)  # never from the page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
     assert entry.actor == "boss" and entry.details == {"records": records}
+
+
+def test_the_export_read_in_small_batches_is_the_same_file(db):
+    for index in range(5):
+        make_comment(db, body=f"第{index}則")
+    db.session.add(AuthorRestriction(author_hash="c" * 64, kind=RestrictionKind.BAN, reason="spam",
+                                     created_at=db.session.scalar(select(func.min(Comment.created_at))), created_by="boss"))
+    db.session.add(AuthorRestriction(author_hash="d" * 64, kind=RestrictionKind.BAN, reason="spam",
+                                     created_at=db.session.scalar(select(func.min(Comment.created_at))), created_by="boss"))
+    db.session.flush()
+    assert list(transfer.export_lines(db.session, batch=2)) == list(transfer.export_lines(db.session, batch=10**6))
 
 
 def test_only_admins_see_the_data_page_and_the_files(admin, moderator, app, db):

@@ -82,6 +82,7 @@ def export_records(db: Session, *, include_password_hashes: bool = False,
     for model in MODELS:
         columns = list(model.__table__.columns)
         key = list(model.__table__.primary_key.columns)
+        position = {column.name: index for index, column in enumerate(columns)}
         last = None
         while True:
             statement = select(*columns).order_by(*key).limit(batch)
@@ -97,7 +98,7 @@ def export_records(db: Session, *, include_password_hashes: bool = False,
                 yield record
             if len(rows) < batch:
                 break
-            last = [rows[-1][columns.index(column)] for column in key]
+            last = [rows[-1][position[column.name]] for column in key]
 
 
 def export_lines(db: Session, **options) -> Iterator[str]:
