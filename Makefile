@@ -61,6 +61,7 @@ bench: install-test
 	$(BIN)/python -m bench.false_positives
 	$(BIN)/python -m bench.moderation_queue
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.first_page
 	$(BIN)/python -m bench.serving
 
 # Opt-in: Debian's nginx with deploy/nginx.conf in front of gunicorn.

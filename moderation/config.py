@@ -197,6 +197,16 @@ DEFAULTS: dict[str, object] = {
     # The admin's external check (services/external_check.py) has this long to answer for each comment.
     "EXTERNAL_CHECK_TIMEOUT_SECONDS": 2.0,
     "ERASE_CHUNK": 500,  # comments deleted per transaction when an author is erased (progress after each)
+    # The admin page's import (web/data_admin.py): the largest export it takes as an upload. The
+    # whole file is read into memory to be checked before the job starts; bigger restores go
+    # through `flask import` on the server.
+    "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
+    # Export files the admin page's export jobs keep in instance/exports/ (they hold the comments
+    # and the keyed hashes of addresses): a new export deletes all but the newest this many.
+    "EXPORTS_KEPT": 3,
+    "IMPORT_BATCH": 1000,  # rows per INSERT of the page's import, each committed with its progress
+    # How often a long job stores its counts and looks whether it was asked to stop.
+    "LONG_JOB_PROGRESS_SECONDS": 0.5,
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
     "SMTP_STARTTLS": False,

@@ -3,6 +3,7 @@ backends: an answer in the page's language, never a server error."""
 
 from __future__ import annotations
 
+import io
 import urllib.parse
 
 import pytest
@@ -21,7 +22,8 @@ def app_config(app_config):
     """Limits raised so that every input reaches the code behind them, not a 429 in front."""
     return {**app_config, "CAPTCHA_IMAGE_RATE_LIMIT": "100000 per minute", "CAPTCHA_MAX_FAILURES": 10**6,
             "CAPTCHA_MAX_FAILURES_PER_IP": 10**6, "WEBHOOK_RESOLVER": _no_such_host, "METRICS_TOKEN": "t",
-            "LIKE_RATE_LIMIT_PER_READER": "100000 per minute", "LIKE_RATE_LIMIT_PER_ADDRESS": "100000 per minute"}
+            "LIKE_RATE_LIMIT_PER_READER": "100000 per minute", "LIKE_RATE_LIMIT_PER_ADDRESS": "100000 per minute",
+            "JOBS_RUNNER": "off"}  # an export or import started here stays queued (no thread on the test's connection)
 
 
 def _no_such_host(host: str, port: int):
@@ -110,6 +112,12 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["job page"] = admin.client.get(f"/moderation/admin/jobs/{quoted}")
     answers["job status"] = admin.client.get(f"/moderation/admin/jobs/{quoted}.json")
     answers["cancel job"] = admin.post(f"/moderation/admin/jobs/{quoted}/cancel")
+    answers["data page"] = admin.client.get("/moderation/admin/data/", query_string={"problem": value})
+    answers["export"] = admin.post("/moderation/admin/data/export", include_password_hashes=value)
+    answers["import upload"] = admin.client.post("/moderation/admin/data/import", data={
+        "csrf_token": admin.csrf(), "note": value,
+        "file": (io.BytesIO(value.encode("utf-8", "surrogatepass")), "probe.jsonl")}, content_type="multipart/form-data")
+    answers["export download"] = admin.client.get(f"/moderation/admin/data/exports/{quoted}")
     answers["dashboard"] = admin.client.get("/moderation/dashboard/", query_string={"range": value})
     answers["dashboard csv"] = admin.client.get(f"/moderation/dashboard/{quoted}.csv", query_string={"range": value})
     answers["cluster decision"] = admin.post("/moderation/comments/bulk", decision="reject", scope="selected",

@@ -114,6 +114,43 @@ def test_the_first_three_replies_then_a_link_to_the_whole_thread_which_is_its_ow
     assert client.get(thread_url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
+def test_each_threads_first_replies_are_read_from_the_front_of_its_index_however_long_it_is(app, db):
+    """The first 3 published replies of each thread, ties broken by id, pending ones skipped; and the
+    statement reads at most 3 index entries per thread (a long thread costs what a short one does)."""
+    from sqlalchemy import text
+
+    from moderation.services.listing import first_replies, first_replies_query
+
+    long, short, quiet = (make_comment(db, status=APPROVED, body=name) for name in ("長串", "短串", "無回覆"))
+    make_reply(db, long, body="待審的", status=CommentStatus.PENDING, created_at=START)
+    for index in range(40):
+        make_reply(db, long, body=f"長{index}", created_at=START + timedelta(seconds=index // 2))  # pairs tie
+    make_reply(db, short, body="短0", created_at=START)
+    found = first_replies(db.session, [long.id, short.id, quiet.id])
+    assert {thread: [reply.comment.body for reply in replies] for thread, replies in found.items()} == {
+        long.id: ["長0", "長1", "長2"], short.id: ["短0"]}
+
+    dialect = db.engine.dialect.name
+    statement = first_replies_query(dialect, [long.id, short.id, quiet.id]).compile(
+        db.engine, compile_kwargs={"literal_binds": True})
+    connection = db.session.connection()
+    if dialect == "postgresql":
+        plan = connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}")).scalar()
+
+        def nodes(node):
+            yield node
+            for child in node.get("Plans", []):
+                yield from nodes(child)
+
+        limits = [node for node in nodes(plan[0]["Plan"]) if node["Node Type"] == "Limit"]
+        assert limits and all(node["Actual Rows"] <= 3 for node in limits)  # per loop: one loop per thread
+        assert sum(node["Actual Loops"] for node in limits) == 3
+    else:
+        plan = " / ".join(row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
+        assert "CORRELATED LIST SUBQUERY" in plan and "ix_comment_thread_status_created" in plan
+        assert "SCAN" not in plan.replace("SCAN (", ""), plan  # every table read by a search, none scanned
+
+
 def test_the_thread_page_is_read_in_keyset_pages(app, db):
     app.config["COMMENTS_PAGE_SIZE"] = 2
     top = make_comment(db, status=APPROVED, body="主評論")

@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from bench import dashboard, false_positives, moderation_queue, proxy, screening, serving
+from bench import dashboard, false_positives, first_page, moderation_queue, proxy, screening, serving
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
 
@@ -118,6 +118,13 @@ def test_dashboard_benchmark_runs(capsys):
     out = capsys.readouterr().out
     assert "generated 3,000 comments" in out and "rollups rebuilt" in out
     assert "dashboard 30d: median" in out and "dashboard 24h: median" in out
+
+
+def test_first_page_benchmark_runs(capsys):
+    assert first_page.main(["--smoke", "--skip-postgres"]) == 0
+    out = capsys.readouterr().out
+    assert "first page, 60 comments, 0 replies on it: median" in out and "50 replies on one" in out
+    assert "its first replies' statement alone: median" in out and "5 SQL statements" in out
 
 
 # --- the serving and proxy benchmarks: what needs no tool ---------------------------------------

@@ -44,6 +44,15 @@ def export_all(path: Path, include_password_hashes: bool):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_all(path: Path):
     """Restore a `flask export` file into an empty database (all or nothing)."""
+    from sqlalchemy import inspect
+
+    from moderation.services import long_jobs
+
+    has_jobs = "long_job" in inspect(db.session.connection()).get_table_names()  # none before any schema
+    running = long_jobs.active_job(db.session, long_jobs.Kind.IMPORT) if has_jobs else None
+    if running is not None:
+        raise click.ClickException(f"an import started from the admin page is running (job {running.id}); "
+                                   "wait for it or cancel it on its page")
     with path.open("rb") as raw, click.progressbar(length=path.stat().st_size, label="importing",
                                                    show_eta=True) as bar:
         def lines():

@@ -1,5 +1,5 @@
-"""The long-work job: one re-screening or erasure (services/long_jobs.py), run by `flask worker`
-with Redis, or by a thread of the web process without it.
+"""The long-work job: one re-screening, erasure, export or import (services/long_jobs.py), run by
+`flask worker` with Redis, or by a thread of the web process without it.
 
 The worker claims the job, runs the work with a `Progress` that stores the counts and hears a
 cancellation, and records the outcome: done (with its result), cancelled (with what was done),
@@ -9,14 +9,15 @@ or failed (with the error's name; the log has the rest).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, current_app
 
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import LongJob, LongJobState
-from moderation.services import long_jobs
-from moderation.services.audit import Actor
+from moderation.services import long_jobs, transfer
+from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.retention import erase_author
 from moderation.services.rulebook.cache import active_rules
 from moderation.services.rulebook.rescreen import rescreen_pending
@@ -30,7 +31,8 @@ def run_long_job(job_id: int, listener=None) -> str:
     job = long_jobs.claim(session, job_id, now=now())
     if job is None:
         return "skipped"  # running elsewhere, finished, or cancelled before it started
-    progress = long_jobs.Progress(session, job_id, now, listener=listener)
+    progress = long_jobs.Progress(session, job_id, now, every=float(current_app.config["LONG_JOB_PROGRESS_SECONDS"]),
+                                  listener=listener)
     try:
         result = _work(job, progress)
     except Exception as error:
@@ -61,7 +63,70 @@ def _work(job: LongJob, progress: long_jobs.Progress) -> dict:
         rules = active_rules(session, current_app.config, current_app.extensions["screening_rules"])
         outcome = rescreen_pending(session, rules, now=now(), actor=actor, progress=progress)
         return {"moved": outcome.moved}
+    if kind is long_jobs.Kind.EXPORT:
+        return _export(job, progress, actor)
+    if kind is long_jobs.Kind.IMPORT:
+        return _import(job, progress, actor)
     erased = erase_author(session, subject, actor=actor, now=now(), progress=progress,
                           chunk=int(current_app.config["ERASE_CHUNK"]))
     session.commit()
     return {"erased": erased}
+
+
+def _export(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
+    """Writes `<instance>/exports/<job>.jsonl` beside a `.part` file renamed once complete; a
+    cancelled export leaves no file. Progress is committed between the export's batched reads."""
+    session = db.session
+    target = transfer.export_file(Path(current_app.instance_path), job.id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    total = transfer.row_count(session)
+    written = -1  # the header is no record
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            for line in transfer.export_lines(session):
+                out.write(line)
+                written += 1
+                if not progress(written, total):
+                    break
+        if progress.cancelled:
+            partial.unlink(missing_ok=True)
+            return {"records": written}
+        partial.replace(target)
+        _forget_older_exports(target.parent, kept=int(current_app.config["EXPORTS_KEPT"]))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    record(session, actor, AuditAction.EXPORT, now=now(), details={"records": written})
+    session.commit()
+    return {"records": written, "bytes": target.stat().st_size}
+
+
+def _forget_older_exports(folder: Path, *, kept: int) -> None:
+    """All but the newest `kept` exports, and what exports whose worker died left half-written (one
+    export runs at a time, and this one's file is complete)."""
+    finished = sorted((path for path in folder.glob("*.jsonl") if path.stem.isdigit()), key=lambda path: int(path.stem))
+    for path in [*(finished[:-kept] if kept > 0 else finished), *folder.glob("*.part")]:
+        path.unlink(missing_ok=True)
+
+
+def _import(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
+    """Restores the uploaded file (checked whole before the job began) in committed batches; a
+    cancellation stops between batches and keeps them. The file is deleted however the job ends."""
+    session = db.session
+    source = transfer.import_file(Path(current_app.instance_path), job.id)
+    try:
+        with source.open(encoding="utf-8") as lines:
+            total = sum(1 for line in lines if line.strip()) - 1  # every record but the header
+            lines.seek(0)
+            counts, stopped = transfer.import_into_site(session, lines, progress=progress, total=total,
+                                                        batch=int(current_app.config["IMPORT_BATCH"]))
+    except transfer.ImportRefused as refused:
+        session.rollback()
+        return {"refused": refused.problem, "detail": refused.detail}
+    finally:
+        source.unlink(missing_ok=True)
+    record(session, actor, AuditAction.IMPORT, now=now(),
+           details={"records": sum(counts.values()), "stopped": stopped})
+    session.commit()
+    return {"counts": counts, "stopped": stopped}

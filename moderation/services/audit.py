@@ -62,6 +62,7 @@ class AuditAction(enum.StrEnum):
     ERASE_AUTHOR = "erase_author"
     AUDIT_EXPORT = "audit_export"
     EXPORT = "export"
+    IMPORT = "import"
     RETENTION = "retention"
 
 

@@ -1,10 +1,13 @@
-"""Long work with progress: re-screening the pending queue and erasing an author, run by the job
-queue (moderation/jobs/long_work.py) while the page that started them shows how far they are.
+"""Long work with progress: re-screening the pending queue, erasing an author, exporting the data
+and importing it (services/transfer.py), run by the job queue (moderation/jobs/long_work.py) while
+the page that started them shows how far they are.
 
 One job of a kind and subject is active at a time (a partial unique index: two admins starting
 at once get one job). A job that has not reported progress for LONG_JOB_STALE_SECONDS (its worker
 died) is abandoned: a new start marks it failed and begins again from what is left, which both
-kinds of work allow (re-screening reads the queue as it is; erasing deletes what remains).
+kinds of work allow (re-screening reads the queue as it is; erasing deletes what remains). An
+export abandoned is simply written again; an import abandoned part-way is not resumed (its file is
+gone with the job): the site then holds content, and a new import is refused until it is emptied.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ FINISHED = (LongJobState.DONE, LongJobState.FAILED, LongJobState.CANCELLED)
 class Kind(enum.StrEnum):
     RESCREEN = "rescreen"
     ERASE_AUTHOR = "erase_author"
+    EXPORT = "export"
+    IMPORT = "import"
 
 
 class AlreadyRunning(Exception):

@@ -8,16 +8,25 @@ are left out unless asked for: an imported account without one cannot sign in un
 
 A restore goes into an empty database: `flask init-db --empty` makes one (the schema, nothing in
 it), since plain `init-db` loads the seed article, the starter rules and the first admin.
+
+The admin's page (web/data_admin.py) runs both as jobs (jobs/long_work.py). Its export writes
+`instance/exports/<job>.jsonl` (never password hashes). Its import restores into a site that holds
+no content yet, only accounts and their audit log (an admin must be signed in to press the
+button): the file's accounts join the existing ones by name (an existing account is kept as it
+is), every reference to an account follows, the file's audit rows come after the site's own; it is
+checked whole before the job starts (`check_lines`) and then written in batches, each committed
+with the job's progress, so a cancelled import keeps the batches written and says how many.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -51,21 +60,45 @@ BY_TYPE = {model.__tablename__: model for model in MODELS}
 
 
 class ImportRefused(Exception):
-    pass
+    """Why a file cannot be imported: `problem` is a code the page words, `line` where (if one line),
+    `detail` what was found there; str() is the command line's English sentence."""
+
+    def __init__(self, problem: str, message: str, *, line: int | None = None, detail: str = ""):
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+        self.problem, self.line, self.detail = problem, line, detail
 
 
-def export_records(db: Session, *, include_password_hashes: bool = False) -> Iterator[dict]:
+EXPORT_BATCH = 1000  # rows per query: an export job commits its progress between them
+IMPORT_BATCH = 1000  # rows per INSERT; the page's import commits after each (with its progress)
+# What a site may already hold when the page imports into it: someone must be signed in to start it.
+KEPT_BY_PAGE_IMPORT = (Moderator, AuditEntry)
+
+
+def export_records(db: Session, *, include_password_hashes: bool = False,
+                   batch: int = EXPORT_BATCH) -> Iterator[dict]:
+    """Table by table, each read in keyset batches by primary key: no cursor stays open between
+    batches, so the caller may commit between them (the export job stores its progress)."""
     yield {"type": "header", "format": FORMAT}
     for model in MODELS:
         columns = list(model.__table__.columns)
-        statement = select(*columns).order_by(model.__table__.primary_key.columns.values()[0])
-        for row in db.execute(statement.execution_options(yield_per=1000)):
-            record = {"type": model.__tablename__}
-            for column, value in zip(columns, row, strict=True):
-                if model is Moderator and column.name == "password_hash" and not include_password_hashes:
-                    continue
-                record[column.name] = _to_json(value)
-            yield record
+        key = list(model.__table__.primary_key.columns)
+        position = {column.name: index for index, column in enumerate(columns)}
+        last = None
+        while True:
+            statement = select(*columns).order_by(*key).limit(batch)
+            if last is not None:
+                statement = statement.where(tuple_(*key) > tuple_(*last))
+            rows = db.execute(statement).all()
+            for row in rows:
+                record = {"type": model.__tablename__}
+                for column, value in zip(columns, row, strict=True):
+                    if model is Moderator and column.name == "password_hash" and not include_password_hashes:
+                        continue
+                    record[column.name] = _to_json(value)
+                yield record
+            if len(rows) < batch:
+                break
+            last = [rows[-1][position[column.name]] for column in key]
 
 
 def export_lines(db: Session, **options) -> Iterator[str]:
@@ -83,19 +116,8 @@ def occupied_tables(db: Session) -> list[str]:
     return [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]
 
 
-def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
-    """Restore an export into an empty database; all or nothing (the caller commits)."""
-    existing = set(inspect(db.connection()).get_table_names())
-    missing = [model.__tablename__ for model in MODELS if model.__tablename__ not in existing]
-    if missing:
-        raise ImportRefused(f"the database has no schema ({', '.join(missing)} missing): "
-                            "make an empty one with `flask init-db --empty` first")
-    occupied = occupied_tables(db)
-    if occupied:
-        raise ImportRefused(f"the database is not empty ({', '.join(occupied)}): restore into one made with "
-                            "`flask init-db --empty`")
-    counts = {model.__tablename__: 0 for model in MODELS}
-    batches: dict[str, list[dict]] = {name: [] for name in counts}
+def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
+    """Each record's model and row, in the file's order; refuses the first line that is not one."""
     seen_header = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -103,26 +125,159 @@ def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
         try:
             record = json.loads(line)
         except ValueError:
-            raise ImportRefused(f"line {number}: not JSON") from None
+            raise ImportRefused("not_json", "not JSON", line=number) from None
+        if not isinstance(record, dict):
+            raise ImportRefused("not_json", "not a JSON object", line=number)
         kind = record.pop("type", None)
         if kind == "header":
             if record.get("format") != FORMAT:
-                raise ImportRefused(f"line {number}: unknown format {record.get('format')!r}")
+                raise ImportRefused("unknown_format", f"unknown format {record.get('format')!r}", line=number,
+                                    detail=str(record.get("format"))[:80])
             seen_header = True
             continue
-        if kind not in BY_TYPE:
-            raise ImportRefused(f"line {number}: unknown record type {kind!r}")
-        batches[kind].append(_from_json(BY_TYPE[kind], record, number))
+        if not seen_header:
+            raise ImportRefused("no_header", "no export header: not a file written by `flask export`")
+        if not isinstance(kind, str) or kind not in BY_TYPE:
+            raise ImportRefused("unknown_type", f"unknown record type {kind!r}", line=number, detail=str(kind)[:80])
+        model = BY_TYPE[kind]
+        row = _from_json(model, record, number)
+        missing = [name for name in _required(model) if row.get(name) is None]
+        if missing:
+            raise ImportRefused("missing_field", f"{kind} without {', '.join(missing)}", line=number,
+                                detail=", ".join(missing))
+        yield model, row
     if not seen_header:
-        raise ImportRefused("no export header: not a file written by `flask export`")
+        raise ImportRefused("no_header", "no export header: not a file written by `flask export`")
+
+
+def _required(model: type[Base]) -> list[str]:
+    """What a record must hold: its key, and what the table cannot do without and has no default for."""
+    return [column.name for column in model.__table__.columns
+            if column.primary_key or (not column.nullable and column.default is None and column.server_default is None)]
+
+
+def export_file(folder: Path, job_id: int) -> Path:
+    """Where the page's export job writes: `<instance>/exports/<job>.jsonl` (a name made here, never typed)."""
+    return folder / "exports" / f"{job_id}.jsonl"
+
+
+def import_file(folder: Path, job_id: int) -> Path:
+    """Where an uploaded file waits for its import job (deleted when the job ends)."""
+    return folder / "imports" / f"{job_id}.jsonl"
+
+
+def check_lines(lines: Iterable[str]) -> dict[str, int]:
+    """Read a whole file without storing anything: its records per table, or ImportRefused."""
+    counts = {model.__tablename__: 0 for model in MODELS}
+    for model, _row in _parsed(lines):
+        counts[model.__tablename__] += 1
+    return counts
+
+
+def _require_schema(db: Session) -> None:
+    existing = set(inspect(db.connection()).get_table_names())
+    missing = [model.__tablename__ for model in MODELS if model.__tablename__ not in existing]
+    if missing:
+        raise ImportRefused("no_schema", f"the database has no schema ({', '.join(missing)} missing): "
+                            "make an empty one with `flask init-db --empty` first")
+
+
+def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
+    """Restore an export into an empty database; all or nothing (the caller commits)."""
+    _require_schema(db)
+    occupied = occupied_tables(db)
+    if occupied:
+        raise ImportRefused("not_empty", f"the database is not empty ({', '.join(occupied)}): restore into one "
+                            "made with `flask init-db --empty`", detail=", ".join(occupied))
+    counts = {model.__tablename__: 0 for model in MODELS}
+    batches: dict[str, list[dict]] = {name: [] for name in counts}
+    for model, row in _parsed(lines):
+        batches[model.__tablename__].append(row)
     for model in MODELS:
         rows = batches[model.__tablename__]
-        for start in range(0, len(rows), 1000):
-            db.execute(insert(model), rows[start:start + 1000])
+        for start in range(0, len(rows), IMPORT_BATCH):
+            db.execute(insert(model), rows[start:start + IMPORT_BATCH])
         counts[model.__tablename__] = len(rows)
     _advance_sequences(db)
     rollups.rebuild(db)  # the dashboard's figures follow the comments (they are not exported)
     return counts
+
+
+def content_tables(db: Session) -> list[str]:
+    """The exported tables that hold rows, besides the accounts and the audit log (the page's import
+    refuses them)."""
+    return [name for name in occupied_tables(db)
+            if name not in {model.__tablename__ for model in KEPT_BY_PAGE_IMPORT}]
+
+
+def refuse_unless_site_without_content(db: Session) -> None:
+    _require_schema(db)
+    occupied = content_tables(db)
+    if occupied:
+        raise ImportRefused("not_empty", f"the site already holds {', '.join(occupied)}", detail=", ".join(occupied))
+
+
+def import_into_site(db: Session, lines: Iterable[str], *, progress: Callable[[int, int], bool],
+                     total: int, batch: int = IMPORT_BATCH) -> tuple[dict[str, int], bool]:
+    """The page's import (see the module's docstring): commits each batch, then calls
+    `progress(done, total)`; stops when it answers False. Returns the rows written per table and
+    whether it was stopped. A site that gained content since the check is refused first."""
+    refuse_unless_site_without_content(db)
+    accounts = dict(db.execute(select(Moderator.name, Moderator.id)).all())
+    next_account = (db.scalar(select(func.max(Moderator.id))) or 0) + 1
+    audit_offset = db.scalar(select(func.max(AuditEntry.id))) or 0
+    account_of: dict[int, int] = {}  # the file's account id -> the site's
+    counts = {model.__tablename__: 0 for model in MODELS}
+    pending: list[dict] = []
+    pending_model: type[Base] | None = None
+    done, stopped = 0, False
+
+    def write() -> bool:
+        nonlocal done
+        if pending:
+            db.execute(insert(pending_model), pending)
+            counts[pending_model.__tablename__] += len(pending)
+            done += len(pending)
+            pending.clear()
+        db.commit()
+        return progress(done, total)
+
+    try:
+        for model, row in _parsed(lines):
+            if model is Moderator:
+                if row["name"] in accounts:
+                    account_of[row["id"]] = accounts[row["name"]]
+                    done += 1
+                    continue
+                account_of[row["id"]], row["id"] = next_account, next_account
+                accounts[row["name"]] = next_account
+                next_account += 1
+            else:
+                for column in _account_columns(model):
+                    if row.get(column) is not None:
+                        row[column] = account_of.get(row[column])
+            if model is AuditEntry and audit_offset:
+                row["id"] += audit_offset
+            if model is not pending_model or len(pending) >= batch:
+                if not write():
+                    stopped = True
+                    break
+                pending_model = model
+            pending.append(row)
+        if not stopped:
+            write()
+    finally:  # however it ended (a failed batch rolled back, the committed ones kept): new rows fit beside them
+        db.rollback()
+        _advance_sequences(db)
+        rollups.rebuild(db)
+        db.commit()
+    return counts, stopped
+
+
+def _account_columns(model: type[Base]) -> list[str]:
+    """The columns of `model` that hold an account's id (its foreign keys to moderator.id)."""
+    return [column.name for column in model.__table__.columns
+            if any(key.column.table.name == Moderator.__tablename__ for key in column.foreign_keys)]
 
 
 def _to_json(value):
@@ -139,11 +294,14 @@ def _from_json(model: type[Base], record: dict, number: int) -> dict:
         if column.name not in record:
             continue
         value = record[column.name]
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL's text cannot hold it
+            raise ImportRefused("nul", f"{column.name} holds a NUL character", line=number, detail=column.name)
         if value is not None and isinstance(column.type, UTCDateTime):
             try:
                 value = datetime.fromisoformat(value)
             except (TypeError, ValueError):
-                raise ImportRefused(f"line {number}: {column.name} is not a time") from None
+                raise ImportRefused("not_a_time", f"{column.name} is not a time", line=number,
+                                    detail=column.name) from None
         row[column.name] = value
     if model is Article and "key" not in row and "slug" in row:  # written before articles had keys
         row["key"] = row["slug"]

@@ -1,8 +1,10 @@
-"""Blueprint for admins: the page of a long job (re-screening, erasing an author) with its progress,
+"""Blueprint for admins: the page of a long job (re-screening, erasing an author, export, import) with its progress,
 its status as JSON for the page's script, and cancelling it. `start()` is how the pages that begin
 such work hand it over."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, jsonify, render_template, url_for
 
@@ -19,9 +21,10 @@ guards.protect(bp, guards.require_admin)
 FLASHED = "jobs"
 
 
-def start(kind: long_jobs.Kind, subject: str = ""):
+def start(kind: long_jobs.Kind, subject: str = "", *, before_commit: Callable[[LongJob], None] | None = None):
     """Record the job, hand it to the runner after commit, and show its page; a second start of
-    the same work while it runs shows the running one, with a word why."""
+    the same work while it runs shows the running one, with a word why. `before_commit(job)` may
+    leave what the job will need (an uploaded file) once the job has its id."""
     try:
         job = long_jobs.start(db.session, kind, subject, actor=guards.actor(), now=now(),
                               stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"]))
@@ -29,6 +32,8 @@ def start(kind: long_jobs.Kind, subject: str = ""):
         db.session.rollback()
         flash({"kind": "already_running"}, FLASHED)
         return see_other(url_for("jobs.job_page", job_id=running.job.id))
+    if before_commit is not None:
+        before_commit(job)
     db.session.commit()
     current_app.extensions["jobs"].start_long_job(job.id)
     return see_other(url_for("jobs.job_page", job_id=job.id))
@@ -53,8 +58,10 @@ def _status(job: LongJob) -> dict:
 
 @bp.get("/<id:job_id>")
 def job_page(job_id: int):
+    from moderation.web.data_admin import export_ready
+
     job = _job_or_404(job_id)
-    return render_template("admin/job.html", job=job, status=_status(job))
+    return render_template("admin/job.html", job=job, status=_status(job), export_ready=export_ready(job))
 
 
 @bp.get("/<id:job_id>.json")

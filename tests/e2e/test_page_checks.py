@@ -254,6 +254,14 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
             page.click("form[action$='/rescreen'] button")
         wait_until(page, "document.querySelector('[data-job-status]')?.dataset.finished === 'true'")
         _goto(page, base, page.url.removeprefix(base), "job", visit)
+        _goto(page, base, "/moderation/admin/data/", "data", visit)
+        page.set_input_files("#import-file", files=[{"name": "wrong.jsonl", "mimeType": "application/json",
+                                                     "buffer": b"not an export\n"}])
+        _submit(page, "form[action$='/import'] button", "data-refused", visit)
+        with page.expect_navigation():  # the export's job, done: its page offers the file
+            page.click("form[action$='/export'] button")
+        wait_until(page, "document.querySelector('[data-job-status]')?.dataset.finished === 'true'")
+        _goto(page, base, page.url.removeprefix(base), "job-export", visit)
         page.goto(base + "/moderation/admin/moderators")
         _submit(page, "form[action$='/password'] button", "admin-confirm", visit)
         _goto(page, base, "/moderation/admin/webhooks/", "webhooks", visit)
@@ -304,7 +312,7 @@ PAGE_TYPES = {
     "author", "password", "articles", "moderators", "rules", "audit", "queue-reported",
     "queue-filter-refused", "bulk-confirm", "queue-decided-in-place", "rules-dry-run", "admin-confirm",
     "article-edit", "article-new", "article-refused", "api-keys",
-    "webhooks", "webhooks-refused", "webhook", "job", "dashboard",
+    "webhooks", "webhooks-refused", "webhook", "job", "dashboard", "data", "data-refused", "job-export",
     "thread", "reply-form", "reply-refused", "queue-replies", "answer", "answer-refused",
     "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
     "form-suspended",
