@@ -194,6 +194,10 @@ DEFAULTS: dict[str, object] = {
     # A long job (re-screening, erasing an author) that has not reported progress for this long is
     # taken for dead (its worker stopped): a new start marks it failed and begins again.
     "LONG_JOB_STALE_SECONDS": 120,
+    # The external check, the webhook endpoints' events and the address holds in force are kept per
+    # worker this long (moderation/short_lived.py): an admin's change reaches every worker within it,
+    # and posting reads none of them. 0: read on every post.
+    "SETTINGS_CACHE_SECONDS": 5,
     # The admin's external check (services/external_check.py) has this long to answer for each comment.
     "EXTERNAL_CHECK_TIMEOUT_SECONDS": 2.0,
     "ERASE_CHUNK": 500,  # comments deleted per transaction when an author is erased (progress after each)
