@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from moderation import rate_limit_storage
 from moderation.database import engine_options
 from moderation.models import utcnow
 
@@ -262,7 +263,8 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Without Redis, the counters stay in the worker, swept of expired ones every few seconds.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{rate_limit_storage.SCHEME}://"
     if app.config["CLOCK"] is None:
         app.config["CLOCK"] = utcnow
     if app.config["CAPTCHA_TEXT_FACTORY"] is None:

@@ -169,3 +169,33 @@ def test_a_kept_setting_is_read_again_after_its_time_or_when_the_clock_went_back
     assert cache.get("k", load, at=start + timedelta(seconds=5)) == 2
     assert cache.get("k", load, at=start) == 3  # the clock went back: read again
     assert ShortLived(0).get("k", load, at=start) == 4  # 0: read every time
+
+
+def test_the_rate_limit_counters_are_swept_now_and_then_not_after_every_hit():
+    from limits.storage import storage_from_string
+
+    from moderation.rate_limit_storage import SCHEME, SweptMemoryStorage
+
+    storage = storage_from_string(f"{SCHEME}://")
+    assert isinstance(storage, SweptMemoryStorage)
+    storage.incr("first", 60)
+    sweeper = storage.timer
+    for number in range(200):  # a reader and an address each, as likes from new readers make them
+        storage.incr(f"reader:{number}", 3600)
+    assert storage.timer is sweeper  # no thread started for these hits
+    assert storage.get("reader:7") == 1
+    storage.incr("gone", -1)  # a counter whose window has passed
+    assert storage.get("gone") == 0  # dropped when read, whatever the sweep
+
+
+def test_the_like_sends_its_four_statements(app, db):
+    from tests.conftest import ARTICLE_SLUG as SLUG
+
+    set_mode(db, CommentMode.POST_MODERATION)
+    comment_id = make_comment(db, status=CommentStatus.APPROVED).id
+    client = app.test_client()
+    with statements(db.engine) as sent:
+        response = client.post(f"/articles/{SLUG}/comments/{comment_id}/like", data={"like": "1"},
+                               headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json()["like_count"] == 1
+    assert [statement.split()[0] for statement in sent] == ["SELECT", "UPDATE", "SELECT", "INSERT", "UPDATE"]
