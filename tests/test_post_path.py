@@ -199,3 +199,27 @@ def test_the_like_sends_its_four_statements(app, db):
                                headers={"Accept": "application/json"})
     assert response.status_code == 200 and response.get_json()["like_count"] == 1
     assert [statement.split()[0] for statement in sent] == ["SELECT", "UPDATE", "SELECT", "INSERT", "UPDATE"]
+
+
+def test_a_brigades_later_post_joins_its_cluster_without_reading_the_brigade_again(app, db, clock):
+    set_mode(db, CommentMode.POST_MODERATION)
+    brigade = "市府這次的檢測報告根本造假，大家一起來抗議！"
+
+    def post_from(number: int):
+        reader = make_page(app)
+        reader.client.environ_base["REMOTE_ADDR"] = f"198.51.100.{number + 1}"
+        assert reader.load_captcha().status_code == 200
+        with statements(db.engine) as sent:
+            assert reader.post(solve=False, body=brigade + "！" * number, nickname=f"路人{number}").status_code == 303
+        clock.advance(seconds=20)
+        return sent
+
+    for number in range(3):  # the third author forms the cluster and starts the surge
+        post_from(number)
+    sent = post_from(3)
+    db.session.expire_all()
+    comments = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    assert len({comment.cluster_id for comment in comments}) == 1 and comments[0].cluster_id is not None
+    assert {comment.status for comment in comments} == {CommentStatus.PENDING}
+    assert not any("comment.fingerprint IN" in statement for statement in sent)  # the brigade is not read again
+    assert not any(statement.startswith("UPDATE comment SET cluster_id") for statement in sent)

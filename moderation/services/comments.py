@@ -147,7 +147,9 @@ def post_comment(
     active = surge.active_surge(db, article.id)
     trip = surge.check(db, article.id, fingerprint=verdict.fingerprint,
                        reading_fingerprint=verdict.reading_fingerprint, author_hash=author_hash,
-                       text_length=len("".join(body.split())), now=now, settings=surge_settings)
+                       text_length=len("".join(body.split())), now=now, settings=surge_settings,
+                       surge_id=active.id if active is not None and not surge.is_quiet(
+                           active, now=now, settings=surge_settings) else None)
 
     # The writes.
     if take_challenge is not None and not take_challenge():
@@ -172,7 +174,7 @@ def post_comment(
         "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
         "fingerprint": verdict.fingerprint, "version": 1, "submission_key": submission_key,
         "thread_id": reply_to.thread_id if reply_to else None, "reply_to_id": reply_to.comment_id if reply_to else None,
-        "reading_fingerprint": verdict.reading_fingerprint,
+        "reading_fingerprint": verdict.reading_fingerprint, "cluster_id": trip.cluster_id if trip else None,
     }).scalar_one()
     if reasons:
         connection.execute(_INSERT_REASONS, [{"comment_id": comment_id, **values} for values in reasons])

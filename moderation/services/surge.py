@@ -65,15 +65,22 @@ class Trip:
     cluster_key: str | None = None
     cluster_ids: tuple[int, ...] = field(default=())  # the cluster's earlier comments not yet grouped in one
     published_ids: tuple[int, ...] = field(default=())  # the cluster's earlier comments still published
+    cluster_id: int | None = None  # the cluster the comment joins, formed earlier in the same surge
 
 
 def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint: str, author_hash: str,
-          text_length: int, now: datetime, settings: Settings) -> Trip | None:
+          text_length: int, now: datetime, settings: Settings, surge_id: int | None = None) -> Trip | None:
     """Whether the comment about to be stored trips surge mode (its own post counted). Short texts
-    (謝謝分享, 支持) are said by many readers alike: they form no cluster."""
+    (謝謝分享, 支持) are said by many readers alike: they form no cluster. `surge_id`: the article's
+    surge going on; a text of a cluster formed in it joins that cluster at once (one indexed read),
+    without the brigade's comments read again for each of its posts."""
     cluster = None
     if text_length >= settings.cluster_min_length:
-        cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
+        if surge_id is not None and fingerprint:
+            cluster = _cluster_of_surge(db, article_id, surge_id, [key for key in (fingerprint, reading_fingerprint)
+                                                                   if key])
+        if cluster is None:
+            cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
     if cluster is not None:
         return cluster
     # Counted up to one past the limit: a flood must not make each of its posts count the whole flood
@@ -89,6 +96,15 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
             return Trip(SurgeCause.MEDIAN, {"per_minute": in_minute, "median": round(median, 2),
                                             "factor": settings.median_factor})
     return None
+
+
+def _cluster_of_surge(db, article_id: int, surge_id: int, keys: list[str]) -> Trip | None:
+    found = db.execute(select(CommentCluster.id, CommentCluster.key).where(
+        CommentCluster.article_id == article_id, CommentCluster.key.in_(keys), CommentCluster.surge_id == surge_id)
+        .order_by(CommentCluster.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    return Trip(SurgeCause.CLUSTER, {"cluster": found.id}, cluster_key=found.key, cluster_id=found.id)
 
 
 def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings) -> Trip | None:
@@ -174,7 +190,7 @@ def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int
     elif now - surge.last_seen_at >= EXTEND_EVERY:
         db.execute(update(Surge).where(Surge.id == surge.id, Surge.last_seen_at < now).values(last_seen_at=now)
                    .execution_options(synchronize_session=False))
-    if trip.cluster_key:
+    if trip.cluster_key and trip.cluster_id is None:  # with a cluster_id, the comment was stored in it
         cluster = db.scalar(select(CommentCluster).where(CommentCluster.article_id == article_id,
                                                          CommentCluster.key == trip.cluster_key)
                             .order_by(CommentCluster.id.desc()).limit(1))
