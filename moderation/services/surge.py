@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -110,14 +110,18 @@ def _cluster_of_surge(db, article_id: int, surge_id: int, keys: list[str]) -> Tr
 def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings) -> Trip | None:
     if not fingerprint:
         return None
-    keys = [key for key in (fingerprint, reading_fingerprint) if key]
-    rows = db.execute(
-        select(Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint, Comment.status,
-               Comment.cluster_id)
-        .where(Comment.article_id == article_id,
-               Comment.created_at >= now - timedelta(minutes=settings.cluster_minutes),
-               or_(Comment.fingerprint.in_(keys), Comment.reading_fingerprint.in_(keys)))
-        .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT)).all()
+    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
+    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
+    since = now - timedelta(minutes=settings.cluster_minutes)
+    columns = (Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint, Comment.status,
+               Comment.cluster_id, Comment.created_at)
+    ranges = [select(select(*columns).where(Comment.article_id == article_id, column == key,
+                                            Comment.created_at >= since)
+                     .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT).subquery())
+              for key, column in ((fingerprint, Comment.fingerprint), (reading_fingerprint, Comment.reading_fingerprint))
+              if key]
+    found = {row.id: row for row in db.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0])}
+    rows = sorted(found.values(), key=lambda row: row.created_at, reverse=True)[:CLUSTER_READ_LIMIT]
     for key, column in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint")):
         same = [row for row in rows if getattr(row, column) == key]
         authors = {row.author_hash for row in same} | {author_hash}
