@@ -87,14 +87,6 @@ def restriction_of(db: Session, author_hash: str, now: datetime) -> AuthorRestri
     return restriction if in_force(restriction, now) else None
 
 
-def posting_refusal(db: Session, author_hash: str, now: datetime) -> AuthorRestriction | None:
-    """A suspension or ban in force (the author may not post), else None."""
-    restriction = restriction_of(db, author_hash, now)
-    if restriction is None or restriction.kind is RestrictionKind.PREMODERATE:
-        return None
-    return restriction
-
-
 def author_hash_of_tag(db: Session, raw_tag: str) -> str:
     """The whole author hash that a tag (its first hex digits) names, or SanctionError."""
     tag = parse_author_tag(raw_tag.strip())
