@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from moderation import rate_limit_storage
 from moderation.database import engine_options
 from moderation.models import utcnow
 
@@ -194,6 +195,10 @@ DEFAULTS: dict[str, object] = {
     # A long job (re-screening, erasing an author) that has not reported progress for this long is
     # taken for dead (its worker stopped): a new start marks it failed and begins again.
     "LONG_JOB_STALE_SECONDS": 120,
+    # The external check, the webhook endpoints' events and the address holds in force are kept per
+    # worker this long (moderation/short_lived.py): an admin's change reaches every worker within it,
+    # and posting reads none of them. 0: read on every post.
+    "SETTINGS_CACHE_SECONDS": 5,
     # The admin's external check (services/external_check.py) has this long to answer for each comment.
     "EXTERNAL_CHECK_TIMEOUT_SECONDS": 2.0,
     "ERASE_CHUNK": 500,  # comments deleted per transaction when an author is erased (progress after each)
@@ -268,7 +273,8 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Without Redis, the counters stay in the worker, swept of expired ones every few seconds.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{rate_limit_storage.SCHEME}://"
     if app.config["CLOCK"] is None:
         app.config["CLOCK"] = utcnow
     if app.config["CAPTCHA_TEXT_FACTORY"] is None:

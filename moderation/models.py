@@ -170,8 +170,11 @@ class Comment(Base):
         Index("ix_comment_article_listed_created", "article_id", "listed", "created_at", "id"),
         Index("ix_comment_thread_status_created", "thread_id", "status", "created_at", "id"),
         Index("ix_comment_article_pinned", "article_id", "pinned_at"),
-        # Surge mode counts an article's last minutes of comments (services.surge).
+        # Surge mode counts an article's last minutes of comments (services.surge), and finds one text's
+        # copies by either fingerprint without reading the article's other comments of those minutes.
         Index("ix_comment_article_created", "article_id", "created_at"),
+        Index("ix_comment_article_fingerprint", "article_id", "fingerprint", "created_at"),
+        Index("ix_comment_article_reading", "article_id", "reading_fingerprint", "created_at"),
         # 最熱: the article's threads by hot key, by keyset (services.listing).
         Index("ix_comment_article_listed_hot", "article_id", "listed", "hot_key", "id"),
         UniqueConstraint("submission_key", name="uq_comment_submission_key"),

@@ -185,6 +185,9 @@ def app_config(database_url, tmp_path, clock):
         "CLOCK": clock,
         "TEMPLATE_BYTECODE_CACHE": COMPILED_TEMPLATES,
         "RATELIMIT_ENABLED": True,
+        # Tests change settings and post within one moment of their clock: read them on every post
+        # (test_settings_cache.py checks the cache itself).
+        "SETTINGS_CACHE_SECONDS": 0,
         **CHEAP_PASSWORD_HASHES,
     }
 

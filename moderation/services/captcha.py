@@ -313,6 +313,38 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
     return CaptchaOutcome.PASSED
 
 
+_PEEK = select(CaptchaChallenge.answer_hash, CaptchaChallenge.issued_at).where(
+    CaptchaChallenge.id == bindparam("challenge_id"), CaptchaChallenge.browser_nonce == bindparam("nonce"),
+    CaptchaChallenge.used_at.is_(None))
+_TAKE = (
+    update(CaptchaChallenge)
+    .where(CaptchaChallenge.id == bindparam("challenge_id"), CaptchaChallenge.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+
+
+def would_pass(db: Session, challenge_id: str | None, answer: str | None, *, browser_nonce: str | None,
+               config: Mapping, now: datetime) -> bool:
+    """Whether `check_answer` would pass, by a read that consumes nothing: the poster's reads and
+    screening then run before any write, and `take()` consumes the challenge in the posting's
+    closing burst of writes (on SQLite the first write takes the database's write lock, held until
+    the commit). Anything but a pass goes through `check_answer`, which consumes and records it."""
+    if not challenge_id or not CHALLENGE_ID.match(challenge_id) or not browser_nonce or not answer:
+        return False
+    row = db.connection().execute(_PEEK, {"challenge_id": challenge_id, "nonce": browser_nonce}).one_or_none()
+    if row is None or _expired(row.issued_at, config, now):
+        return False
+    if now - row.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]) or not normalize_answer(answer):
+        return False
+    return same_hash(answer_hash(config["IP_PEPPER"], challenge_id, answer), row.answer_hash)
+
+
+def take(db: Session, challenge_id: str, *, now: datetime) -> bool:
+    """Consume a challenge `would_pass` approved: False when another sending used it meanwhile (that
+    sending then is the one that counts; this one goes through `check_answer`, as already used)."""
+    return db.connection().execute(_TAKE, {"challenge_id": challenge_id, "now": now}).rowcount == 1
+
+
 def _expired(issued_at: datetime, config: Mapping, now: datetime) -> bool:
     return now - issued_at > timedelta(seconds=config["CAPTCHA_EXPIRY_SECONDS"])
 

@@ -6,6 +6,7 @@ import enum
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,7 +41,7 @@ from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from moderation.services.external_check import CheckAnswer
 from moderation.services.listing import listing_changed, replies_changed
-from moderation.services.protected_names import protected_matcher
+from moderation.services.protected_names import matcher_for
 from moderation.services.rulebook.reasons import reason_values
 
 STATUS_OF_OUTCOME = {
@@ -78,6 +79,9 @@ _ADDRESS_RECENT = (
 )
 
 
+_NOT_READ = object()
+
+
 def post_comment(
     db: Session,
     article: ArticleRef,
@@ -95,32 +99,65 @@ def post_comment(
     range_hashes: list[str] | None = None,
     surge_settings: surge.Settings | None = None,
     checked: CheckAnswer | None = None,
+    restriction=_NOT_READ,
+    holds: tuple[sanctions.HoldInForce, ...] | None = None,
+    subscribers: dict[str, list[int]] | None = None,
+    take_challenge: Callable[[], bool] | None = None,
 ) -> Posted:
     """Screen and store a new comment (a reply when `reply_to`, checked by `reply_target`), with the
     reasons for where it went. A reply is screened and moderated as any comment. The caller commits.
     `range_hashes` are the poster's address ranges (`sanctions.range_hashes`), for address holds;
-    `checked` what the admin's external check answered (`external_check`), the stricter one winning."""
+    `checked` what the admin's external check answered (`external_check`), the stricter one winning.
+    What the caller already knows saves a read: the author's `restriction` (None: none), the address
+    `holds` in force, the webhook `subscribers` (`outbox.subscribers`).
+
+    Everything is read and screened first; then one short burst of writes: `take_challenge()` (the
+    captcha's consuming UPDATE; False: another sending took it, `ChallengeTaken`), the comment, its
+    reasons, its events, the surge, the listing's counts and the hourly rollup (the rows that every
+    poster of the article shares come last, their locks held only until the commit). On SQLite the
+    first write takes the database's write lock, so posters wait for each other only over that burst;
+    what another poster of the same author or address stored meanwhile is looked for under the lock
+    (one statement) and, when there is some, the comment is screened again with it. On PostgreSQL
+    the poster's advisory locks, taken first, keep the same order."""
     if article.comment_mode is CommentMode.CLOSED:
         raise CommentsClosed(article.slug)
     nickname = None if anonymous else nickname
     _serialize_poster(db, author_hash, ip_hash)
-    restriction = sanctions.restriction_of(db, author_hash, now)
+    sqlite = db.connection().dialect.name == "sqlite"
+    seen = db.connection().execute(_LAST_COMMENT_ID).scalar() or 0 if sqlite else None
+    if restriction is _NOT_READ:
+        restriction = sanctions.restriction_of(db, author_hash, now)
     if restriction is not None and restriction.kind is not RestrictionKind.PREMODERATE:
         raise AuthorRestricted(restriction)
+    hold = (sanctions.matching_hold(db, range_hashes or [], now) if holds is None
+            else sanctions.matching_hold_in(holds, range_hashes or [], now))
     submission = Submission(text=body, nickname=nickname,
                             post_moderation=article.comment_mode is CommentMode.POST_MODERATION,
-                            protected_names=protected_matcher(db, article.id),
-                            holds=_holds(db, restriction, range_hashes or [], now))
-    facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
-                         address_duplicates=not known_author)
-    with metrics.SCREENING_SECONDS.time():
-        verdict = screen(submission, facts, rules, now=now)
-    status = STATUS_OF_OUTCOME[verdict.outcome]
+                            protected_names=matcher_for(article.protected_name_list),
+                            holds=_holds(restriction, hold))
+
+    def screened() -> Verdict:
+        facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
+                             address_duplicates=not known_author)
+        with metrics.SCREENING_SECONDS.time():
+            return screen(submission, facts, rules, now=now)
+
+    verdict = screened()
     surge_settings = surge_settings or surge.Settings()
-    surge.calm_down(db, now=now, settings=surge_settings, article_id=article.id)
+    active = surge.active_surge(db, article.id)
     trip = surge.check(db, article.id, fingerprint=verdict.fingerprint,
                        reading_fingerprint=verdict.reading_fingerprint, author_hash=author_hash,
-                       text_length=len("".join(body.split())), now=now, settings=surge_settings)
+                       text_length=len("".join(body.split())), now=now, settings=surge_settings,
+                       surge_id=active.id if active is not None and not surge.is_quiet(
+                           active, now=now, settings=surge_settings) else None)
+
+    # The writes.
+    if take_challenge is not None and not take_challenge():
+        raise ChallengeTaken
+    if sqlite and db.connection().execute(_POSTED_SINCE, {"seen": seen, "author_hash": author_hash,
+                                                          "ip_hash": ip_hash}).first() is not None:
+        verdict = screened()  # the same author or address posted while this one was screened
+    status = STATUS_OF_OUTCOME[verdict.outcome]
     reasons = [reason_values(reason) for reason in verdict.reasons]
     if trip is not None and status is CommentStatus.APPROVED:  # the article is going to pre-moderation
         status = CommentStatus.PENDING
@@ -128,33 +165,47 @@ def post_comment(
     if checked is not None and status is not CommentStatus.REJECTED:
         status = external_check.stricter(status, checked)
         reasons.append(checked.reason_values())
+    if active is not None and surge.is_quiet(active, now=now, settings=surge_settings):
+        surge.calm_down(db, now=now, settings=surge_settings, article_id=article.id)
+        active = None
     connection = db.connection()
     comment_id = connection.execute(_INSERT_COMMENT, {
         "article_id": article.id, "nickname": nickname, "is_anonymous": anonymous, "body": body,
         "status": status, "created_at": now, "ip_hash": ip_hash, "author_hash": author_hash,
         "fingerprint": verdict.fingerprint, "version": 1, "submission_key": submission_key,
         "thread_id": reply_to.thread_id if reply_to else None, "reply_to_id": reply_to.comment_id if reply_to else None,
-        "reading_fingerprint": verdict.reading_fingerprint,
+        "reading_fingerprint": verdict.reading_fingerprint, "cluster_id": trip.cluster_id if trip else None,
     }).scalar_one()
     if reasons:
         connection.execute(_INSERT_REASONS, [{"comment_id": comment_id, **values} for values in reasons])
-    if status is CommentStatus.APPROVED:
-        listing_changed(db, article.id, approved_delta=1)
-        if reply_to is not None:
-            replies_changed(db, reply_to.thread_id, 1)
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
     outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
-                          anonymous=anonymous, body=body, now=now, article_id=article.id)
+                          anonymous=anonymous, body=body, now=now, article_id=article.id, wanted=subscribers)
     if trip is not None:
-        started = surge.begin_or_extend(db, article.id, trip, comment_id=comment_id, now=now)
-        if trip.cluster_ids:  # the cluster's published comments are held too (decide() commits)
-            surge.hold_cluster(db, trip.cluster_ids, surge_id=started.id, now=now)
-    # Last before the caller's commit: the article's hourly row is shared by every poster of the
-    # hour, and its lock is held from here to the commit.
+        started = surge.begin_or_extend(db, article.id, trip, comment_id=comment_id, now=now, active=active)
+        # The cluster's published comments are held too (decide() commits).
+        surge.hold_cluster(db, trip.published_ids, surge_id=started.id, now=now)
+    # Last before the caller's commit: the article's row (its published count) and its hourly rollup
+    # row are shared by every poster, and their locks are held from here to the commit.
+    if status is CommentStatus.APPROVED:
+        if reply_to is not None:
+            replies_changed(db, reply_to.thread_id, 1)
+        listing_changed(db, article.id, approved_delta=1)
     rollups.comment_posted(db, article_id=article.id, created_at=now, status=status,
                            rule_ids=[values["rule_id"] for values in reasons if values["kind"] in rollups.RULE_HIT_KINDS])
     metrics.COMMENTS_POSTED.labels(status.value).inc()
     return Posted(comment_id, status, verdict)
+
+
+_LAST_COMMENT_ID = select(func.max(Comment.id))
+_POSTED_SINCE = select(Comment.id).where(
+    Comment.id > bindparam("seen"),
+    (Comment.author_hash == bindparam("author_hash")) | (Comment.ip_hash == bindparam("ip_hash"))).limit(1)
+
+
+class ChallengeTaken(Exception):
+    """The captcha challenge that `captcha.would_pass` approved was consumed by another sending
+    before this one's writes began: this sending is refused as a used challenge."""
 
 
 # Why a comment that would have been published waits: its article is in a surge (services.surge).
@@ -199,11 +250,10 @@ def reply_target(db: Session, article: ArticleRef, raw_id: str | None) -> ReplyT
     return ReplyTarget(row.id, row.thread_id or row.id, None if row.is_anonymous else row.nickname)
 
 
-def _holds(db: Session, restriction, range_hashes: list[str], now: datetime) -> tuple:
+def _holds(restriction, hold) -> tuple:
     holds = []
     if restriction is not None:  # always pre-moderate
         holds.append((ReasonKind.AUTHOR_HOLD, "author", restriction.created_by))
-    hold = sanctions.matching_hold(db, range_hashes, now)
     if hold is not None:
         holds.append((ReasonKind.ADDRESS_HOLD, f"address:{hold.id}", f"#{hold.id}"))
     return tuple(holds)
@@ -308,11 +358,15 @@ class ArticleRef:
     slug: str
     title: str
     comment_mode: CommentMode
+    protected_names: str | None = None  # one a line (services.protected_names), read with the rest
+
+    @property
+    def protected_name_list(self) -> tuple[str, ...]:
+        return tuple(name for name in (self.protected_names or "").split("\n") if name)
 
 
-_ARTICLE_BY_SLUG = select(Article.id, Article.slug, Article.title, Article.comment_mode).where(
-    Article.slug == bindparam("slug")
-)
+_ARTICLE_BY_SLUG = select(Article.id, Article.slug, Article.title, Article.comment_mode,
+                          Article.protected_names).where(Article.slug == bindparam("slug"))
 
 
 def article_by_slug(db: Session, slug: str) -> ArticleRef | None:

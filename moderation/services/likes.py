@@ -18,7 +18,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentLike, CommentStatus, hot_key
@@ -44,6 +44,24 @@ class LikeResult:
         return self.outcome in (LikeOutcome.NOT_FOUND, LikeOutcome.NOT_PUBLISHED)
 
 
+# Every like runs these: built once, executed with parameters on the session's connection (an ORM
+# statement is built and keyed again on each call, which cost more than the database's work).
+_LOCK = (update(Comment).where(Comment.id == bindparam("comment_id")).values(like_count=Comment.like_count)
+         .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
+                    Comment.created_at))
+_LOOK = select(
+    select(CommentLike.id).where(CommentLike.comment_id == bindparam("comment_id"),
+                                 CommentLike.reader_hash == bindparam("reader_hash")).scalar_subquery(),
+    select(func.count()).select_from(CommentLike).where(
+        CommentLike.comment_id == bindparam("comment_id"), CommentLike.ip_hash == bindparam("ip_hash"),
+        CommentLike.counted.is_(True)).scalar_subquery())
+_INSERT = insert(CommentLike)
+_DELETE = delete(CommentLike).where(CommentLike.id == bindparam("like_id")).returning(CommentLike.counted)
+_COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
+          .values(like_count=Comment.like_count + bindparam("delta"), hot_key=bindparam("hot_key"))
+          .returning(Comment.like_count))
+
+
 def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str, ip_hash: str, like: bool | None,
              now: datetime, per_address: int) -> LikeResult:
     """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
@@ -52,20 +70,14 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
     # lock (SQLite) before anything is read, so that the likes of one comment are decided one after
     # another: a reader's two clicks store one like, and a burst from one address cannot count more
     # than `per_address`. What it returns is current until the caller commits.
-    comment = db.execute(
-        update(Comment).where(Comment.id == comment_id).values(like_count=Comment.like_count)
-        .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
-                   Comment.created_at)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    connection = db.connection()
+    comment = connection.execute(_LOCK, {"comment_id": comment_id}).one_or_none()
     if comment is None or comment.article_id != article_id:
         return LikeResult(LikeOutcome.NOT_FOUND)
     if comment.status is not CommentStatus.APPROVED:
         return LikeResult(LikeOutcome.NOT_PUBLISHED)
-    mine = select(CommentLike.id).where(CommentLike.comment_id == comment_id, CommentLike.reader_hash == reader_hash)
-    from_address = select(func.count()).select_from(CommentLike).where(
-        CommentLike.comment_id == comment_id, CommentLike.ip_hash == ip_hash, CommentLike.counted.is_(True))
-    liked_id, counted_from_address = db.execute(select(mine.scalar_subquery(), from_address.scalar_subquery())).one()
+    liked_id, counted_from_address = connection.execute(
+        _LOOK, {"comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash}).one()
     liked = liked_id is not None
     if like is None:
         like = not liked
@@ -73,26 +85,20 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
         return LikeResult(LikeOutcome.UNCHANGED, liked=liked, like_count=comment.like_count)
     if like:
         counted = comment.author_hash != reader_hash and counted_from_address < per_address
-        db.execute(insert(CommentLike), {"comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
-                                         "ip_hash": ip_hash, "counted": counted, "created_at": now})
+        connection.execute(_INSERT, {"comment_id": comment_id, "article_id": article_id, "reader_hash": reader_hash,
+                                     "ip_hash": ip_hash, "counted": counted, "created_at": now})
     else:
-        counted = db.execute(delete(CommentLike).where(CommentLike.id == liked_id).returning(CommentLike.counted)
-                             ).scalar_one()
-    count = _count_moved(db, comment_id, comment, (1 if like else -1) if counted else 0)
+        counted = connection.execute(_DELETE, {"like_id": liked_id}).scalar_one()
+    count = _count_moved(connection, comment_id, comment, (1 if like else -1) if counted else 0)
     return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count)
 
 
-def _count_moved(db: Session, comment_id: int, comment: Row, delta: int) -> int:
+def _count_moved(connection, comment_id: int, comment: Row, delta: int) -> int:
     """The locked comment's count and 最熱 key in one UPDATE (its counts are current under the lock)."""
     if not delta:
         return comment.like_count
     key = hot_key(likes=comment.like_count + delta, replies=comment.reply_count, created_at=comment.created_at)
-    return db.execute(
-        update(Comment).where(Comment.id == comment_id)
-        .values(like_count=Comment.like_count + delta, hot_key=key)
-        .returning(Comment.like_count)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    return connection.execute(_COUNT, {"comment_id": comment_id, "delta": delta, "hot_key": key}).scalar_one()
 
 
 def likes_counted(db: Session, comment_id: int, delta: int) -> int:

@@ -69,9 +69,11 @@ def stored_comment_data(db: Session, comment_id: int) -> dict:
 
 
 def comment_posted(db: Session, comment_id: int, *, article_slug: str, status: str, nickname: str | None,
-                   anonymous: bool, body: str, now: datetime, article_id: int | None = None) -> None:
-    """comment.created, and comment.held when it waits for a moderator."""
-    wanted = subscribers(db)
+                   anonymous: bool, body: str, now: datetime, article_id: int | None = None,
+                   wanted: dict[str, list[int]] | None = None) -> None:
+    """comment.created, and comment.held when it waits for a moderator. `wanted`: `subscribers()` as the
+    caller already has it (posting keeps it for a few seconds: moderation/short_lived.py)."""
+    wanted = subscribers(db) if wanted is None else wanted
     if not wanted:
         return
     data = {"comment": comment_data(comment_id, article_slug=article_slug, status=status, nickname=nickname,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.models import Article
@@ -45,11 +44,6 @@ def matcher_for(names: tuple[str, ...]) -> WordMatcher | None:
         return None
     return WordMatcher.build(WordRule(f"protected:{index}", name, Action.HOLD, Fuzzy.HOLD)
                              for index, name in enumerate(names))
-
-
-def protected_matcher(db: Session, article_id: int) -> WordMatcher | None:
-    stored = db.scalar(select(Article.protected_names).where(Article.id == article_id)) or ""
-    return matcher_for(tuple(name for name in stored.split("\n") if name))
 
 
 def set_names(db: Session, article: Article, names: list[str], *, actor: Actor, now) -> None:

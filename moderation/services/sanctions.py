@@ -87,14 +87,6 @@ def restriction_of(db: Session, author_hash: str, now: datetime) -> AuthorRestri
     return restriction if in_force(restriction, now) else None
 
 
-def posting_refusal(db: Session, author_hash: str, now: datetime) -> AuthorRestriction | None:
-    """A suspension or ban in force (the author may not post), else None."""
-    restriction = restriction_of(db, author_hash, now)
-    if restriction is None or restriction.kind is RestrictionKind.PREMODERATE:
-        return None
-    return restriction
-
-
 def author_hash_of_tag(db: Session, raw_tag: str) -> str:
     """The whole author hash that a tag (its first hex digits) names, or SanctionError."""
     tag = parse_author_tag(raw_tag.strip())
@@ -307,6 +299,27 @@ def lift_hold(db: Session, hold_id: int, *, actor: Actor, now: datetime) -> None
 def holds_in_force(db: Session, now: datetime) -> list[AddressHold]:
     return list(db.scalars(select(AddressHold).where(AddressHold.until > now, AddressHold.lifted_at.is_(None))
                            .order_by(AddressHold.created_at.desc())))
+
+
+@dataclass(frozen=True)
+class HoldInForce:
+    id: int
+    range_hash: str
+    until: datetime
+
+
+def hold_ranges_in_force(db: Session, now: datetime) -> tuple[HoldInForce, ...]:
+    """Every address hold not lifted and not yet expired (a short table): the posting path keeps them
+    for a few seconds (moderation/short_lived.py) and matches each poster's ranges against them."""
+    return tuple(HoldInForce(*row) for row in db.execute(
+        select(AddressHold.id, AddressHold.range_hash, AddressHold.until)
+        .where(AddressHold.until > now, AddressHold.lifted_at.is_(None)).order_by(AddressHold.id)))
+
+
+def matching_hold_in(holds: tuple[HoldInForce, ...], hashes: list[str], now: datetime) -> HoldInForce | None:
+    """The first of `holds` (as `matching_hold` orders them) on one of these ranges, in force at `now`."""
+    wanted = set(hashes)
+    return next((hold for hold in holds if hold.range_hash in wanted and hold.until > now), None)
 
 
 def matching_hold(db: Session, hashes: list[str], now: datetime) -> AddressHold | None:

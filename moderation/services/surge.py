@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -63,20 +63,31 @@ class Trip:
     cause: SurgeCause
     details: dict
     cluster_key: str | None = None
-    cluster_ids: tuple[int, ...] = field(default=())  # the earlier comments of the cluster
+    cluster_ids: tuple[int, ...] = field(default=())  # the cluster's earlier comments not yet grouped in one
+    published_ids: tuple[int, ...] = field(default=())  # the cluster's earlier comments still published
+    cluster_id: int | None = None  # the cluster the comment joins, formed earlier in the same surge
 
 
 def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint: str, author_hash: str,
-          text_length: int, now: datetime, settings: Settings) -> Trip | None:
+          text_length: int, now: datetime, settings: Settings, surge_id: int | None = None) -> Trip | None:
     """Whether the comment about to be stored trips surge mode (its own post counted). Short texts
-    (謝謝分享, 支持) are said by many readers alike: they form no cluster."""
+    (謝謝分享, 支持) are said by many readers alike: they form no cluster. `surge_id`: the article's
+    surge going on; a text of a cluster formed in it joins that cluster at once (one indexed read),
+    without the brigade's comments read again for each of its posts."""
     cluster = None
     if text_length >= settings.cluster_min_length:
-        cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
+        if surge_id is not None and fingerprint:
+            cluster = _cluster_of_surge(db, article_id, surge_id, [key for key in (fingerprint, reading_fingerprint)
+                                                                   if key])
+        if cluster is None:
+            cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
     if cluster is not None:
         return cluster
-    in_minute = 1 + db.scalar(select(func.count()).where(
-        Comment.article_id == article_id, Comment.created_at > now - timedelta(minutes=1)))
+    # Counted up to one past the limit: a flood must not make each of its posts count the whole flood
+    # (past the limit the figure only says that the limit is passed).
+    in_minute = 1 + db.scalar(select(func.count()).select_from(
+        select(Comment.id).where(Comment.article_id == article_id, Comment.created_at > now - timedelta(minutes=1))
+        .limit(settings.rate_per_minute + 1).subquery()))
     if in_minute > settings.rate_per_minute:
         return Trip(SurgeCause.RATE, {"per_minute": in_minute, "limit": settings.rate_per_minute})
     if in_minute >= settings.min_per_minute:
@@ -87,23 +98,38 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
     return None
 
 
+def _cluster_of_surge(db, article_id: int, surge_id: int, keys: list[str]) -> Trip | None:
+    found = db.execute(select(CommentCluster.id, CommentCluster.key).where(
+        CommentCluster.article_id == article_id, CommentCluster.key.in_(keys), CommentCluster.surge_id == surge_id)
+        .order_by(CommentCluster.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    return Trip(SurgeCause.CLUSTER, {"cluster": found.id}, cluster_key=found.key, cluster_id=found.id)
+
+
 def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings) -> Trip | None:
     if not fingerprint:
         return None
-    keys = [key for key in (fingerprint, reading_fingerprint) if key]
-    rows = db.execute(
-        select(Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint)
-        .where(Comment.article_id == article_id,
-               Comment.created_at >= now - timedelta(minutes=settings.cluster_minutes),
-               or_(Comment.fingerprint.in_(keys), Comment.reading_fingerprint.in_(keys)))
-        .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT)).all()
+    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
+    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
+    since = now - timedelta(minutes=settings.cluster_minutes)
+    columns = (Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint, Comment.status,
+               Comment.cluster_id, Comment.created_at)
+    ranges = [select(select(*columns).where(Comment.article_id == article_id, column == key,
+                                            Comment.created_at >= since)
+                     .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT).subquery())
+              for key, column in ((fingerprint, Comment.fingerprint), (reading_fingerprint, Comment.reading_fingerprint))
+              if key]
+    found = {row.id: row for row in db.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0])}
+    rows = sorted(found.values(), key=lambda row: row.created_at, reverse=True)[:CLUSTER_READ_LIMIT]
     for key, column in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint")):
         same = [row for row in rows if getattr(row, column) == key]
         authors = {row.author_hash for row in same} | {author_hash}
         if key and len(authors) >= settings.cluster_authors:
             return Trip(SurgeCause.CLUSTER, {"authors": len(authors), "comments": len(same) + 1,
                                              "minutes": settings.cluster_minutes, "by_reading": column != "fingerprint"},
-                        cluster_key=key, cluster_ids=tuple(row.id for row in same))
+                        cluster_key=key, cluster_ids=tuple(row.id for row in same if row.cluster_id is None),
+                        published_ids=tuple(row.id for row in same if row.status is CommentStatus.APPROVED))
     return None
 
 
@@ -129,13 +155,21 @@ def active_surge(db: Session, article_id: int) -> Surge | None:
 EXTEND_EVERY = timedelta(seconds=30)
 
 
-def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int, now: datetime) -> Surge:
+_NOT_READ = object()
+
+
+def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int, now: datetime,
+                    active=_NOT_READ) -> Surge:
     """A tripping post: the article's surge begins (the mode switches to pre-moderation, logged with
     its cause, the event recorded) or goes on; a cluster gathers its comments. Flushes.
     Only a start locks the article's row (two posters tripping it at once start one surge, not
     two); while the surge goes on, posters do not wait on each other: its `last_seen_at` moves at
-    most every EXTEND_EVERY, which is all the quiet period needs."""
-    surge = active_surge(db, article_id)
+    most every EXTEND_EVERY, which is all the quiet period needs. `active`: the article's surge as
+    the caller already read it (`active_surge`), saving the read.
+    A cluster's comments join it once: a post adds itself and the comments not yet in a cluster,
+    never rewrites the ones already in (a brigade's posts would otherwise each rewrite, and on
+    PostgreSQL lock, the whole cluster)."""
+    surge = active_surge(db, article_id) if active is _NOT_READ else active
     if surge is None:
         db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
         surge = active_surge(db, article_id)  # another poster may have started it meanwhile
@@ -160,7 +194,7 @@ def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int
     elif now - surge.last_seen_at >= EXTEND_EVERY:
         db.execute(update(Surge).where(Surge.id == surge.id, Surge.last_seen_at < now).values(last_seen_at=now)
                    .execution_options(synchronize_session=False))
-    if trip.cluster_key:
+    if trip.cluster_key and trip.cluster_id is None:  # with a cluster_id, the comment was stored in it
         cluster = db.scalar(select(CommentCluster).where(CommentCluster.article_id == article_id,
                                                          CommentCluster.key == trip.cluster_key)
                             .order_by(CommentCluster.id.desc()).limit(1))
@@ -175,8 +209,10 @@ def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int
 
 
 def hold_cluster(db: Session, comment_ids: tuple[int, ...], *, surge_id: int, now: datetime) -> int:
-    """The cluster's published comments go back to pending, each through `decide()` (an audit row
-    each, by `system`). Commits."""
+    """The cluster's published comments (`Trip.published_ids`) go back to pending, each through
+    `decide()` (an audit row each, by `system`). Commits when there is one."""
+    if not comment_ids:
+        return 0
     published = db.execute(select(Comment.id, Comment.version).where(
         Comment.id.in_(comment_ids), Comment.status == CommentStatus.APPROVED)).all()
     held = 0
@@ -184,6 +220,11 @@ def hold_cluster(db: Session, comment_ids: tuple[int, ...], *, surge_id: int, no
         held += decide(db, comment_id, Decision.RESTORE, expected_version=version, actor=SYSTEM, now=now,
                        details={"surge": surge_id}).ok
     return held
+
+
+def is_quiet(surge: Surge, *, now: datetime, settings: Settings) -> bool:
+    """The surge has had no tripping post for SURGE_QUIET_MINUTES: `calm_down` ends it."""
+    return surge.last_seen_at <= now - timedelta(minutes=settings.quiet_minutes)
 
 
 def calm_down(db: Session, *, now: datetime, settings: Settings, article_id: int | None = None) -> list[Surge]:

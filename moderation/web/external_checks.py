@@ -11,18 +11,25 @@ from moderation.jobs.delivery import USER_AGENT, post
 from moderation.services import external_check, webhooks
 from moderation.services.external_check import CheckAnswer, CheckProblem
 from moderation.services.webhooks import DeliveryProblem
+from moderation.short_lived import short_lived
 
 UNREACHABLE = (DeliveryProblem.REFUSED, DeliveryProblem.UNRESOLVABLE, DeliveryProblem.PRIVATE_ADDRESS,
                DeliveryProblem.URL_INVALID)
 
 
-def ask(*, text: str, nickname: str | None, anonymous: bool, article_key: str, reply: bool) -> tuple[int, CheckAnswer] | None:
-    """(the check's id, its answer), or None when no check is set. Ends the session's (read-only)
-    transaction first: a reader's post never holds the database while a classifier thinks."""
+def _current() -> tuple[int, str, str, bool] | None:
     check = external_check.current(db.session)
+    return None if check is None else (check.id, check.url, check.secret, check.allow_private)
+
+
+def ask(*, text: str, nickname: str | None, anonymous: bool, article_key: str, reply: bool) -> tuple[int, CheckAnswer] | None:
+    """(the check's id, its answer), or None when no check is set (kept for SETTINGS_CACHE_SECONDS).
+    Ends the session's (read-only) transaction first: a reader's post never holds the database while
+    a classifier thinks."""
+    check = short_lived("external_check", _current)
     if check is None:
         return None
-    check_id, url, secret, allow_private = check.id, check.url, check.secret, check.allow_private
+    check_id, url, secret, allow_private = check
     db.session.commit()
     config = current_app.config
     body = external_check.request_body(text=text, nickname=nickname, anonymous=anonymous, article_key=article_key,

@@ -36,15 +36,16 @@ from moderation.clock import now
 from moderation.database import answer_deadline
 from moderation.extensions import csrf, db, limiter
 from moderation.ids import row_id
-from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason
+from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason, RestrictionKind
 from moderation.screening.pipeline import Outcome
-from moderation.services import captcha, comments, external_check, likes, listing, sanctions, surge
+from moderation.services import captcha, comments, external_check, likes, listing, outbox, sanctions, surge
 from moderation.services.articles import find_article, front_page_article
 from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
 from moderation.services.paging import Cursor, HotCursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules
+from moderation.short_lived import short_lived
 from moderation.web import external_checks, reader_identity
 from moderation.web.forms import CommentForm, FormError, ReportForm
 from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
@@ -392,15 +393,15 @@ def post_comment(slug: str):
 
     ip_hash = reader_identity.client_ip_hash(request)
     token = reader_identity.reader_token(request)
-    if token is not None:
-        restriction = sanctions.posting_refusal(db.session, reader_identity.author_hash(token), now())
-        if restriction is not None:  # told before the captcha: no answer is wasted
-            return _restricted(article, form, restriction)
+    # A new reader's author (no token yet) can have no restriction; a returning one's is read once.
+    restriction = sanctions.restriction_of(db.session, reader_identity.author_hash(token), now()) if token else None
+    if restriction is not None and restriction.kind is not RestrictionKind.PREMODERATE:
+        return _restricted(article, form, restriction)  # told before the captcha: no answer is wasted
     if not _captcha_needed(token):
         # A returning author whom the trust ramp trusts: no captcha; the submission key still
         # makes the same form sent twice one comment.
         return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
-                              checked=_ask_external_check(article, form, reply_to))
+                              checked=_ask_external_check(article, form, reply_to), restriction=restriction)
     wait = captcha_retry_after(
         db.session, browser_nonce=nonce, ip_hash=ip_hash, config=config, now=now()
     )
@@ -413,25 +414,31 @@ def post_comment(slug: str):
     # before the answer is judged, with no transaction open (judging the answer and storing the
     # comment are then one transaction).
     checked = _ask_external_check(article, form, reply_to)
-
-    outcome = captcha.check_answer(
-        db.session,
-        form.captcha_id.data,
-        form.captcha_answer.data,
-        browser_nonce=nonce,
-        ip_hash=ip_hash,
-        config=config,
-        now=now(),
-    )
-    if outcome is not captcha.CaptchaOutcome.PASSED:
-        current_app.logger.info("captcha refused: %s", outcome.value)
-        form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
-        db.session.commit()  # the challenge is used up and the failure counted
-        form.submission_key.data = key
-        return render_form_page(article, form, status=422)
-
+    # A right answer is only looked at here; the challenge is consumed in the posting's closing
+    # writes (comments.post_comment), so that on SQLite the write lock is not held while the
+    # comment is read about and screened.
+    if not captcha.would_pass(db.session, form.captcha_id.data, form.captcha_answer.data, browser_nonce=nonce,
+                              config=config, now=now()):
+        return _captcha_refused(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce,
+                                reply_to=reply_to, checked=checked, restriction=restriction)
     return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
-                          checked=checked)
+                          checked=checked, restriction=restriction, challenge=form.captcha_id.data)
+
+
+def _captcha_refused(article, form: CommentForm, *, token, ip_hash: str, key: str | None, nonce: str | None,
+                     reply_to, checked, restriction):
+    """The challenge consumed and the failure counted (the caller's look said it would not pass, or
+    another sending took it meanwhile): the form again with a new challenge."""
+    outcome = captcha.check_answer(db.session, form.captcha_id.data, form.captcha_answer.data, browser_nonce=nonce,
+                                   ip_hash=ip_hash, config=current_app.config, now=now())
+    if outcome is captcha.CaptchaOutcome.PASSED:  # the look and the judging disagree only on a clock's edge
+        return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
+                              checked=checked, restriction=restriction)
+    current_app.logger.info("captcha refused: %s", outcome.value)
+    form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
+    db.session.commit()  # the challenge is used up and the failure counted
+    form.submission_key.data = key
+    return render_form_page(article, form, status=422)
 
 
 def _ask_external_check(article, form: CommentForm, reply_to):
@@ -441,16 +448,23 @@ def _ask_external_check(article, form: CommentForm, reply_to):
 
 
 def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: str, key: str | None, nonce: str | None,
-                   reply_to: comments.ReplyTarget | None = None, checked=None):
+                   reply_to: comments.ReplyTarget | None = None, checked=None, restriction=None,
+                   challenge: str | None = None):
     known_author = token is not None
     token = token or reader_identity.new_reader_token_remembered(derive_from=f"{nonce}:{key}")
-    if checked is not None:
-        external_check.record_outcome(db.session, checked[0], checked[1], now=now())
+    take = (lambda: captcha.take(db.session, challenge, now=now())) if challenge else None
     try:
         posted = _post(article, form, token=token, ip_hash=ip_hash, key=key, known_author=known_author,
-                       reply_to=reply_to, checked=checked[1] if checked else None)
+                       reply_to=reply_to, checked=checked[1] if checked else None, restriction=restriction,
+                       take_challenge=take)
     except comments.AuthorRestricted as refused:
         return _restricted(article, form, refused.restriction)
+    except comments.ChallengeTaken:
+        db.session.rollback()
+        return _captcha_refused(article, form, token=None if not known_author else token, ip_hash=ip_hash, key=key,
+                                nonce=nonce, reply_to=reply_to, checked=checked, restriction=restriction)
+    if checked is not None:
+        external_check.record_outcome(db.session, checked[0], checked[1], now=now())
     try:
         db.session.commit()
     except UNAVAILABLE as error:
@@ -473,7 +487,8 @@ def _restricted(article, form: CommentForm, restriction):
 
 
 def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | None, known_author: bool,
-          reply_to: comments.ReplyTarget | None, checked: external_check.CheckAnswer | None):
+          reply_to: comments.ReplyTarget | None, checked: external_check.CheckAnswer | None, restriction,
+          take_challenge):
     config = current_app.config
     return comments.post_comment(
         db.session,
@@ -491,6 +506,10 @@ def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | No
         range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or ""),
         surge_settings=surge.Settings.from_config(config),
         checked=checked,
+        restriction=restriction,
+        holds=short_lived("address_holds", lambda: sanctions.hold_ranges_in_force(db.session, now())),
+        subscribers=short_lived("webhook_subscribers", lambda: outbox.subscribers(db.session)),
+        take_challenge=take_challenge,
     )
 
 
