@@ -73,7 +73,11 @@ class PersonalParts:
 
 
 def browser_nonce(*, create: bool) -> str | None:
-    """A random value in the signed session tying captcha challenges to this browser."""
+    """A random value in the signed session tying captcha challenges to this browser; in the
+    embedded comment section, in the frame's signed state (a frame may keep no cookie)."""
+    embedded = g.get("embed")
+    if embedded is not None:
+        return embedded.nonce
     if "captcha_nonce" not in session and create:
         session["captcha_nonce"] = secrets.token_urlsafe(24)
     return session.get("captcha_nonce")
@@ -176,7 +180,8 @@ def _personal_article_page(article: Article, args: PageArgs):
     return response
 
 
-def _render_article_page(article: Article, args: PageArgs, *, personal: PersonalParts | None) -> str:
+def _render_article_page(article: Article, args: PageArgs, *, personal: PersonalParts | None,
+                         template: str = "reader/article.html") -> str:
     size = current_app.config["COMMENTS_PAGE_SIZE"]
     if args.sort == "hot":
         page = listing.hot_page(db.session, article.id, before=args.before, size=size)
@@ -184,7 +189,7 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
         page = listing.approved_page(db.session, article.id, before=args.before, after=args.after, size=size,
                                      threads=True)
     return render_template(
-        "reader/article.html",
+        template,
         article=article,
         text=article_in_reader_script(article),
         listing=page,
@@ -536,9 +541,17 @@ def _captcha_needed(token: str | None) -> bool:
 
 
 def _posted(article, status: CommentStatus):
-    flash("comment_approved" if status is CommentStatus.APPROVED else "comment_pending", "notice")
-    # To the notice, which takes the focus: a screen reader hears it, and it is in view.
-    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
+    return back_with_notice(article, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
+
+
+def back_with_notice(article, notice: str):
+    """To the article's notice, which takes the focus: a screen reader hears it, and it is in view.
+    The notice is flashed; the embedded comment section, which may keep no session, names it in
+    its URL instead (web/embed.py)."""
+    embedded = g.get("embed")
+    if embedded is None:
+        flash(notice, "notice")
+    return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None, _anchor=NOTICE_ANCHOR))
 
 
 def form_expired():
@@ -619,8 +632,7 @@ def report_comment(slug: str, comment_id: int):
         response = jsonify(outcome=outcome.value)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    flash(f"report_{outcome.value}", "notice")
-    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
+    return back_with_notice(article, f"report_{outcome.value}")
 
 
 def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason, form: ReportForm):
