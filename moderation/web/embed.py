@@ -209,7 +209,7 @@ def continue_comment(key: str):
 def post_comment(key: str):
     embedded = _enter(key, personal=True)
     if not _posted_from_frame(embedded):
-        return reader.form_expired()  # the form again, everything typed kept, with a fresh state
+        return reader.form_expired(embedded.target.slug)  # the form again, all typed kept, a fresh state
     return reader.post_comment(embedded.target.slug)
 
 

@@ -554,9 +554,9 @@ def back_with_notice(article, notice: str):
     return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None, _anchor=NOTICE_ANCHOR))
 
 
-def form_expired():
+def form_expired(slug: str | None = None):
     """CSRF failure on the comment form: show it again with everything typed kept."""
-    article = comments.article_by_slug(db.session, (request.view_args or {}).get("slug", ""))
+    article = comments.article_by_slug(db.session, slug or (request.view_args or {}).get("slug", ""))
     if article is None:
         return render_template("error.html", kind=404), 404
     form = CommentForm()
