@@ -223,13 +223,19 @@ def test_a_post_without_the_frames_state_or_from_another_site_is_refused(app, cl
     assert db.session.scalar(select(Article.approved_count).where(Article.key == "story-1")) == 0
 
 
-def test_a_reader_without_cookies_reports_a_comment(app, client, db, clock):
+def shared_frame_link(app, client, db, clock, ending: str):
+    """A reader without cookies on the shared frame of story-1 with one published comment, and the
+    frame's link (or form action) for that comment that ends with `ending` (`report`, `like`)."""
     add_article(db, client, clock, "story-1")
     article_id = db.session.scalar(select(Article.id).where(Article.key == "story-1"))
-    comment = make_comment(db, article_id=article_id, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    comment = make_comment(db, article_id=article_id, status=CommentStatus.APPROVED, body="一則公開的評論")
     frame = Frame(app, "story-1")
     html = frame.get("/embed/story-1").get_data(as_text=True)
-    report_link = next(url for url in links_of(html) if url.endswith(f"/comments/{comment.id}/report"))
+    return frame, comment, next(url for url in links_of(html) if url.endswith(f"/comments/{comment.id}/{ending}"))
+
+
+def test_a_reader_without_cookies_reports_a_comment(app, client, db, clock):
+    frame, comment, report_link = shared_frame_link(app, client, db, clock, "report")
     form_html = frame.get(report_link).get_data(as_text=True)
     action = re.search(r'<form class="report" method="post" action="([^"]*)"', form_html).group(1).replace("&amp;", "&")
     assert action.startswith(f"/embed/story-1/comments/{comment.id}/report?state=")
@@ -321,3 +327,13 @@ def test_migration_0022_adds_the_sites_origins_and_goes_back_down(database_url, 
             _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
             _db.session.commit()
             _db.engine.dispose()
+
+
+def test_a_reader_without_cookies_likes_from_the_shared_frame(app, client, db, clock):
+    frame, comment, like = shared_frame_link(app, client, db, clock, "like")
+    response = frame.post(like)
+    assert response.status_code == 303
+    assert response.location.startswith("/embed/story-1?state=") and response.location.endswith(f"#comment-{comment.id}")
+    liked = frame.get(response.location).get_data(as_text=True)
+    assert re.search(rf'comments/{comment.id}/like[^"]*" data-like><button aria-pressed="true"', liked)
+    assert frame.post(like, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403

@@ -30,7 +30,6 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, has_request
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from moderation.clock import now
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium, EmbedSite
 from moderation.services import embed_sites, likes, newsroom
@@ -38,7 +37,6 @@ from moderation.services.embed_sites import EmbedTarget
 from moderation.services.own_comments import own_comments
 from moderation.web import reader, reader_identity
 from moderation.web.languages import current_language
-from moderation.web.page_cache import RenderedPage
 from moderation.web.security_headers import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -163,22 +161,11 @@ def article(key: str):
     g.comments_converted = reader._comments_converted()
     if embedded.personal:
         return _personal_page(embedded, args)
-    pages = current_app.extensions["article_pages"]
-    refresh = max(1, current_app.config["ARTICLE_COUNTS_REFRESH_SECONDS"])
-    counts_epoch = int(now().timestamp()) // refresh
-    page_key = ("embed", target.id, target.revision, counts_epoch, args, g.comments_converted,
-                current_language().tag, embedded.parent_origin)
-    page = pages.get(page_key)
-    if page is None:
-        found = db.session.get(Article, target.id)
-        page = RenderedPage.of(reader._render_article_page(found, args, personal=None, template="embed/article.html"))
-        pages.put(page_key, page)
-    response = Response(page.body, mimetype="text/html")
-    response.set_etag(page.etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
-    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
-    return response.make_conditional(request)
+    return reader.shared_page(
+        ("embed", target.id, target.revision, args, g.comments_converted, current_language().tag,
+         embedded.parent_origin),
+        lambda: reader._render_article_page(db.session.get(Article, target.id), args, personal=None,
+                                            template="embed/article.html"))
 
 
 def _personal_page(embedded: Embedded, args: reader.PageArgs) -> str:
@@ -234,10 +221,9 @@ def report_comment(key: str, comment_id: int):
 @bp.post("/<key>/comments/<id:comment_id>/like")
 @limiter.limit(lambda: current_app.config["LIKE_RATE_LIMIT_PER_ADDRESS"])
 def like_comment(key: str, comment_id: int):
-    embedded = _enter(key, personal=True)
-    if not _posted_from_frame(embedded):
-        return render_template("error.html", kind="csrf"), 400
-    return reader.like_comment(embedded.target.slug, comment_id)
+    """讚 from the frame, shared or not: like the reader's, it needs no token, only a request from
+    the frame's own origin (reader._cross_site); a reader without one gets one, in the state."""
+    return reader.like_comment(_enter(key, personal=True).target.slug, comment_id)
 
 
 @bp.get("/<key>/captcha/<challenge_id>.png")

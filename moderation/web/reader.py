@@ -146,16 +146,21 @@ def article(slug: str):
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
+    return shared_page((state.id, state.revision, args, g.comments_converted, current_language().tag),
+                       lambda: _render_article_page(db.session.get(Article, state.id), args, personal=None))
+
+
+def shared_page(key: tuple, render) -> Response:
+    """The page every reader without a cookie gets, from the page cache by `key` (`render()` on a
+    miss): public, briefly cacheable, answered 304 by its ETag."""
     pages = current_app.extensions["article_pages"]
     # Likes change counts and 最熱 without changing the revision: a page is rendered again at most
     # every ARTICLE_COUNTS_REFRESH_SECONDS (the same bytes keep the same ETag, so 304 still answers).
     refresh = max(1, current_app.config["ARTICLE_COUNTS_REFRESH_SECONDS"])
-    counts_epoch = int(now().timestamp()) // refresh
-    key = (state.id, state.revision, counts_epoch, args, g.comments_converted, current_language().tag)
+    key = (*key, int(now().timestamp()) // refresh)
     page = pages.get(key)
     if page is None:
-        found = db.session.get(Article, state.id)
-        page = RenderedPage.of(_render_article_page(found, args, personal=None))
+        page = RenderedPage.of(render())
         pages.put(key, page)
     response = Response(page.body, mimetype="text/html")
     response.set_etag(page.etag)

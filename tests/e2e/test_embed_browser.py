@@ -1,38 +1,33 @@
 """The embedded comment section in a newsroom's page, in Chromium with third-party cookies blocked.
 
 The host page is served from http://127.0.0.1:PORT1 by a tiny static server; the service runs at
-http://localhost:PORT2: two sites, so the frame is a third party and keeps no cookie."""
+http://localhost:PORT2: two sites, so the frame is a third party. The browser's profile blocks
+third-party cookies by its preference (what a reader sets in chrome://settings/cookies); a control
+test shows the same probe keeping a cookie in the frame when the profile allows them. (Chromium's
+switch --test-third-party-cookie-phaseout changed nothing here, and Playwright's ordinary contexts,
+being off the record, block them whatever the switch.)"""
 
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from moderation.models import CommentStatus
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, make_comment
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, wait_until
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, served, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # live servers in other threads: real commits
-
-# Chromium's switch for the third-party cookie phase-out: cookies of a frame from another site are
-# neither stored nor sent. The probe below (a cookie set in the frame stays unset) holds, but on this
-# Chromium (156) it holds without the switch too, so what the tests rely on is the service's side:
-# no request to it carries a cookie, and everything still works.
-BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
 
 
 @pytest.fixture
 def service(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    """The service under another site's name than the host page's (localhost, not 127.0.0.1)."""
+    with served(app) as port:
+        yield f"http://localhost:{port}"
 
 
 @pytest.fixture
@@ -69,26 +64,55 @@ def host(tmp_path, service, app):
 
 
 @pytest.fixture(scope="module")
-def blocking_browser():
+def playwright():
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=[*CHROMIUM_ARGS, BLOCK_THIRD_PARTY_COOKIES])
-        yield browser
-        browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture
+def open_browser(playwright, tmp_path):
+    """A Chromium profile of its own whose preferences block (or allow) third-party cookies, as a
+    reader sets them in chrome://settings/cookies; the context's `close` ends the browser."""
+    contexts = []
+
+    def open_browser(*, third_party_cookies: bool = False, javascript: bool = True):
+        profile = tmp_path / f"profile-{len(contexts)}"
+        (profile / "Default").mkdir(parents=True)
+        (profile / "Default" / "Preferences").write_text(json.dumps({"profile": {
+            "block_third_party_cookies": not third_party_cookies, "cookie_controls_mode": 0 if third_party_cookies else 1,
+        }}))
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, locale="zh-TW",
+            viewport={"width": 1000, "height": 800}, java_script_enabled=javascript)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_browser
+    for context in contexts:
+        context.close()
 
 
 def comment_frame(page):
     return next(frame for frame in page.frames if "/embed/" in frame.url)
 
 
-def assert_third_party_cookies_blocked(page) -> None:
-    frame = comment_frame(page)
-    stored = frame.evaluate("document.cookie = 'probe=1; SameSite=None; Secure; path=/'; document.cookie")
-    assert stored == "", "the browser kept a third-party cookie: the test would prove nothing"
+def cookie_kept_in_frame(page) -> str:
+    """What the frame reads back of a cookie it sets for itself: '' when the browser keeps none."""
+    return comment_frame(page).evaluate("document.cookie = 'probe=1; SameSite=None; Secure; path=/'; document.cookie")
+
+
+def test_the_profile_decides_whether_the_frame_keeps_a_cookie(open_browser, host):
+    """The control for the tests below: the same probe sees the cookie when the profile allows them."""
+    for allowed, expected in ((True, "probe=1"), (False, "")):
+        page = open_browser(third_party_cookies=allowed).new_page()
+        page.goto(host + "/iframe.html")
+        page.frame_locator("iframe").get_by_text("所有評論僅代表網友意見,與本站立場無關").wait_for()
+        assert cookie_kept_in_frame(page) == expected
 
 
 def post_and_report(page, frame) -> None:
@@ -109,18 +133,16 @@ def post_and_report(page, frame) -> None:
     frame.get_by_text("已收到您的檢舉，我們會盡快處理").wait_for()
 
 
-def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(blocking_browser, host, service, app, db,
+def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(open_browser, host, service, app, db,
                                                                          tmp_path):
     make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
     requests_cookies: list[str] = []
-    context = blocking_browser.new_context(locale="zh-TW", viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = open_browser().new_page()
     page.on("request", lambda request: requests_cookies.append(request.headers.get("cookie", ""))
             if request.url.startswith(service) else None)
     page.goto(host + "/script.html")
     page.locator("iframe[data-comment-embed-height]").wait_for(state="attached")
-    assert_third_party_cookies_blocked(page)
+    assert cookie_kept_in_frame(page) == ""
     # The host page cannot look into the frame; the frame told it only its height.
     assert page.evaluate("document.querySelector('iframe').contentDocument") is None
     height = int(page.locator("iframe").get_attribute("data-comment-embed-height"))
@@ -134,27 +156,25 @@ def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(blocking_
     assert page.url == host + "/script.html"  # everything happened inside the frame
     assert not any(requests_cookies), requests_cookies  # the service never saw a cookie
     page.screenshot(path=str(tmp_path / "embed-script.png"), full_page=True)
-    context.close()
 
 
-def test_a_plain_iframe_works_without_javascript(blocking_browser, host, service, db):
+def test_a_plain_iframe_works_without_javascript(open_browser, host, service, db):
     make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
-    context = blocking_browser.new_context(locale="zh-TW", java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    requests_cookies: list[str] = []
+    page = open_browser(javascript=False).new_page()
+    page.on("request", lambda request: requests_cookies.append(request.headers.get("cookie", ""))
+            if request.url.startswith(service) else None)
     page.goto(host + "/iframe.html")
     frame = page.frame_locator("iframe")
     frame.get_by_text("所有評論僅代表網友意見,與本站立場無關").wait_for()
     post_and_report(page, frame)
     assert page.url == host + "/iframe.html"
-    context.close()
+    assert not any(requests_cookies), requests_cookies
 
 
-def test_a_site_not_allowed_cannot_frame_it(blocking_browser, host, service, app, db):
+def test_a_site_not_allowed_cannot_frame_it(open_browser, host, service, app, db):
     app.config["EMBED_ALLOWED_ORIGINS"] = ["https://somewhere-else.example"]
-    context = blocking_browser.new_context(locale="zh-TW")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = open_browser().new_page()
     refused = []
     page.on("console", lambda message: refused.append(message.text) if "frame-ancestors" in message.text else None)
     page.goto(host + "/iframe.html")
@@ -162,7 +182,6 @@ def test_a_site_not_allowed_cannot_frame_it(blocking_browser, host, service, app
     page.wait_for_timeout(500)  # the refusal has no event of its own; the console says it
     assert any("frame-ancestors" in text for text in refused), refused
     assert comment_frame_or_none(page) is None
-    context.close()
 
 
 def comment_frame_or_none(page):
