@@ -79,6 +79,8 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["embed report"] = reader.post(f"{embed}/comments/{published.id}/report", query_string={"state": value},
                                           data={"reason": value, "note": value})
     answers["embed captcha"] = reader.get(f"{embed}/captcha/{quoted}.png", query_string={"state": value})
+    answers["embed like"] = reader.post(f"{embed}/comments/{published.id}/like", query_string={"state": value},
+                                        data={"like": value, "sort": value})
     page.open_form()
     answers["reply"] = page.post(body=value, reply_to=value)
     answers["reply form page"] = reader.get(f"{ARTICLE}/comment", query_string={"reply_to": value})

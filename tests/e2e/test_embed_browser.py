@@ -161,6 +161,12 @@ def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(open_brow
     assert_frame_fits_its_content(page)
     height = int(page.locator("iframe").get_attribute("data-comment-embed-height"))
     assert height > 400
+    # A height from anyone but the frame (here the host page itself) is not heard: once the host's
+    # own listener, added after embed.js's, has seen the message, embed.js has already ignored it.
+    page.evaluate("window.addEventListener('message', (event) => { if (event.data.height === 7) window.seen = 1; });"
+                  "window.postMessage({type: 'moderation-embed:height', height: 7}, '*')")
+    wait_until(page, "window.seen === 1")
+    assert page.locator("iframe").get_attribute("data-comment-embed-height") == str(height)
 
     post_and_report(page, page.frame_locator("iframe"))
     # After the frame's own navigations the height still comes (the frame kept the parent origin).
