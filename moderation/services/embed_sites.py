@@ -79,6 +79,11 @@ def all_sites(db: Session) -> list[EmbedSite]:
     return list(db.scalars(select(EmbedSite).order_by(EmbedSite.site)))
 
 
+def every_sites_origins(db: Session) -> list[str]:
+    """The origins any site allows (for a frame that names no article of theirs: an unknown key)."""
+    return sorted({origin for origins in db.scalars(select(EmbedSite.origins)) for origin in origins.split("\n") if origin})
+
+
 def set_origins(db: Session, site: str, origins: Iterable[str], *, actor: Actor, now: datetime) -> EmbedSite | None:
     """Replace the origins `site` allows (none: the row goes). The caller commits."""
     site = site.strip().lower()

@@ -31,7 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from moderation.extensions import csrf, db, limiter
-from moderation.models import Article, CaptchaMedium, EmbedSite
+from moderation.models import Article, CaptchaMedium
 from moderation.services import embed_sites, likes, newsroom
 from moderation.services.embed_sites import EmbedTarget
 from moderation.services.own_comments import own_comments
@@ -50,7 +50,6 @@ FRAMED_ENDPOINTS = frozenset({
 })
 NOTICES = frozenset({"comment_approved", "comment_pending", "report_recorded", "report_hidden", "report_already",
                      "report_too_many"})
-HEIGHT_MESSAGE = "moderation-embed:height"  # static/embed.js and static/embed-frame.js
 
 
 @dataclass
@@ -128,8 +127,8 @@ def _enter(key: str, *, personal: bool = False) -> Embedded:
 def _any_site_ancestors() -> str:
     """For a page that names no article (an unknown key): any origin some site allows may show
     the frame's 404 (it holds nothing of any site's)."""
-    origins = [origin for row in db.session.query(EmbedSite.origins) for origin in row.origins.split("\n") if origin]
-    return embed_sites.frame_ancestors(origins, current_app.config["EMBED_ALLOWED_ORIGINS"])
+    return embed_sites.frame_ancestors(embed_sites.every_sites_origins(db.session),
+                                       current_app.config["EMBED_ALLOWED_ORIGINS"])
 
 
 def _posted_from_frame(embedded: Embedded) -> bool:
