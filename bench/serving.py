@@ -1,11 +1,13 @@
 """Serving under load, side by side in one run: a bare-Flask ceiling, our article page, its 304,
-our comment POST, our like POST (讚), and Isso 0.14's GET and POST, each under gunicorn with the same workers,
+our comment POST, our like POST (讚), the counts API for 100 keys, the embedded comment section
+(/embed/<key>), and Isso 0.14's GET and POST, each under gunicorn with the same workers,
 driven by wrk on loopback.
 
 Run: `make bench` (or `.venv/bin/python -m bench.serving [--runs 3] [--duration 10]`); the tools
 come from `scripts/install-bench-tools.sh` (Debian's wrk, Isso from PyPI in bench/.isso-venv).
 Targets, as ratios within the run: article GET ≥ 0.5× the ceiling, 304 ≥ 0.8× the ceiling,
-our POST ≥ 2× Isso's POST, the like POST ≥ 0.5× the ceiling, p99 ≤ 3× p50 for our scenarios. The like
+our POST ≥ 2× Isso's POST, the like POST ≥ 0.5× the ceiling, the counts GET for 100 keys ≥ 0.5× the
+ceiling, the embed GET ≥ 0.9× the article GET (as fast, within the noise), p99 ≤ 3× p50 for our scenarios. The like
 POST (bench/like.lua) comes from a new reader and a new address each time, on the 200 comments in turn. Raw wrk output goes to bench/results/.
 
 What is relaxed, and why: prepared challenges may be answered at once (CAPTCHA_MIN_SECONDS=0).
@@ -49,7 +51,7 @@ from bench.apps import BENCH_CAPTCHA_TEXT, bench_config
 from moderation import create_app
 from moderation.article_text import bundled_seed
 from moderation.extensions import db
-from moderation.models import CaptchaMedium, Comment, CommentStatus
+from moderation.models import Article, CaptchaMedium, Comment, CommentStatus
 from moderation.services import captcha
 from moderation.services.articles import load_article
 from moderation.services.listing import listing_changed
@@ -63,7 +65,11 @@ SLUG = "bench-article"
 APPROVED_COMMENTS = 200
 SMOKE_POST_FORMS = 300
 TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0,
-           "post_with_webhooks_vs_post": 0.9, "like_vs_ceiling": 0.5}
+           "post_with_webhooks_vs_post": 0.9, "like_vs_ceiling": 0.5, "counts_vs_ceiling": 0.5,
+           "embed_vs_article_get": 0.9}
+# The counts API's largest batch (COUNTS_MAX_KEYS), as count.js asks for a list page: the bench
+# article and 99 others, all known.
+COUNT_KEYS = [SLUG] + [f"bench-story-{index:03d}" for index in range(99)]
 
 
 @dataclass
@@ -145,6 +151,11 @@ class OurService:
                 for index in range(APPROVED_COMMENTS)
             ])
             listing_changed(db.session, article.id, approved_delta=APPROVED_COMMENTS)
+            db.session.execute(insert(Article), [
+                {"key": key, "slug": key, "title": f"文章 {key}", "column_name": "", "body": "內文", "body_html": "<p>內文</p>",
+                 "approved_count": index, "revision": 1, "created_at": start}
+                for index, key in enumerate(COUNT_KEYS[1:])
+            ])
             db.session.commit()
 
     def prepared_posts(self, count: int, bodies: Path) -> str:
@@ -225,6 +236,10 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
             results.setdefault(f"{label} article GET", []).append(run_wrk(f"{label} article GET", url, args, raw))
             results.setdefault(f"{label} article 304", []).append(
                 run_wrk(f"{label} article 304", url, args, raw, headers=[f"If-None-Match: {etag}"]))
+            results.setdefault(f"{label} embed GET", []).append(
+                run_wrk(f"{label} embed GET", f"{base}/embed/{SLUG}", args, raw))
+            results.setdefault(f"{label} counts GET (100 keys)", []).append(
+                run_wrk(f"{label} counts GET (100 keys)", f"{base}/api/v1/counts?keys={','.join(COUNT_KEYS)}", args, raw))
             bodies = work / f"posts-{label}-{run}.txt"
             cookie = service.prepared_posts(args.post_forms, bodies)
             results.setdefault(f"{label} comment POST", []).append(run_wrk(
@@ -391,7 +406,12 @@ def report(medians: dict[str, Measurement], args, out: Path) -> int:
                 TARGETS["post_with_webhooks_vs_post"])
         like = medians[f"{label} like POST"]
         checks[f"{label}: like POST / ceiling"] = (like.requests_per_second / ceiling, TARGETS["like_vs_ceiling"])
-        for m in (get, not_modified, post, like):
+        embed, counted = medians[f"{label} embed GET"], medians[f"{label} counts GET (100 keys)"]
+        checks[f"{label}: counts GET (100 keys) / ceiling"] = (counted.requests_per_second / ceiling,
+                                                               TARGETS["counts_vs_ceiling"])
+        checks[f"{label}: embed GET / article GET"] = (embed.requests_per_second / get.requests_per_second,
+                                                       TARGETS["embed_vs_article_get"])
+        for m in (get, not_modified, post, like, embed, counted):
             checks[f"{m.scenario}: p99 / p50 (at most)"] = (m.p99_ms / m.p50_ms, TARGETS["p99_over_p50"])
     print("\ntargets")
     missed = []

@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["article_pages"] = RenderedPages(app.config["ARTICLE_PAGE_CACHE_SIZE"])
     web.register(app)  # first: its malformed-body check must run before CSRFProtect parses the form
     csrf.init_app(app)
+    web.embed.install(app)  # after CSRFProtect: the frame's forms carry its state, not the session's token
     limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     jobs.init_app(app)  # webhook deliveries after commit (moderation/jobs)

@@ -102,6 +102,13 @@ DEFAULTS: dict[str, object] = {
     "COMMENTS_PAGE_SIZE": 50,
     "ARTICLE_CACHE_MAX_AGE": 10,
     "ARTICLE_CACHE_S_MAXAGE": 10,
+    # The embedded comment section (/embed/<key>, static/embed.js): origins that may frame it for
+    # every article, beside the ones each site lists (services.embed_sites; `flask embed allow`).
+    # A list, or one string of origins separated by spaces or commas; none: only the sites' own.
+    "EMBED_ALLOWED_ORIGINS": [],
+    # How long the frame's signed state (reader token, captcha nonce, CSRF) stays valid when the
+    # browser keeps no cookie for the frame: a reading session, not a year like the cookie.
+    "EMBED_STATE_MAX_AGE": int(timedelta(hours=12).total_seconds()),
     # Likes (讚, services.likes): how a cached page's like counts and 最熱 order may lag. A like does
     # not change the article's revision (every click would empty the page cache); a finished page is
     # rendered again at most this often instead, so counts and 最熱 are at most this many seconds
@@ -267,6 +274,8 @@ def load_config(app, overrides: dict | None) -> None:
         if isinstance(app.config[key], int | float):
             app.config[key] = timedelta(seconds=app.config[key])
 
+    app.config["EMBED_ALLOWED_ORIGINS"] = _embed_origins(app.config["EMBED_ALLOWED_ORIGINS"])
+
     instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:
         instance.mkdir(parents=True, exist_ok=True)
@@ -286,6 +295,18 @@ def load_config(app, overrides: dict | None) -> None:
         stored = _load_or_create_secrets(instance / "secrets.json")
         for key in missing:
             app.config[key] = stored[key]
+
+
+def _embed_origins(value) -> list[str]:
+    """The operator's origins, normalised; a malformed one stops the start (a typo must not
+    silently leave a site unable to frame the comments, or allow the wrong one)."""
+    from moderation.services.embed_sites import OriginError, parse_origins
+
+    values = value.replace(",", " ").split() if isinstance(value, str) else list(value or [])
+    try:
+        return parse_origins(values)
+    except OriginError as error:
+        raise ValueError(f"EMBED_ALLOWED_ORIGINS: not an origin (scheme://host[:port]): {error.value}") from None
 
 
 def sqlalchemy_url(url: str) -> str:

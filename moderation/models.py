@@ -107,6 +107,9 @@ class Article(Base):
     # reading; moderators edit them on the article (services.protected_names).
     protected_names: Mapped[str] = mapped_column(Text, default="", server_default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The newsroom site whose API key created it (ApiKey.site); None for articles made here. Which
+    # origins may frame its embedded comment section follows from it (EmbedSite).
+    site: Mapped[str | None] = mapped_column(String(32))
 
     comments: Mapped[list[Comment]] = relationship(back_populates="article")
 
@@ -471,6 +474,23 @@ class ApiKey(Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(value) for value in self.scopes.split())
+
+
+class EmbedSite(Base):
+    """The origins (scheme://host[:port]) a site lets frame /embed/ pages of its articles
+    (Content-Security-Policy frame-ancestors; services.embed_sites)."""
+
+    __tablename__ = "embed_site"
+    __table_args__ = (UniqueConstraint("site", name="uq_embed_site_site"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(32))
+    origins: Mapped[str] = mapped_column(Text, default="")  # one a line, normalised, sorted
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def origin_list(self) -> list[str]:
+        return [line for line in self.origins.split("\n") if line]
 
 
 class WebhookEndpoint(Base):

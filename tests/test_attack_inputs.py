@@ -70,6 +70,19 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["report"] = reader.post(f"{ARTICLE}/comments/{published.id}/report",
                                     data={"csrf_token": page.csrf_token, "reason": value, "note": value})
     answers["report page"] = reader.get(f"{ARTICLE}/comments/{quoted}/report")
+    embed = f"/embed/{ARTICLE_SLUG}"  # the embedded comment section, its state and its forms (web/embed.py)
+    answers["embed path"] = reader.get(f"/embed/{quoted}", query_string={"lang": value, "origin": value})
+    answers["embed query"] = reader.get(embed, query_string={"state": value, "notice": value, "before": value,
+                                                             "origin": value})
+    answers["embed form page"] = reader.post(f"{embed}/comment", query_string={"state": value},
+                                             data={"nickname": value, "body": value})
+    answers["embed post"] = reader.post(f"{embed}/comments", query_string={"state": value},
+                                        data={"nickname": value, "body": value, "captcha_answer": value})
+    answers["embed report"] = reader.post(f"{embed}/comments/{published.id}/report", query_string={"state": value},
+                                          data={"reason": value, "note": value})
+    answers["embed captcha"] = reader.get(f"{embed}/captcha/{quoted}.png", query_string={"state": value})
+    answers["embed like"] = reader.post(f"{embed}/comments/{published.id}/like", query_string={"state": value},
+                                        data={"like": value, "sort": value})
     page.open_form()
     answers["reply"] = page.post(body=value, reply_to=value)
     answers["reply form page"] = reader.get(f"{ARTICLE}/comment", query_string={"reply_to": value})
@@ -149,6 +162,7 @@ def api_server_errors(value, client, admin, key) -> dict[str, int]:
         "api comments": client.get(f"/api/v1/articles/{quoted}/comments", query_string={"before": value}, headers=auth),
         "article form": admin.post("/moderation/admin/articles/new", key=value, **article),
         "api key form": admin.post("/moderation/admin/api-keys", site=value, scope=value),
+        "embed sites form": admin.post("/moderation/admin/embed-sites", site=value, origins=value),
     }
     return {name: response.status_code for name, response in answers.items() if response.status_code >= 500}
 

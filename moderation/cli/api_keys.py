@@ -1,4 +1,5 @@
-"""`flask api-keys …` (the newsroom's keys to the JSON API) and `flask articles close-expired` (cron)."""
+"""`flask api-keys …` (the newsroom's keys to the JSON API), `flask embed …` (who may frame a site's
+embedded comments) and `flask articles close-expired` (cron)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from moderation.cli.common import commit_or_fail
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import Scope
-from moderation.services import api_keys, newsroom
+from moderation.services import api_keys, embed_sites, newsroom
 from moderation.services.audit import COMMAND_LINE
 
 group = AppGroup("api-keys", help="The newsroom's keys to the JSON API (/api/v1).")
 articles = AppGroup("articles", help="Articles from the newsroom.")
+embed = AppGroup("embed", help="Which pages may frame a site's embedded comment section (/embed/<key>).")
 
 PROBLEMS = {
     api_keys.ApiKeyProblem.SITE_NAME: "the site name needs 1 to 32 of a-z, 0-9, '.' and '-', starting with a letter or digit",
@@ -26,6 +28,36 @@ PROBLEMS = {
 def register(app: Flask) -> None:
     app.cli.add_command(group)
     app.cli.add_command(articles)
+    app.cli.add_command(embed)
+
+
+EMBED_PROBLEMS = {
+    embed_sites.OriginProblem.SITE_NAME: PROBLEMS[api_keys.ApiKeyProblem.SITE_NAME],
+    embed_sites.OriginProblem.ORIGIN: "not an origin: give scheme://host[:port] (http or https, no path)",
+    embed_sites.OriginProblem.TOO_MANY: f"at most {embed_sites.MAX_ORIGINS} origins per site",
+}
+
+
+@embed.command("allow")
+@click.argument("site")
+@click.argument("origins", nargs=-1)
+def embed_allow(site: str, origins: tuple[str, ...]):
+    """Let pages of ORIGINS (e.g. https://news.example) frame SITE's articles' comments; they replace
+    the site's list. No ORIGINS: the site's list is emptied (its frames are then refused)."""
+    row = commit_or_fail(lambda: embed_sites.set_origins(db.session, site, origins, actor=COMMAND_LINE, now=now()),
+                         embed_sites.OriginError,
+                         lambda error: EMBED_PROBLEMS[error.problem] + (f": {error.value}" if error.value else ""))
+    click.echo(f"'{site.strip().lower()}': " + (" ".join(row.origin_list) if row else "no origin may frame its comments"))
+
+
+@embed.command("list")
+def embed_list():
+    """Each site and the origins that may frame its comments; the operator's EMBED_ALLOWED_ORIGINS too."""
+    for row in embed_sites.all_sites(db.session):
+        click.echo(f"{row.site}\t{' '.join(row.origin_list)}")
+    operator = current_app.config["EMBED_ALLOWED_ORIGINS"]
+    if operator:
+        click.echo(f"(every site, EMBED_ALLOWED_ORIGINS)\t{' '.join(operator)}")
 
 
 @group.command("create")

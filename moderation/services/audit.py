@@ -42,6 +42,7 @@ class AuditAction(enum.StrEnum):
     # the newsroom's API keys
     API_KEY_CREATE = "api_key_create"
     API_KEY_REVOKE = "api_key_revoke"
+    EMBED_ORIGINS = "embed_origins"  # the origins a site lets frame its embedded comments (note: site, origins)
     # screening rules
     RULE_ADD = "rule_add"
     RULE_REMOVE = "rule_remove"

@@ -204,8 +204,10 @@ def find_by_key(db: Session, key: str, *, for_update: bool = False) -> Article |
 
 
 def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, now: datetime,
-                 default_close_days: int | None) -> Saved:
-    """Create or update the article with this key (the caller commits; nothing is written on refusal)."""
+                 default_close_days: int | None, site: str | None = None) -> Saved:
+    """Create or update the article with this key (the caller commits; nothing is written on refusal).
+    `site`: the API key's site, which the article then belongs to (who may frame its comments,
+    services.embed_sites); kept from the first site that sent it."""
     if not valid_key(key):
         raise ArticleRefused({"key": ArticleProblem.KEY_INVALID})
     slug = given.slug or (key if SLUG.match(key) else None)
@@ -222,6 +224,8 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
         else:
             created = True
             record(db, actor, AuditAction.ARTICLE_CREATE, now=now, note=key)
+    if site is not None and article.site is None:
+        article.site = site
     if not created:
         _refuse_taken_slug(db, article, slug)
         changed = _update(db, article, given, slug, actor=actor, now=now)

@@ -16,6 +16,7 @@ from moderation.web import (
     articles_admin,
     dashboard,
     data_admin,
+    embed,
     errors,
     health,
     jobs_admin,
@@ -41,7 +42,7 @@ def register(app: Flask) -> None:
     # Before CSRFProtect: once the form is parsed, the raw body can no longer be checked.
     errors.register(app)
     for blueprint in (health.bp, reader.bp, moderator.bp, admin.bp, articles_admin.bp, rules_admin.bp, api.bp,
-                      webhooks_admin.bp, jobs_admin.bp, data_admin.bp, sanctions.bp, dashboard.bp):  # webhooks_admin, jobs_admin: moderation/jobs
+                      webhooks_admin.bp, jobs_admin.bp, data_admin.bp, sanctions.bp, dashboard.bp, embed.bp):  # webhooks_admin, jobs_admin: moderation/jobs
         app.register_blueprint(blueprint)
     template_filters.register(app)
     metrics.register(app)  # /metrics for the operator's Prometheus

@@ -149,7 +149,7 @@ def put_article(key: str):
     try:
         fields = newsroom.check_fields(given, body_max=config["ARTICLE_BODY_MAX_LENGTH"])
         saved = newsroom.save_article(db.session, key, fields, actor=Actor.site(g.api_site), now=now(),
-                                      default_close_days=config["COMMENTS_CLOSE_AFTER_DAYS"])
+                                      default_close_days=config["COMMENTS_CLOSE_AFTER_DAYS"], site=g.api_site)
     except newsroom.ArticleRefused as error:
         return _refused(error)
     db.session.commit()

@@ -1,4 +1,5 @@
-"""Blueprint for admins: articles written here (create, edit, close) and the newsroom's API keys.
+"""Blueprint for admins: articles written here (create, edit, close), the newsroom's API keys and
+the origins each site lets frame its embedded comments (services.embed_sites).
 
 Saving goes through `services.newsroom.save_article`, the function the CMS's API calls, so an
 article edited here and one sent by the CMS are checked, logged and re-rendered alike: the body
@@ -15,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import ApiKey, Article, CommentMode, Scope
-from moderation.services import api_keys, newsroom
+from moderation.services import api_keys, embed_sites, newsroom
 from moderation.web import guards
 from moderation.web.api_errors import ARTICLE_PROBLEMS
 from moderation.web.responses import see_other
@@ -126,7 +127,8 @@ def close_article(article_id: int):
 
 def _keys_page(status: int = 200, **extra):
     return render_template("admin/api_keys.html", keys=api_keys.all_keys(db.session), scopes=list(Scope),
-                           **extra), status
+                           embed_sites=embed_sites.all_sites(db.session),
+                           operator_origins=current_app.config["EMBED_ALLOWED_ORIGINS"], **extra), status
 
 
 @bp.get("/api-keys")
@@ -156,3 +158,17 @@ def revoke_key(key_id: int):
     api_keys.revoke(db.session, row, actor=guards.actor(), now=now())
     db.session.commit()
     return see_other(url_for(".keys"))
+
+
+@bp.post("/embed-sites")
+def set_embed_origins():
+    """A site's origins, one a line, replacing its list; an empty list removes the site."""
+    site, origins = request.form.get("site", ""), request.form.get("origins", "")
+    try:
+        embed_sites.set_origins(db.session, site, [origins], actor=guards.actor(), now=now())
+    except embed_sites.OriginError as error:
+        db.session.rollback()
+        return _keys_page(422, embed_problem=error.problem.value, embed_value=error.value, embed_site=site,
+                          embed_origins=origins)
+    db.session.commit()
+    return see_other(url_for(".keys", _anchor="embed-sites"))

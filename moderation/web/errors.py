@@ -109,7 +109,7 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
     except Exception:  # the connection is gone; the session is discarded at teardown anyway
         pass
     retry_after = {"Retry-After": str(app.config["OUTAGE_RETRY_AFTER_SECONDS"])}
-    if request.endpoint == "reader.post_comment":
+    if request.endpoint == "reader.post_comment" or (request.endpoint == "embed.post_comment" and g.get("embed")):
         from moderation.web import reader
 
         return reader.form_during_outage(headers=retry_after)

@@ -74,7 +74,11 @@ class PersonalParts:
 
 
 def browser_nonce(*, create: bool) -> str | None:
-    """A random value in the signed session tying captcha challenges to this browser."""
+    """A random value in the signed session tying captcha challenges to this browser; in the
+    embedded comment section, in the frame's signed state (a frame may keep no cookie)."""
+    embedded = g.get("embed")
+    if embedded is not None:
+        return embedded.nonce
     if "captcha_nonce" not in session and create:
         session["captcha_nonce"] = secrets.token_urlsafe(24)
     return session.get("captcha_nonce")
@@ -143,16 +147,21 @@ def article(slug: str):
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
+    return shared_page((state.id, state.revision, args, g.comments_converted, current_language().tag),
+                       lambda: _render_article_page(db.session.get(Article, state.id), args, personal=None))
+
+
+def shared_page(key: tuple, render) -> Response:
+    """The page every reader without a cookie gets, from the page cache by `key` (`render()` on a
+    miss): public, briefly cacheable, answered 304 by its ETag."""
     pages = current_app.extensions["article_pages"]
     # Likes change counts and 最熱 without changing the revision: a page is rendered again at most
     # every ARTICLE_COUNTS_REFRESH_SECONDS (the same bytes keep the same ETag, so 304 still answers).
     refresh = max(1, current_app.config["ARTICLE_COUNTS_REFRESH_SECONDS"])
-    counts_epoch = int(now().timestamp()) // refresh
-    key = (state.id, state.revision, counts_epoch, args, g.comments_converted, current_language().tag)
+    key = (*key, int(now().timestamp()) // refresh)
     page = pages.get(key)
     if page is None:
-        found = db.session.get(Article, state.id)
-        page = RenderedPage.of(_render_article_page(found, args, personal=None))
+        page = RenderedPage.of(render())
         pages.put(key, page)
     response = Response(page.body, mimetype="text/html")
     response.set_etag(page.etag)
@@ -177,7 +186,8 @@ def _personal_article_page(article: Article, args: PageArgs):
     return response
 
 
-def _render_article_page(article: Article, args: PageArgs, *, personal: PersonalParts | None) -> str:
+def _render_article_page(article: Article, args: PageArgs, *, personal: PersonalParts | None,
+                         template: str = "reader/article.html") -> str:
     size = current_app.config["COMMENTS_PAGE_SIZE"]
     if args.sort == "hot":
         page = listing.hot_page(db.session, article.id, before=args.before, size=size)
@@ -185,7 +195,7 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
         page = listing.approved_page(db.session, article.id, before=args.before, after=args.after, size=size,
                                      threads=True)
     return render_template(
-        "reader/article.html",
+        template,
         article=article,
         text=article_in_reader_script(article),
         listing=page,
@@ -555,14 +565,22 @@ def _captcha_needed(token: str | None) -> bool:
 
 
 def _posted(article, status: CommentStatus):
-    flash("comment_approved" if status is CommentStatus.APPROVED else "comment_pending", "notice")
-    # To the notice, which takes the focus: a screen reader hears it, and it is in view.
-    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
+    return back_with_notice(article, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
 
 
-def form_expired():
+def back_with_notice(article, notice: str):
+    """To the article's notice, which takes the focus: a screen reader hears it, and it is in view.
+    The notice is flashed; the embedded comment section, which may keep no session, names it in
+    its URL instead (web/embed.py)."""
+    embedded = g.get("embed")
+    if embedded is None:
+        flash(notice, "notice")
+    return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None, _anchor=NOTICE_ANCHOR))
+
+
+def form_expired(slug: str | None = None):
     """CSRF failure on the comment form: show it again with everything typed kept."""
-    article = comments.article_by_slug(db.session, (request.view_args or {}).get("slug", ""))
+    article = comments.article_by_slug(db.session, slug or (request.view_args or {}).get("slug", ""))
     if article is None:
         return render_template("error.html", kind=404), 404
     form = CommentForm()
@@ -638,8 +656,7 @@ def report_comment(slug: str, comment_id: int):
         response = jsonify(outcome=outcome.value)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    flash(f"report_{outcome.value}", "notice")
-    return see_other(url_for(".article", slug=article.slug, _anchor=NOTICE_ANCHOR))
+    return back_with_notice(article, f"report_{outcome.value}")
 
 
 def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason, form: ReportForm):

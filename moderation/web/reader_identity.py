@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Request, after_this_request, current_app
+from flask import Request, after_this_request, current_app, g
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from moderation.services import hashing
@@ -27,10 +27,13 @@ def _reader_serializer() -> URLSafeSerializer:
 
 
 def reader_token(request: Request) -> str | None:
-    """The per-browser token from the signed reader cookie, or None if absent or forged."""
+    """The per-browser token from the signed reader cookie, or None if absent or forged. In the
+    embedded comment section (web/embed.py) a browser that keeps no cookie for the frame has the
+    token in the frame's signed state instead."""
     raw = request.cookies.get(READER_COOKIE)
     if not raw:
-        return None
+        embedded = g.get("embed")
+        return embedded.reader if embedded is not None else None
     try:
         token = _reader_serializer().loads(raw)
     except BadSignature:
@@ -42,8 +45,15 @@ def new_reader_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def set_reader_cookie(response, token: str) -> None:
+def set_reader_cookie(response, token: str, *, embedded: bool = False) -> None:
+    """Lax on the site's own pages. In a frame on another site a Lax cookie never comes back, so
+    there it is `SameSite=None; Secure; Partitioned` (kept per embedding site, where the browser
+    allows it), and only over HTTPS, which Secure needs."""
     config = current_app.config
+    if embedded:
+        response.set_cookie(READER_COOKIE, _reader_serializer().dumps(token), max_age=config["READER_TOKEN_MAX_AGE"],
+                            httponly=True, samesite="None", secure=True, partitioned=True)
+        return
     response.set_cookie(
         READER_COOKIE,
         _reader_serializer().dumps(token),
@@ -67,10 +77,16 @@ def new_reader_token_remembered(*, derive_from: str | None = None) -> str:
     is set again, and the reader still sees the comment as theirs.
     """
     token = keyed_hash(f"reader-token:{derive_from}")[:32] if derive_from else new_reader_token()
+    embedded = g.get("embed")
+    if embedded is not None:
+        # The frame's state carries it on (every URL of the frame); a cookie only where it can be kept.
+        embedded.reader = token
+        if not embedded.cookies_possible:
+            return token
 
     @after_this_request
     def remember(response):
-        set_reader_cookie(response, token)
+        set_reader_cookie(response, token, embedded=embedded is not None)
         return response
 
     return token

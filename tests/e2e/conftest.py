@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,21 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
 
 
-@pytest.fixture
-def live_server(app):
+@contextmanager
+def served(app):
+    """The app on a free port of 127.0.0.1, in a thread; yields the port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield server.server_port
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    with served(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

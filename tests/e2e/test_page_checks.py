@@ -190,6 +190,11 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         _goto(page, base, f"{ARTICLE}/comments/{approved.id}/replies", "thread", visit)
         _goto(page, base, f"{ARTICLE}?sort=hot", "article-hot", visit)
         _goto(page, base, f"{ARTICLE}?script=converted", "article-converted", visit)
+        # The embedded comment section (web/embed.py): the shared frame, its form page, its 404.
+        _goto(page, base, f"/embed/{ARTICLE_SLUG}", "embed", visit)
+        _goto(page, base, f"/embed/{ARTICLE_SLUG}/comment", "embed-form", visit)
+        _goto(page, base, f"/embed/{ARTICLE_SLUG}/comments/{approved.id}/report", "embed-report", visit)
+        _goto(page, base, "/embed/no-such-article", "embed-not-found", visit)
         page.goto(base + ARTICLE)  # a like of a comment that is gone: the refusal's page
         page.evaluate("() => { const form = document.querySelector('[data-like]');"
                       " form.action = form.action.replace(/comments\\/\\d+\\/like/, 'comments/2147483647/like'); }")
@@ -317,6 +322,7 @@ PAGE_TYPES = {
     "restriction", "restriction-refused", "restriction-applied", "sanctions", "sanctions-refused", "protected-names",
     "form-suspended",
     "article-hot", "article-converted", "like-refused",
+    "embed", "embed-form", "embed-report", "embed-not-found",
 }
 
 

@@ -1,0 +1,218 @@
+"""The embedded comment section in a newsroom's page, in Chromium with third-party cookies blocked.
+
+The host page is served from http://127.0.0.1:PORT1 by a tiny static server; the service runs at
+http://localhost:PORT2: two sites, so the frame is a third party. The browser's profile blocks
+third-party cookies by its preference (what a reader sets in chrome://settings/cookies); a control
+test shows the same probe keeping a cookie in the frame when the profile allows them. (Chromium's
+switch --test-third-party-cookie-phaseout changed nothing here, and Playwright's ordinary contexts,
+being off the record, block them whatever the switch.)"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from moderation.models import CommentStatus
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, make_comment
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, served, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # live servers in other threads: real commits
+
+
+@pytest.fixture
+def service(app):
+    """The service under another site's name than the host page's (localhost, not 127.0.0.1)."""
+    with served(app) as port:
+        yield f"http://localhost:{port}"
+
+
+@pytest.fixture
+def host(tmp_path, service, app):
+    """The newsroom's site: one page with the script tag, one with a plain iframe."""
+    folder = tmp_path / "host"
+    folder.mkdir()
+    (folder / "script.html").write_text(
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>新聞</title></head><body>'
+        "<h1>新聞網站的文章</h1>"
+        f'<script src="{service}/static/embed.js" data-article="{ARTICLE_SLUG}" data-lang="zh-Hant"></script>'
+        "</body></html>", encoding="utf-8")
+    (folder / "iframe.html").write_text(
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>新聞</title></head><body>'
+        f'<iframe src="{service}/embed/{ARTICLE_SLUG}" title="網友評論" style="width:100%;height:1800px"></iframe>'
+        "</body></html>", encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    app.config["EMBED_ALLOWED_ORIGINS"] = [origin]
+    yield origin
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture
+def open_browser(playwright, tmp_path):
+    """A Chromium profile of its own whose preferences block (or allow) third-party cookies, as a
+    reader sets them in chrome://settings/cookies; the context's `close` ends the browser."""
+    contexts = []
+
+    def open_browser(*, third_party_cookies: bool = False, javascript: bool = True):
+        profile = tmp_path / f"profile-{len(contexts)}"
+        (profile / "Default").mkdir(parents=True)
+        (profile / "Default" / "Preferences").write_text(json.dumps({"profile": {
+            "block_third_party_cookies": not third_party_cookies, "cookie_controls_mode": 0 if third_party_cookies else 1,
+        }}))
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, locale="zh-TW",
+            viewport={"width": 1000, "height": 800}, java_script_enabled=javascript)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_browser
+    for context in contexts:
+        context.close()
+
+
+def comment_frame(page):
+    return next(frame for frame in page.frames if "/embed/" in frame.url)
+
+
+def cookie_kept_in_frame(page) -> str:
+    """What the frame reads back of a cookie it sets for itself: '' when the browser keeps none."""
+    return comment_frame(page).evaluate("document.cookie = 'probe=1; SameSite=None; Secure; path=/'; document.cookie")
+
+
+def test_the_profile_decides_whether_the_frame_keeps_a_cookie(open_browser, host):
+    """The control for the tests below: the same probe sees the cookie when the profile allows them."""
+    for allowed, expected in ((True, "probe=1"), (False, "")):
+        page = open_browser(third_party_cookies=allowed).new_page()
+        page.goto(host + "/iframe.html")
+        page.frame_locator("iframe").get_by_text("所有評論僅代表網友意見,與本站立場無關").wait_for()
+        assert cookie_kept_in_frame(page) == expected
+
+
+def assert_frame_fits_its_content(page, timeout: float = 10.0) -> None:
+    """The frame's height (set by embed.js) comes to its content's, with nothing cut off."""
+    deadline = time.monotonic() + timeout
+    while True:
+        content = comment_frame(page).evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+        framed = page.evaluate("Math.round(document.querySelector('iframe').getBoundingClientRect().height)")
+        if abs(framed - content) <= 1:
+            return
+        assert time.monotonic() < deadline, f"frame {framed} px, its content {content} px"
+        page.wait_for_timeout(50)
+
+
+def post_and_report(page, frame) -> None:
+    frame.get_by_label("暱稱").fill("嵌入的讀者")
+    frame.get_by_label("評論內容").fill("在新聞網站上留言")
+    frame.get_by_role("button", name="送出評論", exact=True).last.click()
+    frame.get_by_text("請輸入驗證碼，再按「送出評論」").wait_for()
+    assert frame.get_by_label("評論內容").input_value() == "在新聞網站上留言"
+    frame.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
+    frame.get_by_role("button", name="送出評論", exact=True).last.click()
+    frame.get_by_text("您的評論已送出，審核通過後將會公開").wait_for()
+    expect(frame.locator(".own-list")).to_contain_text("在新聞網站上留言")
+
+    frame.get_by_role("link", name="檢舉").first.click()
+    frame.get_by_role("heading", name="檢舉評論").wait_for()
+    frame.get_by_label("人身攻擊").check()
+    frame.get_by_role("button", name="送出檢舉").click()
+    frame.get_by_text("已收到您的檢舉，我們會盡快處理").wait_for()
+
+
+def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(open_browser, host, service, app, db,
+                                                                         tmp_path):
+    make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    requests_cookies: list[str] = []
+    page = open_browser().new_page()
+    page.on("request", lambda request: requests_cookies.append(request.headers.get("cookie", ""))
+            if request.url.startswith(service) else None)
+    page.goto(host + "/script.html")
+    page.locator("iframe[data-comment-embed-height]").wait_for(state="attached")
+    assert cookie_kept_in_frame(page) == ""
+    # The host page cannot look into the frame; the frame told it only its height.
+    assert page.evaluate("document.querySelector('iframe').contentDocument") is None
+    assert_frame_fits_its_content(page)
+    height = int(page.locator("iframe").get_attribute("data-comment-embed-height"))
+    assert height > 400
+    # A height from anyone but the frame (here the host page itself) is not heard: once the host's
+    # own listener, added after embed.js's, has seen the message, embed.js has already ignored it.
+    page.evaluate("window.addEventListener('message', (event) => { if (event.data.height === 7) window.seen = 1; });"
+                  "window.postMessage({type: 'moderation-embed:height', height: 7}, '*')")
+    wait_until(page, "window.seen === 1")
+    assert page.locator("iframe").get_attribute("data-comment-embed-height") == str(height)
+
+    post_and_report(page, page.frame_locator("iframe"))
+    # After the frame's own navigations the height still comes (the frame kept the parent origin).
+    wait_until(page, f"document.querySelector('iframe').dataset.commentEmbedHeight !== '{height}'")
+    assert_frame_fits_its_content(page)
+    assert page.url == host + "/script.html"  # everything happened inside the frame
+    assert not any(requests_cookies), requests_cookies  # the service never saw a cookie
+    # Not full_page: Chromium paints a cross-site frame only within the viewport it had.
+    page.set_viewport_size({"width": 1000, "height": 1800})
+    assert_frame_fits_its_content(page)
+    page.screenshot(path=str(tmp_path / "embed-script.png"))
+
+
+def test_a_plain_iframe_works_without_javascript(open_browser, host, service, db):
+    make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    requests_cookies: list[str] = []
+    page = open_browser(javascript=False).new_page()
+    page.on("request", lambda request: requests_cookies.append(request.headers.get("cookie", ""))
+            if request.url.startswith(service) else None)
+    page.goto(host + "/iframe.html")
+    frame = page.frame_locator("iframe")
+    frame.get_by_text("所有評論僅代表網友意見,與本站立場無關").wait_for()
+    post_and_report(page, frame)
+    assert page.url == host + "/iframe.html"
+    assert not any(requests_cookies), requests_cookies
+
+
+def test_a_site_not_allowed_cannot_frame_it(open_browser, host, service, app, db):
+    app.config["EMBED_ALLOWED_ORIGINS"] = ["https://somewhere-else.example"]
+    page = open_browser().new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "frame-ancestors" in message.text else None)
+    page.goto(host + "/iframe.html")
+    wait_until(page, "true")
+    page.wait_for_timeout(500)  # the refusal has no event of its own; the console says it
+    assert any("frame-ancestors" in text for text in refused), refused
+    assert comment_frame_or_none(page) is None
+
+
+def comment_frame_or_none(page):
+    for frame in page.frames:
+        if "/embed/" in frame.url:
+            try:
+                if frame.evaluate("document.body && document.body.innerText.includes('所有評論')"):
+                    return frame
+            except Exception:
+                return None
+    return None
+
