@@ -63,7 +63,7 @@ def when_ready(server):
     from moderation import create_app
 
     storage = create_app().config["RATELIMIT_STORAGE_URI"]
-    if server.cfg.workers > 1 and storage.startswith("memory"):
+    if server.cfg.workers > 1 and storage.split("://")[0].endswith("memory"):
         server.log.warning(
             "rate limits are kept per worker (%d workers, no REDIS_URL): each limit is multiplied "
             "by the number of workers; set REDIS_URL to share them", server.cfg.workers)

@@ -93,6 +93,20 @@ def start_worker(config: dict, log) -> subprocess.Popen:
                             stdout=log, stderr=log)
 
 
+def stop_worker(process: subprocess.Popen) -> bool:
+    """SIGTERM is RQ's warm shutdown (the job in hand is finished); a second one its cold shutdown,
+    and a worker still there after that is killed, so that no drill leaves one taking later jobs.
+    True when the first signal was not enough."""
+    for attempt, send in enumerate((process.terminate, process.terminate, process.kill)):
+        send()
+        try:
+            process.wait(timeout=20)
+            return attempt > 0
+        except subprocess.TimeoutExpired:
+            continue
+    return True
+
+
 def poster(base: str, stop: threading.Event, number: int, posted: list[str]) -> None:
     browser = Browser(timeout=15)
     count = 0
@@ -146,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     redis_server = OwnRedis()
     redis_server.start()
     killed = 0
+    workers: list[subprocess.Popen] = []
     try:
         with temporary_database(args.postgres_url, prefix="moderation_webhook_drill") as url:
             config = {"DATABASE_URL": url, "INSTANCE_PATH": str(work / "instance"), "SECRET_KEY": "drill",
@@ -163,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                                       allow_private=True, now=app.config["CLOCK"]())
                 db.session.commit()
                 db.engine.dispose()
-            workers = [start_worker(config, log) for _ in range(2)]
+            workers += [start_worker(config, log) for _ in range(2)]
             posted: list[str] = []
             with app_server(config, workers=2, log=work / "gunicorn.log") as (base, _):
                 stop = threading.Event()
@@ -195,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(0.5)
                 stored = connection.execute(sqlalchemy.text("SELECT count(*) FROM comment")).scalar_one()
             engine.dispose()
-            for each in workers:
-                each.terminate()
-                each.wait(timeout=20)
     finally:
+        slow_stops = sum(stop_worker(each) for each in workers)
         redis_server.stop()
         server.shutdown()
         server.server_close()
@@ -211,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "accepted twice": len(accepted) - len(delivered), "ignored by key": len(receiver.duplicates),
         "unsigned": sum(not item.signed for item in accepted), "answered 500": receiver.hits.get("/half", 0) // 2,
         "workers killed": killed, "redis restarts": redis_server.restarts,
+        "workers needing more than SIGTERM to stop": slow_stops,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if args.smoke:

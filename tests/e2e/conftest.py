@@ -39,7 +39,8 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """The one Playwright of a test process: a second sync_playwright() in the same process fails."""
     if not CHROMIUM.exists():
         message = f"Chromium not found at {CHROMIUM}; `make test` installs Debian's chromium"
         if os.environ.get("REQUIRE_BROWSER"):
@@ -48,9 +49,14 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

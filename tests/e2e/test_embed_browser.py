@@ -64,18 +64,8 @@ def host(tmp_path, service, app):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as running:
-        yield running
-
-
 @pytest.fixture
-def open_browser(playwright, tmp_path):
+def open_browser(playwright_driver, tmp_path):
     """A Chromium profile of its own whose preferences block (or allow) third-party cookies, as a
     reader sets them in chrome://settings/cookies; the context's `close` ends the browser."""
     contexts = []
@@ -86,7 +76,7 @@ def open_browser(playwright, tmp_path):
         (profile / "Default" / "Preferences").write_text(json.dumps({"profile": {
             "block_third_party_cookies": not third_party_cookies, "cookie_controls_mode": 0 if third_party_cookies else 1,
         }}))
-        context = playwright.chromium.launch_persistent_context(
+        context = playwright_driver.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, locale="zh-TW",
             viewport={"width": 1000, "height": 800}, java_script_enabled=javascript)
         context.set_default_timeout(10_000)

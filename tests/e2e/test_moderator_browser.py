@@ -347,7 +347,8 @@ def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browse
     answer = page.locator("#dry-run")
     expect(answer).to_be_focused()
     box = answer.bounding_box()
-    assert 0 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
+    # -1: the browser scrolls by fractions of a pixel (a header of fractional height above it)
+    assert -1 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
     context.close()
 
 
