@@ -12,12 +12,12 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from moderation import create_app
 from moderation.extensions import db as _db
 from moderation.models import Article, AuditEntry, CommentStatus, EmbedSite
 from moderation.services import api_keys, embed_sites
 from moderation.services.audit import COMMAND_LINE
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, make_comment
+from tests.migrations import schema_at
 
 HOST = "https://news.example"
 OTHER_HOST = "https://other.example"
@@ -301,32 +301,19 @@ def test_an_admin_allows_a_site_on_the_keys_page(admin, db):
 
 @pytest.mark.committing  # builds, drops and migrates its own schema
 def test_migration_0023_adds_the_sites_origins_and_goes_back_down(database_url, tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
-    directory = app.extensions["migrate"].directory
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    with app.app_context():
-        _db.drop_all()
-        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+    with schema_at("4b8d2f6a0c31", database_url, tmp_path) as directory:  # 0022
+        _db.session.execute(_db.text(
+            "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at, "
+            "approved_count, revision, protected_names) VALUES ('old', 'old', '舊文', '', '內文', '<p>內文</p>', "
+            "'pre', :at, 0, 1, '')"), {"at": at})
         _db.session.commit()
-        try:
-            upgrade(directory=directory, revision="2e6b9d4f8a13")  # 0021
-            _db.session.execute(_db.text(
-                "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at, "
-                "approved_count, revision, protected_names) VALUES ('old', 'old', '舊文', '', '內文', '<p>內文</p>', "
-                "'pre', :at, 0, 1, '')"), {"at": at})
-            _db.session.commit()
-            upgrade(directory=directory)
-            assert _db.session.execute(_db.text("SELECT site FROM article")).scalar_one() is None
-            _db.session.close()
-            downgrade(directory=directory, revision="2e6b9d4f8a13")
-            assert "site" not in {column["name"] for column in _db.inspect(_db.engine).get_columns("article")}
-            assert "embed_site" not in _db.inspect(_db.engine).get_table_names()
-        finally:
-            _db.session.rollback()
-            _db.drop_all()
-            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
-            _db.session.commit()
-            _db.engine.dispose()
+        upgrade(directory=directory)
+        assert _db.session.execute(_db.text("SELECT site FROM article")).scalar_one() is None
+        _db.session.close()
+        downgrade(directory=directory, revision="4b8d2f6a0c31")
+        assert "site" not in {column["name"] for column in _db.inspect(_db.engine).get_columns("article")}
+        assert "embed_site" not in _db.inspect(_db.engine).get_table_names()
 
 
 def test_a_reader_without_cookies_likes_from_the_shared_frame(app, client, db, clock):

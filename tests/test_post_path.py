@@ -229,26 +229,13 @@ def test_a_brigades_later_post_joins_its_cluster_without_reading_the_brigade_aga
 def test_migration_0022_adds_the_cluster_indexes_and_takes_them_back(database_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    from moderation import create_app
     from moderation.extensions import db as _db
+    from tests.migrations import schema_at
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
-    directory = app.extensions["migrate"].directory
     wanted = {"ix_comment_article_fingerprint", "ix_comment_article_reading"}
-    with app.app_context():
-        _db.drop_all()
-        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
-        _db.session.commit()
-        try:
-            upgrade(directory=directory, revision="2e6b9d4f8a13")  # 0021
-            assert not wanted & {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}
-            upgrade(directory=directory)
-            assert wanted <= {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}
-            downgrade(directory=directory, revision="2e6b9d4f8a13")
-            assert not wanted & {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}
-        finally:
-            _db.session.rollback()
-            _db.drop_all()
-            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
-            _db.session.commit()
-            _db.engine.dispose()
+    with schema_at("2e6b9d4f8a13", database_url, tmp_path) as directory:  # 0021
+        assert not wanted & {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}
+        upgrade(directory=directory)
+        assert wanted <= {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}
+        downgrade(directory=directory, revision="2e6b9d4f8a13")
+        assert not wanted & {index["name"] for index in _db.inspect(_db.engine).get_indexes("comment")}

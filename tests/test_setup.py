@@ -22,6 +22,7 @@ from moderation.models import (
     ReportReason,
     Role,
 )
+from tests.migrations import schema_at
 
 pytestmark = pytest.mark.committing  # builds, drops and migrates schemas
 
@@ -114,48 +115,35 @@ def test_migration_0010_gives_stored_glosses_their_language(tmp_path):
 def test_migration_0011_keeps_earlier_reports_with_no_words(database_url, tmp_path):
     """From the previous head (0010) on either backend: reports made before keep their row, with an
     empty note; a new one can carry words; going back down drops the column."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
-    directory = app.extensions["migrate"].directory
-    with app.app_context():
-        _db.drop_all()
-        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+    with schema_at("7b41d0c9e2a6", database_url, tmp_path) as directory:  # 0010
+        # Rows as the schema of 0010 has them (the models are already of the head).
+        article_id = _db.session.execute(_db.text(
+            "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, "
+            "approved_count, revision) VALUES ('old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
+            "RETURNING id"), {"at": datetime(2026, 12, 1, tzinfo=UTC)}).scalar_one()
+        comment_id = _db.session.execute(_db.text(
+            "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
+            "author_hash, fingerprint, version) VALUES (:article, '讀者', false, '被檢舉的評論', 'approved', :at, "
+            ":ip, :author, '', 1) RETURNING id"),
+            {"article": article_id, "at": datetime(2026, 12, 1, tzinfo=UTC), "ip": "a" * 64, "author": "b" * 64},
+        ).scalar_one()
+        _db.session.execute(_db.text(
+            "INSERT INTO comment_report (comment_id, reason, reporter_hash, reporter_ip_hash, created_at) "
+            "VALUES (:id, 'other', :reporter, :address, :at)"),
+            {"id": comment_id, "reporter": "c" * 64, "address": "d" * 64, "at": datetime(2026, 12, 1, tzinfo=UTC)})
         _db.session.commit()
-        try:
-            upgrade(directory=directory, revision="7b41d0c9e2a6")  # 0010
-            # Rows as the schema of 0010 has them (the models are already of the head).
-            article_id = _db.session.execute(_db.text(
-                "INSERT INTO article (slug, title, column_name, body, body_html, comment_mode, created_at, "
-                "approved_count, revision) VALUES ('old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
-                "RETURNING id"), {"at": datetime(2026, 12, 1, tzinfo=UTC)}).scalar_one()
-            comment_id = _db.session.execute(_db.text(
-                "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
-                "author_hash, fingerprint, version) VALUES (:article, '讀者', false, '被檢舉的評論', 'approved', :at, "
-                ":ip, :author, '', 1) RETURNING id"),
-                {"article": article_id, "at": datetime(2026, 12, 1, tzinfo=UTC), "ip": "a" * 64, "author": "b" * 64},
-            ).scalar_one()
-            _db.session.execute(_db.text(
-                "INSERT INTO comment_report (comment_id, reason, reporter_hash, reporter_ip_hash, created_at) "
-                "VALUES (:id, 'other', :reporter, :address, :at)"),
-                {"id": comment_id, "reporter": "c" * 64, "address": "d" * 64, "at": datetime(2026, 12, 1, tzinfo=UTC)})
-            _db.session.commit()
-            upgrade(directory=directory)
-            _db.session.expire_all()
-            earlier = _db.session.scalars(_db.select(CommentReport)).one()
-            assert earlier.note == "" and earlier.reason is ReportReason.OTHER
-            _db.session.add(CommentReport(comment_id=comment_id, reason=ReportReason.OTHER, reporter_hash="e" * 64,
-                                          reporter_ip_hash="f" * 64, note="冒用記者名義", created_at=earlier.created_at))
-            _db.session.commit()
-            assert {report.note for report in _db.session.scalars(_db.select(CommentReport))} == {"", "冒用記者名義"}
-            _db.session.close()
-            downgrade(directory=directory, revision="7b41d0c9e2a6")
-            columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment_report")}
-            assert "note" not in columns and "reporter_ip_hash" in columns
-        finally:
-            _db.session.rollback()
-            _db.drop_all()
-            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
-            _db.session.commit()
-            _db.engine.dispose()
+        upgrade(directory=directory)
+        _db.session.expire_all()
+        earlier = _db.session.scalars(_db.select(CommentReport)).one()
+        assert earlier.note == "" and earlier.reason is ReportReason.OTHER
+        _db.session.add(CommentReport(comment_id=comment_id, reason=ReportReason.OTHER, reporter_hash="e" * 64,
+                                      reporter_ip_hash="f" * 64, note="冒用記者名義", created_at=earlier.created_at))
+        _db.session.commit()
+        assert {report.note for report in _db.session.scalars(_db.select(CommentReport))} == {"", "冒用記者名義"}
+        _db.session.close()
+        downgrade(directory=directory, revision="7b41d0c9e2a6")
+        columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment_report")}
+        assert "note" not in columns and "reporter_ip_hash" in columns
 
 
 def test_migration_0012_folds_stored_comments_for_the_queue_search(tmp_path):
@@ -182,38 +170,25 @@ def test_migration_0020_gives_stored_comments_their_hot_key(database_url, tmp_pa
     key of their replies and age, so 最熱 orders them at once; going back down drops it all."""
     from moderation.models import hot_key
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
-    directory = app.extensions["migrate"].directory
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    with app.app_context():
-        _db.drop_all()
-        _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
+    with schema_at("8d1f4b6a2c37", database_url, tmp_path) as directory:  # 0019
+        article_id = _db.session.execute(_db.text(
+            "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at, "
+            "approved_count, revision) VALUES ('old', 'old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
+            "RETURNING id"), {"at": at}).scalar_one()
+        _db.session.execute(_db.text(
+            "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
+            "author_hash, fingerprint, version, reply_count, listed) VALUES (:article, '讀者', false, '有回覆的評論', "
+            "'approved', :at, 'a', 'b', '', 1, 4, true)"), {"article": article_id, "at": at})
         _db.session.commit()
-        try:
-            upgrade(directory=directory, revision="8d1f4b6a2c37")  # 0019
-            article_id = _db.session.execute(_db.text(
-                "INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at, "
-                "approved_count, revision) VALUES ('old', 'old', '舊文', '', '內文', '<p>內文</p>', 'pre', :at, 1, 1) "
-                "RETURNING id"), {"at": at}).scalar_one()
-            _db.session.execute(_db.text(
-                "INSERT INTO comment (article_id, nickname, is_anonymous, body, status, created_at, ip_hash, "
-                "author_hash, fingerprint, version, reply_count, listed) VALUES (:article, '讀者', false, '有回覆的評論', "
-                "'approved', :at, 'a', 'b', '', 1, 4, true)"), {"article": article_id, "at": at})
-            _db.session.commit()
-            upgrade(directory=directory)
-            likes, key = _db.session.execute(_db.text("SELECT like_count, hot_key FROM comment")).one()
-            assert likes == 0 and key == pytest.approx(hot_key(likes=0, replies=4, created_at=at))
-            _db.session.close()
-            downgrade(directory=directory, revision="8d1f4b6a2c37")
-            columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment")}
-            assert not {"like_count", "hot_key"} & columns
-            assert "comment_like" not in _db.inspect(_db.engine).get_table_names()
-        finally:
-            _db.session.rollback()
-            _db.drop_all()
-            _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
-            _db.session.commit()
-            _db.engine.dispose()
+        upgrade(directory=directory)
+        likes, key = _db.session.execute(_db.text("SELECT like_count, hot_key FROM comment")).one()
+        assert likes == 0 and key == pytest.approx(hot_key(likes=0, replies=4, created_at=at))
+        _db.session.close()
+        downgrade(directory=directory, revision="8d1f4b6a2c37")
+        columns = {column["name"] for column in _db.inspect(_db.engine).get_columns("comment")}
+        assert not {"like_count", "hot_key"} & columns
+        assert "comment_like" not in _db.inspect(_db.engine).get_table_names()
 
 
 def test_load_article_command(runner, tmp_path, db):
