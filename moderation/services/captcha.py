@@ -301,14 +301,19 @@ def _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now) -> 
         if owner is None:
             return CaptchaOutcome.UNKNOWN
         return CaptchaOutcome.OTHER_BROWSER if owner != browser_nonce else CaptchaOutcome.ALREADY_USED
-    if _expired(consumed.issued_at, config, now):
+    return _judge(consumed, challenge_id, answer, config, now)
+
+
+def _judge(challenge, challenge_id: str, answer: str | None, config: Mapping, now: datetime) -> CaptchaOutcome:
+    """The answer against a challenge row (its answer_hash and issued_at), consumed or only read."""
+    if _expired(challenge.issued_at, config, now):
         return CaptchaOutcome.EXPIRED
-    if now - consumed.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
+    if now - challenge.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]):
         return CaptchaOutcome.TOO_FAST
     if not answer or not normalize_answer(answer):
         return CaptchaOutcome.MISSING
     expected = answer_hash(config["IP_PEPPER"], challenge_id, answer)
-    if not same_hash(expected, consumed.answer_hash):
+    if not same_hash(expected, challenge.answer_hash):
         return CaptchaOutcome.WRONG
     return CaptchaOutcome.PASSED
 
@@ -332,11 +337,7 @@ def would_pass(db: Session, challenge_id: str | None, answer: str | None, *, bro
     if not challenge_id or not CHALLENGE_ID.match(challenge_id) or not browser_nonce or not answer:
         return False
     row = db.connection().execute(_PEEK, {"challenge_id": challenge_id, "nonce": browser_nonce}).one_or_none()
-    if row is None or _expired(row.issued_at, config, now):
-        return False
-    if now - row.issued_at < timedelta(seconds=config["CAPTCHA_MIN_SECONDS"]) or not normalize_answer(answer):
-        return False
-    return same_hash(answer_hash(config["IP_PEPPER"], challenge_id, answer), row.answer_hash)
+    return row is not None and _judge(row, challenge_id, answer, config, now) is CaptchaOutcome.PASSED
 
 
 def take(db: Session, challenge_id: str, *, now: datetime) -> bool:
