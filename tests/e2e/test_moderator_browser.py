@@ -405,6 +405,8 @@ def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
     page.get_by_label("帳號").fill("mod")
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_label("密碼").press("Enter")
+    page.wait_for_selector("[data-card]")
+    wait_for_the_keyboard(page)  # a click before the queue's script has run is a plain form post
     page.get_by_role("button", name=f"保留並結案 #{comment.id}").click()
     expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已保留並結案")
     expect(page.locator("[data-count=reported]")).to_have_text("0")
