@@ -183,3 +183,21 @@ def test_a_real_worker_runs_a_long_job_started_from_its_page(app, db, admin, run
     db.session.expire_all()
     job = db.session.get(LongJob, job_id)
     assert (job.state, job.done, job.total) == (LongJobState.DONE, 1, 1)
+
+
+def test_a_worker_ends_without_waiting_out_a_long_read_on_its_command_channel(app):
+    """RQ's command thread used to read for 60 s at a time, and stopping joins it: a burst worker
+    then took a minute to end whenever its channel was left before the thread's read began."""
+    from moderation.jobs.worker import PUBSUB_READ_SECONDS, make_worker
+
+    worker = make_worker(app)
+    worker.subscribe()
+    thread = worker.pubsub_thread
+    worker.pubsub.unsubscribe()
+    deadline = time.monotonic() + 10
+    while worker.pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.01)  # the thread reads the reply, then waits for a subscription again
+    time.sleep(0.1)
+    thread.stop(timeout=PUBSUB_READ_SECONDS + 4)
+    assert not thread.is_alive()
+    worker.pubsub.close()

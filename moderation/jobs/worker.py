@@ -17,6 +17,7 @@ from moderation.extensions import db
 from moderation.jobs.relay import relay
 
 log = logging.getLogger(__name__)
+PUBSUB_READ_SECONDS = 1.0
 
 
 class AppWorker(SimpleWorker):
@@ -28,6 +29,17 @@ class AppWorker(SimpleWorker):
                 return super().perform_job(*args, **kwargs)
             finally:
                 db.session.remove()
+
+    def subscribe(self):
+        """RQ's command channel, read in a thread that waits at most PUBSUB_READ_SECONDS per read.
+
+        RQ reads for 60 s at a time, and redis-py 8.2 joins that thread without a limit when the worker
+        stops: a burst, or a worker told to stop, could then wait a minute for its last read to end.
+        """
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_READ_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
 
 
 def make_worker(app: Flask, queue_name: str | None = None) -> AppWorker:
