@@ -271,7 +271,7 @@ def test_one_address_dropping_its_cookie_cannot_publish_the_same_text_again(admi
     admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
     for _ in range(5):
         make_page(app).post(body="換個瀏覽器再貼一次", nickname="同一個人")  # a new browser: no cookie
-    copies = db.session.query(Comment).filter(Comment.body == "換個瀏覽器再貼一次").all()
+    copies = db.session.query(Comment).filter(Comment.body == "換個瀏覽器再貼一次").order_by(Comment.id).all()
     assert len(copies) == 5
     assert [copy.status for copy in copies].count(CommentStatus.APPROVED) == 1
     assert all(copy.status is CommentStatus.PENDING for copy in copies[1:])  # held for a moderator
