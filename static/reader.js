@@ -309,9 +309,10 @@
       var link = event.target.closest("[data-reply-link]");
       if (!link) return;
       event.preventDefault();
-      replyTo.value = link.dataset.replyId;
+      var answered = link.closest("li");
+      replyTo.value = new URL(link.href).searchParams.get("reply_to");
       replying.querySelector("[data-replying-text]").textContent =
-        replying.dataset.template.replace("{name}", link.dataset.replyName);
+        replying.dataset.template.replace("{name}", answered.querySelector(":scope > .comment-meta .author").textContent);
       replying.hidden = false;
       link.closest(".comment-actions").after(form);
       form.classList.add("is-reply");

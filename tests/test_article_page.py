@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from bench import first_page
+from bench.first_page import fill_article
+from moderation.extensions import db as _db
 from moderation.models import Article, CaptchaChallenge, Comment, CommentMode, CommentStatus
 from moderation.services.articles import load_article
 from moderation.services.audit import SYSTEM
@@ -292,6 +295,25 @@ def test_first_page_of_50_comments_weighs_under_100_kb(app, db, query):
     response = app.test_client().get(ARTICLE_URL + query)
     assert response.get_data(as_text=True).count('class="comment"') == 50
     assert len(response.data) <= 100 * 1024
+
+
+@pytest.mark.parametrize("query", ["", "?lang=en", "?sort=hot&script=converted&lang=zh-Hans"])
+def test_first_page_with_replies_likes_and_picks_weighs_under_100_kb(app, query):
+    """bench.first_page's articles, smaller: the first page of 50 threads, a third with 2 replies,
+    a fifth liked, 2 editors' picks, and (`long`) a thread of 60 replies of which the page shows
+    the first ones and a link to the rest."""
+    with app.app_context():
+        fill_article("base", 60, long_thread=0, page_size=50)
+        fill_article("long", 60, long_thread=60, page_size=50)
+        _db.session.commit()
+    client = app.test_client()
+    for slug in ("base", "long"):
+        html = client.get(f"/articles/{slug}{query}").get_data(as_text=True)
+        long = slug == "long"
+        assert html.count('<li id="comment-') == 50 + 17 * 2 + (3 if long else 0)
+        assert html.count("data-more-replies") == (1 if long else 0)
+        assert html.count('<li id="pick-') == 2 and html.count('<span data-count>7<') == 10
+        assert len(html.encode()) <= first_page.SIZE_TARGET, (slug, len(html.encode()))
 
 
 def test_without_javascript_the_shared_form_leads_to_the_form_page_with_the_text_kept(app, db):

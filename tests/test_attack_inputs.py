@@ -92,6 +92,8 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers["pinyin"] = reader.post("/preferences/pinyin", data={"slug": value})
     answers["like"] = reader.post(f"{ARTICLE}/comments/{published.id}/like",
                                   data={"like": value, "sort": value, "thread": value})
+    answers["like from 最熱 or a thread"] = reader.post(f"{ARTICLE}/comments/{published.id}/like",
+                                                     query_string={"sort": value, "thread": value})
     answers["like (JSON)"] = reader.post(f"{ARTICLE}/comments/{published.id}/like", data={"like": value},
                                          headers={"Accept": "application/json"})
     answers["like path"] = reader.post(f"{ARTICLE}/comments/{quoted}/like")

@@ -333,10 +333,11 @@ def like_comment(slug: str, comment_id: int):
         response = jsonify(outcome=result.outcome.value, liked=result.liked, like_count=result.like_count)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    thread = request.form.get("thread", type=row_id)
+    # Where the form came from is in its action's query (a page cached before it moved there: in its fields).
+    thread = request.values.get("thread", type=row_id)
     if thread is not None:  # liked on the thread's own page: back there
         return see_other(url_for(".thread", slug=article.slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
-    sort = request.form.get("sort")
+    sort = request.values.get("sort")
     return see_other(url_for(".article", slug=article.slug, sort="hot" if sort == "hot" else None,
                              _anchor=f"comment-{comment_id}"))
 

@@ -60,6 +60,23 @@ def test_replying_in_place_with_javascript(live_server, browser_page, db, tmp_pa
     assert page.locator(f"#comment-{top.id} #comment-form").count() == 0
 
 
+def test_replying_in_place_to_a_reply_names_its_author_and_carries_its_id(live_server, browser_page, db):
+    """The link says neither: the id comes from its URL, the name from the reply's own author line."""
+    top = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
+    reply = make_comment(db, status=CommentStatus.APPROVED, nickname="小李", body="同意", thread_id=top.id,
+                         reply_to_id=top.id, created_at=START + timedelta(minutes=1))
+    replies_changed(db.session, top.id, 1)
+    db.session.commit()
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.locator(f"#comment-{reply.id}").get_by_role("link", name="回覆這則評論").click()
+    expect(page.locator(f"#comment-{reply.id} #comment-form [data-replying]")).to_contain_text("回覆 @小李")
+    assert page.locator("[data-reply-to]").input_value() == str(reply.id)
+    page.locator(f"#comment-{top.id} > .comment-actions").get_by_role("link", name="回覆這則評論").click()
+    expect(page.locator("[data-replying]")).to_contain_text("回覆 @老王")
+    assert page.locator("[data-reply-to]").input_value() == str(top.id)
+
+
 def test_replying_without_javascript(live_server, browser, db, tmp_path):
     top = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
     context = browser.new_context(locale="zh-TW", java_script_enabled=False)
