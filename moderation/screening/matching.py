@@ -29,11 +29,10 @@ from moderation.screening.characters import HAN_CLASS, is_han
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import (
     OTHER,
-    SEPARATOR,
     char_reading,
     initials_of,
-    reading_key,
     reading_view,
+    spoken_key,
     syllable_parts,
     typed_reading,
     typed_syllables,
@@ -324,18 +323,18 @@ class WordMatcher:
     def _spoken_matches(self, text: NormalizedText):
         views = [text.reading]
         if text.reading.figures_in_words:  # ji4: the fourth tone of ji, or jia with 4 for a
-            views.append(reading_view(text.compact, prefer_letters=True))
+            views.append(reading_view(text.compact, prefer_letters=True, spoken=text.spoken))
         for view in views:
             if self._spoken is not None:
-                yield from self._read(text, view, self._spoken, view.reading)
+                yield from self._read(text, view, self._spoken)
             if self._typed is not None and view.runs:
                 # Two-character terms by their typed reading only (weixin, ㄨㄟㄒㄧㄣ): characters
                 # that sound alike are often ordinary words (威信, prestige).
                 yield from self._read_typed(text, view)
 
     @staticmethod
-    def _read(text: NormalizedText, view, automaton: _Automaton, reading: str):
-        for index, start, end in automaton.matches(reading):
+    def _read(text: NormalizedText, view, automaton: _Automaton):
+        for index, start, end in automaton.matches(view.spoken):
             span = view.compact_span(start, end)
             if not _latin_edges_free(text, *span):
                 continue
@@ -345,11 +344,9 @@ class WordMatcher:
     def _read_typed(self, text: NormalizedText, view):
         reading, spans = typed_reading(view)
         for index, start, end in self._typed.matches(reading):
-            first = reading.count(SEPARATOR, 0, start + 1) - 1
-            last = first + reading.count(SEPARATOR, start + 1, end - 1)
-            if spans[first] is None or spans[last] is None:
+            if spans[start] is None or spans[end - 1] is None:
                 continue
-            span = spans[first][0], spans[last][1]
+            span = spans[start][0], spans[end - 1][1]
             if _latin_edges_free(text, *span):
                 for rule in self._typed.rules[index]:
                     yield span[0], span[1], rule, MatchKind.READING
@@ -484,8 +481,8 @@ class WordMatcher:
 
 
 def _full_reading(key: str) -> str:
-    """The term's reading, or "" when a character of it has none (OTHER would match anything)."""
-    reading = reading_key(key)
+    """The term's reading in the spoken view, or "" when a character of it has none."""
+    reading = spoken_key(key)
     return "" if OTHER in reading else reading
 
 

@@ -21,7 +21,7 @@ from itertools import compress
 from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike
 from moderation.screening.chinese import simplified_char
 from moderation.screening.escapes import escapes, might_hold_escapes
-from moderation.screening.readings import ReadingView, reading_view
+from moderation.screening.readings import ReadingView, reading_view, spoken_key
 from moderation.screening.variants import standard_form
 
 
@@ -100,9 +100,14 @@ class NormalizedText:
         return list(compress(range(len(self.folded)), mask))
 
     @cached_property
+    def spoken(self) -> str:
+        """Each compact character as the spoken view's character for its syllable (`spoken_key`)."""
+        return spoken_key(self.compact)
+
+    @cached_property
     def reading(self) -> ReadingView:
         """The compact text's syllables, read once for the matcher and the reading fingerprint."""
-        return reading_view(self.compact)
+        return reading_view(self.compact, spoken=self.spoken)
 
     def original_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         """Original [start, end) covering compact characters [compact_start, compact_end)."""
