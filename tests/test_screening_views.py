@@ -7,8 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.screening import readings
+from moderation.screening import matching, readings
 from moderation.screening.normalize import normalize
+from moderation.screening.variants import shape_classes
 
 _PIECES = ["加", "微", "信", "家", "威", "jia", "wei1", "xin", "ㄐㄧㄚ", "ˊ", "7", "x", "。", "的", "徽", "薇", "一",
            "\u200b", "ﬁ", "&#21152;", "Ｗ", "發", " ", "\U00020000", "〇", "j1a"]
@@ -39,3 +40,15 @@ def test_the_spoken_view_finds_a_reading_where_the_separated_reading_finds_it(te
         units = [separated.count(readings.SEPARATOR, 0, start + 1) - 1
                  for start in _found(readings.reading_key(key), separated)]
         assert _found(readings.spoken_key(key), view.spoken) == units
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces)
+def test_the_views_read_in_one_pass_are_those_of_the_compact_text(text):
+    normalized = normalize(text)
+    compact = normalized.compact
+    assert normalized.spoken == readings.spoken_key(compact)
+    assert normalized.shape_views == (compact.translate(shape_classes(0)), compact.translate(shape_classes(1)))
+    assert normalized.filler_view == matching._NOT_FILLER_VIEW.sub("", compact)
+    kept = [index for index, char in enumerate(normalized.folded) if not re.match(r"[\W_]", char)]
+    assert list(normalized.compact_to_folded) == kept

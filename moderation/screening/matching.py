@@ -25,7 +25,10 @@ from itertools import product
 
 import ahocorasick_rs
 
-from moderation.screening.characters import HAN_CLASS, is_han
+from moderation.screening.characters import is_han
+from moderation.screening.fillers import FILLER_HAN as FILLER_HAN  # read here by the tests
+from moderation.screening.fillers import IN_PLACE_FILLERS
+from moderation.screening.fillers import NOT_IN_FILLER_VIEW as _NOT_FILLER_VIEW
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import (
     OTHER,
@@ -37,36 +40,12 @@ from moderation.screening.readings import (
     typed_reading,
     typed_syllables,
 )
-from moderation.screening.variants import drawn_alike, lookalikes, shape_class_pairs, shape_classes, split_forms
+from moderation.screening.variants import drawn_alike, lookalikes, shape_classes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
 FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
 DISTINCTIVE_LATIN = 6  # letters a Latin term needs before it matches with more glued after it
 MAX_FILLERS = 3  # and fewer than the term has characters: 2 in a term of three
-# Characters spammers put inside a term that readers skip over: 代開各類發票, 加一下微信, 加好友微信.
-FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈下好友人位们"
-# Structural particles stand between a modifier and its noun (免費的機場接送): alone they are in
-# place, not fillers; a filler match needs at least one other filler.
-IN_PLACE_FILLERS = frozenset("的地得之")
-
-
-def _han_class_without(chars: str) -> str:
-    """HAN_CLASS (a class body of ranges) with `chars` cut out of its ranges."""
-    body = []
-    for first, last in re.findall("(.)-(.)", HAN_CLASS):
-        low = ord(first)
-        for cut in sorted(ord(char) for char in set(chars) if first <= char <= last):
-            if low < cut:
-                body.append(f"{chr(low)}-{chr(cut - 1)}")
-            low = cut + 1
-        if low <= ord(last):
-            body.append(f"{chr(low)}-{last}")
-    return "".join(body)
-
-
-# What the filler view leaves out: all but Han characters, and the fillers. One class (not an
-# alternation), so that the regular-expression engine skips to each by its character set.
-_NOT_FILLER_VIEW = re.compile(f"[^{_han_class_without(FILLER_HAN)}]")
 # One character of a term masked: 加*信, 加〇信 (as folded: full-width forms are half-width).
 MASKS = "*〇○□×?◯☐⭕✕✖"
 PLUS_SIGNS = "+➕﹢"  # read 加 (jiā): +V, ➕微
@@ -366,7 +345,7 @@ class WordMatcher:
                 yield from ((word.start(), word.end(), rule, how) for rule, how in found)
 
     def _filled_matches(self, text: NormalizedText):
-        view = _NOT_FILLER_VIEW.sub("", text.compact)
+        view = text.filler_view
         if len(view) == len(text.compact):
             return  # nothing was left out: any match here is an exact one
         shifts = None
@@ -443,8 +422,7 @@ class WordMatcher:
         seen = set()
         if self._shaped[0] is None and self._shaped[1] is None:
             return
-        pairs = shape_class_pairs().translate(compact)
-        for shaped, view in zip(self._shaped, (pairs[0::2], pairs[1::2]), strict=True):
+        for shaped, view in zip(self._shaped, text.shape_views, strict=True):
             if shaped is None:
                 continue
             for index, start, end in shaped.matches(view):
