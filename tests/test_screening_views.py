@@ -50,5 +50,7 @@ def test_the_views_read_in_one_pass_are_those_of_the_compact_text(text):
     assert normalized.spoken == readings.spoken_key(compact)
     assert normalized.shape_views == (compact.translate(shape_classes(0)), compact.translate(shape_classes(1)))
     assert normalized.filler_view == matching._NOT_FILLER_VIEW.sub("", compact)
+    left_out = {found.start() for found in matching._NOT_FILLER_VIEW.finditer(compact)}
+    assert list(normalized.filler_to_compact) == [index for index in range(len(compact)) if index not in left_out]
     kept = [index for index, char in enumerate(normalized.folded) if not re.match(r"[\W_]", char)]
     assert list(normalized.compact_to_folded) == kept

@@ -153,9 +153,12 @@ class _Values:
             return self.table[value]
         if isinstance(value, tuple):
             if len(value) == 2 and value[0] == "kind":
-                return MatchKind(value[1])
+                return _KIND_OF_VALUE[value[1]]
             return tuple(self._decoded(part) for part in value)
         return value
+
+
+_KIND_OF_VALUE = {kind.value: kind for kind in MatchKind}
 
 
 def _encoded(value, index_of: dict[int, int]):
@@ -348,16 +351,12 @@ class WordMatcher:
         view = text.filler_view
         if len(view) == len(text.compact):
             return  # nothing was left out: any match here is an exact one
-        shifts = None
         for index, start, end in self._blocking.matches(view):
             key = self._blocking.keys[index]
             if not (_fuzzy_length(key) and _filler_view(key) == key):
                 continue
-            if shifts is None:  # removed[i] - i: how many were removed before each kept character
-                shifts = [position - count for count, position in
-                          enumerate(match.start() for match in _NOT_FILLER_VIEW.finditer(text.compact))]
-            compact_start = start + bisect_right(shifts, start)
-            compact_end = end - 1 + bisect_right(shifts, end - 1) + 1
+            to_compact = text.filler_to_compact
+            compact_start, compact_end = to_compact[start], to_compact[end - 1] + 1
             fillers = compact_end - compact_start - len(key)
             if not 0 < fillers <= min(MAX_FILLERS, len(key) - 1):
                 continue

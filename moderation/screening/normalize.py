@@ -82,8 +82,10 @@ def _irregular_learnt() -> None:
 
 
 LEFT_OUT = "\x00"  # in a lane: the character is not in that view
-_KEPT = "\x01"
-_LANES = 7  # folded, compact, spoken, shape view 0, shape view 1, filler view, compact keeps it
+# The last lane: left out of compact, in compact only, in compact and the filler view.
+_IN_COMPACT, _IN_FILLER_VIEW = "\x01", "\x02"
+_IN_FILLER_VIEW_ONLY = bytes.maketrans(b"\x01\x02", b"\x00\x01")
+_LANES = 7  # folded, compact, spoken, shape view 0, shape view 1, filler view, which views keep it
 _FOLDED, _COMPACT, _SPOKEN, _SHAPED, _FILLED, _MASK = 0, 1, 2, 3, 5, 6
 
 
@@ -94,8 +96,11 @@ def _lanes(folded: str) -> str:
     if is_separator(folded):
         return folded + LEFT_OUT * (_LANES - 1)
     code = ord(folded)
-    filled = LEFT_OUT if NOT_IN_FILLER_VIEW.match(folded) else folded
-    return folded * 2 + spoken_char(code) + shape_classes(0)[code] + shape_classes(1)[code] + filled + _KEPT
+    if NOT_IN_FILLER_VIEW.match(folded):
+        filled, kept = LEFT_OUT, _IN_COMPACT
+    else:
+        filled, kept = folded, _IN_FILLER_VIEW
+    return folded * 2 + spoken_char(code) + shape_classes(0)[code] + shape_classes(1)[code] + filled + kept
 
 
 # Each character of a text to its folded form's lanes; and of a folded text (escapes read, or
@@ -137,6 +142,12 @@ class NormalizedText:
     def filler_view(self) -> str:
         """The compact text's Han characters, fillers left out."""
         return self._lane(_FILLED)
+
+    @cached_property
+    def filler_to_compact(self) -> Sequence[int]:
+        """Where each character of the filler view stands in the compact text."""
+        kept = self._lane(_MASK).encode("latin-1").translate(_IN_FILLER_VIEW_ONLY)
+        return list(compress(range(len(self.compact)), kept))
 
     @cached_property
     def reading(self) -> ReadingView:
