@@ -91,6 +91,17 @@ def _spoken_chars() -> dict[str, str]:
     return {syllable: chr(_SPOKEN_BASE + index) for index, syllable in enumerate(syllables)}
 
 
+@lru_cache(maxsize=1)
+def _separated_units() -> list[str | None]:
+    """str.translate table from the spoken view back to separated units: a list, indexed by the few
+    code points the spoken view uses, looks a character up faster than a dict."""
+    table: list[str | None] = [None] * (_SPOKEN_BASE + len(_spoken_chars()))
+    table[ord(OTHER)] = _OTHER_UNIT
+    for syllable, char in _spoken_chars().items():
+        table[ord(char)] = syllable + SEPARATOR
+    return table
+
+
 def spoken_char(code: int) -> str:
     """The spoken view's character for a character's syllable, OTHER for a character without one."""
     syllable = _units().get(code)
@@ -261,7 +272,7 @@ def reading_view(compact: str, prefer_letters: bool = False, spoken: str | None 
     `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
     if spoken is None:
         spoken = spoken_key(compact)
-    plain = reading_key(compact)
+    plain = SEPARATOR + spoken.translate(_separated_units())  # reading_key(compact), read from the spoken view
     typed = list(TYPED_RUN.finditer(compact))
     if not typed:
         return ReadingView(compact, spoken, (), plain, False)
