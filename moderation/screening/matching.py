@@ -25,7 +25,7 @@ from itertools import product
 
 import ahocorasick_rs
 
-from moderation.screening.characters import is_han
+from moderation.screening.characters import is_han, two_byte_form
 from moderation.screening.fillers import FILLER_HAN as FILLER_HAN  # read here by the tests
 from moderation.screening.fillers import IN_PLACE_FILLERS
 from moderation.screening.fillers import NOT_IN_FILLER_VIEW as _NOT_FILLER_VIEW
@@ -247,8 +247,9 @@ class WordMatcher:
     @cached_property
     def _shaped(self) -> tuple[_Automaton | None, ...]:
         """Terms in their shape classes (徽 and 微 alike), in each of the two groupings: found where a
-        text differs from a term only by look-alikes (形近字), then checked character by character."""
-        return tuple(_Automaton.of_keys(((key.translate(shape_classes(grouping)), (rule, key))
+        text differs from a term only by look-alikes (形近字), then checked character by character. Keys
+        in `two_byte_form`, as the text's shape views are."""
+        return tuple(_Automaton.of_keys(((two_byte_form(key.translate(shape_classes(grouping))), (rule, key))
                                          for key, rule in self._keyed), self.rules) for grouping in (0, 1))
 
     @cached_property
@@ -421,14 +422,17 @@ class WordMatcher:
         seen = set()
         if self._shaped[0] is None and self._shaped[1] is None:
             return
-        for shaped, view in zip(self._shaped, text.shape_views, strict=True):
+        for grouping, (shaped, view) in enumerate(zip(self._shaped, text.shape_views, strict=True)):
             if shaped is None:
                 continue
+            classes = shape_classes(grouping)
             for index, start, end in shaped.matches(view):
                 written = compact[start:end]
                 for rule, key in shaped.rules[index]:
                     if written == key or (start, id(rule)) in seen:
                         continue
+                    if written.translate(classes) != key.translate(classes):
+                        continue  # only their buckets are the same
                     changed = [(have, want) for have, want in zip(written, key, strict=True) if have != want]
                     if len(changed) <= (1 if len(key) <= 3 else 2) and all(
                             drawn_alike(have, want) for have, want in changed):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 
-from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike
+from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike, two_byte_bucket
 from moderation.screening.chinese import simplified_char
 from moderation.screening.escapes import escapes, might_hold_escapes
 from moderation.screening.fillers import NOT_IN_FILLER_VIEW
@@ -100,7 +100,8 @@ def _lanes(folded: str) -> str:
         filled, kept = LEFT_OUT, _IN_COMPACT
     else:
         filled, kept = folded, _IN_FILLER_VIEW
-    return folded * 2 + spoken_char(code) + shape_classes(0)[code] + shape_classes(1)[code] + filled + kept
+    shaped = two_byte_bucket(shape_classes(0)[code]) + two_byte_bucket(shape_classes(1)[code])
+    return folded * 2 + spoken_char(code) + shaped + filled + kept
 
 
 # Each character of a text to its folded form's lanes; and of a folded text (escapes read, or
@@ -135,7 +136,8 @@ class NormalizedText:
 
     @cached_property
     def shape_views(self) -> tuple[str, str]:
-        """The compact text in shape classes, in groupings 0 and 1 (`shape_classes`)."""
+        """The compact text in shape classes, in groupings 0 and 1 (`shape_classes`), each class in its
+        `two_byte_bucket`."""
         return self._lane(_SHAPED), self._lane(_SHAPED + 1)
 
     @cached_property
