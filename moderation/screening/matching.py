@@ -139,14 +139,22 @@ class _Values:
     the matcher's rules, a MatchKind its value. Tuples of those the garbage collector stops tracking,
     so that 100,000 terms' millions of entries cost no collector time in every comment."""
 
-    __slots__ = ("encoded", "table")
+    __slots__ = ("encoded", "table", "_recent")
 
     def __init__(self, encoded: tuple[tuple, ...], table: tuple[WordRule, ...]) -> None:
         self.encoded = encoded
         self.table = table
+        # Keys found lately, decoded: the same keys turn up comment after comment (common words
+        # that sound like a term). Emptied when full, so it stays small for the collector.
+        self._recent: dict[int, tuple] = {}
 
     def __getitem__(self, index: int) -> tuple:
-        return tuple(self._decoded(value) for value in self.encoded[index])
+        decoded = self._recent.get(index)
+        if decoded is None:
+            if len(self._recent) >= _RECENT_KEYS:
+                self._recent.clear()
+            decoded = self._recent[index] = tuple(self._decoded(value) for value in self.encoded[index])
+        return decoded
 
     def _decoded(self, value):
         if isinstance(value, int):
@@ -159,6 +167,7 @@ class _Values:
 
 
 _KIND_OF_VALUE = {kind.value: kind for kind in MatchKind}
+_RECENT_KEYS = 4096
 
 
 def _encoded(value, index_of: dict[int, int]):
