@@ -58,6 +58,12 @@ def _syllable_ids() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def _pinyin_syllables() -> dict[str, str]:
+    """Each pinyin syllable to itself: looked up like the bopomofo ones, without a Python call."""
+    return {syllable: syllable for syllable in _syllable_ids()}
+
+
+@lru_cache(maxsize=1)
 def _bopomofo_syllables() -> dict[str, str]:
     """ㄐㄧㄚ → jia, for every syllable pypinyin knows."""
     spelled = {}
@@ -143,21 +149,19 @@ def _typed_units(run: str, offset: int, prefer_letters: bool = False) -> list[tu
         return _pinyin_with_figures(run, offset, prefer_letters)
     units: list[tuple[str, int, int]] = []
     if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
-        ids = _syllable_ids()
-        syllable_of, sizes = (lambda chunk: chunk if chunk in ids else None), (6, 5, 4, 3, 2, 1)
+        syllable_of, longest = _pinyin_syllables().get, 6
     else:
-        syllable_of, sizes = _bopomofo_syllables().get, (4, 3, 2, 1)
-    index = 0
-    while index < len(run):
+        syllable_of, longest = _bopomofo_syllables().get, 4
+    index, length = 0, len(run)
+    while index < length:
         char = run[index]
         if char.isdigit() or char in BOPOMOFO_TONE_MARKS:  # a tone: part of the syllable before it
             if units:
                 units[-1] = (units[-1][0], units[-1][1], offset + index + 1)
             index += 1
             continue
-        for size in sizes:
-            chunk = run[index:index + size]
-            syllable = syllable_of(chunk) if len(chunk) == size else None
+        for size in range(min(longest, length - index), 0, -1):
+            syllable = syllable_of(run[index:index + size])
             if syllable:
                 units.append((syllable, offset + index, offset + index + size))
                 index += size
