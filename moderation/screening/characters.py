@@ -23,6 +23,21 @@ _HAN = re.compile(f"[{HAN_CLASS}]")
 
 def is_han(char: str) -> bool:
     return _HAN.match(char) is not None
+
+
+_TWO_BYTE_FIRST, _TWO_BYTE_COUNT = 0x80, 0x800 - 0x80
+
+
+def two_byte_bucket(char: str) -> str:
+    """ASCII stays; any other character becomes one of the code points UTF-8 writes in two bytes
+    (by its code point modulo their number): a Han character's three bytes become two, so an automaton
+    reads a third less. Characters that share a bucket are told apart by checking each match."""
+    code = ord(char)
+    return char if code < _TWO_BYTE_FIRST else chr(_TWO_BYTE_FIRST + code % _TWO_BYTE_COUNT)
+
+
+def two_byte_form(text: str) -> str:
+    return "".join(map(two_byte_bucket, text))
 # Embeddings, overrides and isolates reorder what follows them (信微加 shown as 加微信); the marks
 # LRM, RLM and ALM only nudge neutral characters and stay allowed.
 BIDI_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

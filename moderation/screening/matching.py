@@ -25,49 +25,27 @@ from itertools import product
 
 import ahocorasick_rs
 
-from moderation.screening.characters import HAN_CLASS, is_han
+from moderation.screening.characters import is_han, two_byte_form
+from moderation.screening.fillers import FILLER_HAN as FILLER_HAN  # read here by the tests
+from moderation.screening.fillers import IN_PLACE_FILLERS
+from moderation.screening.fillers import NOT_IN_FILLER_VIEW as _NOT_FILLER_VIEW
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import (
     OTHER,
-    SEPARATOR,
     char_reading,
     initials_of,
-    reading_key,
     reading_view,
+    spoken_key,
     syllable_parts,
     typed_reading,
     typed_syllables,
 )
-from moderation.screening.variants import drawn_alike, lookalikes, shape_class_pairs, shape_classes, split_forms
+from moderation.screening.variants import drawn_alike, lookalikes, shape_classes, split_forms
 
 _LATIN_TERM = re.compile(r"^[a-z0-9]+$")
 FUZZY_MIN_LENGTH = 3  # characters a term needs before it matches by reading, reversed or with fillers
 DISTINCTIVE_LATIN = 6  # letters a Latin term needs before it matches with more glued after it
 MAX_FILLERS = 3  # and fewer than the term has characters: 2 in a term of three
-# Characters spammers put inside a term that readers skip over: 代開各類發票, 加一下微信, 加好友微信.
-FILLER_HAN = "的了各类种个一点之和与哦啊呀嘛吧呢啦喔哈下好友人位们"
-# Structural particles stand between a modifier and its noun (免費的機場接送): alone they are in
-# place, not fillers; a filler match needs at least one other filler.
-IN_PLACE_FILLERS = frozenset("的地得之")
-
-
-def _han_class_without(chars: str) -> str:
-    """HAN_CLASS (a class body of ranges) with `chars` cut out of its ranges."""
-    body = []
-    for first, last in re.findall("(.)-(.)", HAN_CLASS):
-        low = ord(first)
-        for cut in sorted(ord(char) for char in set(chars) if first <= char <= last):
-            if low < cut:
-                body.append(f"{chr(low)}-{chr(cut - 1)}")
-            low = cut + 1
-        if low <= ord(last):
-            body.append(f"{chr(low)}-{last}")
-    return "".join(body)
-
-
-# What the filler view leaves out: all but Han characters, and the fillers. One class (not an
-# alternation), so that the regular-expression engine skips to each by its character set.
-_NOT_FILLER_VIEW = re.compile(f"[^{_han_class_without(FILLER_HAN)}]")
 # One character of a term masked: 加*信, 加〇信 (as folded: full-width forms are half-width).
 MASKS = "*〇○□×?◯☐⭕✕✖"
 PLUS_SIGNS = "+➕﹢"  # read 加 (jiā): +V, ➕微
@@ -161,23 +139,35 @@ class _Values:
     the matcher's rules, a MatchKind its value. Tuples of those the garbage collector stops tracking,
     so that 100,000 terms' millions of entries cost no collector time in every comment."""
 
-    __slots__ = ("encoded", "table")
+    __slots__ = ("encoded", "table", "_recent")
 
     def __init__(self, encoded: tuple[tuple, ...], table: tuple[WordRule, ...]) -> None:
         self.encoded = encoded
         self.table = table
+        # Keys found lately, decoded: the same keys turn up comment after comment (common words
+        # that sound like a term). Emptied when full, so it stays small for the collector.
+        self._recent: dict[int, tuple] = {}
 
     def __getitem__(self, index: int) -> tuple:
-        return tuple(self._decoded(value) for value in self.encoded[index])
+        decoded = self._recent.get(index)
+        if decoded is None:
+            if len(self._recent) >= _RECENT_KEYS:
+                self._recent.clear()
+            decoded = self._recent[index] = tuple(self._decoded(value) for value in self.encoded[index])
+        return decoded
 
     def _decoded(self, value):
         if isinstance(value, int):
             return self.table[value]
         if isinstance(value, tuple):
             if len(value) == 2 and value[0] == "kind":
-                return MatchKind(value[1])
+                return _KIND_OF_VALUE[value[1]]
             return tuple(self._decoded(part) for part in value)
         return value
+
+
+_KIND_OF_VALUE = {kind.value: kind for kind in MatchKind}
+_RECENT_KEYS = 4096
 
 
 def _encoded(value, index_of: dict[int, int]):
@@ -266,8 +256,9 @@ class WordMatcher:
     @cached_property
     def _shaped(self) -> tuple[_Automaton | None, ...]:
         """Terms in their shape classes (徽 and 微 alike), in each of the two groupings: found where a
-        text differs from a term only by look-alikes (形近字), then checked character by character."""
-        return tuple(_Automaton.of_keys(((key.translate(shape_classes(grouping)), (rule, key))
+        text differs from a term only by look-alikes (形近字), then checked character by character. Keys
+        in `two_byte_form`, as the text's shape views are."""
+        return tuple(_Automaton.of_keys(((two_byte_form(key.translate(shape_classes(grouping))), (rule, key))
                                          for key, rule in self._keyed), self.rules) for grouping in (0, 1))
 
     @cached_property
@@ -324,18 +315,18 @@ class WordMatcher:
     def _spoken_matches(self, text: NormalizedText):
         views = [text.reading]
         if text.reading.figures_in_words:  # ji4: the fourth tone of ji, or jia with 4 for a
-            views.append(reading_view(text.compact, prefer_letters=True))
+            views.append(reading_view(text.compact, prefer_letters=True, spoken=text.spoken))
         for view in views:
             if self._spoken is not None:
-                yield from self._read(text, view, self._spoken, view.reading)
+                yield from self._read(text, view, self._spoken)
             if self._typed is not None and view.runs:
                 # Two-character terms by their typed reading only (weixin, ㄨㄟㄒㄧㄣ): characters
                 # that sound alike are often ordinary words (威信, prestige).
                 yield from self._read_typed(text, view)
 
     @staticmethod
-    def _read(text: NormalizedText, view, automaton: _Automaton, reading: str):
-        for index, start, end in automaton.matches(reading):
+    def _read(text: NormalizedText, view, automaton: _Automaton):
+        for index, start, end in automaton.matches(view.spoken):
             span = view.compact_span(start, end)
             if not _latin_edges_free(text, *span):
                 continue
@@ -345,11 +336,9 @@ class WordMatcher:
     def _read_typed(self, text: NormalizedText, view):
         reading, spans = typed_reading(view)
         for index, start, end in self._typed.matches(reading):
-            first = reading.count(SEPARATOR, 0, start + 1) - 1
-            last = first + reading.count(SEPARATOR, start + 1, end - 1)
-            if spans[first] is None or spans[last] is None:
+            if spans[start] is None or spans[end - 1] is None:
                 continue
-            span = spans[first][0], spans[last][1]
+            span = spans[start][0], spans[end - 1][1]
             if _latin_edges_free(text, *span):
                 for rule in self._typed.rules[index]:
                     yield span[0], span[1], rule, MatchKind.READING
@@ -369,19 +358,15 @@ class WordMatcher:
                 yield from ((word.start(), word.end(), rule, how) for rule, how in found)
 
     def _filled_matches(self, text: NormalizedText):
-        view = _NOT_FILLER_VIEW.sub("", text.compact)
+        view = text.filler_view
         if len(view) == len(text.compact):
             return  # nothing was left out: any match here is an exact one
-        shifts = None
         for index, start, end in self._blocking.matches(view):
             key = self._blocking.keys[index]
             if not (_fuzzy_length(key) and _filler_view(key) == key):
                 continue
-            if shifts is None:  # removed[i] - i: how many were removed before each kept character
-                shifts = [position - count for count, position in
-                          enumerate(match.start() for match in _NOT_FILLER_VIEW.finditer(text.compact))]
-            compact_start = start + bisect_right(shifts, start)
-            compact_end = end - 1 + bisect_right(shifts, end - 1) + 1
+            to_compact = text.filler_to_compact
+            compact_start, compact_end = to_compact[start], to_compact[end - 1] + 1
             fillers = compact_end - compact_start - len(key)
             if not 0 < fillers <= min(MAX_FILLERS, len(key) - 1):
                 continue
@@ -446,15 +431,17 @@ class WordMatcher:
         seen = set()
         if self._shaped[0] is None and self._shaped[1] is None:
             return
-        pairs = shape_class_pairs().translate(compact)
-        for shaped, view in zip(self._shaped, (pairs[0::2], pairs[1::2]), strict=True):
+        for grouping, (shaped, view) in enumerate(zip(self._shaped, text.shape_views, strict=True)):
             if shaped is None:
                 continue
+            classes = shape_classes(grouping)
             for index, start, end in shaped.matches(view):
                 written = compact[start:end]
                 for rule, key in shaped.rules[index]:
                     if written == key or (start, id(rule)) in seen:
                         continue
+                    if written.translate(classes) != key.translate(classes):
+                        continue  # only their buckets are the same
                     changed = [(have, want) for have, want in zip(written, key, strict=True) if have != want]
                     if len(changed) <= (1 if len(key) <= 3 else 2) and all(
                             drawn_alike(have, want) for have, want in changed):
@@ -484,8 +471,8 @@ class WordMatcher:
 
 
 def _full_reading(key: str) -> str:
-    """The term's reading, or "" when a character of it has none (OTHER would match anything)."""
-    reading = reading_key(key)
+    """The term's reading in the spoken view, or "" when a character of it has none."""
+    reading = spoken_key(key)
     return "" if OTHER in reading else reading
 
 

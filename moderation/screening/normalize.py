@@ -7,6 +7,11 @@ Traditional → Simplified. Zero-width and bidi controls and blank letters vanis
 would turn into characters (🈲 → 禁) stay emoji. `compact` additionally drops spaces,
 punctuation, symbols and combining marks, so that "免 費 機 場", "免.費" and "w̵e̵c̵h̵a̵t" meet
 their terms. Every folded character maps back to the original span it came from.
+
+One `str.translate` of the text gives every view the matcher searches, a lane each (folded,
+compact, spoken, the two shape views, the filler view, and which views keep each character), each
+view then sliced out: a translate costs mostly what looking each character up costs, not what it
+writes, so the lanes cost less than a pass per view.
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 
-from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike
+from moderation.screening.characters import INVISIBLE, CharacterTable, latin_lookalike, two_byte_bucket
 from moderation.screening.chinese import simplified_char
 from moderation.screening.escapes import escapes, might_hold_escapes
-from moderation.screening.readings import ReadingView, reading_view
-from moderation.screening.variants import standard_form
+from moderation.screening.fillers import NOT_IN_FILLER_VIEW
+from moderation.screening.readings import ReadingView, reading_view, spoken_char
+from moderation.screening.variants import shape_classes, standard_form
 
 
 @lru_cache(maxsize=65536)
@@ -75,8 +81,33 @@ def _irregular_learnt() -> None:
         _holds_irregular = re.compile("[" + "".join(map(re.escape, sorted(_IRREGULAR))) + "]").search
 
 
-# Each character to its folded form.
-_FOLDING = CharacterTable(_folded_code, _irregular_learnt)
+LEFT_OUT = "\x00"  # in a lane: the character is not in that view
+# The last lane: left out of compact, in compact only, in compact and the filler view.
+_IN_COMPACT, _IN_FILLER_VIEW = "\x01", "\x02"
+_IN_FILLER_VIEW_ONLY = bytes.maketrans(b"\x01\x02", b"\x00\x01")
+_LANES = 7  # folded, compact, spoken, shape view 0, shape view 1, filler view, which views keep it
+_FOLDED, _COMPACT, _SPOKEN, _SHAPED, _FILLED, _MASK = 0, 1, 2, 3, 5, 6
+
+
+def _lanes(folded: str) -> str:
+    """A folded character in each lane."""
+    if len(folded) != 1:  # folds to none or to several: such a text is folded character by character
+        return LEFT_OUT * _LANES
+    if is_separator(folded):
+        return folded + LEFT_OUT * (_LANES - 1)
+    code = ord(folded)
+    if NOT_IN_FILLER_VIEW.match(folded):
+        filled, kept = LEFT_OUT, _IN_COMPACT
+    else:
+        filled, kept = folded, _IN_FILLER_VIEW
+    shaped = two_byte_bucket(shape_classes(0)[code]) + two_byte_bucket(shape_classes(1)[code])
+    return folded * 2 + spoken_char(code) + shaped + filled + kept
+
+
+# Each character of a text to its folded form's lanes; and of a folded text (escapes read, or
+# characters that fold to none or to several), each folded character to its lanes.
+_ORIGINAL_LANES = CharacterTable(lambda code: _lanes(_folded_code(code)), _irregular_learnt)
+_FOLDED_LANES = CharacterTable(lambda code: _lanes(chr(code)))
 
 
 @dataclass(frozen=True)
@@ -86,23 +117,44 @@ class NormalizedText:
     folded_to_original: Sequence[int]  # start of the original character (or escape) it came from
     compact: str  # folded, without separators
     folded_to_original_end: Sequence[int] | None = None  # when escapes were read: where each source ends
+    lanes: str = field(default="", repr=False, compare=False)  # each folded character's `_LANES` lanes
 
     @cached_property
     def compact_to_folded(self) -> Sequence[int]:
         """Worked out only when a span is asked for (most comments match nothing)."""
         if len(self.compact) == len(self.folded):
             return range(len(self.folded))
-        # A mask with one byte per folded character, cleared at each separator: the separators are
-        # few, so this costs one regular-expression scan, not one replacement per character.
-        mask = bytearray(b"\x01") * len(self.folded)
-        for separator in _SEPARATOR.finditer(self.folded):
-            mask[separator.start()] = 0
-        return list(compress(range(len(self.folded)), mask))
+        return list(compress(range(len(self.folded)), self.lanes[_MASK::_LANES].encode("latin-1")))
+
+    def _lane(self, lane: int) -> str:
+        return self.lanes[lane::_LANES].replace(LEFT_OUT, "")
+
+    @cached_property
+    def spoken(self) -> str:
+        """Each compact character as the spoken view's character for its syllable (`spoken_key`)."""
+        return self._lane(_SPOKEN)
+
+    @cached_property
+    def shape_views(self) -> tuple[str, str]:
+        """The compact text in shape classes, in groupings 0 and 1 (`shape_classes`), each class in its
+        `two_byte_bucket`."""
+        return self._lane(_SHAPED), self._lane(_SHAPED + 1)
+
+    @cached_property
+    def filler_view(self) -> str:
+        """The compact text's Han characters, fillers left out."""
+        return self._lane(_FILLED)
+
+    @cached_property
+    def filler_to_compact(self) -> Sequence[int]:
+        """Where each character of the filler view stands in the compact text."""
+        kept = self._lane(_MASK).encode("latin-1").translate(_IN_FILLER_VIEW_ONLY)
+        return list(compress(range(len(self.compact)), kept))
 
     @cached_property
     def reading(self) -> ReadingView:
         """The compact text's syllables, read once for the matcher and the reading fingerprint."""
-        return reading_view(self.compact)
+        return reading_view(self.compact, spoken=self.spoken)
 
     def original_span(self, compact_start: int, compact_end: int) -> tuple[int, int]:
         """Original [start, end) covering compact characters [compact_start, compact_end)."""
@@ -124,13 +176,13 @@ def normalize(text: str) -> NormalizedText:
     found = escapes(text) if might_hold_escapes(text) else []
     if found:
         return _normalize_with_escapes(text, found)
-    folded = _FOLDING.translate(text)
-    if len(folded) == len(text) and not _holds_irregular(text):  # the usual case: one character each
-        folded_to_original: Sequence[int] = range(len(text))
-    else:
-        pieces = [fold_char(char) for char in text]
-        folded_to_original = [index for index, piece in enumerate(pieces) for _ in piece]
-    return _compacted(text, folded, folded_to_original, None)
+    lanes = _ORIGINAL_LANES.translate(text)
+    if not _holds_irregular(text):  # the usual case: each character folds to one
+        return NormalizedText(text, lanes[_FOLDED::_LANES], range(len(text)),
+                              lanes[_COMPACT::_LANES].replace(LEFT_OUT, ""), None, lanes)
+    pieces = [fold_char(char) for char in text]
+    folded_to_original = [index for index, piece in enumerate(pieces) for _ in piece]
+    return _compacted(text, "".join(pieces), folded_to_original, None)
 
 
 def _normalize_with_escapes(text: str, found: list[tuple[int, int, str]]) -> NormalizedText:
@@ -158,12 +210,14 @@ def _normalize_with_escapes(text: str, found: list[tuple[int, int, str]]) -> Nor
 
 def _compacted(text: str, folded: str, folded_to_original: Sequence[int],
                folded_to_original_end: Sequence[int] | None) -> NormalizedText:
+    lanes = _FOLDED_LANES.translate(folded)
     return NormalizedText(
         original=text,
         folded=folded,
         folded_to_original=folded_to_original,
-        compact=_SEPARATOR.sub("", folded),
+        compact=lanes[_COMPACT::_LANES].replace(LEFT_OUT, ""),
         folded_to_original_end=folded_to_original_end,
+        lanes=lanes,
     )
 
 

@@ -5,8 +5,10 @@ A term's reading (加微信 → |jia|wei|xin|) is found in a text's reading whet
 in pinyin (jiaweixin, jiā wēi xìn, jia1wei1xin4), in bopomofo (ㄐㄧㄚ ㄨㄟ ㄒㄧㄣ), mixes pinyin and
 characters (加weixin), or writes characters that sound the same (家微信, 加威信). Each Han
 character reads as its most common reading (pypinyin's table); tone marks and tone numbers are
-dropped, ü is written v. Syllables are separated, so a reading is only ever found whole
-(shijian is not found inside xishijiang).
+dropped, ü is written v. Terms are searched in the spoken view, one character per syllable
+(`spoken_char`), so a reading is only ever found whole (shijian is not found inside xishijiang)
+and the search reads two bytes a syllable; the separated reading (|jia|wei|xin|) is what the
+reading fingerprint hashes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ OTHER = "#"  # what a character that is not a syllable reads as: it breaks any r
 _OTHER_UNIT = OTHER + SEPARATOR
 BOPOMOFO_TONE_MARKS = "ˉˊˇˋ˙"
 _BOPOMOFO_TONES = str.maketrans("", "", BOPOMOFO_TONE_MARKS)
-_SYLLABLE_BASE = 0xF0000  # private-use code points standing for typed syllables (plane 15)
+# The spoken view's characters for syllables start here: code points below 0x800 are two bytes in
+# UTF-8, which the automata search byte by byte.
+_SPOKEN_BASE = 0x100
 # Typed pinyin (letters, with tone figures or figures for letters among them) and bopomofo.
 # Meaning `[a-z0-9]*[a-z][a-z0-9]*|[ㄅ-ㄯㆠ-ㆿˉˊˇˋ˙]+`, written to begin with one character class (each
 # branch then checks which kind of character it began with): the regular-expression engine then
@@ -54,6 +58,12 @@ def _syllable_ids() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def _pinyin_syllables() -> dict[str, str]:
+    """Each pinyin syllable to itself: looked up like the bopomofo ones, without a Python call."""
+    return {syllable: syllable for syllable in _syllable_ids()}
+
+
+@lru_cache(maxsize=1)
 def _bopomofo_syllables() -> dict[str, str]:
     """ㄐㄧㄚ → jia, for every syllable pypinyin knows."""
     spelled = {}
@@ -65,17 +75,58 @@ def _bopomofo_syllables() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _units() -> dict[int, str]:
+    """Han character (code point) → its toneless syllable."""
+    return {code: _toneless(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
+
+
+@lru_cache(maxsize=1)
 def _table() -> CharacterTable:
     """Every character becomes one unit and its separator; one that is not a syllable (a figure, a
     character without a reading) reads OTHER."""
-    units = {code: _toneless(readings.split(",")[0]) + SEPARATOR for code, readings in pinyin_dict.items()}
-    units.update((_SYLLABLE_BASE + index, syllable + SEPARATOR) for syllable, index in _syllable_ids().items())
-    return CharacterTable(lambda code: units.get(code, _OTHER_UNIT))
+    units = _units()
+    return CharacterTable(lambda code: units[code] + SEPARATOR if code in units else _OTHER_UNIT)
+
+
+@lru_cache(maxsize=1)
+def _spoken_chars() -> dict[str, str]:
+    """Each syllable a character or a typed run may read as → its character in the spoken view."""
+    syllables = sorted({*_units().values(), *_syllable_ids()})
+    if _SPOKEN_BASE + len(syllables) > 0x800:
+        raise ValueError("more syllables than two-byte characters")
+    return {syllable: chr(_SPOKEN_BASE + index) for index, syllable in enumerate(syllables)}
+
+
+@lru_cache(maxsize=1)
+def _separated_units() -> list[str | None]:
+    """str.translate table from the spoken view back to separated units: a list, indexed by the few
+    code points the spoken view uses, looks a character up faster than a dict."""
+    table: list[str | None] = [None] * (_SPOKEN_BASE + len(_spoken_chars()))
+    table[ord(OTHER)] = _OTHER_UNIT
+    for syllable, char in _spoken_chars().items():
+        table[ord(char)] = syllable + SEPARATOR
+    return table
+
+
+def spoken_char(code: int) -> str:
+    """The spoken view's character for a character's syllable, OTHER for a character without one."""
+    syllable = _units().get(code)
+    return OTHER if syllable is None else _spoken_chars()[syllable]
+
+
+@lru_cache(maxsize=1)
+def _spoken_table() -> CharacterTable:
+    return CharacterTable(spoken_char)
 
 
 def reading_key(compact: str) -> str:
-    """A term's reading as it is searched for: |jia|wei|xin|."""
+    """A text's reading with its syllables separated (|jia|wei|xin|): what the reading fingerprint hashes."""
     return SEPARATOR + _table().translate(compact)
+
+
+def spoken_key(compact: str) -> str:
+    """A term's reading as it is searched for in the spoken view: one character per syllable."""
+    return _spoken_table().translate(compact)
 
 
 def char_reading(char: str) -> str:
@@ -98,21 +149,19 @@ def _typed_units(run: str, offset: int, prefer_letters: bool = False) -> list[tu
         return _pinyin_with_figures(run, offset, prefer_letters)
     units: list[tuple[str, int, int]] = []
     if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
-        ids = _syllable_ids()
-        syllable_of, sizes = (lambda chunk: chunk if chunk in ids else None), (6, 5, 4, 3, 2, 1)
+        syllable_of, longest = _pinyin_syllables().get, 6
     else:
-        syllable_of, sizes = _bopomofo_syllables().get, (4, 3, 2, 1)
-    index = 0
-    while index < len(run):
+        syllable_of, longest = _bopomofo_syllables().get, 4
+    index, length = 0, len(run)
+    while index < length:
         char = run[index]
         if char.isdigit() or char in BOPOMOFO_TONE_MARKS:  # a tone: part of the syllable before it
             if units:
                 units[-1] = (units[-1][0], units[-1][1], offset + index + 1)
             index += 1
             continue
-        for size in sizes:
-            chunk = run[index:index + size]
-            syllable = syllable_of(chunk) if len(chunk) == size else None
+        for size in range(min(longest, length - index), 0, -1):
+            syllable = syllable_of(run[index:index + size])
             if syllable:
                 units.append((syllable, offset + index, offset + index + size))
                 index += size
@@ -195,8 +244,7 @@ class ReadingView:
     """The syllables of a compact text, and which compact characters each came from."""
 
     compact: str
-    reading: str  # SEPARATOR, then every unit followed by SEPARATOR
-    units_text: str  # one character per unit: Han characters, private-use characters for syllables
+    spoken: str  # one character per unit (`spoken_char`): what the terms' readings are searched in
     runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
     plain: str = ""  # the reading `reading_key` gives the same text: what the reading fingerprint hashes
     figures_in_words: bool = False  # a typed word holds a figure: a tone or a letter (ji4)
@@ -206,21 +254,8 @@ class ReadingView:
         return [run.first_unit for run in self.runs]
 
     def compact_span(self, start: int, end: int) -> tuple[int, int]:
-        """Compact [first, last) of the units a match at reading [start, end) covers (a match
-        begins and ends on a separator)."""
-        first = self._separators_before(start)
-        last = first + self.reading.count(SEPARATOR, start, end - 1) - 1
-        return self._unit_span(first)[0], self._unit_span(last)[1]
-
-    def _separators_before(self, position: int) -> int:
-        """Counted on from the previous question when it was asked about an earlier position (the
-        automaton reports matches in order), so that many matches cost one pass over the text."""
-        known_position, known_count = self.__dict__.get("_counted", (0, 0))
-        if position < known_position:
-            known_position, known_count = 0, 0
-        count = known_count + self.reading.count(SEPARATOR, known_position, position)
-        self.__dict__["_counted"] = (position, count)
-        return count
+        """Compact [first, last) of the units [start, end) of the spoken view."""
+        return self._unit_span(start)[0], self._unit_span(end - 1)[1]
 
     def _unit_span(self, unit: int) -> tuple[int, int]:
         index = bisect_right(self._run_starts, unit) - 1
@@ -234,44 +269,34 @@ class ReadingView:
         return position, position + 1
 
 
-def reading_view(compact: str, prefer_letters: bool = False) -> ReadingView:
-    """Typed runs become one private-use character per syllable; the text between them is read
-    with one translate, shared with `plain` (the reading `reading_key` gives, where a typed run
-    reads OTHER), so that matching and the reading fingerprint read the text once.
+def reading_view(compact: str, prefer_letters: bool = False, spoken: str | None = None) -> ReadingView:
+    """Typed runs become one unit per syllable; every other character is one unit. `spoken`: the
+    compact text's characters as `spoken_key` gives them, when the caller has them already (the
+    normaliser reads them in the same pass as it folds).
     `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
-    table = _table()
+    if spoken is None:
+        spoken = spoken_key(compact)
+    plain = SEPARATOR + spoken.translate(_separated_units())  # reading_key(compact), read from the spoken view
     typed = list(TYPED_RUN.finditer(compact))
     if not typed:
-        plain = SEPARATOR + table.translate(compact)
-        return ReadingView(compact, plain, compact, (), plain, False)
+        return ReadingView(compact, spoken, (), plain, False)
     ids = _syllable_ids()
+    chars = _spoken_chars()
     runs: list[_TypedRun] = []
-    units_pieces: list[str] = []
-    reading_pieces = [SEPARATOR]
-    plain_pieces = [SEPARATOR]
+    pieces: list[str] = []
     position = 0
     for run in typed:
-        between = compact[position:run.start()]
-        read_between = table.translate(between)
         units = _typed_units(run.group(), run.start(), prefer_letters)
         previous = runs[-1] if runs else None
         first_unit = (run.start() if previous is None else
                       previous.first_unit + len(previous.spans) + run.start() - previous.compact_end)
-        runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units),
-                              tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)))
-        syllables = "".join(chr(_SYLLABLE_BASE + ids[syllable]) if syllable in ids else OTHER
-                            for syllable, _, _ in units)
-        units_pieces += (between, syllables)
-        reading_pieces += (read_between, table.translate(syllables))
-        plain_pieces += (read_between, _OTHER_UNIT * (run.end() - run.start()))
+        names = tuple(syllable if syllable in ids else OTHER for syllable, _, _ in units)
+        runs.append(_TypedRun(first_unit, run.start(), run.end(), tuple((a, b) for _, a, b in units), names))
+        pieces += (spoken[position:run.start()], "".join(OTHER if name == OTHER else chars[name] for name in names))
         position = run.end()
-    read_tail = table.translate(compact[position:])
-    units_pieces.append(compact[position:])
-    reading_pieces.append(read_tail)
-    plain_pieces.append(read_tail)
+    pieces.append(spoken[position:])
     figures = any(not run.group().isalpha() for run in typed if run.group()[0].isascii())
-    return ReadingView(compact, "".join(reading_pieces), "".join(units_pieces), tuple(runs), "".join(plain_pieces),
-                       figures)
+    return ReadingView(compact, "".join(pieces), tuple(runs), plain, figures)
 
 
 @lru_cache(maxsize=1)
@@ -311,14 +336,16 @@ def syllable_parts(syllable: str) -> frozenset[str]:
 
 
 def typed_reading(view: ReadingView) -> tuple[str, list[tuple[int, int] | None]]:
-    """Only the typed syllables of a view, run by run (an OTHER between runs), and the compact span
-    of each unit: what two-character terms are searched in (weixin, ㄨㄟ ㄒㄧㄣ, not 威信)."""
-    pieces = [SEPARATOR]
+    """Only the typed syllables of a view, run by run (an OTHER between runs), one character each as
+    in the spoken view, and the compact span of each: what two-character terms are searched in
+    (weixin, ㄨㄟ ㄒㄧㄣ, not 威信)."""
+    chars = _spoken_chars()
+    pieces: list[str] = []
     spans: list[tuple[int, int] | None] = []
     for run in view.runs:
         for name, span in zip(run.names, run.spans, strict=True):
-            pieces.append(name + SEPARATOR)
+            pieces.append(OTHER if name == OTHER else chars[name])
             spans.append(span)
-        pieces.append(OTHER + SEPARATOR)
+        pieces.append(OTHER)
         spans.append(None)
     return "".join(pieces), spans

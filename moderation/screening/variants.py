@@ -12,8 +12,6 @@ from importlib import resources
 
 import opencc
 
-from moderation.screening.characters import CharacterTable
-
 _japanese = opencc.OpenCC("jp2t")
 
 
@@ -84,11 +82,3 @@ class _Identity(dict):
     def __missing__(self, code: int) -> str:
         self[code] = char = chr(code)
         return char
-
-
-@lru_cache(maxsize=1)
-def shape_class_pairs() -> CharacterTable:
-    """Each character to its shape classes in groupings 0 and 1, two characters, so that one
-    translate gives both views (`view[0::2]`, `view[1::2]`): a translate costs per character
-    looked up far more than per character written."""
-    return CharacterTable(lambda code: shape_classes(0)[code] + shape_classes(1)[code])
