@@ -42,6 +42,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     hits: dict[str, int] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)  # keys seen a second time (and ignored)
+    connections: int = 0  # TCP connections accepted (HTTP/1.1: a sender may keep one open)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -60,8 +61,15 @@ class Receiver:
 
 def _handler(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as web servers answer; every answer has a length
+
         def log_message(self, *args):
             pass
+
+        def setup(self):
+            super().setup()
+            with receiver.lock:
+                receiver.connections += 1
 
         def do_POST(self):
             path = self.path
