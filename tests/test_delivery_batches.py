@@ -4,6 +4,7 @@ again under the same key, the address is checked once per period and the connect
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -103,6 +104,9 @@ def test_one_connection_is_kept_open_for_the_deliveries_of_an_endpoint(app, db, 
     sender.deliver(ids[3:])
     assert len(receiver.wait_for(6)) == 6
     assert receiver.connections == 1
+    (kept,) = [connection for _, connection in sender.connections._idle.values()]
+    # Headers and body go in two writes: without TCP_NODELAY the second waits for a delayed ACK.
+    assert kept.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_a_crash_between_claim_and_record_sends_again_under_the_same_key(app, db, clock, receiver, sender,
