@@ -27,8 +27,8 @@ class Received:
 @dataclass
 class Receiver:
     """Paths: /ok answers 204; /fail 500; /redirect 302 to /ok; /slow sleeps `slow_seconds`;
-    /huge answers 200 with `huge_bytes`; /flaky fails its first `flaky_failures` deliveries;
-    /half fails every second delivery (the first, the third…)."""
+    /huge answers 200 with `huge_bytes`; /drip answers 100 bytes, one every 0.1 s; /flaky fails its
+    first `flaky_failures` deliveries; /half fails every second delivery (the first, the third…)."""
 
     base: str = ""
     secret: str = ""
@@ -101,6 +101,17 @@ def _handler(receiver: Receiver):
                                                       json.loads(raw), signed))
             if path == "/check":
                 return self._answer(receiver.check_status, receiver.check_answer)
+            if path == "/drip":  # a byte at a time, each well within a read's timeout
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                try:
+                    for _ in range(100):
+                        self.wfile.write(b"x")
+                        time.sleep(0.1)
+                except OSError:
+                    pass  # the sender gave up, as it should
+                return None
             if path == "/huge":
                 self.send_response(200)
                 self.send_header("Content-Length", str(receiver.huge_bytes))

@@ -5,6 +5,7 @@ again under the same key, the address is checked once per period and the connect
 from __future__ import annotations
 
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -197,3 +198,28 @@ def test_chat_endpoints_are_left_to_the_digest_path(app, db, clock, receiver, se
     with Counted(db.engine) as counted:
         assert sender.deliver(ids) == ids
     assert counted.statements == 1 and receiver.hits == {}
+
+
+def test_one_watchdog_thread_bounds_every_exchange_instead_of_a_timer_each(app, db, clock, receiver, sender,
+                                                                           monkeypatch):
+    _endpoint(db, clock, receiver.url("/ok"))
+    ids = _events(db, clock, 5)
+    started = []
+    start = threading.Thread.start
+
+    def counted(thread):
+        if threading.current_thread() is threading.main_thread():  # not the receiver's own threads
+            started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    assert sender.deliver(ids) == []
+    assert started == ["webhook-watchdog"]
+
+
+def test_the_watchdog_ends_an_answer_that_drips_past_the_total_timeout(app, db, clock, receiver, sender):
+    app.config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"] = 0.5  # each byte comes within a read's timeout, the whole does not
+    _endpoint(db, clock, receiver.url("/drip"))
+    ids = _events(db, clock, 2)
+    assert sender.deliver(ids) == []
+    assert {(d.state, d.last_problem) for d in _deliveries(db)} == {(DeliveryState.PENDING, "timeout")}

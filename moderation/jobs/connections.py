@@ -1,16 +1,19 @@
-"""What the batch sender keeps between deliveries: checked addresses and open connections.
+"""What the batch sender keeps between deliveries: checked addresses, open connections, a watchdog.
 
 An endpoint's address is checked (DNS, the SSRF rules of `services.webhooks.check_target`) at most
 every WEBHOOK_ADDRESS_CHECK_SECONDS, and the connection goes to the address that was checked, so a
 second DNS answer can never send it elsewhere. A connection to that address is kept open for the
 next delivery (HTTP keep-alive) while the receiver allows it, at most WEBHOOK_KEEPALIVE_SECONDS idle.
-Used by one thread only.
+One watchdog thread bounds each exchange in turn, rather than a timer thread started per delivery.
+Used by one sending thread only.
 """
 
 from __future__ import annotations
 
 import http.client
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from moderation.services import webhooks
@@ -34,6 +37,7 @@ class KeptConnections:
     def __init__(self, idle_seconds: float):
         self.idle_seconds = idle_seconds
         self._idle: dict[Key, tuple[float, http.client.HTTPConnection]] = {}
+        self.watchdog = Watchdog()
 
     def take(self, target: Target) -> http.client.HTTPConnection | None:
         """An open connection to the target's checked address, or None."""
@@ -63,7 +67,49 @@ class KeptConnections:
         for _, connection in self._idle.values():
             connection.close()
         self._idle.clear()
+        self.watchdog.close()
 
 
 def _key(target: Target) -> Key:
     return target.scheme, target.host, target.port, target.addresses[0]
+
+
+class Watchdog:
+    """Calls an exchange's `stop` once it outlasts its bound; armed by one sender, one exchange at a time."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._armed: tuple[float, Callable[[], None]] | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, stop: Callable[[], None]) -> None:
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="webhook-watchdog", daemon=True)
+                self._thread.start()
+            self._armed = (time.monotonic() + seconds, stop)
+            self._condition.notify()
+
+    def cancel(self) -> None:
+        with self._condition:
+            self._armed = None
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify()
+
+    def _watch(self) -> None:
+        with self._condition:
+            while not self._closed:
+                if self._armed is None:
+                    self._condition.wait()
+                    continue
+                deadline, stop = self._armed
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._condition.wait(remaining)
+                    continue
+                self._armed = None
+                stop()  # sets an event and shuts a socket down: never blocks

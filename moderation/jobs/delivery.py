@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from moderation.clock import now
 from moderation.extensions import db
-from moderation.jobs.connections import KeptConnections
+from moderation.jobs.connections import KeptConnections, Watchdog
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, Target, WebhookError
@@ -261,7 +261,7 @@ def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeou
     reused = kept.take(target) if kept is not None else None
     if reused is not None:
         answer, reusable = _exchange(reused, target, headers, body, total_timeout=total_timeout,
-                                     max_bytes=max_bytes, keep_body=keep_body, reused=True)
+                                     max_bytes=max_bytes, keep_body=keep_body, reused=True, watchdog=kept.watchdog)
         if answer is not None:
             if reusable:
                 kept.give_back(target, reused)
@@ -269,7 +269,8 @@ def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeou
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target.host, target.port, target.addresses[0], connect_timeout)
     answer, reusable = _exchange(connection, target, headers, body, total_timeout=total_timeout,
-                                 max_bytes=max_bytes, keep_body=keep_body, reused=False)
+                                 max_bytes=max_bytes, keep_body=keep_body, reused=False,
+                                 watchdog=kept.watchdog if kept is not None else None)
     if reusable and kept is not None:
         kept.give_back(target, connection)
     elif reusable:
@@ -281,9 +282,11 @@ _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 def _exchange(connection: http.client.HTTPConnection, target: Target, headers: dict[str, str], body: bytes, *,
-              total_timeout: float, max_bytes: int, keep_body: bool, reused: bool) -> tuple[Answer | None, bool]:
-    """One request on `connection`, bounded by a watchdog; (answer, whether the connection may be
-    used again). The answer is None when a reused connection turned out closed before any answer."""
+              total_timeout: float, max_bytes: int, keep_body: bool, reused: bool,
+              watchdog: Watchdog | None) -> tuple[Answer | None, bool]:
+    """One request on `connection`, bounded by the watchdog (a timer of its own without one); (answer,
+    whether the connection may be used again). The answer is None when a reused connection turned
+    out closed before any answer."""
     expired = threading.Event()
 
     def stop():
@@ -295,10 +298,15 @@ def _exchange(connection: http.client.HTTPConnection, target: Target, headers: d
             except OSError:
                 pass
 
-    watchdog = threading.Timer(total_timeout, stop)
-    watchdog.daemon = True
+    if watchdog is None:
+        timer = threading.Timer(total_timeout, stop)
+        timer.daemon = True
+        timer.start()
+        cancel = timer.cancel
+    else:
+        watchdog.arm(total_timeout, stop)
+        cancel = watchdog.cancel
     deadline = time.monotonic() + total_timeout
-    watchdog.start()
     answered = reusable = False
     try:
         if connection.sock is None:
@@ -325,7 +333,7 @@ def _exchange(connection: http.client.HTTPConnection, target: Target, headers: d
             return None, False
         return Answer(None, DeliveryProblem.TIMEOUT if expired.is_set() else DeliveryProblem.REFUSED), False
     finally:
-        watchdog.cancel()
+        cancel()
         if not reusable:
             connection.close()
     if expired.is_set():
