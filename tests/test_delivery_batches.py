@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from moderation.jobs import batches
+from moderation.jobs import batches, dispatch
 from moderation.jobs.batches import BatchSender
 from moderation.jobs.relay import relay
 from moderation.models import DeliveryState, WebhookDelivery
@@ -223,3 +223,26 @@ def test_the_watchdog_ends_an_answer_that_drips_past_the_total_timeout(app, db, 
     ids = _events(db, clock, 2)
     assert sender.deliver(ids) == []
     assert {(d.state, d.last_problem) for d in _deliveries(db)} == {(DeliveryState.PENDING, "timeout")}
+
+
+def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db, clock, receiver, monkeypatch):
+    app.config.update(WEBHOOK_BATCH_SIZE=3, WEBHOOK_BATCH_QUIET_SECONDS=30, WEBHOOK_BATCH_MAX_LAG_SECONDS=30)
+    _endpoint(db, clock, receiver.url("/ok"))
+    ids = _events(db, clock, 6)
+    batches_sent = []
+    deliver = BatchSender.deliver
+
+    def recorded(sender, batch):
+        batches_sent.append(list(batch))
+        return deliver(sender, batch)
+
+    monkeypatch.setattr(BatchSender, "deliver", recorded)
+    runner = dispatch.ThreadRunner(app)
+    try:
+        runner.hand_over(ids)
+        assert runner.wait_idle()
+    finally:
+        runner.stop()
+    assert batches_sent == [ids[:3], ids[3:]]
+    assert {d.state for d in _deliveries(db)} == {DeliveryState.DELIVERED}
+    assert len(receiver.accepted()) == 6
