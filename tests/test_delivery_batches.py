@@ -246,3 +246,14 @@ def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db
     assert batches_sent == [ids[:3], ids[3:]]
     assert {d.state for d in _deliveries(db)} == {DeliveryState.DELIVERED}
     assert len(receiver.accepted()) == 6
+
+
+def test_a_kept_connection_found_closed_is_replaced_and_the_delivery_still_sent(app, db, clock, receiver, sender):
+    _endpoint(db, clock, receiver.url("/ok"))
+    first, second = _events(db, clock, 2)
+    assert sender.deliver([first]) == []
+    (kept,) = [connection for _, connection in sender.connections._idle.values()]
+    kept.sock.shutdown(socket.SHUT_WR)  # as when the receiver closed it while it was idle
+    assert sender.deliver([second]) == []
+    assert [d.state for d in _deliveries(db)] == [DeliveryState.DELIVERED] * 2
+    assert len(receiver.wait_for(2)) == 2 and receiver.connections == 2
