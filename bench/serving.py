@@ -280,13 +280,16 @@ def measure_post_with_webhooks(label: str, service: OurService, base: str, args,
         bodies = work / f"posts-{label}-{run}-webhooks.txt"
         cookie = service.prepared_posts(args.post_forms, bodies)
         scenario = f"{label} comment POST (webhooks)"
+        receiving = time.process_time()  # this process is idle but for the receiver's threads
         results.setdefault(scenario, []).append(run_wrk(
             scenario, f"{base}/articles/{SLUG}/comments", args, raw, script=ROOT / "bench" / "post.lua",
             env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                  "BENCH_FORWARDED_FOR": "1"}))
         time.sleep(1)  # let the workers' threads finish what the run handed them
-        print(f"  {scenario}: {len(receiver.accepted())} deliveries received, "
-              f"{sum(item.signed for item in receiver.accepted())} signed correctly")
+        receiving = time.process_time() - receiving
+        received = receiver.accepted()
+        print(f"  {scenario}: {len(received)} deliveries received, {sum(item.signed for item in received)} signed "
+              f"correctly; the receiver's CPU {receiving * 1000 / max(len(received), 1):.2f} ms a delivery")
     finally:
         server.shutdown()
         server.server_close()

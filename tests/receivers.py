@@ -43,6 +43,7 @@ class Receiver:
     hits: dict[str, int] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)  # keys seen a second time (and ignored)
     connections: int = 0  # TCP connections accepted (HTTP/1.1: a sender may keep one open)
+    keys: set[str] = field(default_factory=set)  # of `received`: a lookup that stays cheap as they pile up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -94,9 +95,10 @@ def _handler(receiver: Receiver):
                                      now=receiver.now() if receiver.now else datetime.now().astimezone())
             key = self.headers.get(webhooks.DELIVERY_HEADER, "")
             with receiver.lock:
-                if key and any(item.key == key for item in receiver.received):
+                if key and key in receiver.keys:
                     receiver.duplicates.append(key)
                 else:
+                    receiver.keys.add(key)
                     receiver.received.append(Received(path, self.headers.get(webhooks.EVENT_HEADER, ""), key,
                                                       json.loads(raw), signed))
             if path == "/check":
