@@ -19,7 +19,8 @@ per-address rate limit, which cannot be given other addresses) off.
 
 `--webhooks` also measures the POST with a webhook endpoint registered for every event (a receiver
 on loopback answering 204; deliveries in each worker's thread, as without REDIS_URL), alternating
-with the POST without it in each run; target: ≥ 0.9× the POST without.
+with the POST without it in each run; target: ≥ 0.9× the POST without. `--post-only` measures the
+comment POST alone (with `--webhooks`, the pair), without the ceiling, Isso or the other scenarios.
 
 `--smoke` runs every step once for a second with a few hundred prepared forms and judges no target
 (the test suite runs it, with --skip-isso --skip-postgres, when wrk is installed).
@@ -40,7 +41,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -233,13 +234,8 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
         with urllib.request.urlopen(url) as response:
             etag = response.headers["ETag"]
         for run in range(args.runs):
-            results.setdefault(f"{label} article GET", []).append(run_wrk(f"{label} article GET", url, args, raw))
-            results.setdefault(f"{label} article 304", []).append(
-                run_wrk(f"{label} article 304", url, args, raw, headers=[f"If-None-Match: {etag}"]))
-            results.setdefault(f"{label} embed GET", []).append(
-                run_wrk(f"{label} embed GET", f"{base}/embed/{SLUG}", args, raw))
-            results.setdefault(f"{label} counts GET (100 keys)", []).append(
-                run_wrk(f"{label} counts GET (100 keys)", f"{base}/api/v1/counts?keys={','.join(COUNT_KEYS)}", args, raw))
+            if not args.post_only:
+                measure_reads(label, base, url, etag, args, raw, results)
             bodies = work / f"posts-{label}-{run}.txt"
             cookie = service.prepared_posts(args.post_forms, bodies)
             results.setdefault(f"{label} comment POST", []).append(run_wrk(
@@ -247,12 +243,23 @@ def measure_ours(label: str, service: OurService, args, work: Path, raw: Path, r
                 script=ROOT / "bench" / "post.lua",
                 env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                      "BENCH_FORWARDED_FOR": "1"}))
-            results.setdefault(f"{label} like POST", []).append(run_wrk(
-                f"{label} like POST", f"{base}/articles/{SLUG}/comments/1/like", args, raw,
-                script=ROOT / "bench" / "like.lua",
-                env={"BENCH_LIKE_PREFIX": f"/articles/{SLUG}", "BENCH_LIKE_IDS": str(APPROVED_COMMENTS)}))
+            if not args.post_only:
+                results.setdefault(f"{label} like POST", []).append(run_wrk(
+                    f"{label} like POST", f"{base}/articles/{SLUG}/comments/1/like", args, raw,
+                    script=ROOT / "bench" / "like.lua",
+                    env={"BENCH_LIKE_PREFIX": f"/articles/{SLUG}", "BENCH_LIKE_IDS": str(APPROVED_COMMENTS)}))
             if args.webhooks:
                 measure_post_with_webhooks(label, service, base, args, work, raw, results, run)
+
+
+def measure_reads(label: str, base: str, url: str, etag: str, args, raw: Path, results: dict) -> None:
+    results.setdefault(f"{label} article GET", []).append(run_wrk(f"{label} article GET", url, args, raw))
+    results.setdefault(f"{label} article 304", []).append(
+        run_wrk(f"{label} article 304", url, args, raw, headers=[f"If-None-Match: {etag}"]))
+    results.setdefault(f"{label} embed GET", []).append(
+        run_wrk(f"{label} embed GET", f"{base}/embed/{SLUG}", args, raw))
+    results.setdefault(f"{label} counts GET (100 keys)", []).append(
+        run_wrk(f"{label} counts GET (100 keys)", f"{base}/api/v1/counts?keys={','.join(COUNT_KEYS)}", args, raw))
 
 
 def measure_post_with_webhooks(label: str, service: OurService, base: str, args, work: Path, raw: Path,
@@ -273,13 +280,16 @@ def measure_post_with_webhooks(label: str, service: OurService, base: str, args,
         bodies = work / f"posts-{label}-{run}-webhooks.txt"
         cookie = service.prepared_posts(args.post_forms, bodies)
         scenario = f"{label} comment POST (webhooks)"
+        receiving = time.process_time()  # this process is idle but for the receiver's threads
         results.setdefault(scenario, []).append(run_wrk(
             scenario, f"{base}/articles/{SLUG}/comments", args, raw, script=ROOT / "bench" / "post.lua",
             env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                  "BENCH_FORWARDED_FOR": "1"}))
         time.sleep(1)  # let the workers' threads finish what the run handed them
-        print(f"  {scenario}: {len(receiver.accepted())} deliveries received, "
-              f"{sum(item.signed for item in receiver.accepted())} signed correctly")
+        receiving = time.process_time() - receiving
+        received = receiver.accepted()
+        print(f"  {scenario}: {len(received)} deliveries received, {sum(item.signed for item in received)} signed "
+              f"correctly; the receiver's CPU {receiving * 1000 / max(len(received), 1):.2f} ms a delivery")
     finally:
         server.shutdown()
         server.server_close()
@@ -325,10 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-isso", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="1 run of 1 s, 300 forms, no target judged")
     parser.add_argument("--webhooks", action="store_true", help="also the POST with a webhook endpoint registered")
+    parser.add_argument("--post-only", action="store_true",
+                        help="only the comment POST (with --webhooks, the pair): no ceiling, Isso or other scenarios")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the raw output")
     args = parser.parse_args(argv)
     if args.smoke:
         args.runs, args.duration, args.post_forms = 1, 1, min(args.post_forms, SMOKE_POST_FORMS)
+    if args.post_only:
+        args.skip_isso = True
 
     if not shutil.which("wrk"):
         print("wrk not found: run scripts/install-bench-tools.sh (make bench does)", file=sys.stderr)
@@ -352,11 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
         print(f"our first article page: {page_bytes} bytes, {APPROVED_COMMENTS} approved comments")
 
-        with gunicorn("bench.apps:ceiling_app", workers=args.workers, env={"BENCH_CEILING_BYTES": str(page_bytes)},
-                      log=work / "gunicorn.log", args=QUIET) as (ceiling, _):
-            with urllib.request.urlopen(ceiling + "/") as response:
-                print(f"ceiling page: {len(response.read())} bytes")
-            for _ in range(args.runs):
+        with (nullcontext((None, None)) if args.post_only else gunicorn(
+                "bench.apps:ceiling_app", workers=args.workers, env={"BENCH_CEILING_BYTES": str(page_bytes)},
+                log=work / "gunicorn.log", args=QUIET)) as (ceiling, _):
+            if ceiling is not None:
+                with urllib.request.urlopen(ceiling + "/") as response:
+                    print(f"ceiling page: {len(response.read())} bytes")
+            for _ in range(0 if ceiling is None else args.runs):
                 results.setdefault("ceiling (bare Flask)", []).append(
                     run_wrk("ceiling (bare Flask)", ceiling + "/", args, raw))
 
@@ -383,13 +399,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(medians: dict[str, Measurement], args, out: Path) -> int:
     print(f"\nmedians of {args.runs} runs")
-    ceiling = medians["ceiling (bare Flask)"].requests_per_second
+    ceiling = medians["ceiling (bare Flask)"].requests_per_second if "ceiling (bare Flask)" in medians else None
     for name, m in medians.items():
-        print(f"  {name:<28} {m.requests_per_second:9.1f} req/s  {m.requests_per_second / ceiling:6.3f}× ceiling"
+        versus = f"{m.requests_per_second / ceiling:6.3f}× ceiling" if ceiling else ""
+        print(f"  {name:<28} {m.requests_per_second:9.1f} req/s  {versus}"
               f"  p50 {m.p50_ms:7.2f} ms  p99 {m.p99_ms:7.2f} ms  p99/p50 {m.p99_ms / m.p50_ms:5.2f}  errors {m.errors}")
     checks: dict[str, tuple[float, float]] = {}
     for label in ("SQLite", "PostgreSQL"):
-        if f"{label} article GET" not in medians:
+        if f"{label} comment POST (webhooks)" in medians:
+            checks[f"{label}: POST with webhooks / POST"] = (
+                medians[f"{label} comment POST (webhooks)"].requests_per_second
+                / medians[f"{label} comment POST"].requests_per_second, TARGETS["post_with_webhooks_vs_post"])
+        if f"{label} article GET" not in medians or ceiling is None:
             continue
         get, not_modified = medians[f"{label} article GET"], medians[f"{label} article 304"]
         post = medians[f"{label} comment POST"]
@@ -400,10 +421,6 @@ def report(medians: dict[str, Measurement], args, out: Path) -> int:
             checks[f"{label}: POST / Isso POST"] = (
                 post.requests_per_second / medians["Isso POST (moderated)"].requests_per_second,
                 TARGETS["post_vs_isso_post"])
-        if f"{label} comment POST (webhooks)" in medians:
-            checks[f"{label}: POST with webhooks / POST"] = (
-                medians[f"{label} comment POST (webhooks)"].requests_per_second / post.requests_per_second,
-                TARGETS["post_with_webhooks_vs_post"])
         like = medians[f"{label} like POST"]
         checks[f"{label}: like POST / ceiling"] = (like.requests_per_second / ceiling, TARGETS["like_vs_ceiling"])
         embed, counted = medians[f"{label} embed GET"], medians[f"{label} counts GET (100 keys)"]

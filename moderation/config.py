@@ -193,6 +193,16 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_RETRY_MAX_SECONDS": 7200,
     "WEBHOOK_RETRY_WINDOW_SECONDS": 86400,
     "WEBHOOK_RESOLVER": None,  # callable (host, port) -> addresses; None: the system's DNS (tests inject one)
+    # Without Redis, one thread per web process sends deliveries in batches (jobs/batches.py): it waits
+    # until posts have paused for WEBHOOK_BATCH_QUIET_SECONDS, and at most WEBHOOK_BATCH_MAX_LAG_SECONDS,
+    # so that it works between requests rather than beside them; at most WEBHOOK_BATCH_SIZE per batch.
+    "WEBHOOK_BATCH_SIZE": 100,
+    "WEBHOOK_BATCH_QUIET_SECONDS": 0.05,
+    "WEBHOOK_BATCH_MAX_LAG_SECONDS": 0.5,
+    # The batch sender checks an endpoint's address (DNS, SSRF rules) at most this often and connects to
+    # the address it checked; it keeps a connection to it open this long between deliveries.
+    "WEBHOOK_ADDRESS_CHECK_SECONDS": 30,
+    "WEBHOOK_KEEPALIVE_SECONDS": 30,
     # Moderator alerts (services/alerts.py): endpoints in a chat format get one message per quiet
     # period (a digest of what fell due meanwhile, at most ALERT_DIGEST_MAX events), in ALERT_LANGUAGE.
     "ALERT_QUIET_SECONDS": 300,

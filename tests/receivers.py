@@ -27,8 +27,8 @@ class Received:
 @dataclass
 class Receiver:
     """Paths: /ok answers 204; /fail 500; /redirect 302 to /ok; /slow sleeps `slow_seconds`;
-    /huge answers 200 with `huge_bytes`; /flaky fails its first `flaky_failures` deliveries;
-    /half fails every second delivery (the first, the third…)."""
+    /huge answers 200 with `huge_bytes`; /drip answers 100 bytes, one every 0.1 s; /flaky fails its
+    first `flaky_failures` deliveries; /half fails every second delivery (the first, the third…)."""
 
     base: str = ""
     secret: str = ""
@@ -42,6 +42,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     hits: dict[str, int] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)  # keys seen a second time (and ignored)
+    connections: int = 0  # TCP connections accepted (HTTP/1.1: a sender may keep one open)
+    keys: set[str] = field(default_factory=set)  # of `received`: a lookup that stays cheap as they pile up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -60,8 +62,15 @@ class Receiver:
 
 def _handler(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as web servers answer; every answer has a length
+
         def log_message(self, *args):
             pass
+
+        def setup(self):
+            super().setup()
+            with receiver.lock:
+                receiver.connections += 1
 
         def do_POST(self):
             path = self.path
@@ -86,13 +95,25 @@ def _handler(receiver: Receiver):
                                      now=receiver.now() if receiver.now else datetime.now().astimezone())
             key = self.headers.get(webhooks.DELIVERY_HEADER, "")
             with receiver.lock:
-                if key and any(item.key == key for item in receiver.received):
+                if key and key in receiver.keys:
                     receiver.duplicates.append(key)
                 else:
+                    receiver.keys.add(key)
                     receiver.received.append(Received(path, self.headers.get(webhooks.EVENT_HEADER, ""), key,
                                                       json.loads(raw), signed))
             if path == "/check":
                 return self._answer(receiver.check_status, receiver.check_answer)
+            if path == "/drip":  # a byte at a time, each well within a read's timeout
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                try:
+                    for _ in range(100):
+                        self.wfile.write(b"x")
+                        time.sleep(0.1)
+                except OSError:
+                    pass  # the sender gave up, as it should
+                return None
             if path == "/huge":
                 self.send_response(200)
                 self.send_header("Content-Length", str(receiver.huge_bytes))

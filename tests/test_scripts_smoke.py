@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from bench import dashboard, false_positives, first_page, moderation_queue, proxy, screening, serving
+from bench import dashboard, delivery_cost, false_positives, first_page, moderation_queue, proxy, screening, serving
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
 
@@ -105,6 +105,13 @@ def test_false_positive_benchmark_counts_a_tried_rule_per_rule(tmp_path, capsys)
     assert false_positives.main(["--smoke", "--corpora", corpora, "--try", "下次還來"]) == 0
     out = capsys.readouterr().out
     assert "flagged by rule (term, how): 下次還來 exact 2 " in out  # the review, in both scripts
+
+
+def test_delivery_cost_benchmark_counts_both_ways(capsys):
+    assert delivery_cost.main(["--deliveries", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "one by one   9.00 statements   3.00 commits" in out
+    assert "in batches" in out and out.count("(4/4 received)") == 2
 
 
 def test_queue_benchmark_runs(capsys):
@@ -214,6 +221,17 @@ def test_serving_benchmark_runs_under_wrk(tmp_path, capsys):
     assert '"request_id"' not in out
     summary = json.loads(next(tmp_path.glob("serving-*/summary.json")).read_text())
     assert summary["medians"]["SQLite comment POST"]["requests_per_second"] > 0
+
+
+def test_serving_benchmark_measures_the_post_pair_alone(tmp_path, capsys):
+    if not shutil.which("wrk"):
+        pytest.skip("wrk not installed (scripts/install-bench-tools.sh): the serving benchmark's load runs not tried")
+    assert serving.main(["--smoke", "--post-only", "--webhooks", "--skip-postgres", "--workers", "1", "--threads", "1",
+                         "--connections", "2", "--results", str(tmp_path)]) == 0
+    summary = json.loads(next(tmp_path.glob("serving-*/summary.json")).read_text())
+    assert set(summary["medians"]) == {"SQLite comment POST", "SQLite comment POST (webhooks)"}
+    assert list(summary["checks"]) == ["SQLite: POST with webhooks / POST"]
+    assert "deliveries received" in capsys.readouterr().out
 
 
 def test_proxy_benchmark_runs_through_nginx(tmp_path, capsys):

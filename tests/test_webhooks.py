@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from moderation.jobs.delivery import deliver_in_app
 from moderation.jobs.relay import relay
@@ -187,7 +187,18 @@ def test_without_an_endpoint_posting_writes_nothing_to_the_outbox(page, db):
 
 def test_posting_a_held_comment_writes_created_and_held_for_each_endpoint(page, db):
     first, second = _endpoint(db), _endpoint(db, "https://hooks.example.com/other", ["comment.held"])
-    assert page.post().status_code == 303  # pre-moderation: it waits for a moderator
+    inserts = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.startswith(("INSERT INTO outbox", "INSERT INTO webhook_delivery")):
+            inserts.append(statement.split()[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert page.post().status_code == 303  # pre-moderation: it waits for a moderator
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert inserts == ["outbox", "webhook_delivery"]  # both events in one INSERT, their deliveries in another
     assert _events(db) == ["comment.created", "comment.held"]
     deliveries = db.session.execute(select(WebhookDelivery.endpoint_id, OutboxEvent.event)
                                     .join(OutboxEvent).order_by(WebhookDelivery.id)).all()

@@ -19,20 +19,21 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, get_template_attribute
 from sqlalchemy import select, update
 
 from moderation.clock import now
 from moderation.extensions import db
+from moderation.jobs.connections import KeptConnections, Watchdog
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, Target, WebhookError
 from moderation.web.languages import DEFAULT, language_of_tag
 
 USER_AGENT = "moderation-webhooks/1"
-_ADDRESS_PROBLEMS = {
+ADDRESS_PROBLEMS = {
     RegistrationProblem.URL_PRIVATE: DeliveryProblem.PRIVATE_ADDRESS,
     RegistrationProblem.URL_UNRESOLVABLE: DeliveryProblem.UNRESOLVABLE,
 }
@@ -74,17 +75,8 @@ def deliver(delivery_id: int) -> str:
     url, secret, allow_private, fmt = endpoint.url, endpoint.secret, endpoint.allow_private, endpoint.format
     batch = [delivery_id]
     if fmt == "json":
-        key = webhooks.delivery_key(event.key, endpoint.id)
-        body = json.dumps({"id": event.key, "type": event.event, "created_at": event.created_at.isoformat(),
-                           "data": json.loads(event.payload)}, ensure_ascii=False, separators=(",", ":")).encode()
-        timestamp = int(now().timestamp())
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            webhooks.EVENT_HEADER: event.event,
-            webhooks.DELIVERY_HEADER: key,
-            webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, timestamp, body),
-        }
+        headers, body = signed_event(event.key, event.event, event.created_at, event.payload,
+                                     endpoint_id=endpoint.id, secret=secret, at=now())
     else:
         batch += _claim_due_with(session, endpoint.id, delivery_id, now=now(), lease_seconds=lease,
                                  limit=int(config["ALERT_DIGEST_MAX"]) - 1)
@@ -117,6 +109,20 @@ def deliver(delivery_id: int) -> str:
     return answer.problem.value if answer.problem else "delivered"
 
 
+def signed_event(key: str, name: str, created_at: datetime, payload: str, *, endpoint_id: int, secret: str,
+                 at: datetime) -> tuple[dict[str, str], bytes]:
+    """The headers and body of a "json" endpoint's delivery: the event, signed, with its idempotency key."""
+    body = json.dumps({"id": key, "type": name, "created_at": created_at.isoformat(), "data": json.loads(payload)},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        webhooks.EVENT_HEADER: name,
+        webhooks.DELIVERY_HEADER: webhooks.delivery_key(key, endpoint_id),
+        webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, int(at.timestamp()), body),
+    }, body
+
+
 def post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool,
          total_timeout: float | None = None, max_bytes: int | None = None, keep_body: bool = False) -> Answer:
     """Check the URL's address again (DNS may have changed) and POST to it; never raises. The
@@ -125,7 +131,7 @@ def post(config, url: str, headers: dict[str, str], body: bytes, *, allow_privat
     try:
         target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
     except WebhookError as error:
-        return Answer(None, _ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+        return Answer(None, ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
     total = float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]) if total_timeout is None else total_timeout
     return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
                 total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]) if max_bytes is None
@@ -219,6 +225,13 @@ def _first_code(refused: dict) -> int | None:
     return next((code for code, _ in refused.values()), None)
 
 
+def _no_delay(sock: socket.socket) -> socket.socket:
+    """As http.client's own connect does: the body follows the headers in a second write, which on a
+    kept connection would otherwise wait for the receiver's delayed acknowledgement (about 40 ms)."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the address that was checked; the Host header still names the host."""
 
@@ -227,7 +240,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.address = address
 
     def connect(self):
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _no_delay(socket.create_connection((self.address, self.port), self.timeout))
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -236,15 +249,44 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.address = address
 
     def connect(self):
-        raw = socket.create_connection((self.address, self.port), self.timeout)
+        raw = _no_delay(socket.create_connection((self.address, self.port), self.timeout))
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
 def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeout: float, total_timeout: float,
-         max_bytes: int, keep_body: bool = False) -> Answer:
-    """POST `body` to the first checked address of `target`; never raises."""
+         max_bytes: int, keep_body: bool = False, kept: KeptConnections | None = None) -> Answer:
+    """POST `body` to the first checked address of `target`; never raises. With `kept`, a connection
+    kept open to that address is used (once more on a new one if the receiver had closed it), and
+    this one is kept when the receiver allows it."""
+    reused = kept.take(target) if kept is not None else None
+    if reused is not None:
+        answer, reusable = _exchange(reused, target, headers, body, total_timeout=total_timeout,
+                                     max_bytes=max_bytes, keep_body=keep_body, reused=True, watchdog=kept.watchdog)
+        if answer is not None:
+            if reusable:
+                kept.give_back(target, reused)
+            return answer
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target.host, target.port, target.addresses[0], connect_timeout)
+    answer, reusable = _exchange(connection, target, headers, body, total_timeout=total_timeout,
+                                 max_bytes=max_bytes, keep_body=keep_body, reused=False,
+                                 watchdog=kept.watchdog if kept is not None else None)
+    if reusable and kept is not None:
+        kept.give_back(target, connection)
+    elif reusable:
+        connection.close()
+    return answer
+
+
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _exchange(connection: http.client.HTTPConnection, target: Target, headers: dict[str, str], body: bytes, *,
+              total_timeout: float, max_bytes: int, keep_body: bool, reused: bool,
+              watchdog: Watchdog | None) -> tuple[Answer | None, bool]:
+    """One request on `connection`, bounded by the watchdog (a timer of its own without one); (answer,
+    whether the connection may be used again). The answer is None when a reused connection turned
+    out closed before any answer."""
     expired = threading.Event()
 
     def stop():
@@ -256,36 +298,48 @@ def send(target: Target, headers: dict[str, str], body: bytes, *, connect_timeou
             except OSError:
                 pass
 
-    watchdog = threading.Timer(total_timeout, stop)
-    watchdog.daemon = True
+    if watchdog is None:
+        timer = threading.Timer(total_timeout, stop)
+        timer.daemon = True
+        timer.start()
+        cancel = timer.cancel
+    else:
+        watchdog.arm(total_timeout, stop)
+        cancel = watchdog.cancel
     deadline = time.monotonic() + total_timeout
-    watchdog.start()
+    answered = reusable = False
     try:
-        connection.connect()
+        if connection.sock is None:
+            connection.connect()
         connection.sock.settimeout(max(deadline - time.monotonic(), 0.01))
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
+        answered = True
         remaining = max_bytes
-        kept = []
+        chunks = []
         while remaining > 0 and not expired.is_set():
             chunk = response.read(min(remaining, 16384))
             if not chunk:
                 break
             remaining -= len(chunk)  # the rest of a huge answer is never read
             if keep_body:
-                kept.append(chunk)
+                chunks.append(chunk)
         status = response.status
+        reusable = response.isclosed() and not response.will_close and not expired.is_set()
     except TimeoutError:
-        return Answer(None, DeliveryProblem.TIMEOUT)
-    except (OSError, http.client.HTTPException):
-        return Answer(None, DeliveryProblem.TIMEOUT if expired.is_set() else DeliveryProblem.REFUSED)
+        return Answer(None, DeliveryProblem.TIMEOUT), False
+    except (OSError, http.client.HTTPException) as error:
+        if reused and not answered and not expired.is_set() and isinstance(error, _STALE):
+            return None, False
+        return Answer(None, DeliveryProblem.TIMEOUT if expired.is_set() else DeliveryProblem.REFUSED), False
     finally:
-        watchdog.cancel()
-        connection.close()
+        cancel()
+        if not reusable:
+            connection.close()
     if expired.is_set():
-        return Answer(status, DeliveryProblem.TIMEOUT)
+        return Answer(status, DeliveryProblem.TIMEOUT), False
     if 200 <= status < 300:
-        return Answer(status, None, b"".join(kept))
+        return Answer(status, None, b"".join(chunks)), reusable
     if 300 <= status < 400:
-        return Answer(status, DeliveryProblem.REDIRECT)
-    return Answer(status, DeliveryProblem.HTTP_ERROR)
+        return Answer(status, DeliveryProblem.REDIRECT), reusable
+    return Answer(status, DeliveryProblem.HTTP_ERROR), reusable

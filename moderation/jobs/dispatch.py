@@ -126,8 +126,14 @@ class RedisRunner:
 
 
 class ThreadRunner:
-    """Without Redis: one daemon thread per process delivers after the response, and relays every
-    OUTBOX_RELAY_SECONDS while idle. Started with the first hand-over (never before a fork)."""
+    """Without Redis: one daemon thread per process sends what posts hand over, in batches
+    (jobs/batches.py), and relays every OUTBOX_RELAY_SECONDS while idle. Started with the first
+    hand-over (never before a fork).
+
+    It gives way to requests: after a hand-over it waits until none came for
+    WEBHOOK_BATCH_QUIET_SECONDS (at most WEBHOOK_BATCH_MAX_LAG_SECONDS, or WEBHOOK_BATCH_SIZE
+    deliveries), so a burst of posts is answered first and its deliveries go as one batch after it.
+    """
 
     name = "thread"
 
@@ -153,29 +159,66 @@ class ThreadRunner:
                 self._thread.start()
 
     def _work(self) -> None:
-        from moderation.jobs.delivery import deliver_in_app
+        from moderation.jobs.batches import BatchSender
         from moderation.jobs.relay import relay_in_app
 
         interval = float(self.app.config["OUTBOX_RELAY_SECONDS"])
-        while not self._stopped.is_set():
-            try:
-                delivery_id = self.items.get(timeout=interval)
-            except queue.Empty:
-                if self._stopped.is_set():
-                    break
+        sender = BatchSender(self.app)
+        try:
+            while not self._stopped.is_set():
                 try:
-                    for due in relay_in_app(self.app):
-                        self.items.put(due)
-                except Exception:
-                    log.exception("relaying the outbox failed")
-                continue
+                    first = self.items.get(timeout=interval)
+                except queue.Empty:
+                    if self._stopped.is_set():
+                        break
+                    try:
+                        for due in relay_in_app(self.app):
+                            self.items.put(due)
+                    except Exception:
+                        log.exception("relaying the outbox failed")
+                    continue
+                batch = self._gather(first)
+                try:
+                    self._deliver(sender, [each for each in batch if each])
+                finally:
+                    for _ in batch:
+                        self.items.task_done()
+        finally:
+            sender.close()
+
+    def _gather(self, first: int) -> list[int]:
+        """`first` and what is handed over until a quiet moment, the lag limit or the batch size."""
+        config = self.app.config
+        quiet, size = float(config["WEBHOOK_BATCH_QUIET_SECONDS"]), int(config["WEBHOOK_BATCH_SIZE"])
+        deadline = time.monotonic() + float(config["WEBHOOK_BATCH_MAX_LAG_SECONDS"])
+        batch = [first]
+        while len(batch) < size and first and not self._stopped.is_set():
+            wait = min(quiet, deadline - time.monotonic())
+            if wait <= 0:
+                break
             try:
-                if not self._stopped.is_set():
-                    deliver_in_app(self.app, delivery_id)
+                batch.append(self.items.get(timeout=wait))
+            except queue.Empty:
+                break
+        return batch
+
+    def _deliver(self, sender, ids: list[int]) -> None:
+        from moderation.jobs.delivery import deliver_in_app
+
+        if not ids or self._stopped.is_set():
+            return
+        try:
+            left = sender.deliver(ids)
+        except Exception:
+            log.exception("a batch of %d deliveries failed unexpectedly", len(ids))
+            left = []  # claimed ones wait out their lease; the relay hands them over again
+        for delivery_id in left:
+            if self._stopped.is_set():
+                return
+            try:
+                deliver_in_app(self.app, delivery_id)
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery_id)
-            finally:
-                self.items.task_done()
 
     def stop(self) -> None:
         """Ends the thread after its current delivery (tests: before their database is dropped)."""

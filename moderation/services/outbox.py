@@ -35,18 +35,29 @@ def subscribers(db: Session) -> dict[str, list[int]]:
 
 def record(db: Session, event: str, data: dict, *, now: datetime, wanted: dict[str, list[int]] | None = None) -> int:
     """Write `event` for every endpoint that wants it; returns how many deliveries. Flushes."""
-    wanting = (subscribers(db) if wanted is None else wanted).get(event)
-    if not wanting:
+    return record_all(db, [(event, data)], now=now, wanted=wanted)
+
+
+def record_all(db: Session, events: list[tuple[str, dict]], *, now: datetime,
+               wanted: dict[str, list[int]] | None = None) -> int:
+    """Write each (event, data) for every endpoint that wants it: one INSERT for the events and one
+    for their deliveries, whatever their number (a post's comment.created and comment.held)."""
+    wanted = subscribers(db) if wanted is None else wanted
+    chosen = [(event, data) for event, data in events if wanted.get(event)]
+    if not chosen:
         return 0
     connection = db.connection()
-    outbox_id = connection.execute(insert(OutboxEvent).returning(OutboxEvent.id), {
-        "key": str(uuid.uuid4()), "event": event, "created_at": now,
-        "payload": json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str),
-    }).scalar_one()
-    ids = connection.execute(insert(WebhookDelivery).returning(WebhookDelivery.id), [
-        {"outbox_id": outbox_id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
-         "next_attempt_at": now, "retry_since": now, "handed_at": now} for endpoint_id in wanting
-    ]).scalars().all()
+    keyed = [(str(uuid.uuid4()), event, data) for event, data in chosen]
+    # RETURNING in one statement comes in no promised order: each event is found again by its key.
+    outbox_ids = dict(connection.execute(insert(OutboxEvent).returning(OutboxEvent.key, OutboxEvent.id), [
+        {"key": key, "event": event, "created_at": now,
+         "payload": json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)} for key, event, data in keyed
+    ]).all())
+    ids = sorted(connection.execute(insert(WebhookDelivery).returning(WebhookDelivery.id), [
+        {"outbox_id": outbox_ids[key], "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
+         "next_attempt_at": now, "retry_since": now, "handed_at": now}
+        for key, event, _ in keyed for endpoint_id in wanted[event]
+    ]).scalars())
     db.info.setdefault(HANDOVER, []).extend(ids)
     return len(ids)
 
@@ -78,9 +89,8 @@ def comment_posted(db: Session, comment_id: int, *, article_slug: str, status: s
         return
     data = {"comment": comment_data(comment_id, article_slug=article_slug, status=status, nickname=nickname,
                                     anonymous=anonymous, body=body, created_at=now, article_id=article_id)}
-    record(db, "comment.created", data, now=now, wanted=wanted)
-    if status == "pending":
-        record(db, "comment.held", {**data, "why": "screening"}, now=now, wanted=wanted)
+    held = [("comment.held", {**data, "why": "screening"})] if status == "pending" else []
+    record_all(db, [("comment.created", data), *held], now=now, wanted=wanted)
 
 
 def comment_decided(db: Session, comment_id: int, *, decision: str, from_status: str, to_status: str,

@@ -1,0 +1,173 @@
+"""Deliveries in batches: how the thread runner (no Redis) sends what posts hand over.
+
+A batch costs the same few statements whatever its size: one UPDATE claims every due delivery of it
+to a "json" endpoint (a lease, as `webhooks.claim` takes for one), one SELECT reads their events
+and endpoints, a commit; then each is sent (the endpoint's address checked at most every
+WEBHOOK_ADDRESS_CHECK_SECONDS and the connection pinned to it and kept open, jobs/connections.py);
+then one executemany UPDATE records every outcome, one more the endpoints' last success or problem,
+a commit. A worker that dies between the claim and the record lets the batch go when its lease
+ends, and the relay hands it over again: at least once, under the same idempotency key. Chat and
+e-mail endpoints (quiet period, digests) and whatever the batch did not claim go through
+`delivery.deliver` one by one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import Integer, Row, bindparam, case, func, null, or_, select, update
+from sqlalchemy.orm import Session
+
+from moderation import metrics
+from moderation.clock import now
+from moderation.extensions import db
+from moderation.jobs.connections import CheckedAddresses, KeptConnections
+from moderation.jobs.delivery import ADDRESS_PROBLEMS, Answer, send, signed_event
+from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from moderation.services import webhooks
+from moderation.services.webhooks import DeliveryProblem, RetryPolicy, WebhookError
+
+_DELIVERY = WebhookDelivery.__table__
+_ENDPOINT = WebhookEndpoint.__table__
+
+
+def claim_batch(session: Session, ids: Sequence[int], *, now: datetime, lease_seconds: float) -> list[int]:
+    """Take those of `ids` that are due, free and for a "json" endpoint, in one UPDATE; the caller commits."""
+    if not ids:
+        return []
+    json_endpoints = select(_ENDPOINT.c.id).where(_ENDPOINT.c.format == "json")
+    return list(session.scalars(
+        update(_DELIVERY)
+        .where(_DELIVERY.c.id.in_(ids), _DELIVERY.c.state == DeliveryState.PENDING, _DELIVERY.c.next_attempt_at <= now,
+               or_(_DELIVERY.c.lease_until.is_(None), _DELIVERY.c.lease_until <= now),
+               _DELIVERY.c.endpoint_id.in_(json_endpoints))
+        .values(lease_until=now + timedelta(seconds=lease_seconds), attempts=_DELIVERY.c.attempts + 1,
+                last_attempt_at=now)
+        .returning(_DELIVERY.c.id)))
+
+
+def claimed_rows(session: Session, ids: Sequence[int]) -> list[Row]:
+    """What sending the claimed deliveries needs, in one SELECT."""
+    if not ids:
+        return []
+    return list(session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts, WebhookDelivery.retry_since,
+               WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEndpoint.allow_private,
+               OutboxEvent.key, OutboxEvent.event, OutboxEvent.created_at, OutboxEvent.payload)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+        .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)))
+
+
+_RECORD = (
+    update(_DELIVERY).where(_DELIVERY.c.id == bindparam("b_id"))
+    .values(state=bindparam("b_state", type_=_DELIVERY.c.state.type), lease_until=null(),
+            last_status_code=bindparam("b_status", type_=Integer),
+            last_problem=bindparam("b_problem", type_=_DELIVERY.c.last_problem.type),
+            delivered_at=func.coalesce(bindparam("b_delivered_at", type_=_DELIVERY.c.delivered_at.type),
+                                       _DELIVERY.c.delivered_at),
+            next_attempt_at=func.coalesce(bindparam("b_next_attempt_at", type_=_DELIVERY.c.next_attempt_at.type),
+                                          _DELIVERY.c.next_attempt_at),
+            handed_at=case((bindparam("b_retry", type_=Integer) == 1, null()), else_=_DELIVERY.c.handed_at))
+)
+_ENDPOINT_HEARD = (
+    update(_ENDPOINT).where(_ENDPOINT.c.id == bindparam("b_id"))
+    .values(last_success_at=func.coalesce(bindparam("b_success_at", type_=_ENDPOINT.c.last_success_at.type),
+                                          _ENDPOINT.c.last_success_at),
+            last_problem=func.coalesce(bindparam("b_problem", type_=_ENDPOINT.c.last_problem.type),
+                                       _ENDPOINT.c.last_problem),
+            last_problem_at=func.coalesce(bindparam("b_problem_at", type_=_ENDPOINT.c.last_problem_at.type),
+                                          _ENDPOINT.c.last_problem_at))
+)
+
+
+def record_batch(session: Session, outcomes: Sequence[tuple[Row, Answer]], *, now: datetime,
+                 policy: RetryPolicy) -> None:
+    """Every outcome in one executemany UPDATE, the endpoints' last success or problem in another
+    (the same rules as `webhooks.record_outcome`); the caller commits."""
+    if not outcomes:
+        return
+    deliveries, endpoints = [], {}
+    for row, answer in outcomes:
+        problem = answer.problem.value if answer.problem else None
+        heard = endpoints.setdefault(row.endpoint_id, {"b_id": row.endpoint_id, "b_success_at": None,
+                                                       "b_problem": None, "b_problem_at": None})
+        state, when = DeliveryState.DELIVERED, None
+        if problem is None:
+            heard["b_success_at"] = now
+        else:
+            heard["b_problem"], heard["b_problem_at"] = problem, now
+            metrics.WEBHOOK_ATTEMPT_FAILURES.labels(problem).inc()
+            when = policy.next_attempt(row.attempts, retry_since=row.retry_since, now=now)
+            state = DeliveryState.PENDING if when else DeliveryState.FAILED
+            if when is None:
+                metrics.WEBHOOK_DELIVERIES_GIVEN_UP.inc()
+        deliveries.append({"b_id": row.id, "b_state": state, "b_status": answer.status_code, "b_problem": problem,
+                           "b_delivered_at": now if problem is None else None, "b_next_attempt_at": when,
+                           "b_retry": 1 if when else 0})
+    session.execute(_RECORD, deliveries)
+    session.execute(_ENDPOINT_HEARD, list(endpoints.values()))
+
+
+def release(session: Session, ids: Sequence[int]) -> None:
+    """Claimed but not attempted (the batch ran out of its lease's time): free again, attempt not counted."""
+    if ids:
+        session.execute(update(_DELIVERY).where(_DELIVERY.c.id.in_(ids))
+                        .values(lease_until=null(), attempts=_DELIVERY.c.attempts - 1))
+
+
+class BatchSender:
+    """Sends batches for one thread, keeping checked addresses and open connections between them."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        config = app.config
+        self.addresses = CheckedAddresses(float(config["WEBHOOK_ADDRESS_CHECK_SECONDS"]))
+        self.connections = KeptConnections(float(config["WEBHOOK_KEEPALIVE_SECONDS"]))
+
+    def deliver(self, ids: Sequence[int]) -> list[int]:
+        """One batch; returns the ids it left for `delivery.deliver` (not claimed here, or not reached)."""
+        with self.app.app_context():
+            try:
+                return self._deliver(ids)
+            finally:
+                db.session.remove()
+
+    def _deliver(self, ids: Sequence[int]) -> list[int]:
+        config, session = self.app.config, db.session
+        lease = float(config["WEBHOOK_LEASE_SECONDS"])
+        total = float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"])
+        claimed = claim_batch(session, ids, now=now(), lease_seconds=lease)
+        rows = claimed_rows(session, claimed)
+        session.commit()  # nothing held open while the network is used
+        stop_sending = time.monotonic() + lease - total - 1  # each attempt ends within its lease
+        outcomes, unsent = [], []
+        for row in rows:
+            if time.monotonic() > stop_sending:
+                unsent.append(row.id)
+            else:
+                outcomes.append((row, self._send(row, total)))
+        release(session, unsent)
+        record_batch(session, outcomes, now=now(), policy=RetryPolicy.from_config(config))
+        session.commit()
+        self.connections.close_idle()
+        taken = set(claimed)
+        return [each for each in ids if each not in taken] + unsent
+
+    def _send(self, row: Row, total: float) -> Answer:
+        config = self.app.config
+        try:
+            target = self.addresses.target(row.url, allow_private=row.allow_private,
+                                           resolver=config["WEBHOOK_RESOLVER"] or webhooks.system_resolver, at=now())
+        except WebhookError as error:
+            return Answer(None, ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+        headers, body = signed_event(row.key, row.event, row.created_at, row.payload, endpoint_id=row.endpoint_id,
+                                     secret=row.secret, at=now())
+        return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
+                    total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]), kept=self.connections)
+
+    def close(self) -> None:
+        self.connections.close()
