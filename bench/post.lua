@@ -43,3 +43,33 @@ function request()
   end
   return wrk.format(nil, nil, nil, bodies[position])
 end
+
+-- Answers that wrk counts as "Non-2xx or 3xx", by status, printed once at the end: the count alone
+-- does not say whether a post was refused (4xx) or failed (5xx).
+statuses = {}
+
+function response(status, headers, body)
+  if status < 200 or status >= 400 then
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local counts, codes = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {}) do
+      if counts[status] == nil then
+        table.insert(codes, status)
+      end
+      counts[status] = (counts[status] or 0) + n
+    end
+  end
+  if #codes > 0 then
+    table.sort(codes)
+    local parts = {}
+    for _, status in ipairs(codes) do
+      table.insert(parts, string.format("%d x%d", status, counts[status]))
+    end
+    io.write("Answers not 2xx or 3xx by status: " .. table.concat(parts, ", ") .. "\n")
+  end
+end

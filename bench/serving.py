@@ -118,8 +118,10 @@ def run_wrk(scenario: str, url: str, args, raw: Path, *, headers=(), script=None
     with open(raw, "a") as handle:
         handle.write(f"## {scenario}\n$ {' '.join(command)}\n{result.stdout}{result.stderr}\n")
     measurement = parse_wrk(scenario, result.stdout)
+    statuses = re.search(r"^Answers not 2xx or 3xx by status: (.*)$", result.stdout, re.M)
     print(f"  {scenario:<28} {measurement.requests_per_second:9.1f} req/s  p50 {measurement.p50_ms:7.2f} ms"
-          f"  p99 {measurement.p99_ms:7.2f} ms  errors {measurement.errors}", flush=True)
+          f"  p99 {measurement.p99_ms:7.2f} ms  errors {measurement.errors}"
+          + (f" ({statuses.group(1)})" if statuses else ""), flush=True)
     return measurement
 
 

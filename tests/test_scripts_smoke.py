@@ -9,6 +9,7 @@ approving a comment and seeing it) always run.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import io
 import json
@@ -221,6 +222,24 @@ def test_serving_benchmark_runs_under_wrk(tmp_path, capsys):
     assert '"request_id"' not in out
     summary = json.loads(next(tmp_path.glob("serving-*/summary.json")).read_text())
     assert summary["medians"]["SQLite comment POST"]["requests_per_second"] > 0
+
+
+def test_the_post_script_names_the_status_of_answers_wrk_counts_as_errors(tmp_path, capsys):
+    if not shutil.which("wrk"):
+        pytest.skip("wrk not installed (scripts/install-bench-tools.sh): the POST script not tried")
+
+    def refusing(environ, start_response):
+        start_response("409 Conflict" if environ["REQUEST_METHOD"] == "POST" else "200 OK", [])
+        return [b""]
+
+    bodies = tmp_path / "bodies.txt"
+    bodies.write_text("body=1\n")
+    settings = argparse.Namespace(threads=1, connections=1, duration=1)
+    with served(refusing) as base:
+        measured = serving.run_wrk("POST", base, settings, tmp_path / "wrk.txt", script=serving.ROOT / "bench" / "post.lua",
+                                   env={"BENCH_BODIES": str(bodies), "BENCH_THREADS": "1"})
+    assert measured.errors > 0
+    assert f"(409 x{measured.errors})" in capsys.readouterr().out
 
 
 def test_serving_benchmark_measures_the_post_pair_alone(tmp_path, capsys):
