@@ -21,7 +21,6 @@ from flask import Flask
 from sqlalchemy import Integer, Row, bindparam, case, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from moderation import metrics
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.jobs.connections import CheckedAddresses, KeptConnections
@@ -87,7 +86,7 @@ _ENDPOINT_HEARD = (
 def record_batch(session: Session, outcomes: Sequence[tuple[Row, Answer]], *, now: datetime,
                  policy: RetryPolicy) -> None:
     """Every outcome in one executemany UPDATE, the endpoints' last success or problem in another
-    (the same rules as `webhooks.record_outcome`); the caller commits."""
+    (the same verdict as `webhooks.record_outcome`: `webhooks.attempt_verdict`); the caller commits."""
     if not outcomes:
         return
     deliveries, endpoints = [], {}
@@ -95,16 +94,12 @@ def record_batch(session: Session, outcomes: Sequence[tuple[Row, Answer]], *, no
         problem = answer.problem.value if answer.problem else None
         heard = endpoints.setdefault(row.endpoint_id, {"b_id": row.endpoint_id, "b_success_at": None,
                                                        "b_problem": None, "b_problem_at": None})
-        state, when = DeliveryState.DELIVERED, None
+        state, when = webhooks.attempt_verdict(answer.problem, attempts=row.attempts, retry_since=row.retry_since,
+                                               now=now, policy=policy)
         if problem is None:
             heard["b_success_at"] = now
         else:
             heard["b_problem"], heard["b_problem_at"] = problem, now
-            metrics.WEBHOOK_ATTEMPT_FAILURES.labels(problem).inc()
-            when = policy.next_attempt(row.attempts, retry_since=row.retry_since, now=now)
-            state = DeliveryState.PENDING if when else DeliveryState.FAILED
-            if when is None:
-                metrics.WEBHOOK_DELIVERIES_GIVEN_UP.inc()
         deliveries.append({"b_id": row.id, "b_state": state, "b_status": answer.status_code, "b_problem": problem,
                            "b_delivered_at": now if problem is None else None, "b_next_attempt_at": when,
                            "b_retry": 1 if when else 0})

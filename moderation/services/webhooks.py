@@ -288,6 +288,20 @@ def claim(db: Session, delivery_id: int, *, now: datetime, lease_seconds: int) -
     ).rowcount == 1
 
 
+def attempt_verdict(problem: DeliveryProblem | None, *, attempts: int, retry_since: datetime | None, now: datetime,
+                    policy: RetryPolicy) -> tuple[DeliveryState, datetime | None]:
+    """After an attempt: delivered, or still pending until the returned retry time, or failed for good.
+    Counts the failed attempt (and the delivery given up) for /metrics."""
+    if problem is None:
+        return DeliveryState.DELIVERED, None
+    metrics.WEBHOOK_ATTEMPT_FAILURES.labels(problem.value).inc()
+    retry_at = policy.next_attempt(attempts, retry_since=retry_since, now=now)
+    if retry_at is None:
+        metrics.WEBHOOK_DELIVERIES_GIVEN_UP.inc()
+        return DeliveryState.FAILED, None
+    return DeliveryState.PENDING, retry_at
+
+
 def record_outcome(db: Session, delivery: WebhookDelivery, *, status_code: int | None,
                    problem: DeliveryProblem | None, now: datetime, policy: RetryPolicy) -> None:
     """After an attempt: delivered, or the next retry, or failed; the endpoint keeps its last problem."""
@@ -295,18 +309,14 @@ def record_outcome(db: Session, delivery: WebhookDelivery, *, status_code: int |
     delivery.last_status_code = status_code
     delivery.last_problem = problem.value if problem else None
     delivery.lease_until = None
+    delivery.state, retry_at = attempt_verdict(problem, attempts=delivery.attempts, retry_since=delivery.retry_since,
+                                               now=now, policy=policy)
     if problem is None:
-        delivery.state = DeliveryState.DELIVERED
         delivery.delivered_at = now
         endpoint.last_success_at = now
     else:
         endpoint.last_problem, endpoint.last_problem_at = problem.value, now
-        metrics.WEBHOOK_ATTEMPT_FAILURES.labels(problem.value).inc()
-        when = policy.next_attempt(delivery.attempts, retry_since=delivery.retry_since, now=now)
-        if when is None:
-            delivery.state = DeliveryState.FAILED
-            metrics.WEBHOOK_DELIVERIES_GIVEN_UP.inc()
-        else:
-            delivery.next_attempt_at = when
-            delivery.handed_at = None  # the relay hands it over when it is due
+    if retry_at is not None:
+        delivery.next_attempt_at = retry_at
+        delivery.handed_at = None  # the relay hands it over when it is due
     db.flush()
