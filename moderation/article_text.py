@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import opencc
@@ -157,8 +157,11 @@ def render_body_html(body: str) -> str:
     )
 
 
-_to_simplified = opencc.OpenCC("t2s")
-_to_traditional = opencc.OpenCC("s2t")
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    """Loaded when a text is first converted: its dictionaries take 90 ms to load, and most processes
+    (commands, a worker serving zh-Hant readers) never convert."""
+    return opencc.OpenCC(config)
 
 
 @dataclass(frozen=True)
@@ -190,13 +193,13 @@ def simplified_text(text: str) -> str:
     not (that would be `tw2sp`), and its phrase table picks the character where one Traditional
     character has several Simplified ones. Screening folds one character at a time instead
     (`screening.chinese`), because its spans must map back."""
-    return _mainland_particles(_to_simplified.convert(text))
+    return _mainland_particles(_converter("t2s").convert(text))
 
 
 @lru_cache(maxsize=4096)
 def traditional_text(text: str) -> str:
     """Traditional characters for a zh-Hant reader who asked for comments in their script (`s2t`)."""
-    return _to_traditional.convert(text)
+    return _converter("s2t").convert(text)
 
 
 @lru_cache(maxsize=32)
