@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.jobs.connections import CheckedAddresses, KeptConnections
-from moderation.jobs.delivery import ADDRESS_PROBLEMS, Answer, send, signed_event
+from moderation.jobs.delivery import Answer, post, signed_event
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import webhooks
-from moderation.services.webhooks import DeliveryProblem, RetryPolicy, WebhookError
+from moderation.services.webhooks import RetryPolicy
 
 _DELIVERY = WebhookDelivery.__table__
 _ENDPOINT = WebhookEndpoint.__table__
@@ -144,7 +144,7 @@ class BatchSender:
             if time.monotonic() > stop_sending:
                 unsent.append(row.id)
             else:
-                outcomes.append((row, self._send(row, total)))
+                outcomes.append((row, self._send(row)))
         release(session, unsent)
         record_batch(session, outcomes, now=now(), policy=RetryPolicy.from_config(config))
         session.commit()
@@ -152,17 +152,11 @@ class BatchSender:
         taken = set(claimed)
         return [each for each in ids if each not in taken] + unsent
 
-    def _send(self, row: Row, total: float) -> Answer:
-        config = self.app.config
-        try:
-            target = self.addresses.target(row.url, allow_private=row.allow_private,
-                                           resolver=config["WEBHOOK_RESOLVER"] or webhooks.system_resolver, at=now())
-        except WebhookError as error:
-            return Answer(None, ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+    def _send(self, row: Row) -> Answer:
         headers, body = signed_event(row.key, row.event, row.created_at, row.payload, endpoint_id=row.endpoint_id,
                                      secret=row.secret, at=now())
-        return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
-                    total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]), kept=self.connections)
+        return post(self.app.config, row.url, headers, body, allow_private=row.allow_private,
+                    addresses=self.addresses, kept=self.connections)
 
     def close(self) -> None:
         self.connections.close()
