@@ -112,8 +112,9 @@ def deliver(delivery_id: int) -> str:
 def signed_event(key: str, name: str, created_at: datetime, payload: str, *, endpoint_id: int, secret: str,
                  at: datetime) -> tuple[dict[str, str], bytes]:
     """The headers and body of a "json" endpoint's delivery: the event, signed, with its idempotency key."""
-    body = json.dumps({"id": key, "type": name, "created_at": created_at.isoformat(), "data": json.loads(payload)},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    # The stored payload is JSON already: set in the envelope as it is, not parsed and written again.
+    body = (f'{{"id":{json.dumps(key)},"type":{json.dumps(name)},"created_at":{json.dumps(created_at.isoformat())},'
+            f'"data":{payload}}}').encode()
     return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
