@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -310,3 +311,30 @@ def test_a_watchdog_firing_after_the_answer_was_read_closes_the_connection_and_k
     (connection,) = opened
     assert connection.sock is None  # closed, not left open with its socket shut down
     assert kept._idle == {}
+
+
+def test_the_watchdog_is_woken_only_when_it_would_wake_too_late():
+    watchdog = Watchdog()
+    watchdog.arm(30, lambda: None)  # starts its thread, which then waits for this deadline
+    for _ in range(500):
+        if watchdog._waking_at is not None:
+            break
+        time.sleep(0.01)
+    watchdog.cancel()
+    notify, woken = watchdog._condition.notify, []
+
+    def counted(*args):
+        woken.append(1)
+        notify(*args)
+
+    watchdog._condition.notify = counted
+    try:
+        for _ in range(10):  # a batch's exchanges, each bounded alike, each answered in time
+            watchdog.arm(30, lambda: None)
+            watchdog.cancel()
+        assert woken == []  # each deadline is later than the one it already wakes for
+        stopped = threading.Event()
+        watchdog.arm(0.1, stopped.set)  # sooner than that: it is woken, and stops this exchange
+        assert woken == [1] and stopped.wait(10)
+    finally:
+        watchdog.close()
