@@ -18,8 +18,10 @@ fixed (bench.apps), without rendering images. Isso runs with moderation on and i
 per-address rate limit, which cannot be given other addresses) off.
 
 `--webhooks` also measures the POST with a webhook endpoint registered for every event (a receiver
-on loopback answering 204; deliveries in each worker's thread, as without REDIS_URL), alternating
-with the POST without it in each run; target: ≥ 0.9× the POST without. `--post-only` measures the
+on loopback answering 204, bench/receiver.py, which checks signatures and keys after the run;
+`--checking-receiver`: the tests' receiver, checking each as it comes; deliveries in each worker's
+thread, as without REDIS_URL), alternating with the POST without it in each run; target: ≥ 0.9×
+the POST without. `--post-only` measures the
 comment POST alone (with `--webhooks`, the pair), without the ceiling, Isso or the other scenarios.
 
 `--smoke` runs every step once for a second with a few hundred prepared forms and judges no target

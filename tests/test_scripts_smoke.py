@@ -27,7 +27,17 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from bench import dashboard, delivery_cost, false_positives, first_page, moderation_queue, proxy, screening, serving
+from bench import (
+    dashboard,
+    delivery_cost,
+    false_positives,
+    first_page,
+    moderation_queue,
+    post_cost,
+    proxy,
+    screening,
+    serving,
+)
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
 
@@ -139,6 +149,13 @@ def test_the_serving_benchmarks_receiver_answers_at_once_and_checks_signatures_a
     checked = receiver.checked(now=datetime.now(UTC))
     assert (checked.received, checked.signed, checked.duplicates) == (3, 2, 1)
     assert checked.events == {"comment.created": 3}
+
+
+def test_post_cost_benchmark_posts_with_and_without_an_endpoint(capsys):
+    assert post_cost.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "50 deliveries received, 50 signed correctly, 0 twice" in out  # 25 posts, 5 of them measured
+    assert "without" in out and "with an endpoint" in out
 
 
 def test_queue_benchmark_runs(capsys):
