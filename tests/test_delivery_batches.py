@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
 
-from moderation.jobs import batches, dispatch
+from moderation.jobs import batches, delivery, dispatch
 from moderation.jobs.batches import BatchSender
+from moderation.jobs.connections import CheckedAddresses, KeptConnections, Watchdog
 from moderation.jobs.relay import relay
 from moderation.models import DeliveryState, WebhookDelivery
 from moderation.services import outbox, webhooks
@@ -257,3 +259,82 @@ def test_a_kept_connection_found_closed_is_replaced_and_the_delivery_still_sent(
     assert sender.deliver([second]) == []
     assert [d.state for d in _deliveries(db)] == [DeliveryState.DELIVERED] * 2
     assert len(receiver.wait_for(2)) == 2 and receiver.connections == 2
+
+
+def test_post_with_checked_addresses_and_kept_connections_serves_batches_and_single_posts_alike(app, receiver):
+    asked = []
+
+    def resolver(host, port):
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    app.config["WEBHOOK_RESOLVER"] = resolver
+    port = int(receiver.base.rsplit(":", 1)[1])
+    addresses, kept = CheckedAddresses(30), KeptConnections(30)
+    try:
+        with app.app_context():
+            answers = [delivery.post(app.config, f"http://hooks.example.com:{port}/ok", {}, b"{}", allow_private=True,
+                                     addresses=addresses, kept=kept) for _ in range(3)]
+            alone = delivery.post(app.config, f"http://hooks.example.com:{port}/ok", {}, b"{}", allow_private=True)
+    finally:
+        kept.close()
+    assert [(answer.status_code, answer.problem) for answer in [*answers, alone]] == [(204, None)] * 4
+    assert asked == ["hooks.example.com"] * 2  # once for the three kept, once for the one alone
+    assert receiver.connections == 2
+
+
+class _LateWatchdog(Watchdog):
+    """Fires just as the exchange is over: after the answer was read, before it is cancelled."""
+
+    def arm(self, seconds, stop):
+        self._stop = stop
+
+    def cancel(self):
+        self._stop()
+
+
+def test_a_watchdog_firing_after_the_answer_was_read_closes_the_connection_and_keeps_the_answer(
+        app, receiver, monkeypatch):
+    opened = []
+
+    class Recorded(delivery._PinnedHTTPConnection):
+        def connect(self):
+            super().connect()
+            opened.append(self)
+
+    monkeypatch.setattr(delivery, "_PinnedHTTPConnection", Recorded)
+    kept = KeptConnections(30)
+    kept.watchdog = _LateWatchdog()
+    target = webhooks.check_target(receiver.url("/ok"), allow_private=True)
+    answer = delivery.send(target, {}, b"{}", connect_timeout=2, total_timeout=2, max_bytes=1024, kept=kept)
+    assert (answer.status_code, answer.problem) == (204, None)  # answered in full before the bound
+    (connection,) = opened
+    assert connection.sock is None  # closed, not left open with its socket shut down
+    assert kept._idle == {}
+
+
+def test_the_watchdog_is_woken_only_when_it_would_wake_too_late():
+    watchdog = Watchdog()
+    watchdog.arm(30, lambda: None)  # starts its thread, which then waits for this deadline
+    for _ in range(500):
+        if watchdog._waking_at is not None:
+            break
+        time.sleep(0.01)
+    watchdog.cancel()
+    notify, woken = watchdog._condition.notify, []
+
+    def counted(*args):
+        woken.append(1)
+        notify(*args)
+
+    watchdog._condition.notify = counted
+    try:
+        for _ in range(10):  # a batch's exchanges, each bounded alike, each answered in time
+            watchdog.arm(30, lambda: None)
+            watchdog.cancel()
+        assert woken == []  # each deadline is later than the one it already wakes for
+        stopped = threading.Event()
+        watchdog.arm(0.1, stopped.set)  # sooner than that: it is woken, and stops this exchange
+        assert woken == [1] and stopped.wait(10)
+    finally:
+        watchdog.close()

@@ -27,7 +27,17 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from sqlalchemy import select
 
-from bench import dashboard, delivery_cost, false_positives, first_page, moderation_queue, proxy, screening, serving
+from bench import (
+    dashboard,
+    delivery_cost,
+    false_positives,
+    first_page,
+    moderation_queue,
+    post_cost,
+    proxy,
+    screening,
+    serving,
+)
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
 
@@ -113,6 +123,39 @@ def test_delivery_cost_benchmark_counts_both_ways(capsys):
     out = capsys.readouterr().out
     assert "one by one   9.00 statements   3.00 commits" in out
     assert "in batches" in out and out.count("(4/4 received)") == 2
+
+
+def test_the_serving_benchmarks_receiver_answers_at_once_and_checks_signatures_and_keys_after():
+    from datetime import UTC, datetime
+
+    from bench.receiver import QuietReceiver
+    from moderation.jobs.connections import KeptConnections
+    from moderation.jobs.delivery import send, signed_event
+    from moderation.services import webhooks
+
+    receiver = QuietReceiver("bench-secret-0123456789").start()
+    kept = KeptConnections(30)
+    try:
+        target = webhooks.check_target(receiver.url("/ok"), allow_private=True)
+        at = datetime.now(UTC)
+        sent = [("e1", receiver.secret), ("e1", receiver.secret), ("e2", "another-secret-0123456789")]
+        answers = [send(target, *signed_event(key, "comment.created", at, '{"comment": {"id": 1}}', endpoint_id=1,
+                                              secret=secret, at=at),
+                        connect_timeout=2, total_timeout=2, max_bytes=1024, kept=kept) for key, secret in sent]
+    finally:
+        kept.close()
+        receiver.stop()
+    assert [(answer.status_code, answer.problem) for answer in answers] == [(204, None)] * 3
+    checked = receiver.checked(now=datetime.now(UTC))
+    assert (checked.received, checked.signed, checked.duplicates) == (3, 2, 1)
+    assert checked.events == {"comment.created": 3}
+
+
+def test_post_cost_benchmark_posts_with_and_without_an_endpoint(capsys):
+    assert post_cost.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "50 deliveries received, 50 signed correctly, 0 twice" in out  # 25 posts, 5 of them measured
+    assert "without" in out and "with an endpoint" in out
 
 
 def test_queue_benchmark_runs(capsys):

@@ -24,41 +24,52 @@ from sqlalchemy.orm import Session
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.jobs.connections import CheckedAddresses, KeptConnections
-from moderation.jobs.delivery import ADDRESS_PROBLEMS, Answer, send, signed_event
+from moderation.jobs.delivery import Answer, post, signed_event
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import webhooks
-from moderation.services.webhooks import DeliveryProblem, RetryPolicy, WebhookError
+from moderation.services.webhooks import RetryPolicy
 
 _DELIVERY = WebhookDelivery.__table__
 _ENDPOINT = WebhookEndpoint.__table__
+
+
+# Built once, with the batch's values as parameters: a statement made anew for each batch would also
+# have its cache key worked out anew.
+_CLAIM = (
+    update(_DELIVERY)
+    .where(_DELIVERY.c.id.in_(bindparam("b_ids", expanding=True)), _DELIVERY.c.state == DeliveryState.PENDING,
+           _DELIVERY.c.next_attempt_at <= bindparam("b_now", type_=_DELIVERY.c.next_attempt_at.type),
+           or_(_DELIVERY.c.lease_until.is_(None),
+               _DELIVERY.c.lease_until <= bindparam("b_now", type_=_DELIVERY.c.lease_until.type)),
+           _DELIVERY.c.endpoint_id.in_(select(_ENDPOINT.c.id).where(_ENDPOINT.c.format == "json")))
+    .values(lease_until=bindparam("b_lease_until", type_=_DELIVERY.c.lease_until.type),
+            attempts=_DELIVERY.c.attempts + 1,
+            last_attempt_at=bindparam("b_now", type_=_DELIVERY.c.last_attempt_at.type))
+    .returning(_DELIVERY.c.id)
+)
+_CLAIMED_ROWS = (
+    select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts, WebhookDelivery.retry_since,
+           WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEndpoint.allow_private,
+           OutboxEvent.key, OutboxEvent.event, OutboxEvent.created_at, OutboxEvent.payload)
+    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+    .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+    .where(WebhookDelivery.id.in_(bindparam("b_ids", expanding=True))).order_by(WebhookDelivery.id)
+)
 
 
 def claim_batch(session: Session, ids: Sequence[int], *, now: datetime, lease_seconds: float) -> list[int]:
     """Take those of `ids` that are due, free and for a "json" endpoint, in one UPDATE; the caller commits."""
     if not ids:
         return []
-    json_endpoints = select(_ENDPOINT.c.id).where(_ENDPOINT.c.format == "json")
-    return list(session.scalars(
-        update(_DELIVERY)
-        .where(_DELIVERY.c.id.in_(ids), _DELIVERY.c.state == DeliveryState.PENDING, _DELIVERY.c.next_attempt_at <= now,
-               or_(_DELIVERY.c.lease_until.is_(None), _DELIVERY.c.lease_until <= now),
-               _DELIVERY.c.endpoint_id.in_(json_endpoints))
-        .values(lease_until=now + timedelta(seconds=lease_seconds), attempts=_DELIVERY.c.attempts + 1,
-                last_attempt_at=now)
-        .returning(_DELIVERY.c.id)))
+    return list(session.scalars(_CLAIM, {"b_ids": list(ids), "b_now": now,
+                                         "b_lease_until": now + timedelta(seconds=lease_seconds)}))
 
 
 def claimed_rows(session: Session, ids: Sequence[int]) -> list[Row]:
     """What sending the claimed deliveries needs, in one SELECT."""
     if not ids:
         return []
-    return list(session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts, WebhookDelivery.retry_since,
-               WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEndpoint.allow_private,
-               OutboxEvent.key, OutboxEvent.event, OutboxEvent.created_at, OutboxEvent.payload)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-        .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)))
+    return list(session.execute(_CLAIMED_ROWS, {"b_ids": list(ids)}))
 
 
 _RECORD = (
@@ -144,7 +155,7 @@ class BatchSender:
             if time.monotonic() > stop_sending:
                 unsent.append(row.id)
             else:
-                outcomes.append((row, self._send(row, total)))
+                outcomes.append((row, self._send(row)))
         release(session, unsent)
         record_batch(session, outcomes, now=now(), policy=RetryPolicy.from_config(config))
         session.commit()
@@ -152,17 +163,11 @@ class BatchSender:
         taken = set(claimed)
         return [each for each in ids if each not in taken] + unsent
 
-    def _send(self, row: Row, total: float) -> Answer:
-        config = self.app.config
-        try:
-            target = self.addresses.target(row.url, allow_private=row.allow_private,
-                                           resolver=config["WEBHOOK_RESOLVER"] or webhooks.system_resolver, at=now())
-        except WebhookError as error:
-            return Answer(None, ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
+    def _send(self, row: Row) -> Answer:
         headers, body = signed_event(row.key, row.event, row.created_at, row.payload, endpoint_id=row.endpoint_id,
                                      secret=row.secret, at=now())
-        return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
-                    total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]), kept=self.connections)
+        return post(self.app.config, row.url, headers, body, allow_private=row.allow_private,
+                    addresses=self.addresses, kept=self.connections)
 
     def close(self) -> None:
         self.connections.close()

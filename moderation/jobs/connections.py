@@ -80,6 +80,7 @@ class Watchdog:
     def __init__(self):
         self._condition = threading.Condition()
         self._armed: tuple[float, Callable[[], None]] | None = None
+        self._waking_at: float | None = None  # when the watching thread wakes by itself; None: only when told
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -88,8 +89,12 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="webhook-watchdog", daemon=True)
                 self._thread.start()
-            self._armed = (time.monotonic() + seconds, stop)
-            self._condition.notify()
+            deadline = time.monotonic() + seconds
+            self._armed = (deadline, stop)
+            # Woken only when it would wake too late: exchanges of a batch, each bounded alike, each
+            # end later than the one before, and a wake-up per exchange is a thread switch in the web process.
+            if self._waking_at is None or deadline < self._waking_at:
+                self._condition.notify()
 
     def cancel(self) -> None:
         with self._condition:
@@ -104,11 +109,13 @@ class Watchdog:
         with self._condition:
             while not self._closed:
                 if self._armed is None:
+                    self._waking_at = None
                     self._condition.wait()
                     continue
                 deadline, stop = self._armed
                 remaining = deadline - time.monotonic()
                 if remaining > 0:
+                    self._waking_at = deadline
                     self._condition.wait(remaining)
                     continue
                 self._armed = None

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from moderation.clock import now
 from moderation.extensions import db
-from moderation.jobs.connections import KeptConnections, Watchdog
+from moderation.jobs.connections import CheckedAddresses, KeptConnections, Watchdog
 from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, Target, WebhookError
@@ -112,8 +112,9 @@ def deliver(delivery_id: int) -> str:
 def signed_event(key: str, name: str, created_at: datetime, payload: str, *, endpoint_id: int, secret: str,
                  at: datetime) -> tuple[dict[str, str], bytes]:
     """The headers and body of a "json" endpoint's delivery: the event, signed, with its idempotency key."""
-    body = json.dumps({"id": key, "type": name, "created_at": created_at.isoformat(), "data": json.loads(payload)},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    # The stored payload is JSON already: set in the envelope as it is, not parsed and written again.
+    body = (f'{{"id":{json.dumps(key)},"type":{json.dumps(name)},"created_at":{json.dumps(created_at.isoformat())},'
+            f'"data":{payload}}}').encode()
     return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
@@ -124,18 +125,24 @@ def signed_event(key: str, name: str, created_at: datetime, payload: str, *, end
 
 
 def post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool,
-         total_timeout: float | None = None, max_bytes: int | None = None, keep_body: bool = False) -> Answer:
+         total_timeout: float | None = None, max_bytes: int | None = None, keep_body: bool = False,
+         addresses: CheckedAddresses | None = None, kept: KeptConnections | None = None) -> Answer:
     """Check the URL's address again (DNS may have changed) and POST to it; never raises. The
-    bounds are the webhooks' unless given (the external check has a budget of its own)."""
+    bounds are the webhooks' unless given (the external check has a budget of its own). The batch
+    sender passes its `addresses` (checked at most every WEBHOOK_ADDRESS_CHECK_SECONDS) and its
+    `kept` connections."""
     resolver = config["WEBHOOK_RESOLVER"] or webhooks.system_resolver
     try:
-        target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
+        if addresses is None:
+            target = webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
+        else:
+            target = addresses.target(url, allow_private=allow_private, resolver=resolver, at=now())
     except WebhookError as error:
         return Answer(None, ADDRESS_PROBLEMS.get(error.problem, DeliveryProblem.URL_INVALID))
     total = float(config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"]) if total_timeout is None else total_timeout
     return send(target, headers, body, connect_timeout=min(total, float(config["WEBHOOK_CONNECT_TIMEOUT_SECONDS"])),
                 total_timeout=total, max_bytes=int(config["WEBHOOK_MAX_RESPONSE_BYTES"]) if max_bytes is None
-                else max_bytes, keep_body=keep_body)
+                else max_bytes, keep_body=keep_body, kept=kept)
 
 
 def _wait_for_quiet_period(session, delivery_id: int, *, now, quiet_seconds: int) -> bool:
@@ -307,7 +314,7 @@ def _exchange(connection: http.client.HTTPConnection, target: Target, headers: d
         watchdog.arm(total_timeout, stop)
         cancel = watchdog.cancel
     deadline = time.monotonic() + total_timeout
-    answered = reusable = False
+    answered = reusable = complete = False
     try:
         if connection.sock is None:
             connection.connect()
@@ -325,7 +332,8 @@ def _exchange(connection: http.client.HTTPConnection, target: Target, headers: d
             if keep_body:
                 chunks.append(chunk)
         status = response.status
-        reusable = response.isclosed() and not response.will_close and not expired.is_set()
+        complete = response.isclosed()  # the whole answer was read
+        reusable = complete and not response.will_close and not expired.is_set()
     except TimeoutError:
         return Answer(None, DeliveryProblem.TIMEOUT), False
     except (OSError, http.client.HTTPException) as error:
@@ -334,9 +342,11 @@ def _exchange(connection: http.client.HTTPConnection, target: Target, headers: d
         return Answer(None, DeliveryProblem.TIMEOUT if expired.is_set() else DeliveryProblem.REFUSED), False
     finally:
         cancel()
+        if expired.is_set():  # the watchdog may fire after the answer was read: its socket is shut down
+            reusable = False
         if not reusable:
             connection.close()
-    if expired.is_set():
+    if expired.is_set() and not complete:
         return Answer(status, DeliveryProblem.TIMEOUT), False
     if 200 <= status < 300:
         return Answer(status, None, b"".join(chunks)), reusable

@@ -22,6 +22,9 @@ from moderation.models import Article, Comment, DeliveryState, OutboxEvent, Webh
 HANDOVER = "outbox_handover"  # session.info key: delivery ids to hand to the queue after commit
 
 _ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.events)
+# Built once: a statement made anew on every post would also have its cache key worked out anew.
+_INSERT_EVENTS = insert(OutboxEvent).returning(OutboxEvent.key, OutboxEvent.id)
+_INSERT_DELIVERIES = insert(WebhookDelivery).returning(WebhookDelivery.id)
 
 
 def subscribers(db: Session) -> dict[str, list[int]]:
@@ -49,11 +52,11 @@ def record_all(db: Session, events: list[tuple[str, dict]], *, now: datetime,
     connection = db.connection()
     keyed = [(str(uuid.uuid4()), event, data) for event, data in chosen]
     # RETURNING in one statement comes in no promised order: each event is found again by its key.
-    outbox_ids = dict(connection.execute(insert(OutboxEvent).returning(OutboxEvent.key, OutboxEvent.id), [
+    outbox_ids = dict(connection.execute(_INSERT_EVENTS, [
         {"key": key, "event": event, "created_at": now,
          "payload": json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)} for key, event, data in keyed
     ]).all())
-    ids = sorted(connection.execute(insert(WebhookDelivery).returning(WebhookDelivery.id), [
+    ids = sorted(connection.execute(_INSERT_DELIVERIES, [
         {"outbox_id": outbox_ids[key], "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
          "next_attempt_at": now, "retry_since": now, "handed_at": now}
         for key, event, _ in keyed for endpoint_id in wanted[event]
