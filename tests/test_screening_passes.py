@@ -1,6 +1,7 @@
 """The faster forms screening's passes take find what the plain forms find: the regular expressions
 written to begin with one character class, the reading view that also gives the reading fingerprint's
-text, and the translate tables learnt a block at a time."""
+text, the translate tables learnt a block at a time, the Latin-edge check that looks at neighbours
+only for a span with a Latin end, and the word reasons made without the dataclass's __init__."""
 
 import hashlib
 import re
@@ -8,10 +9,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.screening import links, matching, personal_data, readings
+from moderation.screening import links, matching, personal_data, pipeline, readings
 from moderation.screening.characters import HAN_CLASS, CharacterTable
 from moderation.screening.normalize import fold_char, normalize
-from moderation.screening.pipeline import reading_fingerprint
+from moderation.screening.pipeline import Reason, ReasonKind, reading_fingerprint
 
 # Each rewritten pattern beside the plain form it stands for.
 _PLAIN = {
@@ -87,3 +88,29 @@ def test_irregular_foldings_still_map_spans_back():
     normalized = normalize(text)
     assert normalized.compact == "加微fi信"
     assert normalized.original_span(0, 5) == (0, len(text))
+
+
+def _latin_edges_free_by_neighbours(text, start, end):
+    before, first, last, after = matching._neighbours(text, start, end)
+    letter = matching._is_latin_letter
+    return not ((letter(first) and letter(before)) or (letter(last) and letter(after)))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(texts)
+def test_the_latin_edge_check_says_what_the_neighbours_say(text):
+    normalized = normalize(text)
+    size = len(normalized.compact)
+    for start in range(size):
+        for end in range(start + 1, size + 1):
+            assert matching._latin_edges_free(normalized, start, end) == \
+                _latin_edges_free_by_neighbours(normalized, start, end), (start, end)
+
+
+def test_a_word_reason_is_the_reason_the_dataclass_makes():
+    rule = matching.WordRule("w1", "加微信", matching.Action.SPAM)
+    for how, action in ((matching.MatchKind.EXACT, matching.Action.SPAM), (matching.MatchKind.READING, matching.Action.HOLD)):
+        made = pipeline._word_reason("nickname", matching.WordMatch(rule, 3, 6, how))
+        expected = Reason(ReasonKind.WORD, action, "w1", "加微信", "nickname", 3, 6, how.value)
+        assert made == expected and hash(made) == hash(expected)
+        assert vars(made) == vars(expected)  # every field set, none more

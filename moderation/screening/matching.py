@@ -589,6 +589,9 @@ def _neighbours(text: NormalizedText, start: int, end: int) -> tuple[str, str, s
 
 def _latin_edges_free(text: NormalizedText, start: int, end: int) -> bool:
     """A span that begins or ends with a Latin letter must not continue a Latin word there."""
+    compact = text.compact
+    if not (compact[start].isascii() or compact[end - 1].isascii()):
+        return True  # most spans are Han at both ends: no need to look at their neighbours
     before, first, last, after = _neighbours(text, start, end)
     return not ((_is_latin_letter(first) and _is_latin_letter(before))
                 or (_is_latin_letter(last) and _is_latin_letter(after)))

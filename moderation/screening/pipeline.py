@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from moderation.screening.links import domain_listed, figure_spellings, find_links, readable_domain
-from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatcher
+from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatch, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 from moderation.screening.personal_data import find_personal_data
 
@@ -116,11 +116,7 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
     body = normalize(submission.text)
     nickname = normalize(submission.nickname or "")
     for field_name, normalized in (("body", body), ("nickname", nickname)):
-        for match in rules.words.find(normalized):
-            reasons.append(
-                Reason(ReasonKind.WORD, match.action, match.rule.id, match.rule.term,
-                       field_name, match.start, match.end, match.how.value)
-            )
+        reasons.extend(_word_reason(field_name, match) for match in rules.words.find(normalized))
     reasons.extend(_personal_reasons(body, nickname, submission))
     reasons.extend(_link_reasons(body, rules))
     mine = fingerprint(body)
@@ -139,6 +135,16 @@ def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: da
         return Verdict(Outcome.PUBLISHED, tuple(reasons), mine, reading_fingerprint(body))
     reasons.append(Reason(ReasonKind.PRE_MODERATION, None, "mode", "pre"))
     return Verdict(Outcome.PENDING, tuple(reasons), mine, reading_fingerprint(body))
+
+
+def _word_reason(field_name: str, match: WordMatch) -> Reason:
+    """The same as Reason(ReasonKind.WORD, …), made at half the cost: a frozen dataclass's __init__ sets
+    each of the eight fields through object.__setattr__, and a long word list finds dozens of terms
+    in a long comment."""
+    reason = object.__new__(Reason)
+    vars(reason).update(kind=ReasonKind.WORD, action=match.action, rule_id=match.rule.id, detail=match.rule.term,
+                        field=field_name, start=match.start, end=match.end, how=match.how.value)
+    return reason
 
 
 def _personal_reasons(body: NormalizedText, nickname: NormalizedText, submission: Submission) -> list[Reason]:
