@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import schemathesis
+import schemathesis.specs.openapi.schemas  # noqa: F401  (see below)
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -21,6 +22,11 @@ from werkzeug.serving import make_server
 
 from moderation.services import api_keys
 from moderation.services.audit import COMMAND_LINE
+
+# Schemathesis loads its OpenAPI support on first use; it is imported above, at collection, and not
+# in the test beside the live server's threads: CPython 3.11 before 3.11.8 can fail to parse a module
+# (pytest rewrites the plugin's modules) while another thread parses too ("AST constructor recursion
+# depth mismatch", gh-106905).
 
 pytestmark = pytest.mark.committing  # a live server: its requests commit on connections of their own
 

@@ -23,6 +23,7 @@ from moderation.web.outages import OutageLog, is_database_outage
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
+MANDARIN_CLIPS = ROOT / "moderation" / "data" / "captcha_voice_cmn"
 UNREACHABLE_DATABASE = "postgresql://127.0.0.1:1/nothing-listens-here"
 
 
@@ -52,6 +53,9 @@ def test_the_wheel_ships_the_templates_static_files_migrations_and_catalogues(wh
                      "moderation/translations/zh_Hans/LC_MESSAGES/messages.mo",
                      "moderation/translations/en/LC_MESSAGES/messages.mo"):
         assert expected in names, expected
+    voices = {name.split("/")[3] for name in names
+              if name.startswith("moderation/data/captcha_voice_cmn/") and name.endswith(".wav")}
+    assert voices == {path.name for path in MANDARIN_CLIPS.iterdir() if path.is_dir()}  # a clip for every sign
 
 
 def test_the_installed_wheel_serves_the_article_from_any_folder(wheel, tmp_path):
