@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import Integer, Row, bindparam, case, func, null, or_, select, update
+from sqlalchemy import Integer, Row, bindparam, case, func, null, select, update
 from sqlalchemy.orm import Session
 
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.jobs.connections import CheckedAddresses, KeptConnections
 from moderation.jobs.delivery import Answer, post, signed_event
-from moderation.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from moderation.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import webhooks
 from moderation.services.webhooks import RetryPolicy
 
@@ -35,16 +35,12 @@ _ENDPOINT = WebhookEndpoint.__table__
 
 # Built once, with the batch's values as parameters: a statement made anew for each batch would also
 # have its cache key worked out anew.
+_NOW = bindparam("b_now", type_=_DELIVERY.c.next_attempt_at.type)
 _CLAIM = (
     update(_DELIVERY)
-    .where(_DELIVERY.c.id.in_(bindparam("b_ids", expanding=True)), _DELIVERY.c.state == DeliveryState.PENDING,
-           _DELIVERY.c.next_attempt_at <= bindparam("b_now", type_=_DELIVERY.c.next_attempt_at.type),
-           or_(_DELIVERY.c.lease_until.is_(None),
-               _DELIVERY.c.lease_until <= bindparam("b_now", type_=_DELIVERY.c.lease_until.type)),
+    .where(_DELIVERY.c.id.in_(bindparam("b_ids", expanding=True)), *webhooks.due_and_free(_NOW),
            _DELIVERY.c.endpoint_id.in_(select(_ENDPOINT.c.id).where(_ENDPOINT.c.format == "json")))
-    .values(lease_until=bindparam("b_lease_until", type_=_DELIVERY.c.lease_until.type),
-            attempts=_DELIVERY.c.attempts + 1,
-            last_attempt_at=bindparam("b_now", type_=_DELIVERY.c.last_attempt_at.type))
+    .values(webhooks.claimed(_NOW, bindparam("b_lease_until", type_=_DELIVERY.c.lease_until.type)))
     .returning(_DELIVERY.c.id)
 )
 _CLAIMED_ROWS = (

@@ -279,13 +279,23 @@ def claim(db: Session, delivery_id: int, *, now: datetime, lease_seconds: int) -
     a worker that died holding it lets go when its lease ends). The caller commits."""
     return db.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.PENDING,
-               WebhookDelivery.next_attempt_at <= now,
-               or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until <= now))
-        .values(lease_until=now + timedelta(seconds=lease_seconds), attempts=WebhookDelivery.attempts + 1,
-                last_attempt_at=now)
+        .where(WebhookDelivery.id == delivery_id, *due_and_free(now))
+        .values(claimed(now, now + timedelta(seconds=lease_seconds)))
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+
+
+def due_and_free(now) -> tuple:
+    """What a delivery must be for an attempt to take it at `now` (a value, or a bound parameter):
+    pending, due, and leased to no one (or its lease ran out)."""
+    return (WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until <= now))
+
+
+def claimed(now, lease_until) -> dict:
+    """What taking a delivery for an attempt writes: its lease, and the attempt counted."""
+    return {WebhookDelivery.lease_until: lease_until, WebhookDelivery.attempts: WebhookDelivery.attempts + 1,
+            WebhookDelivery.last_attempt_at: now}
 
 
 def attempt_verdict(problem: DeliveryProblem | None, *, attempts: int, retry_since: datetime | None, now: datetime,
