@@ -56,6 +56,15 @@ def _postgres_unreachable_reason() -> str | None:
     return None
 
 
+@pytest.fixture
+def receiver(clock):
+    """A webhook receiver on loopback, checking signatures with `receivers.SECRET` (tests/receivers.py)."""
+    from tests.receivers import SECRET, listening
+
+    with listening(SECRET, clock) as running:
+        yield running
+
+
 @dataclass(frozen=True)
 class PostgresForThisRun:
     shared_url: str | None  # schema created once; each test runs in a transaction rolled back after it

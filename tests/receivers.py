@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moderation.services import webhooks
 
+SECRET = "test-secret-0123456789"  # the `receiver` fixture's (tests/conftest.py)
+
 
 @dataclass
 class Received:

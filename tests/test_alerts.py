@@ -20,7 +20,7 @@ from moderation.models import CommentStatus, DeliveryState, OutboxEvent, Webhook
 from moderation.services import alerts, webhooks
 from moderation.services.alerts import Line
 from tests.conftest import ARTICLE_SLUG, make_comment
-from tests.receivers import listening
+from tests.receivers import SECRET
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 LINES = [Line("新評論等待審核：讀者：你好", "https://news.example.com/moderation/?article=1#card-7"), Line("第二則")]
@@ -73,14 +73,6 @@ def test_feishu_is_signed_with_the_bots_secret_and_telegram_names_the_chat_from_
 
 
 # --- Delivered ---------------------------------------------------------------------------------------
-
-SECRET = "test-secret-0123456789"
-
-
-@pytest.fixture
-def receiver(clock):
-    with listening(SECRET, clock) as running:
-        yield running
 
 
 @pytest.fixture

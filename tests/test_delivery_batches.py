@@ -18,21 +18,14 @@ from moderation.jobs.connections import CheckedAddresses, KeptConnections, Watch
 from moderation.jobs.relay import relay
 from moderation.models import DeliveryState, WebhookDelivery
 from moderation.services import outbox, webhooks
-from tests.receivers import listening
+from tests.receivers import SECRET
 
-SECRET = "test-secret-0123456789"
 pytestmark = pytest.mark.committing
 
 
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "JOBS_RUNNER": "off", "WEBHOOK_TOTAL_TIMEOUT_SECONDS": 2}
-
-
-@pytest.fixture
-def receiver(clock):
-    with listening(SECRET, clock) as running:
-        yield running
 
 
 @pytest.fixture

@@ -11,15 +11,7 @@ from sqlalchemy import select
 
 from moderation.models import Article, Comment, CommentMode, CommentStatus, ExternalCheck, ScreeningReason
 from moderation.services import external_check
-from tests.receivers import listening
-
-SECRET = "check-secret-0123456789"
-
-
-@pytest.fixture
-def receiver(clock):
-    with listening(SECRET, clock) as running:
-        yield running
+from tests.receivers import SECRET
 
 
 @pytest.fixture

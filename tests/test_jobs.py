@@ -15,11 +15,10 @@ from sqlalchemy import select
 from moderation.jobs import dispatch
 from moderation.models import DeliveryState, WebhookDelivery
 from moderation.services import webhooks
-from tests.receivers import listening
+from tests.receivers import SECRET
 from tests.servers import free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-SECRET = "test-secret-0123456789"
 
 pytestmark = pytest.mark.committing  # the worker reads what the web request committed
 
@@ -49,12 +48,6 @@ def queue_name(redis_url):
 def app_config(app_config, redis_url, queue_name):
     return {**app_config, "REDIS_URL": redis_url, "JOBS_QUEUE": queue_name, "RATELIMIT_KEY_PREFIX": queue_name,
             "OUTBOX_RELAY_SECONDS": 3600}
-
-
-@pytest.fixture
-def receiver(clock):
-    with listening(SECRET, clock) as running:
-        yield running
 
 
 @pytest.fixture

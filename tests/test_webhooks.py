@@ -24,10 +24,9 @@ from moderation.models import (
 from moderation.services import outbox, webhooks
 from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, RetryPolicy, WebhookError
 from tests.conftest import ARTICLE_SLUG, make_comment
-from tests.receivers import listening
+from tests.receivers import SECRET
 from tests.servers import free_port
 
-SECRET = "test-secret-0123456789"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
@@ -228,11 +227,6 @@ def test_a_refused_decision_writes_no_event(db, admin):
 
 
 # --- Deliveries to a real receiver on loopback ----------------------------------------------------
-
-@pytest.fixture
-def receiver(clock):
-    with listening(SECRET, clock) as running:
-        yield running
 
 
 def _loopback_endpoint(db, receiver, path="/ok", events=webhooks.EVENTS):
