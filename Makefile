@@ -17,14 +17,15 @@ run: install db
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # Lint (ruff, imports sorted), then the whole suite on one worker per core (pytest-xdist; each
-# worker makes its own PostgreSQL databases).
+# worker makes its own PostgreSQL databases). The slowest tests go first (tests/conftest.py, RUN_FIRST),
+# and workers take at most four tests at a time, so that both finish together.
 TEST_WORKERS ?= auto
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite
 # starts a hundred Python processes (gunicorn workers, commands, scripts), and each compiled the
 # package from source, 0.4 s apiece.
 test: install-test browser
 	$(BIN)/ruff check .
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 4 $(PYTEST_ARGS)
 
 # The same suite under coverage (a third slower on this Python), then the report.
 coverage: install-test browser

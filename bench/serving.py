@@ -440,10 +440,17 @@ def main(argv: list[str] | None = None) -> int:
 def report(medians: dict[str, Measurement], args, out: Path) -> int:
     print(f"\nmedians of {args.runs} runs")
     ceiling = medians["ceiling (bare Flask)"].requests_per_second if "ceiling (bare Flask)" in medians else None
+    unanswered = [name for name, m in medians.items() if not m.requests_per_second or not m.p50_ms]
     for name, m in medians.items():
+        if name in unanswered:
+            print(f"  {name:<28} no request completed in {args.duration} s")
+            continue
         versus = f"{m.requests_per_second / ceiling:6.3f}× ceiling" if ceiling else ""
         print(f"  {name:<28} {m.requests_per_second:9.1f} req/s  {versus}"
               f"  p50 {m.p50_ms:7.2f} ms  p99 {m.p99_ms:7.2f} ms  p99/p50 {m.p99_ms / m.p50_ms:5.2f}  errors {m.errors}")
+    if unanswered:
+        print(f"\nMISS no request completed: {', '.join(unanswered)}; nothing can be judged")
+        return 0 if args.smoke else 1
     checks: dict[str, tuple[float, float]] = {}
     for label in ("SQLite", "PostgreSQL"):
         if f"{label} comment POST (webhooks)" in medians:

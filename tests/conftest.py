@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import flask
 import jinja2
@@ -41,6 +42,24 @@ def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+# Modules whose tests take from ten seconds to a minute each (Chromium checking every page, the
+# attack table, benchmark and drill smoke runs, real gunicorn servers), slowest first. They start
+# the run, and workers take tests a few at a time (Makefile: --maxschedchunk), so that no worker is
+# left finishing one of them alone while the other has nothing to do.
+RUN_FIRST = ("e2e/test_page_checks.py", "test_attack_inputs.py", "test_restarts.py", "test_several_servers.py",
+             "test_api_schema.py", "test_scripts_smoke.py", "e2e/test_sanctions_browser.py", "e2e/test_jobs_browser.py",
+             "e2e/test_embed_browser.py", "e2e/test_conversation_browser.py", "e2e/test_moderator_browser.py")
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        module = item.path.relative_to(TESTS).as_posix()
+        return RUN_FIRST.index(module) if module in RUN_FIRST else len(RUN_FIRST)
+
+    items.sort(key=rank)
 
 
 def _postgres_unreachable_reason() -> str | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moderation.services import webhooks
+from tests.servers import POLL_SECONDS, in_thread
 
 SECRET = "test-secret-0123456789"  # the `receiver` fixture's (tests/conftest.py)
 
@@ -142,17 +143,19 @@ def _handler(receiver: Receiver):
 def listening(secret: str, now: Callable[[], datetime] | None = None) -> Iterator[Receiver]:
     """A receiver on a loopback port for the block (a test's fixture)."""
     receiver = Receiver(secret=secret, now=now)
-    server = start_receiver(receiver)
-    try:
+    with in_thread(_server_for(receiver)):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:
+    """A receiver serving until the process ends (benchmarks and drills)."""
+    server = _server_for(receiver)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
+    return server
+
+
+def _server_for(receiver: Receiver) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
     receiver.base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

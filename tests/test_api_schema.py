@@ -5,7 +5,6 @@ and of the documented shape."""
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
 import schemathesis
@@ -22,6 +21,7 @@ from werkzeug.serving import make_server
 
 from moderation.services import api_keys
 from moderation.services.audit import COMMAND_LINE
+from tests.servers import in_thread
 
 # Schemathesis loads its OpenAPI support on first use; it is imported above, at collection, and not
 # in the test beside the live server's threads: CPython 3.11 before 3.11.8 can fail to parse a module
@@ -44,13 +44,8 @@ def live_api(app, db, clock):
     _, key = api_keys.create_key(db.session, "fuzz.example", ["articles:write", "comments:read"],
                                  actor=COMMAND_LINE, now=clock())
     db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", key
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as server:
+        yield f"http://127.0.0.1:{server.server_port}", key
 
 
 def test_the_document_is_openapi_3_1_and_lists_every_api_operation(client):

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +39,7 @@ from bench import (
 )
 from moderation.extensions import db as _db
 from moderation.models import AuditEntry, Comment, CommentStatus
+from tests.servers import in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = Path("/usr/sbin/nginx")
@@ -68,14 +68,8 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def served(app):
     """The app on a loopback port, in this process, where nginx would be."""
-    server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_thread(make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)) as server:
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- benchmarks without a server ---------------------------------------------------------------

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from tests.servers import in_thread
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -24,12 +25,8 @@ def database_url(tmp_path):
 @contextmanager
 def served(app):
     """The app on a free port of 127.0.0.1, in a thread; yields the port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-    thread.join(timeout=5)
+    with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as server:
+        yield server.server_port
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from moderation.models import CommentStatus
 from tests.conftest import ARTICLE_SLUG, make_comment
+from tests.servers import in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]
 
@@ -29,13 +29,8 @@ def list_page_server():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield pages, f"http://localhost:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with in_thread(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
+        yield pages, f"http://localhost:{server.server_port}"
 
 
 def test_count_js_fills_every_count_on_a_list_page_of_another_site(live_server, list_page_server, browser, db):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 
 import pytest
@@ -20,6 +19,7 @@ from playwright.sync_api import expect
 from moderation.models import CommentStatus
 from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, make_comment
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, served, wait_until
+from tests.servers import in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # live servers in other threads: real commits
 
@@ -53,15 +53,10 @@ def host(tmp_path, service, app):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    app.config["EMBED_ALLOWED_ORIGINS"] = [origin]
-    yield origin
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)) as server:
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        app.config["EMBED_ALLOWED_ORIGINS"] = [origin]
+        yield origin
 
 
 @pytest.fixture
