@@ -247,6 +247,7 @@ def app(request, app_config, shared_engines):
             _db.drop_all()
             _create_schema_and_seed()
         yield app
+        app.extensions["jobs"].stop()  # a delivery thread must not outlive its database
         with app.app_context():
             _db.session.remove()
             _db.drop_all()
@@ -260,6 +261,7 @@ def app(request, app_config, shared_engines):
         engines[None] = connection
         app.extensions["test_connection"] = TestConnection(engine, connection)
         yield app
+        app.extensions["jobs"].stop()
         with app.app_context():
             _db.session.remove()
         engines[None] = own_engine
