@@ -57,6 +57,16 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+def post_worker_init(worker):
+    """Screening compiled before the worker's first request (moderation/warm_up.py)."""
+    from moderation.warm_up import warm_up
+
+    app = worker.wsgi
+    seconds = warm_up(app) if hasattr(app, "extensions") else None
+    if seconds is not None:
+        worker.log.info("worker %s: screening ready in %.0f ms", worker.pid, seconds * 1000)
+
+
 def when_ready(server):
     """Say so at start when rate limits cannot hold across workers (the app's own settings, read
     from a throwaway app: the workers build theirs after the fork)."""

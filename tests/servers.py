@@ -80,6 +80,15 @@ def gunicorn(app: str, *, workers: int = 1, env: dict | None = None, log: Path |
             output.close()
 
 
+def wait_for(condition, *, what: str, timeout: float = 30) -> None:
+    """Until `condition()` is true (something another process does); fails naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {timeout} s")
+        time.sleep(POLL_SECONDS)
+
+
 def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -93,7 +102,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.05)
 
 
 @contextmanager

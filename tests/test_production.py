@@ -19,8 +19,9 @@ from sqlalchemy.exc import OperationalError
 
 from moderation import create_app
 from moderation.extensions import db as _db
+from moderation.warm_up import warm_up
 from moderation.web.outages import OutageLog, is_database_outage
-from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, _create_schema_and_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 MANDARIN_CLIPS = ROOT / "moderation" / "data" / "captcha_voice_cmn"
@@ -105,18 +106,35 @@ def test_gunicorn_takes_its_workers_and_bind_from_the_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("redis_url, warned", [("", True), ("redis://127.0.0.1:6379/0", False)])
-def test_gunicorn_warns_at_start_when_workers_cannot_share_rate_limits(tmp_path, redis_url, warned):
-    from tests.servers import app_server
+def test_gunicorn_prepares_each_worker_and_warns_when_workers_cannot_share_rate_limits(tmp_path, redis_url, warned):
+    from tests.servers import app_server, wait_for
 
     log = tmp_path / "gunicorn.log"
     env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
            "DATABASE_URL": f"sqlite:///{tmp_path}/start.sqlite3"}
     config = {"DATABASE_URL": env["DATABASE_URL"], "INSTANCE_PATH": env["MODERATION_INSTANCE_PATH"],
               "SECRET_KEY": "k", "IP_PEPPER": "p", "REQUEST_LOG": False}
+    with create_app(config).app_context():
+        _create_schema_and_seed()
+        _db.engine.dispose()
     with app_server(config, workers=2, log=log, gunicorn_conf=ROOT / "gunicorn.conf.py", env=env):
-        pass
+        # The first worker may answer while the second still starts: wait for both to say they are ready.
+        wait_for(lambda: log.read_text().count("screening ready in") == 2, what="both workers' screening")
     said = "rate limits are kept per worker (2 workers, no REDIS_URL)" in log.read_text()
     assert said is warned
+
+
+def test_a_worker_prepares_screening_before_its_first_request(app):
+    assert app.extensions["screening_rules"].rules is None
+    assert warm_up(app) is not None
+    assert app.extensions["screening_rules"].rules is not None
+
+
+def test_a_worker_whose_database_is_down_starts_anyway_and_leaves_screening_to_the_first_post(tmp_path, caplog):
+    app = outage_app(tmp_path)
+    assert warm_up(app) is None
+    assert "the first post builds them" in caplog.text
+    assert app.extensions["screening_rules"].rules is None
 
 
 @pytest.mark.committing  # readiness opens a connection of its own
