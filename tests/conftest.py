@@ -168,12 +168,36 @@ class TemplatesCompiledOnce(jinja2.BytecodeCache):
 COMPILED_TEMPLATES = TemplatesCompiledOnce()
 
 
-class UrlRuleBuildersCompiledOnce(werkzeug.routing.Rule):
-    """Werkzeug compiles two URL builder functions per rule from a generated syntax tree: a third of
-    building an app, and the tests build one per test. The builders depend only on the rule's parts,
-    its defaults and its converters, and take the rule as their first argument, so apps share them."""
+class UrlRulesCompiledOnce(werkzeug.routing.Rule):
+    """Werkzeug parses each rule into regular expressions and compiles two URL builder functions
+    per rule from a generated syntax tree: two thirds of building an app, and the tests build one
+    per test. What it makes depends only on the rule's text, its defaults and its converters' classes:
+    kept here, apps share it; each app still gets its own converter objects."""
 
+    _parsed: dict = {}
     _builders: dict = {}
+
+    def compile(self) -> None:
+        key = (self.rule, self.subdomain, self.host, self.merge_slashes, self.map.host_matching,
+               tuple(sorted(self.map.converters.items())))
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            self._made_converters: list[tuple] = []
+            super().compile()
+            self._parsed[key] = (tuple(self._parts), tuple(self._trace), tuple(self._made_converters))
+            return
+        parts, trace, converters = parsed
+        self._parts, self._trace = list(parts), list(trace)
+        self._converters = {}
+        for variable, name, args, kwargs in converters:
+            self._converters[variable] = super().get_converter(variable, name, args, kwargs)
+            self.arguments.add(variable)
+        self._build = self._compile_builder(False).__get__(self, None)
+        self._build_unknown = self._compile_builder(True).__get__(self, None)
+
+    def get_converter(self, variable_name, converter_name, args, kwargs):
+        self._made_converters.append((variable_name, converter_name, args, dict(kwargs)))
+        return super().get_converter(variable_name, converter_name, args, kwargs)
 
     def _compile_builder(self, append_unknown: bool = True):
         key = (self.rule, tuple(self._trace), append_unknown, repr(sorted((self.defaults or {}).items())),
@@ -186,10 +210,10 @@ class UrlRuleBuildersCompiledOnce(werkzeug.routing.Rule):
 
 @pytest.fixture(scope="session", autouse=True)
 def url_rules_compiled_once():
-    if not callable(getattr(werkzeug.routing.Rule, "_compile_builder", None)):
-        yield  # a Werkzeug without this method: each app compiles its own, as in production
+    if not all(callable(getattr(werkzeug.routing.Rule, name, None)) for name in ("_compile_builder", "_parse_rule")):
+        yield  # a Werkzeug without these methods: each app compiles its own, as in production
         return
-    plain, flask.Flask.url_rule_class = flask.Flask.url_rule_class, UrlRuleBuildersCompiledOnce
+    plain, flask.Flask.url_rule_class = flask.Flask.url_rule_class, UrlRulesCompiledOnce
     yield
     flask.Flask.url_rule_class = plain
 
