@@ -12,6 +12,7 @@ from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.listing import replies_changed
 from tests.conftest import CAPTCHA_TEXT, make_comment
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
 
@@ -127,7 +128,11 @@ def test_the_author_sees_what_became_of_each_comment(live_server, browser, db, j
         page.goto(live_server + ARTICLE + "/comment")
         page.get_by_label("暱稱").fill("常來的讀者")
         page.get_by_label("評論內容").fill(body)
-        page.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)
+        answer = page.get_by_label("請輸入驗證碼")
+        answer.scroll_into_view_if_needed()
+        if javascript:  # the image loads lazily, and loading it makes the challenge: answer once it is shown
+            wait_until(page, "document.querySelector('[data-captcha-media] img')?.complete")
+        answer.fill(CAPTCHA_TEXT)
         page.get_by_role("button", name="送出評論", exact=True).last.click()
         page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
     published, refused = stored_reply(db, "會公開的評論"), stored_reply(db, "會被拒絕的評論")
