@@ -55,6 +55,10 @@ TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
+    renamed = [module for module in RUN_FIRST if not (TESTS / module).exists()]
+    if renamed:
+        raise pytest.UsageError(f"RUN_FIRST (tests/conftest.py) names modules that are gone: {renamed}")
+
     def rank(item) -> int:
         module = item.path.relative_to(TESTS).as_posix()
         return RUN_FIRST.index(module) if module in RUN_FIRST else len(RUN_FIRST)
