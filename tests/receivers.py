@@ -14,7 +14,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moderation.services import webhooks
-from tests.servers import POLL_SECONDS, in_thread
+from tests.servers import in_thread, serving_in_background
 
 SECRET = "test-secret-0123456789"  # the `receiver` fixture's (tests/conftest.py)
 
@@ -151,7 +151,7 @@ def listening(secret: str, now: Callable[[], datetime] | None = None) -> Iterato
 def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:
     """A receiver serving until the process ends (benchmarks and drills)."""
     server = _server_for(receiver)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
+    serving_in_background(server)
     return server
 
 

@@ -30,11 +30,17 @@ DEFAULTS = Path(__file__).resolve().parent / "gunicorn_defaults.py"
 POLL_SECONDS = 0.02
 
 
-@contextmanager
-def in_thread(server) -> Iterator:
-    """A socketserver (http.server, werkzeug's make_server) serving from a daemon thread for the block."""
+def serving_in_background(server) -> threading.Thread:
+    """A socketserver (http.server, werkzeug's make_server) serving from a daemon thread until shut down."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
     thread.start()
+    return thread
+
+
+@contextmanager
+def in_thread(server) -> Iterator:
+    """`serving_in_background` for the block, then shut down and closed."""
+    thread = serving_in_background(server)
     try:
         yield server
     finally:
