@@ -46,20 +46,33 @@ class QuietReceiver:
         return self.base + path
 
     def start(self) -> QuietReceiver:
-        self._server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(self.requests), "127.0.0.1", 0))
-        self.base = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-        self._thread = threading.Thread(target=self._loop.run_forever, name="bench-receiver", daemon=True)
+        """The loop lives in its own thread from creation to close: the calling thread may already
+        run a loop of its own (Playwright's sync API keeps one in a test worker's main thread)."""
+        listening = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(listening,), name="bench-receiver", daemon=True)
         self._thread.start()
+        if not listening.wait(timeout=10) or self._server is None:
+            raise RuntimeError("the benchmark's webhook receiver did not start listening")
+        self.base = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
         return self
 
+    def _serve(self, listening: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._server = self._loop.run_until_complete(
+                self._loop.create_server(lambda: _Connection(self.requests), "127.0.0.1", 0))
+            listening.set()
+            self._loop.run_forever()
+            self._server.close()
+            self._loop.run_until_complete(self._server.wait_closed())
+        finally:
+            listening.set()
+            self._loop.close()
+
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
-        self._server.close()
-        self._loop.run_until_complete(self._server.wait_closed())
-        self._loop.close()
 
     def checked(self, *, now: datetime) -> Checked:
         """What a careful receiver would have found: signatures, duplicate keys, event names."""

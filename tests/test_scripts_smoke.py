@@ -145,6 +145,27 @@ def test_the_serving_benchmarks_receiver_answers_at_once_and_checks_signatures_a
     assert checked.events == {"comment.created": 3}
 
 
+def test_the_serving_benchmarks_receiver_starts_while_the_calling_thread_runs_a_loop():
+    """A test worker's main thread may run a loop of its own (Playwright's sync API keeps one)."""
+    import asyncio
+    import urllib.request
+
+    from bench.receiver import QuietReceiver
+
+    async def inside_a_running_loop() -> QuietReceiver:
+        return QuietReceiver("bench-secret-0123456789").start()
+
+    receiver = asyncio.run(inside_a_running_loop())
+    try:
+        request = urllib.request.Request(receiver.url("/ok"), data=b"{}", method="POST")
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 204
+    finally:
+        receiver.stop()
+    assert not receiver._thread.is_alive() and receiver._loop.is_closed()
+    assert len(receiver.requests) == 1
+
+
 def test_post_cost_benchmark_posts_with_and_without_an_endpoint(capsys):
     assert post_cost.main(["--smoke"]) == 0
     out = capsys.readouterr().out
