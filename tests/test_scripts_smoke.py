@@ -149,13 +149,15 @@ def test_the_serving_benchmarks_receiver_starts_while_the_calling_thread_runs_a_
     """A test worker's main thread may run a loop of its own (Playwright's sync API keeps one)."""
     import asyncio
     import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
 
     from bench.receiver import QuietReceiver
 
     async def inside_a_running_loop() -> QuietReceiver:
         return QuietReceiver("bench-secret-0123456789").start()
 
-    receiver = asyncio.run(inside_a_running_loop())
+    with ThreadPoolExecutor(1) as thread:  # this worker's own thread may already run Playwright's loop
+        receiver = thread.submit(lambda: asyncio.run(inside_a_running_loop())).result(timeout=15)
     try:
         request = urllib.request.Request(receiver.url("/ok"), data=b"{}", method="POST")
         with urllib.request.urlopen(request, timeout=5) as answer:
