@@ -34,15 +34,19 @@ coverage: install-test browser
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+# The package and its test tools in one pip run (each run builds the editable wheel again), which
+# also stands for the plain install.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --no-compile -e '.[test]'
+	touch $@ $(VENV)/.installed
 
 # Debian's Chromium and CJK fonts for the browser tests (Playwright cannot download a browser here),
 # and the page checkers they run (axe-core, vnu-jar from npm; Java for vnu).

@@ -50,19 +50,114 @@ def playwright_driver():
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_driver):
+def chromium(playwright_driver):
     browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
 
+@pytest.fixture(scope="session")
+def kept_contexts(chromium):
+    return KeptContexts(chromium)
+
+
+@pytest.fixture
+def browser(kept_contexts):
+    """Chromium for one test: `browser.new_context(...)` lends a context that is given back, cleared,
+    when the test ends (a test need not close it)."""
+    yield kept_contexts
+    kept_contexts.take_back()
+
+
 @pytest.fixture
 def browser_page(browser):
-    context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    page = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    return page
+
+
+class KeptContexts:
+    """Browser contexts kept between the tests of a process, one set per combination of options.
+
+    A new context and its first page cost Chromium about half a second of CPU, more than most browser
+    tests spend on what they check; a kept context holds a blank page of its own, which halves what
+    its next test's first page costs. A context comes back as a new one would be: the test's pages
+    closed, cookies and permissions cleared, the HTTP cache and the storage of every origin its
+    frames showed dropped, its timeouts the defaults again. A context that a test closed, or that
+    cannot be cleared, is not kept. `own_context` is for a context a test changes beyond that (an
+    init script stays with its context): it is closed when the test ends. At most `most_kept` wait,
+    the longest unused closed first (each holds a renderer process).
+    """
+
+    def __init__(self, browser, most_kept: int = 8):
+        self.browser = browser
+        self.most_kept = most_kept
+        self._idle: list[Kept] = []  # the longest unused first
+        self._lent: list[Kept] = []
+
+    def new_context(self, **options):
+        key = repr(sorted(options.items()))
+        kept = next((kept for kept in reversed(self._idle) if kept.key == key), None)
+        if kept is None:
+            kept = Kept(key, self.browser.new_context(**options))
+        else:
+            self._idle.remove(kept)
+        self._lent.append(kept)
+        return kept.context
+
+    def own_context(self, **options):
+        kept = Kept(None, self.browser.new_context(**options))
+        self._lent.append(kept)
+        return kept.context
+
+    def take_back(self) -> None:
+        lent, self._lent = self._lent, []
+        for kept in lent:
+            if kept.closed:
+                continue
+            if kept.key is not None and kept.cleared():
+                self._idle.append(kept)
+            else:
+                kept.context.close()
+        while len(self._idle) > self.most_kept:
+            self._idle.pop(0).context.close()
+
+
+class Kept:
+    """A context, the blank page that keeps it warm, and what its frames showed since it was lent."""
+
+    def __init__(self, key: str | None, context):
+        self.key = key
+        self.context = context
+        self.closed = False
+        self.origins: set[str] = set()
+        self.blank = context.new_page()
+        self.devtools = context.new_cdp_session(self.blank)
+        context.on("page", lambda page: page.on("framenavigated", self._seen))
+        context.on("close", lambda _: setattr(self, "closed", True))
+
+    def _seen(self, frame) -> None:
+        if frame.url.startswith(("http:", "https:")):
+            self.origins.add("/".join(frame.url.split("/", 3)[:3]))
+
+    def cleared(self) -> bool:
+        from playwright.sync_api import Error
+
+        try:
+            for page in self.context.pages:
+                if page is not self.blank:
+                    page.close()
+            self.devtools.send("Network.clearBrowserCache")
+            for origin in self.origins:
+                self.devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+            self.origins.clear()
+            self.context.clear_cookies()
+            self.context.clear_permissions()
+            self.context.set_default_timeout(30_000)
+            self.context.set_default_navigation_timeout(30_000)
+            return not self.blank.is_closed()
+        except Error:
+            return False
 
 
 def wait_until(page, expression: str, timeout: float = 15.0) -> None:

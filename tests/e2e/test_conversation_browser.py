@@ -96,7 +96,6 @@ def test_replying_without_javascript(live_server, browser, db, tmp_path):
     assert (reply.thread_id, reply.reply_to_id, reply.status) == (top.id, top.id, CommentStatus.PENDING)
     assert "審核中" in page.locator(".own-waiting").inner_text()
     page.screenshot(path=str(tmp_path / "no-javascript-reply.png"), full_page=True)
-    context.close()
 
 
 def test_the_whole_thread_is_appended_in_place(live_server, browser_page, db):
@@ -153,8 +152,6 @@ def test_the_author_sees_what_became_of_each_comment(live_server, browser, db, j
     stranger.goto(live_server + ARTICLE)
     assert stranger.locator("[data-own-comments]").count() == 0
     assert "會被拒絕的評論" not in stranger.content()
-    stranger.context.close()
-    context.close()
 
 
 def test_the_nickname_is_remembered_and_anonymous_stays_one_tick(live_server, browser_page):

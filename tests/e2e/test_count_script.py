@@ -46,7 +46,7 @@ def test_count_js_fills_every_count_on_a_list_page_of_another_site(live_server, 
 {others}
 </ul>
 <script src="{live_server}/static/count.js" async></script>"""
-    page = browser.new_page()
+    page = browser.new_context().new_page()
     requests = []
     page.on("request", lambda request: requests.append(request.url) if "/api/v1/counts" in request.url else None)
     page.goto(f"{origin}/list")
@@ -55,4 +55,3 @@ def test_count_js_fills_every_count_on_a_list_page_of_another_site(live_server, 
     assert page.text_content("#plain span") == "3"
     assert page.text_content("[data-comment-count='other-7']") == "–"  # unknown to the service: left alone
     assert len(requests) == 2 and all(url.startswith(live_server) for url in requests)
-    page.close()

@@ -53,4 +53,3 @@ def test_the_export_page_moves_its_bar_without_reloading_then_offers_the_file(li
     assert download.value.suggested_filename.startswith("moderation-export-")
     assert '"format": "moderation-export/1"' in Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     page.screenshot(path=str(tmp_path / "export-done.png"), full_page=True)
-    page.context.close()

@@ -99,7 +99,6 @@ def test_the_sort_switch(live_server, browser, db, javascript):
     expect(page.get_by_role("link", name="最熱")).to_have_attribute("aria-current", "page")
     page.get_by_role("navigation", name="評論排序").get_by_role("link", name="最新").click()
     expect(bodies).to_have_text(["最新但冷門", "較早但熱門"])
-    context.close()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -120,4 +119,3 @@ def test_comments_in_the_readers_script_with_the_original_one_click_away(live_se
     expect(body).to_have_text("這個儀器的檢測結果很準確")
     if javascript:
         assert page.evaluate("window.stayedHere") is True  # in place, no page load
-    context.close()

@@ -127,7 +127,6 @@ def test_without_javascript_a_decision_posts_and_redirects(live_server, browser,
     sign_in_to_the_queue(page, live_server, "mod")
     page.get_by_role("button", name=f"通過 #{comment.id}").click()
     expect(page.locator(".result")).to_contain_text("已通過 1 則評論")
-    context.close()
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
 
@@ -207,7 +206,6 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width, locale):
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         name = page.locator(".site-name").bounding_box()
         assert name["height"] < 40, path  # the site name on one line, not a character a line
-    context.close()
 
 
 def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
@@ -271,7 +269,6 @@ def test_the_card_focused_after_a_decision_is_in_view_and_not_under_the_bulk_bar
     page.screenshot(path=str(tmp_path / f"after-{width}.png"))
     page.keyboard.press("k")  # back up, over the decided line, to a card above: in view too
     assert page.evaluate(UNCOVERED, f"card-{comments[4].id}") == []
-    context.close()
 
 
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
@@ -319,7 +316,6 @@ def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server
         const text = document.createRange(); text.selectNodeContents(cell);
         return new Set(Array.from(text.getClientRects(), (box) => Math.round(box.top))).size; })""")
     assert lines == [1, 1, 1]  # each status on one line, not a character a line
-    context.close()
 
 
 def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
@@ -349,7 +345,6 @@ def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browse
     box = answer.bounding_box()
     # -1: the browser scrolls by fractions of a pixel (a header of fractional height above it)
     assert -1 <= box["y"] and box["y"] + min(box["height"], 120) <= height  # its first lines in the window
-    context.close()
 
 
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
@@ -370,7 +365,6 @@ def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_dec
     for element in (result, page.locator(f"#card-{comments[4].id} .card-head")):
         box = element.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= height
-    context.close()
 
 
 def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_server, browser_page, db):

@@ -177,7 +177,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
     if not AXE.exists():
         _missing(AXE, "axe-core")
     visit = Visit()
-    context = browser.new_context(viewport=VIEWPORTS["desktop"], bypass_csp=True)  # axe is injected as a script
+    context = browser.own_context(viewport=VIEWPORTS["desktop"], bypass_csp=True)  # axe is injected as a script
     context.add_cookies([{"name": "lang", "value": language, "url": base}])
     # axe loads in each page as it starts: injecting its 500 KB script tag per page cost a fifth of the walk.
     context.add_init_script(path=str(AXE))

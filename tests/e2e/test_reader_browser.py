@@ -157,7 +157,6 @@ def test_phone_width_has_no_horizontal_scroll(live_server, browser, tmp_path, db
     expect(page.get_by_label("人身攻擊")).to_be_visible()  # shown once its token is fetched
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
-    context.close()
 
 
 def test_reader_without_javascript_posts_from_the_shared_page(live_server, browser, db, tmp_path):
@@ -179,7 +178,6 @@ def test_reader_without_javascript_posts_from_the_shared_page(live_server, brows
     page.wait_for_selector("text=您的評論已送出，審核通過後將會公開")
     assert "沒有 JavaScript 也能留言" in page.locator(".comment.is-waiting").inner_text()
     page.screenshot(path=str(tmp_path / "no-javascript-posted.png"), full_page=True)
-    context.close()
 
 
 def test_older_comments_are_appended_in_place(live_server, app, browser_page, db):
@@ -341,7 +339,6 @@ def test_without_javascript_the_error_summary_takes_the_focus_too(live_server, b
     page.wait_for_load_state("load")
     page.wait_for_timeout(300)
     assert status_has_focus_in_view(page)
-    context.close()
 
 
 def test_enter_in_the_nickname_moves_on_and_sends_nothing(live_server, browser_page):
@@ -447,7 +444,6 @@ def test_on_a_phone_the_comments_come_first_and_the_form_opens_in_place(live_ser
     assert page.evaluate("document.activeElement.id") == "nickname"
     expect(opener).to_be_hidden()
     page.screenshot(path=str(tmp_path / "phone-composer-open.png"))
-    context.close()
 
 
 def test_on_a_phone_the_bar_leads_from_the_article_to_the_comments(live_server, browser, db, tmp_path):
@@ -468,7 +464,6 @@ def test_on_a_phone_the_bar_leads_from_the_article_to_the_comments(live_server, 
     assert 0 <= heading["top"] and heading["bottom"] <= 844
     expect(page.locator("#comment-form")).to_be_visible()  # and the form is open
     assert page.evaluate("document.activeElement.id") == "comments"
-    context.close()
 
 
 def test_the_bar_never_covers_what_takes_the_focus(live_server, browser, db):
@@ -488,7 +483,6 @@ def test_the_bar_never_covers_what_takes_the_focus(live_server, browser, db):
     page.locator("#in-article").focus()
     focused, bar = box(page, "#in-article"), box(page, "[data-comment-bar]")
     assert focused["bottom"] <= bar["top"], (focused, bar)
-    context.close()
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh-Hans", "写评论 · 1 条评论"), ("en", "Write a comment · 1 comment")])
@@ -497,7 +491,6 @@ def test_the_bar_speaks_the_readers_language(live_server, browser, db, language,
     context, page = phone(browser, live_server, language=language)
     page.goto(live_server + ARTICLE)
     assert page.locator("[data-comment-bar] a").inner_text() == words
-    context.close()
 
 
 def test_the_bar_and_the_fold_are_for_phones_only(live_server, browser_page):
@@ -521,7 +514,6 @@ def test_on_a_phone_without_javascript_the_form_is_open_and_posts(live_server, b
     page.get_by_role("button", name="送出評論", exact=True).last.click()
     page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
     assert page.get_by_label("評論內容").input_value() == "手機上沒有腳本也能留言"
-    context.close()
 
 
 @pytest.mark.parametrize("width", [320, 390])
@@ -533,4 +525,3 @@ def test_nothing_scrolls_sideways_on_a_phone(live_server, browser, db, width, ja
     if javascript:
         page.get_by_role("button", name="寫評論").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    context.close()

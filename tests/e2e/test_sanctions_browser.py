@@ -48,8 +48,6 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     expect(reader.locator(".field-error")).to_contain_text("人身攻擊")
     expect(reader.locator("#body")).to_have_value("我還要說")
     reader.screenshot(path=str(tmp_path / "suspended-reader.png"), full_page=True)
-    reader.context.close()
-    moderator.context.close()
 
     db.session.expire_all()
     assert db.session.scalar(select(AuthorRestriction.created_by)) == "mod"
