@@ -401,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
         work = Path(directory)
+        stack.callback(_keep_logs, work, out)  # the servers' logs beside the figures, whatever happens
         service = OurService(f"sqlite:///{work / 'bench.sqlite3'}", work / "instance")
         service.fill()
         page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
@@ -435,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
 
     medians = {name: median_of(runs) for name, runs in results.items()}
     return report(medians, args, out)
+
+
+def _keep_logs(work: Path, out: Path) -> None:
+    for log in work.glob("*.log"):
+        shutil.copyfile(log, out / log.name)
 
 
 def target_checks(medians: dict[str, Measurement], ceiling: float | None) -> dict[str, tuple[float, float]]:
