@@ -201,3 +201,45 @@ def test_a_burst_of_likes_from_one_address_counts_no_more_than_the_addresss_shar
     assert errors == []
     db.session.expire_all()
     assert db.session.get(Comment, comment_id).like_count == 3
+
+
+def test_readers_starting_a_surge_at_the_same_moment_each_get_their_comment_stored(app, db, clock):
+    """Eight readers (eight browsers, eight addresses) post at once into an article already past its
+    surge limit, so that each post would start the surge: one starts it, every post is stored, none
+    is answered 503. On PostgreSQL each post's insert holds a key-share lock on the article's row;
+    starting a surge must not ask for a lock that conflicts with it (it deadlocked: FOR UPDATE)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from moderation.models import Surge
+    from tests.conftest import make_page
+
+    app.config["SURGE_RATE_PER_MINUTE"] = 1
+    for number in range(2):
+        make_comment(db, status=CommentStatus.APPROVED, body=f"剛才的第{number}則留言",
+                     created_at=clock.now - timedelta(seconds=5 * number))
+    pages = []
+    for index in range(8):
+        page = make_page(app)
+        page.client.environ_base["REMOTE_ADDR"] = f"10.0.0.{index + 1}"
+        page.open_form()
+        page.load_captcha()
+        pages.append(page)
+    barrier = threading.Barrier(len(pages))
+    statuses = []
+
+    def send(index, page):
+        barrier.wait()
+        statuses.append(page.post(solve=False, nickname=f"讀者{index}號",
+                                  body=f"第{index}位讀者對這篇文章的看法：{'甲乙丙丁戊己庚辛'[index] * 3}").status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in enumerate(pages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [303] * 8
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 10
+    assert db.session.scalar(select(func.count()).select_from(Surge)) == 1

@@ -171,7 +171,9 @@ def begin_or_extend(db: Session, article_id: int, trip: Trip, *, comment_id: int
     PostgreSQL lock, the whole cluster)."""
     surge = active_surge(db, article_id) if active is _NOT_READ else active
     if surge is None:
-        db.execute(select(Article.id).where(Article.id == article_id).with_for_update())
+        # FOR NO KEY UPDATE: each poster's insert already holds a key-share lock on this row, which
+        # FOR UPDATE would wait for (two posters starting a surge at once deadlocked).
+        db.execute(select(Article.id).where(Article.id == article_id).with_for_update(key_share=True))
         surge = active_surge(db, article_id)  # another poster may have started it meanwhile
     if surge is None:
         article = db.get(Article, article_id)
