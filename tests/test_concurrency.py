@@ -243,3 +243,37 @@ def test_readers_starting_a_surge_at_the_same_moment_each_get_their_comment_stor
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 10
     assert db.session.scalar(select(func.count()).select_from(Surge)) == 1
+
+
+class TestALockWaitedForTooLong:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "DATABASE_LOCK_TIMEOUT_MS": 300}
+
+    def test_the_reader_gets_the_form_back_and_no_outage_is_logged(self, app, db, backend, caplog):
+        """An article's row held by another transaction past `lock_timeout` (a migration, a stuck
+        session): PostgreSQL fails the post; the reader gets the form back with the text, the log
+        says a lock conflict, not an outage, and the next post goes through."""
+        import logging
+
+        from sqlalchemy import select
+
+        from moderation.models import Article
+        from tests.conftest import make_page
+
+        if backend != "postgresql":
+            pytest.skip("SQLite has no row locks: its writers wait for the database's one write lock")
+        page = make_page(app)
+        page.open_form()
+        page.load_captcha()
+        with Session(db.engine) as other, caplog.at_level(logging.WARNING, logger="moderation.web.outages"):
+            other.execute(select(Article.id).with_for_update())
+            response = page.post(solve=False, body="等鎖太久的評論")
+            other.rollback()
+        assert response.status_code == 503 and "Retry-After" in response.headers
+        assert "等鎖太久的評論" in page.html
+        messages = [record.getMessage() for record in caplog.records if record.name == "moderation.web.outages"]
+        assert len(messages) == 1 and messages[0].startswith("database lock conflict (LockNotAvailable:")
+        assert not app.extensions["outages"].in_outage
+        page.load_captcha()
+        assert page.post(solve=False, body="等鎖太久的評論").status_code == 303

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from moderation.database import answer_deadline
 from moderation.extensions import db
 from moderation.web import api_errors
-from moderation.web.outages import OutageLog, is_database_outage
+from moderation.web.outages import OutageLog, is_database_outage, is_lock_conflict
 
 MODERATION_BLUEPRINTS = {"moderator", "admin", "rules"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -102,8 +102,11 @@ def watch_database(engine) -> None:
 
 def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
     """503 with Retry-After; a reader who was posting gets the form back with everything typed."""
-    outages.failed(error)
-    g.database_answered = False  # what it answered earlier in this request does not end the outage
+    if is_lock_conflict(error):
+        outages.conflicted(error)
+    else:
+        outages.failed(error)
+        g.database_answered = False  # what it answered earlier in this request does not end the outage
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; the session is discarded at teardown anyway

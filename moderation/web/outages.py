@@ -19,6 +19,15 @@ UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 logger = logging.getLogger("moderation.web.outages")
 
 
+# What PostgreSQL answers when it fails one transaction to let others on: a deadlock, a serialization
+# failure, a lock waited for past `lock_timeout`. The database is up; only that request failed.
+LOCK_CONFLICTS = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in LOCK_CONFLICTS
+
+
 def is_database_outage(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE) or (
         isinstance(error, exc.DBAPIError) and error.connection_invalidated
@@ -56,6 +65,12 @@ class OutageLog:
         first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         logger.warning("database outage started (%s; %s: %s); answering 503 until it is back",
                        self._cause, type(error).__name__, first_line)
+
+    def conflicted(self, error: BaseException) -> None:
+        """A lock conflict: one line for that request, no outage begun (the next request may pass)."""
+        first_line = str(getattr(error, "orig", error)).strip().splitlines()
+        logger.warning("database lock conflict (%s: %s); that request answered 503, the database is up",
+                       type(getattr(error, "orig", error)).__name__, first_line[0][:200] if first_line else "")
 
     def succeeded(self) -> None:
         if self._started is None:
