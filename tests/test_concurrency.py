@@ -15,6 +15,21 @@ pytestmark = pytest.mark.committing  # races need transactions that really commi
 ROUNDS = 8
 
 
+def at_once(send, arguments: list[tuple], *, timeout: float = 30) -> None:
+    """`send(*each)` for each of `arguments`, each in a thread of its own, all released at one moment."""
+    barrier = threading.Barrier(len(arguments))
+
+    def released(each: tuple) -> None:
+        barrier.wait()
+        send(*each)
+
+    threads = [threading.Thread(target=released, args=(each,)) for each in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+
+
 def race(engine, comment_id, moderators, clock):
     """Both moderators decide at once, each in its own thread and database connection."""
     barrier = threading.Barrier(len(moderators))
@@ -75,18 +90,12 @@ def test_identical_posts_sent_at_once_leave_one_copy_that_is_not_spam(app, db):
         for key, value in cookies:
             client.set_cookie(key, value)
         clients.append(client)
-    barrier = threading.Barrier(len(forms))
     statuses = []
 
     def send(client, form):
-        barrier.wait()
         statuses.append(client.post(f"{first.url}/comments", data=form).status_code)
 
-    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms, strict=False)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(send, list(zip(clients, forms, strict=True)))
     assert statuses == [303] * 5
     db.session.expire_all()
     copies = db.session.scalars(select(Comment).where(Comment.body == "同時送出五次的評論")).all()
@@ -226,19 +235,13 @@ def test_readers_starting_a_surge_at_the_same_moment_each_get_their_comment_stor
         page.open_form()
         page.load_captcha()
         pages.append(page)
-    barrier = threading.Barrier(len(pages))
     statuses = []
 
     def send(index, page):
-        barrier.wait()
         statuses.append(page.post(solve=False, nickname=f"讀者{index}號",
                                   body=f"第{index}位讀者對這篇文章的看法：{'甲乙丙丁戊己庚辛'[index] * 3}").status_code)
 
-    threads = [threading.Thread(target=send, args=pair) for pair in enumerate(pages)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(send, list(enumerate(pages)))
     assert sorted(statuses) == [303] * 8
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 10

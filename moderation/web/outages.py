@@ -62,15 +62,14 @@ class OutageLog:
                 return
             self._started = self.clock()
             self._cause = outage_cause(error)
-        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         logger.warning("database outage started (%s; %s: %s); answering 503 until it is back",
-                       self._cause, type(error).__name__, first_line)
+                       self._cause, type(error).__name__, _first_line(error))
 
     def conflicted(self, error: BaseException) -> None:
         """A lock conflict: one line for that request, no outage begun (the next request may pass)."""
-        first_line = str(getattr(error, "orig", error)).strip().splitlines()
+        said = getattr(error, "orig", error)  # the driver's error: SQLAlchemy's wrapper only names it
         logger.warning("database lock conflict (%s: %s); that request answered 503, the database is up",
-                       type(getattr(error, "orig", error)).__name__, first_line[0][:200] if first_line else "")
+                       type(said).__name__, _first_line(said))
 
     def succeeded(self) -> None:
         if self._started is None:
@@ -85,3 +84,8 @@ class OutageLog:
     @property
     def in_outage(self) -> bool:
         return self._started is not None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else ""

@@ -94,6 +94,7 @@ class KeptContexts:
         self.most_kept = most_kept
         self._idle: list[Kept] = []  # the longest unused first
         self._lent: list[Kept] = []
+        self._own: list = []  # closed when the test ends
 
     def new_context(self, **options):
         key = repr(sorted(options.items()))
@@ -106,16 +107,19 @@ class KeptContexts:
         return kept.context
 
     def own_context(self, **options):
-        kept = Kept(None, self.browser.new_context(**options))
-        self._lent.append(kept)
-        return kept.context
+        context = self.browser.new_context(**options)
+        self._own.append(context)
+        return context
 
     def take_back(self) -> None:
+        own, self._own = self._own, []
+        for context in own:
+            context.close()  # a second close (the test's own) does nothing
         lent, self._lent = self._lent, []
         for kept in lent:
             if kept.closed:
                 continue
-            if kept.key is not None and kept.cleared():
+            if kept.cleared():
                 self._idle.append(kept)
             else:
                 kept.context.close()
@@ -126,7 +130,7 @@ class KeptContexts:
 class Kept:
     """A context, the blank page that keeps it warm, and what its frames showed since it was lent."""
 
-    def __init__(self, key: str | None, context):
+    def __init__(self, key: str, context):
         self.key = key
         self.context = context
         self.closed = False
