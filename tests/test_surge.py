@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from moderation.models import (
     Article,
@@ -129,6 +129,28 @@ def test_one_author_repeating_itself_is_no_cluster(app, admin, db, clock):
         clock.advance(seconds=30)
     assert _article(db).comment_mode is CommentMode.POST_MODERATION
     assert db.session.scalar(select(Surge)) is None
+
+
+def test_one_authors_copies_form_a_cluster_once_two_other_authors_join(db, clock):
+    article = _article(db)
+    copy, reading = "f" * 64, "r" * 64
+
+    def written(author: str, seconds_ago: int) -> dict:
+        return {"article_id": article.id, "body": BRIGADE, "status": CommentStatus.PENDING, "ip_hash": "a" * 64,
+                "author_hash": author, "created_at": clock.now - timedelta(seconds=seconds_ago),
+                "fingerprint": copy, "reading_fingerprint": reading}
+
+    def check(author: str):
+        return surge.check(db.session, article.id, fingerprint=copy, reading_fingerprint=reading, author_hash=author,
+                           text_length=len(BRIGADE), now=clock(), settings=surge.Settings())
+
+    db.session.execute(insert(Comment), [written("b" * 64, 20 * number) for number in range(30)])
+    db.session.commit()
+    assert check("b" * 64) is None and check("c" * 64) is None
+    db.session.execute(insert(Comment), [written("c" * 64, 5)])
+    db.session.commit()
+    trip = check("d" * 64)
+    assert trip.cause is SurgeCause.CLUSTER and trip.details["authors"] == 3 and len(trip.cluster_ids) == 31
 
 
 def test_more_comments_a_minute_than_the_limit_switch_the_article(db, clock):

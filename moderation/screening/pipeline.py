@@ -12,6 +12,7 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from moderation.screening.links import domain_listed, figure_spellings, find_links, readable_domain
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatch, WordMatcher
@@ -94,6 +95,15 @@ class Submission:
     # Holds moderators set: (kind, rule id, detail), e.g. (ReasonKind.ADDRESS_HOLD, "address:7", "2026-12-05").
     holds: tuple[tuple[ReasonKind, str, str], ...] = ()
 
+    @cached_property
+    def body(self) -> NormalizedText:
+        return normalize(self.text)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The text's `fingerprint()`: the author's earlier copies of it are looked up before screening."""
+        return fingerprint(self.body)
+
 
 _SEVERITY = {Action.SPAM: 3, Action.BLOCK: 2, Action.HOLD: 1}
 _OUTCOME = {Action.SPAM: Outcome.SPAM, Action.BLOCK: Outcome.REJECTED, Action.HOLD: Outcome.PENDING}
@@ -113,13 +123,13 @@ def reading_fingerprint(text: str | NormalizedText) -> str:
 
 def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: datetime) -> Verdict:
     reasons: list[Reason] = []
-    body = normalize(submission.text)
+    body = submission.body
     nickname = normalize(submission.nickname or "")
     for field_name, normalized in (("body", body), ("nickname", nickname)):
         reasons.extend(_word_reason(field_name, match) for match in rules.words.find(normalized))
     reasons.extend(_personal_reasons(body, nickname, submission))
     reasons.extend(_link_reasons(body, rules))
-    mine = fingerprint(body)
+    mine = submission.fingerprint
     reasons.extend(_flood_reasons(mine, author, rules.thresholds, now))
     reasons.extend(Reason(kind, Action.HOLD, rule_id, detail) for kind, rule_id, detail in submission.holds)
 

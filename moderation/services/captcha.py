@@ -15,7 +15,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from moderation import metrics
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
 from moderation.screening.pipeline import Rules, is_trusted
-from moderation.services.comments import author_facts
+from moderation.services.author_history import author_facts
 from moderation.services.hashing import keyed_hash, same_hash
 from moderation.services.rate_limits import record_captcha_failure
 
@@ -198,14 +198,13 @@ def voice_for(language_tag: str) -> str | None:
 
 def needed_for(db: Session, author_hash: str | None, *, rules: Rules, config: Mapping, now: datetime) -> bool:
     """Does this author have to solve a captcha? Not a returning author whom the trust ramp trusts
-    (`CAPTCHA_SKIP_FOR_TRUSTED`): their last decided comments were approved, none refused. Two
-    indexed queries, only for a reader who holds an author token."""
+    (`CAPTCHA_SKIP_FOR_TRUSTED`): their last decided comments were approved, none refused. One
+    indexed query, only for a reader who holds an author token."""
     if author_hash is None or not config["CAPTCHA_SKIP_FOR_TRUSTED"]:
         return True
-    facts = author_facts(db, author_hash=author_hash, ip_hash="", now=now, rules=rules)
     # Comments still waiting for a decision neither earn nor lose trust here: a trusted author's
     # second comment of the day needs no captcha either (screening's rate limits still apply).
-    decided = replace(facts, recent=tuple(past for past in facts.recent if past.status != "pending"))
+    decided = author_facts(db, author_hash=author_hash, ip_hash="", now=now, rules=rules, decided_only=True)
     return not is_trusted(decided, rules.thresholds, now)
 
 

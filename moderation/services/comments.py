@@ -27,9 +27,7 @@ from moderation.models import (
     ScreeningReason,
 )
 from moderation.screening.pipeline import (
-    AuthorFacts,
     Outcome,
-    PastComment,
     ReasonKind,
     Rules,
     Submission,
@@ -38,6 +36,7 @@ from moderation.screening.pipeline import (
 )
 from moderation.services import external_check, outbox, rollups, sanctions, surge
 from moderation.services.audit import SYSTEM
+from moderation.services.author_history import author_facts
 from moderation.services.decisions import Decision, decide
 from moderation.services.external_check import CheckAnswer
 from moderation.services.listing import listing_changed, replies_changed
@@ -62,23 +61,6 @@ class Posted:
 # The posting path runs these on every comment: built once, executed with parameters.
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)
 _INSERT_REASONS = insert(ScreeningReason)
-_AUTHOR_RECENT = (
-    select(Comment.fingerprint, Comment.created_at, Comment.status)
-    .where(Comment.author_hash == bindparam("author_hash"), Comment.created_at >= bindparam("since"))
-    .order_by(Comment.created_at.desc(), Comment.id.desc())
-    .limit(200)
-)
-# The address's recent comments, newest first and capped: screening asks whether the address is
-# over its per-minute limit and whether it posted this text already, and one address posting in
-# a flood must not make each of its comments read the whole flood.
-_ADDRESS_RECENT = (
-    select(Comment.fingerprint, Comment.created_at)
-    .where(Comment.ip_hash == bindparam("ip_hash"), Comment.created_at >= bindparam("since"))
-    .order_by(Comment.created_at.desc())
-    .limit(bindparam("cap"))
-)
-
-
 _NOT_READ = object()
 
 
@@ -138,7 +120,7 @@ def post_comment(
 
     def screened() -> Verdict:
         facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
-                             address_duplicates=not known_author)
+                             fingerprint=submission.fingerprint, address_duplicates=not known_author)
         with metrics.SCREENING_SECONDS.time():
             return screen(submission, facts, rules, now=now)
 
@@ -322,28 +304,6 @@ def earlier_submission(db: Session, submission_key: str | None, *, body: str | N
         return None
     same = row.body == body and row.is_anonymous == anonymous and (anonymous or row.nickname == (nickname or None))
     return EarlierSubmission(row.id, row.status, same)
-
-
-def author_facts(
-    db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules, address_duplicates: bool = False
-) -> AuthorFacts:
-    """What screening needs to know of an author's recent comments (two indexed queries)."""
-    limits = rules.thresholds
-    horizon = now - max(timedelta(days=limits.trust_window_days),
-                        timedelta(seconds=limits.duplicate_window_seconds))
-    connection = db.connection()
-    rows = connection.execute(_AUTHOR_RECENT, {"author_hash": author_hash, "since": horizon})
-    address_rows = connection.execute(_ADDRESS_RECENT, {
-        "ip_hash": ip_hash, "since": now - timedelta(seconds=limits.duplicate_window_seconds),
-        "cap": max(limits.ip_per_minute + 1, 200),
-    }).all()
-    minute_ago = now - timedelta(minutes=1)
-    return AuthorFacts(
-        recent=tuple(PastComment(row.fingerprint, row.created_at, row.status.value) for row in rows),
-        ip_comments_last_minute=sum(1 for row in address_rows if row.created_at > minute_ago),
-        address_fingerprints=frozenset(row.fingerprint for row in address_rows if row.fingerprint)
-        if address_duplicates else frozenset(),
-    )
 
 
 class CommentsClosed(Exception):

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import case, delete, func, literal_column, select
+from sqlalchemy import bindparam, case, delete, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,11 +52,17 @@ def bucket_seconds(bucket: int) -> float:
 
 
 def _upsert(db: Session, model, keys: dict, increments: dict) -> None:
+    db.execute(_upsert_statement(db.connection().dialect.name, model, tuple(keys), tuple(increments)),
+               {**keys, **increments})
+
+
+@cache
+def _upsert_statement(dialect_name: str, model, keys: tuple[str, ...], increments: tuple[str, ...]):
     table = model.__table__
-    dialect = postgresql if db.connection().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**keys, **increments)
-    db.execute(statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in increments}))
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table).values({name: bindparam(name) for name in keys + increments})
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in increments})
 
 
 def comment_posted(db: Session, *, article_id: int, created_at: datetime, status: CommentStatus,

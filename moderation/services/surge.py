@@ -14,8 +14,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -85,9 +86,8 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
         return cluster
     # Counted up to one past the limit: a flood must not make each of its posts count the whole flood
     # (past the limit the figure only says that the limit is passed).
-    in_minute = 1 + db.scalar(select(func.count()).select_from(
-        select(Comment.id).where(Comment.article_id == article_id, Comment.created_at > now - timedelta(minutes=1))
-        .limit(settings.rate_per_minute + 1).subquery()))
+    in_minute = 1 + db.scalar(_IN_MINUTE, {"article_id": article_id, "since": now - timedelta(minutes=1),
+                                           "cap": settings.rate_per_minute + 1})
     if in_minute > settings.rate_per_minute:
         return Trip(SurgeCause.RATE, {"per_minute": in_minute, "limit": settings.rate_per_minute})
     if in_minute >= settings.min_per_minute:
@@ -99,9 +99,7 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
 
 
 def _cluster_of_surge(db, article_id: int, surge_id: int, keys: list[str]) -> Trip | None:
-    found = db.execute(select(CommentCluster.id, CommentCluster.key).where(
-        CommentCluster.article_id == article_id, CommentCluster.key.in_(keys), CommentCluster.surge_id == surge_id)
-        .order_by(CommentCluster.id.desc()).limit(1)).first()
+    found = db.execute(_CLUSTER_OF_SURGE, {"article_id": article_id, "surge_id": surge_id, "keys": keys}).first()
     if found is None:
         return None
     return Trip(SurgeCause.CLUSTER, {"cluster": found.id}, cluster_key=found.key, cluster_id=found.id)
@@ -113,14 +111,18 @@ def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now,
     # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
     # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
     since = now - timedelta(minutes=settings.cluster_minutes)
+    keyed = tuple(name for key, name in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint"))
+                  if key)
+    values = {"article_id": article_id, "since": since, "author_hash": author_hash, "fingerprint": fingerprint,
+              "reading_fingerprint": reading_fingerprint}
+    # Most posts join no cluster: the other authors of each text are counted in the database first,
+    # so that one author's flood of copies is not read row by row on each of its posts.
+    if max(db.scalars(_other_authors(keyed), values)) + 1 < settings.cluster_authors:
+        return None
     columns = (Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint, Comment.status,
                Comment.cluster_id, Comment.created_at)
-    ranges = [select(select(*columns).where(Comment.article_id == article_id, column == key,
-                                            Comment.created_at >= since)
-                     .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT).subquery())
-              for key, column in ((fingerprint, Comment.fingerprint), (reading_fingerprint, Comment.reading_fingerprint))
-              if key]
-    found = {row.id: row for row in db.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0])}
+    ranges = [select(copies) for copies in _copies(keyed, columns)]
+    found = {row.id: row for row in db.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0], values)}
     rows = sorted(found.values(), key=lambda row: row.created_at, reverse=True)[:CLUSTER_READ_LIMIT]
     for key, column in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint")):
         same = [row for row in rows if getattr(row, column) == key]
@@ -133,23 +135,50 @@ def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now,
     return None
 
 
+def _copies(keyed: tuple[str, ...], columns) -> list:
+    """The article's newest comments of the text by each of its fingerprints (`keyed`: which ones)."""
+    return [select(*columns).where(Comment.article_id == bindparam("article_id"),
+                                   getattr(Comment, name) == bindparam(name), Comment.created_at >= bindparam("since"))
+            .order_by(Comment.created_at.desc()).limit(CLUSTER_READ_LIMIT).subquery() for name in keyed]
+
+
+@cache
+def _other_authors(keyed: tuple[str, ...]):
+    return union_all(*(select(func.count(func.distinct(copies.c.author_hash)))
+                       .where(copies.c.author_hash != bindparam("author_hash"))
+                       for copies in _copies(keyed, (Comment.author_hash,))))
+
+
+_IN_MINUTE = select(func.count()).select_from(
+    select(Comment.id).where(Comment.article_id == bindparam("article_id"), Comment.created_at > bindparam("since"))
+    .limit(bindparam("cap")).subquery())
+_CLUSTER_OF_SURGE = (select(CommentCluster.id, CommentCluster.key)
+                     .where(CommentCluster.article_id == bindparam("article_id"),
+                            CommentCluster.key.in_(bindparam("keys", expanding=True)),
+                            CommentCluster.surge_id == bindparam("surge_id"))
+                     .order_by(CommentCluster.id.desc()).limit(1))
+
+
 def median_per_minute(db: Session, article_id: int, *, now: datetime) -> float | None:
     """The article's median rate over its hours with comments in the last week (this hour left
     out), from the hourly rollup; None without enough such hours to call it usual."""
     this_hour = now.replace(minute=0, second=0, microsecond=0)
-    totals = [row[0] for row in db.execute(
-        select(CommentHour.approved + CommentHour.pending + CommentHour.rejected + CommentHour.spam)
-        .where(CommentHour.article_id == article_id, CommentHour.hour >= this_hour - timedelta(days=MEDIAN_DAYS),
-               CommentHour.hour < this_hour))
-        if row[0] > 0]
+    totals = [row[0] for row in db.execute(_HOURLY_TOTALS, {
+        "article_id": article_id, "since": this_hour - timedelta(days=MEDIAN_DAYS), "until": this_hour}) if row[0] > 0]
     if len(totals) < MEDIAN_MIN_HOURS:
         return None
     return statistics.median(totals) / 60
 
 
+_HOURLY_TOTALS = select(CommentHour.approved + CommentHour.pending + CommentHour.rejected + CommentHour.spam).where(
+    CommentHour.article_id == bindparam("article_id"), CommentHour.hour >= bindparam("since"),
+    CommentHour.hour < bindparam("until"))
+_ACTIVE_SURGE = (select(Surge).where(Surge.article_id == bindparam("article_id"), Surge.ended_at.is_(None))
+                 .order_by(Surge.id.desc()).limit(1))
+
+
 def active_surge(db: Session, article_id: int) -> Surge | None:
-    return db.scalar(select(Surge).where(Surge.article_id == article_id, Surge.ended_at.is_(None))
-                     .order_by(Surge.id.desc()).limit(1))
+    return db.scalar(_ACTIVE_SURGE, {"article_id": article_id})
 
 
 EXTEND_EVERY = timedelta(seconds=30)
