@@ -63,7 +63,10 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SECURE": False,
     # How long the per-browser author token cookie lives.
     "READER_TOKEN_MAX_AGE": int(timedelta(days=365).total_seconds()),
-    # Comment form.
+    # Comment form. Its errors are codes the templates word (FormError) and its labels are the
+    # templates' own: WTForms' message catalogue, which Flask-WTF would read from disk for every
+    # form built (for the default labels), is never shown.
+    "WTF_I18N_ENABLED": False,
     "NICKNAME_MAX_LENGTH": 20,
     "COMMENT_MAX_LENGTH": 2000,
     "RESERVED_NICKNAMES": [

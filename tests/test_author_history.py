@@ -71,7 +71,7 @@ HISTORIES = {
 def test_the_rows_read_decide_as_the_whole_history_would(db, clock, history):
     _history(db, clock, HISTORIES[history])
     submission = Submission(TEXT, "讀者")
-    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), rules=RULES,
+    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), limits=RULES.thresholds,
                          fingerprint=submission.fingerprint)
     limits = RULES.thresholds
     assert len(facts.recent) <= limits.trust_after + limits.author_per_minute + 2
@@ -81,7 +81,7 @@ def test_the_rows_read_decide_as_the_whole_history_would(db, clock, history):
 def test_a_flood_is_held_and_its_copy_spammed(db, clock):
     _history(db, clock, [*A_FLOOD, (40, TEXT, CommentStatus.PENDING)])
     submission = Submission(TEXT, "讀者")
-    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash=ADDRESS, now=clock(), rules=RULES,
+    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash=ADDRESS, now=clock(), limits=RULES.thresholds,
                          fingerprint=submission.fingerprint)
     kinds = {reason.kind for reason in screen(submission, facts, RULES, now=clock()).reasons}
     assert {ReasonKind.DUPLICATE, ReasonKind.AUTHOR_RATE, ReasonKind.IP_RATE} <= kinds
@@ -91,8 +91,8 @@ def test_a_flood_is_held_and_its_copy_spammed(db, clock):
 
 def test_the_captcha_counts_decided_comments_only(db, clock):
     _history(db, clock, HISTORIES["approved comments, then one still waiting"])
-    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), rules=RULES)
-    decided = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), rules=RULES, decided_only=True)
+    facts = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), limits=RULES.thresholds)
+    decided = author_facts(db.session, author_hash=AUTHOR, ip_hash="", now=clock(), limits=RULES.thresholds, decided_only=True)
     assert not is_trusted(facts, RULES.thresholds, clock())
     assert is_trusted(decided, RULES.thresholds, clock())
 
@@ -100,7 +100,7 @@ def test_the_captcha_counts_decided_comments_only(db, clock):
 def test_a_reader_without_a_cookie_posting_the_same_text_from_the_same_address(db, clock):
     _history(db, clock, [(5, TEXT, CommentStatus.PENDING)], author="c" * 64)
     submission = Submission(TEXT, "讀者")
-    asked = {"author_hash": AUTHOR, "ip_hash": ADDRESS, "now": clock(), "rules": RULES,
+    asked = {"author_hash": AUTHOR, "ip_hash": ADDRESS, "now": clock(), "limits": RULES.thresholds,
              "fingerprint": submission.fingerprint}
     facts = author_facts(db.session, **asked, address_duplicates=True)
     assert facts.address_fingerprints == {submission.fingerprint}

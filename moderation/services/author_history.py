@@ -18,7 +18,8 @@ from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentStatus
-from moderation.screening.pipeline import AuthorFacts, PastComment, Rules
+from moderation.screening.matching import Thresholds
+from moderation.screening.pipeline import AuthorFacts, PastComment
 
 RECENT_LIMIT = 200  # an author's or address's newest comments looked at: a flood must not be read whole
 _REFUSED = (CommentStatus.REJECTED, CommentStatus.SPAM)
@@ -58,12 +59,11 @@ def _address_statement():
 _ADDRESS = _address_statement()
 
 
-def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, rules: Rules, fingerprint: str = "",
+def author_facts(db: Session, *, author_hash: str, ip_hash: str, now: datetime, limits: Thresholds, fingerprint: str = "",
                  address_duplicates: bool = False, decided_only: bool = False) -> AuthorFacts:
     """`fingerprint`: the text about to be posted (`Submission.fingerprint`); `address_duplicates`:
     look for its copies from the same address too (a poster without an author cookie);
     `decided_only`: the trust ramp counts decided comments only (the captcha's question)."""
-    limits = rules.thresholds
     duplicate_since = now - timedelta(seconds=limits.duplicate_window_seconds)
     trust_since = now - timedelta(days=limits.trust_window_days)
     minute_ago = now - timedelta(minutes=1)

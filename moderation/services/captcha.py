@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from moderation import metrics
 from moderation.models import CaptchaChallenge, CaptchaFailure, CaptchaMedium
-from moderation.screening.pipeline import Rules, is_trusted
+from moderation.screening.matching import Thresholds
+from moderation.screening.pipeline import is_trusted
 from moderation.services.author_history import author_facts
 from moderation.services.hashing import keyed_hash, same_hash
 from moderation.services.rate_limits import record_captcha_failure
@@ -196,7 +197,7 @@ def voice_for(language_tag: str) -> str | None:
     return MANDARIN_VOICE if language_tag.startswith("zh") else None
 
 
-def needed_for(db: Session, author_hash: str | None, *, rules: Rules, config: Mapping, now: datetime) -> bool:
+def needed_for(db: Session, author_hash: str | None, *, limits: Thresholds, config: Mapping, now: datetime) -> bool:
     """Does this author have to solve a captcha? Not a returning author whom the trust ramp trusts
     (`CAPTCHA_SKIP_FOR_TRUSTED`): their last decided comments were approved, none refused. One
     indexed query, only for a reader who holds an author token."""
@@ -204,8 +205,8 @@ def needed_for(db: Session, author_hash: str | None, *, rules: Rules, config: Ma
         return True
     # Comments still waiting for a decision neither earn nor lose trust here: a trusted author's
     # second comment of the day needs no captcha either (screening's rate limits still apply).
-    decided = author_facts(db, author_hash=author_hash, ip_hash="", now=now, rules=rules, decided_only=True)
-    return not is_trusted(decided, rules.thresholds, now)
+    decided = author_facts(db, author_hash=author_hash, ip_hash="", now=now, limits=limits, decided_only=True)
+    return not is_trusted(decided, limits, now)
 
 
 def challenge_media(

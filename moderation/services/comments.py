@@ -119,7 +119,7 @@ def post_comment(
                             holds=_holds(restriction, hold))
 
     def screened() -> Verdict:
-        facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, rules=rules,
+        facts = author_facts(db, author_hash=author_hash, ip_hash=ip_hash, now=now, limits=rules.thresholds,
                              fingerprint=submission.fingerprint, address_duplicates=not known_author)
         with metrics.SCREENING_SECONDS.time():
             return screen(submission, facts, rules, now=now)

@@ -75,19 +75,29 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
     (謝謝分享, 支持) are said by many readers alike: they form no cluster. `surge_id`: the article's
     surge going on; a text of a cluster formed in it joins that cluster at once (one indexed read),
     without the brigade's comments read again for each of its posts."""
-    cluster = None
-    if text_length >= settings.cluster_min_length:
-        if surge_id is not None and fingerprint:
-            cluster = _cluster_of_surge(db, article_id, surge_id, [key for key in (fingerprint, reading_fingerprint)
-                                                                   if key])
-        if cluster is None:
-            cluster = _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings)
-    if cluster is not None:
-        return cluster
+    clustering = text_length >= settings.cluster_min_length and bool(fingerprint)
+    if clustering and surge_id is not None:
+        cluster = _cluster_of_surge(db, article_id, surge_id, [key for key in (fingerprint, reading_fingerprint)
+                                                               if key])
+        if cluster is not None:
+            return cluster
+    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
+    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
+    keyed = tuple(name for key, name in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint"))
+                  if key) if clustering else ()
     # Counted up to one past the limit: a flood must not make each of its posts count the whole flood
     # (past the limit the figure only says that the limit is passed).
-    in_minute = 1 + db.scalar(_IN_MINUTE, {"article_id": article_id, "since": now - timedelta(minutes=1),
-                                           "cap": settings.rate_per_minute + 1})
+    values = {"article_id": article_id, "since": now - timedelta(minutes=settings.cluster_minutes),
+              "author_hash": author_hash, "fingerprint": fingerprint, "reading_fingerprint": reading_fingerprint,
+              "minute_ago": now - timedelta(minutes=1), "cap": settings.rate_per_minute + 1}
+    in_minute, *other_authors = db.execute(_figures(keyed), values).one()
+    # Most posts join no cluster: the other authors of each text are counted in the database first,
+    # so that one author's flood of copies is not read row by row on each of its posts.
+    if other_authors and max(other_authors) + 1 >= settings.cluster_authors:
+        cluster = _cluster(db, keyed, values, settings)
+        if cluster is not None:
+            return cluster
+    in_minute += 1
     if in_minute > settings.rate_per_minute:
         return Trip(SurgeCause.RATE, {"per_minute": in_minute, "limit": settings.rate_per_minute})
     if in_minute >= settings.min_per_minute:
@@ -105,29 +115,17 @@ def _cluster_of_surge(db, article_id: int, surge_id: int, keys: list[str]) -> Tr
     return Trip(SurgeCause.CLUSTER, {"cluster": found.id}, cluster_key=found.key, cluster_id=found.id)
 
 
-def _cluster(db, article_id, fingerprint, reading_fingerprint, author_hash, now, settings) -> Trip | None:
-    if not fingerprint:
-        return None
-    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
-    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
-    since = now - timedelta(minutes=settings.cluster_minutes)
-    keyed = tuple(name for key, name in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint"))
-                  if key)
-    values = {"article_id": article_id, "since": since, "author_hash": author_hash, "fingerprint": fingerprint,
-              "reading_fingerprint": reading_fingerprint}
-    # Most posts join no cluster: the other authors of each text are counted in the database first,
-    # so that one author's flood of copies is not read row by row on each of its posts.
-    if max(db.scalars(_other_authors(keyed), values)) + 1 < settings.cluster_authors:
-        return None
+def _cluster(db, keyed: tuple[str, ...], values: dict, settings: Settings) -> Trip | None:
     columns = (Comment.id, Comment.author_hash, Comment.fingerprint, Comment.reading_fingerprint, Comment.status,
                Comment.cluster_id, Comment.created_at)
     ranges = [select(copies) for copies in _copies(keyed, columns)]
     found = {row.id: row for row in db.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0], values)}
     rows = sorted(found.values(), key=lambda row: row.created_at, reverse=True)[:CLUSTER_READ_LIMIT]
-    for key, column in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint")):
+    for column in keyed:
+        key = values[column]
         same = [row for row in rows if getattr(row, column) == key]
-        authors = {row.author_hash for row in same} | {author_hash}
-        if key and len(authors) >= settings.cluster_authors:
+        authors = {row.author_hash for row in same} | {values["author_hash"]}
+        if len(authors) >= settings.cluster_authors:
             return Trip(SurgeCause.CLUSTER, {"authors": len(authors), "comments": len(same) + 1,
                                              "minutes": settings.cluster_minutes, "by_reading": column != "fingerprint"},
                         cluster_key=key, cluster_ids=tuple(row.id for row in same if row.cluster_id is None),
@@ -143,15 +141,16 @@ def _copies(keyed: tuple[str, ...], columns) -> list:
 
 
 @cache
-def _other_authors(keyed: tuple[str, ...]):
-    return union_all(*(select(func.count(func.distinct(copies.c.author_hash)))
-                       .where(copies.c.author_hash != bindparam("author_hash"))
-                       for copies in _copies(keyed, (Comment.author_hash,))))
-
-
-_IN_MINUTE = select(func.count()).select_from(
-    select(Comment.id).where(Comment.article_id == bindparam("article_id"), Comment.created_at > bindparam("since"))
-    .limit(bindparam("cap")).subquery())
+def _figures(keyed: tuple[str, ...]):
+    """One row: the article's comments of the last minute (up to `cap`), then for each fingerprint
+    in `keyed` the other authors among the text's newest copies."""
+    in_minute = select(func.count()).select_from(
+        select(Comment.id).where(Comment.article_id == bindparam("article_id"),
+                                 Comment.created_at > bindparam("minute_ago")).limit(bindparam("cap")).subquery())
+    other_authors = (select(func.count(func.distinct(copies.c.author_hash)))
+                     .where(copies.c.author_hash != bindparam("author_hash"))
+                     for copies in _copies(keyed, (Comment.author_hash,)))
+    return select(*(figure.scalar_subquery() for figure in (in_minute, *other_authors)))
 _CLUSTER_OF_SURGE = (select(CommentCluster.id, CommentCluster.key)
                      .where(CommentCluster.article_id == bindparam("article_id"),
                             CommentCluster.key.in_(bindparam("keys", expanding=True)),

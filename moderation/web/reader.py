@@ -44,7 +44,7 @@ from moderation.services.nicknames import check_nickname
 from moderation.services.own_comments import OwnComment, own_comments
 from moderation.services.paging import Cursor, HotCursor
 from moderation.services.rate_limits import captcha_retry_after
-from moderation.services.rulebook.cache import active_rules
+from moderation.services.rulebook.cache import active_rules, thresholds_from
 from moderation.short_lived import short_lived
 from moderation.web import external_checks, reader_identity
 from moderation.web.forms import CommentForm, FormError, ReportForm
@@ -558,7 +558,7 @@ def _captcha_needed(token: str | None) -> bool:
     try:
         return captcha.needed_for(
             db.session, reader_identity.author_hash(token),
-            rules=active_rules(db.session, config, current_app.extensions["screening_rules"]), config=config, now=now(),
+            limits=thresholds_from(config), config=config, now=now(),
         )
     except UNAVAILABLE:
         db.session.rollback()
