@@ -501,6 +501,7 @@ def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | No
           reply_to: comments.ReplyTarget | None, checked: external_check.CheckAnswer | None, restriction,
           take_challenge):
     config = current_app.config
+    holds = short_lived("address_holds", lambda: sanctions.hold_ranges_in_force(db.session, now()))
     return comments.post_comment(
         db.session,
         article,
@@ -514,11 +515,12 @@ def _post(article, form: CommentForm, *, token: str, ip_hash: str, key: str | No
         submission_key=key,
         known_author=known_author,
         reply_to=reply_to,
-        range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or ""),
+        # Hashed only while a hold is in force: nine keyed hashes of the address's ranges per post.
+        range_hashes=sanctions.range_hashes(config["IP_PEPPER"], request.remote_addr or "") if holds else [],
         surge_settings=surge.Settings.from_config(config),
         checked=checked,
         restriction=restriction,
-        holds=short_lived("address_holds", lambda: sanctions.hold_ranges_in_force(db.session, now())),
+        holds=holds,
         subscribers=short_lived("webhook_subscribers", lambda: outbox.subscribers(db.session)),
         take_challenge=take_challenge,
     )
