@@ -49,8 +49,8 @@ def _whole_history(db, clock) -> AuthorFacts:
 
 def _decided(facts: AuthorFacts, submission: Submission, clock) -> tuple:
     verdict = screen(submission, facts, RULES, now=clock())
-    return verdict.outcome, sorted(reason.kind.value for reason in verdict.reasons), is_trusted(facts, RULES.thresholds,
-                                                                                                clock())
+    kinds = sorted(reason.kind.value for reason in verdict.reasons)
+    return verdict.outcome, kinds, is_trusted(facts, RULES.thresholds, clock())
 
 
 A_FLOOD = [(index * 0.01, f"第 {index} 則留言，內容各不相同", CommentStatus.PENDING) for index in range(150)]

@@ -75,21 +75,19 @@ def check(db: Session, article_id: int, *, fingerprint: str, reading_fingerprint
     (謝謝分享, 支持) are said by many readers alike: they form no cluster. `surge_id`: the article's
     surge going on; a text of a cluster formed in it joins that cluster at once (one indexed read),
     without the brigade's comments read again for each of its posts."""
-    clustering = text_length >= settings.cluster_min_length and bool(fingerprint)
-    if clustering and surge_id is not None:
-        cluster = _cluster_of_surge(db, article_id, surge_id, [key for key in (fingerprint, reading_fingerprint)
-                                                               if key])
-        if cluster is not None:
-            return cluster
-    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
-    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
-    keyed = tuple(name for key, name in ((fingerprint, "fingerprint"), (reading_fingerprint, "reading_fingerprint"))
-                  if key) if clustering else ()
     # Counted up to one past the limit: a flood must not make each of its posts count the whole flood
     # (past the limit the figure only says that the limit is passed).
     values = {"article_id": article_id, "since": now - timedelta(minutes=settings.cluster_minutes),
               "author_hash": author_hash, "fingerprint": fingerprint, "reading_fingerprint": reading_fingerprint,
               "minute_ago": now - timedelta(minutes=1), "cap": settings.rate_per_minute + 1}
+    # One indexed range per fingerprint (ix_comment_article_fingerprint, ix_comment_article_reading):
+    # a flood of other texts is not read (an OR of the two columns read every comment of the minutes).
+    clustering = text_length >= settings.cluster_min_length and bool(fingerprint)
+    keyed = tuple(name for name in ("fingerprint", "reading_fingerprint") if values[name]) if clustering else ()
+    if keyed and surge_id is not None:
+        cluster = _cluster_of_surge(db, article_id, surge_id, [values[name] for name in keyed])
+        if cluster is not None:
+            return cluster
     in_minute, *other_authors = db.execute(_figures(keyed), values).one()
     # Most posts join no cluster: the other authors of each text are counted in the database first,
     # so that one author's flood of copies is not read row by row on each of its posts.
@@ -151,6 +149,8 @@ def _figures(keyed: tuple[str, ...]):
                      .where(copies.c.author_hash != bindparam("author_hash"))
                      for copies in _copies(keyed, (Comment.author_hash,)))
     return select(*(figure.scalar_subquery() for figure in (in_minute, *other_authors)))
+
+
 _CLUSTER_OF_SURGE = (select(CommentCluster.id, CommentCluster.key)
                      .where(CommentCluster.article_id == bindparam("article_id"),
                             CommentCluster.key.in_(bindparam("keys", expanding=True)),
