@@ -9,6 +9,7 @@ the database does not answer, the scrape still succeeds and says so (moderation_
 
 from __future__ import annotations
 
+import glob
 import hmac
 import os
 import time
@@ -66,11 +67,34 @@ def scrape():
 
 
 def _process_figures() -> CollectorRegistry:
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
         return REGISTRY  # one process (flask run, the tests): its own figures
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    registry.register(WorkersFigures(folder))
     return registry
+
+
+class WorkersFigures:
+    """Every worker's figures added up, as MultiProcessCollector adds them, without the empty files.
+
+    A worker creates its file for a kind of figure empty and sizes it a moment later; a scrape
+    that read it in between failed whole, with a 500 (prometheus/client_python#1199; a killed
+    worker can leave it so). An empty file holds no figures."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def collect(self):
+        return MultiProcessCollector.merge([path for path in glob.glob(os.path.join(self.folder, "*.db"))
+                                            if _holds_bytes(path)], accumulate=True)
+
+
+def _holds_bytes(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:  # a live gauge's file, removed when its worker stopped
+        return False
 
 
 class StoredFigures:
