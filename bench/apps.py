@@ -12,6 +12,7 @@ import os
 from flask import Flask, render_template_string
 
 from moderation import create_app
+from moderation.warm_up import warm_up
 
 BENCH_CAPTCHA_TEXT = "K7PX"
 
@@ -31,7 +32,12 @@ def bench_config(settings: dict) -> dict:
 def _moderation_app():
     if "BENCH_APP_CONFIG" not in os.environ:
         return None
-    return create_app(bench_config(json.loads(os.environ["BENCH_APP_CONFIG"])))
+    app = create_app(bench_config(json.loads(os.environ["BENCH_APP_CONFIG"])))
+    # What gunicorn.conf.py's post_worker_init does for each production worker (this module is
+    # imported in each worker): without it a worker's first post compiled the screening rules, and
+    # a one-second run on a loaded machine could end before any post was answered.
+    warm_up(app)
+    return app
 
 
 CEILING_TEMPLATE = """<!doctype html>

@@ -38,6 +38,7 @@ class QuietReceiver:
         self.secret = secret
         self.base = ""
         self.requests: list[tuple[bytes, bytes]] = []  # (header block, body), appended by the loop's thread only
+        self._connections: set[_Connection] = set()  # open ones, the loop's thread only
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -60,11 +61,16 @@ class QuietReceiver:
         asyncio.set_event_loop(self._loop)
         try:
             self._server = self._loop.run_until_complete(
-                self._loop.create_server(lambda: _Connection(self.requests), "127.0.0.1", 0))
+                self._loop.create_server(lambda: _Connection(self.requests, self._connections), "127.0.0.1", 0))
             listening.set()
             self._loop.run_forever()
             self._server.close()
+            # A sender's kept-alive connection would otherwise be left to the garbage collector, whose
+            # "unclosed transport" warning fails whichever test it lands in.
+            for connection in list(self._connections):
+                connection.transport.close()
             self._loop.run_until_complete(self._server.wait_closed())
+            self._loop.run_until_complete(asyncio.sleep(0))  # the transports' close callbacks
         finally:
             listening.set()
             self._loop.close()
@@ -94,13 +100,18 @@ def _headers(head: bytes) -> dict[str, str]:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, requests: list[tuple[bytes, bytes]]):
+    def __init__(self, requests: list[tuple[bytes, bytes]], open_connections: set[_Connection]):
         self.requests = requests
+        self.open_connections = open_connections
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
+        self.open_connections.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.open_connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

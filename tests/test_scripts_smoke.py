@@ -145,6 +145,22 @@ def test_the_serving_benchmarks_receiver_answers_at_once_and_checks_signatures_a
     assert checked.events == {"comment.created": 3}
 
 
+def test_the_serving_benchmarks_receiver_closes_the_connections_still_open_when_it_stops():
+    """A sender's kept-alive connection is closed by the receiver's stop, not left to the garbage
+    collector (whose "unclosed transport" warning failed whichever test it landed in)."""
+    import socket
+
+    from bench.receiver import QuietReceiver
+
+    receiver = QuietReceiver("bench-secret-0123456789").start()
+    port = int(receiver.url("").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sender:
+        sender.sendall(b"POST /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}")
+        assert sender.recv(100).startswith(b"HTTP/1.1 204")
+        receiver.stop()
+        assert sender.recv(100) == b""  # the receiver's end is closed (a timeout here: still open)
+
+
 def test_the_serving_benchmarks_receiver_starts_while_the_calling_thread_runs_a_loop():
     """A test worker's main thread may run a loop of its own (Playwright's sync API keeps one)."""
     import asyncio
