@@ -243,6 +243,34 @@ def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db
     assert len(receiver.accepted()) == 6
 
 
+def test_the_thread_runner_ends_a_batch_at_a_quiet_moment(app, db, clock, receiver, monkeypatch):
+    """Hand-overs that keep coming within the quiet period join one batch; after a quiet period the
+    next ones start another."""
+    app.config.update(WEBHOOK_BATCH_SIZE=100, WEBHOOK_BATCH_QUIET_SECONDS=0.5, WEBHOOK_BATCH_MAX_LAG_SECONDS=30)
+    _endpoint(db, clock, receiver.url("/ok"))
+    ids = _events(db, clock, 6)
+    batches_sent = []
+    deliver = BatchSender.deliver
+
+    def recorded(sender, batch):
+        batches_sent.append(list(batch))
+        return deliver(sender, batch)
+
+    monkeypatch.setattr(BatchSender, "deliver", recorded)
+    runner = dispatch.ThreadRunner(app)
+    try:
+        for delivery_id in ids[:4]:  # a burst, each within the quiet period of the one before
+            runner.hand_over([delivery_id])
+            time.sleep(0.05)
+        assert runner.wait_idle()
+        runner.hand_over(ids[4:])
+        assert runner.wait_idle()
+    finally:
+        runner.stop()
+    assert batches_sent == [ids[:4], ids[4:]]
+    assert len(receiver.accepted()) == 6
+
+
 def test_a_kept_connection_found_closed_is_replaced_and_the_delivery_still_sent(app, db, clock, receiver, sender):
     _endpoint(db, clock, receiver.url("/ok"))
     first, second = _events(db, clock, 2)

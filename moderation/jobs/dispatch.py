@@ -187,19 +187,24 @@ class ThreadRunner:
             sender.close()
 
     def _gather(self, first: int) -> list[int]:
-        """`first` and what is handed over until a quiet moment, the lag limit or the batch size."""
+        """`first` and what is handed over until a quiet moment, the lag limit or the batch size.
+
+        It sleeps through each quiet period and then takes what came, rather than waking for every
+        hand-over: a wake-up takes the interpreter's lock from the thread answering requests, and
+        under a stream of posts that cost more than the deliveries' own work."""
         config = self.app.config
         quiet, size = float(config["WEBHOOK_BATCH_QUIET_SECONDS"]), int(config["WEBHOOK_BATCH_SIZE"])
         deadline = time.monotonic() + float(config["WEBHOOK_BATCH_MAX_LAG_SECONDS"])
         batch = [first]
-        while len(batch) < size and first and not self._stopped.is_set():
+        while first:
+            while len(batch) < size:
+                try:
+                    batch.append(self.items.get_nowait())
+                except queue.Empty:
+                    break
             wait = min(quiet, deadline - time.monotonic())
-            if wait <= 0:
-                break
-            try:
-                batch.append(self.items.get(timeout=wait))
-            except queue.Empty:
-                break
+            if len(batch) >= size or wait <= 0 or self._stopped.wait(wait) or self.items.empty():
+                break  # full, late, stopping, or nothing came for a quiet period
         return batch
 
     def _deliver(self, sender, ids: list[int]) -> None:
