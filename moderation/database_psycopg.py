@@ -33,9 +33,16 @@ class AnswerDeadlineConnection(psycopg.Connection):
 
 
 def ping(dbapi_connection: psycopg.Connection, *, within: float) -> None:
-    """One empty statement, answered within `within` seconds, or the pool discards the connection."""
+    """One empty statement, answered within `within` seconds, or the pool discards the connection.
+    Sent outside a transaction (as SQLAlchemy's own pre-ping does): it opens none that the request
+    would then have to use, so a request that only reads can do without one."""
+    in_autocommit = dbapi_connection.autocommit
     try:
+        dbapi_connection.autocommit = True
         with answer_deadline(within), dbapi_connection.cursor() as cursor:
             cursor.execute(";")
     except psycopg.Error as error:
         raise exc.DisconnectionError(f"pooled connection did not answer: {error}") from error
+    finally:
+        if not in_autocommit and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False

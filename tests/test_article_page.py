@@ -358,3 +358,44 @@ def test_the_hot_page_validates_and_answers_304_like_the_newest_first_page(app, 
     again = app.test_client().get(ARTICLE_URL + "?sort=hot", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert first.headers["ETag"] != app.test_client().get(ARTICLE_URL).headers["ETag"]
+
+
+@pytest.mark.committing
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite answers in the process: no round trips
+@pytest.mark.parametrize(("path", "round_trips"), [
+    (ARTICLE_URL, 2),  # the pool's ping, the article's state
+    (f"/embed/{ARTICLE_SLUG}", None),  # the frame's article and the sites that may show it
+    (f"/api/v1/counts?keys={ARTICLE_SLUG}", None),
+], ids=["article", "embed", "counts"])
+def test_shared_reads_ask_postgresql_without_a_transaction(app, client, backend, tmp_path, path, round_trips):
+    """A page every reader shares, answered 304: its statements sent outside a transaction, with no
+    BEGIN before them and no ROLLBACK after (libpq's own trace of what the client sent)."""
+    from psycopg import pq
+
+    first = client.get(path)  # renders and caches the page; its connection goes back to the pool
+    assert first.status_code == 200
+    with app.app_context():
+        engine = _db.engine
+    trace = tmp_path / "libpq.trace"
+
+    def traced(dbapi_connection, record, proxy):
+        dbapi_connection.pgconn.trace(out.fileno())
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def untraced(dbapi_connection, record):
+        dbapi_connection.pgconn.untrace()
+
+    with open(trace, "w") as out:
+        event.listen(engine, "checkout", traced, insert=True)  # before the ping
+        event.listen(engine, "checkin", untraced)
+        try:
+            assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        finally:
+            event.remove(engine, "checkout", traced)
+            event.remove(engine, "checkin", untraced)
+    text = trace.read_text()
+    sent = [line.split("\t") for line in text.splitlines() if line.startswith("F\t")]  # F: the client's
+    assert sent, "nothing traced"
+    assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
+    if round_trips is not None:
+        assert len([message for message in sent if message[2] in ("Query", "Sync")]) == round_trips, text
