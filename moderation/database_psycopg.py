@@ -36,13 +36,16 @@ def ping(dbapi_connection: psycopg.Connection, *, within: float) -> None:
     """One empty statement, answered within `within` seconds, or the pool discards the connection.
     Sent outside a transaction (as SQLAlchemy's own pre-ping does): it opens none that the request
     would then have to use, so a request that only reads can do without one."""
-    in_autocommit = dbapi_connection.autocommit
+    # psycopg refuses to switch a connection in a transaction: one left so is pinged inside it, as before.
+    switched = (not dbapi_connection.autocommit
+                and dbapi_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
     try:
-        dbapi_connection.autocommit = True
+        if switched:
+            dbapi_connection.autocommit = True
         with answer_deadline(within), dbapi_connection.cursor() as cursor:
             cursor.execute(";")
     except psycopg.Error as error:
         raise exc.DisconnectionError(f"pooled connection did not answer: {error}") from error
     finally:
-        if not in_autocommit and not dbapi_connection.closed:
+        if switched and not dbapi_connection.closed:
             dbapi_connection.autocommit = False

@@ -68,6 +68,25 @@ def timed(call):
     return response, time.monotonic() - started
 
 
+def test_the_ping_answers_on_a_connection_left_in_a_transaction(postgres_database):
+    """The pool's ping goes outside a transaction where it can; a connection still in one is pinged
+    inside it, not refused by psycopg (which cannot switch it to autocommit then)."""
+    if postgres_database.skip_reason:
+        pytest.skip(postgres_database.skip_reason)
+    import psycopg
+
+    from moderation.database_psycopg import ping
+
+    url = make_url(postgres_database.scratch_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection:
+        connection.execute("SELECT 1")
+        ping(connection, within=5)
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        connection.rollback()
+        ping(connection, within=5)
+        assert (connection.autocommit, connection.info.transaction_status) == (False, psycopg.pq.TransactionStatus.IDLE)
+
+
 def test_a_stalled_link_answers_503_within_seconds_and_recovers(through_proxy, caplog):
     app, proxy, _ = through_proxy
     client = app.test_client()
