@@ -29,6 +29,20 @@ def app_config(app_config):
 
 
 @pytest.fixture
+def batches_sent(monkeypatch) -> list[list[int]]:
+    """Each batch any BatchSender is given, as given, in order (they are still sent)."""
+    sent = []
+    deliver = BatchSender.deliver
+
+    def recorded(sender, batch):
+        sent.append(list(batch))
+        return deliver(sender, batch)
+
+    monkeypatch.setattr(BatchSender, "deliver", recorded)
+    return sent
+
+
+@pytest.fixture
 def sender(app):
     sending = BatchSender(app)
     yield sending
@@ -220,18 +234,10 @@ def test_the_watchdog_ends_an_answer_that_drips_past_the_total_timeout(app, db, 
     assert {(d.state, d.last_problem) for d in _deliveries(db)} == {(DeliveryState.PENDING, "timeout")}
 
 
-def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db, clock, receiver, monkeypatch):
+def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db, clock, receiver, batches_sent):
     app.config.update(WEBHOOK_BATCH_SIZE=3, WEBHOOK_BATCH_QUIET_SECONDS=30, WEBHOOK_BATCH_MAX_LAG_SECONDS=30)
     _endpoint(db, clock, receiver.url("/ok"))
     ids = _events(db, clock, 6)
-    batches_sent = []
-    deliver = BatchSender.deliver
-
-    def recorded(sender, batch):
-        batches_sent.append(list(batch))
-        return deliver(sender, batch)
-
-    monkeypatch.setattr(BatchSender, "deliver", recorded)
     runner = dispatch.ThreadRunner(app)
     try:
         runner.hand_over(ids)
@@ -243,20 +249,12 @@ def test_the_thread_runner_sends_what_is_handed_over_together_as_batches(app, db
     assert len(receiver.accepted()) == 6
 
 
-def test_the_thread_runner_ends_a_batch_at_a_quiet_moment(app, db, clock, receiver, monkeypatch):
+def test_the_thread_runner_ends_a_batch_at_a_quiet_moment(app, db, clock, receiver, batches_sent):
     """Hand-overs that keep coming within the quiet period join one batch; after a quiet period the
     next ones start another."""
     app.config.update(WEBHOOK_BATCH_SIZE=100, WEBHOOK_BATCH_QUIET_SECONDS=0.5, WEBHOOK_BATCH_MAX_LAG_SECONDS=30)
     _endpoint(db, clock, receiver.url("/ok"))
     ids = _events(db, clock, 6)
-    batches_sent = []
-    deliver = BatchSender.deliver
-
-    def recorded(sender, batch):
-        batches_sent.append(list(batch))
-        return deliver(sender, batch)
-
-    monkeypatch.setattr(BatchSender, "deliver", recorded)
     runner = dispatch.ThreadRunner(app)
     try:
         for delivery_id in ids[:4]:  # a burst, each within the quiet period of the one before
