@@ -33,7 +33,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 
 from moderation.clock import now
-from moderation.database import answer_deadline, reading_connection
+from moderation.database import answer_deadline, read_outside_a_transaction
 from moderation.extensions import csrf, db, limiter
 from moderation.ids import row_id
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason, RestrictionKind
@@ -144,7 +144,7 @@ def article(slug: str):
         if found is None:
             abort(404)
         return _personal_article_page(found, args)
-    reading_connection(db.session())  # the shared page only reads
+    read_outside_a_transaction(db.session())  # the shared page only reads
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
