@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from moderation.models import Comment, CommentLike, CommentStatus, hot_key
 from moderation.services import likes
@@ -59,6 +59,21 @@ def test_a_reader_likes_once_and_a_second_flip_undoes(db):
     assert undone.outcome is LikeOutcome.UNLIKED and not undone.liked and undone.like_count == 0
     assert stored(db, comment).like_count == 0
     assert db.session.scalar(select(func.count()).select_from(CommentLike)) == 0
+
+
+def test_on_postgresql_a_like_writes_the_comments_row_once(db, backend):
+    """The lock is a `SELECT … FOR UPDATE`: only the count's UPDATE writes a new version of the row
+    (an UPDATE that changes nothing, to lock it, wrote one more, dead at once, for every like)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no row locks: its lock is an UPDATE that takes the write lock")
+    comment = make_comment(db, status=APPROVED)
+    db.session.commit()
+    updates = text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'comment'")
+    before = db.session.scalar(updates)
+    result = likes.set_like(db.session, comment.article_id, comment.id, reader_hash="r1", ip_hash="ip1", like=True,
+                            now=datetime(2026, 11, 24, tzinfo=UTC), per_address=3)
+    assert result.outcome is LikeOutcome.LIKED and result.like_count == 1
+    assert db.session.scalar(updates) - before == 1
 
 
 def test_the_authors_own_like_is_kept_but_not_counted(db):

@@ -1,7 +1,8 @@
 """Likes (讚): one per reader per comment, counted on the comment in the same transaction.
 
 A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
-sent twice at the same moment, stores nothing. The comment's row is locked first, and its
+sent twice at the same moment, stores nothing. The comment's row is locked first (PostgreSQL: `SELECT
+… FOR UPDATE`; SQLite: an UPDATE that changes nothing, which takes its one write lock), and its
 `like_count` moves by an UPDATE that adds to the stored value (`like_count = like_count + 1`),
 never by a value read earlier, so fifty readers liking at once lose no like; the same statement
 stores 最熱's key from the counts the lock made current.
@@ -46,9 +47,14 @@ class LikeResult:
 
 # Every like runs these: built once, executed with parameters on the session's connection (an ORM
 # statement is built and keyed again on each call, which cost more than the database's work).
-_LOCK = (update(Comment).where(Comment.id == bindparam("comment_id")).values(like_count=Comment.like_count)
-         .returning(Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
-                    Comment.created_at))
+_LOCKED_COLUMNS = (Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
+                   Comment.created_at)
+# PostgreSQL locks the row without writing it: an UPDATE that changes nothing still writes a new
+# version of the row (a dead one, for every like, for VACUUM to clear) and its WAL.
+_LOCK_ROW = select(*_LOCKED_COLUMNS).where(Comment.id == bindparam("comment_id")).with_for_update()
+# SQLite has no row locks; a write takes the database's write lock before anything is read.
+_LOCK_DATABASE = (update(Comment).where(Comment.id == bindparam("comment_id")).values(like_count=Comment.like_count)
+                  .returning(*_LOCKED_COLUMNS))
 _LOOK = select(
     select(CommentLike.id).where(CommentLike.comment_id == bindparam("comment_id"),
                                  CommentLike.reader_hash == bindparam("reader_hash")).scalar_subquery(),
@@ -66,12 +72,13 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
              now: datetime, per_address: int) -> LikeResult:
     """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
     Flushes; the caller commits. Four statements for a like: lock, look, insert, count."""
-    # First a write that changes nothing: it takes the comment's row lock (PostgreSQL) or the write
-    # lock (SQLite) before anything is read, so that the likes of one comment are decided one after
-    # another: a reader's two clicks store one like, and a burst from one address cannot count more
-    # than `per_address`. What it returns is current until the caller commits.
+    # First the lock: the comment's row (PostgreSQL) or the write lock (SQLite), before anything is
+    # read, so that the likes of one comment are decided one after another: a reader's two clicks
+    # store one like, and a burst from one address cannot count more than `per_address`. What it
+    # returns is current until the caller commits.
     connection = db.connection()
-    comment = connection.execute(_LOCK, {"comment_id": comment_id}).one_or_none()
+    lock = _LOCK_DATABASE if connection.dialect.name == "sqlite" else _LOCK_ROW
+    comment = connection.execute(lock, {"comment_id": comment_id}).one_or_none()
     if comment is None or comment.article_id != article_id:
         return LikeResult(LikeOutcome.NOT_FOUND)
     if comment.status is not CommentStatus.APPROVED:
