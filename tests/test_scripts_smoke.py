@@ -191,6 +191,26 @@ def test_post_cost_benchmark_posts_with_and_without_an_endpoint(capsys):
     assert "without" in out and "with an endpoint" in out
 
 
+def test_post_cost_sends_the_prepared_cookie_with_every_post_as_wrk_does():
+    """The session a post answers (with its flashed notice) is not sent with the next one."""
+    import flask
+
+    app = flask.Flask(__name__)
+    sent = []
+
+    @app.post("/")
+    def answer():
+        sent.append(flask.request.cookies.get("session"))
+        response = flask.make_response("", 303)
+        response.set_cookie("session", f"grown-{len(sent)}")
+        return response
+
+    browser = post_cost.PreparedBrowser(app.test_client(), "prepared")
+    for _ in range(3):
+        assert browser.post("/").status_code == 303
+    assert sent == ["prepared"] * 3
+
+
 def test_queue_benchmark_runs(capsys):
     assert moderation_queue.main(["--smoke"]) == 0
     out = capsys.readouterr().out
