@@ -212,6 +212,30 @@ def test_a_burst_of_likes_from_one_address_counts_no_more_than_the_addresss_shar
     assert db.session.get(Comment, comment_id).like_count == 3
 
 
+def test_a_like_does_not_wait_for_another_readers_like_being_stored(db, backend, clock):
+    """Storing a like takes KEY SHARE on the comment's row (its foreign key) until it commits; the
+    next like's lock is FOR NO KEY UPDATE, which does not wait for that (FOR UPDATE would, until the
+    other transaction ends), the lock an UPDATE of the comment takes."""
+    from sqlalchemy import text
+
+    from moderation.services.likes import LikeOutcome, set_like
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has no row locks: its writers wait for the database's one write lock")
+    comment = make_comment(db, status=CommentStatus.APPROVED)
+    article_id, comment_id, now = comment.article_id, comment.id, clock()
+    with Session(db.engine) as storing, Session(db.engine) as liking:
+        storing.execute(text("INSERT INTO comment_like (comment_id, article_id, reader_hash, ip_hash, counted, created_at)"
+                             " VALUES (:comment, :article, 'first reader', 'first address', false, :now)"),
+                        {"comment": comment_id, "article": article_id, "now": now})
+        liking.execute(text("SET LOCAL lock_timeout = '300ms'"))
+        result = set_like(liking, article_id, comment_id, reader_hash="second reader", ip_hash="second address",
+                          like=True, now=now, per_address=3)
+        liking.commit()
+        storing.rollback()
+    assert result.outcome is LikeOutcome.LIKED and result.like_count == 1
+
+
 def test_readers_starting_a_surge_at_the_same_moment_each_get_their_comment_stored(app, db, clock):
     """Eight readers (eight browsers, eight addresses) post at once into an article already past its
     surge limit, so that each post would start the surge: one starts it, every post is stored, none

@@ -62,7 +62,7 @@ def test_a_reader_likes_once_and_a_second_flip_undoes(db):
 
 
 def test_on_postgresql_a_like_writes_the_comments_row_once(db, backend):
-    """The lock is a `SELECT … FOR UPDATE`: only the count's UPDATE writes a new version of the row
+    """The lock is a `SELECT … FOR NO KEY UPDATE`: only the count's UPDATE writes a new version of the row
     (an UPDATE that changes nothing, to lock it, wrote one more, dead at once, for every like)."""
     if backend != "postgresql":
         pytest.skip("SQLite has no row locks: its lock is an UPDATE that takes the write lock")

@@ -210,10 +210,10 @@ def test_the_like_sends_its_four_statements(app, db):
                                headers={"Accept": "application/json"})
     assert response.status_code == 200 and response.get_json()["like_count"] == 1
     # The article, the lock, the look, the insert, the count. The lock: PostgreSQL's row lock is a
-    # SELECT … FOR UPDATE; SQLite's write lock, an UPDATE that changes nothing.
+    # SELECT … FOR NO KEY UPDATE; SQLite's write lock, an UPDATE that changes nothing.
     lock = "UPDATE" if db.engine.dialect.name == "sqlite" else "SELECT"
     assert [statement.split()[0] for statement in sent] == ["SELECT", lock, "SELECT", "INSERT", "UPDATE"]
-    assert sent[1].rstrip().endswith("FOR UPDATE") == (lock == "SELECT")
+    assert sent[1].rstrip().endswith("FOR NO KEY UPDATE") == (lock == "SELECT")
 
 
 def test_a_brigades_later_post_joins_its_cluster_without_reading_the_brigade_again(app, db, clock):

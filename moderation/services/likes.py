@@ -2,7 +2,7 @@
 
 A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
 sent twice at the same moment, stores nothing. The comment's row is locked first (PostgreSQL: `SELECT
-… FOR UPDATE`; SQLite: an UPDATE that changes nothing, which takes its one write lock), and its
+… FOR NO KEY UPDATE`; SQLite: an UPDATE that changes nothing, which takes its one write lock), and its
 `like_count` moves by an UPDATE that adds to the stored value (`like_count = like_count + 1`),
 never by a value read earlier, so fifty readers liking at once lose no like; the same statement
 stores 最熱's key from the counts the lock made current.
@@ -50,8 +50,10 @@ class LikeResult:
 _LOCKED_COLUMNS = (Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
                    Comment.created_at)
 # PostgreSQL locks the row without writing it: an UPDATE that changes nothing still writes a new
-# version of the row (a dead one, for every like, for VACUUM to clear) and its WAL.
-_LOCK_ROW = select(*_LOCKED_COLUMNS).where(Comment.id == bindparam("comment_id")).with_for_update()
+# version of the row (a dead one, for every like, for VACUUM to clear) and its WAL. FOR NO KEY
+# UPDATE is the lock such an UPDATE took: a like, a report or an audit entry being stored for the
+# comment (their foreign keys take KEY SHARE on its row) is not waited for, as FOR UPDATE would.
+_LOCK_ROW = select(*_LOCKED_COLUMNS).where(Comment.id == bindparam("comment_id")).with_for_update(key_share=True)
 # SQLite has no row locks; a write takes the database's write lock before anything is read.
 _LOCK_DATABASE = (update(Comment).where(Comment.id == bindparam("comment_id")).values(like_count=Comment.like_count)
                   .returning(*_LOCKED_COLUMNS))
