@@ -99,9 +99,11 @@ DEFAULTS: dict[str, object] = {
     "SCREENING_TRUST_AFTER": 3,  # previous N comments approved, none rejected/spam in the window
     "SCREENING_TRUST_WINDOW_DAYS": 30,
     "SCREENING_TRUST_IN_PRE_MODERATION": False,  # trusted authors skip the queue in pre-moderation
-    # The article page: approved comments per page (newest first), and how long browsers and
-    # shared caches (a CDN, deploy/nginx.conf) may keep the page before asking again. Short, since
-    # an approval should show soon; the ETag makes asking again cheap (304).
+    # The article page: approved comments per page (newest first), and how long shared caches (a
+    # CDN, deploy/nginx.conf) may keep it and the thread pages before asking again; browsers ask
+    # each time (web/reader.py, shared_cache_headers), and browsers may keep the comments API's
+    # answers for ARTICLE_CACHE_MAX_AGE. Short, since an approval should show soon; the ETag makes
+    # asking again cheap (304).
     "COMMENTS_PAGE_SIZE": 50,
     "ARTICLE_CACHE_MAX_AGE": 10,
     "ARTICLE_CACHE_S_MAXAGE": 10,

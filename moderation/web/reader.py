@@ -84,10 +84,14 @@ def browser_nonce(*, create: bool) -> str | None:
     return session.get("captcha_nonce")
 
 
+def personal_cookie_names() -> tuple[str, ...]:
+    """Our cookies that make a page the reader's own (deploy/nginx.conf passes such readers by)."""
+    return current_app.config["SESSION_COOKIE_NAME"], reader_identity.READER_COOKIE, PINYIN_COOKIE, SCRIPT_COOKIE
+
+
 def is_personal_request() -> bool:
     """Does the browser hold any cookie of ours? Only then may the page differ from the shared one."""
-    names = (current_app.config["SESSION_COOKIE_NAME"], reader_identity.READER_COOKIE, PINYIN_COOKIE, SCRIPT_COOKIE)
-    return any(name in request.cookies for name in names)
+    return any(name in request.cookies for name in personal_cookie_names())
 
 
 @bp.get("/")
@@ -166,10 +170,19 @@ def shared_page(key: tuple, render) -> Response:
         pages.put(key, page)
     response = Response(page.body, mimetype="text/html")
     response.set_etag(page.etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
-    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
+    shared_cache_headers(response)
     return response.make_conditional(request)
+
+
+def shared_cache_headers(response: Response) -> None:
+    """Shared caches (a CDN, deploy/nginx.conf, which keys the page by the `lang` cookie too) keep a
+    shared page for ARTICLE_CACHE_S_MAXAGE; a browser asks again each time, answered 304 by the
+    ETag. A browser's cache cannot tell that the page's language, script and glosses follow our
+    cookies: kept for a few seconds, the page came back in the old language after the language
+    switch, and unchanged after the pinyin or script switch."""
+    response.cache_control.public = True
+    response.cache_control.max_age = 0
+    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
 
 
 def _personal_article_page(article: Article, args: PageArgs):
@@ -259,9 +272,7 @@ def thread(slug: str, comment_id: int):
     response = make_response(render_template("reader/thread.html", article=article, thread=found, after=later,
                                              back_to_thread=True))
     response.add_etag()
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["ARTICLE_CACHE_MAX_AGE"]
-    response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
+    shared_cache_headers(response)
     return response.make_conditional(request)
 
 

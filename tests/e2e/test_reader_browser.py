@@ -266,6 +266,20 @@ def test_reporting_keeps_the_older_comments_loaded_and_escape_closes_the_form(li
     expect(page.locator("[data-comment-list] > li")).to_have_count(5)  # nothing reloaded
 
 
+def test_a_first_time_reader_switching_language_gets_the_page_in_it_at_once(live_server, browser_page):
+    """The shared page may be kept by shared caches, not by the browser: its cache cannot see the
+    `lang` cookie the switch sets, and gave the page back in the old language for ten seconds."""
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    assert page.evaluate("document.documentElement.lang") == "zh-Hant"
+    with page.expect_navigation():
+        page.locator(".language-switch").get_by_role("link", name="English").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    with page.expect_navigation():
+        page.locator(".language-switch").get_by_role("link", name="繁體中文").click()
+    assert page.evaluate("document.documentElement.lang") == "zh-Hant"
+
+
 def test_switching_language_after_a_refused_post_keeps_the_draft(live_server, browser_page):
     page = browser_page
     page.goto(live_server + ARTICLE)
