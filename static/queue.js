@@ -63,8 +63,10 @@
     if (button) button.click();
   }
 
+  // A box ticked with the mouse keeps the focus: the shortcuts go on working from it.
   function typing(target) {
-    return /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
+    if (target.tagName === "INPUT") return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+    return /^(SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
   }
 
   function announce(text) {

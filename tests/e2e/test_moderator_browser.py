@@ -152,6 +152,25 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
 
 
+def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_server, browser_page, db):
+    """A ticked box keeps the focus; it takes no typing, so j and x still act on the cards."""
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"滑鼠勾選{index}") for index in range(3)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.locator("[data-select]").first.click()
+    assert page.evaluate("document.activeElement.matches('[data-select]')")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("[data-bulk] [data-selected-count]")).to_have_text("已選 2 則")
+    page.get_by_role("button", name="通過", exact=True).first.click()
+    page.wait_for_selector("text=已通過 2 則評論")
+    db.session.expire_all()
+    assert [db.session.get(Comment, c.id).status for c in comments] == [
+        CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
+
+
 def test_j_on_the_last_card_continues_on_the_next_page_and_back(live_server, browser_page, db, app):
     app.config["QUEUE_PAGE_SIZE"] = 2
     make_moderator(db, "mod")
@@ -269,6 +288,54 @@ def test_the_card_focused_after_a_decision_is_in_view_and_not_under_the_bulk_bar
     page.screenshot(path=str(tmp_path / f"after-{width}.png"))
     page.keyboard.press("k")  # back up, over the decided line, to a card above: in view too
     assert page.evaluate(UNCOVERED, f"card-{comments[4].id}") == []
+
+
+FOCUSED_UNDER_A_BAR = """() => {
+  const focused = document.activeElement;
+  if (!focused || !focused.closest("[data-card]")) return null;
+  const box = focused.getBoundingClientRect();
+  const bars = Array.from(document.querySelectorAll("body *")).filter((element) => {
+    const position = getComputedStyle(element).position;
+    return (position === "sticky" || position === "fixed") && element.getClientRects().length;
+  });
+  for (const bar of bars) {
+    const edge = bar.getBoundingClientRect();
+    if (edge.bottom > box.top && edge.top < box.bottom && edge.right > box.left && edge.left < box.right) {
+      return (focused.getAttribute("aria-label") || focused.textContent.trim()).slice(0, 30) + " under " + bar.className;
+    }
+  }
+  return box.top < 0 || box.bottom > innerHeight ? "outside the window" : "";
+}"""
+
+
+def test_tabbing_back_through_the_cards_on_a_phone_never_hides_a_control_under_the_bulk_bar(live_server, browser,
+                                                                                          db):
+    """Each control a card holds scrolls to below the stuck bar, as the cards do (their scroll margin
+    was the cards' alone: a third of the focus stops ended up under the bar)."""
+    make_moderator(db, "mod")
+    for index in range(6):
+        make_comment(db, body=f"第{index}則：" + "很長的評論內容，" * (4 + index * 3),
+                     created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC))
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    for _ in range(2):
+        page.keyboard.press("j")
+        page.keyboard.press("x")
+    expect(page.locator("[data-bulk] [data-selected-count]")).to_have_text("已選 2 則")
+    page.locator("[data-card]").last.locator("a, button, input, select").last.focus()
+    hidden, stops = [], 0
+    for _ in range(40):
+        page.keyboard.press("Shift+Tab")
+        problem = page.evaluate(FOCUSED_UNDER_A_BAR)
+        if problem is None:
+            continue
+        stops += 1
+        if problem:
+            hidden.append(problem)
+    assert stops >= 20 and hidden == []
 
 
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
