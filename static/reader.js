@@ -513,14 +513,16 @@
     event.preventDefault();
     var button = likeForm.querySelector("button");
     var count = likeForm.querySelector("[data-count]");
+    // One request at a time. Not `disabled`: a disabled button drops the keyboard's focus to the page.
+    if (button.getAttribute("aria-disabled") === "true") return;
     var body = new FormData(likeForm);
     body.set("like", button.getAttribute("aria-pressed") === "true" ? "0" : "1");
-    button.disabled = true;
+    button.setAttribute("aria-disabled", "true");
     fetch(likeForm.action, { method: "POST", body: body, credentials: "same-origin",
                              headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (answer) {
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         if (typeof answer.like_count !== "number") {
           likeForm.submit();  // refused: the server's page says why, in the page's language
           return;
@@ -529,7 +531,7 @@
         button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
         try { window.localStorage.setItem(LIKED_KEY, "1"); } catch (error) { /* private mode */ }
       })
-      .catch(function () { button.disabled = false; likeForm.submit(); });
+      .catch(function () { button.removeAttribute("aria-disabled"); likeForm.submit(); });
   });
 
   // Comments in the reader's script, in place: the page at the link's URL (its own cacheable URL)

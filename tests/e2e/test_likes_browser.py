@@ -44,6 +44,24 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     assert like_count(db, comment) == 0
 
 
+def test_liking_from_the_keyboard_keeps_the_focus_on_the_button(live_server, browser_page, db):
+    """Enter likes, Space takes it back: the focus stays on the button (it was disabled during the
+    request, which dropped the focus to the page)."""
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="用鍵盤按讚")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    button = page.locator(f"#comment-{comment.id} [data-like] button")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_be_focused()
+    expect(button).not_to_have_attribute("aria-disabled", "true")
+    page.keyboard.press(" ")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button).to_be_focused()
+    assert like_count(db, comment) == 0
+
+
 def test_the_shared_page_from_a_cache_gets_the_readers_pressed_buttons_from_the_token_endpoint(
         live_server, browser_page, db):
     liked, other = (make_comment(db, status=CommentStatus.APPROVED, body=body) for body in ("按過讚的", "沒按過的"))
