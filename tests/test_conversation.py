@@ -265,6 +265,14 @@ def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, mode
     assert "精選候選0" not in shared_html(app).split('id="comment-list-heading"')[0]
 
 
+def test_in_english_the_picks_are_editors_picks_and_each_one_an_editors_pick(app, db, moderator):
+    comment = make_comment(db, status=APPROVED, body="唯一的精選")
+    moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
+    html = app.test_client().get(ARTICLE_URL, query_string={"lang": "en"}).get_data(as_text=True)
+    assert 'id="picks-heading">Editors\' picks<' in html
+    assert '<span class="badge">Editors\' pick</span>' in html
+
+
 def test_a_pick_taken_down_stops_being_one(app, db, moderator, clock):
     comment = make_comment(db, status=APPROVED, body="曾經的精選")
     moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
