@@ -413,7 +413,7 @@ def answer(comment_id: int):
         return _answer_page(comment_id, body=body, problem=answered.problem.value, status=422)
     db.session.commit()
     flash({"kind": "answered", "comment_id": answered.comment_id, "parent_id": comment_id}, "result")
-    return see_other(_back())
+    return see_other(f"{_back()}#card-{comment_id}")  # back to the card answered, as after a pin
 
 
 @bp.get("/authors/<tag>")

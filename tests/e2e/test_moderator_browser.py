@@ -338,6 +338,30 @@ def test_tabbing_back_through_the_cards_on_a_phone_never_hides_a_control_under_t
     assert stops >= 20 and hidden == []
 
 
+def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(live_server, browser_page, db):
+    """The answer's box takes the focus and is described by the comment it answers; once posted,
+    the queue opens at the card answered, as after a pin (it opened at the top)."""
+    make_moderator(db, "mod")
+    comments = [make_comment(db, status=CommentStatus.APPROVED, body=f"讀者的問題{index}",
+                             created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
+    asked = comments[1]
+    page = browser_page
+    page.goto(live_server + "/moderation/?tab=approved")
+    page.get_by_label("帳號").fill("mod")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.wait_for_selector("[data-card]")
+    page.locator(f"#card-{asked.id}").get_by_role("link", name=f"以本站名義回覆 #{asked.id}").click()
+    box = page.get_by_label("回覆內容（立即公開，標示「本站編輯」）")
+    expect(box).to_be_focused()
+    assert "讀者的問題1" in page.evaluate(
+        "document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent")
+    box.fill("本站的回答")
+    page.get_by_role("button", name="以本站名義發表").click()
+    page.wait_for_url(f"**/moderation/?tab=approved#card-{asked.id}")
+    expect(page.locator(f"#card-{asked.id}")).to_be_focused()
+
+
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
     make_moderator(db, "mod")
     first = make_comment(db, body="第一則")
