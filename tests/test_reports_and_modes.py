@@ -51,6 +51,17 @@ def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(cl
     assert re.search(r'已檢舉 <span class="count"[^>]*>1</span>', html)
 
 
+def test_the_readers_own_page_says_which_comments_they_reported_and_no_one_elses_does(app, client, db):
+    reported, other = (make_comment(db, status=CommentStatus.APPROVED, body=body) for body in ("檢舉過的", "沒檢舉的"))
+    assert report(client, reported, "spam").status_code == 303
+    html = client.get(ARTICLE_URL).get_data(as_text=True)  # this browser's page (it holds our session)
+    assert f'href="{ARTICLE_URL}/comments/{reported.id}/report"' not in html
+    assert '<span class="reported">已檢舉</span>' in html
+    assert f'href="{ARTICLE_URL}/comments/{other.id}/report"' in html
+    shared = app.test_client().get(ARTICLE_URL).get_data(as_text=True)  # any other reader's
+    assert f'href="{ARTICLE_URL}/comments/{reported.id}/report"' in shared and "已檢舉</span>" not in shared
+
+
 def test_other_carries_the_readers_own_words_to_the_moderators_card(client, db, moderator):
     comment = make_comment(db, status=CommentStatus.APPROVED, body="看似正常的評論")
     response = report(client, comment, "other", note="  冒用<b>本站記者</b>的名義  ")

@@ -350,6 +350,15 @@ class ReportOutcome(enum.StrEnum):
     NOT_FOUND = "not_found"
 
 
+def reported_on_article(db: Session, article_id: int, reporter_hash: str) -> list[int]:
+    """The comments of an article this reader has reported (their page says 已檢舉 under each)."""
+    return list(db.scalars(
+        select(CommentReport.comment_id).join(Comment, Comment.id == CommentReport.comment_id)
+        .where(Comment.article_id == article_id, CommentReport.reporter_hash == reporter_hash)
+        .order_by(CommentReport.comment_id)
+    ))
+
+
 def report_comment(
     db: Session,
     article: ArticleRef,

@@ -71,6 +71,7 @@ class PersonalParts:
     own: list[OwnComment]  # this reader's comments on the article, with what became of each
     pinyin_hidden: bool
     liked: frozenset[int] = frozenset()  # the comments this reader likes (pressed 讚 without JavaScript)
+    reported: frozenset[int] = frozenset()  # the comments this reader reported (已檢舉, not the link)
 
 
 def browser_nonce(*, create: bool) -> str | None:
@@ -193,6 +194,7 @@ def _personal_article_page(article: Article, args: PageArgs):
         own=own_comments(db.session, article.id, reader_hash if args.first_page else None),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
         liked=frozenset(likes.liked_on_article(db.session, article.id, reader_hash)) if reader_hash else frozenset(),
+        reported=frozenset(comments.reported_on_article(db.session, article.id, reporter_hash(token))),
     )
     response = make_response(_render_article_page(article, args, personal=personal))
     # What became of this reader's comments is theirs alone: no cache, shared or not, keeps it.
@@ -220,6 +222,7 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
         form=CommentForm(formdata=None),
         personal=personal,
         liked=personal.liked if personal else frozenset(),
+        reported=personal.reported if personal else frozenset(),
         comments_converted=g.comments_converted,
         comments_convertible=comments_convertible(),
         # Links keep what the URL asked for: 最熱, and the script when the URL (not a cookie) chose it.
@@ -638,6 +641,14 @@ def report_form(slug: str, comment_id: int):
     return response
 
 
+def reporter_hash(token: str | None) -> str:
+    """Who reports: a reader with a token as themselves; one without as their address, once
+    (dropping the cookie must not make a new reporter)."""
+    if token:
+        return reader_identity.author_hash(token)
+    return reader_identity.keyed_hash(f"reporter:{reader_identity.client_ip_hash(request)}")
+
+
 @bp.post("/articles/<slug>/comments/<id:comment_id>/report")
 def report_comment(slug: str, comment_id: int):
     article = _article_or_404(slug)
@@ -649,14 +660,11 @@ def report_comment(slug: str, comment_id: int):
     if not form.validate():
         # The note cannot be stored as typed: say why, keeping the reason and the words.
         return _report_refused(article, comment_id, reason, form)
-    # A reader with a token reports as themselves; one without reports as their address, once:
-    # dropping the cookie must not make a new reporter.
-    token = reader_identity.reader_token(request)
     ip_hash = reader_identity.client_ip_hash(request)
     config = current_app.config
     outcome = comments.report_comment(
         db.session, article, comment_id, reason,
-        reporter_hash=reader_identity.author_hash(token) if token else reader_identity.keyed_hash(f"reporter:{ip_hash}"),
+        reporter_hash=reporter_hash(reader_identity.reader_token(request)),
         reporter_ip_hash=ip_hash,
         now=now(),
         hide_threshold=config["REPORT_HIDE_THRESHOLD"],

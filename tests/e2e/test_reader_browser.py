@@ -219,6 +219,9 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     expect(page.locator(f"#comment-{comment.id} .reported")).to_have_text("已檢舉")
     assert page.locator(f"#comment-{comment.id} [data-report-link]").count() == 0
     assert form.is_hidden()
+    page.reload()  # the reader's own page now: it remembers the report
+    expect(page.locator(f"#comment-{comment.id} .reported")).to_have_text("已檢舉")
+    assert page.locator(f"#comment-{comment.id} [data-report-link]").count() == 0
 
 
 def test_reporting_with_words_for_other_in_place(live_server, browser_page, db):
