@@ -115,7 +115,10 @@ def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(admin, client, db):
                      headers={"Authorization": f"Bearer {key}"})
     assert put.status_code == 201
     row = db.session.scalar(select(ApiKey))
-    assert admin.post(f"/moderation/admin/api-keys/{row.id}/revoke").status_code == 303
+    asked = admin.post(f"/moderation/admin/api-keys/{row.id}/revoke")  # first the confirmation: it cannot be undone
+    assert asked.status_code == 200 and f"要撤銷 cms.example 的金鑰 {row.prefix} 嗎？" in asked.get_data(as_text=True)
+    assert client.get("/api/v1/articles/from-admin-key", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert admin.post(f"/moderation/admin/api-keys/{row.id}/revoke", confirmed="1").status_code == 303
     assert client.get("/api/v1/articles/from-admin-key", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "boss")).all()
     assert "api_key_create" in actions and "api_key_revoke" in actions

@@ -354,16 +354,20 @@ def test_admin_changes_a_moderators_role_and_it_is_logged(admin, moderator_accou
 
 
 def test_the_last_admin_cannot_give_up_the_role(admin, admin_account, db):
-    response = admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator")
+    response = admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator", confirmed="1")
     assert "唯一啟用中的管理員" in admin.client.get(response.location).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Moderator, admin_account.id).role is Role.ADMIN
     assert db.session.query(AuditEntry).filter_by(action="role_change").count() == 0
 
 
-def test_an_admin_with_another_admin_may_step_down(admin, admin_account, db):
+def test_an_admin_with_another_admin_may_step_down_once_they_confirm(admin, admin_account, db):
     make_moderator(db, "chief", role="admin")
-    admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator")
+    asked = admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator")
+    assert asked.status_code == 200 and "要放棄您自己的管理員角色嗎？" in asked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Moderator, admin_account.id).role is Role.ADMIN
+    admin.post(f"/moderation/admin/moderators/{admin_account.id}/role", role="moderator", confirmed="1")
     db.session.expire_all()
     assert db.session.get(Moderator, admin_account.id).role is Role.MODERATOR
 

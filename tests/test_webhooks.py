@@ -348,7 +348,10 @@ def test_removing_an_endpoint_removes_its_deliveries(db, admin):
     make_comment(db)
     outbox.record(db.session, "comment.created", {"comment": {"id": 1}}, now=NOW)
     db.session.commit()
-    removed = admin.post(f"/moderation/admin/webhooks/{endpoint.id}/remove")
+    asked = admin.post(f"/moderation/admin/webhooks/{endpoint.id}/remove")  # first the confirmation
+    assert asked.status_code == 200 and "要移除 Webhook 端點 https://hooks.example.com/in 嗎？" in asked.get_data(as_text=True)
+    assert len(_deliveries(db)) == 1
+    removed = admin.post(f"/moderation/admin/webhooks/{endpoint.id}/remove", confirmed="1")
     assert removed.status_code == 303
     assert "已移除 https://hooks.example.com/in。" in admin.client.get(removed.headers["Location"]).get_data(as_text=True)
     assert _deliveries(db) == []

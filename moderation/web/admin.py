@@ -27,7 +27,7 @@ from moderation.models import Article, CommentMode, Moderator, Role
 from moderation.services import accounts, audit, long_jobs, review_queue
 from moderation.services.articles import all_articles, set_comment_mode
 from moderation.web import guards, jobs_admin
-from moderation.web.responses import see_other
+from moderation.web.responses import confirm_first, see_other
 from moderation.web.spreadsheets import csv_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
@@ -81,15 +81,6 @@ def _moderator_or_404(moderator_id: int) -> Moderator:
     return found
 
 
-def confirm_first(kind: str, subject: str, back: str, **extra):
-    """The confirmation page for an action that is hard to take back, unless this post confirms it."""
-    if request.form.get("confirmed") == "1":
-        return None
-    fields = {key: value for key, value in request.form.items() if key not in {"csrf_token", "confirmed"}}
-    return render_template("admin/confirm.html", kind=kind, subject=subject, action=request.path, fields=fields,
-                           back=back, **extra)
-
-
 @bp.post("/moderators/<id:moderator_id>/active")
 def set_active(moderator_id: int):
     target = _moderator_or_404(moderator_id)
@@ -113,6 +104,9 @@ def set_role(moderator_id: int):
         role = Role(request.form.get("role", ""))
     except ValueError:
         abort(400)
+    giving_up_admin = target.id == guards.current_moderator().id and target.role is Role.ADMIN and role is not Role.ADMIN
+    if giving_up_admin and (asked := confirm_first("demote_self", target.name, url_for(".moderators"))):
+        return asked
     problem = accounts.set_role(db.session, target, role, actor=guards.actor(), now=now())
     if problem is not None:
         db.session.rollback()

@@ -19,7 +19,7 @@ from moderation.models import ApiKey, Article, CommentMode, Scope
 from moderation.services import api_keys, embed_sites, newsroom
 from moderation.web import guards
 from moderation.web.api_errors import ARTICLE_PROBLEMS
-from moderation.web.responses import see_other
+from moderation.web.responses import confirm_first, see_other
 
 bp = Blueprint("articles_admin", __name__, url_prefix="/moderation/admin")
 guards.protect(bp, guards.require_admin)
@@ -155,6 +155,8 @@ def revoke_key(key_id: int):
     row = db.session.get(ApiKey, key_id)
     if row is None:
         abort(404)
+    if not row.revoked_at and (asked := confirm_first("revoke_key", row.prefix, url_for(".keys"), site=row.site)):
+        return asked
     api_keys.revoke(db.session, row, actor=guards.actor(), now=now())
     db.session.commit()
     return see_other(url_for(".keys"))

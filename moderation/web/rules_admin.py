@@ -86,7 +86,7 @@ def add_domain():
 @bp.post("/remove")
 def remove():
     value = request.form.get("value", "")
-    from moderation.web.admin import confirm_first
+    from moderation.web.responses import confirm_first
 
     if asked := confirm_first("remove_rule", value.strip(), url_for(".rules_page")):
         return asked

@@ -10,7 +10,7 @@ from moderation.models import WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, external_check, webhooks
 from moderation.services.webhooks import WebhookError
 from moderation.web import guards
-from moderation.web.responses import see_other
+from moderation.web.responses import confirm_first, see_other
 
 bp = Blueprint("webhooks", __name__, url_prefix="/moderation/admin/webhooks")
 guards.protect(bp, guards.require_admin)
@@ -96,6 +96,8 @@ def endpoint_page(endpoint_id: int):
 def remove_endpoint(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     url = endpoint.url
+    if asked := confirm_first("remove_endpoint", url, url_for(".endpoint_page", endpoint_id=endpoint.id)):
+        return asked
     webhooks.remove_endpoint(db.session, endpoint)
     db.session.commit()
     flash({"kind": "removed", "url": url}, FLASHED)
