@@ -72,6 +72,15 @@ def test_a_key_taken_by_another_article_is_refused(admin, db):
     assert stored(db, "another-slug") is None
 
 
+def test_a_slug_taken_with_the_key_left_empty_is_said_of_the_slug(admin, db):
+    """The key left empty is the slug's: the slug field says it is taken, not the empty key field."""
+    response = admin.post(NEW, **{**ARTICLE_FORM, "key": "", "slug": ARTICLE_SLUG})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "這個網址代稱已被另一篇文章使用" in html
+    assert "這個文章代號已被另一篇文章使用" not in html
+    assert re.search(r'id="article-slug"[^>]*aria-invalid="true"', html)
+
+
 def test_a_long_article_fits_the_form(admin, db):
     body = "長" * 30_000  # 270 KB percent-encoded: past MAX_CONTENT_LENGTH (64 KB)
     assert admin.post(NEW, **{**ARTICLE_FORM, "body": body}).status_code == 303

@@ -105,7 +105,9 @@ def _save(article: Article | None, key: str, form: dict[str, str]):
     try:
         fields = newsroom.check_fields(_fields_from_form(form), body_max=config["ARTICLE_BODY_MAX_LENGTH"])
         if article is None and newsroom.find_by_key(db.session, key) is not None:
-            raise newsroom.ArticleRefused({"key": newsroom.ArticleProblem.KEY_TAKEN})
+            # A key left empty is the slug's: then the slug is what another article has.
+            raise newsroom.ArticleRefused({"key": newsroom.ArticleProblem.KEY_TAKEN} if form["key"].strip()
+                                          else {"slug": newsroom.ArticleProblem.SLUG_TAKEN})
         saved = newsroom.save_article(db.session, key, fields, actor=guards.actor(), now=now(),
                                       default_close_days=config["COMMENTS_CLOSE_AFTER_DAYS"])
     except newsroom.ArticleRefused as error:
