@@ -173,9 +173,12 @@ def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
     assert "moderator_create" in [e.action for e in db.session.query(AuditEntry)]
 
 
-def test_create_refuses_a_taken_name_with_a_message(admin, moderator_account):
-    response = admin.post("/moderation/admin/moderators", name="MOD", role="moderator")
-    assert response.status_code == 422 and "這個帳號名稱已被使用" in response.get_data(as_text=True)
+def test_create_refuses_a_taken_name_with_a_message_and_keeps_the_role_chosen(admin, moderator_account):
+    response = admin.post("/moderation/admin/moderators", name="MOD", role="admin")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "這個帳號名稱已被使用" in html
+    chosen = re.search(r'<select id="new-role".*?</select>', html, re.S).group()
+    assert '<option value="admin" selected>' in chosen and '<option value="moderator" selected>' not in chosen
 
 
 def test_admin_resets_a_password_and_old_sessions_end(admin, moderator, moderator_account, app):

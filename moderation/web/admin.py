@@ -64,7 +64,7 @@ def create_moderator():
                                          actor=guards.actor(), now=now(), hasher=_hasher())
     except accounts.AccountError as error:
         db.session.rollback()
-        return _moderators_page(422, problem=error.problem.value, name=name)
+        return _moderators_page(422, problem=error.problem.value, name=name, new_role=role)
     db.session.commit()
     # Shown once, in this response only: never in a redirect's flash (the session cookie is readable).
     return _moderators_page(one_time=(created.name, password))
