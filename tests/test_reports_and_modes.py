@@ -310,3 +310,12 @@ def test_saving_a_comment_mode_says_so(admin, db):
     assert "已儲存：" in html and "改為先發後審" in html
     response = admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="post")
     assert "維持先發後審" in admin.client.get(response.location).get_data(as_text=True)
+
+
+def test_every_audit_action_has_a_label_in_the_pages_language(app):
+    """The audit log's filter, rows and CSV name each action in words (four of them showed their codes)."""
+    from moderation.services.audit import AuditAction
+
+    with app.test_request_context():
+        labels = app.jinja_env.get_template("moderator/labels.html").module.AUDIT_ACTION
+    assert {action.value for action in AuditAction} <= set(labels)
