@@ -227,6 +227,24 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width, locale):
         assert name["height"] < 40, path  # the site name on one line, not a character a line
 
 
+def test_a_long_rule_note_does_not_widen_the_rules_page(live_server, browser_page, db):
+    """A note with no space in it (a URL) made the page thousands of pixels wide at 1280 px."""
+    from moderation.services.audit import SYSTEM
+    from moderation.services.rulebook.edits import save_word_rule
+
+    make_moderator(db, "boss", role="admin")
+    save_word_rule(db.session, "備註很長的詞", "hold", "https://example.com/" + "a" * 480, actor=SYSTEM,
+                   now=datetime(2026, 11, 24, tzinfo=UTC))
+    db.session.commit()
+    page = browser_page
+    page.goto(live_server + "/moderation/admin/rules/")
+    page.fill("#name", "boss")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_selector("#words-heading")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
 def test_the_bulk_bar_is_one_key_away(live_server, browser_page, db):
     make_moderator(db, "mod")
     make_comment(db, body="批次處理的評論")
