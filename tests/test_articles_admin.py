@@ -99,6 +99,8 @@ def test_the_edit_page_says_when_comments_close(admin, db):
     article = stored(db, "lab-open-day")
     html = admin.client.get(f"/moderation/admin/articles/{article.id}/edit").get_data(as_text=True)
     assert "評論將於 2026-11-27 10:00 自動關閉" in html
+    # Its protected names can be set before any comment arrives (the queue's cards linked there only).
+    assert f'href="/moderation/articles/{article.id}/protected-names">受保護的姓名</a>' in html
 
 
 def test_moderators_cannot_write_articles_or_see_keys(moderator, db):

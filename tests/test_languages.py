@@ -299,3 +299,10 @@ def test_the_simplified_fill_counts_comments_with_tiao_and_writes_nickname_the_m
     assert filled["會多攔下 %(n)s 則、放行 %(m)s 則。規則尚未儲存。"] == "会多拦下 %(n)s 条、放行 %(m)s 条。规则尚未保存。"
     assert filled["暱稱"] == "昵称"
     assert filled["否則請重新輸入"] == "否则请重新输入"  # 則 as "otherwise" stays
+
+
+def test_in_english_the_sign_in_field_is_an_account_name_and_the_accounts_column_an_account(client, admin):
+    html = client.get("/moderation/login", query_string={"lang": "en"}).get_data(as_text=True)
+    assert '<label for="name">Account name</label>' in html
+    listed = admin.client.get("/moderation/admin/moderators", query_string={"lang": "en"}).get_data(as_text=True)
+    assert '<th scope="col">Account</th>' in listed and '>Accounts</a>' in listed

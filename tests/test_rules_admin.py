@@ -98,6 +98,8 @@ def test_domain_import(admin, db):
 def test_the_admin_tester_shows_the_decision_and_the_matched_text(admin, db):
     html = admin.post(RULES + "test", text="請 加 微 信 聊", nickname="").get_data(as_text=True)
     assert "結果：<strong>垃圾</strong>" in html and "<mark>加 微 信</mark>" in html
+    # What it reads is bounded in the browser too: a long paste stops at the box, not at a 400 page.
+    assert 'id="test-text" name="text" rows="3" dir="auto" maxlength="4000"' in html
     assert db.session.query(Comment).count() == 0
 
 
