@@ -319,3 +319,24 @@ def test_every_audit_action_has_a_label_in_the_pages_language(app):
     with app.test_request_context():
         labels = app.jinja_env.get_template("moderator/labels.html").module.AUDIT_ACTION
     assert {action.value for action in AuditAction} <= set(labels)
+
+
+def test_the_audit_filters_read_a_comment_as_the_log_shows_it_and_a_name_in_any_case(admin, db, clock):
+    from moderation.services.accounts import find_moderator
+    from moderation.services.audit import Actor, AuditAction, record
+
+    boss = find_moderator(db.session, "boss")
+    shown, other = make_comment(db), make_comment(db)
+    for comment in (shown, other):
+        record(db.session, Actor.moderator(boss), AuditAction.APPROVE, now=clock(), comment_id=comment.id)
+    db.session.commit()
+
+    def rows(**query) -> tuple[str, list[str]]:
+        html = admin.client.get("/moderation/admin/audit", query_string=query).get_data(as_text=True)
+        return html, re.findall(r'>#(\d+)</a>', html)
+
+    assert rows(comment=f"#{shown.id}")[1] == [str(shown.id)]
+    assert rows(comment=f" {shown.id} ")[1] == [str(shown.id)]
+    html, found = rows(comment="abc")
+    assert found == [] and "評論編號請填數字，例如 43 或 #43。" in html and 'value="abc"' in html
+    assert len(rows(actor="BOSS", action="approve")[1]) == 2

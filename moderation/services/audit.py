@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from moderation.models import AuditEntry, Moderator
@@ -135,9 +135,12 @@ class AuditFilters:
     actor: str = ""
     action: str = ""
     comment_id: int | None = None
+    nothing: bool = False  # a filter that cannot match (a comment number that is not one): no row
 
     def query(self) -> Select:
         query = select(AuditEntry)
+        if self.nothing:
+            query = query.where(false())
         if self.actor:
             query = query.where(AuditEntry.actor == self.actor)
         if self.action:

@@ -163,16 +163,26 @@ def set_mode(article_id: int):
 
 
 def _audit_filters() -> audit.AuditFilters:
-    return audit.AuditFilters(actor=request.args.get("actor", "").strip(), action=request.args.get("action", "").strip(),
-                              comment_id=request.args.get("comment", type=row_id))
+    """The log's filters as typed: an account's name in any case, a comment as 43 or #43 (as the log
+    shows it). A comment number that is not one matches nothing, and the page says so."""
+    actor = request.args.get("actor", "").strip()
+    account = accounts.find_moderator(db.session, actor) if actor else None
+    written = request.args.get("comment", "").strip().removeprefix("#").strip()
+    try:
+        comment_id = row_id(written) if written else None
+    except ValueError:
+        comment_id = None
+    return audit.AuditFilters(actor=account.name if account else actor, action=request.args.get("action", "").strip(),
+                              comment_id=comment_id, nothing=bool(written) and comment_id is None)
 
 
 @bp.get("/audit", endpoint="audit")
 def audit_log():
-    entries, next_before = audit.entries_page(db.session, _audit_filters(), before=request.args.get("before", type=row_id),
+    filters = _audit_filters()
+    entries, next_before = audit.entries_page(db.session, filters, before=request.args.get("before", type=row_id),
                                               size=AUDIT_PAGE_SIZE)
     return render_template("admin/audit.html", entries=entries, actions=audit.recorded_actions(db.session),
-                           next_before=next_before, args=request.args)
+                           next_before=next_before, args=request.args, comment_unreadable=filters.nothing)
 
 
 @bp.get("/audit.csv")
