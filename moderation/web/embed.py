@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from moderation.database import read_outside_a_transaction
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium
-from moderation.services import comments, embed_sites, likes, newsroom
+from moderation.services import embed_sites, newsroom
 from moderation.services.embed_sites import EmbedTarget
 from moderation.services.own_comments import own_comments
 from moderation.web import reader, reader_identity
@@ -177,8 +177,7 @@ def _personal_page(embedded: Embedded, args: reader.PageArgs) -> str:
         notices=[notice] if notice in NOTICES else [],
         own=own_comments(db.session, found.id, reader_hash if args.first_page else None),
         pinyin_hidden=False,
-        liked=frozenset(likes.liked_on_article(db.session, found.id, reader_hash)) if reader_hash else frozenset(),
-        reported=frozenset(comments.reported_on_article(db.session, found.id, reader.reporter_hash(embedded.reader))),
+        **reader.marks_of(found.id, embedded.reader),
     )
     return reader._render_article_page(found, args, personal=personal, template="embed/article.html")
 

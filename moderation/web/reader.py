@@ -193,8 +193,7 @@ def _personal_article_page(article: Article, args: PageArgs):
         notices=get_flashed_messages(category_filter=["notice"]),
         own=own_comments(db.session, article.id, reader_hash if args.first_page else None),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
-        liked=frozenset(likes.liked_on_article(db.session, article.id, reader_hash)) if reader_hash else frozenset(),
-        reported=frozenset(comments.reported_on_article(db.session, article.id, reporter_hash(token))),
+        **marks_of(article.id, token),
     )
     response = make_response(_render_article_page(article, args, personal=personal))
     # What became of this reader's comments is theirs alone: no cache, shared or not, keeps it.
@@ -639,6 +638,14 @@ def report_form(slug: str, comment_id: int):
                                              form=ReportForm(formdata=None)))
     response.headers["Cache-Control"] = NO_STORE
     return response
+
+
+def marks_of(article_id: int, token: str | None) -> dict[str, frozenset[int]]:
+    """The comments a reader's own page marks: those they like (pressed 讚) and those they reported
+    (已檢舉). With a token, the reporter is the reader's author hash, the key of their likes too."""
+    reporter = reporter_hash(token)
+    return {"liked": frozenset(likes.liked_on_article(db.session, article_id, reporter)) if token else frozenset(),
+            "reported": frozenset(comments.reported_on_article(db.session, article_id, reporter))}
 
 
 def reporter_hash(token: str | None) -> str:

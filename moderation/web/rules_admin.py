@@ -25,7 +25,7 @@ from moderation.services.rulebook.exchange import KINDS, export_rules, import_ru
 from moderation.services.rulebook.rule_hits import hits_per_rule
 from moderation.services.rulebook.tester import check_text
 from moderation.web import guards, jobs_admin
-from moderation.web.responses import see_other
+from moderation.web.responses import confirm_first, see_other
 
 bp = Blueprint("rules", __name__, url_prefix="/moderation/admin/rules")
 guards.protect(bp, guards.require_admin)
@@ -86,8 +86,6 @@ def add_domain():
 @bp.post("/remove")
 def remove():
     value = request.form.get("value", "")
-    from moderation.web.responses import confirm_first
-
     if asked := confirm_first("remove_rule", value.strip(), url_for(".rules_page")):
         return asked
     if remove_rule(db.session, value, actor=guards.actor(), now=now()):
