@@ -37,12 +37,16 @@ WARM_UP = 20
 
 
 def measure(posts: int, receiver_kind: str | None, *, quiet_seconds: float, lag_seconds: float,
-            callgrind: bool) -> float:
-    """CPU seconds a post; `receiver_kind` None: no endpoint."""
+            callgrind: bool, runner_name: str = "thread") -> float:
+    """CPU seconds a post; `receiver_kind` None: no endpoint. With `runner_name` "redis" or "off" this
+    process only writes the deliveries and hands them over (to a queue nobody works, or to no one)."""
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        service = OurService(f"sqlite:///{work / 'cost.sqlite3'}", work / "instance", JOBS_RUNNER="thread",
-                             WEBHOOK_BATCH_QUIET_SECONDS=quiet_seconds, WEBHOOK_BATCH_MAX_LAG_SECONDS=lag_seconds)
+        queue_settings = {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                          "JOBS_QUEUE": f"bench-post-cost-{os.getpid()}"} if runner_name == "redis" else {}
+        service = OurService(f"sqlite:///{work / 'cost.sqlite3'}", work / "instance", JOBS_RUNNER=runner_name,
+                             WEBHOOK_BATCH_QUIET_SECONDS=quiet_seconds, WEBHOOK_BATCH_MAX_LAG_SECONDS=lag_seconds,
+                             **queue_settings)
         service.fill()
         receiver = None if receiver_kind is None else webhook_receiver(checking=receiver_kind == "checking")
         try:
@@ -58,19 +62,23 @@ def measure(posts: int, receiver_kind: str | None, *, quiet_seconds: float, lag_
             lines = forms.read_text().splitlines()
             for index, form in enumerate(lines[:WARM_UP]):
                 _post(client, form, index)
-            runner.wait_idle(lag_seconds * 4)
+            waits = runner_name == "thread"
+            if waits:
+                runner.wait_idle(lag_seconds * 4)
             _instrument(callgrind, True)
             cpu = time.process_time()
             for index, form in enumerate(lines[WARM_UP:], start=WARM_UP):
                 _post(client, form, index)
-            assert runner.wait_idle(lag_seconds * 4 + 60), "deliveries still waiting"
+            assert not waits or runner.wait_idle(lag_seconds * 4 + 60), "deliveries still waiting"
             cpu = time.process_time() - cpu
             _instrument(callgrind, False)
+            if runner_name == "redis":
+                runner.queue().empty()
             runner.stop()
         finally:
             if receiver is not None:
                 receiver.stop()
-        if receiver is not None:
+        if receiver is not None and runner_name == "thread":
             checked = receiver.checked(now=datetime.now(UTC))
             print(f"    {checked.received} deliveries received, {checked.signed} signed correctly, "
                   f"{checked.duplicates} twice", flush=True)
@@ -112,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lag-seconds", type=float, default=0.5, help="WEBHOOK_BATCH_MAX_LAG_SECONDS")
     parser.add_argument("--callgrind", choices=("without", "with"), default=None,
                         help="under callgrind: only the posts without or with an endpoint, instrumented alone")
+    parser.add_argument("--runner", choices=("thread", "redis", "off"), default="thread",
+                        help="JOBS_RUNNER: redis and off count what posting costs without the sending")
     parser.add_argument("--smoke", action="store_true", help="1 run of 5 posts")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -124,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds:
             print(f"  {args.posts} posts, {'endpoint, ' + kind + ' receiver' if kind else 'no endpoint'}", flush=True)
             cpu[kind].append(measure(args.posts, kind, quiet_seconds=args.quiet_seconds, lag_seconds=args.lag_seconds,
-                                     callgrind=args.callgrind is not None))
+                                     callgrind=args.callgrind is not None, runner_name=args.runner))
     medians = {kind: statistics.median(values) * 1000 for kind, values in cpu.items() if values}
     print(f"process CPU a post, median of {args.runs}: " + ", ".join(
         f"{'with an endpoint' if kind else 'without'} {value:.2f} ms" for kind, value in medians.items()))

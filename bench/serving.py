@@ -21,7 +21,11 @@ per-address rate limit, which cannot be given other addresses) off.
 on loopback answering 204, bench/receiver.py, which checks signatures and keys after the run;
 `--checking-receiver`: the tests' receiver, checking each as it comes; deliveries in each worker's
 thread, as without REDIS_URL), alternating with the POST without it in each run; target: ≥ 0.9×
-the POST without. `--post-only` measures the
+the POST without. `--queue redis` runs both POSTs with REDIS_URL set, as a site with Redis runs: the
+web workers hand deliveries to the RQ queue in batches and a `flask worker` beside them sends them;
+after the run the benchmark waits for the queue to drain and says how long that took.
+`--worker-after` starts that worker only once the run is over: what posting itself pays (the
+outbox's rows and the hand-over), the sending left out. `--post-only` measures the
 comment POST alone (with `--webhooks`, the pair), without the ceiling, Isso or the other scenarios.
 
 `--smoke` runs every step once for a second with a few hundred prepared forms and judges no target
@@ -273,6 +277,7 @@ def measure_post_with_webhooks(label: str, service: OurService, base: str, args,
 
     receiver = webhook_receiver(checking=args.checking_receiver)
     endpoint_id = None
+    worker = queue_worker(service, work) if args.queue == "redis" and not args.worker_after else None
     try:
         with service.app.app_context():
             endpoint = webhooks.add_endpoint(db.session, receiver.url("/ok"), webhooks.EVENTS,
@@ -287,18 +292,54 @@ def measure_post_with_webhooks(label: str, service: OurService, base: str, args,
             scenario, f"{base}/articles/{SLUG}/comments", args, raw, script=ROOT / "bench" / "post.lua",
             env={"BENCH_BODIES": str(bodies), "BENCH_COOKIE": cookie, "BENCH_THREADS": str(args.threads),
                  "BENCH_FORWARDED_FOR": "1"}))
-        time.sleep(1)  # let the workers' threads finish what the run handed them
+        if args.queue == "redis" and args.worker_after:
+            worker = queue_worker(service, work)
+        if worker is None:
+            time.sleep(1)  # let the workers' threads finish what the run handed them
+        else:
+            drained = wait_for_deliveries(service, timeout=300)
+            print(f"  {scenario}: the worker's queue drained {drained:.1f} s after the run")
         receiving = time.process_time() - receiving
         checked = receiver.checked(now=datetime.now(UTC))
         print(f"  {scenario}: {checked.received} deliveries received, {checked.signed} signed correctly, "
               f"{checked.duplicates} twice; the receiver's CPU {receiving * 1000 / max(checked.received, 1):.2f} ms "
               f"a delivery ({'checking each as it came' if args.checking_receiver else 'checked after the run'})")
     finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
         receiver.stop()
         if endpoint_id is not None:
             with service.app.app_context():
                 webhooks.remove_endpoint(db.session, webhooks.find_endpoint(db.session, endpoint_id))
                 db.session.commit()
+
+
+def queue_worker(service: OurService, work: Path) -> subprocess.Popen:
+    """`flask worker` on the benchmark's app and queue, as `make run` starts it beside the server."""
+    log = open(work / "worker.log", "ab")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "bench.apps:moderation_app", "worker"],
+        env={**os.environ, **service.env}, stdout=log, stderr=log, cwd=ROOT)
+    log.close()
+    return process
+
+
+def wait_for_deliveries(service: OurService, *, timeout: float) -> float:
+    """Seconds until no delivery is left pending."""
+    from sqlalchemy import func, select
+
+    from moderation.models import DeliveryState, WebhookDelivery
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with service.app.app_context():
+            pending = db.session.scalar(select(func.count()).where(WebhookDelivery.state == DeliveryState.PENDING))
+            db.session.remove()
+        if not pending:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise RuntimeError(f"deliveries still pending {timeout:.0f} s after the run")
 
 
 def webhook_receiver(*, checking: bool):
@@ -373,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-isso", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="1 run of 1 s, 300 forms, no target judged")
     parser.add_argument("--webhooks", action="store_true", help="also the POST with a webhook endpoint registered")
+    parser.add_argument("--queue", choices=("thread", "redis"), default="thread",
+                        help="with --webhooks: deliveries from each web worker's thread (no REDIS_URL), or through "
+                             "the RQ queue on REDIS_URL (default redis://127.0.0.1:6379/0) and a niced `flask worker`")
+    parser.add_argument("--worker-after", action="store_true",
+                        help="with --queue redis: the worker starts once the run is over (what posting alone pays)")
     parser.add_argument("--checking-receiver", action="store_true",
                         help="with --webhooks: the tests' receiver, verifying each delivery as it comes (the old way)")
     parser.add_argument("--post-only", action="store_true",
@@ -402,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
         work = Path(directory)
         stack.callback(_keep_logs, work, out)  # the servers' logs beside the figures, whatever happens
-        service = OurService(f"sqlite:///{work / 'bench.sqlite3'}", work / "instance")
+        service = OurService(f"sqlite:///{work / 'bench.sqlite3'}", work / "instance",
+                             **queue_settings(args, f"bench-{stamp}-sqlite"))
         service.fill()
         page_bytes = len(service.app.test_client().get(f"/articles/{SLUG}").data)
         print(f"our first article page: {page_bytes} bytes, {APPROVED_COMMENTS} approved comments")
@@ -428,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:  # no server: say so, measure the rest
                 print(f"PostgreSQL runs skipped: {type(error).__name__}: {error}".splitlines()[0])
             else:
-                pg_service = OurService(postgres_url, work / "instance-pg")
+                pg_service = OurService(postgres_url, work / "instance-pg", **queue_settings(args, f"bench-{stamp}-pg"))
                 pg_service.fill()
                 measure_ours("PostgreSQL", pg_service, args, work, raw, results)
                 with pg_service.app.app_context():
@@ -436,6 +483,15 @@ def main(argv: list[str] | None = None) -> int:
 
     medians = {name: median_of(runs) for name, runs in results.items()}
     return report(medians, args, out)
+
+
+def queue_settings(args, name: str) -> dict:
+    """With `--queue redis`: Redis for the job queue and, as on such a site, the rate limits; a queue
+    and key prefix of this run's own."""
+    if args.queue != "redis":
+        return {}
+    return {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "JOBS_QUEUE": name,
+            "RATELIMIT_KEY_PREFIX": name}
 
 
 def _keep_logs(work: Path, out: Path) -> None:

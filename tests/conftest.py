@@ -30,6 +30,7 @@ ARTICLE_SLUG = "inspection-testing-excellent-cases"
 CHEAP_PASSWORD_HASHES = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "PASSWORD_HASH_PARALLELISM": 1}
 CAPTCHA_TEXT = "K7PX"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pytest_collection_finish(session):
@@ -77,6 +78,18 @@ def _postgres_unreachable_reason() -> str | None:
     except Exception as error:  # any failure to connect means: skip, and say why
         return f"PostgreSQL not reachable at {POSTGRES_URL} ({type(error).__name__}); set TEST_DATABASE_URL"
     return None
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis the job-queue tests use; skips, saying why, when none answers."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(error).__name__}); set TEST_REDIS_URL")
+    return REDIS_URL
 
 
 @pytest.fixture

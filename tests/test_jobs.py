@@ -5,7 +5,6 @@ see each other's jobs. Skipped, saying why, when Redis is not reachable."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
@@ -18,20 +17,7 @@ from moderation.services import webhooks
 from tests.receivers import SECRET
 from tests.servers import free_port
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
 pytestmark = pytest.mark.committing  # the worker reads what the web request committed
-
-
-@pytest.fixture
-def redis_url():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(error).__name__}); set TEST_REDIS_URL")
-    return REDIS_URL
 
 
 @pytest.fixture
@@ -59,7 +45,10 @@ def endpoint(db, receiver):
 
 
 def queued(app) -> int:
-    return app.extensions["jobs"].queue().count
+    """Jobs on the queue, once this process's hand-over thread has passed on what posts gave it."""
+    runner = app.extensions["jobs"]
+    assert runner.wait_idle(10)
+    return runner.queue().count
 
 
 def work(runner) -> str:
@@ -96,20 +85,27 @@ def test_a_real_worker_delivers_what_posting_put_on_the_queue(app, db, page, run
 
 def test_redis_down_when_posting_costs_nothing_and_loses_nothing(app, db, page, runner, endpoint, receiver, clock,
                                                                  redis_url):
+    app.extensions["jobs"].stop()
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     app.extensions["jobs"] = dispatch.runner_for(app)
     for body in ("第一則", "第二則"):
         assert page.post(body=body).status_code == 303
         page.open_form()
+    assert app.extensions["jobs"].wait_idle(10)
     assert states(db) == [DeliveryState.PENDING] * 2
-    # One try per pause, bounded by JOBS_REDIS_TIMEOUT_SECONDS (0.5 s) even for a Redis that never
-    # answers; then no try at all until the pause ends.
+    app.extensions["jobs"].stop()
+    # The post only gives the ids to its process's thread. That thread tries once per pause, bounded
+    # by JOBS_REDIS_TIMEOUT_SECONDS (0.5 s) even for a Redis that never answers; then not at all
+    # until the pause ends.
     silent = dispatch.RedisRunner(app)
     app.config["REDIS_URL"] = "redis://10.255.255.1:6379/0"  # unroutable: a connect that never completes
     started = time.monotonic()
     silent.hand_over([1])
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 0.1
+    assert silent.wait_idle(5)
+    assert time.monotonic() - started < 0.9 + float(app.config["WEBHOOK_BATCH_MAX_LAG_SECONDS"])
     assert silent._paused_until > time.monotonic() + 20  # paused JOBS_REDIS_PAUSE_SECONDS (30): no try meanwhile
+    silent.stop()
 
     app.config["REDIS_URL"] = redis_url  # Redis is back; the outbox is re-read once the hand-over is overdue
     app.extensions["jobs"] = dispatch.runner_for(app)
@@ -131,9 +127,27 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_a_second_hand_over_sends_n
     assert "relayed 0" in work(runner)  # the lease still holds: nobody else sends it
     clock.advance(seconds=61)
     app.extensions["jobs"].hand_over([delivery_id])  # a second, stray hand-over of the same delivery
+    assert queued(app) == 1
     assert "relayed 1" in work(runner)  # the relay hands it over too: two jobs, one delivery
     assert len(receiver.accepted()) == 1 and receiver.duplicates == []
     assert states(db) == [DeliveryState.DELIVERED]
+
+
+def test_a_burst_of_posts_goes_to_the_queue_as_one_job_and_the_worker_sends_it_as_one_batch(
+        app, db, page, runner, endpoint, receiver):
+    """An RQ enqueue costs about a third of a post: the posts of a burst share one."""
+    app.config["WEBHOOK_BATCH_QUIET_SECONDS"] = 2  # a burst: each post comes within the quiet period
+    app.config["WEBHOOK_BATCH_MAX_LAG_SECONDS"] = 30
+    for body in ("第一則", "第二則", "第三則"):
+        assert page.post(body=body).status_code == 303
+        page.open_form()
+    assert queued(app) == 1
+    (job,) = app.extensions["jobs"].queue().jobs
+    assert job.func_name == "moderation.jobs.batches.run_delivery_batch" and len(job.args[0]) == 3
+    work(runner)
+    assert sorted(item.body["data"]["comment"]["body"] for item in receiver.accepted()) == ["第一則", "第三則", "第二則"]
+    assert receiver.duplicates == []
+    assert states(db) == [DeliveryState.DELIVERED] * 3
 
 
 def test_flask_outbox_relay_hands_due_deliveries_to_the_queue(app, db, page, runner, endpoint, receiver, clock):

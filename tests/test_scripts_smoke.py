@@ -191,6 +191,13 @@ def test_post_cost_benchmark_posts_with_and_without_an_endpoint(capsys):
     assert "without" in out and "with an endpoint" in out
 
 
+def test_post_cost_benchmark_counts_posting_alone_with_the_queue(capsys, redis_url, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    assert post_cost.main(["--smoke", "--runner", "redis"]) == 0
+    out = capsys.readouterr().out
+    assert "with an endpoint" in out and "deliveries received" not in out  # nothing sent from this process
+
+
 def test_post_cost_sends_the_prepared_cookie_with_every_post_as_wrk_does():
     """The session a post answers (with its flashed notice) is not sent with the next one."""
     import flask
@@ -338,15 +345,20 @@ def test_the_post_script_names_the_status_of_answers_wrk_counts_as_errors(tmp_pa
     assert f"(409 x{measured.errors})" in capsys.readouterr().out
 
 
-def test_serving_benchmark_measures_the_post_pair_alone(tmp_path, capsys):
+@pytest.mark.parametrize("queue", ["thread", "redis"])
+def test_serving_benchmark_measures_the_post_pair_alone(tmp_path, capsys, request, monkeypatch, queue):
     if not shutil.which("wrk"):
         pytest.skip("wrk not installed (scripts/install-bench-tools.sh): the serving benchmark's load runs not tried")
-    assert serving.main(["--smoke", "--post-only", "--webhooks", "--skip-postgres", "--workers", "1", "--threads", "1",
-                         "--connections", "2", "--results", str(tmp_path)]) == 0
+    if queue == "redis":
+        monkeypatch.setenv("REDIS_URL", request.getfixturevalue("redis_url"))
+    assert serving.main(["--smoke", "--post-only", "--webhooks", "--queue", queue, "--skip-postgres", "--workers", "1",
+                         "--threads", "1", "--connections", "2", "--results", str(tmp_path)]) == 0
     summary = json.loads(next(tmp_path.glob("serving-*/summary.json")).read_text())
     assert set(summary["medians"]) == {"SQLite comment POST", "SQLite comment POST (webhooks)"}
     assert list(summary["checks"]) == ["SQLite: POST with webhooks / POST"]
-    assert "deliveries received" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "deliveries received" in out and " 0 twice" in out
+    assert ("the worker's queue drained" in out) is (queue == "redis")
 
 
 def test_proxy_benchmark_runs_through_nginx(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Deliveries in batches: how the thread runner (no Redis) sends what posts hand over.
+"""Deliveries in batches: how what posts hand over is sent, by the thread runner (no Redis) and by
+the queue's worker (`run_delivery_batch`).
 
 A batch costs the same few statements whatever its size: one UPDATE claims every due delivery of it
 to a "json" endpoint (a lease, as `webhooks.claim` takes for one), one SELECT reads their events
@@ -13,22 +14,25 @@ e-mail endpoints (quiet period, digests) and whatever the batch did not claim go
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import Integer, Row, bindparam, case, func, null, select, update
 from sqlalchemy.orm import Session
 
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.jobs.connections import CheckedAddresses, KeptConnections
-from moderation.jobs.delivery import Answer, post, signed_event
+from moderation.jobs.delivery import Answer, deliver_in_app, post, signed_event
 from moderation.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from moderation.services import webhooks
 from moderation.services.webhooks import RetryPolicy
 
+log = logging.getLogger(__name__)
 _DELIVERY = WebhookDelivery.__table__
 _ENDPOINT = WebhookEndpoint.__table__
 
@@ -167,3 +171,30 @@ class BatchSender:
 
     def close(self) -> None:
         self.connections.close()
+
+
+def send_batch(app: Flask, sender: BatchSender, ids: Sequence[int], *, stopped: threading.Event | None = None) -> None:
+    """A batch through `sender`, and what it left one by one through `delivery.deliver`."""
+    try:
+        left = sender.deliver(ids)
+    except Exception:
+        log.exception("a batch of %d deliveries failed unexpectedly", len(ids))
+        left = []  # claimed ones wait out their lease; the relay hands them over again
+    for delivery_id in left:
+        if stopped is not None and stopped.is_set():
+            return
+        try:
+            deliver_in_app(app, delivery_id)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly", delivery_id)
+
+
+def run_delivery_batch(ids: list[int]) -> int:
+    """The queue's job (RedisRunner hands over a batch; the worker pushes the app context). The worker's
+    sender is kept from job to job, with its checked addresses and open connections."""
+    app = current_app._get_current_object()
+    sender = app.extensions.get("delivery_sender")
+    if sender is None:
+        sender = app.extensions["delivery_sender"] = BatchSender(app)
+    send_batch(app, sender, ids)
+    return len(ids)

@@ -47,7 +47,8 @@ class Answer:
 
 
 def run_delivery(delivery_id: int) -> str:
-    """The queue's job (the worker pushes the app context): one attempt; returns what happened."""
+    """The queue's job for one delivery, as queued before hand-overs went in batches (the worker
+    pushes the app context): one attempt; returns what happened."""
     return deliver(delivery_id)
 
 

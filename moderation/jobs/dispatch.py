@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from moderation.services.outbox import HANDOVER
 
 log = logging.getLogger(__name__)
-DELIVERY_JOB = "moderation.jobs.delivery.run_delivery"
+DELIVERY_BATCH_JOB = "moderation.jobs.batches.run_delivery_batch"
 LONG_JOB = "moderation.jobs.long_work.run_long_job"
 
 
@@ -63,7 +63,7 @@ class OffRunner:
     def __init__(self, app: Flask):
         self.app = app
 
-    def hand_over(self, ids: list[int]) -> None:
+    def hand_over(self, ids: list[int], *, at_once: bool = False) -> None:
         pass
 
     def start_long_job(self, job_id: int) -> None:
@@ -73,69 +73,17 @@ class OffRunner:
         pass
 
 
-class RedisRunner:
-    """An RQ queue on REDIS_URL, named JOBS_QUEUE. After a failure to reach Redis it stops trying
-    for JOBS_REDIS_PAUSE_SECONDS, so that posting never waits on a Redis that is down."""
-
-    name = "redis"
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self._queue = None
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def queue(self):
-        if self._queue is None:
-            from redis import Redis
-            from rq import Queue
-
-            config = self.app.config
-            timeout = float(config["JOBS_REDIS_TIMEOUT_SECONDS"])
-            connection = Redis.from_url(config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout)
-            self._queue = Queue(config["JOBS_QUEUE"], connection=connection)
-        return self._queue
-
-    def hand_over(self, ids: list[int]) -> None:
-        from redis.exceptions import RedisError
-
-        if time.monotonic() < self._paused_until:
-            return
-        try:
-            target = self.queue()
-            for delivery_id in ids:
-                target.enqueue(DELIVERY_JOB, delivery_id, job_timeout=60, result_ttl=0, failure_ttl=86400)
-        except RedisError as error:
-            with self._lock:
-                self._paused_until = time.monotonic() + float(self.app.config["JOBS_REDIS_PAUSE_SECONDS"])
-            log.warning("Redis unreachable (%s): deliveries wait for the relay", type(error).__name__)
-
-    def start_long_job(self, job_id: int) -> None:
-        """On the queue for `flask worker`; with Redis down, in a thread here rather than not at all."""
-        from redis.exceptions import RedisError
-
-        try:
-            self.queue().enqueue(LONG_JOB, job_id, job_timeout=6 * 3600, result_ttl=0, failure_ttl=86400)
-        except RedisError as error:
-            log.warning("Redis unreachable (%s): long job %s runs in this process", type(error).__name__, job_id)
-            run_long_job_in_thread(self.app, job_id)
-
-    def stop(self) -> None:
-        if self._queue is not None:
-            self._queue.connection.close()
-
-
-class ThreadRunner:
-    """Without Redis: one daemon thread per process sends what posts hand over, in batches
-    (jobs/batches.py), and relays every OUTBOX_RELAY_SECONDS while idle. Started with the first
-    hand-over (never before a fork).
+class _Gathering:
+    """Delivery ids handed over by posts, taken in batches by one daemon thread of this process,
+    started with the first hand-over (never before a fork).
 
     It gives way to requests: after a hand-over it waits until none came for
     WEBHOOK_BATCH_QUIET_SECONDS (at most WEBHOOK_BATCH_MAX_LAG_SECONDS, or WEBHOOK_BATCH_SIZE
     deliveries), so a burst of posts is answered first and its deliveries go as one batch after it.
     """
 
-    name = "thread"
+    name = ""
+    thread_name = ""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -144,47 +92,28 @@ class ThreadRunner:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
 
-    def hand_over(self, ids: list[int]) -> None:
+    def hand_over(self, ids: list[int], *, at_once: bool = False) -> None:
+        """To this process's thread; `at_once` (the relay) where the runner can pass them on itself."""
         self.start()
         for delivery_id in ids:
             self.items.put(delivery_id)
 
-    def start_long_job(self, job_id: int) -> None:
-        run_long_job_in_thread(self.app, job_id)
-
     def start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="outbox-deliveries", daemon=True)
+                self._thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
                 self._thread.start()
 
     def _work(self) -> None:
-        from moderation.jobs.batches import BatchSender
-        from moderation.jobs.relay import relay_in_app
+        raise NotImplementedError
 
-        interval = float(self.app.config["OUTBOX_RELAY_SECONDS"])
-        sender = BatchSender(self.app)
+    def _next_batch(self, wait: float | None) -> list[int] | None:
+        """The next batch, or None when nothing came within `wait` seconds (None: until stopped)."""
         try:
-            while not self._stopped.is_set():
-                try:
-                    first = self.items.get(timeout=interval)
-                except queue.Empty:
-                    if self._stopped.is_set():
-                        break
-                    try:
-                        for due in relay_in_app(self.app):
-                            self.items.put(due)
-                    except Exception:
-                        log.exception("relaying the outbox failed")
-                    continue
-                batch = self._gather(first)
-                try:
-                    self._deliver(sender, [each for each in batch if each])
-                finally:
-                    for _ in batch:
-                        self.items.task_done()
-        finally:
-            sender.close()
+            first = self.items.get(timeout=wait)
+        except queue.Empty:
+            return None
+        return self._gather(first)
 
     def _gather(self, first: int) -> list[int]:
         """`first` and what is handed over until a quiet moment, the lag limit or the batch size.
@@ -207,36 +136,138 @@ class ThreadRunner:
                 break  # full, late, stopping, or nothing came for a quiet period
         return batch
 
-    def _deliver(self, sender, ids: list[int]) -> None:
-        from moderation.jobs.delivery import deliver_in_app
-
-        if not ids or self._stopped.is_set():
-            return
-        try:
-            left = sender.deliver(ids)
-        except Exception:
-            log.exception("a batch of %d deliveries failed unexpectedly", len(ids))
-            left = []  # claimed ones wait out their lease; the relay hands them over again
-        for delivery_id in left:
-            if self._stopped.is_set():
-                return
-            try:
-                deliver_in_app(self.app, delivery_id)
-            except Exception:
-                log.exception("delivery %s failed unexpectedly", delivery_id)
+    def _done(self, batch: list[int]) -> None:
+        for _ in batch:
+            self.items.task_done()
 
     def stop(self) -> None:
-        """Ends the thread after its current delivery (tests: before their database is dropped)."""
+        """Ends the thread after its current batch (tests: before their database is dropped)."""
         self._stopped.set()
         self.items.put(0)  # wakes it; id 0 is never a delivery
         if self._thread is not None:
             self._thread.join(timeout=10)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """For tests and the CLI: True once every handed-over delivery was attempted."""
+        """For tests and the CLI: True once every handed-over delivery was passed on."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.items.unfinished_tasks == 0:
                 return True
             time.sleep(0.02)
         return False
+
+
+class RedisRunner(_Gathering):
+    """An RQ queue on REDIS_URL, named JOBS_QUEUE. What posts hand over goes to the queue in batches,
+    one job each (`run_delivery_batch`), from a thread of this process: an RQ enqueue costs about a
+    third of a post, and under a stream of posts one goes for many. After a failure to reach Redis it
+    stops trying for JOBS_REDIS_PAUSE_SECONDS, so that posting never waits on a Redis that is down;
+    the relay hands over what it dropped."""
+
+    name = "redis"
+    thread_name = "outbox-hand-over"
+
+    def __init__(self, app: Flask):
+        super().__init__(app)
+        self._queue = None
+        self._paused_until = 0.0
+
+    def queue(self):
+        if self._queue is None:
+            from redis import Redis
+            from rq import Queue
+
+            config = self.app.config
+            timeout = float(config["JOBS_REDIS_TIMEOUT_SECONDS"])
+            connection = Redis.from_url(config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout)
+            self._queue = Queue(config["JOBS_QUEUE"], connection=connection)
+        return self._queue
+
+    def hand_over(self, ids: list[int], *, at_once: bool = False) -> None:
+        if at_once:
+            self.enqueue(ids)
+        else:
+            super().hand_over(ids)
+
+    def enqueue(self, ids: list[int]) -> bool:
+        """One job for `ids`, at once, in the caller's thread (the relay's); False when Redis is
+        unreachable or paused."""
+        from redis.exceptions import RedisError
+
+        if not ids or time.monotonic() < self._paused_until:
+            return False
+        try:
+            self.queue().enqueue(DELIVERY_BATCH_JOB, list(ids), job_timeout=int(self.app.config["WEBHOOK_LEASE_SECONDS"]),
+                                 result_ttl=0, failure_ttl=86400)
+            return True
+        except RedisError as error:
+            with self._lock:
+                self._paused_until = time.monotonic() + float(self.app.config["JOBS_REDIS_PAUSE_SECONDS"])
+            log.warning("Redis unreachable (%s): deliveries wait for the relay", type(error).__name__)
+            return False
+
+    def _work(self) -> None:
+        while not self._stopped.is_set():
+            batch = self._next_batch(None)
+            try:
+                self.enqueue([each for each in batch if each])
+            finally:
+                self._done(batch)
+
+    def start_long_job(self, job_id: int) -> None:
+        """On the queue for `flask worker`; with Redis down, in a thread here rather than not at all."""
+        from redis.exceptions import RedisError
+
+        try:
+            self.queue().enqueue(LONG_JOB, job_id, job_timeout=6 * 3600, result_ttl=0, failure_ttl=86400)
+        except RedisError as error:
+            log.warning("Redis unreachable (%s): long job %s runs in this process", type(error).__name__, job_id)
+            run_long_job_in_thread(self.app, job_id)
+
+    def stop(self) -> None:
+        super().stop()
+        if self._queue is not None:
+            self._queue.connection.close()
+
+
+class ThreadRunner(_Gathering):
+    """Without Redis: one daemon thread per process sends what posts hand over, in batches
+    (jobs/batches.py), and relays every OUTBOX_RELAY_SECONDS while idle."""
+
+    name = "thread"
+    thread_name = "outbox-deliveries"
+
+    def start_long_job(self, job_id: int) -> None:
+        run_long_job_in_thread(self.app, job_id)
+
+    def _work(self) -> None:
+        from moderation.jobs.batches import BatchSender
+        from moderation.jobs.relay import relay_in_app
+
+        interval = float(self.app.config["OUTBOX_RELAY_SECONDS"])
+        sender = BatchSender(self.app)
+        try:
+            while not self._stopped.is_set():
+                batch = self._next_batch(interval)
+                if batch is None:
+                    if self._stopped.is_set():
+                        break
+                    try:
+                        for due in relay_in_app(self.app):
+                            self.items.put(due)
+                    except Exception:
+                        log.exception("relaying the outbox failed")
+                    continue
+                try:
+                    self._deliver(sender, [each for each in batch if each])
+                finally:
+                    self._done(batch)
+        finally:
+            sender.close()
+
+    def _deliver(self, sender, ids: list[int]) -> None:
+        if not ids or self._stopped.is_set():
+            return
+        from moderation.jobs.batches import send_batch
+
+        send_batch(self.app, sender, ids, stopped=self._stopped)

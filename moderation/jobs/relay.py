@@ -86,5 +86,5 @@ def relay(app: Flask) -> list[int]:
     """Find the due deliveries and hand them to the app's runner."""
     ids = relay_in_app(app)
     if ids:
-        app.extensions["jobs"].hand_over(ids)
+        app.extensions["jobs"].hand_over(ids, at_once=True)
     return ids
