@@ -198,8 +198,17 @@ def test_an_import_into_a_site_with_content_is_refused_before_any_job(admin, db)
     make_comment(db, body="已有的評論")
     response = upload(admin, (HEADER + json.dumps(COMMENT) + "\n").encode())
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "網站已有內容" in page and "comment" in page
+    assert response.status_code == 422 and "網站已有內容（文章、字詞規則、網域規則、評論）。" in page
     assert count(db, LongJob) == 0
+
+
+def test_a_site_with_content_offers_no_import_and_names_what_it_holds(admin, db):
+    make_comment(db, body="已有的評論")
+    page = admin.client.get(DATA).get_data(as_text=True)
+    assert "這個網站已有內容（文章、字詞規則、網域規則、評論），無法匯入" in page
+    form = page[page.index('action="/moderation/admin/data/import"'):]
+    form = form[:form.index("</form>")]
+    assert form.count(" disabled") == 2 and form.count('aria-describedby="import-refused"') == 2
 
 
 def a_site_to_export(db):
@@ -236,7 +245,7 @@ def test_an_import_restores_an_export_into_a_site_without_content(admin, app, db
     own_audit = count(db, AuditEntry)
     file_audit = sum('"type": "audit_entry"' in line for line in lines)
     page = admin.client.get(DATA).get_data(as_text=True)
-    assert "這個網站已有內容" not in page
+    assert "這個網站已有內容" not in page and " disabled" not in page
 
     job_id = started(upload(admin, "".join(lines).encode()))
     assert transfer.import_file(transfer.Path(app.instance_path), job_id).is_file()

@@ -39,6 +39,19 @@ def test_admin_adds_a_word_and_the_next_comment_is_held(admin, app, db):
     assert any(r.detail == "測試黑話" for r in stored(db)[0].screening_reasons)
 
 
+def test_a_saved_rule_is_worded_in_the_page_language(admin):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    admin.post(RULES + "words", term="收費", action="hold")
+    assert "已儲存字詞規則：「收費」，待審。" in admin.client.get(RULES).get_data(as_text=True)
+    admin.post(RULES + "domains", domain="spam-shop.example", action="block")
+    assert "已儲存網域規則：spam-shop.example，封鎖（垃圾）。" in admin.client.get(RULES).get_data(as_text=True)
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    admin.post(RULES + "words", term="代開", action="spam")
+    page = admin.client.get(RULES).get_data(as_text=True)
+    assert "Word rule saved: “代開”, " in page and " hold" not in page.split("Word rule saved", 1)[1][:40]
+
+
 def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
     response = admin.post(RULES + "words", term="，，，", action="block")
     html = response.get_data(as_text=True)
