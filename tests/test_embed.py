@@ -297,6 +297,9 @@ def test_an_admin_allows_a_site_on_the_keys_page(admin, db):
     db.session.expire_all()
     assert db.session.scalar(select(EmbedSite.origins).where(EmbedSite.site == "news")) == "https://news.example"
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "embed_origins")) is not None
+    assert "已儲存：news 的文章可嵌入 1 個來源的頁面。" in admin.client.get(saved.location).get_data(as_text=True)
+    admin.post("/moderation/admin/embed-sites", site="News ", origins="")
+    assert "已儲存：news 的文章不再能嵌入其他網站。" in admin.client.get(saved.location).get_data(as_text=True)
 
 
 @pytest.mark.committing  # builds, drops and migrates its own schema

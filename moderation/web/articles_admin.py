@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -169,10 +169,12 @@ def set_embed_origins():
     """A site's origins, one a line, replacing its list; an empty list removes the site."""
     site, origins = request.form.get("site", ""), request.form.get("origins", "")
     try:
-        embed_sites.set_origins(db.session, site, [origins], actor=guards.actor(), now=now())
+        row = embed_sites.set_origins(db.session, site, [origins], actor=guards.actor(), now=now())
     except embed_sites.OriginError as error:
         db.session.rollback()
         return _keys_page(422, embed_problem=error.problem.value, embed_value=error.value, embed_site=site,
                           embed_origins=origins)
     db.session.commit()
+    flash({"kind": "embed_origins_saved", "site": site.strip().lower(),
+           "count": len(row.origin_list) if row is not None else 0}, "result")
     return see_other(url_for(".keys", _anchor="embed-sites"))
