@@ -5,7 +5,15 @@ import re
 import pytest
 
 from moderation.jobs.long_work import run_long_job_in_app
-from moderation.models import AuditEntry, Comment, CommentStatus, DomainRuleRow, ScreeningReason, WordRuleRow
+from moderation.models import (
+    AuditEntry,
+    Comment,
+    CommentStatus,
+    DecisionTimeHour,
+    DomainRuleRow,
+    ScreeningReason,
+    WordRuleRow,
+)
 from tests.conftest import make_page
 
 
@@ -128,7 +136,11 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert comment.status is CommentStatus.SPAM
     assert any(r.detail == "新型廣告詞" for r in comment.screening_reasons)
     entries = {e.action: e for e in db.session.query(AuditEntry)}
-    assert entries["spam"].actor == "boss" and entries["spam"].details == {"by": "rescreen"}
+    # The move is the rules' decision, not the admin's: the dashboard's decisions per moderator leave it out.
+    assert entries["spam"].actor == "system" and entries["spam"].moderator_id is None
+    assert entries["spam"].details == {"by": "rescreen"}
+    assert db.session.query(DecisionTimeHour).count() == 0
+    assert entries["rescreen"].actor == "boss"
     assert entries["rescreen"].details == {"checked": 1, "moved": {"spam": 1}} and entries["rescreen"].note == ""
     log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
     assert "檢查了 1 則待審評論；移出待審：垃圾 1" in log and "重新篩選時依規則處理" in log

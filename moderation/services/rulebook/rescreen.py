@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from moderation.models import Comment, CommentStatus
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
 from moderation.services import rollups
-from moderation.services.audit import Actor, AuditAction, record
+from moderation.services.audit import SYSTEM, Actor, AuditAction, record
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.rulebook.reasons import RULE_KINDS, reason_row
 
@@ -27,7 +27,9 @@ class Rescreened:
 def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, limit: int = 10_000,
                      progress: Callable[[int, int], bool] | None = None) -> Rescreened:
     """Reasons are replaced, and comments the rules now send to spam or rejection are moved there
-    (each through `decide`, which commits: so does this, once per comment). `progress(done, total)`
+    (each through `decide`, which commits: so does this, once per comment). The moves are the rules'
+    decisions, made by the service: not counted as `actor`'s (the dashboard's decisions and waits per
+    moderator); `actor` is who started the re-screening, in its own entry. `progress(done, total)`
     hears after each comment, and stops the work when it answers False."""
     pending = list(db.scalars(
         select(Comment).where(Comment.status == CommentStatus.PENDING)
@@ -54,7 +56,7 @@ def rescreen_pending(db: Session, rules: Rules, *, now: datetime, actor: Actor, 
         decision = {Outcome.SPAM: Decision.SPAM, Outcome.REJECTED: Decision.REJECT}.get(verdict.outcome)
         if decision is None:
             continue
-        result = decide(db, comment.id, decision, expected_version=version, actor=actor, now=now,
+        result = decide(db, comment.id, decision, expected_version=version, actor=SYSTEM, now=now,
                         reason=RejectReason.SCREENING, details={"by": "rescreen"})
         if result.ok:
             moved[result.status.value] = moved.get(result.status.value, 0) + 1
