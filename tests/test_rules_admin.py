@@ -70,6 +70,16 @@ def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
     assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("first", "second"), [(("賭博", "spam"), ("赌博", "allow")), (("ＶＩＰ 會員", "allow"), ("vip會員", "hold"))])
+def test_an_allow_rule_and_a_blocking_twin_in_another_script_or_width_are_refused(admin, db, first, second):
+    admin.post(RULES + "words", term=first[0], action=first[1])
+    response = admin.post(RULES + "words", term=second[0], action=second[1])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f"現有的規則「{first[0]}」是同一個詞" in html and f'value="{second[0]}"' in html
+    assert [row.term for row in db.session.query(WordRuleRow).filter(WordRuleRow.term.in_([first[0], second[0]]))] == [first[0]]
+    assert admin.post(RULES + "words", term=second[0], action=first[1]).status_code == 303  # the same kind: no conflict
+
+
 def test_rule_changes_are_stored_as_codes_and_worded_in_each_language(admin, db):
     from moderation.web.languages import LANGUAGE_COOKIE
 

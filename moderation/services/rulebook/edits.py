@@ -29,6 +29,7 @@ class RuleProblem(enum.StrEnum):
     CONTROL_CHARACTER = "control_character"
     PHRASE_WITHOUT_TERM = "phrase_without_term"
     UNKNOWN_FUZZY = "unknown_fuzzy"
+    TWIN_OF_THE_OTHER_KIND = "twin_of_the_other_kind"
 
 
 class RuleError(ValueError):
@@ -81,7 +82,9 @@ def clean_domain_rule(domain: str, action: str) -> DomainRuleRow:
 def save_word_rule(db: Session, term: str, action: str, note: str = "", *, actor: Actor, now: datetime,
                    fuzzy: str = Fuzzy.HOLD.value) -> WordRuleRow:
     """Add a word rule, or replace the action of an existing one; logged with the stored term."""
-    row = _replace(db, WordRuleRow.term, clean_word_rule(term, action, note, fuzzy=fuzzy))
+    cleaned = clean_word_rule(term, action, note, fuzzy=fuzzy)
+    _refuse_a_twin_of_the_other_kind(db, cleaned)
+    row = _replace(db, WordRuleRow.term, cleaned)
     record(db, actor, AuditAction.RULE_ADD, now=now,
            details={"kind": "word", "term": row.term, "action": row.action, "fuzzy": row.fuzzy})
     return row
@@ -103,6 +106,20 @@ def save_domain_rule(db: Session, domain: str, action: str, *, actor: Actor, now
     row = _replace(db, DomainRuleRow.domain, clean_domain_rule(domain, action))
     record(db, actor, AuditAction.RULE_ADD, now=now, details={"kind": "domain", "term": row.domain, "action": row.action})
     return row
+
+
+def _refuse_a_twin_of_the_other_kind(db: Session, row: WordRuleRow) -> None:
+    """An allow rule and a blocking one that screening reads as the same term (Traditional and
+    Simplified, full-width, spacing: 賭博 and 赌博): the allow rule would cancel the other without a
+    word. Refused, naming the rule already there."""
+    allows = row.action == Action.ALLOW.value
+    key = compact_form(row.term)
+    others = select(WordRuleRow.term).where(WordRuleRow.term != row.term,
+                                            (WordRuleRow.action != Action.ALLOW.value) if allows
+                                            else (WordRuleRow.action == Action.ALLOW.value))
+    for other in db.scalars(others):
+        if compact_form(other) == key:
+            raise RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other)
 
 
 def _refuse_control_characters(value: str) -> None:
