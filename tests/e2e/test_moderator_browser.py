@@ -427,6 +427,24 @@ def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server
     assert lines == [1, 1, 1]  # each status on one line, not a character a line
 
 
+def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browser, db):
+    make_moderator(db, "mod")
+    make_comment(db)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.goto(live_server + "/moderation/dashboard/?range=7d")
+    heights = page.locator(".chart .axis").evaluate_all("(labels) => labels.map((l) => l.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 11  # 12 px as drawn; scaled to the phone's width they were 7 px
+    assert not page.evaluate("document.documentElement.scrollWidth > innerWidth")  # the chart scrolls in its box
+    box = page.locator(".chart-box").first
+    assert box.evaluate("(element) => element.scrollWidth > element.clientWidth")
+    box.focus()
+    page.keyboard.press("ArrowRight")  # a keyboard reaches the rest of the chart too
+    wait_until(page, "document.querySelector('.chart-box').scrollLeft > 0", timeout=5)
+
+
 def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
     make_moderator(db, "mod")
     make_comment(db)
