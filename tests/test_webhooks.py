@@ -166,6 +166,15 @@ def test_a_refused_endpoint_is_said_beside_the_form_with_the_input_kept(admin, d
     assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
 
 
+def test_every_problem_of_the_endpoint_form_is_said_at_once(admin, db):
+    refused = add_on_the_page(admin, url="http://127.0.0.1:9/x", events=[], secret="too short")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "私有位址" in html and "至少選一個事件" in html and "密鑰須為" in html
+    assert html.count('aria-describedby="webhook-error" aria-invalid="true"') == 3  # the URL, the events, the secret
+    assert 'value="too short"' in html
+
+
 # --- The outbox: written in the same transaction as the event --------------------------------------
 
 def _endpoint(db, url="https://hooks.example.com/in", events=webhooks.EVENTS, allow_private=False):

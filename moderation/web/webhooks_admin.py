@@ -8,7 +8,7 @@ from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, external_check, webhooks
-from moderation.services.webhooks import WebhookError
+from moderation.services.webhooks import RegistrationProblem, WebhookError
 from moderation.web import guards
 from moderation.web.responses import confirm_first, see_other
 
@@ -70,12 +70,27 @@ def add_endpoint():
                                          mail_configured=bool(current_app.config["SMTP_HOST"]))
     except WebhookError as error:
         db.session.rollback()
-        return _list_page(422, problem=error.problem.value, problem_detail=error.detail, url=url,
+        problems = {error.problem.value: error.detail, **_other_problems(chosen, secret, error.problem.value)}
+        return _list_page(422, problems=problems, url=url,
                           chosen=[event for event in chosen if event in webhooks.EVENTS], secret=secret,
                           allow_private=allow_private, chosen_format=chosen_format)
     db.session.commit()
     # The secret in this response only: never in a redirect's flash (the session cookie is readable).
     return _list_page(added=endpoint, added_secret=endpoint.secret)
+
+
+def _other_problems(chosen: list[str], secret: str, found: str) -> dict[str, str]:
+    """What else is wrong with the form than the problem the service stopped at (the events, the
+    secret): every problem is said at once, not one per try."""
+    others = {}
+    try:
+        webhooks.normalized_events(chosen)
+    except WebhookError as error:
+        others[error.problem.value] = error.detail
+    if secret.strip() and not webhooks.valid_secret(secret.strip()):
+        others[RegistrationProblem.SECRET_INVALID.value] = ""
+    others.pop(found, None)
+    return others
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
