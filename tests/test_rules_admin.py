@@ -68,6 +68,10 @@ def test_a_bad_rule_is_refused_with_a_message_and_the_input_kept(admin, db):
     assert response.status_code == 422 and "未知的動作" in response.get_data(as_text=True)
     response = admin.post(RULES + "domains", domain="not a domain", action="block")
     assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
+    # The action chosen is kept with the domain typed: sent again as shown, a blocked domain stays blocked.
+    assert '<option value="block" selected>' in response.get_data(as_text=True)
+    response = admin.post(RULES + "domains", domain="not a domain", action="allow")
+    assert '<option value="allow" selected>' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("first", "second"), [(("賭博", "spam"), ("赌博", "allow")), (("ＶＩＰ 會員", "allow"), ("vip會員", "hold"))])

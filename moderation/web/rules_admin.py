@@ -80,7 +80,7 @@ def add_word():
 def add_domain():
     domain, action = request.form.get("domain", ""), request.form.get("action", "")
     return _saved(lambda: save_domain_rule(db.session, domain, action, actor=guards.actor(), now=now()),
-                  domain=domain)
+                  domain=domain, chosen_domain_action=action)
 
 
 @bp.post("/remove")

@@ -438,11 +438,17 @@ def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browse
     heights = page.locator(".chart .axis").evaluate_all("(labels) => labels.map((l) => l.getBoundingClientRect().height)")
     assert heights and min(heights) >= 11  # 12 px as drawn; scaled to the phone's width they were 7 px
     assert not page.evaluate("document.documentElement.scrollWidth > innerWidth")  # the chart scrolls in its box
-    box = page.locator(".chart-box").first
+    box = page.locator(".chart-box.over-time").first
     assert box.evaluate("(element) => element.scrollWidth > element.clientWidth")
+    # It opens at its newest end: the last day's label is in view, the first is not.
+    seen = box.evaluate("""(element) => { const frame = element.getBoundingClientRect();
+        const labels = Array.from(element.querySelectorAll('text[text-anchor=middle]'), (label) => label.getBoundingClientRect());
+        const inside = (r) => r.left >= frame.left - 1 && r.right <= frame.right + 1;
+        return [inside(labels[0]), inside(labels[labels.length - 1])]; }""")
+    assert seen == [False, True]
     box.focus()
-    page.keyboard.press("ArrowRight")  # a keyboard reaches the rest of the chart too
-    wait_until(page, "document.querySelector('.chart-box').scrollLeft > 0", timeout=5)
+    page.keyboard.press("ArrowLeft")  # a keyboard reaches the older days too
+    wait_until(page, "document.querySelector('.chart-box.over-time').scrollLeft < 0", timeout=5)
 
 
 def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
