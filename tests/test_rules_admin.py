@@ -133,6 +133,7 @@ def test_domain_import(admin, db):
 def test_the_admin_tester_shows_the_decision_and_the_matched_text(admin, db):
     html = admin.post(RULES + "test", text="請 加 微 信 聊", nickname="").get_data(as_text=True)
     assert "結果：<strong>垃圾</strong>" in html and "<mark>加 微 信</mark>" in html
+    assert "字詞規則：「加微信」" in html and "word:" not in html.split("</ul>", 1)[0].rsplit("test-result", 1)[-1]
     # What it reads is bounded in the browser too: a long paste stops at the box, not at a 400 page.
     assert 'id="test-text" name="text" rows="3" dir="auto" maxlength="4000"' in html
     assert db.session.query(Comment).count() == 0
@@ -158,6 +159,7 @@ def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):
     assert entries["rescreen"].details == {"checked": 1, "moved": {"spam": 1}} and entries["rescreen"].note == ""
     log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
     assert "檢查了 1 則待審評論；移出待審：垃圾 1" in log and "重新篩選時依規則處理" in log
+    assert "<td>系統</td>" in log and "<td>system</td>" not in log  # the service, worded, not its code
     assert "字詞「新型廣告詞」：垃圾" in log and "checked" not in log
 
 
