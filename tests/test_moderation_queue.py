@@ -189,6 +189,17 @@ def test_bulk_approve_of_selected_reports_skipped_items(moderator, db):
     assert "已通過 2 則評論" in html and f"#{third.id}" in html and "1 則未處理" in html
 
 
+def test_in_english_a_decision_made_is_said_in_the_past_tense_not_with_the_buttons_word(moderator, db):
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    moderator.client.set_cookie(LANGUAGE_COOKIE, "en")
+    first, second, third = (make_comment(db, body=f"批次{i}") for i in range(3))
+    moderator.post("/moderation/comments/bulk", decision="spam", scope="selected",
+                   item=[f"{first.id}:1", f"{second.id}:1"], back="/moderation/")
+    assert "2 comment(s) marked as spam." in moderator.queue()
+    assert f"#{third.id} approved." in decide_in_place(moderator, third, "approve").get_json()["html"]
+
+
 def test_bulk_reject_of_the_whole_page_is_confirmed_with_its_count_and_reason_first(moderator, db):
     comments = [make_comment(db, body=f"整頁{i}") for i in range(3)]
     items = [f"{c.id}:{c.version}" for c in comments]
