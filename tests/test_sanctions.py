@@ -133,6 +133,19 @@ def test_rejecting_every_pending_comment_goes_through_decide_one_audit_row_each(
     assert sorted(row.comment_id for row in rows) == [comment.id for comment in pending]
 
 
+def test_in_english_the_restriction_is_said_in_two_sentences_with_its_duration(db, moderator):
+    import re
+
+    from moderation.web.languages import LANGUAGE_COOKIE
+
+    moderator.client.set_cookie(LANGUAGE_COOKIE, "en")
+    make_comment(db, author_hash=AUTHOR, body="待審")
+    page = text_of(moderator.client.get(restrict(moderator, reject_pending="1").headers["Location"]))
+    assert re.search(r"\d\d:\d\d\. 1 pending comment rejected with it\.", page)
+    form = text_of(moderator.client.get(f"/moderation/authors/{TAG}/restriction"))
+    assert "<legend>Duration</legend>" in form and "Period shown" not in form
+
+
 def test_always_pre_moderate_holds_the_authors_comments_and_says_why(page, db, moderator):
     set_mode(db, CommentMode.POST_MODERATION)
     author = posting_author(page, db)
