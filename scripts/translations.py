@@ -43,6 +43,11 @@ MAINLAND_FIXES = (
     (re.compile(r"(这|那|每|该|哪|几|多少|上一|下一)则"), r"\1条"),
     (re.compile(r"(%\(\w+\)s|\d+)(\s?)则"), r"\1\2条"),  # "%(n)s 则", "3 则": a count
     (re.compile("暱"), "昵"),  # 暱稱 → 昵称 (OpenCC writes 暱称)
+    (re.compile("帐号"), "账号"),
+    (re.compile("检举"), "举报"),  # a reader's report: 举报 on the mainland
+    (re.compile("纪录"), "记录"),  # logs and histories (纪录 is a sports record there)
+    (re.compile("重设"), "重置"),  # 重置密码
+    (re.compile(r"(%\(\w+\)s|\d+|一)(\s?)笔"), r"\1\2条"),  # records counted: "%(n)s 笔", 一笔 → 条
 )
 
 

@@ -306,3 +306,25 @@ def test_in_english_the_sign_in_field_is_an_account_name_and_the_accounts_column
     assert '<label for="name">Account name</label>' in html
     listed = admin.client.get("/moderation/admin/moderators", query_string={"lang": "en"}).get_data(as_text=True)
     assert '<th scope="col">Account</th>' in listed and '>Accounts</a>' in listed
+
+
+def test_the_simplified_catalogue_uses_mainland_words_where_opencc_keeps_taiwan_ones():
+    """帐号 → 账号, 检举 → 举报, 纪录 → 记录, 重设 → 重置, records counted with 条: in the catalogue as it
+    stands, and in what scripts/translations.py fills in for new strings."""
+    import importlib.util
+    from pathlib import Path
+
+    import opencc
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    with open(root / "moderation/translations/zh_Hans/LC_MESSAGES/messages.po", "rb") as handle:
+        catalogue = read_po(handle)
+    texts = [text for message in catalogue if message.id
+             for text in (message.string if isinstance(message.string, tuple) else (message.string,))]
+    assert not [text for text in texts if any(word in text for word in ("帐号", "检举", "纪录", "重设", "笔"))]
+    spec = importlib.util.spec_from_file_location("translations", root / "scripts/translations.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    converted = script.to_mainland("重設帳號的密碼；檢舉紀錄共 %(n)s 筆", opencc.OpenCC("tw2sp"))
+    assert converted == "重置账号的密码；举报记录共 %(n)s 条"
