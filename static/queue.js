@@ -91,6 +91,7 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-select]")) updateSelection();
   });
+  updateSelection();  // boxes ticked when the page came (a refused bulk decision keeps them)
   if (bulk && window.ResizeObserver) new ResizeObserver(updateStuck).observe(bulk);
 
   // ---- decisions in place ----

@@ -235,6 +235,12 @@ def test_a_bulk_rejection_as_other_without_a_note_is_refused_once_up_front(moder
     html = moderator.client.get(response.location).get_data(as_text=True)
     assert html.count("批次拒絕請選擇原因") == 1 and "則未處理" not in html
     assert {reload(db, c).status for c in comments} == {PENDING}
+    # What was chosen comes back as it was: the boxes ticked, the reason, the bar open.
+    for comment in comments:
+        assert f'value="{comment.id}:{comment.version}" data-select checked>' in html
+    assert '<option value="other" selected>' in html and "<details open>" in html
+    again = moderator.client.get("/moderation/").get_data(as_text=True)
+    assert " data-select checked>" not in again and "<details open>" not in again  # once, not for good
 
 
 def test_garbage_in_bulk_items_is_ignored(moderator, db):

@@ -152,6 +152,26 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
 
 
+def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"批次{index}") for index in range(3)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    for _ in range(2):
+        page.keyboard.press("j")
+        page.keyboard.press("x")
+    page.select_option("#bulk-reason", "other")  # 其他 without a note: refused
+    with page.expect_navigation():
+        page.locator("#bulk-form button[value=reject]").click()
+    page.wait_for_selector("text=批次拒絕請選擇原因")
+    assert page.locator("[data-select]:checked").count() == 2
+    assert page.locator("[data-selected-count]").inner_text() == "已選 2 則"
+    assert page.locator("#bulk-reason").input_value() == "other"
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+
+
 def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_server, browser_page, db):
     """A ticked box keeps the focus; it takes no typing, so j and x still act on the cards."""
     make_moderator(db, "mod")
