@@ -445,6 +445,8 @@ def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server
         const text = document.createRange(); text.selectNodeContents(cell);
         return new Set(Array.from(text.getClientRects(), (box) => Math.round(box.top))).size; })""")
     assert lines == [1, 1, 1]  # each status on one line, not a character a line
+    widths = page.locator(".table td.comment-body").evaluate_all("(cells) => cells.map((cell) => cell.clientWidth)")
+    assert min(widths) >= 150  # the comment's text readable, not squeezed to a character a line
 
 
 def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browser, db):
