@@ -193,6 +193,11 @@ def test_moderation_pages_in_english(app, client, moderator_account):
     html = browser.queue()
     assert html_lang(html) == "en"
     assert "Review queue" in html and "Keyboard shortcuts" in html
+    # Column heads name one article, and a count of comments, not the navigation's "Articles".
+    dashboard = client.get("/moderation/dashboard/?range=7d").get_data(as_text=True)
+    assert '<th scope="col">Article</th><th scope="col">Comments</th>' in dashboard
+    history = client.get("/moderation/authors/bbbbbbbb").get_data(as_text=True)
+    assert '<th scope="col">Article</th><th scope="col">Text</th>' in history
 
 
 def test_the_label_tables_follow_each_page_language(app, client, moderator_account, db):
