@@ -473,6 +473,26 @@ def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browse
     wait_until(page, "document.querySelector('.chart-box.over-time').scrollLeft < 0", timeout=5)
 
 
+def test_every_box_and_radio_of_the_moderation_pages_is_at_least_20_pixels_on_a_phone(live_server, browser, db):
+    make_moderator(db, "boss", role="admin")
+    make_comment(db)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "boss")
+    page.evaluate("document.querySelector('#bulk-form details').open = true")
+    small = []
+    for path in ("/moderation/", "/moderation/admin/webhooks/", "/moderation/admin/api-keys"):
+        if path != "/moderation/":
+            page.goto(live_server + path)
+        small += page.locator("input[type=checkbox], input[type=radio]").evaluate_all(
+            """(inputs) => inputs.filter((input) => input.offsetParent !== null).map((input) => {
+                const box = input.getBoundingClientRect();
+                return [input.name || input.id, Math.round(box.width), Math.round(box.height)]; })
+                .filter(([, width, height]) => width < 20 || height < 20)""")
+    assert small == []
+
+
 def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, db):
     make_moderator(db, "mod")
     make_comment(db)
