@@ -203,6 +203,13 @@ def test_admin_allows_a_phrase_from_the_card(admin, app, db):
     assert stored(db)[2].status is CommentStatus.PENDING
 
 
+def test_the_phrase_offered_to_allow_stops_at_punctuation_and_spaces(admin, app, db):
+    make_page(app).post(body="好消息：博彩 網站")
+    reason = next(r for r in stored(db)[0].screening_reasons if r.kind == "word")
+    html = admin.queue(tab="rejected")
+    assert f'id="allow-{reason.id}" name="phrase" type="text" maxlength="200"\n                   value="博彩">' in html
+
+
 def test_reason_actions_refuse_a_reason_of_another_comment(moderator, app, db):
     make_page(app).post(body="請看 wechat 群")
     [comment] = stored(db)

@@ -93,6 +93,18 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
     )
 
 
+def _phrase_around(source: str, start: int, end: int) -> str:
+    """The match with up to ALLOW_CONTEXT letters or figures either side: punctuation and spaces end
+    the context (「：請加微信聊」 offered the colon with it)."""
+    left = start
+    while left > max(start - ALLOW_CONTEXT, 0) and source[left - 1].isalnum():
+        left -= 1
+    right = end
+    while right < min(end + ALLOW_CONTEXT, len(source)) and source[right].isalnum():
+        right += 1
+    return source[left:right]
+
+
 def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
     phrase = matched = None
     if reason.kind == "protected_name" and reason.how != "exact" and reason.span_start is not None:
@@ -100,7 +112,7 @@ def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
     if reason.kind == "word":
         source = comment.body if reason.field == "body" else (comment.nickname or "")
         if reason.span_start is not None:
-            phrase = source[max(reason.span_start - ALLOW_CONTEXT, 0):reason.span_end + ALLOW_CONTEXT]
+            phrase = _phrase_around(source, reason.span_start, reason.span_end)
         else:
             phrase = reason.detail
         if reason.how != "exact" and reason.span_start is not None:
