@@ -132,6 +132,9 @@ def test_the_page_draws_each_chart_as_an_image_with_a_table_beside_it(app, admin
     assert html.count("<table") >= 7
     assert "每小時的評論（依目前結果）" in html and 'aria-current="page">最近 24 小時' in html
     assert "共 1 則：已公開 0、待審中 1" in html  # the chart's description says the totals
+    # The queue's part has two charts: each says what it is, on the page as well.
+    assert '<p class="chart-caption" aria-hidden="true">待審評論數（各時段最多）</p>' in html
+    assert '<p class="chart-caption" aria-hidden="true">最久的待審評論已等（分鐘，各時段最長）</p>' in html
     week = admin.client.get("/moderation/dashboard/?range=30d").get_data(as_text=True)
     assert "每日的評論（依目前結果）" in week and week.count("<tr><th scope=\"row\">2026-") >= 60
 
