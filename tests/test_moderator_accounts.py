@@ -194,6 +194,7 @@ def test_admin_resets_a_password_and_old_sessions_end(admin, moderator, moderato
 
 @pytest.mark.parametrize("new, again, message", [
     ("short", "short", "密碼至少需要 12 個字元"),
+    ("short", "shorter", "密碼至少需要 12 個字元"),  # said first: typing it again the same would not do
     ("long enough password", "different password", "兩次輸入的新密碼不一致"),
     (PASSWORD, PASSWORD, "新密碼不能與目前的密碼相同"),
 ])

@@ -189,10 +189,13 @@ def change_password(db: Session, moderator: Moderator, current: str, new: str, a
                     ip_hash: str, now: datetime, hasher: PasswordHasher = DEFAULT_HASHER,
                     ) -> PasswordChange | AccountProblem | None:
     """The moderator's own change of password: None when done (logged), else what was wrong.
-    A wrong current password counts like a failed sign-in."""
+    A wrong current password counts like a failed sign-in. A new password too short is said before a
+    repeat that differs: typing it again the same would not do."""
     if not verify_password(moderator, current):
         record_login_attempt(db, name_key(moderator.name), ip_hash, now=now, succeeded=False)
         return PasswordChange.WRONG_CURRENT
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return AccountProblem.PASSWORD_TOO_SHORT
     if new != again:
         return PasswordChange.MISMATCH
     if new == current:
