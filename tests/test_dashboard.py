@@ -131,6 +131,7 @@ def test_the_page_draws_each_chart_as_an_image_with_a_table_beside_it(app, admin
         assert f'<title id="chart-{chart_id}-title">' in html and f'aria-labelledby="chart-{chart_id}-title' in html
     assert html.count("<table") >= 7
     assert "每小時的評論（依目前結果）" in html and 'aria-current="page">最近 24 小時' in html
+    assert "時間以 UTC+8, Asia/Taipei 顯示" in html  # the zone's offset first, then its name
     assert "共 1 則：已公開 0、待審中 1" in html  # the chart's description says the totals
     # The queue's part has two charts: each says what it is, on the page as well.
     assert '<p class="chart-caption" aria-hidden="true">待審評論數（各時段最多）</p>' in html

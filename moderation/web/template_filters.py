@@ -23,6 +23,15 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(public_text, "public_body")
 
+    @app.template_global("display_zone")
+    def display_zone() -> str:
+        """The display time zone as people read it: its offset now, then its name (UTC+8, Asia/Taipei)."""
+        offset = app.config["CLOCK"]().astimezone(zone).utcoffset()
+        minutes = int(offset.total_seconds() // 60)
+        sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+        hours = f"{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+        return f"UTC{sign}{hours}, {app.config['DISPLAY_TIMEZONE']}"
+
     @app.template_filter("parse_iso")
     def parse_iso(value: str):
         """A moment carried as an ISO string (flashed data), back to a datetime."""
