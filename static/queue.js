@@ -7,6 +7,8 @@
   var heading = document.getElementById("queue-title");
   var bulk = document.querySelector("[data-bulk]");
   var announcer = document.querySelector("[data-announce]");
+  var cardsBox = document.querySelector("[data-cards]");
+  var undoneText = (cardsBox && cardsBox.getAttribute("data-undone")) || "";
   var root = document.documentElement;
   var current = null;  // the card the keys act on
   var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
@@ -174,6 +176,7 @@
         updateSelection();
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);
+        else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
         focusCard(card);
       } else {
         throw new Error(answer.code);

@@ -91,6 +91,7 @@ def test_undo_after_a_decision_in_place_brings_the_card_back_and_is_logged(live_
     page.keyboard.press("u")
     expect(page.locator(f"#card-{comment.id}")).to_be_visible()
     expect(page.locator(f"#card-{comment.id}")).to_be_focused()
+    expect(page.locator("[data-announce]")).to_have_text(f"已復原 #{comment.id}：回到待審。")  # said, not only shown
     expect(page.locator("[data-count=pending]")).to_have_text("1")
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.PENDING
