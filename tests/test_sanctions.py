@@ -166,6 +166,18 @@ def test_the_card_and_the_author_page_lead_to_the_restriction_form(db, moderator
     assert comment.id
 
 
+def test_a_restriction_is_lifted_from_the_list(db, moderator):
+    make_comment(db, author_hash=AUTHOR)
+    assert restrict(moderator).status_code == 303
+    listed = text_of(moderator.client.get("/moderation/sanctions"))
+    assert f'action="/moderation/authors/{TAG}/restriction/lift"' in listed and f"解除 {TAG}" in listed
+    lifted = moderator.post(f"/moderation/authors/{TAG}/restriction/lift", back="/moderation/sanctions")
+    assert lifted.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(AuthorRestriction, AUTHOR) is None
+    assert f"解除 {TAG}" not in text_of(moderator.client.get("/moderation/sanctions"))
+
+
 def test_the_list_shows_what_is_in_force_and_not_what_expired(db, moderator, clock):
     make_comment(db, author_hash=AUTHOR)
     restrict(moderator, duration="1d")
