@@ -265,6 +265,7 @@ def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db,
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "最近 30 天的 3 則評論中，會多攔下 2 則、放行 0 則" in html and "規則尚未儲存" in html
+    assert "篩選的結果，現在 → 規則改變後（不是評論目前的狀態）：" in html  # what the arrows compare
     assert db.session.query(WordRuleRow).count() == words_before
     assert db.session.query(AuditEntry).filter_by(action="rule_add").count() == 0
 
