@@ -297,7 +297,13 @@ def test_an_admin_allows_a_site_on_the_keys_page(admin, db):
     db.session.expire_all()
     assert db.session.scalar(select(EmbedSite.origins).where(EmbedSite.site == "news")) == "https://news.example"
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "embed_origins")) is not None
-    assert "已儲存：news 的文章可嵌入 1 個來源的頁面。" in admin.client.get(saved.location).get_data(as_text=True)
+    page = admin.client.get(saved.location).get_data(as_text=True)
+    assert "已儲存：news 的文章可嵌入 1 個來源的頁面。" in page
+    assert "news 還沒有有效的 API 金鑰" in page  # origins for a site with no key: said, not refused
+    admin.post("/moderation/admin/api-keys", site="news", scope="articles:write")
+    admin.post("/moderation/admin/embed-sites", site="news", origins="https://news.example\nhttps://m.news.example")
+    page = admin.client.get(saved.location).get_data(as_text=True)
+    assert "可嵌入 2 個來源的頁面。" in page and "還沒有有效的 API 金鑰" not in page
     admin.post("/moderation/admin/embed-sites", site="News ", origins="")
     assert "已儲存：news 的文章不再能嵌入其他網站。" in admin.client.get(saved.location).get_data(as_text=True)
 

@@ -175,6 +175,8 @@ def set_embed_origins():
         return _keys_page(422, embed_problem=error.problem.value, embed_value=error.value, embed_site=site,
                           embed_origins=origins)
     db.session.commit()
-    flash({"kind": "embed_origins_saved", "site": site.strip().lower(),
-           "count": len(row.origin_list) if row is not None else 0}, "result")
+    site = site.strip().lower()
+    keyless = row is not None and not any(key.site == site and not key.revoked_at for key in api_keys.all_keys(db.session))
+    flash({"kind": "embed_origins_saved", "site": site, "count": len(row.origin_list) if row is not None else 0,
+           "keyless": keyless}, "result")
     return see_other(url_for(".keys", _anchor="embed-sites"))
