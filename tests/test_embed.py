@@ -292,6 +292,9 @@ def test_an_admin_allows_a_site_on_the_keys_page(admin, db):
     assert "可嵌入評論區的網站" in page
     refused = admin.post("/moderation/admin/embed-sites", site="news", origins="https://news.example/path")
     assert refused.status_code == 422 and "https://news.example/path" in refused.get_data(as_text=True)
+    refused = admin.post("/moderation/admin/embed-sites", site="news",
+                         origins="ftp://a.example\nhttps://ok.example\nnews.example")
+    assert "<code>ftp://a.example</code> <code>news.example</code>" in refused.get_data(as_text=True)  # each one
     saved = admin.post("/moderation/admin/embed-sites", site="news", origins="https://news.example\r\n")
     assert saved.status_code == 303
     db.session.expire_all()

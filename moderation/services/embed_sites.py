@@ -60,16 +60,21 @@ def normalise_origin(raw: str) -> str | None:
 
 
 def parse_origins(values: Iterable[str]) -> list[str]:
-    """Origins given one a line (or as several values): normalised, without repeats, sorted."""
+    """Origins given one a line (or as several values): normalised, without repeats, sorted. Every
+    line that is not an origin is named in the error (up to five), not only the first."""
     found: set[str] = set()
+    refused: list[str] = []
     for value in values:
         for line in value.splitlines():
             if not line.strip():
                 continue
             origin = normalise_origin(line)
             if origin is None:
-                raise OriginError(OriginProblem.ORIGIN, line.strip()[:200])
-            found.add(origin)
+                refused.append(line.strip()[:200])
+            else:
+                found.add(origin)
+    if refused:
+        raise OriginError(OriginProblem.ORIGIN, "  ".join(refused[:5]))
     if len(found) > MAX_ORIGINS:
         raise OriginError(OriginProblem.TOO_MANY)
     return sorted(found)
