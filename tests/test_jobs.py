@@ -121,6 +121,7 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_a_second_hand_over_sends_n
     assert page.post().status_code == 303
     (delivery_id,) = db.session.scalars(select(WebhookDelivery.id))
     # A worker took the job and died before answering: the job is gone from Redis, its lease held.
+    assert queued(app) == 1  # handed over by this process's thread first
     app.extensions["jobs"].queue().empty()
     assert webhooks.claim(db.session, delivery_id, now=clock(), lease_seconds=60)
     db.session.commit()
