@@ -230,6 +230,7 @@ def test_unknown_mode_is_a_400(admin, db):
 
 def test_admin_sees_the_whole_log_with_filters(admin, moderator, db):
     comment = make_comment(db)
+    assert moderator.login().status_code == 303  # through the form: a sign-in is logged
     moderator.decide(comment, "spam")
     html = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
     assert "標為垃圾" in html and "登入" in html

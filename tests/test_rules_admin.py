@@ -231,6 +231,7 @@ def test_the_page_and_the_command_line_log_a_rule_change_alike(admin, db, runner
 def test_every_audit_row_names_a_known_action(admin, moderator, db, runner, app):
     from moderation.services.audit import AuditAction
 
+    assert moderator.login().status_code == 303  # through the form: a sign-in is logged
     admin.post(RULES + "words", term="新詞", action="hold")
     admin.post(RULES + "remove", value="新詞", confirmed="1")
     runner.invoke(args=["retention"])
