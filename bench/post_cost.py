@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.serving import SLUG, OurService, webhook_receiver
+from bench.serving import SLUG, OurService, redis_settings, webhook_receiver
 from moderation.extensions import db
 from moderation.services import webhooks
 
@@ -42,11 +42,10 @@ def measure(posts: int, receiver_kind: str | None, *, quiet_seconds: float, lag_
     process only writes the deliveries and hands them over (to a queue nobody works, or to no one)."""
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        queue_settings = {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                          "JOBS_QUEUE": f"bench-post-cost-{os.getpid()}"} if runner_name == "redis" else {}
+        queue = redis_settings(f"bench-post-cost-{os.getpid()}") if runner_name == "redis" else {}
         service = OurService(f"sqlite:///{work / 'cost.sqlite3'}", work / "instance", JOBS_RUNNER=runner_name,
                              WEBHOOK_BATCH_QUIET_SECONDS=quiet_seconds, WEBHOOK_BATCH_MAX_LAG_SECONDS=lag_seconds,
-                             **queue_settings)
+                             **queue)
         service.fill()
         receiver = None if receiver_kind is None else webhook_receiver(checking=receiver_kind == "checking")
         try:

@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhooks", action="store_true", help="also the POST with a webhook endpoint registered")
     parser.add_argument("--queue", choices=("thread", "redis"), default="thread",
                         help="with --webhooks: deliveries from each web worker's thread (no REDIS_URL), or through "
-                             "the RQ queue on REDIS_URL (default redis://127.0.0.1:6379/0) and a niced `flask worker`")
+                             "the RQ queue on REDIS_URL (default redis://127.0.0.1:6379/0) and a `flask worker`")
     parser.add_argument("--worker-after", action="store_true",
                         help="with --queue redis: the worker starts once the run is over (what posting alone pays)")
     parser.add_argument("--checking-receiver", action="store_true",
@@ -486,10 +486,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def queue_settings(args, name: str) -> dict:
-    """With `--queue redis`: Redis for the job queue and, as on such a site, the rate limits; a queue
-    and key prefix of this run's own."""
-    if args.queue != "redis":
-        return {}
+    """With `--queue redis`, `redis_settings(name)`."""
+    return redis_settings(name) if args.queue == "redis" else {}
+
+
+def redis_settings(name: str) -> dict:
+    """Redis (REDIS_URL, else the local one) for the job queue and, as on such a site, the rate limits;
+    a queue and key prefix of the run's own."""
     return {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "JOBS_QUEUE": name,
             "RATELIMIT_KEY_PREFIX": name}
 

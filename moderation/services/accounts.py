@@ -194,8 +194,10 @@ def change_password(db: Session, moderator: Moderator, current: str, new: str, a
     if not verify_password(moderator, current):
         record_login_attempt(db, name_key(moderator.name), ip_hash, now=now, succeeded=False)
         return PasswordChange.WRONG_CURRENT
-    if len(new) < MIN_PASSWORD_LENGTH:
-        return AccountProblem.PASSWORD_TOO_SHORT
+    try:
+        check_password_rules(new)
+    except AccountError as error:
+        return error.problem
     if new != again:
         return PasswordChange.MISMATCH
     if new == current:

@@ -52,9 +52,19 @@ def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
     return scopes
 
 
+def site_name(raw: str) -> str:
+    """A site's name as stored (keys and embed sites): trimmed, lower case; SITE_NAME says if it is one."""
+    return raw.strip().lower()
+
+
+def site_has_key(db: Session, site: str) -> bool:
+    """Does `site` hold a key not revoked?"""
+    return db.scalar(select(ApiKey.id).where(ApiKey.site == site, ApiKey.revoked_at.is_(None)).limit(1)) is not None
+
+
 def create_key(db: Session, site: str, scopes: Iterable[str], *, actor: Actor, now: datetime) -> tuple[ApiKey, str]:
     """A new key for `site`; returns the row and the key itself, which is never stored or shown again."""
-    site = site.strip().lower()
+    site = site_name(site)
     if not SITE_NAME.match(site):
         raise ApiKeyError(ApiKeyProblem.SITE_NAME)
     granted = parse_scopes(scopes)

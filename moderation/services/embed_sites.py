@@ -20,7 +20,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from moderation.models import Article, EmbedSite
-from moderation.services.api_keys import SITE_NAME
+from moderation.services.api_keys import SITE_NAME, site_name
 from moderation.services.audit import Actor, AuditAction, record
 
 MAX_ORIGINS = 20  # per site: a header, not a directory
@@ -34,9 +34,12 @@ class OriginProblem(enum.StrEnum):
 
 
 class OriginError(ValueError):
-    def __init__(self, problem: OriginProblem, value: str = ""):
+    """`values`: each line refused, for a page to show apart; `value` says them in one string."""
+
+    def __init__(self, problem: OriginProblem, *values: str):
+        value = " ".join(values)
         super().__init__(f"{problem.value}: {value}" if value else problem.value)
-        self.problem, self.value = problem, value
+        self.problem, self.value, self.values = problem, value, values
 
 
 def normalise_origin(raw: str) -> str | None:
@@ -74,7 +77,7 @@ def parse_origins(values: Iterable[str]) -> list[str]:
             else:
                 found.add(origin)
     if refused:
-        raise OriginError(OriginProblem.ORIGIN, "  ".join(refused[:5]))
+        raise OriginError(OriginProblem.ORIGIN, *refused[:5])
     if len(found) > MAX_ORIGINS:
         raise OriginError(OriginProblem.TOO_MANY)
     return sorted(found)
@@ -91,7 +94,7 @@ def every_sites_origins(db: Session) -> list[str]:
 
 def set_origins(db: Session, site: str, origins: Iterable[str], *, actor: Actor, now: datetime) -> EmbedSite | None:
     """Replace the origins `site` allows (none: the row goes). The caller commits."""
-    site = site.strip().lower()
+    site = site_name(site)
     if not SITE_NAME.match(site):
         raise OriginError(OriginProblem.SITE_NAME)
     allowed = parse_origins(origins)

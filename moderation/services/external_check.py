@@ -64,9 +64,7 @@ def set_check(db: Session, url: str, *, secret: str | None = None, allow_private
     checks as a webhook's (http(s), public address unless allowed); `secret` None: generated."""
     url = url.strip()
     webhooks.check_target(url, allow_private=allow_private, resolver=resolver)
-    secret = webhooks.new_secret() if secret is None or not secret.strip() else secret.strip()
-    if not webhooks.valid_secret(secret):
-        raise webhooks.WebhookError(webhooks.RegistrationProblem.SECRET_INVALID)
+    secret = webhooks.chosen_secret(secret)
     db.execute(delete(ExternalCheck))
     check = ExternalCheck(url=url, secret=secret, allow_private=allow_private, created_at=now)
     db.add(check)

@@ -136,6 +136,14 @@ def valid_secret(secret: str) -> bool:
             and all(33 <= ord(char) <= 126 for char in secret))
 
 
+def chosen_secret(secret: str | None) -> str:
+    """The secret as typed (trimmed), or a new one when none was; WebhookError when it is not one."""
+    secret = new_secret() if secret is None or not secret.strip() else secret.strip()
+    if not valid_secret(secret):
+        raise WebhookError(RegistrationProblem.SECRET_INVALID)
+    return secret
+
+
 def normalized_events(events: Iterable[str]) -> str:
     chosen = [event.strip() for event in events if event.strip()]
     if not chosen:
@@ -165,9 +173,7 @@ def add_endpoint(db: Session, url: str, events: Iterable[str], *, secret: str | 
     else:
         check_target(url, allow_private=allow_private, resolver=resolver)
     names = normalized_events(events)
-    secret = new_secret() if secret is None or not secret.strip() else secret.strip()
-    if not valid_secret(secret):
-        raise WebhookError(RegistrationProblem.SECRET_INVALID)
+    secret = chosen_secret(secret)
     if db.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.url == url)):
         raise WebhookError(RegistrationProblem.URL_TAKEN)
     endpoint = WebhookEndpoint(url=url, events=names, secret=secret, allow_private=allow_private, created_at=now,

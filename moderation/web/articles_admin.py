@@ -172,11 +172,10 @@ def set_embed_origins():
         row = embed_sites.set_origins(db.session, site, [origins], actor=guards.actor(), now=now())
     except embed_sites.OriginError as error:
         db.session.rollback()
-        return _keys_page(422, embed_problem=error.problem.value, embed_value=error.value, embed_site=site,
+        return _keys_page(422, embed_problem=error.problem.value, embed_values=error.values, embed_site=site,
                           embed_origins=origins)
     db.session.commit()
-    site = site.strip().lower()
-    keyless = row is not None and not any(key.site == site and not key.revoked_at for key in api_keys.all_keys(db.session))
+    site = api_keys.site_name(site)
     flash({"kind": "embed_origins_saved", "site": site, "count": len(row.origin_list) if row is not None else 0,
-           "keyless": keyless}, "result")
+           "keyless": row is not None and not api_keys.site_has_key(db.session, site)}, "result")
     return see_other(url_for(".keys", _anchor="embed-sites"))

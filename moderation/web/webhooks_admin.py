@@ -8,7 +8,7 @@ from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WebhookDelivery, WebhookEndpoint
 from moderation.services import alerts, external_check, webhooks
-from moderation.services.webhooks import RegistrationProblem, WebhookError
+from moderation.services.webhooks import WebhookError
 from moderation.web import guards
 from moderation.web.responses import confirm_first, see_other
 
@@ -83,12 +83,11 @@ def _other_problems(chosen: list[str], secret: str, found: str) -> dict[str, str
     """What else is wrong with the form than the problem the service stopped at (the events, the
     secret): every problem is said at once, not one per try."""
     others = {}
-    try:
-        webhooks.normalized_events(chosen)
-    except WebhookError as error:
-        others[error.problem.value] = error.detail
-    if secret.strip() and not webhooks.valid_secret(secret.strip()):
-        others[RegistrationProblem.SECRET_INVALID.value] = ""
+    for check in (lambda: webhooks.normalized_events(chosen), lambda: webhooks.chosen_secret(secret)):
+        try:
+            check()
+        except WebhookError as error:
+            others[error.problem.value] = error.detail
     others.pop(found, None)
     return others
 
