@@ -209,3 +209,12 @@ def test_a_worker_ends_without_waiting_out_a_long_read_on_its_command_channel(ap
     thread.stop(timeout=PUBSUB_READ_SECONDS + 4)
     assert not thread.is_alive()
     worker.pubsub.close()
+
+
+def test_the_worker_closes_the_connections_it_kept_when_it_stops(app, db, page, runner, endpoint, receiver):
+    """Its sender keeps connections open from job to job: a worker that stops closes them."""
+    assert page.post().status_code == 303
+    assert queued(app) == 1
+    work(runner)
+    assert len(receiver.accepted()) == 1
+    assert "delivery_sender" not in app.extensions

@@ -28,6 +28,7 @@ def worker(burst: bool, queue_name: str | None):
     app = current_app._get_current_object()
     if not app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: without Redis, deliveries run inside the web processes")
+    from moderation.jobs.batches import close_kept_sender
     from moderation.jobs.worker import make_worker, start_relay_thread
 
     if queue_name:
@@ -53,6 +54,7 @@ def worker(burst: bool, queue_name: str | None):
                 wait = min(wait * 2, 30.0)
     finally:
         stop.set()
+        close_kept_sender(app)
 
 
 @outbox.command("relay")

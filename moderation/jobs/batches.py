@@ -189,12 +189,23 @@ def send_batch(app: Flask, sender: BatchSender, ids: Sequence[int], *, stopped: 
             log.exception("delivery %s failed unexpectedly", delivery_id)
 
 
+_KEPT_SENDER = "delivery_sender"  # app.extensions: the worker's sender, kept from job to job
+
+
 def run_delivery_batch(ids: list[int]) -> int:
     """The queue's job (RedisRunner hands over a batch; the worker pushes the app context). The worker's
-    sender is kept from job to job, with its checked addresses and open connections."""
+    sender is kept from job to job, with its checked addresses and open connections, until
+    `close_kept_sender` when the worker stops."""
     app = current_app._get_current_object()
-    sender = app.extensions.get("delivery_sender")
+    sender = app.extensions.get(_KEPT_SENDER)
     if sender is None:
-        sender = app.extensions["delivery_sender"] = BatchSender(app)
+        sender = app.extensions[_KEPT_SENDER] = BatchSender(app)
     send_batch(app, sender, ids)
     return len(ids)
+
+
+def close_kept_sender(app: Flask) -> None:
+    """The worker's kept connections closed (it stops)."""
+    sender = app.extensions.pop(_KEPT_SENDER, None)
+    if sender is not None:
+        sender.close()
