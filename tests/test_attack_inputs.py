@@ -61,7 +61,7 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     answers = {
         "article cursors": reader.get(ARTICLE, query_string={"before": value, "after": value}),
         "article path": reader.get(f"/articles/{quoted}"),
-        "form page": reader.post(f"{ARTICLE}/comment", data={"nickname": value, "body": value}),
+        "form page": reader.post(f"{ARTICLE}/comment", data={"nickname": value, "body": value, "switch_language": value}),
         "comment": page.post(nickname=value, body=value),
     }
     page.open_form()

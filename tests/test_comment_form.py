@@ -411,8 +411,10 @@ def test_the_browser_checks_length_and_presence_before_sending(page):
     assert re.search(r'<textarea id="body" name="body"[^>]* required maxlength="2000"', page.html)
     assert re.search(r'<input id="nickname"[^>]* maxlength="20" enterkeyhint="next"', page.html)
     assert re.search(r'<input id="captcha_answer"[^>]* required', page.html)
-    # The captcha's own buttons are not held back by the other fields.
-    assert page.html.count("formnovalidate") == 2
+    # The captcha's own buttons and the language switch's are not held back by the other fields.
+    assert page.html.count("formnovalidate") == 4
+    assert len(re.findall(r'<button type="submit" form="comment-form" formaction="[^"]+" formmethod="post" '
+                          r'formnovalidate name="switch_language"', page.html)) == 2
 
 
 def test_after_too_many_failures_the_form_says_when_instead_of_a_captcha(page, app, db):

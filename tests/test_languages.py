@@ -333,3 +333,51 @@ def test_the_simplified_catalogue_uses_mainland_words_where_opencc_keeps_taiwan_
     spec.loader.exec_module(script)
     converted = script.to_mainland("重設帳號的密碼；檢舉紀錄共 %(n)s 筆", opencc.OpenCC("tw2sp"))
     assert converted == "重置账号的密码；举报记录共 %(n)s 条"
+
+
+def test_the_form_page_switch_sends_the_draft_and_the_page_comes_back_in_that_language(page, db):
+    from moderation.models import CaptchaFailure, Comment
+
+    page.open_form()
+    buttons = re.findall(r'<button type="submit" form="comment-form" formaction="([^"]+)" formmethod="post" '
+                         r'formnovalidate name="switch_language" value="([^"]+)"', page.html)
+    assert [value for _, value in buttons] == ["zh-Hans", "en"]
+    # A form's default button (Enter in a field) is its first in the page: the comment's, not a language.
+    first = re.search(r'<button type="submit" form="comment-form"[^>]*>', page.html).group()
+    assert 'name="action" value="post"' in first
+    action = buttons[1][0]
+    response = page.client.post(action, data={"csrf_token": page.csrf_token, "captcha_id": page.challenge_id,
+                                               "captcha_answer": "", "nickname": "讀者小林", "body": "換了語言還在",
+                                               "switch_language": "en"})
+    html = html_of(response)
+    assert response.status_code == 200 and html_lang(html) == "en"
+    assert "換了語言還在</textarea>" in html and 'value="讀者小林"' in html
+    assert "What you typed is kept." in html  # said, and focused, at the form
+    assert "lang=en" in response.headers["Set-Cookie"] and "lang=" not in action
+    assert db.session.query(Comment).count() == 0 and db.session.query(CaptchaFailure).count() == 0
+    assert html_lang(html_of(page.client.get(ARTICLE))) == "en"  # remembered
+
+
+def test_a_language_switch_with_an_empty_form_or_an_unknown_language(page):
+    page.open_form()
+    action = re.search(r'formaction="([^"]+)" formmethod="post" formnovalidate name="switch_language"', page.html)[1]
+    empty = page.client.post(action, data={"body": "", "switch_language": "zh-Hans"})
+    assert html_lang(html_of(empty)) == "zh-Hans" and 'id="form-status"' not in html_of(empty)
+    unknown = page.client.post(action, data={"body": "草稿", "switch_language": "fr"})
+    assert unknown.status_code == 200 and html_lang(html_of(unknown)) == "zh-Hans"  # the cookie set just now
+    assert "Set-Cookie" not in unknown.headers or "lang=" not in unknown.headers["Set-Cookie"]
+    assert "草稿</textarea>" in html_of(unknown)
+
+
+def test_where_no_form_is_shown_the_switch_stays_links(client, db):
+    from sqlalchemy import select
+
+    from moderation.models import Article, CommentMode
+
+    assert 'name="switch_language"' not in html_of(client.get(ARTICLE))  # the shared page: links
+    article = db.session.scalar(select(Article).where(Article.slug == ARTICLE_SLUG))
+    article.comment_mode = CommentMode.CLOSED
+    article.revision += 1
+    db.session.commit()
+    html = html_of(client.get(f"{ARTICLE}/comment"))
+    assert 'name="switch_language"' not in html and 'href="/language/en?next=' in html

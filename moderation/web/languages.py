@@ -128,15 +128,27 @@ bp = Blueprint("languages", __name__)
 def switch(tag: str):
     """The switch: remember the choice, then back to the page it was made on, in that language."""
     language = BY_TAG.get(tag.lower())
-    target = _same_site_path(request.args.get("next", "/"))
-    response = see_other(target)
+    response = see_other(_same_site_path(request.args.get("next", "/")))
     if language is not None:
-        response.set_cookie(
-            LANGUAGE_COOKIE, language.tag, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
+        remember_language(response, language)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def switched_language(tag: str | None) -> Language | None:
+    """A switch made by a form's button (the draft travels with it): this request is served in the
+    language named, as if the cookie had said it. None for a tag we do not serve."""
+    language = BY_TAG.get((tag or "").lower())
+    if language is not None:
+        g.language, g.language_in_url = language, False
+    return language
+
+
+def remember_language(response, language: Language) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE, language.tag, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
 
 
 def _same_site_path(target: str) -> str:

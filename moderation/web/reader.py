@@ -46,7 +46,7 @@ from moderation.services.paging import Cursor, HotCursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules, thresholds_from
 from moderation.short_lived import short_lived
-from moderation.web import external_checks, reader_identity
+from moderation.web import external_checks, languages, reader_identity
 from moderation.web.forms import CommentForm, FormError, ReportForm
 from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
 from moderation.web.outages import UNAVAILABLE
@@ -254,12 +254,18 @@ def comment_form(slug: str):
 @bp.post("/articles/<slug>/comment")
 def continue_comment(slug: str):
     """The shared page's form without JavaScript: keep what was typed, add a token and a captcha.
+    Also where the form page's language buttons send the form: the page again, in that language,
+    with the draft (a link would drop it without JavaScript).
 
     Stores nothing, so it needs no CSRF token (the shared page cannot carry one).
     """
+    language = languages.switched_language(request.form.get("switch_language"))
     form = CommentForm()
-    form.continued = True
-    return render_form_page(_article_or_404(slug), form)
+    form.continued = language is None or bool((form.body.data or "").strip())  # says the draft was kept
+    response = render_form_page(_article_or_404(slug), form)
+    if language is not None:
+        languages.remember_language(response, language)
+    return response
 
 
 @bp.get("/articles/<slug>/comments/<id:comment_id>/replies")
@@ -815,6 +821,7 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         form.reply_to.errors = [FormError(reply.value)]
         form.reply_to.data = ""  # sent again, it is a comment of its own (the message says so)
         reply = None
+    comments_closed = article.comment_mode is CommentMode.CLOSED
     html = render_template(
         "reader/comment_form.html",
         article=article,
@@ -824,10 +831,11 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         answer=answer,
         captcha_medium=medium.value,
         captcha_needed=needed,
-        # The language switch of a POST's answer leads to the form page (GET); the draft follows.
+        # The language switch sends the form to the form page, the draft with it (continue_comment).
+        language_switch_action=None if comments_closed else url_for(".continue_comment", slug=article.slug),
         language_return_path=url_for(".comment_form", slug=article.slug),
         captcha_wait=wait if wait and wait >= CAPTCHA_SHOWN_DURING_WAIT_SECONDS else 0,
-        comments_closed=article.comment_mode is CommentMode.CLOSED,
+        comments_closed=comments_closed,
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = NO_STORE

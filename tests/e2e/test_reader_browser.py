@@ -292,15 +292,34 @@ def test_switching_language_after_a_refused_post_keeps_the_draft(live_server, br
     page.get_by_label("請輸入驗證碼").fill("WRNG")
     page.get_by_label("請輸入驗證碼").press("Enter")
     page.wait_for_selector("#form-status")
-    switch = page.get_by_role("link", name="简体中文")
-    assert "/comment" in switch.get_attribute("href") and "/comments" not in switch.get_attribute("href")
-    response = None
+    switch = page.locator(".language-switch").get_by_role("button", name="简体中文")
+    assert switch.get_attribute("formaction").endswith("/comment#form-status")  # the form page, never the POST-only URL
     with page.expect_navigation() as navigation:
         switch.click()
     response = navigation.value
     assert response.status == 200 and page.evaluate("document.documentElement.lang") == "zh-Hans"
     assert page.locator("#body").input_value() == "換語言也不會消失"
     assert page.locator("#nickname").input_value() == "讀者小林"
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-script", "script"])
+def test_on_the_form_page_the_language_switch_keeps_the_draft_and_enter_still_posts(live_server, browser, javascript):
+    page = browser.new_context(locale="zh-TW", java_script_enabled=javascript).new_page()
+    page.goto(f"{live_server}{ARTICLE}/comment")
+    page.get_by_label("暱稱").fill("讀者小林")
+    page.get_by_label("評論內容").fill("不用腳本也留得住")
+    with page.expect_navigation():
+        page.locator(".language-switch").get_by_role("button", name="English").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#body").input_value() == "不用腳本也留得住"
+    assert page.locator("#nickname").input_value() == "讀者小林"
+    expect(page.locator("#form-status")).to_be_focused()
+    page.get_by_label("Enter the captcha").fill("WRNG")
+    with page.expect_navigation():
+        page.get_by_label("Enter the captcha").press("Enter")  # the comment is sent, not a language switch
+    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.locator("#form-status")).to_contain_text("The comment was not sent")
+    assert page.locator("#body").input_value() == "不用腳本也留得住"
 
 
 def test_the_nickname_is_remembered_and_anonymous_says_it_drops_it(live_server, browser_page):
