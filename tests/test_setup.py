@@ -191,6 +191,24 @@ def test_migration_0020_gives_stored_comments_their_hot_key(database_url, tmp_pa
         assert "comment_like" not in _db.inspect(_db.engine).get_table_names()
 
 
+
+def test_migration_0024_words_the_shipped_starter_notes_in_chinese_and_keeps_edited_ones(database_url, tmp_path):
+    from moderation.services.rulebook.starter import starter_rules
+
+    shipped = {value: note for kind, _, value, note in starter_rules() if kind == "word"}
+    with schema_at("3a9c1e7f5b20", database_url, tmp_path) as directory:  # 0023
+        insert = _db.text("INSERT INTO word_rule (term, action, note, created_at, fuzzy) VALUES "
+                          "(:term, 'spam', :note, '2026-12-01', 'hold')")
+        _db.session.execute(insert, {"term": "加微信", "note": "contact-me advertising"})
+        _db.session.execute(insert, {"term": "刷單", "note": "our own words"})
+        _db.session.commit()
+        upgrade(directory=directory)
+        notes = dict(_db.session.execute(_db.text("SELECT term, note FROM word_rule")).all())
+        assert notes == {"加微信": shipped["加微信"], "刷單": "our own words"} and shipped["加微信"] == "聯絡方式廣告"
+        _db.session.close()
+        downgrade(directory=directory, revision="3a9c1e7f5b20")
+        assert _db.session.scalar(_db.text("SELECT note FROM word_rule WHERE term = '加微信'")) == "contact-me advertising"
+
 def test_load_article_command(runner, tmp_path, db):
     source = tmp_path / "story.txt"
     source.write_text("【\n儀器網(wǎng) 時事聚焦】新的報導,內容。\n", encoding="utf-8")
