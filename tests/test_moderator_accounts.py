@@ -297,6 +297,30 @@ def test_a_name_that_looks_like_an_existing_account_is_refused(db, first, second
         accounts.create_moderator(db.session, second, PASSWORD, role=Role.MODERATOR)
 
 
+@pytest.mark.parametrize("name", ["two words", "王 小明", "lin..wei", ".lin", "lin-", "_mod", "<b>mod</b>", "mod'1",
+                                  "mod(2)", "a/b", "mod@desk", "——"])
+def test_a_name_of_other_characters_than_letters_digits_and_single_joiners_is_refused(db, name):
+    from moderation.services import accounts
+
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.create_moderator(db.session, name, PASSWORD, role=Role.MODERATOR)
+    assert refused.value.problem is accounts.AccountProblem.NAME_CHARACTERS
+
+
+@pytest.mark.parametrize("name", ["王小明", "lin.wei", "desk-2", "mod_3", "ＭＯＤ４", "Åsa"])
+def test_names_of_any_script_with_single_joiners_are_taken(db, name):
+    from moderation.services import accounts
+
+    assert accounts.create_moderator(db.session, name, PASSWORD, role=Role.MODERATOR).id
+
+
+def test_the_admin_page_says_which_characters_a_name_may_hold_and_keeps_what_was_typed(admin):
+    response = admin.post("/moderation/admin/moderators", name="王 小明", role="admin")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "帳號名稱只能由文字與數字組成，中間可用單個 . _ 或 - 連接" in html
+    assert 'value="王 小明"' in html
+
+
 @pytest.mark.parametrize("name", ["system", "SYSTEM", "cli", "c1i", "ѕystem"])
 def test_the_audit_logs_actor_names_cannot_be_taken(db, name):
     from moderation.services import accounts

@@ -22,6 +22,7 @@ PROBLEMS = {
     accounts.AccountProblem.NAME_TAKEN: "this name is taken",
     accounts.AccountProblem.NAME_RESERVED: "this name is reserved for the audit log's automatic entries",
     accounts.AccountProblem.NAME_LOOKALIKE: "this name looks too much like an existing account's",
+    accounts.AccountProblem.NAME_CHARACTERS: "a name holds letters and digits, joined by single . _ or -",
 }
 
 

@@ -33,6 +33,7 @@ class AccountProblem(enum.StrEnum):
     NAME_TAKEN = "name_taken"
     NAME_RESERVED = "name_reserved"
     NAME_LOOKALIKE = "name_lookalike"
+    NAME_CHARACTERS = "name_characters"
 
 
 class AccountError(ValueError):
@@ -85,6 +86,8 @@ def create_moderator(db: Session, name: str, password: str, *, role: Role, must_
     name = unicodedata.normalize("NFKC", name.strip())
     if not 1 <= len(name) <= 40 or any(not char.isprintable() for char in name):
         raise AccountError(AccountProblem.NAME_LENGTH)
+    if not _well_formed_name(name):
+        raise AccountError(AccountProblem.NAME_CHARACTERS)
     if find_moderator(db, name) is not None:
         raise AccountError(AccountProblem.NAME_TAKEN)
     looks_like = latin_skeleton(name)
@@ -98,6 +101,19 @@ def create_moderator(db: Session, name: str, password: str, *, role: Role, must_
     db.add(moderator)
     db.flush()
     return moderator
+
+
+NAME_SEPARATORS = frozenset("._-")
+
+
+def _well_formed_name(name: str) -> bool:
+    """Letters and digits of any script (王小明, mod2), joined by single . _ or - (lin.wei, desk-2):
+    a name is read in the audit log, in sentences and in CSV cells, where spaces, quotes and brackets
+    make it look like something else."""
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return False
+    return all(char.isalnum() or (char in NAME_SEPARATORS and before not in NAME_SEPARATORS)
+               for before, char in zip(" " + name, name, strict=False))
 
 
 def find_moderator(db: Session, name: str) -> Moderator | None:
