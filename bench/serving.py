@@ -28,8 +28,9 @@ after the run the benchmark waits for the queue to drain and says how long that 
 outbox's rows and the hand-over), the sending left out. `--post-only` measures the
 comment POST alone (with `--webhooks`, the pair), without the ceiling, Isso or the other scenarios.
 
-`--smoke` runs every step once for a second with a few hundred prepared forms and judges no target
-(the test suite runs it, with --skip-isso --skip-postgres, when wrk is installed).
+`--smoke` runs every step once for a second with a few hundred prepared forms, each wrk thread
+stopping after 25 answers (bench/smoke.lua), and judges no target (the test suite runs it, with
+--skip-isso --skip-postgres, when wrk is installed).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ ISSO_VENV = ROOT / "bench" / ".isso-venv"
 SLUG = "bench-article"
 APPROVED_COMMENTS = 200
 SMOKE_POST_FORMS = 300
+SMOKE_ANSWERS = 25  # answers a wrk thread waits for in a smoke run before it stops
 TARGETS = {"get_vs_ceiling": 0.5, "not_modified_vs_ceiling": 0.8, "post_vs_isso_post": 2.0, "p99_over_p50": 3.0,
            "post_with_webhooks_vs_post": 0.9, "like_vs_ceiling": 0.5, "counts_vs_ceiling": 0.5,
            "embed_vs_article_get": 0.9}
@@ -114,6 +116,9 @@ def parse_wrk(scenario: str, output: str) -> Measurement:
 def run_wrk(scenario: str, url: str, args, raw: Path, *, headers=(), script=None, env=None) -> Measurement:
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
                "--timeout", "10s", "--latency"]
+    if getattr(args, "smoke", False):  # a few answers a thread: the same steps, a trifle of the load
+        env = {**(env or {}), "BENCH_STOP_AFTER": str(SMOKE_ANSWERS)}
+        script = script or ROOT / "bench" / "smoke.lua"
     for header in headers:
         command += ["-H", header]
     if script:
