@@ -14,7 +14,7 @@ from moderation.models import (
     ScreeningReason,
     WordRuleRow,
 )
-from tests.conftest import make_page
+from tests.conftest import make_comment, make_page
 
 
 @pytest.fixture
@@ -79,10 +79,39 @@ def test_an_allow_rule_and_a_blocking_twin_in_another_script_or_width_are_refuse
     admin.post(RULES + "words", term=first[0], action=first[1])
     response = admin.post(RULES + "words", term=second[0], action=second[1])
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and f"現有的規則「{first[0]}」是同一個詞" in html and f'value="{second[0]}"' in html
+    assert response.status_code == 422 and f"篩選時與規則「{first[0]}」是同一個詞" in html and f'value="{second[0]}"' in html
     assert [row.term for row in db.session.query(WordRuleRow).filter(WordRuleRow.term.in_([first[0], second[0]]))] == [first[0]]
     assert admin.post(RULES + "words", term=second[0], action=first[1]).status_code == 303  # the same kind: no conflict
 
+
+
+def test_an_import_refuses_twins_of_the_other_kind_in_the_file_or_stored_and_names_the_lines(admin, db):
+    admin.post(RULES + "words", term="賭博", action="spam")
+    before = db.session.query(WordRuleRow).count()
+    response = admin.post(RULES + "import", kind="word", text="新詞\tblock\n赌博\tallow\nＶＩＰ會員\tallow\nvip 會員\thold\n")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and db.session.query(WordRuleRow).count() == before
+    assert "第 2 行：篩選時與規則「賭博」是同一個詞" in html
+    assert "第 3 行：篩選時與規則「vip 會員」是同一個詞" in html and "第 4 行：篩選時與規則「ＶＩＰ會員」是同一個詞" in html
+    assert "第 1 行" not in html
+    # A stored rule the file itself replaces is no twin: 賭博 becomes an allow rule with its twin.
+    assert admin.post(RULES + "import", kind="word", text="賭博\tallow\n赌博\tallow\n").status_code == 303
+    assert {row.term: row.action for row in db.session.query(WordRuleRow).filter(WordRuleRow.term.in_(["賭博", "赌博"]))} \
+        == {"賭博": "allow", "赌博": "allow"}
+
+
+def test_allowing_a_phrase_that_is_the_blocking_term_itself_in_another_script_is_refused(db, clock):
+    from moderation.models import ScreeningReason
+    from moderation.services.audit import COMMAND_LINE
+    from moderation.services.rulebook.edits import RuleError, allow_phrase, save_word_rule
+
+    save_word_rule(db.session, "賭博", "spam", actor=COMMAND_LINE, now=clock())
+    comment = make_comment(db)
+    reason = ScreeningReason(comment_id=comment.id, kind="word", detail="賭博", rule_id="word:1")
+    with pytest.raises(RuleError) as refused:
+        allow_phrase(db.session, reason, "赌 博", actor=COMMAND_LINE, now=clock())
+    assert refused.value.value == "賭博"
+    assert allow_phrase(db.session, reason, "打擊賭博", actor=COMMAND_LINE, now=clock()).term == "打擊賭博"
 
 def test_rule_changes_are_stored_as_codes_and_worded_in_each_language(admin, db):
     from moderation.web.languages import LANGUAGE_COOKIE

@@ -94,8 +94,9 @@ def allow_phrase(db: Session, reason: ScreeningReason, phrase: str, *, actor: Ac
     """Allow a phrase around the term a word rule matched in a comment (the phrase must contain it)."""
     if reason.kind != "word" or compact_form(reason.detail) not in compact_form(phrase):
         raise RuleError(RuleProblem.PHRASE_WITHOUT_TERM, reason.detail)
-    row = _replace(db, WordRuleRow.term,
-                   clean_word_rule(phrase, Action.ALLOW.value, f"from comment #{reason.comment_id}"))
+    cleaned = clean_word_rule(phrase, Action.ALLOW.value, f"from comment #{reason.comment_id}")
+    _refuse_a_twin_of_the_other_kind(db, cleaned)
+    row = _replace(db, WordRuleRow.term, cleaned)
     record(db, actor, AuditAction.ALLOW_TERM, now=now, comment_id=reason.comment_id,
            details={"term": row.term, "rule": reason.rule_id, "matched": reason.detail})
     return row
@@ -112,14 +113,36 @@ def _refuse_a_twin_of_the_other_kind(db: Session, row: WordRuleRow) -> None:
     """An allow rule and a blocking one that screening reads as the same term (Traditional and
     Simplified, full-width, spacing: 賭博 and 赌博): the allow rule would cancel the other without a
     word. Refused, naming the rule already there."""
-    allows = row.action == Action.ALLOW.value
-    key = compact_form(row.term)
-    others = select(WordRuleRow.term).where(WordRuleRow.term != row.term,
-                                            (WordRuleRow.action != Action.ALLOW.value) if allows
-                                            else (WordRuleRow.action == Action.ALLOW.value))
-    for other in db.scalars(others):
-        if compact_form(other) == key:
-            raise RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other)
+    other = twins_of_the_other_kind(db, [row]).get(row.term)
+    if other is not None:
+        raise RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other)
+
+
+def twins_of_the_other_kind(db: Session, rows: list[WordRuleRow]) -> dict[str, str]:
+    """For rules about to be saved together (one, or an imported list), each one's twin of the other
+    kind (allow against hold/spam/block) among the stored rules they leave in place and among
+    themselves: new term → the twin's term. A stored rule that one of them replaces (the same term)
+    is no twin. Only the stored rules of a kind that could conflict are read."""
+    allows = {row.action == Action.ALLOW.value for row in rows}
+    stored = select(WordRuleRow.term, WordRuleRow.action)
+    if allows == {True}:
+        stored = stored.where(WordRuleRow.action != Action.ALLOW.value)
+    elif allows == {False}:
+        stored = stored.where(WordRuleRow.action == Action.ALLOW.value)
+    replaced = {row.term for row in rows}
+    by_kind: dict[bool, dict[str, str]] = {True: {}, False: {}}  # allow? → compact form → a term
+    for term, action in db.execute(stored):
+        if term not in replaced:
+            by_kind[action == Action.ALLOW.value].setdefault(compact_form(term), term)
+    keys = {row.term: compact_form(row.term) for row in rows}
+    for row in rows:
+        by_kind[row.action == Action.ALLOW.value].setdefault(keys[row.term], row.term)
+    found = {}
+    for row in rows:
+        other = by_kind[row.action != Action.ALLOW.value].get(keys[row.term])
+        if other is not None:
+            found[row.term] = other
+    return found
 
 
 def _refuse_control_characters(value: str) -> None:

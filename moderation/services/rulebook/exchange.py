@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from moderation.models import DomainRuleRow, WordRuleRow
 from moderation.services.audit import Actor, AuditAction, record
-from moderation.services.rulebook.edits import RuleError, clean_domain_rule, clean_word_rule, domain_rules, word_rules
+from moderation.services.rulebook.edits import (
+    RuleError,
+    RuleProblem,
+    clean_domain_rule,
+    clean_word_rule,
+    domain_rules,
+    twins_of_the_other_kind,
+    word_rules,
+)
 
 KINDS = ("word", "domain")
 
@@ -35,7 +43,7 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
 
     Nothing is saved when any line is refused, so a half-imported list never goes live.
     """
-    rows, refused = {}, []
+    rows, refused, lines = {}, [], {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -48,8 +56,13 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
             else:
                 row = clean_domain_rule(value, action.strip().lower())
                 rows[row.domain] = row
+            lines[row.term if kind == "word" else row.domain] = number
         except RuleError as error:
             refused.append(LineRefused(number, error))
+    if kind == "word" and not refused:  # as one rule saved alone: no allow rule that cancels a blocking twin
+        twins = twins_of_the_other_kind(db, list(rows.values()))
+        refused = sorted((LineRefused(lines[term], RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other))
+                          for term, other in twins.items()), key=lambda line: line.number)
     if refused:
         return 0, refused
     model, key = (WordRuleRow, WordRuleRow.term) if kind == "word" else (DomainRuleRow, DomainRuleRow.domain)
