@@ -11,6 +11,19 @@
     focusTarget.focus();
   }
 
+  // The form page's language buttons send the form, so that the draft survives without JavaScript;
+  // here the draft is in sessionStorage, so they follow the switch's link instead: no page that Back
+  // or Reload would have to post again. Not when the page says why a post was refused: the server
+  // says it again in the other language only when the form is sent.
+  if (!document.querySelector("input[name=shown_error]")) {
+    document.querySelectorAll("[data-language-href]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        window.location.assign(button.getAttribute("data-language-href"));
+      });
+    });
+  }
+
   var toggle = document.querySelector("[data-pinyin-toggle]");
   if (toggle) {
     toggle.addEventListener("submit", function (event) {
@@ -129,16 +142,26 @@
     if (document.querySelector("[data-comment-posted]")) store(sessionStorage, draftKey, null);
     var draft = null;
     try { draft = JSON.parse(read(sessionStorage, draftKey) || "null"); } catch (error) { draft = null; }
+    var replyField = form.querySelector("[data-reply-to]");
+    var replyingLine = form.querySelector("[data-replying]");
     if (draft && !body.value && !nickname.value) {
       nickname.value = draft.nickname || "";
       body.value = draft.body || "";
       anonymous.checked = !!draft.anonymous;
+      if (draft.reply && !replyField.value) {  // a reply stays one (the server checks it is still open)
+        replyField.value = draft.reply.id;
+        replyingLine.dataset.name = draft.reply.name;
+        replyingLine.querySelector("[data-replying-text]").textContent = replyingLine.dataset.template.replace("{name}", draft.reply.name);
+        replyingLine.hidden = false;
+        form.classList.add("is-reply");
+      }
     }
     if (!nickname.value && !anonymous.checked) nickname.value = read(localStorage, "comment-nickname") || "";
     nicknameValidity();
     if (nickname.value.trim() && !form.querySelector("#nickname-error")) checkNickname();
     function saveDraft() {
-      store(sessionStorage, draftKey, JSON.stringify({ nickname: nickname.value, body: body.value, anonymous: anonymous.checked }));
+      var reply = replyField.value ? { id: replyField.value, name: replyingLine.dataset.name || "" } : null;
+      store(sessionStorage, draftKey, JSON.stringify({ nickname: nickname.value, body: body.value, anonymous: anonymous.checked, reply: reply }));
     }
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
@@ -311,11 +334,12 @@
       event.preventDefault();
       var answered = link.closest("li");
       replyTo.value = new URL(link.href).searchParams.get("reply_to");
-      replying.querySelector("[data-replying-text]").textContent =
-        replying.dataset.template.replace("{name}", answered.querySelector(":scope > .comment-meta .author").textContent);
+      replying.dataset.name = answered.querySelector(":scope > .comment-meta .author").textContent;
+      replying.querySelector("[data-replying-text]").textContent = replying.dataset.template.replace("{name}", replying.dataset.name);
       replying.hidden = false;
       link.closest(".comment-actions").after(form);
       form.classList.add("is-reply");
+      form.dispatchEvent(new Event("change"));  // the draft remembers whom it answers
       form.querySelector("#body").focus();
     });
     replying.querySelector("[data-reply-cancel]").addEventListener("click", function (event) {
@@ -324,6 +348,7 @@
       replyTo.value = "";
       replying.hidden = true;
       form.classList.remove("is-reply");
+      form.dispatchEvent(new Event("change"));
       formHome.insertBefore(form, formNext);
       (back || form.querySelector("#body")).focus();
     });

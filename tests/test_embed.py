@@ -176,6 +176,17 @@ def test_every_link_and_form_stays_in_the_frame(app, client, db, clock):
             assert url.startswith(("/embed/story-1", "/static/", "#")), url
 
 
+
+def test_the_frames_form_page_keeps_its_language_switch_as_links_carrying_the_language(app, client, db, clock):
+    """The form page's language buttons send the form to be answered in the other language, which a
+    cookie then remembers; a frame may not keep that cookie, so its switch stays the frame's links."""
+    add_article(db, client, clock, "story-1")
+    frame = Frame(app, "story-1")
+    html = frame.post("/embed/story-1/comment", data={"body": "草稿"}).get_data(as_text=True)
+    assert 'name="switch_language"' not in html and "data-language-href" not in html
+    switches = [url for url in links_of(html) if "lang=en" in url]
+    assert switches and all(url.startswith("/embed/story-1?") and "state=" in url for url in switches)
+
 def test_a_reader_without_cookies_posts_and_sees_their_comment_in_review(app, client, db, clock):
     add_article(db, client, clock, "story-1")
     frame = Frame(app, "story-1")

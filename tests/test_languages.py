@@ -381,3 +381,23 @@ def test_where_no_form_is_shown_the_switch_stays_links(client, db):
     db.session.commit()
     html = html_of(client.get(f"{ARTICLE}/comment"))
     assert 'name="switch_language"' not in html and 'href="/language/en?next=' in html
+
+
+
+def test_a_switch_after_a_refused_post_says_the_refusal_again_in_the_other_language(page, db):
+    from moderation.models import Comment
+
+    refused = page.post(nickname="讀者小林", body="歡迎來玩博彩")  # a starter rule blocks 博彩
+    html = html_of(refused)
+    assert refused.status_code == 422 and "您的評論含有不允許的內容" in html
+    assert '<input type="hidden" name="shown_error" value="body:body_refused">' in html
+    action = re.search(r'formaction="([^"]+)" formmethod="post" formnovalidate name="switch_language"', html)[1]
+    stored = db.session.query(Comment).count()  # a blocked comment is kept, rejected, for the log
+    form = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "nickname": "讀者小林",
+            "body": "歡迎來玩博彩", "shown_error": ["body:body_refused", "body:captcha_wrong", "x:y", "nickname"],
+            "switch_language": "en"}
+    switched = html_of(page.client.post(action.split("#")[0], data=form))
+    assert html_lang(switched) == "en" and "Your comment contains something that is not allowed" in switched
+    assert "What you typed is kept." not in switched and "歡迎來玩博彩</textarea>" in switched
+    assert switched.count('name="shown_error"') == 1  # what was said, carried on; nothing forged or unknown
+    assert db.session.query(Comment).count() == stored

@@ -298,7 +298,7 @@ def test_a_name_that_looks_like_an_existing_account_is_refused(db, first, second
 
 
 @pytest.mark.parametrize("name", ["two words", "王 小明", "lin..wei", ".lin", "lin-", "_mod", "<b>mod</b>", "mod'1",
-                                  "mod(2)", "a/b", "mod@desk", "——"])
+                                  "mod(2)", "a/b", "mod@desk", "——", "\u0301mod", "lin.\u0301wei"])
 def test_a_name_of_other_characters_than_letters_digits_and_single_joiners_is_refused(db, name):
     from moderation.services import accounts
 
@@ -307,7 +307,8 @@ def test_a_name_of_other_characters_than_letters_digits_and_single_joiners_is_re
     assert refused.value.problem is accounts.AccountProblem.NAME_CHARACTERS
 
 
-@pytest.mark.parametrize("name", ["王小明", "lin.wei", "desk-2", "mod_3", "ＭＯＤ４", "Åsa"])
+@pytest.mark.parametrize("name", ["王小明", "lin.wei", "desk-2", "mod_3", "ＭＯＤ４", "Åsa", "मोहन", "สมศักดิ์",
+                                  "Jose\u0301"])
 def test_names_of_any_script_with_single_joiners_are_taken(db, name):
     from moderation.services import accounts
 

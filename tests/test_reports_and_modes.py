@@ -341,3 +341,5 @@ def test_the_audit_filters_read_a_comment_as_the_log_shows_it_and_a_name_in_any_
     html, found = rows(comment="abc")
     assert found == [] and "評論編號請填數字，例如 43 或 #43。" in html and 'value="abc"' in html
     assert len(rows(actor="BOSS", action="approve")[1]) == 2
+    html, found = rows(action="bogus")  # no action of the log: no filter, as the menu's 全部 shows
+    assert len(found) == 2 and '<option value="">全部</option>' in html and "selected" not in html.split('id="audit-action"')[1].split("</select>")[0]

@@ -106,6 +106,25 @@ def test_surge_drill_a_burst_of_near_identical_comments_flips_the_article_and_gr
     assert "突發留言潮" not in admin.queue()
 
 
+
+def test_a_narrowed_queue_lists_a_clusters_comments_on_their_own_cards_and_no_cluster_card(app, admin, db, clock):
+    """A cluster card's 全部拒絕 acts on every author's comment: it has no place in a list narrowed to one
+    author, one text or one kind, where those comments are listed like any other."""
+    _to_post_moderation(admin, db)
+    for number, body in enumerate(BRIGADE_VARIANTS):
+        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+        clock.advance(seconds=40)
+    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    assert cluster[0].cluster_id is not None and "3 則相近的評論" in admin.queue()
+    by_author = admin.queue(author=cluster[1].author_hash[:8])
+    assert "則相近的評論，來自" not in by_author and f'id="card-{cluster[1].id}"' in by_author
+    assert f'id="card-{cluster[0].id}"' not in by_author
+    by_text = admin.queue(q="大家一起來抗議！！")
+    assert "則相近的評論，來自" not in by_text and f'id="card-{cluster[2].id}"' in by_text
+    for narrowed in ({"kind": "replies"}, {"author": "zzz"}):
+        assert "則相近的評論，來自" not in admin.queue(**narrowed)
+    assert "3 則相近的評論" in admin.queue(article=cluster[0].article_id)  # an article alone is no narrowing
+
 def test_texts_that_read_the_same_are_one_cluster(app, admin, db, clock):
     _to_post_moderation(admin, db)
     # 投 and 頭 are both tóu/tóu: other characters, one reading (the pinyin-folded fingerprint).

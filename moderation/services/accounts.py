@@ -107,13 +107,19 @@ NAME_SEPARATORS = frozenset("._-")
 
 
 def _well_formed_name(name: str) -> bool:
-    """Letters and digits of any script (王小明, mod2), joined by single . _ or - (lin.wei, desk-2):
-    a name is read in the audit log, in sentences and in CSV cells, where spaces, quotes and brackets
-    make it look like something else."""
-    if not (name[0].isalnum() and name[-1].isalnum()):
+    """Letters and digits of any script (王小明, mod2, मोहन and สมศักดิ์ with their vowel signs and
+    tone marks), joined by single . _ or - (lin.wei, desk-2): a name is read in the audit log, in
+    sentences and in CSV cells, where spaces, quotes and brackets make it look like something else."""
+    if not (name[0].isalnum() and (name[-1].isalnum() or _is_mark(name[-1]))):
         return False
-    return all(char.isalnum() or (char in NAME_SEPARATORS and before not in NAME_SEPARATORS)
+    return all(char.isalnum() or (_is_mark(char) and before not in NAME_SEPARATORS)
+               or (char in NAME_SEPARATORS and before not in NAME_SEPARATORS)
                for before, char in zip(" " + name, name, strict=False))
+
+
+def _is_mark(char: str) -> bool:
+    """A combining mark: part of the letter before it (Devanagari and Thai vowel signs, accents)."""
+    return unicodedata.category(char).startswith("M")
 
 
 def find_moderator(db: Session, name: str) -> Moderator | None:

@@ -65,8 +65,14 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.article_id or self.author_tag or self.text or self.comment_id or self.malformed_author
-                    or self.kind)
+        return bool(self.article_id or self.narrowed)
+
+    @property
+    def narrowed(self) -> bool:
+        """Picking comments within an article: by author, text, kind or id. A surge's cluster card
+        stands for comments of many authors, so such a list shows the cluster's comments among the
+        others, each on its own card, and no cluster card."""
+        return bool(self.author_tag or self.text or self.comment_id or self.malformed_author or self.kind)
 
 
 @dataclass
@@ -162,7 +168,7 @@ def _reported():
 
 def _base(tab: Tab, filters: Filters):
     conditions = _reported() if tab is Tab.REPORTED else (Comment.status == STATUS_OF_TAB[tab],)
-    if tab is Tab.PENDING and not filters.comment_id:  # a surge's cluster waits on its own card (services.surge)
+    if tab is Tab.PENDING and not filters.narrowed:  # a surge's cluster waits on its own card (services.surge)
         conditions = (*conditions, Comment.cluster_id.is_(None))
     return _filtered(select(Comment).where(*conditions), filters)
 

@@ -164,7 +164,8 @@ def set_mode(article_id: int):
 
 def _audit_filters() -> audit.AuditFilters:
     """The log's filters as typed: an account's name in any case, a comment as 43 or #43 (as the log
-    shows it). A comment number that is not one matches nothing, and the page says so."""
+    shows it). A comment number that is not one matches nothing, and the page says so; an action that
+    is none of the log's is no filter."""
     actor = request.args.get("actor", "").strip()
     account = accounts.find_moderator(db.session, actor) if actor else None
     written = request.args.get("comment", "").strip().removeprefix("#").strip()
@@ -172,7 +173,9 @@ def _audit_filters() -> audit.AuditFilters:
         comment_id = row_id(written) if written else None
     except ValueError:
         comment_id = None
-    return audit.AuditFilters(actor=account.name if account else actor, action=request.args.get("action", "").strip(),
+    action = request.args.get("action", "").strip()
+    known = action in audit.AuditAction.__members__.values()  # anything else is no filter, as the menu's 全部 says
+    return audit.AuditFilters(actor=account.name if account else actor, action=action if known else "",
                               comment_id=comment_id, nothing=bool(written) and comment_id is None)
 
 

@@ -35,6 +35,29 @@ class FormError(enum.StrEnum):
     NOTE_INVISIBLE_CHARACTERS = "note_invisible_characters"  # controls, bidi or zero-width characters in it
 
 
+# What a refused post said of the nickname and the text, carried (as `field:code`) through a
+# language switch to be said again in the other language: no check runs on the way (the switch must
+# not become a way to try texts against screening without a captcha).
+CARRIED_ERRORS = {
+    "nickname": frozenset({FormError.NICKNAME_MISSING, FormError.NICKNAME_TOO_LONG,
+                           FormError.NICKNAME_INVISIBLE_CHARACTERS, FormError.NICKNAME_RESERVED}),
+    "body": frozenset({FormError.BODY_EMPTY, FormError.BODY_TOO_LONG, FormError.BODY_REORDERED,
+                       FormError.BODY_REFUSED}),
+}
+
+
+def carried_errors(form, shown: list[str]) -> bool:
+    """Give the form's fields the errors a refused post showed (`shown_error` values); any given?"""
+    given = False
+    for value in shown[:8]:
+        name, _, code = value.partition(":")
+        if code in CARRIED_ERRORS.get(name, ()):
+            field = getattr(form, name)
+            field.errors = [*field.errors, FormError(code)] if FormError(code) not in field.errors else field.errors
+            given = True
+    return given
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 

@@ -165,9 +165,10 @@ def queue_page():
         page_count=max(1, -(-counts[tab] // size)),
         undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
         surges=surge.active_surges(db.session),
-        # Near-identical comments from several authors: one card each, on the first page of 待審核.
+        # Near-identical comments from several authors: one card each, on the first page of 待審核
+        # (a list narrowed by author, text or kind shows their comments on cards of their own).
         clusters=surge.pending_clusters(db.session, article_id=filters.article_id)
-        if tab is review_queue.Tab.PENDING and not (after or before) else [],
+        if tab is review_queue.Tab.PENDING and not (after or before or filters.narrowed) else [],
     )
 
 

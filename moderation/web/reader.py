@@ -47,7 +47,7 @@ from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules, thresholds_from
 from moderation.short_lived import short_lived
 from moderation.web import external_checks, languages, reader_identity
-from moderation.web.forms import CommentForm, FormError, ReportForm
+from moderation.web.forms import CARRIED_ERRORS, CommentForm, FormError, ReportForm, carried_errors
 from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
 from moderation.web.outages import UNAVAILABLE
 from moderation.web.page_cache import RenderedPage
@@ -93,6 +93,9 @@ def personal_cookie_names() -> tuple[str, ...]:
 def is_personal_request() -> bool:
     """Does the browser hold any cookie of ours? Only then may the page differ from the shared one."""
     return any(name in request.cookies for name in personal_cookie_names())
+
+
+bp.add_app_template_global(frozenset().union(*CARRIED_ERRORS.values()), "carried_errors")  # the form's macro
 
 
 @bp.get("/")
@@ -261,7 +264,8 @@ def continue_comment(slug: str):
     """
     language = languages.switched_language(request.form.get("switch_language"))
     form = CommentForm()
-    form.continued = language is None or bool((form.body.data or "").strip())  # says the draft was kept
+    refused = language is not None and carried_errors(form, request.form.getlist("shown_error"))
+    form.continued = not refused and (language is None or bool((form.body.data or "").strip()))  # says the draft was kept
     response = render_form_page(_article_or_404(slug), form)
     if language is not None:
         languages.remember_language(response, language)

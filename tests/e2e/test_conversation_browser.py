@@ -32,6 +32,20 @@ def decide_now(db, comment: Comment, decision: Decision, **options) -> None:
                   now=datetime.now(UTC), **options).ok
 
 
+
+def test_a_reply_being_written_stays_a_reply_across_a_language_switch(live_server, browser_page, db):
+    top = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    page.locator(f"#comment-{top.id}").get_by_role("link", name="回覆").click()
+    page.get_by_label("評論內容").fill("換了語言還是回覆")
+    with page.expect_navigation():
+        page.locator(".language-switch").get_by_role("link", name="English").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#body").input_value() == "換了語言還是回覆"
+    assert page.locator("[data-reply-to]").input_value() == str(top.id)
+    expect(page.locator("[data-replying]")).to_contain_text("Replying to @老王")
+
 def test_replying_in_place_with_javascript(live_server, browser_page, db, tmp_path):
     top = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
     page = browser_page
