@@ -206,6 +206,8 @@
     if (card && card !== current) markCurrent(card);
   });
 
+  // The shortcuts need this script: their hint is shown by it, never to a page without it.
+  document.querySelectorAll("[data-shortcut-hint]").forEach(function (hint) { hint.hidden = false; });
   document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
     button.addEventListener("click", function () { dialog.showModal(); });
   });

@@ -396,6 +396,22 @@ def test_a_decision_in_place_answers_with_the_result_line_an_undo_and_the_counts
         == ["approve", "restore"]
 
 
+
+def test_without_javascript_the_result_of_one_decision_offers_its_undo(moderator, db):
+    comment = make_comment(db)
+    moderator.decide(comment, "approve")
+    page = moderator.queue()
+    assert "已通過 1 則評論。" in page
+    undo = re.search(r'<form method="post" action="(/moderation/comments/\d+/decide)" class="undo">(.*?)</form>', page, re.S)
+    assert undo[1] == f"/moderation/comments/{comment.id}/decide"
+    assert 'name="decision" value="restore"' in undo[2] and 'name="version" value="2"' in undo[2]
+    response = moderator.post(undo[1], decision="restore", version=2, undo="1", back="/moderation/")
+    assert response.status_code == 303 and reload(db, comment).status is PENDING
+    after = moderator.client.get(response.location).get_data(as_text=True)
+    assert "class=\"undo\"" not in after  # an undo is not itself undone
+    assert [e.action for e in db.session.query(AuditEntry).filter_by(comment_id=comment.id).order_by(AuditEntry.id)] \
+        == ["approve", "restore"]
+
 def test_a_decision_in_place_counts_under_the_pages_filters(moderator, db):
     mine = make_comment(db, author_hash="c" * 64)
     make_comment(db, author_hash="d" * 64)

@@ -227,6 +227,9 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     """Back to the queue: the result is shown just above the card that takes the decided one's place
     (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
     summary = _summary(decision, [result, *replies])
+    undo = undo_of(result.previous) if result.ok and decision != "keep" and request.form.get("undo") != "1" else None
+    if undo is not None:  # the page's own 復原 without JavaScript (the script offers it in place)
+        summary["undo"] = {"id": result.comment_id, "decision": undo.value, "version": result.version}
     focus = request.form.get("focus", type=row_id) if result.ok else None
     if focus:
         summary["next"] = focus

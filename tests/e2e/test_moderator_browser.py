@@ -1,5 +1,6 @@
 """A moderator in a real Chromium: signs in and works the queue from the keyboard alone."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -78,6 +79,27 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(live_server, 
     comments = page.locator(".comment-list").last.inner_text()
     assert "鍵盤通過的評論" in comments and "鍵盤拒絕的評論" not in comments
 
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-script", "script"])
+def test_the_keyboard_hint_shows_only_where_the_keys_work_and_a_decision_offers_its_undo(live_server, browser, db,
+                                                                                        javascript):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="復原看看")
+    page = browser.new_context(locale="zh-TW", java_script_enabled=javascript).new_page()
+    sign_in_to_the_queue(page, live_server, "mod")
+    if javascript:  # the keys need the script; without it their hint would promise what does not happen
+        expect(page.locator("[data-shortcut-hint]")).to_be_visible()
+    else:
+        expect(page.locator("[data-shortcut-hint]")).to_be_hidden()
+    card = page.locator(f"#card-{comment.id}")
+    card.get_by_role("button", name=re.compile("^通過")).click()
+    undo = page.get_by_role("button", name=f"復原 #{comment.id}")
+    expect(undo).to_be_visible()
+    undo.click()
+    expect(page.locator(f"#card-{comment.id}")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.PENDING
 
 def test_undo_after_a_decision_in_place_brings_the_card_back_and_is_logged(live_server, browser_page, db):
     make_moderator(db, "mod")
