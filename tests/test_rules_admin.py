@@ -352,3 +352,20 @@ def test_a_fuzzy_match_holds_and_the_card_says_how_it_matched(admin, app, db):
     html = admin.queue()
     assert "拼音或同音字：" in html and "jiā wēi xìn</span> → 「加微信」" in html
     assert "<mark>jiā wēi xìn</mark>" in html
+
+
+def test_the_command_line_words_every_refusal_for_the_operator(runner, tmp_path):
+    from moderation.cli.rules import PROBLEMS
+    from moderation.services.rulebook.edits import RuleProblem
+
+    assert set(PROBLEMS) == set(RuleProblem)  # a new problem gets its words here too
+    refused = runner.invoke(args=["rules", "add-domain", "block", "not a domain"])
+    assert refused.exit_code != 0 and "'not a domain' is not a domain name" in refused.output
+    runner.invoke(args=["rules", "add-word", "spam", "賭博"])
+    listed = tmp_path / "words.txt"
+    listed.write_text("好詞\tnuke\n", encoding="utf-8")
+    assert "line 1: unknown action 'nuke': block, hold, spam or allow" in runner.invoke(
+        args=["rules", "import", "word", str(listed)]).output
+    listed.write_text("新詞\tblock\n赌博\tallow\n", encoding="utf-8")
+    twin = runner.invoke(args=["rules", "import", "word", str(listed)])
+    assert twin.exit_code != 0 and "line 2: screening reads this as the same term as the rule '賭博'" in twin.output

@@ -16,6 +16,7 @@ from moderation.services.audit import COMMAND_LINE
 from moderation.services.rulebook.edits import (
     FUZZY_CHOICES,
     RuleError,
+    RuleProblem,
     domain_rules,
     remove_rule,
     save_domain_rule,
@@ -25,6 +26,24 @@ from moderation.services.rulebook.edits import (
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
 
 group = AppGroup("rules", help="Screening word and domain lists.")
+
+# The words of `RuleProblem` for the operator's terminal (the pages word them in labels.html).
+PROBLEMS = {
+    RuleProblem.UNKNOWN_ACTION: "unknown action {value!r}: block, hold, spam or allow",
+    RuleProblem.BLANK_TERM: "the term is empty once its spaces and punctuation are left out",
+    RuleProblem.TERM_TOO_LONG: "a term holds at most {value} characters",
+    RuleProblem.DOMAIN_ACTION: "a domain rule is block or allow, not {value!r}",
+    RuleProblem.INVALID_DOMAIN: "{value!r} is not a domain name",
+    RuleProblem.CONTROL_CHARACTER: "control characters have no place in a rule",
+    RuleProblem.PHRASE_WITHOUT_TERM: "the phrase must contain the term {value!r}",
+    RuleProblem.UNKNOWN_FUZZY: "unknown fuzzy choice {value!r}: hold, action or off",
+    RuleProblem.TWIN_OF_THE_OTHER_KIND: "screening reads this as the same term as the rule {value!r}, and one "
+                                        "allows what the other stops: change or remove one of them",
+}
+
+
+def worded(error: RuleError) -> str:
+    return PROBLEMS[error.problem].format(value=error.value)
 
 
 def register(app: Flask) -> None:
@@ -50,7 +69,8 @@ def list_rules():
 def add_word(action: str, term: str, note: str, fuzzy: str):
     """Add (or replace the action of) a word rule."""
     row = commit_or_fail(
-        lambda: save_word_rule(db.session, term, action, note, actor=COMMAND_LINE, now=now(), fuzzy=fuzzy), RuleError)
+        lambda: save_word_rule(db.session, term, action, note, actor=COMMAND_LINE, now=now(), fuzzy=fuzzy), RuleError,
+        worded)
     click.echo(f"saved {row.term}")
 
 
@@ -60,7 +80,7 @@ def add_word(action: str, term: str, note: str, fuzzy: str):
 def add_domain(action: str, domain: str):
     """Block (spam) or allow (never counted) a link domain and its subdomains."""
     row = commit_or_fail(lambda: save_domain_rule(db.session, domain, action, actor=COMMAND_LINE, now=now()),
-                         RuleError)
+                         RuleError, worded)
     click.echo(f"saved {row.domain}")
 
 
@@ -91,7 +111,7 @@ def import_command(kind: str, path: Path):
     saved, refused = import_rules(db.session, kind, path.read_text(encoding="utf-8"), actor=COMMAND_LINE, now=now())
     if refused:
         db.session.rollback()
-        lines = "\n".join(f"line {line.number}: {line.error}" for line in refused[:50])
+        lines = "\n".join(f"line {line.number}: {worded(line.error)}" for line in refused[:50])
         raise click.ClickException("nothing imported:\n" + lines)
     db.session.commit()
     click.echo(f"imported {saved}")
