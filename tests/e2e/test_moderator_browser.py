@@ -605,3 +605,30 @@ def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id, action="keep").count() == 1
+
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_readers_long_unbroken_report_note_widens_no_card(live_server, browser, db, width):
+    """A report's note is a reader's text: 200 letters without a space once pushed every card on the
+    reported tab past the page, their reject controls off-screen."""
+    from moderation.models import CommentReport, ReportReason
+
+    make_moderator(db, "mod")
+    noted, other = make_comment(db, status=CommentStatus.APPROVED), make_comment(db, status=CommentStatus.APPROVED)
+    for comment, note in ((noted, "x" * 200), (other, "")):
+        db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.OTHER, note=note, reporter_hash="1" * 64,
+                                     reporter_ip_hash="9" * 64, created_at=comment.created_at))
+    db.session.commit()
+    page = browser.new_context(locale="zh-TW", viewport={"width": width, "height": 900}).new_page()
+    page.goto(live_server + "/moderation/")  # the login form (the pending tab has no card to wait for)
+    page.get_by_label("帳號").fill("mod")
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_label("密碼").press("Enter")
+    page.goto(live_server + "/moderation/?tab=reported")
+    page.wait_for_selector(f"#card-{other.id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for card in (noted, other):
+        button = page.locator(f"#card-{card.id}").get_by_role("button", name=re.compile("^拒絕"))
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width
