@@ -98,12 +98,44 @@ def test_a_key_that_is_not_a_slug_gets_the_slug_it_is_given(client, db, cms):
         "article"]["slug"] == "digital-labs"
 
 
+
+def test_a_key_a_url_cannot_hold_becomes_its_slug_with_hyphens(client, db, cms):
+    created = put(client, "cms:2026:78~b", cms, {"headline": "標題", "body": "內文"})
+    assert created.status_code == 201 and created.json["article"]["slug"] == "cms-2026-78-b"
+    assert client.get("/articles/cms-2026-78-b").status_code == 200
+
+
+def test_an_update_that_leaves_out_the_slug_time_or_column_keeps_them(client, db, cms):
+    assert put(client, "story-3001", cms, {**STORY, "slug": "digital-labs"}).status_code == 201
+    before = article(db, "story-3001")
+    kept = (before.slug, before.published_at, before.column_name)
+    assert put(client, "story-3001", cms, {"headline": "新標題", "body": "新內文"}).status_code == 200
+    after = article(db, "story-3001")
+    assert (after.slug, after.published_at, after.column_name) == kept and after.title == "新標題"
+    assert client.get("/articles/digital-labs").status_code == 200  # the live URL did not move
+    cleared = put(client, "story-3001", cms, {"headline": "新標題", "body": "新內文", "column": "", "published_at": None})
+    assert cleared.status_code == 200 and (article(db, "story-3001").column_name, article(db, "story-3001").published_at) == ("", None)
+
 def test_a_slug_taken_by_another_article_is_refused_with_409(client, db, cms):
     response = put(client, "story-1004", cms, {**STORY, "slug": ARTICLE_SLUG})
     assert response.status_code == 409
     assert response.json["error"]["fields"]["slug"]["code"] == "slug_taken"
     assert article(db, "story-1004") is None
 
+
+
+def test_another_sites_key_can_neither_read_nor_change_a_sites_article(client, db, cms):
+    assert put(client, "story-2001", cms).status_code == 201
+    other = new_key(db, "articles:write", "comments:read", site="paper.example")
+    auth = {"Authorization": f"Bearer {other}"}
+    changed = put(client, "story-2001", other, {**STORY, "headline": "別家改的標題"})
+    assert changed.status_code == 409 and changed.json["error"]["fields"]["key"]["code"] == "key_taken"
+    assert client.get("/api/v1/articles/story-2001", headers=auth).status_code == 404
+    closed = client.put("/api/v1/articles/story-2001/comment-mode", json={"comment_mode": "closed"}, headers=auth)
+    assert closed.status_code == 404 and closed.json["error"]["code"] == "article_not_found"
+    stored = article(db, "story-2001")
+    assert (stored.title, stored.site, stored.comment_mode.value) == (STORY["headline"], "cms.example", "pre")
+    assert client.get("/api/v1/articles/story-2001", headers={"Authorization": f"Bearer {cms}"}).status_code == 200
 
 def test_the_comment_mode_changes_through_the_same_service_and_is_logged_as_the_site(client, db, cms):
     put(client, "story-1005", cms)

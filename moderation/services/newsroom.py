@@ -71,6 +71,10 @@ class ArticleRefused(ValueError):
         self.problems = problems
 
 
+FIELD_NAMES = frozenset({"headline", "body", "column", "slug", "published_at", "comment_mode", "close_after_days"})
+FULL = FIELD_NAMES
+
+
 @dataclass(frozen=True)
 class ArticleFields:
     """An article as the newsroom sends it, checked. `None` for mode and days: leave as they are
@@ -79,14 +83,14 @@ class ArticleFields:
     headline: str
     body: str
     column: str = ""
-    slug: str | None = None  # None: the key, when it is a valid slug
+    slug: str | None = None  # None: the key as a slug (slug_from_key), or on an update left out, the article's
     published_at: datetime | None = None
     comment_mode: CommentMode | None = None
     close_after_days: int | None = None
     close_after_days_given: bool = False  # an explicit null means "the site's setting"
+    sent: frozenset[str] = FULL  # the fields the request held: an update keeps those left out
 
 
-FIELD_NAMES = frozenset({"headline", "body", "column", "slug", "published_at", "comment_mode", "close_after_days"})
 
 
 def valid_key(key: str) -> bool:
@@ -173,7 +177,14 @@ def check_fields(raw: dict, *, body_max: int) -> ArticleFields:
     if problems:
         raise ArticleRefused(problems)
     return ArticleFields(headline=headline, body=body, column=column, slug=slug, published_at=published_at,
-                         comment_mode=mode, close_after_days=days, close_after_days_given="close_after_days" in raw)
+                         comment_mode=mode, close_after_days=days, close_after_days_given="close_after_days" in raw,
+                         sent=frozenset(raw) & FIELD_NAMES)
+
+
+def slug_from_key(key: str) -> str | None:
+    """The key as the article's URL: what a slug cannot hold (the key's : and ~) becomes a hyphen."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-._")[:120]
+    return slug if SLUG.match(slug) else None
 
 
 def _aware_time(value) -> datetime | None:
@@ -210,10 +221,13 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
     services.embed_sites); kept from the first site that sent it."""
     if not valid_key(key):
         raise ArticleRefused({"key": ArticleProblem.KEY_INVALID})
-    slug = given.slug or (key if SLUG.match(key) else None)
+    article = find_by_key(db, key, for_update=True)
+    if article is not None and "slug" not in given.sent:
+        slug = article.slug  # an update that leaves the slug out keeps the article's URL
+    else:
+        slug = given.slug or slug_from_key(key)
     if slug is None:
         raise ArticleRefused({"slug": ArticleProblem.SLUG_INVALID})
-    article = find_by_key(db, key, for_update=True)
     created = False
     if article is None:
         article = _insert_or_none(db, key, given, slug)
@@ -258,8 +272,11 @@ def _refuse_taken_slug(db: Session, article: Article, slug: str) -> None:
 
 
 def _update(db: Session, article: Article, given: ArticleFields, slug: str, *, actor: Actor, now: datetime) -> bool:
-    wanted = {"title": given.headline, "column_name": given.column, "body": given.body, "slug": slug,
-              "published_at": given.published_at}
+    wanted = {"title": given.headline, "body": given.body, "slug": slug}
+    if "column" in given.sent:
+        wanted["column_name"] = given.column
+    if "published_at" in given.sent:
+        wanted["published_at"] = given.published_at
     if given.close_after_days_given:
         wanted["close_after_days"] = given.close_after_days
     changes = [name for name, value in wanted.items() if getattr(article, name) != value]
