@@ -415,3 +415,19 @@ def test_shared_reads_ask_postgresql_without_a_transaction(app, client, backend,
     assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
     if round_trips is not None:
         assert len([message for message in sent if message[2] in ("Query", "Sync")]) == round_trips, text
+
+
+
+def test_the_form_says_when_comments_appear_as_the_articles_mode_has_it(app, db):
+    from sqlalchemy import select
+
+    from moderation.models import Article, CommentMode
+
+    assert "評論經審核後公開" in app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    article = db.session.scalar(select(Article).where(Article.slug == ARTICLE_SLUG))
+    article.comment_mode = CommentMode.POST_MODERATION
+    article.revision += 1
+    db.session.commit()
+    for url in (ARTICLE_URL, ARTICLE_URL + "/comment"):
+        html = app.test_client().get(url).get_data(as_text=True)
+        assert "評論通過自動篩選即公開，本站仍可能撤下" in html and "評論經審核後公開" not in html

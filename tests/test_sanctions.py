@@ -61,6 +61,7 @@ def test_a_suspended_author_is_told_until_when_and_why_and_keeps_the_text(page, 
     assert refused.status_code == 403
     assert "您暫時無法留言，至 2026-11-25 10:00" in html  # the app's clock, in Taipei time
     assert "公開他人的個人資料" in html and "我還想再說一次" in html
+    assert 'id="captcha-field"' not in html and 'class="primary"' not in html  # nothing to send it with now
     assert db.session.scalar(select(Comment).where(Comment.body == "我還想再說一次")) is None  # no shadow ban
     clock.advance(days=1, seconds=1)  # expired on its own
     page.open_form()
