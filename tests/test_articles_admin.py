@@ -135,6 +135,22 @@ def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(admin, client, db):
     assert "api_key_create" in actions and "api_key_revoke" in actions
 
 
+
+def test_the_key_form_sent_again_makes_no_second_key(admin, db):
+    page = admin.client.get("/moderation/admin/api-keys").get_data(as_text=True)
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page).group(1)
+    first = admin.post("/moderation/admin/api-keys", site="cms.example", scope=["articles:write"], form_id=form_id)
+    key = re.search(r'<code class="secret">(mk_[^<]+)</code>', first.get_data(as_text=True)).group(1)
+    again = admin.post("/moderation/admin/api-keys", site="cms.example", scope=["articles:write"], form_id=form_id)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and 'class="secret"' not in html and key not in html
+    assert f"這份表單已送出過，已建立的金鑰開頭為 {key[:10]}" in html
+    assert db.session.query(ApiKey).count() == 1
+    fresh = re.search(r'name="form_id" value="([^"]+)"', html).group(1)
+    assert fresh != form_id and admin.post("/moderation/admin/api-keys", site="cms.example", scope=["articles:write"],
+                                           form_id=fresh).status_code == 200
+    assert db.session.query(ApiKey).count() == 2  # a new form makes a new key
+
 def test_a_key_needs_a_site_name_and_a_scope(admin, db):
     response = admin.post("/moderation/admin/api-keys", site="Not A Name")
     assert response.status_code == 422 and "網站名稱須為" in response.get_data(as_text=True)
