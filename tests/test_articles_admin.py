@@ -64,6 +64,8 @@ def test_a_refused_form_keeps_what_was_typed_and_says_why(admin, db):
     assert "實驗室開放日" in html and "&lt;p&gt;HTML 內文&lt;/p&gt;" in html
     assert 'aria-invalid="true" aria-describedby="body-hint body-error"' in html
     assert stored(db, "bad slug") is None
+    timed = admin.post(NEW, **{**ARTICLE_FORM, "published_at": "昨天"}).get_data(as_text=True)
+    assert "請填寫有效的發布日期與時間，例如 2026-12-03 09:00。" in timed and "含時區" not in timed  # a picker, not ISO
 
 
 def test_a_key_taken_by_another_article_is_refused(admin, db):
@@ -99,6 +101,9 @@ def test_the_edit_page_says_when_comments_close(admin, db):
     article = stored(db, "lab-open-day")
     html = admin.client.get(f"/moderation/admin/articles/{article.id}/edit").get_data(as_text=True)
     assert "評論將於 2026-11-27 10:00 自動關閉" in html
+    assert admin.post(f"/moderation/admin/articles/{article.id}/close").status_code == 303
+    closed = admin.client.get(f"/moderation/admin/articles/{article.id}/edit").get_data(as_text=True)
+    assert "評論將於" not in closed  # already closed: no closing time to announce
     # Its protected names can be set before any comment arrives (the queue's cards linked there only).
     assert f'href="/moderation/articles/{article.id}/protected-names">受保護的姓名</a>' in html
 

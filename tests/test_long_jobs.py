@@ -55,6 +55,8 @@ def test_rescreening_shows_its_progress_then_its_result(admin, app, db):
     assert status.headers["Cache-Control"] == "no-store"
     assert status.get_json() == {"state": "queued", "done": 0, "total": None, "estimate_seconds": None,
                                  "stale": False, "finished": False}
+    missing = admin.client.get(f"/moderation/admin/jobs/{job_id + 1000}.json")
+    assert missing.status_code == 404 and missing.get_json() == {"error": "not_found"}  # JSON for its script too
 
     assert run_long_job_in_app(app, job_id) == "done"
     assert admin.client.get(f"/moderation/admin/jobs/{job_id}.json").get_json() | {"estimate_seconds": None} == {

@@ -196,7 +196,7 @@ def test_in_english_a_decision_made_is_said_in_the_past_tense_not_with_the_butto
     first, second, third = (make_comment(db, body=f"批次{i}") for i in range(3))
     moderator.post("/moderation/comments/bulk", decision="spam", scope="selected",
                    item=[f"{first.id}:1", f"{second.id}:1"], back="/moderation/")
-    assert "2 comment(s) marked as spam." in moderator.queue()
+    assert "2 comments marked as spam." in moderator.queue()
     assert f"#{third.id} approved." in decide_in_place(moderator, third, "approve").get_json()["html"]
 
 

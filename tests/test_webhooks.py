@@ -294,6 +294,8 @@ class TestDeliveriesInAThreadOfTheWebProcess:
             self, app, db, page, admin, receiver, clock):
         receiver.flaky_failures = 2
         endpoint = _loopback_endpoint(db, receiver, "/flaky", ["comment.created"])
+        assert "重新傳送所有失敗的" not in admin.client.get(f"/moderation/admin/webhooks/{endpoint.id}").get_data(
+            as_text=True)  # nothing has failed: nothing to send again
         assert page.post().status_code == 303
         assert app.extensions["jobs"].wait_idle()
         assert _deliveries(db)[0].last_problem == "http_error"
@@ -303,7 +305,7 @@ class TestDeliveriesInAThreadOfTheWebProcess:
         (delivery,) = _deliveries(db)
         assert (delivery.state, delivery.attempts, delivery.last_status_code) == (DeliveryState.FAILED, 2, 500)
         page_html = admin.client.get(f"/moderation/admin/webhooks/{endpoint.id}").get_data(as_text=True)
-        assert "失敗" in page_html and "回應錯誤 500" in page_html
+        assert "失敗" in page_html and "回應錯誤 500" in page_html and "重新傳送所有失敗的" in page_html
         assert f'name="delivery" value="{delivery.id}"' in page_html
 
         clicked = admin.post(f"/moderation/admin/webhooks/{endpoint.id}/redeliver", delivery=str(delivery.id))

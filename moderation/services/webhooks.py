@@ -199,6 +199,11 @@ def failed_deliveries(db: Session, endpoint: WebhookEndpoint) -> list[WebhookDel
                                                          WebhookDelivery.state == DeliveryState.FAILED)))
 
 
+def has_failed_deliveries(db: Session, endpoint: WebhookEndpoint) -> bool:
+    return db.scalar(select(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id,
+                                                             WebhookDelivery.state == DeliveryState.FAILED).exists()))
+
+
 def remove_endpoint(db: Session, endpoint: WebhookEndpoint) -> None:
     """The endpoint and its deliveries (flushes)."""
     db.query(WebhookDelivery).filter(WebhookDelivery.endpoint_id == endpoint.id).delete(synchronize_session=False)

@@ -20,6 +20,7 @@ from moderation.models import ApiKey, Article, CommentMode, Scope
 from moderation.services import api_keys, embed_sites, newsroom
 from moderation.web import guards
 from moderation.web.api_errors import ARTICLE_PROBLEMS
+from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.responses import confirm_first, see_other
 
 bp = Blueprint("articles_admin", __name__, url_prefix="/moderation/admin")
@@ -58,12 +59,18 @@ def _fields_from_form(form: dict[str, str]) -> dict:
     return raw
 
 
+# The form's words where the API's would not fit it: its time is a date-and-time picker in the
+# display time zone, not an ISO string with an offset.
+FORM_PROBLEMS = {newsroom.ArticleProblem.PUBLISHED_AT_INVALID: lazy_gettext("請填寫有效的發布日期與時間，例如 2026-12-03 09:00。")}
+
+
 def _editor(article: Article | None, form: dict[str, str], *, problems=None, status: int = 200, saved=False):
     html = render_template(
         "admin/article_edit.html", article=article, form=form, modes=list(CommentMode), saved=saved,
-        problems={field: ARTICLE_PROBLEMS[problem] for field, problem in (problems or {}).items()},
+        problems={field: FORM_PROBLEMS.get(problem, ARTICLE_PROBLEMS[problem]) for field, problem in (problems or {}).items()},
         default_close_days=current_app.config["COMMENTS_CLOSE_AFTER_DAYS"],
-        closes_at=newsroom.closing_time(article, current_app.config["COMMENTS_CLOSE_AFTER_DAYS"]) if article else None,
+        closes_at=newsroom.closing_time(article, current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
+        if article and article.comment_mode is not CommentMode.CLOSED else None,  # closed: nothing left to close
     )
     return html, status
 

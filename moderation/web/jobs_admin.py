@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, jsonify, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, make_response, render_template, url_for
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -66,7 +66,10 @@ def job_page(job_id: int):
 
 @bp.get("/<id:job_id>.json")
 def job_status(job_id: int):
-    response = jsonify(_status(_job_or_404(job_id)))
+    """The progress page's script reads this: a job that is not there is said in JSON too."""
+    job = db.session.get(LongJob, job_id)
+    response = jsonify(_status(job)) if job is not None else (jsonify(error="not_found"), 404)
+    response = make_response(response)
     response.headers["Cache-Control"] = "no-store"
     return response
 

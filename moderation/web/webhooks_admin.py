@@ -103,7 +103,8 @@ def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
 def endpoint_page(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     return render_template("admin/webhook.html", endpoint=endpoint,
-                           deliveries=webhooks.recent_deliveries(db.session, endpoint))
+                           deliveries=webhooks.recent_deliveries(db.session, endpoint),
+                           any_failed=webhooks.has_failed_deliveries(db.session, endpoint))
 
 
 @bp.post("/<id:endpoint_id>/remove")
