@@ -80,13 +80,25 @@ def test_a_ban_has_no_end_and_is_lifted_early_with_a_log_line(page, db, moderato
     assert actions == ["author_ban", "author_lift"]
 
 
-def test_banning_an_already_banned_author_says_who_did_it_and_changes_nothing(db, moderator):
+def test_banning_an_already_banned_author_says_who_did_it_and_changes_nothing(db, moderator, clock):
     make_comment(db, author_hash=AUTHOR)
     assert restrict(moderator, duration="ban").status_code == 303
+    clock.advance(minutes=2)  # not the same form sent twice: a second decision
     again = restrict(moderator, duration="ban")
     assert again.status_code == 409
     assert "這位作者已被mod設為「永久停權」" in text_of(again)
     assert db.session.scalar(select(AuthorRestriction.version)) == 1
+
+
+def test_the_same_restriction_sent_twice_at_once_is_answered_as_set_not_refused(db, moderator, clock):
+    make_comment(db, author_hash=AUTHOR)
+    first = restrict(moderator, duration="7d")
+    second = restrict(moderator, duration="7d")  # a double click
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert "已設定：停權 7 天" in text_of(moderator.client.get(second.headers["Location"]))
+    assert db.session.scalar(select(AuthorRestriction.version)) == 1
+    assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "author_suspend")).all()) == 1
+    assert restrict(moderator, duration="7d", reason="spam").status_code == 409  # other choices: refused as before
 
 
 def test_a_milder_step_over_a_stronger_one_is_refused_and_a_stronger_one_replaces_a_milder(db, moderator):

@@ -74,7 +74,9 @@ def restrict_author(tag: str):
                                          actor=actor, now=now())
     except SanctionError as error:
         db.session.rollback()
-        return _author_page(tag, problem=error, kept=kept, status=PROBLEM_STATUS.get(error.problem, 422))
+        if not _the_same_sent_twice(error, kept, actor):
+            return _author_page(tag, problem=error, kept=kept, status=PROBLEM_STATUS.get(error.problem, 422))
+        restriction = error.current  # a double click: the first click's restriction is the answer
     db.session.commit()
     rejected = skipped = 0
     if kept["reject_pending"]:
@@ -84,6 +86,19 @@ def restrict_author(tag: str):
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
            "skipped": skipped}, "sanction")
     return see_other(url_for(".author_restriction", tag=_tag_shown(tag), back=_back() or None))
+
+
+SENT_TWICE_SECONDS = 60
+
+
+def _the_same_sent_twice(error: SanctionError, kept: dict, actor) -> bool:
+    """The restriction in force is the one this moderator set a moment ago with the same choices."""
+    current = error.current
+    if error.problem is not SanctionProblem.ALREADY or current is None or kept["duration"] not in sanctions.DURATIONS:
+        return False
+    return (current.created_by == actor.name and current.kind is sanctions.DURATIONS[kept["duration"]][0]
+            and current.reason == kept["reason"]
+            and (now() - current.created_at).total_seconds() < SENT_TWICE_SECONDS)
 
 
 @bp.post("/authors/<tag>/restriction/lift")
