@@ -48,18 +48,14 @@ end
 -- does not say whether a post was refused (4xx) or failed (5xx).
 statuses = {}
 
--- A smoke run (BENCH_STOP_AFTER, as in bench/smoke.lua) stops each thread after that many answers.
-local stop_after = tonumber(os.getenv("BENCH_STOP_AFTER") or "0")
-local answered = 0
+-- A smoke run (BENCH_STOP_AFTER) stops each thread after that many answers: bench/smoke.lua, beside this file.
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "smoke.lua")
 
 function response(status, headers, body)
   if status < 200 or status >= 400 then
     statuses[status] = (statuses[status] or 0) + 1
   end
-  answered = answered + 1
-  if stop_after > 0 and answered >= stop_after then
-    wrk.thread:stop()
-  end
+  answered_one()
 end
 
 function done(summary, latency, requests)

@@ -72,7 +72,6 @@ class ArticleRefused(ValueError):
 
 
 FIELD_NAMES = frozenset({"headline", "body", "column", "slug", "published_at", "comment_mode", "close_after_days"})
-FULL = FIELD_NAMES
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class ArticleFields:
     comment_mode: CommentMode | None = None
     close_after_days: int | None = None
     close_after_days_given: bool = False  # an explicit null means "the site's setting"
-    sent: frozenset[str] = FULL  # the fields the request held: an update keeps those left out
+    sent: frozenset[str] = FIELD_NAMES  # the fields the request held: an update keeps those left out
 
 
 
@@ -218,7 +217,8 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
                  default_close_days: int | None, site: str | None = None) -> Saved:
     """Create or update the article with this key (the caller commits; nothing is written on refusal).
     `site`: the API key's site, which the article then belongs to (who may frame its comments,
-    services.embed_sites); kept from the first site that sent it."""
+    services.embed_sites); kept from the first site that sent it (the API refuses another site's key
+    before this: `belongs_to_another_site`)."""
     if not valid_key(key):
         raise ArticleRefused({"key": ArticleProblem.KEY_INVALID})
     article = find_by_key(db, key, for_update=True)
@@ -250,6 +250,13 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
     if close_if_expired(db, article, now=now, default_days=default_close_days, actor=SYSTEM):
         changed = True
     return Saved(article, created, changed)
+
+
+def belongs_to_another_site(article: Article | None, site: str | None) -> bool:
+    """An article belongs to the site whose key first sent it; another site's key may not read or
+    change it (one made in the admin pages belongs to no site until a key sends it; the admin pages,
+    `site` None, reach every article)."""
+    return article is not None and site is not None and article.site is not None and article.site != site
 
 
 def _insert_or_none(db: Session, key: str, given: ArticleFields, slug: str) -> Article | None:

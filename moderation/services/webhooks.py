@@ -194,14 +194,17 @@ def find_endpoint(db: Session, reference: str | int) -> WebhookEndpoint | None:
     return db.scalar(select(WebhookEndpoint).where(WebhookEndpoint.url == reference))
 
 
+def _failed(endpoint: WebhookEndpoint):
+    return select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
+                                         WebhookDelivery.state == DeliveryState.FAILED)
+
+
 def failed_deliveries(db: Session, endpoint: WebhookEndpoint) -> list[WebhookDelivery]:
-    return list(db.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
-                                                         WebhookDelivery.state == DeliveryState.FAILED)))
+    return list(db.scalars(_failed(endpoint)))
 
 
 def has_failed_deliveries(db: Session, endpoint: WebhookEndpoint) -> bool:
-    return db.scalar(select(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id,
-                                                             WebhookDelivery.state == DeliveryState.FAILED).exists()))
+    return db.scalar(select(_failed(endpoint).exists()))
 
 
 def remove_endpoint(db: Session, endpoint: WebhookEndpoint) -> None:

@@ -126,14 +126,9 @@ def _refused(error: newsroom.ArticleRefused):
     status = 409 if set(error.problems.values()) <= _CONFLICTS else 422
     return error_response(status, "invalid_fields", fields=field_problems(error.problems))
 
-def _anothers(article: Article | None) -> bool:
-    """An article belongs to the site whose key first sent it; another site's key may not read or
-    change it (one made in the admin pages belongs to no site until a key sends it)."""
-    return article is not None and article.site is not None and article.site != g.api_site
-
 def _article_or_404(key: str) -> Article:
     article = newsroom.find_by_key(db.session, key) if newsroom.valid_key(key) else None
-    if article is None or _anothers(article):
+    if article is None or newsroom.belongs_to_another_site(article, g.api_site):
         raise ApiError(404, "article_not_found")
     return article
 
@@ -154,7 +149,7 @@ def put_article(key: str):
     given = _json_object()
     _refuse_unknown_fields(given, newsroom.FIELD_NAMES)
     config = current_app.config
-    if newsroom.valid_key(key) and _anothers(newsroom.find_by_key(db.session, key)):
+    if newsroom.valid_key(key) and newsroom.belongs_to_another_site(newsroom.find_by_key(db.session, key), g.api_site):
         return _refused(newsroom.ArticleRefused({"key": newsroom.ArticleProblem.KEY_TAKEN}))
     try:
         fields = newsroom.check_fields(given, body_max=config["ARTICLE_BODY_MAX_LENGTH"])

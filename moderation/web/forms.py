@@ -53,7 +53,8 @@ def carried_errors(form, shown: list[str]) -> bool:
         name, _, code = value.partition(":")
         if code in CARRIED_ERRORS.get(name, ()):
             field = getattr(form, name)
-            field.errors = [*field.errors, FormError(code)] if FormError(code) not in field.errors else field.errors
+            if code not in field.errors:
+                field.errors = [*field.errors, FormError(code)]  # a tuple until a field is validated
             given = True
     return given
 

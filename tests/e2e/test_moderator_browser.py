@@ -15,9 +15,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in anoth
 ARTICLE = "/articles/inspection-testing-excellent-cases"
 
 
-def sign_in_to_the_queue(page, live_server, name):
-    """Sign in from the login form the queue sends a signed-out visitor to; the queue has cards."""
-    page.goto(live_server + "/moderation/")
+def sign_in_to_the_queue(page, live_server, name, path="/moderation/"):
+    """Sign in from the login form the queue (at `path`: a tab) sends a signed-out visitor to, which
+    brings them back there; the queue has cards."""
+    page.goto(live_server + path)
     page.get_by_label("帳號").fill(name)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_label("密碼").press("Enter")
@@ -407,11 +408,7 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
                              created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
     asked = comments[1]
     page = browser_page
-    page.goto(live_server + "/moderation/?tab=approved")
-    page.get_by_label("帳號").fill("mod")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_label("密碼").press("Enter")
-    page.wait_for_selector("[data-card]")
+    sign_in_to_the_queue(page, live_server, "mod", path="/moderation/?tab=approved")
     page.locator(f"#card-{asked.id}").get_by_role("link", name=f"以本站名義回覆 #{asked.id}").click()
     box = page.get_by_label("回覆內容（立即公開，標示「本站編輯」）")
     expect(box).to_be_focused()
@@ -621,12 +618,7 @@ def test_a_readers_long_unbroken_report_note_widens_no_card(live_server, browser
                                      reporter_ip_hash="9" * 64, created_at=comment.created_at))
     db.session.commit()
     page = browser.new_context(locale="zh-TW", viewport={"width": width, "height": 900}).new_page()
-    page.goto(live_server + "/moderation/")  # the login form (the pending tab has no card to wait for)
-    page.get_by_label("帳號").fill("mod")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_label("密碼").press("Enter")
-    page.goto(live_server + "/moderation/?tab=reported")
-    page.wait_for_selector(f"#card-{other.id}")
+    sign_in_to_the_queue(page, live_server, "mod", path="/moderation/?tab=reported")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     for card in (noted, other):
         button = page.locator(f"#card-{card.id}").get_by_role("button", name=re.compile("^拒絕"))

@@ -43,7 +43,7 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
 
     Nothing is saved when any line is refused, so a half-imported list never goes live.
     """
-    rows, refused, lines = {}, [], {}
+    rows, refused, lines = {}, [], {}  # lines: a word's line, to name it when refused
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -52,11 +52,10 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
         try:
             if kind == "word":
                 row = clean_word_rule(value, action.strip().lower(), fuzzy=fuzzy.strip().lower() or "hold")
-                rows[row.term] = row
+                rows[row.term], lines[row.term] = row, number
             else:
                 row = clean_domain_rule(value, action.strip().lower())
                 rows[row.domain] = row
-            lines[row.term if kind == "word" else row.domain] = number
         except RuleError as error:
             refused.append(LineRefused(number, error))
     if kind == "word" and not refused:  # as one rule saved alone: no allow rule that cancels a blocking twin
