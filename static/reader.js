@@ -24,6 +24,15 @@
     });
   }
 
+  // 「回覆 @暱稱」 above the form: whom the reply answers (a click on 回覆, or a draft brought back).
+  function showReplying(form, name) {
+    var line = form.querySelector("[data-replying]");
+    line.dataset.name = name;
+    line.querySelector("[data-replying-text]").textContent = line.dataset.template.replace("{name}", name);
+    line.hidden = false;
+    form.classList.add("is-reply");
+  }
+
   var toggle = document.querySelector("[data-pinyin-toggle]");
   if (toggle) {
     toggle.addEventListener("submit", function (event) {
@@ -150,10 +159,7 @@
       anonymous.checked = !!draft.anonymous;
       if (draft.reply && !replyField.value) {  // a reply stays one (the server checks it is still open)
         replyField.value = draft.reply.id;
-        replyingLine.dataset.name = draft.reply.name;
-        replyingLine.querySelector("[data-replying-text]").textContent = replyingLine.dataset.template.replace("{name}", draft.reply.name);
-        replyingLine.hidden = false;
-        form.classList.add("is-reply");
+        showReplying(form, draft.reply.name);
       }
     }
     if (!nickname.value && !anonymous.checked) nickname.value = read(localStorage, "comment-nickname") || "";
@@ -334,11 +340,8 @@
       event.preventDefault();
       var answered = link.closest("li");
       replyTo.value = new URL(link.href).searchParams.get("reply_to");
-      replying.dataset.name = answered.querySelector(":scope > .comment-meta .author").textContent;
-      replying.querySelector("[data-replying-text]").textContent = replying.dataset.template.replace("{name}", replying.dataset.name);
-      replying.hidden = false;
+      showReplying(form, answered.querySelector(":scope > .comment-meta .author").textContent);
       link.closest(".comment-actions").after(form);
-      form.classList.add("is-reply");
       form.dispatchEvent(new Event("change"));  // the draft remembers whom it answers
       form.querySelector("#body").focus();
     });
