@@ -111,11 +111,12 @@ def _bound_every_round_trip(engine: sqlalchemy.Engine, *, answer_timeout: float,
             ping(dbapi_connection, within=ping_timeout)
 
 
-def read_outside_a_transaction(session: Session) -> None:
-    """Bind the session, for a request that only reads, to a connection outside a transaction: on
-    PostgreSQL its statements go without the BEGIN and ROLLBACK around them (a cached article page
-    is asked for in two round trips, the pool's ping and its state, instead of four). Each statement
-    still sees what was committed before it began, as under READ COMMITTED. SQLite's driver begins
+def statements_stand_alone(session: Session) -> None:
+    """Bind the session, for a request that only reads or whose one write is one statement (a like
+    on PostgreSQL), to a connection outside a transaction: on PostgreSQL its statements go without
+    the BEGIN and COMMIT or ROLLBACK around them (a cached article page is asked for in two round
+    trips, the pool's ping and its state, instead of four). Each statement still sees what was
+    committed before it began, as under READ COMMITTED, and commits on its own. SQLite's driver begins
     no transaction for a read, so there is nothing to save there. A session already in a
     transaction, or bound to one connection (the tests' rolled-back one), is left as it is."""
     bind = session.get_bind()

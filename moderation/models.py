@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     DateTime,
@@ -20,12 +21,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from moderation.article_text import render_body_html
+from moderation.database_functions import DROP_SET_COMMENT_LIKE, SET_COMMENT_LIKE
 from moderation.screening.normalize import fold
 
 
@@ -265,6 +268,11 @@ class CommentLike(Base):
     # False for a like by the comment's own author, or from an address past LIKES_COUNTED_PER_ADDRESS.
     counted: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# PostgreSQL's like in one call (moderation/database_functions.py), made and dropped with the likes' table.
+event.listen(CommentLike.__table__, "after_create", DDL(SET_COMMENT_LIKE).execute_if(dialect="postgresql"))
+event.listen(CommentLike.__table__, "before_drop", DDL(DROP_SET_COMMENT_LIKE).execute_if(dialect="postgresql"))
 
 
 class CaptchaMedium(enum.StrEnum):

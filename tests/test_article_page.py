@@ -20,6 +20,7 @@ from moderation.services.likes import set_like
 from moderation.services.listing import replies_changed
 from moderation.services.picks import set_pinned
 from tests.conftest import ARTICLE_SLUG, make_comment, make_page
+from tests.postgres import client_trace, round_trips_in
 
 ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
 APPROVED = CommentStatus.APPROVED
@@ -386,35 +387,18 @@ def test_the_hot_page_validates_and_answers_304_like_the_newest_first_page(app, 
 def test_shared_reads_ask_postgresql_without_a_transaction(app, client, backend, tmp_path, path, round_trips):
     """A page every reader shares, answered 304: its statements sent outside a transaction, with no
     BEGIN before them and no ROLLBACK after (libpq's own trace of what the client sent)."""
-    from psycopg import pq
-
     first = client.get(path)  # renders and caches the page; its connection goes back to the pool
     assert first.status_code == 200
     with app.app_context():
         engine = _db.engine
     trace = tmp_path / "libpq.trace"
-
-    def traced(dbapi_connection, record, proxy):
-        dbapi_connection.pgconn.trace(out.fileno())
-        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    def untraced(dbapi_connection, record):
-        dbapi_connection.pgconn.untrace()
-
-    with open(trace, "w") as out:
-        event.listen(engine, "checkout", traced, insert=True)  # before the ping
-        event.listen(engine, "checkin", untraced)
-        try:
-            assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-        finally:
-            event.remove(engine, "checkout", traced)
-            event.remove(engine, "checkin", untraced)
+    with client_trace(engine, trace) as sent:
+        assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     text = trace.read_text()
-    sent = [line.split("\t") for line in text.splitlines() if line.startswith("F\t")]  # F: the client's
     assert sent, "nothing traced"
     assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
     if round_trips is not None:
-        assert len([message for message in sent if message[2] in ("Query", "Sync")]) == round_trips, text
+        assert round_trips_in(sent) == round_trips, text
 
 
 

@@ -6,14 +6,19 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
+from moderation.database_functions import SET_COMMENT_LIKE
+from moderation.extensions import db as _db
 from moderation.models import Comment, CommentLike, CommentStatus, hot_key
 from moderation.services import likes
 from moderation.services.likes import LikeOutcome
 from moderation.services.listing import hot_page, replies_changed
 from moderation.services.paging import HotCursor
 from tests.conftest import ARTICLE_SLUG, make_comment
+from tests.migrations import schema_at
+from tests.postgres import client_trace, round_trips_in
 
 ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
 APPROVED, PENDING, REJECTED = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.REJECTED
@@ -76,6 +81,42 @@ def test_on_postgresql_a_like_writes_the_comments_row_once(db, backend):
     assert db.session.scalar(updates) - before == 1
 
 
+@pytest.mark.committing
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite answers in the process: no round trips
+def test_on_postgresql_a_like_is_one_statement_outside_a_transaction(app, db, backend, tmp_path):
+    """The like POST asks the server three times: the pool's ping, the article, and `set_comment_like`,
+    which commits on its own (no BEGIN or COMMIT sent: libpq's own trace of what the client sent)."""
+    comment = make_comment(db, status=APPROVED)
+    db.session.commit()
+    client, url = browser(app), like_url(comment)
+    assert browser(app, "192.0.2.1").post(url, data={"like": "1"}).status_code == 303  # a pooled connection now
+    trace = tmp_path / "libpq.trace"
+    with client_trace(db.engine, trace) as sent:
+        answer = client.post(url, data={"like": "1"}, headers={"Accept": "application/json"})
+    assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 2}
+    text = trace.read_text()
+    assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
+    assert round_trips_in(sent) == 3, text
+    assert stored(db, comment).like_count == 2
+
+
+@pytest.mark.committing  # builds, drops and migrates its own schema
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # the function is PostgreSQL's alone
+def test_migration_0025_gives_postgresql_the_like_function_of_the_models(database_url, tmp_path):
+    """A migrated database has `set_comment_like` as database_functions.py writes it now: a change
+    there without a migration that replaces the function fails here."""
+    source = text("SELECT prosrc FROM pg_proc WHERE proname = 'set_comment_like'")
+    with schema_at("5d1e8a3c7f42", database_url, tmp_path) as directory:  # 0024
+        assert _db.session.scalar(source) is None
+        _db.session.close()
+        upgrade(directory=directory)
+        written = SET_COMMENT_LIKE.split("$$")[1]
+        assert _db.session.scalar(source) == written
+        _db.session.close()
+        downgrade(directory=directory, revision="5d1e8a3c7f42")
+        assert _db.session.scalar(source) is None
+
+
 def test_the_authors_own_like_is_kept_but_not_counted(db):
     comment = make_comment(db, status=APPROVED, author_hash="author")
     result = like(db, comment, reader="author")
@@ -116,11 +157,14 @@ def test_a_missing_comment_or_one_of_another_article_cannot_be_liked(db):
 def test_the_hot_key_follows_likes_and_replies(db):
     comment = make_comment(db, status=APPROVED, created_at=START)
     assert stored(db, comment).hot_key == pytest.approx(hot_key(likes=0, replies=0, created_at=START))
-    for reader in ("a", "b", "c"):
-        like(db, comment, reader=reader, ip=reader)
     replies_changed(db.session, comment.id, 2)
     db.session.commit()
-    assert stored(db, comment).hot_key == pytest.approx(hot_key(likes=3, replies=2, created_at=START))
+    for reader in ("a", "b", "c"):
+        like(db, comment, reader=reader, ip=reader)
+    # The like wrote this key: on PostgreSQL models.hot_key written in SQL (database_functions.py), to the last bit.
+    assert stored(db, comment).hot_key == pytest.approx(hot_key(likes=3, replies=2, created_at=START), rel=1e-15)
+    like(db, comment, reader="a", ip="a", wanted=False)
+    assert stored(db, comment).hot_key == pytest.approx(hot_key(likes=2, replies=2, created_at=START), rel=1e-15)
     # (3 + 2·2 + 1) = 8: log10(8) = 0.90 of a decade, 0.90 × 45000 s ≈ 11.3 hours ahead of a new comment.
     assert hot_key(likes=3, replies=2, created_at=START) == pytest.approx(
         hot_key(likes=0, replies=0, created_at=START + timedelta(hours=11.29)), abs=1e-3)

@@ -2,7 +2,8 @@
 
 A like is a row with a unique (comment_id, reader_hash): a reader's second like of a comment, even
 sent twice at the same moment, stores nothing. The comment's row is locked first (PostgreSQL: `SELECT
-… FOR NO KEY UPDATE`; SQLite: an UPDATE that changes nothing, which takes its one write lock), and its
+… FOR NO KEY UPDATE`, the lock an UPDATE takes, which does not wait for a like or report being stored
+for the comment; SQLite: an UPDATE that changes nothing, which takes its one write lock), and its
 `like_count` moves by an UPDATE that adds to the stored value (`like_count = like_count + 1`),
 never by a value read earlier, so fifty readers liking at once lose no like; the same statement
 stores 最熱's key from the counts the lock made current.
@@ -11,6 +12,9 @@ Not every like counts. A like by the comment's own author is stored (the button 
 but not counted; nor is a like from an address that already gave the comment `per_address` counted
 likes: one household or office counts, one client with many cookies does not count more, even
 sending them all at once (the comment's row is locked before anything is read).
+
+On PostgreSQL the same steps run in the server, in one call of `set_comment_like`
+(moderation/database_functions.py): a like is otherwise mostly round trips.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentLike, CommentStatus, hot_key
@@ -49,11 +53,6 @@ class LikeResult:
 # statement is built and keyed again on each call, which cost more than the database's work).
 _LOCKED_COLUMNS = (Comment.article_id, Comment.status, Comment.author_hash, Comment.like_count, Comment.reply_count,
                    Comment.created_at)
-# PostgreSQL locks the row without writing it: an UPDATE that changes nothing still writes a new
-# version of the row (a dead one, for every like, for VACUUM to clear) and its WAL. FOR NO KEY
-# UPDATE is the lock such an UPDATE took: a like, a report or an audit entry being stored for the
-# comment (their foreign keys take KEY SHARE on its row) is not waited for, as FOR UPDATE would.
-_LOCK_ROW = select(*_LOCKED_COLUMNS).where(Comment.id == bindparam("comment_id")).with_for_update(key_share=True)
 # SQLite has no row locks; a write takes the database's write lock before anything is read.
 _LOCK_DATABASE = (update(Comment).where(Comment.id == bindparam("comment_id")).values(like_count=Comment.like_count)
                   .returning(*_LOCKED_COLUMNS))
@@ -65,6 +64,9 @@ _LOOK = select(
         CommentLike.counted.is_(True)).scalar_subquery())
 _INSERT = insert(CommentLike)
 _DELETE = delete(CommentLike).where(CommentLike.id == bindparam("like_id")).returning(CommentLike.counted)
+_SET_LIKE_IN_POSTGRESQL = text(
+    "SELECT outcome, liked, like_count FROM set_comment_like("
+    ":article_id, :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
 _COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
           .values(like_count=Comment.like_count + bindparam("delta"), hot_key=bindparam("hot_key"))
           .returning(Comment.like_count))
@@ -73,14 +75,18 @@ _COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
 def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str, ip_hash: str, like: bool | None,
              now: datetime, per_address: int) -> LikeResult:
     """Like (`like=True`), undo (`False`) or flip (`None`: the button's form without JavaScript).
-    Flushes; the caller commits. Four statements for a like: lock, look, insert, count."""
-    # First the lock: the comment's row (PostgreSQL) or the write lock (SQLite), before anything is
-    # read, so that the likes of one comment are decided one after another: a reader's two clicks
-    # store one like, and a burst from one address cannot count more than `per_address`. What it
-    # returns is current until the caller commits.
+    Flushes; the caller commits. Four statements for a like: lock, look, insert, count (on PostgreSQL
+    one, which runs them)."""
     connection = db.connection()
-    lock = _LOCK_DATABASE if connection.dialect.name == "sqlite" else _LOCK_ROW
-    comment = connection.execute(lock, {"comment_id": comment_id}).one_or_none()
+    if connection.dialect.name == "postgresql":
+        outcome, liked, like_count = connection.execute(_SET_LIKE_IN_POSTGRESQL, {
+            "article_id": article_id, "comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash,
+            "like": like, "now": now, "per_address": per_address}).one()
+        return LikeResult(LikeOutcome(outcome), liked=bool(liked), like_count=like_count or 0)
+    # First the lock (SQLite's write lock), before anything is read, so that the likes of one comment
+    # are decided one after another: a reader's two clicks store one like, and a burst from one
+    # address cannot count more than `per_address`. What it returns is current until the caller commits.
+    comment = connection.execute(_LOCK_DATABASE, {"comment_id": comment_id}).one_or_none()
     if comment is None or comment.article_id != article_id:
         return LikeResult(LikeOutcome.NOT_FOUND)
     if comment.status is not CommentStatus.APPROVED:

@@ -19,7 +19,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from moderation.clock import now
-from moderation.database import read_outside_a_transaction
+from moderation.database import statements_stand_alone
 from moderation.extensions import csrf, db
 from moderation.models import Article, CommentMode, Scope
 from moderation.services import api_keys, counts, listing, newsroom
@@ -209,7 +209,7 @@ def comment_counts():
         raise ApiError(400, "keys_missing")
     if len(keys) > current_app.config["COUNTS_MAX_KEYS"]:
         raise ApiError(400, "too_many_keys")
-    read_outside_a_transaction(db.session())  # it only reads
+    statements_stand_alone(db.session())  # it only reads
     found = counts.published_counts(db.session, [key for key in keys if newsroom.valid_key(key)])
     return _cacheable({"counts": found}, max_age=current_app.config["COUNTS_CACHE_MAX_AGE"], cors=True)
 

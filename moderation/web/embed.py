@@ -30,7 +30,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, has_request
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from moderation.database import read_outside_a_transaction
+from moderation.database import statements_stand_alone
 from moderation.extensions import csrf, db, limiter
 from moderation.models import Article, CaptchaMedium
 from moderation.services import embed_sites, newsroom
@@ -155,7 +155,7 @@ def frame_headers(response: Response) -> Response:
 def article(key: str):
     """The comment section. Without state or cookie it is one set of bytes for every reader (and
     kept in the page cache like the article page); with them, the reader's notices and comments."""
-    read_outside_a_transaction(db.session())  # either way it only reads
+    statements_stand_alone(db.session())  # either way it only reads
     embedded = _enter(key)
     target = embedded.target
     args = reader._page_args()

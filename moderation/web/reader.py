@@ -33,7 +33,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 
 from moderation.clock import now
-from moderation.database import answer_deadline, read_outside_a_transaction
+from moderation.database import answer_deadline, statements_stand_alone
 from moderation.extensions import csrf, db, limiter
 from moderation.ids import row_id
 from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason, RestrictionKind
@@ -152,7 +152,7 @@ def article(slug: str):
         if found is None:
             abort(404)
         return _personal_article_page(found, args)
-    read_outside_a_transaction(db.session())  # the shared page only reads
+    statements_stand_alone(db.session())  # the shared page only reads
     state = listing.article_state(db.session, slug)
     if state is None:
         abort(404)
@@ -341,6 +341,7 @@ def like_comment(slug: str, comment_id: int):
     wants_json = request.accept_mimetypes.best == "application/json"
     if _cross_site():
         return _like_refused("like_forbidden", 403, wants_json)
+    statements_stand_alone(db.session())  # the article's row, then the like: one statement on PostgreSQL
     article = _article_or_404(slug)
     wanted = {"1": True, "0": False}.get(request.form.get("like", ""))
     token = reader_identity.reader_token_or_new(request)
