@@ -267,6 +267,15 @@ def test_an_unknown_key_is_a_404_in_the_frames_language(client, db, clock):
     assert client.get("/embed/a%2Cb").status_code == 404  # not a key at all
 
 
+def test_an_unknown_keys_404_may_be_framed_by_the_page_asking_and_names_no_other_site(client, db, clock):
+    allow(db, clock, "news", HOST)
+    allow(db, clock, "other", OTHER_HOST)
+    asked_from_news = client.get("/embed/never-sent", query_string={"origin": HOST})
+    assert asked_from_news.status_code == 404 and frame_ancestors(asked_from_news) == HOST
+    assert frame_ancestors(client.get("/embed/never-sent")) == "'none'"
+    assert frame_ancestors(client.get("/embed/never-sent", query_string={"origin": "https://evil.example"})) == "'none'"
+
+
 def test_the_frame_follows_the_language_it_is_given(client, db, clock):
     response = client.get(f"/embed/{ARTICLE_SLUG}", query_string={"lang": "zh-Hans"})
     html = response.get_data(as_text=True)

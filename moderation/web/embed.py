@@ -126,10 +126,12 @@ def _enter(key: str, *, personal: bool = False) -> Embedded:
 
 
 def _any_site_ancestors() -> str:
-    """For a page that names no article (an unknown key): any origin some site allows may show
-    the frame's 404 (it holds nothing of any site's)."""
-    return embed_sites.frame_ancestors(embed_sites.every_sites_origins(db.session),
-                                       current_app.config["EMBED_ALLOWED_ORIGINS"])
+    """For a page that names no article (an unknown key): the page that asks for it may show the
+    frame's 404 when some site allows its origin (embed.js sends it as `origin`), so a newsroom sees
+    why its frame is empty. The other sites' origins are not listed: nobody learns them from a 404."""
+    given = embed_sites.normalise_origin(request.args.get("origin", ""))
+    allowed = [given] if given is not None and given in embed_sites.every_sites_origins(db.session) else []
+    return embed_sites.frame_ancestors(allowed, current_app.config["EMBED_ALLOWED_ORIGINS"])
 
 
 def _posted_from_frame(embedded: Embedded) -> bool:
