@@ -234,6 +234,23 @@ def test_erasing_an_author_takes_their_comments_out_of_the_counts(app, admin, db
     assert _comment_hours(db) == incremental
 
 
+def test_a_comment_held_and_spammed_by_two_rules_arrived_as_spam_not_held(app, admin, db, clock):
+    """The strongest rule decides how it arrived: held on arrival stays 0 when it is erased and when
+    the counts are rebuilt (a hold reason beside a spam one once made the held count -1)."""
+    make_page(app).post(body="我的微信號是 abc123，加微信聊")  # 微信號: hold; 加微信: spam
+    spammed = db.session.scalar(select(Comment))
+    assert spammed.status is CommentStatus.SPAM
+    assert [row[2:] for row in _comment_hours(db)] == [(0, 0, 0, 1, 0)]
+    rollups.rebuild(db.session)
+    assert [row[2:] for row in _comment_hours(db)] == [(0, 0, 0, 1, 0)]
+    app.config["JOBS_RUNNER"] = "off"
+    app.extensions["jobs"] = runner_for(app)
+    tag = spammed.author_hash[:8]
+    run_as_job(app, admin.post(f"/moderation/admin/authors/{tag}/erase", confirm=tag))
+    db.session.expire_all()
+    assert [row[2:] for row in _comment_hours(db)] == [(0, 0, 0, 0, 0)]
+
+
 def test_an_import_rebuilds_the_rollups_and_keeps_surges_and_clusters(app, db, clock, tmp_path):
     from moderation.extensions import db as _db
     from moderation.models import CommentCluster, Surge

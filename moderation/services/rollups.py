@@ -35,6 +35,15 @@ from moderation.models import (
 # the bucket's geometric middle: within 12 % of the true wait, from a few rows per hour and moderator.
 RATIO = 1.25
 RULE_HIT_KINDS = ("word", "link_domain")  # as services.rulebook.rule_hits counts them
+
+
+def _held_on_arrival():
+    """A comment was held on arrival, told from its screening reasons as screening decided it: by the
+    article's pre-moderation, or by a hold reason with no spam or block reason beside it (the
+    strongest action wins: held and spammed arrived as spam)."""
+    reasons = select(ScreeningReason.id).where(ScreeningReason.comment_id == Comment.id)
+    return (reasons.where((ScreeningReason.kind == "pre_moderation") | (ScreeningReason.action == "hold")).exists()
+            & ~reasons.where(ScreeningReason.action.in_(("spam", "block"))).exists())
 DECISIONS = ("approve", "reject", "spam")
 
 
@@ -103,10 +112,8 @@ def rule_hits_replaced(db: Session, *, created_at: datetime, before: Iterable[st
 
 def comments_erased(db: Session, comment_ids: list[int]) -> None:
     """Comments about to be deleted (an author's erasure): their counts leave the rollups. Held on
-    arrival is told, as by `rebuild()`, by a pre-moderation or hold reason. Flushes."""
-    held = select(ScreeningReason.comment_id).where(
-        ScreeningReason.comment_id == Comment.id,
-        (ScreeningReason.kind == "pre_moderation") | (ScreeningReason.action == "hold")).exists()
+    arrival is told as by `rebuild()` (`_held_on_arrival`). Flushes."""
+    held = _held_on_arrival()
     for start in range(0, len(comment_ids), 500):
         chunk = comment_ids[start:start + 500]
         for comment_id, article_id, created_at, status, was_held in db.execute(
@@ -171,9 +178,7 @@ def rebuild(db: Session) -> dict[str, int]:
         values = counts.setdefault((_as_hour(row[0]), row[1]), {status.value: 0 for status in CommentStatus})
         values[row[2].value] = row[3]
     held = dict(((_as_hour(row[0]), row[1]), row[2]) for row in db.execute(
-        select(hour, Comment.article_id, func.count()).where(Comment.id.in_(
-            select(ScreeningReason.comment_id).where(ScreeningReason.kind == "pre_moderation")
-            .union(select(ScreeningReason.comment_id).where(ScreeningReason.action == "hold"))))
+        select(hour, Comment.article_id, func.count()).where(_held_on_arrival())
         .group_by(literal_column("hour"), Comment.article_id)))
     if counts:
         db.execute(CommentHour.__table__.insert(), [
