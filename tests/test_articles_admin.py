@@ -74,6 +74,14 @@ def test_a_key_taken_by_another_article_is_refused(admin, db):
     assert stored(db, "another-slug") is None
 
 
+def test_a_taken_key_is_said_with_the_fields_problems_not_after_them(admin, db):
+    response = admin.post(NEW, **{**ARTICLE_FORM, "key": ARTICLE_SLUG, "headline": "", "slug": "bad slug"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "這個文章代號已被另一篇文章使用" in html and "網址代稱只能用" in html
+    assert re.search(r'id="article-key"[^>]*aria-invalid="true"', html)
+    assert re.search(r'id="article-headline"[^>]*aria-invalid="true"', html)
+
+
 def test_a_slug_taken_with_the_key_left_empty_is_said_of_the_slug(admin, db):
     """The key left empty is the slug's: the slug field says it is taken, not the empty key field."""
     response = admin.post(NEW, **{**ARTICLE_FORM, "key": "", "slug": ARTICLE_SLUG})

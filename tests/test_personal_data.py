@@ -101,10 +101,11 @@ def test_a_protected_name_is_held_in_any_script_or_reading(text):
 
 
 def test_protected_names_are_checked_as_a_list():
-    assert parse_names("王小明\n\n 王小明 \n李 四") == (["王小明", "李 四"], None)
-    assert parse_names("王")[1] == "name_too_short"
-    assert parse_names("王" * 41)[1] == "name_too_long"
-    assert parse_names("\n".join(f"名字{index:02d}" for index in range(51)))[1] == "too_many_names"
+    assert parse_names("王小明\n\n 王小明 \n李 四") == (["王小明", "李 四"], [])
+    assert parse_names("王")[1] == [("name_too_short", "王")]
+    assert parse_names("王" * 41)[1] == [("name_too_long", "王" * 41)]
+    assert parse_names("\n".join(f"名字{index:02d}" for index in range(51)))[1] == [("too_many_names", None)]
+    assert parse_names("王\n陳大文\n李")[1] == [("name_too_short", "王"), ("name_too_short", "李")]  # all at once
 
 
 def test_personal_data_in_a_nickname_is_held_even_under_post_moderation():

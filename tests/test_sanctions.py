@@ -337,8 +337,10 @@ def test_moderators_keep_an_articles_protected_names_and_comments_naming_them_ar
     assert comment.status is CommentStatus.PENDING
     reason = db.session.scalar(select(ScreeningReason).where(ScreeningReason.comment_id == comment.id))
     assert reason.kind == "protected_name"
-    refused = moderator.post(url, names="陳")
-    assert refused.status_code == 422 and "至少 2 個字" in text_of(refused)
+    refused = moderator.post(url, names="陳\n林大同\n" + "長" * 41)
+    said = text_of(refused)
+    assert refused.status_code == 422 and "「陳」太短：每個姓名至少 2 個字" in said and "太長：姓名最多 40 個字" in said
+    assert "林大同" in said  # what was typed is kept
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "protected_names"))
     assert entry.details == {"article": article.id, "count": 1} and "陳" not in (entry.note or "")
 

@@ -17,25 +17,27 @@ MAX_NAMES = 50
 MAX_NAME_LENGTH = 40
 
 
-def parse_names(text: str) -> tuple[list[str], str | None]:
-    """One name a line, blanks and repeats dropped; a problem code when the list cannot be kept."""
+def parse_names(text: str) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """One name a line, blanks and repeats dropped; and every reason the list cannot be kept, each a
+    problem code with the name it is about (None for the list as a whole), so all are said at once."""
     names: list[str] = []
+    problems: list[tuple[str, str | None]] = []
     seen = set()
     for line in text.replace("\r", "\n").split("\n"):
         name = " ".join(line.split())
         if not name:
             continue
-        if len(name) > MAX_NAME_LENGTH:
-            return names, "name_too_long"
         key = compact_form(name)
-        if len(key) < 2:
-            return names, "name_too_short"  # one character would hold half the comments
-        if key not in seen:
+        if len(name) > MAX_NAME_LENGTH:
+            problems.append(("name_too_long", name))
+        elif len(key) < 2:
+            problems.append(("name_too_short", name))  # one character would hold half the comments
+        elif key not in seen:
             seen.add(key)
             names.append(name)
     if len(names) > MAX_NAMES:
-        return names, "too_many_names"
-    return names, None
+        problems.append(("too_many_names", None))
+    return names, problems
 
 
 @lru_cache(maxsize=256)

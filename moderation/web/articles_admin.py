@@ -110,12 +110,21 @@ def update_article(article_id: int):
 
 def _save(article: Article | None, key: str, form: dict[str, str]):
     config = current_app.config
+    problems: dict[str, newsroom.ArticleProblem] = {}
     try:
         fields = newsroom.check_fields(_fields_from_form(form), body_max=config["ARTICLE_BODY_MAX_LENGTH"])
-        if article is None and newsroom.find_by_key(db.session, key) is not None:
-            # A key left empty is the slug's: then the slug is what another article has.
-            raise newsroom.ArticleRefused({"key": newsroom.ArticleProblem.KEY_TAKEN} if form["key"].strip()
-                                          else {"slug": newsroom.ArticleProblem.SLUG_TAKEN})
+    except newsroom.ArticleRefused as error:
+        problems.update(error.problems)
+    if article is None and newsroom.find_by_key(db.session, key) is not None:
+        # Said with the fields' problems, not after them. A key left empty is the slug's: then the
+        # slug is what another article has.
+        if form["key"].strip():
+            problems.setdefault("key", newsroom.ArticleProblem.KEY_TAKEN)
+        else:
+            problems.setdefault("slug", newsroom.ArticleProblem.SLUG_TAKEN)
+    try:
+        if problems:
+            raise newsroom.ArticleRefused(problems)
         saved = newsroom.save_article(db.session, key, fields, actor=guards.actor(), now=now(),
                                       default_close_days=config["COMMENTS_CLOSE_AFTER_DAYS"])
     except newsroom.ArticleRefused as error:

@@ -170,12 +170,12 @@ def protected_names(article_id: int):
         abort(404)
     if request.method == "GET":
         return render_template("moderator/protected_names.html", article=article, names=article.protected_names,
-                               problem=None, max_names=MAX_NAMES, max_length=MAX_NAME_LENGTH)
+                               problems=[], max_names=MAX_NAMES, max_length=MAX_NAME_LENGTH)
     typed = request.form.get("names", "")[:MAX_NAMES * (MAX_NAME_LENGTH + 2) * 2]
-    names, problem = parse_names(typed)
-    if problem is not None:
+    names, problems = parse_names(typed)
+    if problems:
         db.session.rollback()
-        return render_template("moderator/protected_names.html", article=article, names=typed, problem=problem,
+        return render_template("moderator/protected_names.html", article=article, names=typed, problems=problems,
                                max_names=MAX_NAMES, max_length=MAX_NAME_LENGTH), 422
     set_names(db.session, article, names, actor=guards.actor(), now=now())
     db.session.commit()
