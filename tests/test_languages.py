@@ -200,6 +200,28 @@ def test_moderation_pages_in_english(app, client, moderator_account):
     assert '<th scope="col">Article</th><th scope="col">Text</th>' in history
 
 
+def test_chinese_written_by_people_is_marked_chinese_on_english_pages(app, client, admin, db):
+    """A screen reader reads a comment, a nickname or a rule's note in Chinese only if the page says
+    it is Chinese: on an English page such text is `lang="zh"`; English text and Chinese pages are left alone."""
+    from moderation.models import CommentStatus
+    from tests.conftest import make_comment
+
+    make_comment(db, body="報導很有參考價值", nickname="老讀者", status=CommentStatus.APPROVED)
+    make_comment(db, body="Nice report", nickname="reader", status=CommentStatus.APPROVED)
+    make_comment(db, body="一則待審")
+    english = client.get(f"/articles/{ARTICLE_SLUG}?lang=en").get_data(as_text=True)
+    assert '<div class="comment-body" dir="auto" lang="zh">報導很有參考價值</div>' in english
+    assert '<span class="author" dir="auto" lang="zh">老讀者</span>' in english
+    assert '<div class="comment-body" dir="auto">Nice report</div>' in english
+    assert '<span class="author" dir="auto">reader</span>' in english
+    chinese = client.get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)
+    assert '<div class="comment-body" dir="auto">報導很有參考價值</div>' in chinese
+    admin.client.set_cookie(LANGUAGE_COOKIE, "en")
+    assert re.search(r'<div class="comment-body" dir="auto" lang="zh">\s*一則待審', admin.queue())
+    rules = admin.client.get("/moderation/admin/rules/").get_data(as_text=True)
+    assert '<td lang="zh">加微信</td>' in rules and '<td lang="zh">聯絡方式廣告</td>' in rules
+
+
 def test_the_label_tables_follow_each_page_language(app, client, moderator_account, db):
     """labels.html is built once per process; its words must still be those of each page."""
     from tests.conftest import make_comment

@@ -9,6 +9,7 @@ Templates' msgids are the zh-Hant texts; the catalogues live in moderation/trans
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
@@ -16,10 +17,10 @@ from urllib.parse import urlsplit
 from babel.support import Translations
 from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import Babel
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from moderation.article_text import ArticleWords, simplified_article, simplified_text, traditional_text
-from moderation.screening.characters import is_control
+from moderation.screening.characters import HAN_CLASS, is_control
 from moderation.web.responses import see_other
 
 LANGUAGE_COOKIE = "lang"
@@ -101,6 +102,19 @@ def article_in_reader_script(article) -> ArticleWords:
     if current_language().text_tag == "zh-Hans":
         return simplified_article(article.title, article.column_name or "", article.body)
     return ArticleWords(article.title, article.column_name or "", article.body_html)
+
+
+_HAN = re.compile(f"[{HAN_CLASS}]")
+
+
+def written_language(text) -> Markup:
+    """` lang="zh"` for what readers and moderators wrote in Chinese (comments, nicknames, notes) on a
+    page in English, so that a screen reader reads it in a Chinese voice, not spelt out in an English
+    one. Nothing on a Chinese page, whose language it shares, nor for text without a Han character
+    (its language is not known: the page's is the best guess)."""
+    if current_language().tag != "en" or not text or not _HAN.search(str(text)):
+        return Markup("")
+    return Markup(' lang="zh"')
 
 
 def comments_convertible() -> bool:
@@ -232,6 +246,7 @@ def register(app: Flask, translations: str) -> None:
         return simplified_text(text) if current_language().text_tag == "zh-Hans" else text
 
     app.add_template_filter(comment_in_reader_script, "comment_text")
+    app.add_template_filter(written_language, "written_language")
 
     @app.after_request
     def language_headers(response):
