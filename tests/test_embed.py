@@ -177,15 +177,25 @@ def test_every_link_and_form_stays_in_the_frame(app, client, db, clock):
 
 
 
-def test_the_frames_form_page_keeps_its_language_switch_as_links_carrying_the_language(app, client, db, clock):
-    """The form page's language buttons send the form to be answered in the other language, which a
-    cookie then remembers; a frame may not keep that cookie, so its switch stays the frame's links."""
+def test_the_frames_language_switch_sends_the_draft_and_the_frame_goes_on_in_that_language(app, client, db, clock):
+    """The form page's language buttons send the form (without JavaScript a link would drop the
+    draft); a frame may keep no cookie, so the page it gets back carries the language in its URLs."""
     add_article(db, client, clock, "story-1")
     frame = Frame(app, "story-1")
     html = frame.post("/embed/story-1/comment", data={"body": "草稿"}).get_data(as_text=True)
-    assert 'name="switch_language"' not in html and "data-language-href" not in html
-    switches = [url for url in links_of(html) if "lang=en" in url]
-    assert switches and all(url.startswith("/embed/story-1?") and "state=" in url for url in switches)
+    button = re.search(r'<button type="submit" form="comment-form" formaction="([^"]+)"[^>]*name="switch_language" '
+                       r'value="en"', html)
+    assert button and button.group(1).startswith("/embed/story-1/comment?") and "state=" in button.group(1)
+    switched = frame.post(button.group(1).replace("&amp;", "&").split("#")[0],
+                          data={"nickname": "讀者小林", "body": "草稿", "switch_language": "en"})
+    english = switched.get_data(as_text=True)
+    assert switched.status_code == 200 and '<html lang="en"' in english and "草稿</textarea>" in english
+    assert 'value="讀者小林"' in english
+    links = [url for url in links_of(english) if url.startswith("/embed/story-1")]
+    assert links and [url for url in links if "lang=" not in url] == []
+    form = comment_form_of(english)
+    assert "lang=en" in form["action"]
+
 
 def test_a_reader_without_cookies_posts_and_sees_their_comment_in_review(app, client, db, clock):
     add_article(db, client, clock, "story-1")

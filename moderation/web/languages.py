@@ -149,12 +149,13 @@ def switch(tag: str):
     return response
 
 
-def switched_language(tag: str | None) -> Language | None:
+def switched_language(tag: str | None, *, in_url: bool = False) -> Language | None:
     """A switch made by a form's button (the draft travels with it): this request is served in the
-    language named, as if the cookie had said it. None for a tag we do not serve."""
+    language named, as if the cookie had said it (`in_url`: as if the URL had, so that its links
+    carry it on, where no cookie may be kept). None for a tag we do not serve."""
     language = BY_TAG.get((tag or "").lower())
     if language is not None:
-        g.language, g.language_in_url = language, False
+        g.language, g.language_in_url = language, in_url
     return language
 
 

@@ -262,7 +262,8 @@ def continue_comment(slug: str):
 
     Stores nothing, so it needs no CSRF token (the shared page cannot carry one).
     """
-    language = languages.switched_language(request.form.get("switch_language"))
+    # In the embedded frame the URL carries the language on (a cookie there may not be kept).
+    language = languages.switched_language(request.form.get("switch_language"), in_url=g.get("embed") is not None)
     form = CommentForm()
     refused = language is not None and carried_errors(form, request.form.getlist("shown_error"))
     form.continued = not refused and (language is None or bool((form.body.data or "").strip()))  # says the draft was kept
