@@ -9,7 +9,7 @@ from moderation.models import Comment, CommentStatus
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES, REORDERED_TEXTS
-from tests.conftest import challenge_id_of, csrf_token_of, make_page
+from tests.conftest import ARTICLE_SLUG, challenge_id_of, csrf_token_of, make_page
 
 PENDING_NOTICE = "您的評論已送出，審核通過後將會公開"
 WRONG_CAPTCHA = "請輸入正確驗證碼"
@@ -228,6 +228,19 @@ def test_refused_nicknames_say_why_and_keep_the_text(page, db, nickname, problem
     assert "內容保留" in page.html
     expected = {"reserved": "本站人員", "invisible": "看不見的字元", "too_long": "最多 20 個字"}[problem]
     assert expected in page.html
+    assert stored(db) == []
+
+
+def test_a_reserved_nickname_is_said_at_the_first_step_without_javascript(page, db):
+    """The shared page's form goes to the form page for its captcha: a nickname that cannot be used
+    is said there at once, beside the captcha, not after it was solved."""
+    response = page.client.post(f"/articles/{ARTICLE_SLUG}/comment", data={"nickname": "本站 編輯", "body": "內容保留"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "本站人員" in html and "內容保留" in html
+    assert "評論尚未送出，請修正標示的欄位。" in html and "您輸入的內容已保留。請輸入驗證碼" not in html
+    assert re.search(r'id="nickname"[^>]*aria-invalid="true"', html)
+    kept = page.client.post(f"/articles/{ARTICLE_SLUG}/comment", data={"nickname": "老讀者", "body": "內容保留"})
+    assert "您輸入的內容已保留。請輸入驗證碼" in kept.get_data(as_text=True)
     assert stored(db) == []
 
 

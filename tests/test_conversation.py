@@ -201,6 +201,15 @@ def test_a_reply_that_cannot_be_answered_is_refused_with_the_input_kept(db, page
     assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.body == "這段文字要保留")) == 0
 
 
+def test_a_reply_link_to_a_comment_that_cannot_be_answered_says_so_alone(db, page):
+    """Opening 回覆's link sends nothing: the page says the comment cannot be answered, not that a
+    comment was refused."""
+    response = page.client.get(f"{ARTICLE_URL}/comment?reply_to=999999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "找不到要回覆的評論" in html
+    assert "評論尚未送出" not in html
+
+
 def test_the_refusal_is_worded_in_the_page_language(db, page):
     page.client.set_cookie("lang", "en")
     response = page.post(body="text kept", reply_to="999999")
