@@ -201,6 +201,18 @@ def test_a_reply_that_cannot_be_answered_is_refused_with_the_input_kept(db, page
     assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.body == "這段文字要保留")) == 0
 
 
+def test_each_comments_reply_and_report_links_name_whose_comment_they_act_on(db, page):
+    """In a screen reader's list of links, fifty 「回覆」 links must be told apart."""
+    make_comment(db, status=APPROVED, nickname="王五", body="有名字的評論")
+    make_comment(db, status=APPROVED, is_anonymous=True, nickname=None, body="匿名的評論")
+    html = page.client.get(ARTICLE_URL).get_data(as_text=True)
+    assert 'aria-label="回覆 王五 的評論" data-reply-link>回覆</a>' in html
+    assert 'aria-label="檢舉 王五 的評論" data-report-link>檢舉</a>' in html
+    assert 'aria-label="回覆 匿名網友 的評論"' in html
+    english = page.client.get(f"{ARTICLE_URL}?lang=en").get_data(as_text=True)
+    assert 'aria-label="Reply to 王五’s comment"' in english
+
+
 def test_a_reply_link_to_a_comment_that_cannot_be_answered_says_so_alone(db, page):
     """Opening 回覆's link sends nothing: the page says the comment cannot be answered, not that a
     comment was refused."""

@@ -1,6 +1,7 @@
 """A reader in a real Chromium replies (with and without JavaScript), opens a whole thread in place,
 and sees what became of their own comments."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -84,10 +85,10 @@ def test_replying_in_place_to_a_reply_names_its_author_and_carries_its_id(live_s
     db.session.commit()
     page = browser_page
     page.goto(live_server + ARTICLE)
-    page.locator(f"#comment-{reply.id}").get_by_role("link", name="回覆這則評論").click()
+    page.locator(f"#comment-{reply.id}").get_by_role("link", name=re.compile("^回覆 .* 的評論$")).click()
     expect(page.locator(f"#comment-{reply.id} #comment-form [data-replying]")).to_contain_text("回覆 @小李")
     assert page.locator("[data-reply-to]").input_value() == str(reply.id)
-    page.locator(f"#comment-{top.id} > .comment-actions").get_by_role("link", name="回覆這則評論").click()
+    page.locator(f"#comment-{top.id} > .comment-actions").get_by_role("link", name=re.compile("^回覆 .* 的評論$")).click()
     expect(page.locator("[data-replying]")).to_contain_text("回覆 @老王")
     assert page.locator("[data-reply-to]").input_value() == str(top.id)
 

@@ -137,3 +137,18 @@ def test_comments_in_the_readers_script_with_the_original_one_click_away(live_se
     expect(body).to_have_text("這個儀器的檢測結果很準確")
     if javascript:
         assert page.evaluate("window.stayedHere") is True  # in place, no page load
+
+
+def test_on_a_phone_each_comments_controls_are_a_finger_wide(live_server, browser, db):
+    """At 390 px, 回覆, 檢舉 and the script link are at least 44 px in each direction (WCAG 2.5.5)."""
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="手機上看得清楚嗎")
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server + ARTICLE)
+    actions = page.locator(f"#comment-{comment.id} > .comment-actions")
+    for control in (actions.locator("[data-reply-link]"), actions.locator("[data-report-link]"),
+                    page.locator("[data-script-converted]")):
+        box = control.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (control, box)
+    context.close()
