@@ -286,6 +286,19 @@ def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, mode
     assert "精選候選0" not in shared_html(app).split('id="comment-list-heading"')[0]
 
 
+def test_a_pick_links_to_its_place_and_a_picked_reply_says_it_is_one(app, db, moderator):
+    top = make_comment(db, status=APPROVED, body="主評論")
+    reply = make_reply(db, top, body="被選為精選的回覆")
+    for comment in (top, reply):
+        assert moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/").status_code == 303
+    html = shared_html(app)
+    picks = html[html.index('id="picks-heading"'):html.index('id="comment-list-heading"')]
+    assert f'href="{ARTICLE_URL}/comments/{top.id}/replies#comment-{reply.id}">這是一則回覆：在討論串中查看</a>' in picks
+    assert f'href="{ARTICLE_URL}/comments/{top.id}/replies#comment-{top.id}">在討論串中查看</a>' in picks
+    thread = app.test_client().get(f"{ARTICLE_URL}/comments/{top.id}/replies").get_data(as_text=True)
+    assert f'id="comment-{reply.id}"' in thread
+
+
 def test_in_english_the_picks_are_editors_picks_and_each_one_an_editors_pick(app, db, moderator):
     comment = make_comment(db, status=APPROVED, body="唯一的精選")
     moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
