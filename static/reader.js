@@ -557,6 +557,21 @@
         }
         count.textContent = answer.like_count;
         button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+        // A like kept but not counted (the author's own, or past the address's few): said, not silent.
+        var note = likeForm.parentNode.querySelector("[data-like-note]");
+        var status = document.querySelector("[data-like-status]");
+        if (answer.outcome === "liked" && answer.counted === false && status) {
+          if (!note) {
+            note = document.createElement("span");
+            note.className = "like-note";
+            note.setAttribute("data-like-note", "");
+            likeForm.parentNode.insertBefore(note, likeForm.nextSibling);
+          }
+          note.textContent = status.getAttribute("data-uncounted");
+          status.textContent = note.textContent;
+        } else if (note) {
+          note.parentNode.removeChild(note);
+        }
         try { window.localStorage.setItem(LIKED_KEY, "1"); } catch (error) { /* private mode */ }
       })
       .catch(function () { button.removeAttribute("aria-disabled"); likeForm.submit(); });

@@ -93,7 +93,7 @@ def test_on_postgresql_a_like_is_one_statement_outside_a_transaction(app, db, ba
     trace = tmp_path / "libpq.trace"
     with client_trace(db.engine, trace) as sent:
         answer = client.post(url, data={"like": "1"}, headers={"Accept": "application/json"})
-    assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 2}
+    assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 2, "counted": True}
     text = trace.read_text()
     assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
     assert round_trips_in(sent) == 3, text
@@ -120,11 +120,12 @@ def test_migration_0025_gives_postgresql_the_like_function_of_the_models(databas
 def test_the_authors_own_like_is_kept_but_not_counted(db):
     comment = make_comment(db, status=APPROVED, author_hash="author")
     result = like(db, comment, reader="author")
-    assert result.liked and result.like_count == 0
+    assert result.liked and result.like_count == 0 and not result.counted
     assert stored(db, comment).like_count == 0
     assert likes.liked_on_article(db.session, comment.article_id, "author") == [comment.id]
     assert like(db, comment, reader="author", wanted=False).outcome is LikeOutcome.UNLIKED
     assert stored(db, comment).like_count == 0
+    assert like(db, comment, reader="another reader").counted
 
 
 def test_likes_from_one_address_beyond_the_limit_are_not_counted(db):
@@ -258,10 +259,10 @@ def test_liking_with_javascript_answers_json_and_the_token_endpoint_presses_the_
     comment, other = make_comment(db, status=APPROVED), make_comment(db, status=APPROVED)
     reader = browser(app)
     answer = reader.post(like_url(comment), data={"like": "1"}, headers={"Accept": "application/json"})
-    assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 1}
+    assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 1, "counted": True}
     assert answer.headers["Cache-Control"] == "no-store"
     again = reader.post(like_url(comment), data={"like": "1"}, headers={"Accept": "application/json"})
-    assert again.get_json() == {"outcome": "unchanged", "liked": True, "like_count": 1}
+    assert again.get_json() == {"outcome": "unchanged", "liked": True, "like_count": 1, "counted": False}
     state = reader.get(f"/form-token?parts=likes&article={comment.article_id}")
     assert state.get_json() == {"liked": [comment.id]} and "Set-Cookie" not in state.headers
     assert reader.get(f"/form-token?article={comment.article_id}").get_json()["liked"] == [comment.id]

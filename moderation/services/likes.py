@@ -43,6 +43,7 @@ class LikeResult:
     outcome: LikeOutcome
     liked: bool = False
     like_count: int = 0
+    counted: bool = False  # the like or its undo moved the count (not the author's own, not past the address's)
 
     @property
     def refused(self) -> bool:
@@ -65,7 +66,7 @@ _LOOK = select(
 _INSERT = insert(CommentLike)
 _DELETE = delete(CommentLike).where(CommentLike.id == bindparam("like_id")).returning(CommentLike.counted)
 _SET_LIKE_IN_POSTGRESQL = text(
-    "SELECT outcome, liked, like_count FROM set_comment_like("
+    "SELECT outcome, liked, like_count, counted FROM set_comment_like("
     ":article_id, :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
 _COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
           .values(like_count=Comment.like_count + bindparam("delta"), hot_key=bindparam("hot_key"))
@@ -79,10 +80,10 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
     one, which runs them)."""
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        outcome, liked, like_count = connection.execute(_SET_LIKE_IN_POSTGRESQL, {
+        outcome, liked, like_count, counted = connection.execute(_SET_LIKE_IN_POSTGRESQL, {
             "article_id": article_id, "comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash,
             "like": like, "now": now, "per_address": per_address}).one()
-        return LikeResult(LikeOutcome(outcome), liked=bool(liked), like_count=like_count or 0)
+        return LikeResult(LikeOutcome(outcome), liked=bool(liked), like_count=like_count or 0, counted=bool(counted))
     # First the lock (SQLite's write lock), before anything is read, so that the likes of one comment
     # are decided one after another: a reader's two clicks store one like, and a burst from one
     # address cannot count more than `per_address`. What it returns is current until the caller commits.
@@ -105,7 +106,8 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
     else:
         counted = connection.execute(_DELETE, {"like_id": liked_id}).scalar_one()
     count = _count_moved(connection, comment_id, comment, (1 if like else -1) if counted else 0)
-    return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count)
+    return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count,
+                      counted=bool(counted))
 
 
 def _count_moved(connection, comment_id: int, comment: Row, delta: int) -> int:

@@ -360,7 +360,8 @@ def like_comment(slug: str, comment_id: int):
         return _like_refused(kind, 404 if kind == "like_missing" else 409, wants_json)
     db.session.commit()
     if wants_json:
-        response = jsonify(outcome=result.outcome.value, liked=result.liked, like_count=result.like_count)
+        response = jsonify(outcome=result.outcome.value, liked=result.liked, like_count=result.like_count,
+                           counted=result.counted)
         response.headers["Cache-Control"] = NO_STORE
         return response
     # Where the form came from is in its action's query (a page cached before it moved there: in its fields).

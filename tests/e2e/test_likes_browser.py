@@ -44,6 +44,25 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     assert like_count(db, comment) == 0
 
 
+def test_a_like_kept_but_not_counted_is_said_beside_the_button(app, live_server, browser_page, db):
+    """The count does not move for the author's own like or one past the address's few: the page
+    says so beside the button and to a screen reader, rather than looking broken."""
+    app.config["LIKES_COUNTED_PER_ADDRESS"] = 0  # this browser's address has used up its counted likes
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="按了讚卻不計入")
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    button = page.locator(f"#comment-{comment.id} [data-like] button")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator("[data-count]")).to_have_text("0")
+    note = page.locator(f"#comment-{comment.id} [data-like-note]")
+    expect(note).to_have_text("這個讚不計入讚數：自己的評論，或同一網路已有多個讚。")
+    expect(page.locator("[data-like-status]")).to_have_text("這個讚不計入讚數：自己的評論，或同一網路已有多個讚。")
+    button.click()  # taken back: the note goes
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(note).to_have_count(0)
+
+
 def test_liking_from_the_keyboard_keeps_the_focus_on_the_button(live_server, browser_page, db):
     """Enter likes, Space takes it back: the focus stays on the button (it was disabled during the
     request, which dropped the focus to the page)."""

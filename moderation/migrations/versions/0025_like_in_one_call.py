@@ -20,13 +20,12 @@ SET_COMMENT_LIKE = """\
 CREATE OR REPLACE FUNCTION set_comment_like(
     p_article_id bigint, p_comment_id bigint, p_reader_hash text, p_ip_hash text, p_like boolean,
     p_now timestamptz, p_per_address integer,
-    OUT outcome text, OUT liked boolean, OUT like_count integer)
+    OUT outcome text, OUT liked boolean, OUT like_count integer, OUT counted boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     locked record;
     like_id integer;
     counted_from_address integer;
-    counted boolean;
     delta integer;
 BEGIN
     SELECT c.article_id, c.status, c.author_hash, c.like_count, c.reply_count, c.created_at INTO locked
