@@ -84,8 +84,9 @@ def test_on_postgresql_a_like_writes_the_comments_row_once(db, backend):
 @pytest.mark.committing
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite answers in the process: no round trips
 def test_on_postgresql_a_like_is_one_statement_outside_a_transaction(app, db, backend, tmp_path):
-    """The like POST asks the server three times: the pool's ping, the article, and `set_comment_like`,
-    which commits on its own (no BEGIN or COMMIT sent: libpq's own trace of what the client sent)."""
+    """The like POST asks the server twice: the pool's ping, and `set_comment_like` with the article
+    found in the same statement, which commits on its own (no BEGIN or COMMIT sent: libpq's own trace
+    of what the client sent)."""
     comment = make_comment(db, status=APPROVED)
     db.session.commit()
     client, url = browser(app), like_url(comment)
@@ -96,7 +97,7 @@ def test_on_postgresql_a_like_is_one_statement_outside_a_transaction(app, db, ba
     assert answer.get_json() == {"outcome": "liked", "liked": True, "like_count": 2, "counted": True}
     text = trace.read_text()
     assert not re.search(r"\b(BEGIN|ROLLBACK|COMMIT)\b", text), text
-    assert round_trips_in(sent) == 3, text
+    assert round_trips_in(sent) == 2, text
     assert stored(db, comment).like_count == 2
 
 
@@ -293,6 +294,18 @@ def test_a_like_on_a_missing_comment_is_a_clear_404(app, db):
     assert browser(app).post(f"{ARTICLE_URL}/comments/99999999999/like").status_code == 404
     json = browser(app).post(f"{ARTICLE_URL}/comments/2147483647/like", headers={"Accept": "application/json"})
     assert json.status_code == 404 and json.get_json() == {"outcome": "like_missing"}
+
+
+def test_a_like_on_an_article_that_does_not_exist_is_a_404_and_stores_nothing(app, db):
+    comment = make_comment(db, status=APPROVED)
+    answer = browser(app).post(f"/articles/no-such-article/comments/{comment.id}/like", data={"like": "1"})
+    assert answer.status_code == 404
+    assert likes.set_like_on_article(db.session, "no-such-article", comment.id, reader_hash="r", ip_hash="i",
+                                     like=True, now=START, per_address=3).outcome is LikeOutcome.NO_ARTICLE
+    assert likes.set_like_on_article(db.session, ARTICLE_SLUG, comment.id, reader_hash="r", ip_hash="i",
+                                     like=True, now=START, per_address=3).outcome is LikeOutcome.LIKED
+    db.session.commit()
+    assert stored(db, comment).like_count == 1
 
 
 def test_a_like_from_another_sites_page_is_refused(app, db):

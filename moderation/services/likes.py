@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from moderation.models import Comment, CommentLike, CommentStatus, hot_key
+from moderation.models import Article, Comment, CommentLike, CommentStatus, hot_key
 from moderation.services.listing import refresh_hot_key
 
 
@@ -36,6 +36,7 @@ class LikeOutcome(enum.StrEnum):
     UNCHANGED = "unchanged"  # already as asked (a second tab, a double click)
     NOT_FOUND = "not_found"  # no such comment on this article
     NOT_PUBLISHED = "not_published"  # pending, refused or taken down: nothing to like
+    NO_ARTICLE = "no_article"  # no article has that slug (set_like_on_article)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class LikeResult:
 
     @property
     def refused(self) -> bool:
-        return self.outcome in (LikeOutcome.NOT_FOUND, LikeOutcome.NOT_PUBLISHED)
+        return self.outcome in (LikeOutcome.NOT_FOUND, LikeOutcome.NOT_PUBLISHED, LikeOutcome.NO_ARTICLE)
 
 
 # Every like runs these: built once, executed with parameters on the session's connection (an ORM
@@ -64,10 +65,15 @@ _LOOK = select(
         CommentLike.comment_id == bindparam("comment_id"), CommentLike.ip_hash == bindparam("ip_hash"),
         CommentLike.counted.is_(True)).scalar_subquery())
 _INSERT = insert(CommentLike)
+_ARTICLE_ID = select(Article.id).where(Article.slug == bindparam("slug"))
 _DELETE = delete(CommentLike).where(CommentLike.id == bindparam("like_id")).returning(CommentLike.counted)
 _SET_LIKE_IN_POSTGRESQL = text(
     "SELECT outcome, liked, like_count, counted FROM set_comment_like("
     ":article_id, :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
+# The same, the article named by its slug: found in the same statement (no article: NULL, 'no_article').
+_SET_LIKE_BY_SLUG_IN_POSTGRESQL = text(
+    "SELECT outcome, liked, like_count, counted FROM set_comment_like("
+    "(SELECT id FROM article WHERE slug = :slug), :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
 _COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
           .values(like_count=Comment.like_count + bindparam("delta"), hot_key=bindparam("hot_key"))
           .returning(Comment.like_count))
@@ -80,10 +86,9 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
     one, which runs them)."""
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        outcome, liked, like_count, counted = connection.execute(_SET_LIKE_IN_POSTGRESQL, {
+        return _set_like_in_postgresql(connection, _SET_LIKE_IN_POSTGRESQL, {
             "article_id": article_id, "comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash,
-            "like": like, "now": now, "per_address": per_address}).one()
-        return LikeResult(LikeOutcome(outcome), liked=bool(liked), like_count=like_count or 0, counted=bool(counted))
+            "like": like, "now": now, "per_address": per_address})
     # First the lock (SQLite's write lock), before anything is read, so that the likes of one comment
     # are decided one after another: a reader's two clicks store one like, and a burst from one
     # address cannot count more than `per_address`. What it returns is current until the caller commits.
@@ -108,6 +113,27 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
     count = _count_moved(connection, comment_id, comment, (1 if like else -1) if counted else 0)
     return LikeResult(LikeOutcome.LIKED if like else LikeOutcome.UNLIKED, liked=like, like_count=count,
                       counted=bool(counted))
+
+
+def set_like_on_article(db: Session, slug: str, comment_id: int, *, reader_hash: str, ip_hash: str,
+                        like: bool | None, now: datetime, per_address: int) -> LikeResult:
+    """`set_like` on the article named by `slug` (NO_ARTICLE when none is): the like POST's. On
+    PostgreSQL the article is found in the same statement as the like, one round trip for both."""
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        return _set_like_in_postgresql(connection, _SET_LIKE_BY_SLUG_IN_POSTGRESQL, {
+            "slug": slug, "comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash,
+            "like": like, "now": now, "per_address": per_address})
+    article_id = connection.execute(_ARTICLE_ID, {"slug": slug}).scalar_one_or_none()
+    if article_id is None:
+        return LikeResult(LikeOutcome.NO_ARTICLE)
+    return set_like(db, article_id, comment_id, reader_hash=reader_hash, ip_hash=ip_hash, like=like, now=now,
+                    per_address=per_address)
+
+
+def _set_like_in_postgresql(connection, statement, parameters: dict) -> LikeResult:
+    outcome, liked, like_count, counted = connection.execute(statement, parameters).one()
+    return LikeResult(LikeOutcome(outcome), liked=bool(liked), like_count=like_count or 0, counted=bool(counted))
 
 
 def _count_moved(connection, comment_id: int, comment: Row, delta: int) -> int:

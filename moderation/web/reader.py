@@ -346,14 +346,16 @@ def like_comment(slug: str, comment_id: int):
     wants_json = request.accept_mimetypes.best == "application/json"
     if _cross_site():
         return _like_refused("like_forbidden", 403, wants_json)
-    statements_stand_alone(db.session())  # the article's row, then the like: one statement on PostgreSQL
-    article = _article_or_404(slug)
+    statements_stand_alone(db.session())  # the article and the like: one statement on PostgreSQL
     wanted = {"1": True, "0": False}.get(request.form.get("like", ""))
     token = reader_identity.reader_token_or_new(request)
-    result = likes.set_like(
-        db.session, article.id, comment_id, reader_hash=reader_identity.author_hash(token),
+    result = likes.set_like_on_article(
+        db.session, slug, comment_id, reader_hash=reader_identity.author_hash(token),
         ip_hash=reader_identity.client_ip_hash(request), like=wanted, now=now(),
         per_address=current_app.config["LIKES_COUNTED_PER_ADDRESS"])
+    if result.outcome is likes.LikeOutcome.NO_ARTICLE:
+        db.session.rollback()
+        abort(404)
     if result.refused:
         db.session.rollback()
         kind = "like_missing" if result.outcome is likes.LikeOutcome.NOT_FOUND else "like_unpublished"
@@ -367,9 +369,9 @@ def like_comment(slug: str, comment_id: int):
     # Where the form came from is in its action's query (a page cached before it moved there: in its fields).
     thread = request.values.get("thread", type=row_id)
     if thread is not None:  # liked on the thread's own page: back there
-        return see_other(url_for(".thread", slug=article.slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
+        return see_other(url_for(".thread", slug=slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
     sort = request.values.get("sort")
-    return see_other(url_for(".article", slug=article.slug, sort="hot" if sort == "hot" else None,
+    return see_other(url_for(".article", slug=slug, sort="hot" if sort == "hot" else None,
                              _anchor=f"comment-{comment_id}"))
 
 

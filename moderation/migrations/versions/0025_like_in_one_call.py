@@ -28,6 +28,10 @@ DECLARE
     counted_from_address integer;
     delta integer;
 BEGIN
+    IF p_article_id IS NULL THEN
+        outcome := 'no_article';
+        RETURN;
+    END IF;
     SELECT c.article_id, c.status, c.author_hash, c.like_count, c.reply_count, c.created_at INTO locked
         FROM comment c WHERE c.id = p_comment_id FOR NO KEY UPDATE;
     IF NOT FOUND OR locked.article_id <> p_article_id THEN
