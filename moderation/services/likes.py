@@ -115,20 +115,18 @@ def set_like(db: Session, article_id: int, comment_id: int, *, reader_hash: str,
                       counted=bool(counted))
 
 
-def set_like_on_article(db: Session, slug: str, comment_id: int, *, reader_hash: str, ip_hash: str,
-                        like: bool | None, now: datetime, per_address: int) -> LikeResult:
-    """`set_like` on the article named by `slug` (NO_ARTICLE when none is): the like POST's. On
-    PostgreSQL the article is found in the same statement as the like, one round trip for both."""
+def set_like_on_article(db: Session, slug: str, comment_id: int, **liking) -> LikeResult:
+    """`set_like` (`liking`: its keyword arguments) on the article named by `slug` (NO_ARTICLE when
+    none is): the like POST's. On PostgreSQL the article is found in the same statement as the like,
+    one round trip for both."""
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        return _set_like_in_postgresql(connection, _SET_LIKE_BY_SLUG_IN_POSTGRESQL, {
-            "slug": slug, "comment_id": comment_id, "reader_hash": reader_hash, "ip_hash": ip_hash,
-            "like": like, "now": now, "per_address": per_address})
+        return _set_like_in_postgresql(connection, _SET_LIKE_BY_SLUG_IN_POSTGRESQL,
+                                       {"slug": slug, "comment_id": comment_id, **liking})
     article_id = connection.execute(_ARTICLE_ID, {"slug": slug}).scalar_one_or_none()
     if article_id is None:
         return LikeResult(LikeOutcome.NO_ARTICLE)
-    return set_like(db, article_id, comment_id, reader_hash=reader_hash, ip_hash=ip_hash, like=like, now=now,
-                    per_address=per_address)
+    return set_like(db, article_id, comment_id, **liking)
 
 
 def _set_like_in_postgresql(connection, statement, parameters: dict) -> LikeResult:
