@@ -16,13 +16,12 @@ run: install db
 	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker; fi' EXIT; \
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-# Lint (ruff, imports sorted), then the whole suite on two workers more than the cores (pytest-xdist;
-# each worker makes its own PostgreSQL databases): much of the suite's time is spent waiting on
-# servers, browsers, PostgreSQL and subprocesses. With a worker per core the cores were 88-90% busy,
-# with one more 98% (on a fresh clone of 2026-12-05 the suite took 5 min 29 s), with two more 5 min
-# 7 s. The slowest tests go first (tests/conftest.py, RUN_FIRST), and workers take at most four
-# tests at a time, so that they finish together.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 2 )))
+# Lint (ruff, imports sorted), then the whole suite on one worker more than the cores (pytest-xdist;
+# each worker makes its own PostgreSQL databases): a tenth of the suite's time is spent waiting on
+# servers, browsers and subprocesses, and with a worker per core the cores were 88-90% busy, with
+# one more 98%. The slowest tests go first (tests/conftest.py, RUN_FIRST), and workers take at most
+# four tests at a time, so that they finish together.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite
 # starts a hundred Python processes (gunicorn workers, commands, scripts), and each compiled the
 # package from source, 0.4 s apiece.
