@@ -171,3 +171,23 @@ def test_on_a_phone_each_comments_controls_are_a_finger_wide(live_server, browse
         box = control.bounding_box()
         assert box["width"] >= 44 and box["height"] >= 44, (control, box)
     context.close()
+
+
+def test_on_a_threads_own_page_liking_is_in_place_and_the_readers_likes_come_back_pressed(live_server, browser_page, db):
+    """A reader who reaches a thread's page (its 已公開 link, a pick's link) likes there as on the
+    article page: in place, then pressed again on the next visit (the page is shared: the token
+    endpoint says which buttons are the reader's)."""
+    top = make_comment(db, status=CommentStatus.APPROVED, body="討論串的第一則")
+    reply = make_comment(db, status=CommentStatus.APPROVED, body="討論串裡的回覆", thread_id=top.id, reply_to_id=top.id)
+    page = browser_page
+    url = f"{live_server}{ARTICLE}/comments/{top.id}/replies"
+    page.goto(url)
+    page.evaluate("window.stayedHere = true")
+    button = page.locator(f"#comment-{reply.id} [data-like] button")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator("[data-count]")).to_have_text("1")
+    assert page.evaluate("window.stayedHere") is True and page.url == url  # in place, no page load
+    assert like_count(db, reply) == 1
+    page.reload()
+    expect(page.locator(f"#comment-{reply.id} [data-like] button")).to_have_attribute("aria-pressed", "true")
