@@ -25,6 +25,10 @@ def is_han(char: str) -> bool:
     return _HAN.match(char) is not None
 
 
+def contains_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
 _TWO_BYTE_FIRST, _TWO_BYTE_COUNT = 0x80, 0x800 - 0x80
 
 

@@ -67,13 +67,11 @@ _LOOK = select(
 _INSERT = insert(CommentLike)
 _ARTICLE_ID = select(Article.id).where(Article.slug == bindparam("slug"))
 _DELETE = delete(CommentLike).where(CommentLike.id == bindparam("like_id")).returning(CommentLike.counted)
-_SET_LIKE_IN_POSTGRESQL = text(
-    "SELECT outcome, liked, like_count, counted FROM set_comment_like("
-    ":article_id, :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
-# The same, the article named by its slug: found in the same statement (no article: NULL, 'no_article').
-_SET_LIKE_BY_SLUG_IN_POSTGRESQL = text(
-    "SELECT outcome, liked, like_count, counted FROM set_comment_like("
-    "(SELECT id FROM article WHERE slug = :slug), :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
+_CALL_SET_LIKE = ("SELECT outcome, liked, like_count, counted FROM set_comment_like("
+                  "{article}, :comment_id, :reader_hash, :ip_hash, :like, :now, :per_address)")
+_SET_LIKE_IN_POSTGRESQL = text(_CALL_SET_LIKE.format(article=":article_id"))
+# The article named by its slug, found in the same statement (no article: NULL, 'no_article').
+_SET_LIKE_BY_SLUG_IN_POSTGRESQL = text(_CALL_SET_LIKE.format(article="(SELECT id FROM article WHERE slug = :slug)"))
 _COUNT = (update(Comment).where(Comment.id == bindparam("comment_id"))
           .values(like_count=Comment.like_count + bindparam("delta"), hot_key=bindparam("hot_key"))
           .returning(Comment.like_count))

@@ -35,15 +35,6 @@ from moderation.models import (
 # the bucket's geometric middle: within 12 % of the true wait, from a few rows per hour and moderator.
 RATIO = 1.25
 RULE_HIT_KINDS = ("word", "link_domain")  # as services.rulebook.rule_hits counts them
-
-
-def _held_on_arrival():
-    """A comment was held on arrival, told from its screening reasons as screening decided it: by the
-    article's pre-moderation, or by a hold reason with no spam or block reason beside it (the
-    strongest action wins: held and spammed arrived as spam)."""
-    reasons = select(ScreeningReason.id).where(ScreeningReason.comment_id == Comment.id)
-    return (reasons.where((ScreeningReason.kind == "pre_moderation") | (ScreeningReason.action == "hold")).exists()
-            & ~reasons.where(ScreeningReason.action.in_(("spam", "block"))).exists())
 DECISIONS = ("approve", "reject", "spam")
 
 
@@ -72,6 +63,15 @@ def _upsert_statement(dialect_name: str, model, keys: tuple[str, ...], increment
     statement = dialect.insert(table).values({name: bindparam(name) for name in keys + increments})
     return statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in increments})
+
+
+def _held_on_arrival():
+    """A comment was held on arrival, told from its screening reasons as screening decided it: by the
+    article's pre-moderation, or by a hold reason with no spam or block reason beside it (the
+    strongest action wins: held and spammed arrived as spam)."""
+    reasons = select(ScreeningReason.id).where(ScreeningReason.comment_id == Comment.id)
+    return (reasons.where((ScreeningReason.kind == "pre_moderation") | (ScreeningReason.action == "hold")).exists()
+            & ~reasons.where(ScreeningReason.action.in_(("spam", "block"))).exists())
 
 
 def comment_posted(db: Session, *, article_id: int, created_at: datetime, status: CommentStatus,

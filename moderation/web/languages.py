@@ -9,7 +9,6 @@ Templates' msgids are the zh-Hant texts; the catalogues live in moderation/trans
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
@@ -20,7 +19,7 @@ from flask_babel import Babel
 from markupsafe import Markup, escape
 
 from moderation.article_text import ArticleWords, simplified_article, simplified_text, traditional_text
-from moderation.screening.characters import HAN_CLASS, is_control
+from moderation.screening.characters import contains_han, is_control
 from moderation.web.responses import see_other
 
 LANGUAGE_COOKIE = "lang"
@@ -104,15 +103,12 @@ def article_in_reader_script(article) -> ArticleWords:
     return ArticleWords(article.title, article.column_name or "", article.body_html)
 
 
-_HAN = re.compile(f"[{HAN_CLASS}]")
-
-
 def written_language(text) -> Markup:
     """` lang="zh"` for what readers and moderators wrote in Chinese (comments, nicknames, notes) on a
     page in English, so that a screen reader reads it in a Chinese voice, not spelt out in an English
     one. Nothing on a Chinese page, whose language it shares, nor for text without a Han character
     (its language is not known: the page's is the best guess)."""
-    if current_language().tag != "en" or not text or not _HAN.search(str(text)):
+    if current_language().tag != "en" or not text or not contains_han(str(text)):
         return Markup("")
     return Markup(' lang="zh"')
 
