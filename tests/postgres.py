@@ -27,6 +27,7 @@ def temporary_database(server_url: str, *, prefix: str = "moderation_test") -> I
     try:
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+            connection.execute(sqlalchemy.text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
