@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from moderation.models import ApiKey, Article, AuditEntry, CommentMode, CommentStatus
 from moderation.services import api_keys
@@ -136,6 +137,22 @@ def test_another_sites_key_can_neither_read_nor_change_a_sites_article(client, d
     stored = article(db, "story-2001")
     assert (stored.title, stored.site, stored.comment_mode.value) == (STORY["headline"], "cms.example", "pre")
     assert client.get("/api/v1/articles/story-2001", headers={"Authorization": f"Bearer {cms}"}).status_code == 200
+
+def test_an_update_reads_the_article_once_and_under_its_lock(client, db, cms):
+    """The other site's key is judged on the row as locked for the update, not on a read before it."""
+    assert put(client, "story-2002", cms).status_code == 201
+    sent = []
+    record = lambda conn, cursor, statement, *rest: sent.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert put(client, "story-2002", cms, {**STORY, "headline": "改過的標題"}).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    reads = [text for text in sent if re.search(r'^SELECT .* FROM article WHERE article\."?key"? = ', text)]
+    assert len(reads) == 1, reads
+    assert db.engine.dialect.name == "sqlite" or reads[0].endswith("FOR UPDATE")
+    assert article(db, "story-2002").title == "改過的標題"
+
 
 def test_the_comment_mode_changes_through_the_same_service_and_is_logged_as_the_site(client, db, cms):
     put(client, "story-1005", cms)

@@ -217,11 +217,13 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
                  default_close_days: int | None, site: str | None = None) -> Saved:
     """Create or update the article with this key (the caller commits; nothing is written on refusal).
     `site`: the API key's site, which the article then belongs to (who may frame its comments,
-    services.embed_sites); kept from the first site that sent it (the API refuses another site's key
-    before this: `belongs_to_another_site`)."""
+    services.embed_sites); kept from the first site that sent it. Another site's key is refused
+    (`belongs_to_another_site`), judged on the row as locked here."""
     if not valid_key(key):
         raise ArticleRefused({"key": ArticleProblem.KEY_INVALID})
     article = find_by_key(db, key, for_update=True)
+    if belongs_to_another_site(article, site):
+        raise ArticleRefused({"key": ArticleProblem.KEY_TAKEN})
     if article is not None and "slug" not in given.sent:
         slug = article.slug  # an update that leaves the slug out keeps the article's URL
     else:
@@ -235,6 +237,8 @@ def save_article(db: Session, key: str, given: ArticleFields, *, actor: Actor, n
             article = find_by_key(db, key, for_update=True)
             if article is None:
                 raise ArticleRefused({"slug": ArticleProblem.SLUG_TAKEN})
+            if belongs_to_another_site(article, site):
+                raise ArticleRefused({"key": ArticleProblem.KEY_TAKEN})
         else:
             created = True
             record(db, actor, AuditAction.ARTICLE_CREATE, now=now, note=key)
