@@ -63,6 +63,7 @@
   function click(selector) {
     var button = current && current.querySelector(selector);
     if (button) button.click();
+    return Boolean(button);
   }
 
   // A box ticked with the mouse keeps the focus: the shortcuts go on working from it.
@@ -208,6 +209,7 @@
 
   // The shortcuts need this script: their hint is shown by it, never to a page without it.
   document.querySelectorAll("[data-shortcut-hint]").forEach(function (hint) { hint.hidden = false; });
+  document.documentElement.classList.add("shortcuts-on");  // and the keys on the buttons (style.css)
   document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
     button.addEventListener("click", function () { dialog.showModal(); });
   });
@@ -223,7 +225,7 @@
     switch (event.key) {
       case "j": step(1); break;
       case "k": step(-1); break;
-      case "a": click("[data-action=approve]"); break;
+      case "a": click("[data-action=approve]") || click("[data-action=keep]"); break;  // 已檢舉: keep
       case "s": click("[data-action=spam]"); break;
       case "r":
         var select = current && current.querySelector("[data-reject-reason]");

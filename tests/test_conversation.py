@@ -339,6 +339,37 @@ def test_the_site_answers_with_a_badge_from_the_column_published_at_once_and_log
     assert '<span class="author staff-badge">本站編輯</span>' in html and "數據來自市場監管總局。" in html
 
 
+def test_a_pin_or_an_answer_is_told_just_above_its_card_and_a_pick_wears_its_badge(db, moderator):
+    """Said at the top of the list, a pin's result was out of view: the page lands on the card."""
+    comments = [make_comment(db, status=APPROVED, body=f"候選{index}", created_at=START + timedelta(minutes=index))
+                for index in range(4)]
+    back = "/moderation/?tab=approved"
+    for comment in comments[:3]:
+        moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back=back)
+    fourth = moderator.post(f"/moderation/comments/{comments[3].id}/pin", pinned="1", back=back)
+    assert fourth.location == f"{back}#result-{comments[3].id}"
+    html = moderator.client.get(fourth.location).get_data(as_text=True)
+    told = html[html.index(f'id="result-{comments[3].id}"'):html.index(f'id="card-{comments[3].id}"')]
+    assert "每篇文章最多 3 則編輯精選" in told
+    pinned_card = html[html.index(f'id="card-{comments[0].id}"'):html.index("</article>", html.index(f'id="card-{comments[0].id}"'))]
+    assert '<span class="pick-badge">編輯精選</span>' in pinned_card
+    answered = moderator.post(f"/moderation/comments/{comments[1].id}/answer", body="謝謝指正。", back=back)
+    assert answered.location == f"{back}#result-{comments[1].id}"
+    html = moderator.client.get(answered.location).get_data(as_text=True)
+    assert "已以本站名義回覆" in html[html.index(f'id="result-{comments[1].id}"'):html.index(f'id="card-{comments[1].id}"')]
+
+
+def test_the_sites_own_answer_offers_no_restriction_of_its_author(db, moderator):
+    top = make_comment(db, status=APPROVED, body="請問？")
+    moderator.post(f"/moderation/comments/{top.id}/answer", body="這是本站的回答。", back="/moderation/")
+    answer = db.session.scalar(select(Comment).where(Comment.body == "這是本站的回答。"))
+    html = moderator.queue(tab="approved")
+    card = html[html.index(f'id="card-{answer.id}"'):html.index("</article>", html.index(f'id="card-{answer.id}"'))]
+    assert "停權或先審" not in card
+    reader_card = html[html.index(f'id="card-{top.id}"'):html.index("</article>", html.index(f'id="card-{top.id}"'))]
+    assert "停權或先審" in reader_card
+
+
 def test_the_site_answer_refused_keeps_the_text(db, moderator):
     top = make_comment(db, status=APPROVED)
     response = moderator.post(f"/moderation/comments/{top.id}/answer", body="  ", back="/moderation/")

@@ -550,3 +550,61 @@ def test_keeping_a_reported_comment_in_place_closes_its_reports_without_an_undo(
     again = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="keep",
                            version=comment.version, back="/moderation/?tab=reported")
     assert again.status_code == 409 and again.get_json()["code"] == "not_allowed"  # no open report left
+
+
+def test_a_rejection_starts_with_no_reason_chosen(moderator, db):
+    """The reason is the moderator's to pick: a list that starts on 廣告 rejected harmless comments as ads."""
+    comment = make_comment(db)
+    html = moderator.queue()
+    select = html[html.index(f'id="reason-{comment.id}"'):]
+    select = select[:select.index("</select>")]
+    assert re.findall(r"<option[^>]*>", select)[0] == '<option value="">'
+    assert "selected" not in select
+    bulk = html[html.index('id="bulk-reason"'):]
+    assert re.findall(r"<option[^>]*>", bulk[:bulk.index("</select>")])[0] == '<option value="">'
+
+
+def test_without_javascript_a_refused_decision_is_said_above_its_card_which_keeps_the_choice(moderator, db):
+    comment = make_comment(db)
+    refused = moderator.decide(comment, "reject", reason="other", note="", share_note="1")
+    assert refused.status_code == 303 and refused.location.endswith(f"#result-{comment.id}")
+    html = moderator.client.get(refused.location).get_data(as_text=True)
+    result = html.index(f'id="result-{comment.id}"')
+    assert result < html.index(f'id="card-{comment.id}"')
+    assert "拒絕時請選擇原因" in html[result:html.index(f'id="card-{comment.id}"')]
+    assert html.count("拒絕時請選擇原因") == 1  # not again at the top of the list
+    card = html[html.index(f'id="card-{comment.id}"'):]
+    assert '<option value="other" selected>' in card
+    assert re.search(r'name="share_note" value="1" checked', card)
+    assert reload(db, comment).status is PENDING
+
+
+def test_the_bulk_bar_offers_only_what_can_change_the_tabs_comments(moderator, db):
+    for status in (PENDING, APPROVED, SPAM):
+        make_comment(db, status=status)
+
+    def offered(tab):
+        html = moderator.queue(tab=tab)
+        return re.findall(r'<button type="submit" name="decision" value="(\w+)">', html[html.index('id="bulk-form"'):])
+
+    assert offered("pending") == ["approve", "reject", "spam"]
+    assert offered("approved") == ["reject", "spam", "restore"]
+    assert offered("spam") == ["approve", "reject", "restore"]
+
+
+def test_a_filter_that_finds_nothing_says_so_not_that_the_queue_is_empty(moderator, db):
+    make_comment(db, body="一則評論")
+    html = moderator.queue(q="找不到的字")
+    assert "沒有符合這些條件的評論。" in html and "這個佇列目前沒有評論" not in html
+
+
+def test_a_reported_comment_is_kept_with_the_a_key(moderator, db):
+    from moderation.models import CommentReport, ReportReason
+
+    comment = make_comment(db, status=APPROVED)
+    db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.SPAM, reporter_hash="c" * 64,
+                                 reporter_ip_hash="d" * 64, created_at=comment.created_at))
+    db.session.commit()
+    html = moderator.queue(tab="reported")
+    assert re.search(r'data-action="keep" aria-keyshortcuts="a">保留並結案', html)
+    assert "<kbd>a</kbd> 保留並結案" in html  # the hint line says what a does here

@@ -172,6 +172,11 @@ def keep_reported(db: Session, comment_id: int, *, expected_version: int, actor:
 
 # The decision that takes a comment back to where it was (the undo offered after a decision in place).
 # A rejection needs its reason again, so a comment that was rejected is not undone with one click.
+def available_decisions(status: CommentStatus) -> list[str]:
+    """The decisions that can change a comment of this status (a bulk bar offers no other)."""
+    return [decision.value for decision in Decision if status in ALLOWED_FROM[decision]]
+
+
 UNDO = {P: Decision.RESTORE, A: Decision.APPROVE, S: Decision.SPAM}
 
 

@@ -38,6 +38,11 @@ STATUS_OF_TAB = {
 }
 
 
+def status_listed(tab: Tab) -> CommentStatus:
+    """The status of the comments a tab lists (已檢舉 lists published ones that readers reported)."""
+    return CommentStatus.APPROVED if tab is Tab.REPORTED else STATUS_OF_TAB[tab]
+
+
 class Kind(enum.StrEnum):
     """The queue's filter by place in a conversation."""
 

@@ -16,6 +16,7 @@ from moderation.services.decisions import (
     Refusal,
     RejectReason,
     Result,
+    available_decisions,
     decide,
     decide_many,
     keep_reported,
@@ -160,6 +161,7 @@ def queue_page():
         cards=cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab),
         articles=review_queue.articles_for_filter(db.session),
         reject_reasons=CHOOSABLE_REASONS,
+        bulk_decisions=available_decisions(review_queue.status_listed(tab)),
         back=request.full_path,
         page_number=min(page_number, 100_000),
         page_count=max(1, -(-counts[tab] // size)),
@@ -233,6 +235,11 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     focus = request.form.get("focus", type=row_id) if result.ok else None
     if focus:
         summary["next"] = focus
+    if not result.ok:  # told just above the card, which keeps what was chosen and typed
+        summary["next"] = focus = result.comment_id
+        flash({"comment_id": result.comment_id, "reason": request.form.get("reason", "")[:40],
+               "note": request.form.get("note", "")[:500], "share_note": request.form.get("share_note") == "1"},
+              "kept")
     flash(summary, "result")
     return see_other(_back() + (f"#result-{focus}" if focus else _focus_anchor(result.ok, result.comment_id)))
 
@@ -387,8 +394,8 @@ def pin(comment_id: int):
         db.session.commit()
     else:
         db.session.rollback()
-    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id}, "result")
-    return see_other(f"{_back()}#card-{comment_id}")
+    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id}, "result")
+    return see_other(f"{_back()}#result-{comment_id}")
 
 
 def _answer_page(comment_id: int, *, body: str = "", problem: str | None = None, status: int = 200):
@@ -419,8 +426,9 @@ def answer(comment_id: int):
         db.session.rollback()
         return _answer_page(comment_id, body=body, problem=answered.problem.value, status=422)
     db.session.commit()
-    flash({"kind": "answered", "comment_id": answered.comment_id, "parent_id": comment_id}, "result")
-    return see_other(f"{_back()}#card-{comment_id}")  # back to the card answered, as after a pin
+    flash({"kind": "answered", "comment_id": answered.comment_id, "parent_id": comment_id, "next": comment_id},
+          "result")
+    return see_other(f"{_back()}#result-{comment_id}")  # back to the card answered, as after a pin
 
 
 @bp.get("/authors/<tag>")
@@ -448,8 +456,8 @@ def rule_was_wrong(comment_id: int, reason_id: int):
     reason = _rule_reason_or_404(comment_id, reason_id)
     report_rule_wrong(db.session, reason, actor=guards.actor(), now=now())
     db.session.commit()
-    flash({"kind": "rule_wrong", "term": reason.detail, "comment_id": comment_id}, "result")
-    return see_other(f"{_back()}#card-{comment_id}")
+    flash({"kind": "rule_wrong", "term": reason.detail, "comment_id": comment_id, "next": comment_id}, "result")
+    return see_other(f"{_back()}#result-{comment_id}")
 
 
 @bp.post("/comments/<id:comment_id>/reasons/<id:reason_id>/allow")
@@ -463,8 +471,9 @@ def allow_term(comment_id: int, reason_id: int):
         allow_phrase(db.session, reason, phrase, actor=guards.actor(), now=now())
     except RuleError as error:
         db.session.rollback()
-        flash({"kind": "rule_problem", "problem": error.problem.value, "value": error.value}, "result")
+        flash({"kind": "rule_problem", "problem": error.problem.value, "value": error.value, "next": comment_id},
+              "result")
     else:
         db.session.commit()
-        flash({"kind": "allowed", "phrase": phrase}, "result")
-    return see_other(f"{_back()}#card-{comment_id}")
+        flash({"kind": "allowed", "phrase": phrase, "next": comment_id}, "result")
+    return see_other(f"{_back()}#result-{comment_id}")

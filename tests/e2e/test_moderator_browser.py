@@ -64,7 +64,11 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(live_server, 
 
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.name") == "reason"
-    page.keyboard.press("ArrowDown")  # 廣告 → 人身攻擊
+    page.keyboard.press("Enter")  # no reason chosen yet: refused, the card says so
+    expect(page.locator(f"#card-{second.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
+    page.keyboard.press("r")
+    page.keyboard.press("ArrowDown")  # 請選擇原因 → 廣告
+    page.keyboard.press("ArrowDown")  # → 人身攻擊
     page.keyboard.press("Enter")
     expect(page.locator(f"#decided-{second.id}")).to_contain_text(f"#{second.id} 已拒絕")
     expect(page.locator("[data-count=pending]")).to_have_text("0")
@@ -402,7 +406,7 @@ def test_tabbing_back_through_the_cards_on_a_phone_never_hides_a_control_under_t
 
 def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(live_server, browser_page, db):
     """The answer's box takes the focus and is described by the comment it answers; once posted,
-    the queue opens at the card answered, as after a pin (it opened at the top)."""
+    the queue opens at the card answered, the result just above it, as after a pin (it opened at the top)."""
     make_moderator(db, "mod")
     comments = [make_comment(db, status=CommentStatus.APPROVED, body=f"讀者的問題{index}",
                              created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
@@ -416,8 +420,15 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
         "document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent")
     box.fill("本站的回答")
     page.get_by_role("button", name="以本站名義發表").click()
-    page.wait_for_url(f"**/moderation/?tab=approved#card-{asked.id}")
-    expect(page.locator(f"#card-{asked.id}")).to_be_focused()
+    page.wait_for_url(f"**/moderation/?tab=approved#result-{asked.id}")
+    # The result just above the card has the focus (a screen reader reads it) and is in view; the
+    # keys act on the card below it.
+    result = page.locator(f"#result-{asked.id}")
+    expect(result).to_be_focused()
+    expect(result).to_contain_text("已以本站名義回覆")
+    expect(result).to_be_in_viewport()
+    expect(page.locator(f"#card-{asked.id}")).to_have_class(re.compile("is-current"))
+    expect(page.locator(f"#card-{asked.id} .card-head")).to_be_in_viewport()
 
 
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
@@ -624,3 +635,20 @@ def test_a_readers_long_unbroken_report_note_widens_no_card(live_server, browser
         button = page.locator(f"#card-{card.id}").get_by_role("button", name=re.compile("^拒絕"))
         box = button.bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
+def test_the_keys_on_the_buttons_show_only_where_they_work(live_server, browser, db, script):
+    """The shortcuts need the queue's script and a keyboard: without the script a button's key hint
+    would promise what nothing does."""
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="看按鈕上的按鍵")
+    context = browser.new_context(locale="zh-TW", java_script_enabled=script)
+    page = context.new_page()
+    sign_in_to_the_queue(page, live_server, "mod")
+    hint = page.locator(f"#card-{comment.id} [data-action=approve] kbd")
+    if script:
+        wait_for_the_keyboard(page)
+        expect(hint).to_be_visible()
+    else:
+        expect(hint).to_be_hidden()
