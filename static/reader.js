@@ -569,8 +569,13 @@
           }
           note.textContent = status.getAttribute("data-uncounted");
           status.textContent = note.textContent;
-        } else if (note) {
-          note.parentNode.removeChild(note);
+        } else {
+          if (note) note.parentNode.removeChild(note);
+          // Said, as the button's pressed state alone is not: liked or not, and the count now.
+          if (status) {
+            status.textContent = (status.getAttribute(answer.liked ? "data-liked" : "data-unliked") || "")
+              .replace("{n}", answer.like_count);
+          }
         }
         try { window.localStorage.setItem(LIKED_KEY, "1"); } catch (error) { /* private mode */ }
       })

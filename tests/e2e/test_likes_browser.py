@@ -31,6 +31,7 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     button.click()
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator("[data-count]")).to_have_text("1")
+    expect(page.locator("[data-like-status]")).to_have_text("已按讚，這則評論有 1 個讚。")  # said, not only pressed
     assert page.url.endswith(ARTICLE)  # in place: no navigation
     assert like_count(db, comment) == 1
     page.screenshot(path=str(tmp_path / "liked.png"), full_page=True)
@@ -41,6 +42,7 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     button.click()
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(button.locator("[data-count]")).to_have_text("0")
+    expect(page.locator("[data-like-status]")).to_have_text("已收回讚，這則評論有 0 個讚。")
     assert like_count(db, comment) == 0
 
 
