@@ -62,6 +62,9 @@ def test_a_suspended_author_is_told_until_when_and_why_and_keeps_the_text(page, 
     assert "您暫時無法留言，至 2026-11-25 10:00" in html  # the app's clock, in Taipei time
     assert "公開他人的個人資料" in html and "我還想再說一次" in html
     assert 'id="captcha-field"' not in html and 'class="primary"' not in html  # nothing to send it with now
+    assert html.count("您暫時無法留言") == 1  # said once, at the form's status, not again under the text
+    textarea = re.search(r"<textarea[^>]*>", html).group()
+    assert "aria-invalid" not in textarea  # the text is fine: the author is what is refused
     assert db.session.scalar(select(Comment).where(Comment.body == "我還想再說一次")) is None  # no shadow ban
     clock.advance(days=1, seconds=1)  # expired on its own
     page.open_form()
