@@ -159,6 +159,9 @@ def test_the_author_sees_what_became_of_each_comment(live_server, browser, db, j
     expect(own.locator(f"#own-{refused.id}")).to_contain_text("未通過")
     expect(own.locator(f"#own-{refused.id}")).to_contain_text("請附上數據來源")
     expect(own.locator(".own-waiting")).to_contain_text("還在審核的評論")
+    colours = {state: own.locator(f".own-{state} .state").evaluate("badge => getComputedStyle(badge).backgroundColor")
+               for state in ("waiting", "published", "refused")}
+    assert len(set(colours.values())) == 3, colours  # told apart by more than their word
     own.locator(f"#own-{published.id}").get_by_role("link", name="已公開").click()
     assert page.url.endswith(f"#comment-{published.id}")
     page.screenshot(path=str(tmp_path / "own-states.png"), full_page=True)
