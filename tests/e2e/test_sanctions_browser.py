@@ -44,8 +44,9 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     moderator.screenshot(path=str(tmp_path / "restricted.png"), full_page=True)
 
     post_as_reader(reader, live_server, "我還要說")
-    expect(reader.locator(".field-error")).to_contain_text("您暫時無法留言，至")
-    expect(reader.locator(".field-error")).to_contain_text("人身攻擊")
+    expect(reader.locator("#form-status")).to_contain_text("您暫時無法留言，至")  # said once, at the form's status
+    expect(reader.locator("#form-status")).to_contain_text("人身攻擊")
+    expect(reader.locator(".field-error")).to_have_count(0)
     expect(reader.locator("#body")).to_have_value("我還要說")
     reader.screenshot(path=str(tmp_path / "suspended-reader.png"), full_page=True)
 
