@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from moderation.article_text import HAN
 from moderation.models import Article, CommentMode
 from moderation.screening.characters import is_control
+from moderation.screening.readings import char_reading
 from moderation.services.articles import set_comment_mode
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
 from moderation.services.listing import listing_changed
@@ -178,6 +179,32 @@ def check_fields(raw: dict, *, body_max: int) -> ArticleFields:
     return ArticleFields(headline=headline, body=body, column=column, slug=slug, published_at=published_at,
                          comment_mode=mode, close_after_days=days, close_after_days_given="close_after_days" in raw,
                          sent=frozenset(raw) & FIELD_NAMES)
+
+
+_HEADLINE_WORDS = re.compile(r"[A-Za-z0-9]+|[^\W\d_A-Za-z]")  # Latin words and figures; each other letter alone
+_KEY_FROM_HEADLINE_LENGTH = 60
+
+
+def key_from_headline(db: Session, headline: str, *, now: datetime) -> str:
+    """A key, and so the URL, for a new article given neither: the headline in Latin letters, each
+    Han character by its pinyin (中文標題二 → zhong-wen-biao-ti-er), cut at a word near 60 letters and
+    made unique with -2, -3…; the moment, when the headline has nothing to spell (emoji)."""
+    words = []
+    for word in _HEADLINE_WORDS.findall(unicodedata.normalize("NFKC", headline)):
+        spelled = word.lower() if word.isascii() else char_reading(word)
+        if spelled.isascii() and spelled.isalnum():
+            words.append(spelled)
+    base = ""
+    for word in words:
+        if base and len(base) + 1 + len(word) > _KEY_FROM_HEADLINE_LENGTH:
+            break
+        base = f"{base}-{word}" if base else word[:_KEY_FROM_HEADLINE_LENGTH]
+    base = base or f"article-{now:%Y%m%d-%H%M%S}"
+    for number in range(1, 1000):
+        key = base if number == 1 else f"{base}-{number}"
+        if find_by_key(db, key) is None and db.scalar(select(Article.id).where(Article.slug == key)) is None:
+            return key
+    return f"{base}-{now:%Y%m%d%H%M%S%f}"
 
 
 def slug_from_key(key: str) -> str | None:

@@ -97,6 +97,8 @@ def edit_article(article_id: int):
 def create_article():
     form = {name: request.form.get(name, "") for name in FORM_FIELDS}
     key = form["key"].strip() or form["slug"].strip()
+    if not key and form["headline"].strip():  # neither given: the URL is made from the headline
+        key = newsroom.key_from_headline(db.session, form["headline"], now=now())
     return _save(None, key, form)
 
 
