@@ -64,6 +64,12 @@ def test_a_domain_with_a_label_over_63_characters_is_refused(runner, db):
     assert db.session.scalar(select(func.count()).select_from(DomainRuleRow).where(DomainRuleRow.domain.like("aaaa%"))) == 0
 
 
+def test_a_domain_with_a_space_is_refused_from_the_command_line_too(runner, db):
+    result = runner.invoke(args=["rules", "add-domain", "block", "a b.com"])
+    assert result.exit_code != 0 and "a b.com" in result.output
+    assert db.session.scalar(select(func.count()).select_from(DomainRuleRow).where(DomainRuleRow.domain == "a b.com")) == 0
+
+
 @pytest.mark.parametrize("note", ["=1+1", "＝1+1", "＋cmd", "－1", "＠SUM(A1)", "﹦1", "  =1", "\u3000＝1"])
 def test_csv_export_quotes_every_formula_starter(admin, db, note):
     comment = make_comment(db)

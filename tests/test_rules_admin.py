@@ -136,6 +136,20 @@ def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
         "term": "spam-links.com", "removed": 1}
 
 
+@pytest.mark.parametrize("typed", ["http://exa mple .com/path", "*.evil.com", "spam,shop.com"])
+def test_a_domain_no_link_could_have_is_refused(admin, db, typed):
+    """A rule with a space, a * or a comma in its host can never match a link: refused, not saved."""
+    before = db.session.query(DomainRuleRow).count()
+    response = admin.post(RULES + "domains", domain=typed, action="block")
+    assert response.status_code == 422 and "不是有效的網域" in response.get_data(as_text=True)
+    assert db.session.query(DomainRuleRow).count() == before
+
+
+def test_a_domain_typed_in_full_width_is_folded(admin, db):
+    admin.post(RULES + "domains", domain="ＳＰＡＭ－ＳＨＯＰ．ＣＯＭ", action="block")
+    assert db.session.query(DomainRuleRow).filter_by(domain="spam-shop.com").one().action == "block"
+
+
 def test_export_then_import_round_trips(admin, db):
     exported = admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
     assert "加微信\tspam\n" in exported

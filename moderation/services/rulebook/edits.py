@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from datetime import datetime
 
@@ -50,7 +51,14 @@ def domain_rules(db: Session) -> list[DomainRuleRow]:
 
 
 def clean_domain(value: str) -> str:
-    return value.strip().lower().strip(".").removeprefix("http://").removeprefix("https://").split("/")[0]
+    """The host of what an admin typed: full-width forms folded (ＥＸＡＭＰＬＥ．ＣＯＭ), scheme and path cut."""
+    value = unicodedata.normalize("NFKC", value).strip().lower()
+    return value.removeprefix("http://").removeprefix("https://").split("/")[0].strip(".")
+
+
+# A label of a host name: letters (of any script: an IDN is matched as written), figures, - and _.
+# A space, a * or other punctuation can never be in a link's host, so a rule holding one matches nothing.
+_DOMAIN_LABEL = re.compile(r"[\w-]+")
 
 
 def clean_word_rule(term: str, action: str, note: str = "", *, fuzzy: str = Fuzzy.HOLD.value) -> WordRuleRow:
@@ -74,7 +82,8 @@ def clean_domain_rule(domain: str, action: str) -> DomainRuleRow:
     if action not in DOMAIN_ACTIONS:
         raise RuleError(RuleProblem.DOMAIN_ACTION, action)
     labels = domain.split(".")
-    if "." not in domain or len(domain) > 253 or not all(0 < len(label) <= 63 for label in labels):
+    if "." not in domain or len(domain) > 253 or not all(
+            0 < len(label) <= 63 and _DOMAIN_LABEL.fullmatch(label) for label in labels):
         raise RuleError(RuleProblem.INVALID_DOMAIN, domain)
     return DomainRuleRow(domain=domain, action=action)
 
