@@ -189,6 +189,12 @@ def test_password_hashes_are_exported_only_when_asked(db, runner, tmp_path):
     assert "password_hash" in export_file(runner, tmp_path / "with.jsonl", "--include-password-hashes")
 
 
+def test_an_export_to_a_folder_that_is_not_there_is_refused_in_a_line(db, runner, tmp_path):
+    result = runner.invoke(args=["export", str(tmp_path / "no-such-folder" / "out.jsonl")])
+    assert result.exit_code == 1 and result.output.startswith("Error: cannot write ")
+    assert "No such file or directory" in result.output and "Traceback" not in result.output
+
+
 def test_retention_erases_address_hashes_older_than_the_age(db, runner, clock):
     old = make_comment(db, body="舊評論", created_at=clock() - timedelta(days=91))
     recent = make_comment(db, body="新評論", created_at=clock() - timedelta(days=1))

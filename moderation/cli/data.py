@@ -28,7 +28,11 @@ def register(app: Flask) -> None:
 def export_all(path: Path, include_password_hashes: bool):
     """Write articles, comments with their reasons, reports, rules, moderators and the audit log
     as JSON lines."""
-    with path.open("w", encoding="utf-8") as out, click.progressbar(
+    try:
+        out = path.open("w", encoding="utf-8")
+    except OSError as error:  # no such folder, no permission: said in a line, as every refusal here
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+    with out, click.progressbar(
             length=transfer.row_count(db.session) + 1, label="exporting", show_pos=True, show_eta=True) as bar:
         for line in transfer.export_lines(db.session, include_password_hashes=include_password_hashes):
             out.write(line)
