@@ -652,3 +652,19 @@ def test_the_keys_on_the_buttons_show_only_where_they_work(live_server, browser,
         expect(hint).to_be_visible()
     else:
         expect(hint).to_be_hidden()
+
+
+def test_a_new_api_key_wraps_on_a_phone(live_server, browser, db):
+    """The key is shown once, in one long word: it wraps, rather than widening the page to 557 px."""
+    make_moderator(db, "boss", role="admin")
+    make_comment(db)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "boss")
+    page.goto(live_server + "/moderation/admin/api-keys")
+    page.fill("#key-site", "cms.example")
+    page.locator("input[name=scope]").first.check()
+    page.get_by_role("button", name="建立金鑰").click()
+    expect(page.locator("code.secret")).to_contain_text("mk_")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
