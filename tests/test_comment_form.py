@@ -244,6 +244,17 @@ def test_a_reserved_nickname_is_said_at_the_first_step_without_javascript(page, 
     assert stored(db) == []
 
 
+@pytest.mark.parametrize("form_url", [f"/articles/{ARTICLE_SLUG}/comment", f"/embed/{ARTICLE_SLUG}/comment"])
+def test_a_text_with_reordering_controls_is_said_at_the_first_step_too(page, db, form_url):
+    """A reader told after solving the captcha (in the embedded frame too) had to solve a second one."""
+    response = page.client.post(form_url, data={"nickname": "老讀者", "body": "看\u202e反過來"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "改變文字顯示順序" in html and "看\u202e反過來" in html
+    assert re.search(r'id="body"[^>]*aria-invalid="true"', html)
+    assert "您輸入的內容已保留。請輸入驗證碼" not in html
+    assert stored(db) == []
+
+
 @pytest.mark.parametrize("body", EMPTY_TEXTS)
 def test_empty_text_is_refused(page, db, body):
     assert page.post(body=body).status_code == 422

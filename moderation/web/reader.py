@@ -266,10 +266,13 @@ def continue_comment(slug: str):
     language = languages.switched_language(request.form.get("switch_language"), in_url=g.get("embed") is not None)
     form = CommentForm()
     refused = language is not None and carried_errors(form, request.form.getlist("shown_error"))
-    if language is None and form.nickname.data:
-        # The nickname's rules (a reserved name, a control character) are said now, beside the
-        # captcha, not after it: they need no captcha and store nothing.
-        refused = not form.nickname.validate(form, [CommentForm.validate_nickname])
+    if language is None:
+        # The nickname's rules (a reserved name, a control character) and the text's (bidi controls
+        # that reorder it, its length) are said now, beside the captcha, not after it: they need no
+        # captcha and store nothing, and a reader told after would answer a second captcha.
+        nickname_ok = not form.nickname.data or form.nickname.validate(form, [CommentForm.validate_nickname])
+        body_ok = not (form.body.data or "").strip() or form.body.validate(form, [CommentForm.validate_body])
+        refused = not (nickname_ok and body_ok)
     form.continued = not refused and (language is None or bool((form.body.data or "").strip()))  # says the draft was kept
     response = render_form_page(_article_or_404(slug), form)
     if language is not None:
