@@ -340,6 +340,8 @@ def test_the_audit_filters_read_a_comment_as_the_log_shows_it_and_a_name_in_any_
     assert rows(comment=f" {shown.id} ")[1] == [str(shown.id)]
     html, found = rows(comment="abc")
     assert found == [] and "評論編號請填數字，例如 43 或 #43。" in html and 'value="abc"' in html
+    html, found = rows(comment="9" * 23)  # digits, but no comment can have the number
+    assert found == [] and "沒有這個編號的評論：編號太大。" in html and "請填數字" not in html
     assert len(rows(actor="BOSS", action="approve")[1]) == 2
     html, found = rows(action="bogus")  # no action of the log: no filter, as the menu's 全部 shows
     assert len(found) == 2 and '<option value="">全部</option>' in html and "selected" not in html.split('id="audit-action"')[1].split("</select>")[0]

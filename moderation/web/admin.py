@@ -168,7 +168,7 @@ def _audit_filters() -> audit.AuditFilters:
     is none of the log's is no filter."""
     actor = request.args.get("actor", "").strip()
     account = accounts.find_moderator(db.session, actor) if actor else None
-    written = request.args.get("comment", "").strip().removeprefix("#").strip()
+    written = _written_comment()
     try:
         comment_id = row_id(written) if written else None
     except ValueError:
@@ -179,13 +179,19 @@ def _audit_filters() -> audit.AuditFilters:
                               comment_id=comment_id, nothing=bool(written) and comment_id is None)
 
 
+def _written_comment() -> str:
+    return request.args.get("comment", "").strip().removeprefix("#").strip()
+
+
 @bp.get("/audit", endpoint="audit")
 def audit_log():
     filters = _audit_filters()
     entries, next_before = audit.entries_page(db.session, filters, before=request.args.get("before", type=row_id),
                                               size=AUDIT_PAGE_SIZE)
+    # A number no comment can have (beyond the ids' range) is said as such, not as "not a number".
+    problem = ("no_such_comment" if _written_comment().isdecimal() else "unreadable") if filters.nothing else None
     return render_template("admin/audit.html", entries=entries, actions=audit.recorded_actions(db.session),
-                           next_before=next_before, args=request.args, comment_unreadable=filters.nothing)
+                           next_before=next_before, args=request.args, comment_problem=problem)
 
 
 @bp.get("/audit.csv")
