@@ -57,6 +57,7 @@ class ArticleProblem(enum.StrEnum):
     BODY_IS_HTML = "body_is_html"
     GLOSS_TONE_NUMBERS = "gloss_tone_numbers"
     CONTROL_CHARACTERS = "control_characters"
+    NOT_TEXT = "not_text"  # a JSON value that is not a string where text is asked (12, ["a"])
     SLUG_INVALID = "slug_invalid"
     SLUG_TAKEN = "slug_taken"
     PUBLISHED_AT_INVALID = "published_at_invalid"
@@ -115,7 +116,7 @@ def check_fields(raw: dict, *, body_max: int) -> ArticleFields:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            problems[name] = missing
+            problems[name] = ArticleProblem.NOT_TEXT
             return ""
         value = _text(value)
         if _has_controls(value, newlines=newlines):

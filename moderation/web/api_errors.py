@@ -47,6 +47,7 @@ ARTICLE_PROBLEMS = {
     ArticleProblem.BODY_IS_HTML: lazy_gettext("內文須為純文字：段落之間空一行，拼音以「字(pīn)」寫在字後；不接受 HTML。"),
     ArticleProblem.GLOSS_TONE_NUMBERS: lazy_gettext("拼音請用聲調符號，例如 網(wǎng)，不用數字（wang3）。"),
     ArticleProblem.CONTROL_CHARACTERS: lazy_gettext("含有控制字元或不可見的格式字元。"),
+    ArticleProblem.NOT_TEXT: lazy_gettext("須為文字（JSON 字串）。"),
     ArticleProblem.SLUG_INVALID: lazy_gettext("網址代稱只能用英文字母、數字與 . _ -，最長 120 字元。"),
     ArticleProblem.SLUG_TAKEN: lazy_gettext("這個網址代稱已被另一篇文章使用。"),
     ArticleProblem.PUBLISHED_AT_INVALID: lazy_gettext("發布時間須為含時區的時間，例如 2026-12-03T09:00:00+08:00。"),
