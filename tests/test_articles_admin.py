@@ -186,4 +186,7 @@ def test_a_key_needs_a_site_name_and_a_scope(admin, db):
     assert response.status_code == 422 and "網站名稱須為" in response.get_data(as_text=True)
     response = admin.post("/moderation/admin/api-keys", site="cms.example")
     assert response.status_code == 422 and "請至少選一項權限" in response.get_data(as_text=True)
+    both = admin.post("/moderation/admin/api-keys", site="").get_data(as_text=True)  # said at once, not one a try
+    assert "網站名稱須為" in both and "請至少選一項權限" in both
+    assert 'aria-describedby="key-error-site_name"' in both and 'aria-describedby="key-error-no_scope"' in both
     assert db.session.scalar(select(ApiKey)) is None

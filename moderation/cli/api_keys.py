@@ -67,7 +67,7 @@ def embed_list():
 def create_key(site: str, scopes: tuple[str, ...]):
     """Create a key for SITE and print it once (only its hash is kept)."""
     row, key = commit_or_fail(lambda: api_keys.create_key(db.session, site, scopes, actor=COMMAND_LINE, now=now()),
-                              api_keys.ApiKeyError, lambda error: PROBLEMS[error.problem])
+                              api_keys.ApiKeyError, lambda error: "; ".join(PROBLEMS[each] for each in error.problems))
     click.echo(f"key {row.id} for '{row.site}' ({row.scopes}); shown only now, keep it secret:")
     click.echo(key)
 

@@ -33,9 +33,12 @@ class ApiKeyProblem(enum.StrEnum):
 
 
 class ApiKeyError(ValueError):
-    def __init__(self, problem: ApiKeyProblem):
-        super().__init__(problem.value)
-        self.problem = problem
+    """Each problem of a key's request (a form says them all at once); `problem` is the first."""
+
+    def __init__(self, *problems: ApiKeyProblem):
+        super().__init__(" ".join(problem.value for problem in problems))
+        self.problems = problems
+        self.problem = problems[0]
 
 
 def _digest(key: str) -> str:
@@ -65,9 +68,13 @@ def site_has_key(db: Session, site: str) -> bool:
 def create_key(db: Session, site: str, scopes: Iterable[str], *, actor: Actor, now: datetime) -> tuple[ApiKey, str]:
     """A new key for `site`; returns the row and the key itself, which is never stored or shown again."""
     site = site_name(site)
-    if not SITE_NAME.match(site):
-        raise ApiKeyError(ApiKeyProblem.SITE_NAME)
-    granted = parse_scopes(scopes)
+    problems = [] if SITE_NAME.match(site) else [ApiKeyProblem.SITE_NAME]
+    try:
+        granted = parse_scopes(scopes)
+    except ApiKeyError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ApiKeyError(*problems)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(site=site, key_hash=_digest(key), prefix=key[:SHOWN_PREFIX_LENGTH],
                  scopes=" ".join(sorted(scope.value for scope in granted)), created_at=now)

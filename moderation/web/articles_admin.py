@@ -173,7 +173,7 @@ def create_key():
         row, key = api_keys.create_key(db.session, site, chosen, actor=guards.actor(), now=now())
     except api_keys.ApiKeyError as error:
         db.session.rollback()
-        return _keys_page(422, problem=error.problem.value, site=site, chosen=chosen)
+        return _keys_page(422, problems=[problem.value for problem in error.problems], site=site, chosen=chosen)
     db.session.commit()
     if form_id:
         session[SENT_KEY_FORMS] = dict(list(sent.items())[-9:] + [(form_id, row.prefix)])
