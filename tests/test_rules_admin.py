@@ -168,6 +168,16 @@ def test_an_import_with_a_bad_line_saves_nothing_and_says_which_line(admin, db):
     assert db.session.query(WordRuleRow).count() == before
 
 
+def test_an_import_says_every_bad_line_at_once_and_a_line_without_its_tab_as_such(admin, db):
+    admin.post(RULES + "words", term="賭博", action="spam")
+    response = admin.post(RULES + "import", kind="word", text="沒有分隔的行 block\n赌博\tallow\n好詞\tnuke\n")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "第 1 行：每行須為「詞語或網域、Tab、動作」，這一行沒有 Tab：沒有分隔的行 block" in html
+    assert "第 2 行：篩選時與規則「賭博」是同一個詞" in html  # with the others, not after they are mended
+    assert "第 3 行：未知的動作：nuke" in html
+
+
 def test_domain_import(admin, db):
     admin.post(RULES + "import", kind="domain", text="bad-one.com\tblock\nexample.gov.tw\tallow\n")
     assert db.session.query(DomainRuleRow).filter_by(domain="bad-one.com").one().action == "block"

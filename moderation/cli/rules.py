@@ -39,6 +39,7 @@ PROBLEMS = {
     RuleProblem.UNKNOWN_FUZZY: "unknown fuzzy choice {value!r}: hold, action or off",
     RuleProblem.TWIN_OF_THE_OTHER_KIND: "screening reads this as the same term as the rule {value!r}, and one "
                                         "allows what the other stops: change or remove one of them",
+    RuleProblem.NO_TAB: "a line is value<TAB>action; this one has no tab: {value!r}",
 }
 
 

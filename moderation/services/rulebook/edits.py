@@ -31,6 +31,7 @@ class RuleProblem(enum.StrEnum):
     PHRASE_WITHOUT_TERM = "phrase_without_term"
     UNKNOWN_FUZZY = "unknown_fuzzy"
     TWIN_OF_THE_OTHER_KIND = "twin_of_the_other_kind"
+    NO_TAB = "no_tab"  # an imported line without the tab between its value and its action
 
 
 class RuleError(ValueError):

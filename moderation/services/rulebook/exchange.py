@@ -47,8 +47,11 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        value, _, rest = line.rstrip("\r").partition("\t")
+        value, tab, rest = line.rstrip("\r").partition("\t")
         action, _, fuzzy = rest.partition("\t")
+        if not tab:
+            refused.append(LineRefused(number, RuleError(RuleProblem.NO_TAB, value.strip()[:40])))
+            continue
         try:
             if kind == "word":
                 row = clean_word_rule(value, action.strip().lower(), fuzzy=fuzzy.strip().lower() or "hold")
@@ -58,10 +61,10 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
                 rows[row.domain] = row
         except RuleError as error:
             refused.append(LineRefused(number, error))
-    if kind == "word" and not refused:  # as one rule saved alone: no allow rule that cancels a blocking twin
+    if kind == "word":  # as one rule saved alone: no allow rule that cancels a blocking twin (said with the rest)
         twins = twins_of_the_other_kind(db, list(rows.values()))
-        refused = sorted((LineRefused(lines[term], RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other))
-                          for term, other in twins.items()), key=lambda line: line.number)
+        refused = sorted([*refused, *(LineRefused(lines[term], RuleError(RuleProblem.TWIN_OF_THE_OTHER_KIND, other))
+                                      for term, other in twins.items())], key=lambda line: line.number)
     if refused:
         return 0, refused
     model, key = (WordRuleRow, WordRuleRow.term) if kind == "word" else (DomainRuleRow, DomainRuleRow.domain)
