@@ -254,6 +254,7 @@ BAD_BODIES = [
     pytest.param({**STORY, "body": ["a"]}, 422, "not_text", id="body-a-list"),
     pytest.param({**STORY, "column": {"a": 1}}, 422, "not_text", id="column-an-object"),
     pytest.param({**STORY, "body": "<p>網頁內文</p>"}, 422, "body_is_html", id="html-body"),
+    pytest.param({**STORY, "headline": "<b>粗體</b>標題"}, 422, "headline_is_html", id="html-headline"),
     pytest.param({**STORY, "body": "網(wang3)路"}, 422, "gloss_tone_numbers", id="tone-numbers"),
     pytest.param({**STORY, "body": "內文\x00"}, 422, "control_characters", id="nul-in-body"),
     pytest.param({**STORY, "headline": "標題\u202e"}, 422, "control_characters", id="bidi-in-headline"),

@@ -55,6 +55,7 @@ class ArticleProblem(enum.StrEnum):
     BODY_MISSING = "body_missing"
     BODY_TOO_LONG = "body_too_long"
     BODY_IS_HTML = "body_is_html"
+    HEADLINE_IS_HTML = "headline_is_html"
     GLOSS_TONE_NUMBERS = "gloss_tone_numbers"
     CONTROL_CHARACTERS = "control_characters"
     NOT_TEXT = "not_text"  # a JSON value that is not a string where text is asked (12, ["a"])
@@ -133,6 +134,8 @@ def check_fields(raw: dict, *, body_max: int) -> ArticleFields:
                      too_long=ArticleProblem.COLUMN_TOO_LONG)
     body = text_of("body", required=True, limit=body_max, missing=ArticleProblem.BODY_MISSING,
                    too_long=ArticleProblem.BODY_TOO_LONG, newlines=True)
+    if "headline" not in problems and _HTML_TAG.search(headline):  # shown as text: a tag would be seen as typed
+        problems["headline"] = ArticleProblem.HEADLINE_IS_HTML
     if "body" not in problems:
         if _HTML_TAG.search(body):
             problems["body"] = ArticleProblem.BODY_IS_HTML

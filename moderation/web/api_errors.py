@@ -41,6 +41,7 @@ ARTICLE_PROBLEMS = {
     ArticleProblem.KEY_TAKEN: lazy_gettext("這個文章代號已被另一篇文章使用。"),
     ArticleProblem.HEADLINE_MISSING: lazy_gettext("請填寫標題。"),
     ArticleProblem.HEADLINE_TOO_LONG: lazy_gettext("標題太長。"),
+    ArticleProblem.HEADLINE_IS_HTML: lazy_gettext("標題須為純文字，不接受 HTML 標籤。"),
     ArticleProblem.COLUMN_TOO_LONG: lazy_gettext("欄目名稱太長。"),
     ArticleProblem.BODY_MISSING: lazy_gettext("請填寫內文。"),
     ArticleProblem.BODY_TOO_LONG: lazy_gettext("內文太長。"),
