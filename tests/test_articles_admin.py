@@ -44,12 +44,14 @@ def test_an_admin_writes_an_article_that_readers_can_open(admin, client, db):
 def test_an_article_given_neither_key_nor_slug_gets_its_url_from_the_headline(admin, client, db):
     """Only the headline and the body, as the form invites: the URL is the headline in pinyin, made
     unique; a headline with nothing to spell gets the moment instead."""
-    form = {**ARTICLE_FORM, "slug": "", "headline": "中文標題 ABC 二號"}
+    form = {**ARTICLE_FORM, "slug": "", "headline": "中文標題 ＡＢＣ 二號"}
     first, second = admin.post(NEW, **form), admin.post(NEW, **form)
     assert first.status_code == second.status_code == 303
     assert stored(db, "zhong-wen-biao-ti-abc-er-hao").key == "zhong-wen-biao-ti-abc-er-hao"
     assert stored(db, "zhong-wen-biao-ti-abc-er-hao-2") is not None
     assert client.get("/articles/zhong-wen-biao-ti-abc-er-hao").status_code == 200
+    assert admin.post(NEW, **{**form, "headline": "José 的來信"}).status_code == 303
+    assert stored(db, "jose-de-lai-xin") is not None
     assert admin.post(NEW, **{**form, "headline": "🎉🎉"}).status_code == 303
     assert db.session.scalar(select(Article).where(Article.slug.like("article-%"))) is not None
     long = admin.post(NEW, **{**form, "headline": "檢驗" * 40})

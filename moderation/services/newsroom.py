@@ -194,7 +194,7 @@ def key_from_headline(db: Session, headline: str, *, now: datetime) -> str:
     Han character by its pinyin (中文標題二 → zhong-wen-biao-ti-er), cut at a word near 60 letters and
     made unique with -2, -3…; the moment, when the headline has nothing to spell (emoji)."""
     words = []
-    for word in _HEADLINE_WORDS.findall(unicodedata.normalize("NFKC", headline)):
+    for word in _HEADLINE_WORDS.findall(unicodedata.normalize("NFKD", headline)):  # José → Jose´: its accent left out
         spelled = word.lower() if word.isascii() else char_reading(word)
         if spelled.isascii() and spelled.isalnum():
             words.append(spelled)
