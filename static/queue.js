@@ -147,7 +147,11 @@
     var holder = form.closest("[data-card], [data-decided]");
     var busy = form.querySelectorAll("button");
     busy.forEach(function (button) { button.disabled = true; });
-    fetch(form.getAttribute("data-in-place") + location.search, {
+    // The page's own query (its tab and filters: the counts follow them) on the form's URL, which may
+    // carry one already (?lang= on a page reached by a language URL).
+    var target = new URL(form.getAttribute("data-in-place"), location.href);
+    new URLSearchParams(location.search).forEach(function (value, name) { target.searchParams.set(name, value); });
+    fetch(target.href, {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { Accept: "application/json" },
     }).then(function (response) {

@@ -122,7 +122,10 @@
         nicknameValidity();
         return;
       }
-      fetch(nickname.dataset.checkUrl + "?nickname=" + encodeURIComponent(value), { credentials: "omit" })
+      // The check's URL may carry a query of its own (?lang= on a page reached by a language URL).
+      var url = new URL(nickname.dataset.checkUrl, window.location.href);
+      url.searchParams.set("nickname", value);
+      fetch(url.href, { credentials: "omit" })
         .then(function (response) { if (!response.ok) throw response; return response.json(); })
         .then(function (answer) {
           problemOf[value] = answer.problem ? nickname.dataset[answer.problem] || "" : "";

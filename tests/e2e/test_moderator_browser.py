@@ -668,3 +668,22 @@ def test_a_new_api_key_wraps_on_a_phone(live_server, browser, db):
     page.get_by_role("button", name="建立金鑰").click()
     expect(page.locator("code.secret")).to_contain_text("mk_")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_a_decision_in_place_keeps_the_pages_filters_and_language_from_a_language_url(live_server, browser, db):
+    """On a queue reached by a language URL the form's in-place URL carries ?lang= already: the page's
+    query must be added to it, not glued on after a second ?, which lost its first filter."""
+    make_moderator(db, "mod")
+    wanted = make_comment(db, body="要通過的那一則")
+    make_comment(db, body="另一則待審", created_at=wanted.created_at + timedelta(minutes=1))
+    context = browser.new_context(locale="zh-TW")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, "mod")
+    page.goto(live_server + "/moderation/?q=要通過&lang=en")
+    wait_for_the_keyboard(page)
+    expect(page.locator("[data-count=pending]")).to_have_text("1")  # under the filter
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{wanted.id}")).to_contain_text("pprove")  # the line in the page's English
+    expect(page.locator("[data-count=pending]")).to_have_text("0")  # still counted under the filter

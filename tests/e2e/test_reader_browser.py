@@ -430,6 +430,22 @@ def test_the_counter_and_the_nickname_check_follow_the_typing(live_server, brows
     assert nickname.get_attribute("aria-invalid") is None
 
 
+def test_a_page_reached_by_its_language_url_checks_the_nickname_as_any_other(live_server, browser_page):
+    """Its links carry ?lang=, the nickname check's URL among them: the check once asked for
+    `…?lang=zh-Hant?nickname=…`, heard "missing" for every nickname, and the form would not go."""
+    page = browser_page
+    page.goto(live_server + ARTICLE + "?lang=zh-Hant")
+    nickname = page.get_by_label("暱稱")
+    with page.expect_response(lambda response: "/nickname-check" in response.url) as checked:
+        nickname.fill("讀者小林")
+    assert checked.value.json() == {"problem": None}
+    expect(page.locator("#nickname-error")).to_have_count(0)
+    assert page.evaluate("document.getElementById('nickname').checkValidity()")
+    with page.expect_response(lambda response: "/nickname-check" in response.url):
+        nickname.fill("管理員")
+    expect(page.locator("#nickname-error")).to_contain_text("可能被誤認為本站人員")
+
+
 def test_hidden_glosses_give_back_the_tall_lines_and_invalid_fields_show_red(live_server, browser_page):
     page = browser_page
     page.goto(live_server + ARTICLE)
