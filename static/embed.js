@@ -29,7 +29,12 @@
 
   var frame = document.createElement("iframe");
   frame.src = url.href;
-  frame.title = script.getAttribute("data-title") || TITLES[lang] || TITLES["zh-hant"];
+  // The title is read in the host page: without data-lang, in the host page's language.
+  var hostLang = (document.documentElement.lang || "").toLowerCase();
+  var titleLang = TITLES[lang] ? lang : hostLang.indexOf("en") === 0 ? "en"
+    : /^zh-(hans|cn|sg|my)/.test(hostLang) ? "zh-hans" : "zh-hant";
+  frame.title = script.getAttribute("data-title") || TITLES[titleLang];
+  if (!script.getAttribute("data-title")) frame.lang = titleLang === "en" ? "en" : titleLang === "zh-hans" ? "zh-Hans" : "zh-Hant";
   frame.setAttribute("data-comment-embed", "");
   frame.style.width = "100%";
   frame.style.border = "0";

@@ -41,6 +41,10 @@ def host(tmp_path, service, app):
         "<h1>新聞網站的文章</h1>"
         f'<script src="{service}/static/embed.js" data-article="{ARTICLE_SLUG}" data-lang="zh-Hant"></script>'
         "</body></html>", encoding="utf-8")
+    (folder / "english.html").write_text(  # no data-lang: the frame's title follows the host page's language
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>News</title></head><body>'
+        f'<h1>An article</h1><script src="{service}/static/embed.js" data-article="{ARTICLE_SLUG}"></script>'
+        "</body></html>", encoding="utf-8")
     (folder / "iframe.html").write_text(
         '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>新聞</title></head><body>'
         f'<iframe src="{service}/embed/{ARTICLE_SLUG}" title="網友評論" style="width:100%;height:1800px"></iframe>'
@@ -201,3 +205,13 @@ def comment_frame_or_none(page):
                 return None
     return None
 
+
+
+def test_without_data_lang_the_frames_title_is_in_the_host_pages_language(host, browser):
+    """The title is read in the host page, among its English: 「網友評論」 there was a Chinese word
+    in an English voice."""
+    page = browser.new_context(locale="zh-TW").new_page()
+    page.goto(host + "/english.html")
+    frame = page.locator("iframe")
+    expect(frame).to_have_attribute("title", "Comments")
+    expect(frame).to_have_attribute("lang", "en")
