@@ -31,6 +31,17 @@
     line.querySelector("[data-replying-text]").textContent = line.dataset.template.replace("{name}", name);
     line.hidden = false;
     form.classList.add("is-reply");
+    describedByReplying(form, true);
+  }
+
+  // The text box says whom it answers (「回覆 @暱稱」), as the line above it shows.
+  function describedByReplying(form, replying) {
+    var body = form.querySelector("#body");
+    var ids = (body.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== "replying-text";
+    });
+    if (replying) ids.unshift("replying-text");
+    body.setAttribute("aria-describedby", ids.join(" "));
   }
 
   var toggle = document.querySelector("[data-pinyin-toggle]");
@@ -346,13 +357,16 @@
       showReplying(form, answered.querySelector(":scope > .comment-meta .author").textContent);
       link.closest(".comment-actions").after(form);
       form.dispatchEvent(new Event("change"));  // the draft remembers whom it answers
-      form.querySelector("#body").focus();
+      form.querySelector("#body").focus({ preventScroll: true });
+      replying.scrollIntoView({ block: "start" });  // the line saying whom, with the box below it, in view
     });
     replying.querySelector("[data-reply-cancel]").addEventListener("click", function (event) {
       event.preventDefault();
       var back = form.closest("li") && form.closest("li").querySelector("[data-reply-link]");
       replyTo.value = "";
       replying.hidden = true;
+      replying.querySelector("[data-replying-text]").textContent = "";
+      describedByReplying(form, false);
       form.classList.remove("is-reply");
       form.dispatchEvent(new Event("change"));
       formHome.insertBefore(form, formNext);

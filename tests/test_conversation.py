@@ -63,6 +63,7 @@ def test_without_javascript_the_reply_link_opens_the_form_as_a_reply_and_the_rep
     assert response.headers["Cache-Control"] == "no-store"
     page.html = response.get_data(as_text=True)
     assert "回覆 @老王" in page.html and f'name="reply_to" value="{top.id}"' in page.html
+    assert re.search(r'<textarea id="body"[^>]*aria-describedby="replying-text body-hint"', page.html)  # whom, with the box
     assert page.post(body="同意你的看法", reply_to=str(top.id)).status_code == 303
     reply = db.session.scalar(select(Comment).where(Comment.body == "同意你的看法"))
     assert (reply.thread_id, reply.reply_to_id, reply.status) == (top.id, top.id, PENDING)

@@ -57,6 +57,9 @@ def test_replying_in_place_with_javascript(live_server, browser_page, db, tmp_pa
     expect(form).to_be_visible()  # moved under the comment answered
     expect(form.locator("[data-replying]")).to_contain_text("回覆 @老王")
     assert page.evaluate("document.activeElement.id") == "body"
+    box = page.get_by_label("評論內容")
+    expect(box).to_have_accessible_description(re.compile("^回覆 @老王"))  # whom it answers, said with the box
+    expect(form.locator("[data-replying]")).to_be_in_viewport()
     page.get_by_label("暱稱").fill("小李")
     page.get_by_label("評論內容").fill("同意，支持國產")
     page.locator("img[alt^='驗證碼圖片']").scroll_into_view_if_needed()
@@ -72,6 +75,7 @@ def test_replying_in_place_with_javascript(live_server, browser_page, db, tmp_pa
     page.locator(f"#comment-{top.id}").get_by_role("link", name="回覆").click()
     page.locator("[data-reply-cancel]").click()
     expect(page.locator("[data-replying]")).to_be_hidden()
+    expect(page.get_by_label("評論內容")).not_to_have_accessible_description(re.compile("回覆"))
     assert page.locator("[data-reply-to]").input_value() == ""
     assert page.locator(f"#comment-{top.id} #comment-form").count() == 0
 
