@@ -258,7 +258,9 @@
         audio.setAttribute("aria-label", media.dataset.audioLabel);
         watchAudio(audio);
         media.appendChild(audio);
-        if (focus) audio.play().catch(function () {});
+        // The player takes the focus and waits for the reader: played at once, the words a screen
+        // reader says of the focused field talked over the challenge.
+        if (focus) { audio.focus(); return; }
       } else {
         var image = document.createElement("img");
         image.src = challenge.image;

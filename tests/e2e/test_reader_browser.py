@@ -94,6 +94,9 @@ def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, brows
     page.locator("[data-captcha-media] img").wait_for()
     page.get_by_role("button", name="改聽語音").click()
     page.locator("[data-captcha-media] audio").wait_for()
+    # The player has the focus and waits to be played: a screen reader's words would talk over it.
+    expect(page.locator("[data-captcha-media] audio")).to_be_focused()
+    assert page.evaluate("document.querySelector('[data-captcha-media] audio').paused")
     before = page.input_value("[data-captcha-id]")
     page.get_by_role("button", name="換一張").click()
     expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
@@ -137,9 +140,13 @@ def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
     status = page.locator("[data-captcha-status]")
     page.get_by_role("button", name="改聽語音").click()
     page.locator("[data-captcha-media] audio").wait_for()
+    page.evaluate("document.querySelector('[data-captcha-media] audio').play().catch(() => {})")  # the reader plays it
     wait_until(page, "() => document.querySelector('[data-captcha-media] audio').readyState > 0")
     assert status.is_hidden()
-    page.get_by_role("button", name="換一張").click()  # a second audio challenge: over the limit
+    before = page.input_value("[data-captcha-id]")
+    page.get_by_role("button", name="換一張").click()  # a second audio challenge: over the limit once played
+    expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
+    page.evaluate("document.querySelector('[data-captcha-media] audio').play().catch(() => {})")
     expect(status).to_be_visible()
     text = status.inner_text()
     assert text.startswith("語音驗證碼的播放次數已達上限，請於 ") and "秒後再試，或改看圖片" in text
