@@ -259,6 +259,7 @@ def test_a_text_with_reordering_controls_is_said_at_the_first_step_too(page, db,
 def test_empty_text_is_refused(page, db, body):
     assert page.post(body=body).status_code == 422
     assert "請輸入評論內容" in page.html
+    assert re.search(r"<title>錯誤：發表評論", page.html)  # the title says so first, as a screen reader reads it
     assert stored(db) == []
 
 
