@@ -144,6 +144,17 @@ def test_a_pending_comment_does_not_change_the_validator(app, db, page):
     assert etag_of(client) == before
 
 
+def test_the_comment_form_has_a_heading_of_its_own_between_the_sections_and_the_lists(app, db):
+    """Heading navigation reached 網友評論 and then the list: the form between them had none."""
+    make_comment(db, status=APPROVED, body="一則評論")
+    html = app.test_client().get(ARTICLE_URL).get_data(as_text=True)
+    headings = re.findall(r"<h([23])[^>]*>(.*?)</h\1>", html)
+    names = [text for _, text in headings]
+    form = names.index("發表評論")
+    assert names[form - 1].startswith("網友評論") and "則評論" in names[form + 1]
+    assert html.index('id="form-heading"') < html.index('id="comment-form"')
+
+
 def test_heading_counts_approved_comments_of_this_article_only(app, db, clock):
     other, _ = load_article(db.session, "另一篇文章的內文。", slug="another-story")
     db.session.commit()
