@@ -290,6 +290,7 @@ def test_a_long_rule_note_does_not_widen_the_rules_page(live_server, browser_pag
     page.fill("#password", PASSWORD)
     page.press("#password", "Enter")
     page.wait_for_selector("#words-heading")
+    page.wait_for_load_state("load")  # the stylesheet too: measured before it came, the page was as wide as the note
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
 
