@@ -23,6 +23,7 @@ def sign_in_to_the_queue(page, live_server, name, path="/moderation/"):
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_label("密碼").press("Enter")
     page.wait_for_selector("[data-card]")
+    page.wait_for_load_state("load")  # its stylesheet too: what is measured next is laid out with it
 
 
 def wait_for_the_keyboard(page):
@@ -668,6 +669,7 @@ def test_a_new_api_key_wraps_on_a_phone(live_server, browser, db):
     page.locator("input[name=scope]").first.check()
     page.get_by_role("button", name="建立金鑰").click()
     expect(page.locator("code.secret")).to_contain_text("mk_")
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
 
