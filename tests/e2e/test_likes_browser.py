@@ -136,6 +136,8 @@ def test_the_sort_switch(live_server, browser, db, javascript):
     assert "sort=hot" in page.url
     expect(bodies).to_have_text(["較早但熱門", "最新但冷門"])
     expect(page.get_by_role("link", name="最熱")).to_have_attribute("aria-current", "page")
+    # The page comes back at the list's heading, which takes the focus: a screen reader says the new order.
+    expect(page.locator("#comment-list-heading")).to_be_focused()
     page.get_by_role("navigation", name="評論排序").get_by_role("link", name="最新").click()
     expect(bodies).to_have_text(["最新但冷門", "較早但熱門"])
 
