@@ -26,6 +26,15 @@ def sign_in_to_the_queue(page, live_server, name, path="/moderation/"):
     page.wait_for_load_state("load")  # its stylesheet too: what is measured next is laid out with it
 
 
+def signed_in(browser, live_server, name, **context_options):
+    """A browser of its own (`context_options`: its locale, viewport, script), signed in as `name` at
+    the queue; its steps wait 10 s at most."""
+    page = browser.new_context(**context_options).new_page()
+    page.set_default_timeout(10_000)
+    sign_in_to_the_queue(page, live_server, name)
+    return page
+
+
 def wait_for_the_keyboard(page):
     """The queue's script has run once it has put the focus on the heading (or on the card a link named):
     keys pressed before are lost."""
@@ -150,10 +159,8 @@ def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(
 def test_without_javascript_a_decision_posts_and_redirects(live_server, browser, db):
     make_moderator(db, "mod")
     comment = make_comment(db, body="沒有腳本也能處理")
-    context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900}, java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 1280, "height": 900},
+                     java_script_enabled=False)
     page.get_by_role("button", name=f"通過 #{comment.id}").click()
     expect(page.locator(".result")).to_contain_text("已通過 1 則評論")
     db.session.expire_all()
@@ -333,10 +340,7 @@ def test_the_card_focused_after_a_decision_is_in_view_and_not_under_the_bulk_bar
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"第{index}則：" + "很長的評論內容，" * (5 + index * 6),
                              created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(8)]
-    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": width, "height": height})
     wait_for_the_keyboard(page)
     bar = page.locator("[data-bulk]").bounding_box()
     assert bar["height"] < 60  # closed: one line until something is selected
@@ -384,10 +388,7 @@ def test_tabbing_back_through_the_cards_on_a_phone_never_hides_a_control_under_t
     for index in range(6):
         make_comment(db, body=f"第{index}則：" + "很長的評論內容，" * (4 + index * 3),
                      created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC))
-    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 390, "height": 844})
     wait_for_the_keyboard(page)
     for _ in range(2):
         page.keyboard.press("j")
@@ -469,10 +470,7 @@ def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server
     make_moderator(db, "mod")
     for status in (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED):
         make_comment(db, body="一則很長很長的評論，" * 8, status=status, author_hash="e" * 64)
-    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 390, "height": 844})
     page.goto(live_server + "/moderation/authors/eeeeeeee")
     lines = page.locator(".table tbody td:nth-child(2)").evaluate_all("""(cells) => cells.map((cell) => {
         const text = document.createRange(); text.selectNodeContents(cell);
@@ -485,10 +483,7 @@ def test_the_author_history_keeps_each_status_on_one_line_on_a_phone(live_server
 def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browser, db):
     make_moderator(db, "mod")
     make_comment(db)
-    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 390, "height": 844})
     page.goto(live_server + "/moderation/dashboard/?range=7d")
     heights = page.locator(".chart .axis").evaluate_all("(labels) => labels.map((l) => l.getBoundingClientRect().height)")
     assert heights and min(heights) >= 11  # 12 px as drawn; scaled to the phone's width they were 7 px
@@ -509,10 +504,7 @@ def test_the_dashboards_chart_labels_stay_legible_on_a_phone(live_server, browse
 def test_every_box_and_radio_of_the_moderation_pages_is_at_least_20_pixels_on_a_phone(live_server, browser, db):
     make_moderator(db, "boss", role="admin")
     make_comment(db)
-    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "boss")
+    page = signed_in(browser, live_server, "boss", locale="zh-TW", viewport={"width": 390, "height": 844})
     page.evaluate("document.querySelector('#bulk-form details').open = true")
     small = []
     for path in ("/moderation/", "/moderation/admin/webhooks/", "/moderation/admin/api-keys"):
@@ -541,10 +533,7 @@ def test_the_card_selection_box_is_a_24_pixel_target(live_server, browser_page, 
 def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browser, db, width, height):
     make_moderator(db, "boss", role="admin")
     make_comment(db, body="芝麻湯圓很好吃")
-    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "boss")
+    page = signed_in(browser, live_server, "boss", locale="zh-TW", viewport={"width": width, "height": height})
     page.goto(live_server + "/moderation/admin/rules/")
     page.fill("#word-term", "芝麻湯圓")
     page.get_by_role("button", name="試算（不儲存）").click()
@@ -561,11 +550,8 @@ def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_dec
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"第{index}則：" + "沒有腳本的評論，" * 6,
                              created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
-    context = browser.new_context(locale="zh-TW", viewport={"width": width, "height": height},
-                                  java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": width, "height": height},
+                     java_script_enabled=False)
     page.get_by_role("button", name=f"通過 #{comments[3].id}").click()
     result = page.locator(f"#result-{comments[4].id}")
     expect(result).to_contain_text("已通過 1 則評論")
@@ -645,9 +631,7 @@ def test_the_keys_on_the_buttons_show_only_where_they_work(live_server, browser,
     would promise what nothing does."""
     make_moderator(db, "mod")
     comment = make_comment(db, body="看按鈕上的按鍵")
-    context = browser.new_context(locale="zh-TW", java_script_enabled=script)
-    page = context.new_page()
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", java_script_enabled=script)
     hint = page.locator(f"#card-{comment.id} [data-action=approve] kbd")
     if script:
         wait_for_the_keyboard(page)
@@ -660,10 +644,7 @@ def test_a_new_api_key_wraps_on_a_phone(live_server, browser, db):
     """The key is shown once, in one long word: it wraps, rather than widening the page to 557 px."""
     make_moderator(db, "boss", role="admin")
     make_comment(db)
-    context = browser.new_context(locale="zh-TW", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "boss")
+    page = signed_in(browser, live_server, "boss", locale="zh-TW", viewport={"width": 390, "height": 844})
     page.goto(live_server + "/moderation/admin/api-keys")
     page.fill("#key-site", "cms.example")
     page.locator("input[name=scope]").first.check()
@@ -679,10 +660,7 @@ def test_a_decision_in_place_keeps_the_pages_filters_and_language_from_a_languag
     make_moderator(db, "mod")
     wanted = make_comment(db, body="要通過的那一則")
     make_comment(db, body="另一則待審", created_at=wanted.created_at + timedelta(minutes=1))
-    context = browser.new_context(locale="zh-TW")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    sign_in_to_the_queue(page, live_server, "mod")
+    page = signed_in(browser, live_server, "mod", locale="zh-TW")
     page.goto(live_server + "/moderation/?q=要通過&lang=en")
     wait_for_the_keyboard(page)
     expect(page.locator("[data-count=pending]")).to_have_text("1")  # under the filter
