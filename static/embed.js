@@ -15,6 +15,7 @@
   var MESSAGE = "moderation-embed:height";
   var MAX_HEIGHT = 100000;
   var TITLES = { "zh-hant": "網友評論", "zh-hans": "网友评论", en: "Comments" };
+  var TAGS = { "zh-hant": "zh-Hant", "zh-hans": "zh-Hans", en: "en" };  // the title's `lang`
   var script = document.currentScript;
   if (!script || !script.src || !script.getAttribute("data-article")) {
     return;
@@ -34,7 +35,7 @@
   var titleLang = TITLES[lang] ? lang : hostLang.indexOf("en") === 0 ? "en"
     : /^zh-(hans|cn|sg|my)/.test(hostLang) ? "zh-hans" : "zh-hant";
   frame.title = script.getAttribute("data-title") || TITLES[titleLang];
-  if (!script.getAttribute("data-title")) frame.lang = titleLang === "en" ? "en" : titleLang === "zh-hans" ? "zh-Hans" : "zh-Hant";
+  if (!script.getAttribute("data-title")) frame.lang = TAGS[titleLang];
   frame.setAttribute("data-comment-embed", "");
   frame.style.width = "100%";
   frame.style.border = "0";
