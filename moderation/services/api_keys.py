@@ -33,12 +33,11 @@ class ApiKeyProblem(enum.StrEnum):
 
 
 class ApiKeyError(ValueError):
-    """Each problem of a key's request (a form says them all at once); `problem` is the first."""
+    """Each problem of a key's request (a form says them all at once)."""
 
     def __init__(self, *problems: ApiKeyProblem):
         super().__init__(" ".join(problem.value for problem in problems))
         self.problems = problems
-        self.problem = problems[0]
 
 
 def _digest(key: str) -> str:
