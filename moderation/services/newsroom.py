@@ -206,7 +206,7 @@ def key_from_headline(db: Session, headline: str, *, now: datetime) -> str:
     base = base or f"article-{now:%Y%m%d-%H%M%S}"
     for number in range(1, 1000):
         key = base if number == 1 else f"{base}-{number}"
-        if find_by_key(db, key) is None and db.scalar(select(Article.id).where(Article.slug == key)) is None:
+        if db.scalar(select(Article.id).where(or_(Article.key == key, Article.slug == key)).limit(1)) is None:
             return key
     return f"{base}-{now:%Y%m%d%H%M%S%f}"
 
