@@ -9,7 +9,7 @@ from moderation.models import Comment, CommentStatus
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, decide
 from tests.attack_inputs import EMPTY_TEXTS, HOSTILE_TEXTS, REFUSED_NICKNAMES, REORDERED_TEXTS
-from tests.conftest import ARTICLE_SLUG, challenge_id_of, csrf_token_of, make_page
+from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, challenge_id_of, csrf_token_of, make_page
 
 PENDING_NOTICE = "您的評論已送出，審核通過後將會公開"
 WRONG_CAPTCHA = "請輸入正確驗證碼"
@@ -228,6 +228,26 @@ def test_refused_nicknames_say_why_and_keep_the_text(page, db, nickname, problem
     assert "內容保留" in page.html
     expected = {"reserved": "本站人員", "invisible": "看不見的字元", "too_long": "最多 20 個字"}[problem]
     assert expected in page.html
+    assert stored(db) == []
+
+
+def test_the_error_summary_links_each_refused_field_in_the_pages_language(page, db):
+    """The status that takes the focus names every refused field and leads to it, so that a reader
+    who hears it need not look for the fields."""
+    page.open_form()
+    html = page.post(nickname="", body="", captcha_answer="WRNG").get_data(as_text=True)
+    summary = re.search(r'<div class="form-error" role="alert" id="form-status".*?</div>', html, re.S).group()
+    assert re.findall(r'<a href="(#[a-z_]+)">([^<]*)</a>', summary) == [
+        ("#nickname", "暱稱：請填寫暱稱，或勾選「匿名」"), ("#body", "評論內容：請輸入評論內容")]
+    page.open_form()
+    html = page.post(captcha_answer="WRNG").get_data(as_text=True)
+    assert re.findall(r'<a href="(#[a-z_]+)">([^<]*)</a>', html) == [("#captcha_answer", "驗證碼：請輸入正確驗證碼")]
+    page.open_form()
+    english = page.client.post(f"{page.url}/comments?lang=en", data={
+        "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_answer": CAPTCHA_TEXT,
+        "nickname": "讀者", "body": "", "action": "post"})
+    assert re.findall(r'<a href="#body">([^<]*)</a>', english.get_data(as_text=True)) == [
+        "Comment: Please write a comment"]
     assert stored(db) == []
 
 

@@ -368,10 +368,12 @@ def test_a_refused_post_gives_its_error_summary_the_focus_and_keeps_it(live_serv
     page.get_by_label("請輸入驗證碼").press("Enter")
     page.wait_for_selector("#form-status")
     page.wait_for_load_state("load")
-    assert page.inner_text("#form-status") == "評論尚未送出，請修正標示的欄位。"
+    assert [line for line in page.inner_text("#form-status").splitlines() if line] == ["評論尚未送出，請修正標示的欄位。", "驗證碼：請輸入正確驗證碼"]
     assert status_has_focus_in_view(page)
     page.wait_for_timeout(300)  # no later fragment navigation takes it away
     assert status_has_focus_in_view(page)
+    page.locator("#form-status").get_by_role("link", name="驗證碼：請輸入正確驗證碼").click()
+    expect(page.get_by_label("請輸入驗證碼")).to_be_focused()  # the summary's link leads to the field
 
 
 def test_without_javascript_the_error_summary_takes_the_focus_too(live_server, browser):
