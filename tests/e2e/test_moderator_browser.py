@@ -545,8 +545,8 @@ def test_the_dry_run_answer_is_shown_at_the_form_and_focused(live_server, browse
 
 
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
-def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_decision(live_server, browser, db,
-                                                                                      width, height):
+def test_without_javascript_the_result_has_the_focus_and_the_next_card_is_in_view_after_a_decision(
+        live_server, browser, db, width, height):
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"第{index}則：" + "沒有腳本的評論，" * 6,
                              created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(6)]
@@ -556,6 +556,7 @@ def test_without_javascript_the_result_and_the_next_card_are_in_view_after_a_dec
     result = page.locator(f"#result-{comments[4].id}")
     expect(result).to_contain_text("已通過 1 則評論")
     page.wait_for_load_state("load")
+    expect(result).to_be_focused()  # read out as the other results placed above a card are; Tab goes on to 復原
     for element in (result, page.locator(f"#card-{comments[4].id} .card-head")):
         box = element.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= height
