@@ -183,6 +183,17 @@
         if (problem) announce(problem.textContent);
         else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
         focusCard(card);
+      } else if (answer.code === "unavailable") {  // the database is away: nothing done, nothing lost
+        busy.forEach(function (button) { button.disabled = false; });
+        var said = holder.querySelector("[data-outage]");
+        if (!said) {
+          said = document.createElement("p");
+          said.className = "card-problem form-error";
+          said.setAttribute("data-outage", "");
+          form.parentNode.insertBefore(said, form);
+        }
+        said.textContent = answer.message;
+        announce(answer.message);
       } else {
         throw new Error(answer.code);
       }

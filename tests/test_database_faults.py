@@ -16,9 +16,18 @@ from moderation import create_app
 from moderation.article_text import bundled_seed
 from moderation.config import sqlalchemy_url
 from moderation.extensions import db
-from moderation.models import Comment
+from moderation.models import Comment, CommentStatus, Role
+from moderation.services import accounts
 from moderation.services.articles import load_article
-from tests.conftest import ARTICLE_SLUG, CAPTCHA_TEXT, ArticlePage, challenge_id_of
+from tests.conftest import (
+    ARTICLE_SLUG,
+    CAPTCHA_TEXT,
+    PASSWORD,
+    ArticlePage,
+    ModeratorBrowser,
+    challenge_id_of,
+    make_comment,
+)
 from tests.db_proxy import FaultyProxy
 from tests.postgres import temporary_database
 
@@ -185,3 +194,32 @@ def test_the_form_page_of_an_outage_names_the_article(through_proxy):
     proxy.cut()
     assert page.post(solve=False, body="標題還在嗎").status_code == 503
     assert f"<title>發表評論：{title} - 儀器網</title>" in page.html
+
+
+def test_the_moderation_pages_in_an_outage_answer_503_and_keep_a_decision_to_send_again(through_proxy):
+    """Not a bare 500: the error page asked the database again who was signed in. A decision's note
+    comes back in a form ready to be sent again; the queue's script is told in JSON, to say on the card."""
+    app, proxy, direct = through_proxy
+    with direct.app_context():
+        accounts.create_moderator(db.session, "mod", PASSWORD, role=Role.MODERATOR)
+        comment_id = make_comment(db, body="待審的評論").id
+    browser = ModeratorBrowser(app.test_client())
+    browser.login()
+    token = browser.csrf()
+    proxy.cut()
+    page = browser.client.get("/moderation/")
+    assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0 and "服務暫時無法使用" in page.text
+    decision = {"decision": "reject", "version": "1", "reason": "other", "note": "請保留這段說明", "back": "/moderation/"}
+    refused = browser.post(f"/moderation/comments/{comment_id}/decide", **decision)
+    assert refused.status_code == 503 and "再送出一次" in refused.text
+    kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', refused.text))
+    assert kept == {**decision, "csrf_token": token}
+    in_place = browser.client.post(f"/moderation/comments/{comment_id}/decision.json", data={**decision, "csrf_token": token},
+                                   headers={"Accept": "application/json"})
+    assert in_place.status_code == 503 and in_place.get_json()["code"] == "unavailable"
+    assert "備註都還在" in in_place.get_json()["message"]
+    proxy.restore()
+    sent_again = browser.client.post(f"/moderation/comments/{comment_id}/decide", data=kept)
+    assert sent_again.status_code == 303
+    with direct.app_context():
+        assert db.session.get(Comment, comment_id).status is CommentStatus.REJECTED

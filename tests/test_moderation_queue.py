@@ -174,6 +174,36 @@ def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(a
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
 
 
+def test_a_decision_sent_again_by_its_moderator_is_done_not_a_conflict(moderator, db):
+    """The first answer was lost with the connection after the commit; the moderator sends the same
+    form again. It was done: said so, nothing written twice. Anyone else's decision is still a conflict."""
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="abuse", note="重複貼文")
+    again = moderator.decide(comment, "reject", version=1, reason="abuse", note="重複貼文")
+    assert again.status_code == 303
+    html = moderator.queue(tab="rejected")
+    assert "已拒絕 1 則評論" in html and "您的操作未套用" not in html
+    answer = decide_in_place(moderator, comment, "reject", version=1, reason="abuse").get_json()
+    assert answer["ok"] is True and answer["code"] == "decided"
+    response = moderator.post("/moderation/comments/bulk", decision="reject", reason="abuse", scope="selected",
+                              item=[f"{comment.id}:1"], back="/moderation/")
+    assert response.status_code == 303 and "未處理" not in moderator.queue()
+    assert reload(db, comment).version == 2
+    assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
+    # not the same decision: still a conflict
+    assert decide_in_place(moderator, comment, "approve", version=1).get_json()["code"] == "conflict"
+
+
+def test_a_decision_sent_again_after_another_moderators_is_a_conflict(app, moderator, db):
+    make_moderator(db, "other")
+    second = ModeratorBrowser(app.test_client())
+    second.login("other")
+    comment = make_comment(db)
+    moderator.decide(comment, "reject", reason="abuse")
+    response = decide_in_place(second, comment, "reject", version=1, reason="abuse")
+    assert response.status_code == 409 and response.get_json()["code"] == "conflict"
+
+
 def test_bulk_approve_of_selected_reports_skipped_items(moderator, db):
     first, second, third = (make_comment(db, body=f"批次{i}") for i in range(3))
     stale_version = third.version

@@ -100,7 +100,8 @@ def decide(
     if current is None:
         return Result(comment_id, Refusal.NOT_FOUND)
     if current.version != expected_version:
-        return _conflict(db, comment_id, current.status)
+        repeated = _repeated(db, comment_id, decision, current.status, current.version, expected_version, actor)
+        return repeated or _conflict(db, comment_id, current.status)
     if current.status not in ALLOWED_FROM[decision]:
         return Result(comment_id, Refusal.NOT_ALLOWED, current.status)
 
@@ -198,6 +199,18 @@ def last_change(db: Session, comment_id: int) -> AuditEntry | None:
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(1)
     )
+
+
+def _repeated(db: Session, comment_id: int, decision: Decision, status: CommentStatus, version: int,
+              expected_version: int, actor: Actor) -> Result | None:
+    """The same decision sent again by the same person (its first answer was lost with the connection,
+    after the commit): already done, so done, not "someone decided before you". Nothing is written twice."""
+    if actor.moderator_id is None or version != expected_version + 1 or status is not TARGET[decision]:
+        return None
+    change = last_change(db, comment_id)
+    if change is None or change.moderator_id != actor.moderator_id or change.action != decision.value:
+        return None
+    return Result(comment_id, None, status, previous=CommentStatus(change.from_status), version=version)
 
 
 def _conflict(db: Session, comment_id: int, status: CommentStatus | None) -> Result:

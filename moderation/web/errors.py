@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, g, has_request_context, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
@@ -12,9 +12,11 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from moderation.database import answer_deadline
 from moderation.extensions import db
 from moderation.web import api_errors
+from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.outages import OutageLog, is_database_outage, is_lock_conflict
 
 MODERATION_BLUEPRINTS = {"moderator", "admin", "rules"}
+OUTAGE_DURING_A_DECISION = lazy_gettext("系統暫時無法儲存，這個決定尚未套用；您的選擇與備註都還在，請稍候片刻再按一次。")
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
@@ -118,6 +120,8 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
         return reader.form_during_outage(headers=retry_after)
     if api_errors.is_api_request():
         return api_errors.error_response(503, "unavailable", headers=retry_after)
+    if request.endpoint == "moderator.decide_in_place":  # the queue's script says it on the card, the note kept
+        return jsonify(ok=False, code="unavailable", message=str(OUTAGE_DURING_A_DECISION)), 503, retry_after
     response = app.make_response((render_template("error.html", kind=503), 503, retry_after))
     response.headers["Cache-Control"] = "no-store"
     return response

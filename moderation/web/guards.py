@@ -19,6 +19,7 @@ PASSWORD_CHANGE_ENDPOINTS = {"moderator.change_password", "moderator.logout"}
 
 def current_moderator() -> Moderator | None:
     if "moderator" not in g:
+        g.moderator = None  # if the database cannot say, the error page does not ask it again
         g.moderator = accounts.moderator_for_session(db.session, session.get(SESSION_KEY), now=now())
     return g.moderator
 

@@ -1,5 +1,6 @@
 """A moderator in a real Chromium: signs in and works the queue from the keyboard alone."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -560,6 +561,29 @@ def test_without_javascript_the_result_has_the_focus_and_the_next_card_is_in_vie
     for element in (result, page.locator(f"#card-{comments[4].id} .card-head")):
         box = element.bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= height
+
+
+def test_a_decision_in_place_during_an_outage_is_said_on_the_card_and_can_be_sent_again(live_server, browser_page, db):
+    """The server's answer in an outage (tests/test_database_faults.py holds its shape): said on the
+    card, the buttons free again, the reason and note as typed, and no page left for a bare error."""
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="停機時要拒絕的評論")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    outage = json.dumps({"ok": False, "code": "unavailable", "message": "系統暫時無法儲存，這個決定尚未套用。"})
+    page.route("**/decision.json*", lambda route: route.fulfill(status=503, content_type="application/json", body=outage))
+    page.select_option(f"#reason-{comment.id}", "other")
+    page.fill(f"#note-{comment.id}", "停機也要保留的說明")
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()
+    expect(page.locator(f"#card-{comment.id} [data-outage]")).to_have_text("系統暫時無法儲存，這個決定尚未套用。")
+    assert page.url.startswith(live_server + "/moderation/")  # still the queue
+    assert page.locator(f"#note-{comment.id}").input_value() == "停機也要保留的說明"
+    page.unroute("**/decision.json*")
+    page.get_by_role("button", name=f"拒絕 #{comment.id}").click()
+    expect(page.locator(f"[data-decided='{comment.id}']")).to_contain_text("已拒絕")
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.REJECTED
 
 
 def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_server, browser_page, db):
