@@ -299,6 +299,12 @@ def load_config(app, overrides: dict | None) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
     # Without Redis, the counters stay in the worker, swept of expired ones every few seconds.
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{rate_limit_storage.SCHEME}://"
+    if app.config["REDIS_URL"]:
+        # Redis away: each worker counts in its own memory until Redis answers again (Flask-Limiter
+        # asks it now and then), so readers still get captchas and likes, never a 500; a stalled
+        # Redis costs a request half a second once, not the client's default wait.
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     if app.config["CLOCK"] is None:
         app.config["CLOCK"] = utcnow
     if app.config["CAPTCHA_TEXT_FACTORY"] is None:
