@@ -318,3 +318,32 @@ def test_the_mandarin_clips_cover_the_alphabet_in_the_library_s_format():
             assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (1, 1, 8000)
             assert 0.2 < reader.getnframes() / 8000 < 2  # a spoken sign, not silence or a sentence
     assert set(CAPTCHA_ALPHABET) <= set(audio_captcha(MANDARIN_VOICE).choices)
+
+
+def test_a_captcha_answered_after_it_expired_is_said_expired_and_not_counted(page, db, clock):
+    """A reader who took longer than its life to write: told so, with a new one to answer; a right
+    answer given late is no wrong answer."""
+    from moderation.models import CaptchaFailure
+
+    page.open_form()
+    assert page.load_captcha().status_code == 200
+    clock.advance(seconds=601)
+    response = page.post(solve=False, body="寫了很久的評論")
+    assert response.status_code == 422 and "寫了很久的評論" in page.html
+    assert "驗證碼已過期（每張 10 分鐘內有效），請輸入這張新的驗證碼。" in page.html and "請輸入正確驗證碼" not in page.html
+    assert db.session.query(CaptchaFailure).count() == 0
+    assert page.post(body="寫了很久的評論").status_code == 303  # the new one, answered
+
+
+def test_a_captcha_spent_by_another_text_is_said_used_and_not_counted(page, db):
+    from moderation.models import CaptchaFailure
+
+    page.open_form()
+    form = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_answer": CAPTCHA_TEXT,
+            "nickname": "讀者", "action": "post"}
+    page.load_captcha()
+    first = page.client.post(f"{page.url}/comments", data={**form, "body": "第一段", "submission_key": "a" * 32})
+    assert first.status_code == 303
+    again = page.client.post(f"{page.url}/comments", data={**form, "body": "另一段文字", "submission_key": "b" * 32})
+    assert again.status_code == 422 and "這張驗證碼已經用過，請輸入這張新的驗證碼。" in again.text
+    assert db.session.query(CaptchaFailure).count() == 0

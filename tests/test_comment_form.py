@@ -175,7 +175,7 @@ def test_expired_captcha_is_refused(page, clock, db, app):
     page.load_captcha()
     clock.advance(seconds=app.config["CAPTCHA_EXPIRY_SECONDS"] + 1)
     response = page.post(solve=False)
-    assert response.status_code == 422 and WRONG_CAPTCHA in page.html
+    assert response.status_code == 422 and "驗證碼已過期" in page.html and WRONG_CAPTCHA not in page.html
     assert stored(db) == []
 
 

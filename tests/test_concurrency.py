@@ -103,6 +103,40 @@ def test_identical_posts_sent_at_once_leave_one_copy_that_is_not_spam(app, db):
     assert sum(1 for copy in copies if copy.status is not CommentStatus.SPAM) == 1
 
 
+def test_one_form_sent_three_times_at_once_is_stored_once_and_each_sending_told_received(app, db):
+    """A double or triple tap on 送出評論: the sending that stored it and the ones that found its
+    challenge spent all say 已送出 (none says the captcha was wrong); one copy, no failure counted."""
+    from sqlalchemy import func, select
+
+    from moderation.models import CaptchaFailure, Comment
+    from tests.conftest import make_page
+
+    page = make_page(app)
+    page.post(body="暖身的第一則")
+    page.open_form()
+    page.load_captcha()
+    form = {"csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_answer": "K7PX",
+            "nickname": "手快的讀者", "body": "連按三次送出的評論", "submission_key": "tap-tap-tap-" + "0" * 20}
+    cookies = [(cookie.key, cookie.value) for cookie in page.client._cookies.values()]
+    clients = []
+    for _ in range(3):
+        client = app.test_client()
+        for key, value in cookies:
+            client.set_cookie(key, value)
+        clients.append(client)
+    answers = []
+
+    def send(client):
+        response = client.post(f"{page.url}/comments", data=form)
+        answers.append((response.status_code, response.location))
+
+    at_once(send, [(client,) for client in clients])
+    assert [status for status, _ in answers] == [303] * 3 and all(at.endswith("#notice") for _, at in answers)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).where(Comment.body == "連按三次送出的評論")) == 1
+    assert db.session.scalar(select(func.count()).select_from(CaptchaFailure)) == 0
+
+
 def test_two_moderators_picking_at_once_never_make_a_fourth_pick(db, clock):
     """Two picks already; two moderators pin two more at the same moment: exactly one is refused."""
     from moderation.services.picks import PinOutcome, set_pinned

@@ -482,8 +482,20 @@ def _captcha_refused(article, form: CommentForm, *, token, ip_hash: str, key: st
         return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
                               checked=checked, restriction=restriction)
     current_app.logger.info("captcha refused: %s", outcome.value)
-    form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
-    db.session.commit()  # the challenge is used up and the failure counted
+    if outcome in (captcha.CaptchaOutcome.ALREADY_USED, captcha.CaptchaOutcome.EXPIRED):
+        # No wrong answer: the same form sent twice at once (the other sending took the challenge and
+        # stored the comment), or a reader who took long to write. Not counted as a failure.
+        db.session.rollback()
+        earlier = comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
+                                              anonymous=bool(form.anonymous.data))
+        if earlier is not None and earlier.received:
+            reader_identity.reader_token_or_new(request, derive_from=f"{nonce}:{key}")
+            return _posted(article, earlier.status)
+        used = outcome is captcha.CaptchaOutcome.ALREADY_USED
+        form.captcha_answer.errors = [FormError.CAPTCHA_USED if used else FormError.CAPTCHA_EXPIRED]
+    else:
+        form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
+        db.session.commit()  # the challenge is used up and the failure counted
     form.submission_key.data = key
     return render_form_page(article, form, status=422)
 
