@@ -122,6 +122,10 @@ def test_rule_changes_are_stored_as_codes_and_worded_in_each_language(admin, db)
     assert "字詞「收費」：待審" in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
     admin.client.set_cookie(LANGUAGE_COOKIE, "en")
     assert "word 收費 hold" not in admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    admin.client.set_cookie(LANGUAGE_COOKIE, "zh-Hant")
+    admin.post(RULES + "domains", domain="spam-shop.com", action="block")
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "網域 spam-shop.com：封鎖（垃圾）" in log  # what it does: spam, not a rejection
 
 
 def test_admin_blocks_a_domain_and_removes_a_rule(admin, db):
