@@ -638,3 +638,44 @@ def test_a_reported_comment_is_kept_with_the_a_key(moderator, db):
     html = moderator.queue(tab="reported")
     assert re.search(r'data-action="keep" aria-keyshortcuts="a">保留並結案', html)
     assert "<kbd>a</kbd> 保留並結案" in html  # the hint line says what a does here
+
+
+def test_an_undo_puts_back_the_reports_and_the_pick_the_decision_took(moderator, admin, db, clock):
+    """Marking a reported editors' pick as spam closes its reports and takes it down; 復原 brings back
+    the comment as it was: published, picked, its readers' reports open on 已檢舉. The audit says so."""
+    from moderation.models import CommentReport
+
+    comment = make_comment(db, status=APPROVED)
+    make_comment(db, status=APPROVED, body="另一則精選", pinned_at=clock())
+    db.session.get(Comment, comment.id).pinned_at = clock()
+    db.session.commit()
+    report(db, comment, "abuse", "1")
+    report(db, comment, "spam", "2")
+    answer = decide_in_place(moderator, comment, "spam", query="?tab=reported").get_json()
+    assert answer["code"] == "decided"
+    stored = reload(db, comment)
+    assert stored.status is SPAM and stored.pinned_at is None
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0
+    undone = moderator.post(f"/moderation/comments/{comment.id}/decision.json?tab=reported", decision="approve",
+                            version=2, undo="1", back="/moderation/?tab=reported").get_json()
+    assert undone["code"] == "undone" and undone["counts"]["reported"] == 1
+    stored = reload(db, comment)
+    assert stored.status is APPROVED and stored.pinned_at is not None
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 2
+    log = admin.client.get("/moderation/admin/audit").get_data(as_text=True)
+    assert "復原剛才的決定，重新開啟 2 則檢舉，恢復編輯精選" in log
+
+
+def test_an_undo_of_another_moderators_decision_is_only_a_decision(app, moderator, db):
+    """Only one's own last decision is taken back with what it changed; someone else's stays theirs."""
+    from moderation.models import CommentReport
+
+    make_moderator(db, "other")
+    second = ModeratorBrowser(app.test_client())
+    second.login("other")
+    comment = make_comment(db, status=APPROVED)
+    report(db, comment, "abuse", "1")
+    decide_in_place(moderator, comment, "spam")
+    decide_in_place(second, comment, "approve", version=2, undo="1")
+    assert reload(db, comment).status is APPROVED
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0

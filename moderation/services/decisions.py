@@ -13,14 +13,14 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from moderation import metrics
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
 from moderation.services import outbox, rollups
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
-from moderation.services.listing import approved_delta, listing_changed, replies_changed
+from moderation.services.listing import PICKS_PER_ARTICLE, approved_delta, listing_changed, replies_changed
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
 
@@ -86,15 +86,20 @@ def decide(
     reason: RejectReason | None = None,
     note: str = "",
     details: dict | None = None,
+    undoing: bool = False,
 ) -> Result:
-    """Apply one moderator's decision, or explain why it was not applied. Commits."""
+    """Apply one moderator's decision, or explain why it was not applied. Commits.
+
+    What a decision changes besides the status is logged with it (the reports it closed, the pick it
+    took down); `undoing` the moderator's own last decision puts those back too."""
     note = note.strip()
     if decision is not Decision.REJECT:
         reason = None  # a reason is a rejection's: an approval stores none, whatever the form sent
     elif reason is None or (reason is RejectReason.OTHER and not note):
         return Result(comment_id, Refusal.REASON_REQUIRED)
     current = db.execute(
-        select(Comment.status, Comment.version, Comment.article_id, Comment.thread_id, Comment.created_at)
+        select(Comment.status, Comment.version, Comment.article_id, Comment.thread_id, Comment.created_at,
+               Comment.pinned_at)
         .where(Comment.id == comment_id)
     ).one_or_none()
     if current is None:
@@ -116,8 +121,11 @@ def decide(
     if changed != 1:  # another transaction committed between our read and our write
         db.rollback()
         return _conflict(db, comment_id, None)
+    undone = _own_last_change(db, comment_id, current.status, actor) if undoing else None
+    details = {**(details or {}), **(_put_back(db, comment_id, undone, target) if undone else
+                                     _side_effects(db, comment_id, current.pinned_at, target, now))}
     record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
-           to_status=target.value, reason=reason.value if reason else None, note=note, details=details)
+           to_status=target.value, reason=reason.value if reason else None, note=note, details=details or None)
     # Webhooks (moderation/jobs): the event is committed with the decision, or not at all.
     outbox.comment_decided(db, comment_id, decision=decision.value, from_status=current.status.value,
                            to_status=target.value, actor=actor.name, reason=reason.value if reason else None,
@@ -128,16 +136,59 @@ def decide(
         listing_changed(db, current.article_id, approved_delta=approved_delta(current.status, target))
         if current.thread_id is not None:
             replies_changed(db, current.thread_id, approved_delta(current.status, target))
-    if target is not P:
-        db.execute(
-            update(CommentReport)
-            .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
-            .values(resolved_at=now)
-            .execution_options(synchronize_session=False)
-        )
     db.commit()
     metrics.DECISIONS.labels(decision.value, actor.name).inc()
     return Result(comment_id, None, target, previous=current.status, version=expected_version + 1)
+
+
+def _side_effects(db: Session, comment_id: int, pinned_at: datetime | None, target: CommentStatus,
+                  now: datetime) -> dict:
+    """A decision out of the queue closes the comment's open reports, and one that unpublishes it
+    takes down its pick: what the audit keeps so that an undo can put them back."""
+    done = {}
+    if target is not P:
+        closed = db.scalars(
+            update(CommentReport)
+            .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+            .values(resolved_at=now)
+            .returning(CommentReport.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if closed:
+            done["reports_closed"] = sorted(closed)
+    if pinned_at is not None and target is not A:
+        done["unpinned"] = pinned_at.isoformat()
+    return done
+
+
+def _own_last_change(db: Session, comment_id: int, status: CommentStatus, actor: Actor) -> AuditEntry | None:
+    """The decision an undo takes back: the last one on the comment, made by this moderator, that
+    left it in the status it had before the undo."""
+    change = last_change(db, comment_id)
+    if change is None or actor.moderator_id is None or change.moderator_id != actor.moderator_id:
+        return None
+    return change if change.to_status == status.value else None
+
+
+def _put_back(db: Session, comment_id: int, undone: AuditEntry, target: CommentStatus) -> dict:
+    """The reports the undone decision closed are open again, and its pick pinned again where the
+    article still has room for it."""
+    done: dict = {"undo_of": undone.id}
+    reports = (undone.details or {}).get("reports_closed") or []
+    if reports:
+        db.execute(update(CommentReport).where(CommentReport.id.in_(reports), CommentReport.comment_id == comment_id)
+                   .values(resolved_at=None).execution_options(synchronize_session=False))
+        done["reports_reopened"] = len(reports)
+    pinned = (undone.details or {}).get("unpinned")
+    if pinned and target is A:
+        article_id = db.scalar(select(Comment.article_id).where(Comment.id == comment_id))
+        picked = db.scalar(select(func.count()).select_from(Comment).where(
+            Comment.article_id == article_id, Comment.pinned_at.is_not(None), Comment.status == A))
+        if picked < PICKS_PER_ARTICLE:
+            db.execute(update(Comment).where(Comment.id == comment_id)
+                       .values(pinned_at=datetime.fromisoformat(pinned)).execution_options(synchronize_session=False))
+            done["pin_restored"] = True
+    return done
 
 
 def _heads_a_thread(status: CommentStatus):

@@ -188,7 +188,7 @@ def _decision_options(decision: Decision) -> dict:
     reason = _reject_reason() if decision is Decision.REJECT else None
     shared = decision is Decision.REJECT and request.form.get("share_note") == "1"
     return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500],
-            "details": {NOTE_SHARED: True} if shared else None}
+            "details": {NOTE_SHARED: True} if shared else None, "undoing": request.form.get("undo") == "1"}
 
 
 def _with_pending_replies(decision: Decision, result: Result, options: dict) -> list[Result]:
@@ -196,7 +196,7 @@ def _with_pending_replies(decision: Decision, result: Result, options: dict) -> 
     if decision is not Decision.REJECT or not result.ok or request.form.get("with_replies") != "1":
         return []
     return decide_many(db.session, _bulk_items(request.form.getlist("reply_item")), decision,
-                       **{**options, "now": now()})
+                       **{**options, "now": now(), "undoing": False})
 
 
 def _decision() -> Decision:
