@@ -349,17 +349,19 @@ def test_a_session_that_ended_during_a_decision_keeps_the_typed_note_through_the
     clock.advance(hours=9)  # past the session's lifetime
     response = moderator.client.post(f"/moderation/comments/{comment.id}/decide", data={
         "csrf_token": token, "decision": "reject", "version": 1, "reason": "other", "note": "重複貼文三次",
-        "back": "/moderation/?tab=pending"})
+        "share_note": "1", "back": "/moderation/?tab=pending"})
     html = response.get_data(as_text=True)
     assert response.status_code == 401 and "登入已逾時" in html and 'value="重複貼文三次"' in html
+    assert '<input type="hidden" name="kept_share_note" value="1">' in html
     assert 'href="/moderation/" class="site-name"' in html  # the login page leads within moderation
     signed_in = moderator.client.post("/moderation/login", data={
         "csrf_token": csrf_token_of(html), "name": "mod", "password": PASSWORD, "next": "/moderation/?tab=pending",
-        "kept_comment": str(comment.id), "kept_note": "重複貼文三次", "kept_reason": "other"})
+        "kept_comment": str(comment.id), "kept_note": "重複貼文三次", "kept_reason": "other", "kept_share_note": "1"})
     assert signed_in.status_code == 303 and signed_in.location == f"/moderation/?tab=pending#card-{comment.id}"
     queue = moderator.queue(tab="pending")
     assert re.search(rf'id="note-{comment.id}"[^>]*value="重複貼文三次"', queue)
     assert re.search(r'<option value="other" selected>', queue)
+    assert re.search(r'name="share_note" value="1" checked', queue)  # the note still goes to its author
     db.session.refresh(comment)
     assert comment.status.value == "pending"  # nothing was decided behind the moderator's back
 

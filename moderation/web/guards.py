@@ -46,7 +46,7 @@ def signed_out_during_a_post():
     kept = None
     if comment_id is not None and (request.form.get("note", "").strip() or request.form.get("reason")):
         kept = {"comment_id": comment_id, "note": request.form.get("note", "")[:500],
-                "reason": request.form.get("reason", "")[:40]}
+                "reason": request.form.get("reason", "")[:40], "share_note": request.form.get("share_note") == "1"}
     back = safe_back_url(request.form.get("back"), url_for("moderator.queue_page"))
     return render_template("moderator/login.html", back=back, expired=True, kept=kept), 401
 

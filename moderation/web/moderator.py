@@ -68,7 +68,8 @@ def login():
     kept_for = request.form.get("kept_comment", type=row_id)
     if kept_for:  # a decision's note typed before the session ended: back into its card
         flash({"comment_id": kept_for, "note": request.form.get("kept_note", "")[:500],
-               "reason": request.form.get("kept_reason", "")[:40]}, "kept")
+               "reason": request.form.get("kept_reason", "")[:40],
+               "share_note": request.form.get("kept_share_note") == "1"}, "kept")
         return see_other(f"{back}#card-{kept_for}")
     return see_other(back)
 
@@ -78,7 +79,7 @@ def _kept_input() -> dict | None:
     if not comment_id:
         return None
     return {"comment_id": comment_id, "note": request.form.get("kept_note", "")[:500],
-            "reason": request.form.get("kept_reason", "")[:40]}
+            "reason": request.form.get("kept_reason", "")[:40], "share_note": request.form.get("kept_share_note") == "1"}
 
 
 @bp.post("/logout")
