@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -105,6 +106,9 @@ def test_reports_are_counted_by_reason_and_by_what_became_of_them(db, admin, clo
            now=clock(), reason=RejectReason.ABUSE)
     rows = dashboard.reports(db.session, dashboard.period(dashboard.Span.DAY, now=clock(), zone=ZONE))
     assert [(row.reason, row.open, row.kept, row.removed) for row in rows] == [("abuse", 1, 0, 2)]
+    page = admin.client.get("/moderation/dashboard/?span=day").get_data(as_text=True)
+    chart = re.search(r'<svg[^>]*>(?:(?!</svg>).)*?人身攻擊(?:(?!</svg>).)*</svg>', page, re.S)
+    assert chart and "abuse" not in chart.group()  # the chart's axis worded as its table
 
 
 def test_the_queue_sample_keeps_each_hours_largest_queue_and_longest_wait(db, clock):

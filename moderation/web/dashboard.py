@@ -52,6 +52,7 @@ def dashboard_page():
     found, _ = _figures(span)
     hourly = found.period.hourly
     labels = [_slot_label(start, hourly) for start in found.period.slots]
+    reasons = get_template_attribute("moderator/labels.html", "REPORT_REASON")  # worded as the tables are
     drawn = {
         "outcomes": charts.stacked_bars(labels, [[row.approved for row in found.outcomes],
                                                  [row.pending for row in found.outcomes],
@@ -62,7 +63,7 @@ def dashboard_page():
         "decision_times": charts.lines(labels, [
             [None if row.times.median_seconds is None else row.times.median_seconds / 60 for row in found.decision_times],
             [None if row.times.p90_seconds is None else row.times.p90_seconds / 60 for row in found.decision_times]]),
-        "reports": charts.stacked_bars([row.reason for row in found.reports],
+        "reports": charts.stacked_bars([str(reasons.get(row.reason, row.reason)) for row in found.reports],
                                        [[row.open for row in found.reports], [row.kept for row in found.reports],
                                         [row.removed for row in found.reports]]),
         "rules": charts.horizontal_bars([row.hits for row in found.rules]),
