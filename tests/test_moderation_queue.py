@@ -88,6 +88,16 @@ def test_text_search_takes_like_wildcards_literally(moderator, db, wildcard):
     assert card_ids(moderator.queue(q=f"50{wildcard}")) == [literal.id]
 
 
+def test_a_rate_reason_is_worded_in_the_pages_language(moderator, db):
+    comment = make_comment(db)
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="ip_rate", action="hold", rule_id="ip_rate",
+                                   detail="31>30/min", field="body"))
+    db.session.commit()
+    assert "同一網路發文過多：一分鐘內第 31 則（上限 30 則）" in moderator.queue()
+    assert "post 31 within a minute (the limit is 30)" in moderator.queue(lang="en")
+    assert "31&gt;30/min" not in moderator.queue()
+
+
 def test_card_shows_author_tag_history_and_screening_reasons_with_the_match_marked(moderator, db):
     comment = make_comment(db, body="請看 ｗｅｃｈａｔ 群組", author_hash="e" * 64)
     db.session.add(ScreeningReason(comment_id=comment.id, kind="word", action="hold", rule_id="word:1",

@@ -5,6 +5,7 @@ period switches back, unless a person chose the mode. All on the app's clock: no
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -230,6 +231,7 @@ def test_a_pre_moderated_article_keeps_its_mode_and_still_groups_the_cluster(app
     assert surge_row.previous_mode is None  # nothing to give back
     assert "評論模式未變" in admin.queue()
     assert "3 則相近的評論，來自 3 位作者" in admin.queue()
+    assert re.search(r"\. The comment mode is unchanged\.", admin.queue(lang="en"))  # two sentences, spaced
     clock.advance(minutes=31)
     make_page(app).post(body="平靜之後的一則普通留言")  # the next post to the article ends the quiet surge
     assert db.session.scalar(select(Surge.ended_at)) is not None
