@@ -284,6 +284,25 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width, locale):
         assert name["height"] < 40, path  # the site name on one line, not a character a line
 
 
+def test_on_a_touch_screen_the_queue_hints_no_keys_and_its_compact_bars_keep_finger_sized_buttons(
+        live_server, browser, db):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"觸控螢幕上的評論{index}") for index in range(3)]
+    page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 390, "height": 844},
+                     is_mobile=True, has_touch=True)
+    wait_for_the_keyboard(page)
+    expect(page.locator("[data-shortcut-hint]")).to_be_hidden()
+    page.locator(f"#card-{comments[0].id} input[name=item]").check()
+    page.locator(f"#card-{comments[1].id} input[name=item]").check()
+    for button in page.locator(".bulk.is-active button").all():
+        assert button.bounding_box()["height"] >= 44, button.inner_text()
+    page.get_by_role("button", name=f"通過 #{comments[2].id}").click()
+    undo = page.locator(f"[data-decided='{comments[2].id}'] button")
+    expect(undo).to_be_visible()
+    assert undo.bounding_box()["height"] >= 44
+    expect(undo.locator("kbd")).to_be_hidden()
+
+
 def test_a_long_rule_note_does_not_widen_the_rules_page(live_server, browser_page, db):
     """A note with no space in it (a URL) made the page thousands of pixels wide at 1280 px."""
     from moderation.services.audit import SYSTEM
