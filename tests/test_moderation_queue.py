@@ -689,3 +689,34 @@ def test_an_undo_of_another_moderators_decision_is_only_a_decision(app, moderato
     decide_in_place(second, comment, "approve", version=2, undo="1")
     assert reload(db, comment).status is APPROVED
     assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 0
+
+
+def test_a_bulk_decision_names_its_comments_and_can_be_undone_at_once(moderator, db, clock):
+    from moderation.models import CommentReport
+
+    first, second, third = (make_comment(db, status=APPROVED, body=f"批次復原{index}") for index in range(3))
+    report(db, first, "spam", "1")
+    response = moderator.post("/moderation/comments/bulk", decision="spam", scope="selected",
+                              item=[f"{first.id}:1", f"{second.id}:1"], back="/moderation/?tab=approved")
+    page = moderator.client.get(response.location).get_data(as_text=True)
+    assert f"已標為垃圾 2 則評論。 <span class=\"done-ids\">（#{first.id}、#{second.id}）</span>" in page
+    undo = re.search(r'<form method="post" action="(/moderation/comments/bulk-undo)" class="undo">(.*?)</form>', page, re.S)
+    items = re.findall(r'name="undo_item" value="([^"]+)"', undo[2])
+    assert items == [f"{first.id}:2:approve", f"{second.id}:2:approve"] and "全部復原（2 則）" in undo[2]
+    undone = moderator.post(undo[1], undo_item=items, back="/moderation/?tab=approved")
+    assert "已復原 2 則評論。" in moderator.client.get(undone.location).get_data(as_text=True)
+    assert [reload(db, each).status for each in (first, second, third)] == [APPROVED] * 3
+    assert db.session.query(CommentReport).filter(CommentReport.resolved_at.is_(None)).count() == 1  # open again
+    moderator.post(undo[1], undo_item=items, back="/moderation/")  # sent again (its answer lost): done once
+    assert db.session.query(AuditEntry).filter_by(comment_id=first.id).count() == 2
+    assert moderator.post(undo[1], undo_item=["x:y:z", "1:2", f"{third.id}:1:nonsense"]).status_code == 303
+
+
+def test_a_whole_page_bulk_result_and_its_undo_fit_the_session_cookie(moderator, db):
+    """Fifty comments decided at once: the result, their ids and the undo travel in the flashed session."""
+    comments = [make_comment(db, body=f"整頁{index}") for index in range(50)]
+    response = moderator.post("/moderation/comments/bulk", decision="approve", scope="page", confirmed="1",
+                              page_item=[f"{each.id}:1" for each in comments], back="/moderation/")
+    assert len(response.headers.get("Set-Cookie", "")) < 4000
+    page = moderator.client.get(response.location).get_data(as_text=True)
+    assert "已通過 50 則評論。" in page and page.count('name="undo_item"') == 50

@@ -245,6 +245,8 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     return see_other(_back() + (f"#result-{focus}" if focus else _focus_anchor(result.ok, result.comment_id)))
 
 
+MAX_BULK_UNDO = 500  # a bulk decision is a page at most; a forged form cannot make the loop long
+
 # A refusal's HTTP status in the JSON answer; its `code` (the Refusal value) is what a script reads.
 REFUSAL_STATUS = {Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.NOT_ALLOWED: 409,
                   Refusal.REASON_REQUIRED: 422}
@@ -353,7 +355,29 @@ def decide_bulk():
                                reason=options["reason"].value if options["reason"] else None,
                                note=options["note"], back=_back())
     results = decide_many(db.session, items, decision, **options)
-    flash(_summary(decision, results), "result")
+    summary = _summary(decision, results)
+    # One 復原 for the lot: each comment back through decide(), its reports and pick with it.
+    summary["undo_many"] = [f"{result.comment_id}:{result.version}:{undo.value}" for result in results
+                            if result.ok and (undo := undo_of(result.previous)) is not None]
+    flash(summary, "result")
+    return see_other(_back())
+
+
+@bp.post("/comments/bulk-undo")
+def undo_bulk():
+    """The 復原 of a bulk decision: each comment (`id:version:decision`) taken back on its own, as a
+    single undo is; one that someone has decided on since is skipped and said so."""
+    items = []
+    for value in request.form.getlist("undo_item")[:MAX_BULK_UNDO]:
+        comment_id, version, decision = (value.split(":") + ["", ""])[:3]
+        try:
+            items.append((row_id(comment_id), row_id(version), Decision(decision)))
+        except ValueError:
+            continue
+    actor = guards.actor()
+    results = [decide(db.session, comment_id, decision, expected_version=version, actor=actor, now=now(), undoing=True)
+               for comment_id, version, decision in items]
+    flash(_summary("undo", results), "result")
     return see_other(_back())
 
 
