@@ -272,10 +272,13 @@
   var all = cards();
   var at = /^#card-at-(\d+)$/.exec(location.hash);
   var after = /^#result-(\d+)$/.exec(location.hash);  // a result shown just above the card that moved up
+  // A bulk decision's result, or the bulk bar's reason that a refused one still needs.
+  var named = /^#bulk-(result|reason)$/.test(location.hash) && document.querySelector(location.hash);
   var target = after ? document.getElementById("card-" + after[1])
     : !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
   updateSelection();
   if (at && all.length) focusCard(all[Math.min(Number(at[1]), all.length - 1)]);
   else if (target) focusCard(target);
+  else if (named) named.focus();
   else if (heading) heading.focus();
 }());

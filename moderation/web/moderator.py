@@ -245,6 +245,7 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     return see_other(_back() + (f"#result-{focus}" if focus else _focus_anchor(result.ok, result.comment_id)))
 
 
+BULK_RESULT = "bulk-result"
 MAX_BULK_UNDO = 500  # a bulk decision is a page at most; a forged form cannot make the loop long
 
 # A refusal's HTTP status in the JSON answer; its `code` (the Refusal value) is what a script reads.
@@ -349,7 +350,7 @@ def decide_bulk():
         flash({"items": [comment_id for comment_id, _ in items], "scope": "page" if whole_page else "selected",
                "reason": options["reason"].value if options["reason"] else None, "note": options["note"][:500]},
               "bulk_kept")  # the selection and the reason come back as they were
-        return see_other(_back())
+        return see_other(_back() + "#bulk-reason")  # where the missing choice is made
     if whole_page and request.form.get("confirmed") != "1":
         return render_template("moderator/confirm_bulk.html", decision=decision.value, items=items,
                                reason=options["reason"].value if options["reason"] else None,
@@ -359,8 +360,13 @@ def decide_bulk():
     # One 復原 for the lot: each comment back through decide(), its reports and pick with it.
     summary["undo_many"] = [f"{result.comment_id}:{result.version}:{undo.value}" for result in results
                             if result.ok and (undo := undo_of(result.previous)) is not None]
-    flash(summary, "result")
-    return see_other(_back())
+    return _bulk_result(summary)
+
+
+def _bulk_result(summary: dict):
+    """Back to the queue with the result in focus (read out; Tab goes on to 全部復原)."""
+    flash({**summary, "anchor": BULK_RESULT}, "result")
+    return see_other(f"{_back()}#{BULK_RESULT}")
 
 
 @bp.post("/comments/bulk-undo")
@@ -377,8 +383,7 @@ def undo_bulk():
     actor = guards.actor()
     results = [decide(db.session, comment_id, decision, expected_version=version, actor=actor, now=now(), undoing=True)
                for comment_id, version, decision in items]
-    flash(_summary("undo", results), "result")
-    return see_other(_back())
+    return _bulk_result(_summary("undo", results))
 
 
 def _summary(decision: str, results: list[Result]) -> dict:

@@ -184,9 +184,14 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     page.keyboard.press("x")
     page.get_by_role("button", name="通過", exact=True).first.click()
     page.wait_for_selector("text=已通過 2 則評論")
+    expect(page.locator("#bulk-result")).to_be_focused()  # read out; Tab goes on to 全部復原
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
+    page.get_by_role("button", name="全部復原（2 則）").click()
+    page.wait_for_selector("text=已復原 2 則評論")
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
 
 
 def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server, browser_page, db):
@@ -202,6 +207,7 @@ def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server
     with page.expect_navigation():
         page.locator("#bulk-form button[value=reject]").click()
     page.wait_for_selector("text=批次拒絕請選擇原因")
+    expect(page.locator("#bulk-reason")).to_be_focused()  # where the missing choice is made
     assert page.locator("[data-select]:checked").count() == 2
     assert page.locator("[data-selected-count]").inner_text() == "已選 2 則"
     assert page.locator("#bulk-reason").input_value() == "other"
@@ -223,9 +229,14 @@ def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_s
     expect(page.locator("[data-bulk] [data-selected-count]")).to_have_text("已選 2 則")
     page.get_by_role("button", name="通過", exact=True).first.click()
     page.wait_for_selector("text=已通過 2 則評論")
+    expect(page.locator("#bulk-result")).to_be_focused()  # read out; Tab goes on to 全部復原
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
+    page.get_by_role("button", name="全部復原（2 則）").click()
+    page.wait_for_selector("text=已復原 2 則評論")
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
 
 
 def test_j_on_the_last_card_continues_on_the_next_page_and_back(live_server, browser_page, db, app):
