@@ -9,6 +9,7 @@
   var announcer = document.querySelector("[data-announce]");
   var cardsBox = document.querySelector("[data-cards]");
   var undoneText = (cardsBox && cardsBox.getAttribute("data-undone")) || "";
+  var busyText = (cardsBox && cardsBox.getAttribute("data-busy")) || "";
   var root = document.documentElement;
   var current = null;  // the card the keys act on
   var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
@@ -60,9 +61,11 @@
     if (more) location.assign(more.href + "#card-at-0");  // j on the last card: on to the next page
   }
 
+  // A key pressed while the card's decision is still being sent does nothing: said, not swallowed.
   function click(selector) {
     var button = current && current.querySelector(selector);
-    if (button) button.click();
+    if (button && button.disabled) announce(busyText.replace("{id}", current.id.replace("card-", "")));
+    else if (button) button.click();
     return Boolean(button);
   }
 
@@ -147,6 +150,7 @@
     var holder = form.closest("[data-card], [data-decided]");
     var busy = form.querySelectorAll("button");
     busy.forEach(function (button) { button.disabled = true; });
+    holder.setAttribute("aria-busy", "true");  // dimmed while sent (style.css): a key pressed now does nothing
     // The page's own query (its tab and filters: the counts follow them) on the form's URL, which may
     // carry one already (?lang= on a page reached by a language URL).
     var target = new URL(form.getAttribute("data-in-place"), location.href);
@@ -185,6 +189,7 @@
         focusCard(card);
       } else if (answer.code === "unavailable") {  // the database is away: nothing done, nothing lost
         busy.forEach(function (button) { button.disabled = false; });
+        holder.removeAttribute("aria-busy");
         var said = holder.querySelector("[data-outage]");
         if (!said) {
           said = document.createElement("p");

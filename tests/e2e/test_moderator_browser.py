@@ -616,6 +616,30 @@ def test_a_decision_in_place_during_an_outage_is_said_on_the_card_and_can_be_sen
     assert db.session.get(Comment, comment.id).status is CommentStatus.REJECTED
 
 
+def test_a_key_pressed_while_the_cards_decision_is_being_sent_is_said_to_do_nothing(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"送出中{index}") for index in range(2)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    held = []
+    page.route("**/decision.json*", lambda route: held.append(route))
+    page.keyboard.press("j")
+    first = page.locator("[data-card]").first
+    card_id = first.get_attribute("id").removeprefix("card-")
+    page.keyboard.press("a")
+    expect(first).to_have_attribute("aria-busy", "true")  # dimmed while it is sent
+    assert held
+    page.keyboard.press("a")
+    expect(page.locator("[data-announce]")).to_have_text(
+        f"#{card_id} 的決定還在送出，這次按鍵沒有作用；請稍候再按。")
+    held[0].continue_()
+    expect(page.locator(f"[data-decided='{card_id}']")).to_contain_text("已通過")
+    assert len(held) == 1  # the second press sent nothing
+    db.session.expire_all()
+    assert sorted(db.session.get(Comment, each.id).status.value for each in comments) == ["approved", "pending"]
+
+
 def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_server, browser_page, db):
     make_moderator(db, "mod")
     comment = make_comment(db, body="要拒絕的評論")
