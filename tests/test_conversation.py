@@ -489,9 +489,11 @@ def test_without_the_tick_the_pending_replies_stay(db, moderator):
 
 def test_the_author_history_shows_replies(db, moderator):
     top = make_comment(db, status=APPROVED, author_hash="e" * 64)
-    make_reply(db, top, author_hash="f" * 64, body="作者的回覆")
+    reply = make_reply(db, top, author_hash="f" * 64, body="作者的回覆")
     html = moderator.client.get("/moderation/authors/ffffffff").get_data(as_text=True)
     assert "作者的回覆" in html and f"回覆 #{top.id}" in html
+    # each row leads to its card, to act on it
+    assert f'<a href="/moderation/comments/{reply.id}">#{reply.id}</a>' in html
 
 
 def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderator):
