@@ -275,7 +275,10 @@ def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, mode
         response = moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/?tab=approved")
         assert response.status_code == 303
     fourth = moderator.post(f"/moderation/comments/{comments[3].id}/pin", pinned="1", back="/moderation/?tab=approved")
-    assert "每篇文章最多 3 則編輯精選" in moderator.client.get(fourth.headers["Location"]).get_data(as_text=True)
+    refused = moderator.client.get(fourth.headers["Location"]).get_data(as_text=True)
+    assert "每篇文章最多 3 則編輯精選" in refused
+    assert "目前的精選：" + "、".join(f'<a href="/moderation/comments/{each.id}">#{each.id}</a>'
+                                for each in comments[:3]) in refused  # which one to unpin
     db.session.expire_all()
     assert db.session.get(Comment, comments[3].id).pinned_at is None
     html = shared_html(app)

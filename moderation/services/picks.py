@@ -47,3 +47,10 @@ def set_pinned(db: Session, comment_id: int, pinned: bool, *, actor: Actor, now:
                .execution_options(synchronize_session=False))
     record(db, actor, AuditAction.PIN if pinned else AuditAction.UNPIN, now=now, comment_id=comment_id)
     return PinOutcome.PINNED if pinned else PinOutcome.UNPINNED
+
+
+def picks_beside(db: Session, comment_id: int) -> list[int]:
+    """The editors' picks of this comment's article (what a refused fourth pick names)."""
+    article_id = select(Comment.article_id).where(Comment.id == comment_id).scalar_subquery()
+    return list(db.scalars(select(Comment.id).where(Comment.article_id == article_id, Comment.pinned_at.is_not(None),
+                                                   Comment.status == CommentStatus.APPROVED).order_by(Comment.pinned_at)))

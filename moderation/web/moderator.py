@@ -23,7 +23,7 @@ from moderation.services.decisions import (
     undo_of,
 )
 from moderation.services.own_comments import NOTE_SHARED
-from moderation.services.picks import PinOutcome, set_pinned
+from moderation.services.picks import PinOutcome, picks_beside, set_pinned
 from moderation.services.rate_limits import LoginLimits, login_retry_after
 from moderation.services.rulebook.edits import RuleError, allow_phrase
 from moderation.services.rulebook.reasons import report_rule_wrong, rule_reason
@@ -424,7 +424,9 @@ def pin(comment_id: int):
         db.session.commit()
     else:
         db.session.rollback()
-    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id}, "result")
+    picks = picks_beside(db.session, comment_id) if outcome is PinOutcome.FULL else []  # which one to unpin
+    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id, "picks": picks},
+          "result")
     return see_other(f"{_back()}#result-{comment_id}")
 
 
