@@ -107,3 +107,15 @@ def test_the_pinyin_cookie_is_secure_when_sessions_are(app_config):
     secure = create_app({**app_config, "SESSION_COOKIE_SECURE": True}).test_client()
     response = secure.post("/preferences/pinyin", data={"slug": ARTICLE_SLUG})
     assert response.status_code == 303 and "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ('{"body": "x"}', "application/json"),
+    ("--x\r\nbroken", "multipart/form-data; boundary=x"),
+    ("nickname=a", "multipart/form-data"),  # no boundary
+])
+def test_a_comment_post_that_is_no_form_is_refused_as_such_not_as_an_expired_form(client, body, content_type):
+    """Nothing typed could be read, so nothing is said to be kept."""
+    response = client.post(f"/articles/{ARTICLE_SLUG}/comments", data=body, content_type=content_type)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "請求格式不正確" in html and "表單已逾時" not in html
