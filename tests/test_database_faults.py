@@ -223,3 +223,42 @@ def test_the_moderation_pages_in_an_outage_answer_503_and_keep_a_decision_to_sen
     assert sent_again.status_code == 303
     with direct.app_context():
         assert db.session.get(Comment, comment_id).status is CommentStatus.REJECTED
+
+
+def test_a_long_job_cut_off_from_the_database_ends_failed_with_its_reason(through_proxy):
+    """The link goes in the middle of an export and comes back a second later: the job is recorded
+    failed, with the error's name, as soon as the database answers again, never left 'running'
+    (before, the failure's own log line read the expired job and raised, and nothing was recorded)."""
+    import threading
+
+    from moderation.jobs.long_work import run_long_job
+    from moderation.models import LongJob, LongJobState
+    from moderation.services import long_jobs
+    from moderation.services.audit import COMMAND_LINE
+
+    app, proxy, direct = through_proxy
+    app.config["LONG_JOB_PROGRESS_SECONDS"] = 0
+    with direct.app_context():
+        for index in range(30):
+            make_comment(db, body=f"要匯出的評論{index}")
+        job = long_jobs.start(db.session, long_jobs.Kind.EXPORT, actor=COMMAND_LINE, now=direct.config["CLOCK"](),
+                              stale_seconds=600)
+        db.session.commit()
+        job_id = job.id
+
+    cut = threading.Event()
+
+    def cut_once(done: int, total: int) -> None:
+        if done >= 5 and not cut.is_set():
+            cut.set()
+            proxy.cut()
+            threading.Timer(1.0, proxy.restore).start()
+
+    with app.app_context():
+        try:
+            assert run_long_job(job_id, listener=cut_once) == "failed"
+        finally:
+            db.session.remove()
+    with direct.app_context():
+        finished = db.session.get(LongJob, job_id)
+        assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"

@@ -87,6 +87,21 @@ def test_a_job_whose_worker_died_is_taken_up_again(admin, app, db, clock):
     assert run_long_job_in_app(app, first) == "skipped"  # a late worker finds it no longer queued
 
 
+def test_a_running_job_nothing_runs_any_more_is_cancelled_at_once_and_shows_no_estimate(admin, app, db, clock):
+    """Its worker died mid-way: nobody is left to hear a request to stop, so 取消 ends it now; and
+    while it sits there the page promises no time left."""
+    job_id = started(admin.post(RULES + "rescreen"))
+    db.session.execute(LongJob.__table__.update().where(LongJob.id == job_id)
+                       .values(state=LongJobState.RUNNING, done=3, total=10, updated_at=clock()))
+    db.session.commit()
+    clock.advance(seconds=app.config["LONG_JOB_STALE_SECONDS"] + 1)
+    status = admin.client.get(f"/moderation/admin/jobs/{job_id}.json").get_json()
+    assert status["stale"] is True and status["estimate_seconds"] is None
+    assert "可以取消" in admin.client.get(f"/moderation/admin/jobs/{job_id}").get_data(as_text=True)
+    admin.post(f"/moderation/admin/jobs/{job_id}/cancel")
+    assert job(db, job_id).state is LongJobState.CANCELLED
+
+
 def test_a_queued_job_cancelled_never_runs(admin, app, db):
     job_id = started(admin.post(RULES + "rescreen"))
     cancelled = admin.post(f"/moderation/admin/jobs/{job_id}/cancel")

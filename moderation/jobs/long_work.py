@@ -9,6 +9,7 @@ or failed (with the error's name; the log has the rest).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -23,6 +24,7 @@ from moderation.services.rulebook.cache import active_rules
 from moderation.services.rulebook.rescreen import rescreen_pending
 
 log = logging.getLogger(__name__)
+FAILURE_RECORD_WAITS = (0.5, 1, 2, 4, 8, 15, 30)  # seconds between tries to record a failure
 
 
 def run_long_job(job_id: int, listener=None) -> str:
@@ -31,20 +33,37 @@ def run_long_job(job_id: int, listener=None) -> str:
     job = long_jobs.claim(session, job_id, now=now())
     if job is None:
         return "skipped"  # running elsewhere, finished, or cancelled before it started
+    kind = job.kind  # read now: after a database fault the object cannot be read again
     progress = long_jobs.Progress(session, job_id, now, every=float(current_app.config["LONG_JOB_PROGRESS_SECONDS"]),
                                   listener=listener)
     try:
         result = _work(job, progress)
     except Exception as error:
-        session.rollback()
-        log.exception("long job %s (%s) failed", job_id, job.kind)
-        long_jobs.finish(session, job_id, LongJobState.FAILED, now=now(), error=type(error).__name__)
+        log.exception("long job %s (%s) failed", job_id, kind)
+        _record_failure(job_id, type(error).__name__)
         return "failed"
     progress.store()
     result = {"done": progress.done, "total": progress.total, **result}
     state = LongJobState.CANCELLED if progress.cancelled else LongJobState.DONE
     long_jobs.finish(session, job_id, state, now=now(), result=result)
     return state.value
+
+
+def _record_failure(job_id: int, error: str) -> None:
+    """The job marked failed with its error's name, on a fresh connection: the fault that ended the
+    work (a link cut, a database locked) often lasts a while, so it is tried again for about a minute.
+    Only if that fails too is the job left to be found stale (LONG_JOB_STALE_SECONDS) and abandoned."""
+    for wait in (*FAILURE_RECORD_WAITS, None):
+        try:
+            db.session.rollback()
+            long_jobs.finish(db.session, job_id, LongJobState.FAILED, now=now(), error=error)
+            return
+        except Exception:
+            db.session.remove()
+            if wait is None:
+                log.exception("long job %s: its failure could not be recorded", job_id)
+                return
+            time.sleep(wait)
 
 
 def run_long_job_in_app(app: Flask, job_id: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -79,9 +79,14 @@ def claim(db: Session, job_id: int, *, now: datetime) -> LongJob | None:
     return db.get(LongJob, job_id) if claimed == 1 else None
 
 
-def request_cancel(db: Session, job_id: int, *, now: datetime) -> bool:
-    """Asks the job to stop after its current item; a job still queued is cancelled at once. Flushes."""
-    if db.execute(update(LongJob).where(LongJob.id == job_id, LongJob.state == LongJobState.QUEUED)
+def request_cancel(db: Session, job_id: int, *, now: datetime, stale_seconds: float | None = None) -> bool:
+    """Asks the job to stop after its current item. A job still queued, or one that has reported no
+    progress for `stale_seconds` (nothing is left running it to hear the request), is cancelled at
+    once. Flushes."""
+    at_once = LongJob.state == LongJobState.QUEUED
+    if stale_seconds is not None:
+        at_once |= (LongJob.state == LongJobState.RUNNING) & (LongJob.updated_at <= now - timedelta(seconds=stale_seconds))
+    if db.execute(update(LongJob).where(LongJob.id == job_id, at_once)
                   .values(state=LongJobState.CANCELLED, cancel_requested=True, finished_at=now, updated_at=now)
                   .execution_options(synchronize_session=False)).rowcount:
         return True

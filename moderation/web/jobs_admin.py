@@ -48,10 +48,11 @@ def _job_or_404(job_id: int) -> LongJob:
 
 def _status(job: LongJob) -> dict:
     moment = now()
+    stale = long_jobs.is_stale(job, now=moment, stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"]))
     return {
         "state": job.state.value, "done": job.done, "total": job.total,
-        "estimate_seconds": long_jobs.estimate_seconds(job, now=moment),
-        "stale": long_jobs.is_stale(job, now=moment, stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"])),
+        "estimate_seconds": None if stale else long_jobs.estimate_seconds(job, now=moment),  # no rate to go by
+        "stale": stale,
         "finished": job.state in long_jobs.FINISHED,
     }
 
@@ -77,7 +78,8 @@ def job_status(job_id: int):
 @bp.post("/<id:job_id>/cancel")
 def cancel(job_id: int):
     _job_or_404(job_id)
-    asked = long_jobs.request_cancel(db.session, job_id, now=now())
+    asked = long_jobs.request_cancel(db.session, job_id, now=now(),
+                                     stale_seconds=float(current_app.config["LONG_JOB_STALE_SECONDS"]))
     db.session.commit()
     flash({"kind": "cancel_asked" if asked else "not_running"}, FLASHED)
     return see_other(url_for(".job_page", job_id=job_id))
