@@ -262,3 +262,18 @@ def test_a_long_job_cut_off_from_the_database_ends_failed_with_its_reason(throug
     with direct.app_context():
         finished = db.session.get(LongJob, job_id)
         assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
+
+
+def test_the_embedded_section_in_an_outage_is_a_503_its_frame_may_show(through_proxy):
+    """Not a 500 (the frame's headers asked the absent database which sites may frame it), and not a
+    page the host's frame refuses to show: the reader in the news site's page reads why."""
+    app, proxy, _ = through_proxy
+    client = app.test_client()
+    proxy.cut()
+    response = client.get(f"/embed/{ARTICLE_SLUG}", query_string={"origin": "https://news.example"})
+    assert response.status_code == 503 and "服務暫時無法使用" in response.text
+    assert "frame-ancestors https://news.example" in response.headers["Content-Security-Policy"]
+    proxy.restore()
+    # the database back: an origin no site allows is not let in
+    refused = client.get("/embed/no-such-article", query_string={"origin": "https://news.example"})
+    assert refused.status_code == 404 and "frame-ancestors 'none'" in refused.headers["Content-Security-Policy"]

@@ -130,7 +130,13 @@ def _any_site_ancestors() -> str:
     frame's 404 when some site allows its origin (embed.js sends it as `origin`), so a newsroom sees
     why its frame is empty. The other sites' origins are not listed: nobody learns them from a 404."""
     given = embed_sites.normalise_origin(request.args.get("origin", ""))
-    allowed = [given] if given is not None and given in embed_sites.every_sites_origins(db.session) else []
+    if g.get("database_answered") is False:
+        # An outage (errors.database_unavailable): the sites' origins cannot be read, and asking again
+        # would turn the 503 into a 500. The outage page, which holds nothing but the way back, may
+        # show in the frame that asked for it, so the reader reads why the comments are missing.
+        allowed = [given] if given is not None else []
+    else:
+        allowed = [given] if given is not None and given in embed_sites.every_sites_origins(db.session) else []
     return embed_sites.frame_ancestors(allowed, current_app.config["EMBED_ALLOWED_ORIGINS"])
 
 
