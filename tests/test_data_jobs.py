@@ -98,7 +98,8 @@ def test_an_export_from_the_page_shows_its_progress_then_offers_its_file(admin, 
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=moderation-export-") and disposition.endswith(f"-{job_id}.jsonl")
     lines = body.splitlines()
-    assert json.loads(lines[0]) == {"type": "header", "format": transfer.FORMAT} and len(lines) == records + 1
+    assert json.loads(lines[0]) == {"type": "header", "format": transfer.FORMAT} and len(lines) == records + 2
+    assert json.loads(lines[-1]) == {"type": "end", "records": records}  # a file cut short is known as such
     assert "要匯出的回覆" in body
     assert not any('"password_hash"' in line for line in lines)  # never from the page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
@@ -158,6 +159,7 @@ def test_only_the_newest_exports_are_kept(admin, app, db):
 
 
 HEADER = json.dumps({"type": "header", "format": transfer.FORMAT}) + "\n"
+END = json.dumps({"type": "end", "records": 0}) + "\n"
 COMMENT = {"type": "comment", "id": 1, "article_id": 1, "body": "x", "ip_hash": "a" * 64, "author_hash": "b" * 64}
 
 
@@ -173,9 +175,13 @@ COMMENT = {"type": "comment", "id": 1, "article_id": 1, "body": "x", "ip_hash": 
      "created_at on line 2 is not a time"),
     ((HEADER + json.dumps({**COMMENT, "body": None})).encode(), "第 2 行缺少 body", "Line 2 lacks body"),
     ((HEADER + json.dumps({**COMMENT, "body": "a\x00b"})).encode(), "第 2 行含有 NUL 字元", "NUL character"),
-    (HEADER.encode(), "只有標頭，沒有任何資料", "only a header"),
+    ((HEADER + END).encode(), "只有標頭，沒有任何資料", "only a header"),
+    ((HEADER + json.dumps(COMMENT) + "\n").encode(), "檔案不完整：匯出在寫完之前中斷了（檔案裡有 1 筆紀錄）",
+     "The file is incomplete"),
+    ((HEADER + json.dumps(COMMENT) + "\n" + END).encode(), "檔案不完整", "The file is incomplete"),  # counts 0
+    ((HEADER + END + json.dumps(COMMENT) + "\n").encode(), "結尾之後還有資料", "goes on after the export's end"),
 ], ids=["empty", "not-utf8", "not-json", "not-an-object", "no-header", "other-format", "unknown-type",
-        "not-a-time", "missing-field", "nul", "header-only"])
+        "not-a-time", "missing-field", "nul", "header-only", "cut-short", "miscounted", "after-the-end"])
 @pytest.mark.parametrize("language", ["zh-Hant", "en"])
 def test_a_wrong_file_is_refused_with_the_reason_and_starts_nothing(admin, db, content, zh, en, language):
     admin.client.set_cookie(LANGUAGE_COOKIE, language)
@@ -196,7 +202,7 @@ def test_a_file_too_large_is_refused_on_the_page(admin, app, db):
 
 def test_an_import_into_a_site_with_content_is_refused_before_any_job(admin, db):
     make_comment(db, body="已有的評論")
-    response = upload(admin, (HEADER + json.dumps(COMMENT) + "\n").encode())
+    response = upload(admin, (HEADER + json.dumps(COMMENT) + "\n" + END.replace("0", "1")).encode())
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "網站已有內容（文章、字詞規則、網域規則、評論）。" in page
     assert count(db, LongJob) == 0
@@ -253,7 +259,7 @@ def test_an_import_restores_an_export_into_a_site_without_content(admin, app, db
     assert run_long_job_in_app(app, job_id) == "done"
     assert not transfer.import_file(transfer.Path(app.instance_path), job_id).exists()
 
-    expected = len(lines) - 1
+    expected = len(lines) - 2  # the header and the end are no records
     finished = job(db, job_id)
     assert (finished.done, finished.total) == (expected, expected)
     assert finished.result["counts"]["comment"] == 8 and finished.result["stopped"] is False

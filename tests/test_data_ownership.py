@@ -195,6 +195,34 @@ def test_an_export_to_a_folder_that_is_not_there_is_refused_in_a_line(db, runner
     assert "No such file or directory" in result.output and "Traceback" not in result.output
 
 
+def test_an_export_that_stops_half_way_leaves_the_earlier_file_whole(db, runner, tmp_path, monkeypatch):
+    """The database went away in the middle: the backup already at that name is not overwritten
+    (the export is written beside it and renamed only when complete), and nothing half-written stays."""
+    from sqlalchemy.exc import OperationalError
+
+    from moderation.services import transfer
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    backup = folder / "backup.jsonl"
+    assert runner.invoke(args=["export", str(backup)]).exit_code == 0
+    earlier = backup.read_bytes()
+    assert json.loads(earlier.decode().splitlines()[-1])["type"] == "end"
+    records = transfer.export_records
+
+    def stops_after_three(session, **options):
+        for index, record in enumerate(records(session, **options)):
+            if index == 3:
+                raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+            yield record
+
+    monkeypatch.setattr(transfer, "export_records", stops_after_three)
+    result = runner.invoke(args=["export", str(backup)])
+    assert result.exit_code == 1 and "the export stopped (OperationalError)" in result.output
+    assert "Traceback" not in result.output
+    assert backup.read_bytes() == earlier and list(folder.iterdir()) == [backup]
+
+
 def test_retention_erases_address_hashes_older_than_the_age(db, runner, clock):
     old = make_comment(db, body="舊評論", created_at=clock() - timedelta(days=91))
     recent = make_comment(db, body="新評論", created_at=clock() - timedelta(days=1))

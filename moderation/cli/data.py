@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -28,15 +31,17 @@ def register(app: Flask) -> None:
 def export_all(path: Path, include_password_hashes: bool):
     """Write articles, comments with their reasons, reports, rules, moderators and the audit log
     as JSON lines."""
+    if not path.parent.is_dir():  # said before the progress bar starts
+        raise click.ClickException(f"cannot write {path}: {os.strerror(errno.ENOENT)}")
     try:
-        out = path.open("w", encoding="utf-8")
-    except OSError as error:  # no such folder, no permission: said in a line, as every refusal here
+        with click.progressbar(length=transfer.row_count(db.session), label="exporting", show_pos=True,
+                               show_eta=True) as bar:
+            transfer.write_export(db.session, path, progress=lambda done: bar.update(1) or True,
+                                  include_password_hashes=include_password_hashes)
+    except OSError as error:  # no permission, a full disk: said in a line, as every refusal here
         raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
-    with out, click.progressbar(
-            length=transfer.row_count(db.session) + 1, label="exporting", show_pos=True, show_eta=True) as bar:
-        for line in transfer.export_lines(db.session, include_password_hashes=include_password_hashes):
-            out.write(line)
-            bar.update(1)
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"the export stopped ({type(error).__name__}); {path} was left as it was") from None
     record(db.session, COMMAND_LINE, AuditAction.EXPORT, now=now(),
            note=f"{path.name}{' with password hashes' if include_password_hashes else ''}")
     db.session.commit()

@@ -93,29 +93,16 @@ def _work(job: LongJob, progress: long_jobs.Progress) -> dict:
 
 
 def _export(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
-    """Writes `<instance>/exports/<job>.jsonl` beside a `.part` file renamed once complete; a
+    """Writes `<instance>/exports/<job>.jsonl` (through a `.part` file renamed once complete); a
     cancelled export leaves no file. Progress is committed between the export's batched reads."""
     session = db.session
     target = transfer.export_file(Path(current_app.instance_path), job.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
     total = transfer.row_count(session)
-    written = -1  # the header is no record
-    try:
-        with partial.open("w", encoding="utf-8") as out:
-            for line in transfer.export_lines(session):
-                out.write(line)
-                written += 1
-                if not progress(written, total):
-                    break
-        if progress.cancelled:
-            partial.unlink(missing_ok=True)
-            return {"records": written}
-        partial.replace(target)
-        _forget_older_exports(target.parent, kept=int(current_app.config["EXPORTS_KEPT"]))
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    written = transfer.write_export(session, target, progress=lambda done: progress(done, total))
+    if written is None:
+        return {"records": progress.done}
+    _forget_older_exports(target.parent, kept=int(current_app.config["EXPORTS_KEPT"]))
     record(session, actor, AuditAction.EXPORT, now=now(), details={"records": written})
     session.commit()
     return {"records": written, "bytes": target.stat().st_size}
@@ -136,7 +123,7 @@ def _import(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
     source = transfer.import_file(Path(current_app.instance_path), job.id)
     try:
         with source.open(encoding="utf-8") as lines:
-            total = sum(1 for line in lines if line.strip()) - 1  # every record but the header
+            total = transfer.records_in(lines)
             lines.seek(0)
             counts, stopped = transfer.import_into_site(session, lines, progress=progress, total=total,
                                                         batch=int(current_app.config["IMPORT_BATCH"]))

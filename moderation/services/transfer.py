@@ -50,7 +50,8 @@ from moderation.models import (
 from moderation.services import rollups
 from moderation.services.accounts import unusable_password_hash
 
-FORMAT = "moderation-export/1"
+FORMAT = "moderation-export/2"  # /2 ends with an "end" record counting the records: a file cut short is refused
+FORMATS_READ = (FORMAT, "moderation-export/1")  # /1 (no end record) from earlier releases is still read
 # Import order: a row only refers to rows of the tables before it.
 MODELS: tuple[type[Base], ...] = (
     Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, CommentLike, ScreeningReason,
@@ -79,6 +80,7 @@ def export_records(db: Session, *, include_password_hashes: bool = False,
     """Table by table, each read in keyset batches by primary key: no cursor stays open between
     batches, so the caller may commit between them (the export job stores its progress)."""
     yield {"type": "header", "format": FORMAT}
+    written = 0
     for model in MODELS:
         columns = list(model.__table__.columns)
         key = list(model.__table__.primary_key.columns)
@@ -95,15 +97,52 @@ def export_records(db: Session, *, include_password_hashes: bool = False,
                     if model is Moderator and column.name == "password_hash" and not include_password_hashes:
                         continue
                     record[column.name] = _to_json(value)
+                written += 1
                 yield record
             if len(rows) < batch:
                 break
             last = [rows[-1][position[column.name]] for column in key]
+    yield {"type": "end", "records": written}
 
 
 def export_lines(db: Session, **options) -> Iterator[str]:
     for record in export_records(db, **options):
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] = lambda done: True,
+                 **options) -> int | None:
+    """The export written to `target` through a `.part` file beside it, renamed only once complete:
+    a fault or a stop half-way leaves any earlier file of that name as it was, and no part behind.
+    `progress(records written)` after each record; False stops it. Returns the records written, or
+    None when stopped."""
+    partial = target.with_name(target.name + ".part")
+    records = 0
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            for record in export_records(db, **options):
+                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                if record["type"] in ("header", "end"):
+                    continue
+                records += 1
+                if not progress(records):
+                    partial.unlink()
+                    return None
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return records
+
+
+def records_in(lines: Iterable[str]) -> int:
+    """The records of a file already checked (`check_lines`): its lines but the header and the end."""
+    count, last = 0, ""
+    for line in lines:
+        if line.strip():
+            count, last = count + 1, line
+    ended = json.loads(last).get("type") == "end" if count > 1 else False
+    return count - 1 - int(ended)
 
 
 def row_count(db: Session) -> int:
@@ -117,8 +156,9 @@ def occupied_tables(db: Session) -> list[str]:
 
 
 def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
-    """Each record's model and row, in the file's order; refuses the first line that is not one."""
-    seen_header = False
+    """Each record's model and row, in the file's order; refuses the first line that is not one, and
+    a file of the current format that does not end with its end record (an export cut short)."""
+    seen_header, format_, records, ended = False, None, 0, False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -130,13 +170,21 @@ def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
             raise ImportRefused("not_json", "not a JSON object", line=number)
         kind = record.pop("type", None)
         if kind == "header":
-            if record.get("format") != FORMAT:
+            if record.get("format") not in FORMATS_READ:
                 raise ImportRefused("unknown_format", f"unknown format {record.get('format')!r}", line=number,
                                     detail=str(record.get("format"))[:80])
-            seen_header = True
+            seen_header, format_ = True, record["format"]
             continue
         if not seen_header:
             raise ImportRefused("no_header", "no export header: not a file written by `flask export`")
+        if ended:
+            raise ImportRefused("after_end", "a record after the export's end record", line=number)
+        if kind == "end":
+            if record.get("records") != records:
+                raise ImportRefused("truncated", f"the end record counts {record.get('records')!r} records, "
+                                    f"the file holds {records}", line=number, detail=str(records))
+            ended = True
+            continue
         if not isinstance(kind, str) or kind not in BY_TYPE:
             raise ImportRefused("unknown_type", f"unknown record type {kind!r}", line=number, detail=str(kind)[:80])
         model = BY_TYPE[kind]
@@ -145,9 +193,13 @@ def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
         if missing:
             raise ImportRefused("missing_field", f"{kind} without {', '.join(missing)}", line=number,
                                 detail=", ".join(missing))
+        records += 1
         yield model, row
     if not seen_header:
         raise ImportRefused("no_header", "no export header: not a file written by `flask export`")
+    if format_ == FORMAT and not ended:
+        raise ImportRefused("truncated", "the file stops before its end record: an export cut short",
+                            detail=str(records))
 
 
 def _required(model: type[Base]) -> list[str]:
