@@ -373,6 +373,14 @@ def test_a_403_in_the_moderation_pages_keeps_their_navigation(moderator):
     assert 'class="moderation-nav"' in html and "回到審核佇列" in html
 
 
+@pytest.mark.parametrize("path", ["/moderation/admin/jobs/999999", "/moderation/admin/webhooks/999999",
+                                  "/moderation/admin/data/exports/999999", "/moderation/admin/articles/999999/edit"])
+def test_an_error_on_any_admin_page_keeps_the_moderation_navigation(admin, path):
+    response = admin.client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and 'class="moderation-nav"' in html and "回到審核佇列" in html
+
+
 def test_admin_changes_a_moderators_role_and_it_is_logged(admin, moderator_account, db):
     response = admin.post(f"/moderation/admin/moderators/{moderator_account.id}/role", role="admin")
     assert "mod 的角色已改為管理員" in admin.client.get(response.location).get_data(as_text=True)

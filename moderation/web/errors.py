@@ -15,7 +15,9 @@ from moderation.web import api_errors
 from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.outages import OutageLog, is_database_outage, is_lock_conflict
 
-MODERATION_BLUEPRINTS = {"moderator", "admin", "rules"}
+# Every page under /moderation: their errors keep the moderators' layout and way back to the queue.
+MODERATION_BLUEPRINTS = frozenset({"moderator", "admin", "rules", "articles_admin", "dashboard", "data", "jobs",
+                                   "sanctions", "webhooks"})
 OUTAGE_DURING_A_DECISION = lazy_gettext("系統暫時無法儲存，這個決定尚未套用；您的選擇與備註都還在，請稍候片刻再按一次。")
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
@@ -26,6 +28,7 @@ class MalformedBody(BadRequest):
 
 def register(app: Flask) -> None:
     app.before_request(refuse_malformed_bodies)
+    app.jinja_env.globals["MODERATION_BLUEPRINTS"] = MODERATION_BLUEPRINTS
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
