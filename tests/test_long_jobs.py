@@ -131,6 +131,23 @@ def test_a_running_rescreen_stops_at_the_next_comment_when_cancelled(app, db, cl
     assert job(db, running.id).total == 3
 
 
+def test_a_rescreen_goes_through_the_whole_queue_in_batches_oldest_first(app, db, clock, admin):
+    """No cap (it stopped at 10,000 without a word); the rule reasons of each batch are committed
+    together, the moves one by one through decide()."""
+    spam_word(admin)
+    comments = [make_comment(db, body=f"留言{index}" + ("新型廣告詞" if index % 10 == 0 else ""),
+                             created_at=clock() - timedelta(minutes=200 - index)) for index in range(120)]
+    heard = []
+    with app.app_context():
+        rules = active_rules(db.session, app.config, app.extensions["screening_rules"])
+    outcome = rescreen_pending(db.session, rules, now=clock(), actor=COMMAND_LINE, batch=50,
+                               progress=lambda done, total: heard.append((done, total)) or True)
+    assert outcome.checked == 120 and outcome.moved == {"spam": 12} and not outcome.stopped
+    assert heard[0] == (0, 120) and heard[-1] == (120, 120) and len(heard) == 121
+    db.session.expire_all()
+    assert sum(db.session.get(Comment, each.id).status is CommentStatus.SPAM for each in comments) == 12
+
+
 def test_erasing_an_author_in_chunks_reports_each_and_keeps_the_count(admin, app, db):
     author = "f" * 64
     for index in range(5):
