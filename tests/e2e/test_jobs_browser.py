@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from moderation.jobs.long_work import run_long_job_in_app
 from moderation.models import CommentStatus, LongJob
+from moderation.services import transfer
 from tests.conftest import make_comment, make_moderator
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_moderator_browser import sign_in_to_the_queue
@@ -51,5 +52,5 @@ def test_the_export_page_moves_its_bar_without_reloading_then_offers_the_file(li
     with page.expect_download() as download:
         page.click(f"a[href='/moderation/admin/data/exports/{job_id}']")
     assert download.value.suggested_filename.startswith("moderation-export-")
-    assert '"format": "moderation-export/1"' in Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert f'"format": "{transfer.FORMAT}"' in Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     page.screenshot(path=str(tmp_path / "export-done.png"), full_page=True)
