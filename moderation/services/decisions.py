@@ -105,7 +105,7 @@ def decide(
     if current is None:
         return Result(comment_id, Refusal.NOT_FOUND)
     if current.version != expected_version:
-        repeated = _repeated(db, comment_id, decision, current.status, current.version, expected_version, actor)
+        repeated = _repeated(db, comment_id, decision, reason, current.status, current.version, expected_version, actor)
         return repeated or _conflict(db, comment_id, current.status)
     if current.status not in ALLOWED_FROM[decision]:
         return Result(comment_id, Refusal.NOT_ALLOWED, current.status)
@@ -252,8 +252,8 @@ def last_change(db: Session, comment_id: int) -> AuditEntry | None:
     )
 
 
-def _repeated(db: Session, comment_id: int, decision: Decision, status: CommentStatus, version: int,
-              expected_version: int, actor: Actor) -> Result | None:
+def _repeated(db: Session, comment_id: int, decision: Decision, reason: RejectReason | None, status: CommentStatus,
+              version: int, expected_version: int, actor: Actor) -> Result | None:
     """The same decision sent again by the same person (its first answer was lost with the connection,
     after the commit): already done, so done, not "someone decided before you". Nothing is written twice."""
     if actor.moderator_id is None or version != expected_version + 1 or status is not TARGET[decision]:
@@ -261,6 +261,8 @@ def _repeated(db: Session, comment_id: int, decision: Decision, status: CommentS
     change = last_change(db, comment_id)
     if change is None or change.moderator_id != actor.moderator_id or change.action != decision.value:
         return None
+    if change.reason != (reason.value if reason else None):
+        return None  # not the same form: a rejection for another reason is the moderator's new choice
     return Result(comment_id, None, status, previous=CommentStatus(change.from_status), version=version)
 
 
