@@ -202,7 +202,7 @@ def test_a_decision_sent_again_by_its_moderator_is_done_not_a_conflict(moderator
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
     # not the same decision, nor the same rejection for another reason: still a conflict
     assert decide_in_place(moderator, comment, "approve", version=1).get_json()["code"] == "conflict"
-    assert decide_in_place(moderator, comment, "reject", version=1, reason="spam").get_json()["code"] == "conflict"
+    assert decide_in_place(moderator, comment, "reject", version=1, reason="off_topic").get_json()["code"] == "conflict"
 
 
 def test_a_decision_sent_again_after_another_moderators_is_a_conflict(app, moderator, db):
