@@ -40,6 +40,26 @@ def test_the_report_page_works_without_javascript(client, db):
     assert client.get(f"{ARTICLE_URL}/comments/{comment.id + 1}/report").status_code == 404
 
 
+def test_no_report_reason_is_chosen_for_the_reader_and_one_is_asked_for(client, db):
+    """A reason ticked already was sent as the reader's by a hurried tap (垃圾廣告, on the first radio)."""
+    from moderation.models import CommentReport
+
+    comment = make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
+    page = client.get(f"{ARTICLE_URL}/comments/{comment.id}/report").get_data(as_text=True)
+    radios = re.findall(r'<input type="radio" name="reason"[^>]*>', page)
+    assert len(radios) == 4 and not any("checked" in radio for radio in radios)
+    assert all(" required" in radio for radio in radios)
+    refused = report(client, comment, "", note="我的說明")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="report-reason-error" role="alert">請選擇檢舉原因' in html
+    assert 'value="我的說明"' in html  # the words typed stay
+    assert db.session.query(CommentReport).count() == 0
+    answer = report(client, comment, "", Accept="application/json")
+    assert answer.status_code == 422 and answer.get_json() == {"outcome": "refused", "problem": "reason_missing"}
+    shared = client.get(ARTICLE_URL).get_data(as_text=True)
+    assert not re.search(r'name="reason" value="[a-z_]+" required checked', shared)
+
+
 def test_a_report_puts_the_comment_in_the_reported_queue_and_it_stays_visible(client, db, moderator):
     comment = make_comment(db, status=CommentStatus.APPROVED, body="有爭議的評論")
     response = report(client, comment, "abuse")
@@ -85,7 +105,7 @@ def test_words_with_hidden_characters_or_too_many_are_refused_and_kept(client, d
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and response.headers["Cache-Control"] == "no-store"
     assert "其他原因含有看不見的字元或控制字元" in html and 'aria-invalid="true"' in html
-    assert f'value="{hidden}"' in html and re.search(r'value="other"\s+checked', html)
+    assert f'value="{hidden}"' in html and re.search(r'value="other"[^>]*checked', html)
     long = "長" * (app.config["REPORT_NOTE_MAX_LENGTH"] + 1)
     response = report(client, comment, "other", note=long)
     assert response.status_code == 422 and "其他原因最多 200 個字" in response.get_data(as_text=True)

@@ -693,12 +693,16 @@ def reporter_hash(token: str | None) -> str:
 @bp.post("/articles/<slug>/comments/<id:comment_id>/report")
 def report_comment(slug: str, comment_id: int):
     article = _article_or_404(slug)
+    form = ReportForm()
+    noted = form.validate()
+    chosen = request.form.get("reason", "")
+    if not chosen:  # none is chosen for the reader
+        return _report_refused(article, comment_id, None, form, problem="reason_missing")
     try:
-        reason = ReportReason(request.form.get("reason", ""))
+        reason = ReportReason(chosen)
     except ValueError:
         reason = ReportReason.OTHER
-    form = ReportForm()
-    if not form.validate():
+    if not noted:
         # The note cannot be stored as typed: say why, keeping the reason and the words.
         return _report_refused(article, comment_id, reason, form)
     ip_hash = reader_identity.client_ip_hash(request)
@@ -723,15 +727,17 @@ def report_comment(slug: str, comment_id: int):
     return back_with_notice(article, f"report_{outcome.value}")
 
 
-def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason, form: ReportForm):
+def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason | None, form: ReportForm,
+                    problem: str | None = None):
     comment = comments.reportable_comment(db.session, article, comment_id)
     if comment is None:
         abort(404)
     if request.accept_mimetypes.best == "application/json":  # reader.js words the code
-        response = jsonify(outcome="refused", problem=form.note.errors[0])
+        response = jsonify(outcome="refused", problem=problem or form.note.errors[0])
     else:
         response = make_response(render_template("reader/report.html", article=article, comment=comment,
-                                                 reason=reason.value, form=form))
+                                                 reason=reason.value if reason else None, form=form,
+                                                 missing=problem == "reason_missing"))
     response.status_code = 422
     response.headers["Cache-Control"] = NO_STORE
     return response

@@ -271,6 +271,10 @@ def test_reporting_keeps_the_older_comments_loaded_and_escape_closes_the_form(li
     expect(page.locator("[data-report-form]")).to_be_hidden()
     assert page.evaluate("document.activeElement.hasAttribute('data-report-link')")
     oldest.get_by_role("link", name="檢舉").click()
+    page.locator("[data-report-form]").get_by_role("button", name="送出檢舉").click()  # no reason chosen yet
+    assert page.evaluate("document.querySelector('[data-report-form] input[name=reason]').validity.valueMissing")
+    assert oldest.locator(".reported").count() == 0  # the browser asked for a reason; nothing was sent
+    page.locator("[data-report-form]").get_by_label("垃圾廣告").check()
     page.locator("[data-report-form]").get_by_role("button", name="送出檢舉").click()
     expect(oldest.locator(".reported")).to_have_text("已檢舉")
     expect(page.locator("[data-comment-list] > li")).to_have_count(5)  # nothing reloaded
