@@ -4,6 +4,31 @@
    reader's (their state, their comments in review) leaves the frame. */
 (function () {
   "use strict";
+  // The language switch on the frame's shared page is a link, and followed it emptied the form. With
+  // something typed, it sends the form instead, as the form page's own switch does (the frame may keep
+  // no storage when the browser blocks third-party cookies): the form page comes back in the other
+  // language with the draft.
+  var form = document.querySelector("[data-comment-form]");
+  if (form) {
+    document.querySelectorAll(".language-switch a[lang]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var typed = ["nickname", "body"].some(function (name) {
+          var field = form.elements[name];
+          return field && field.value.trim() !== "";
+        });
+        if (!typed) return;
+        event.preventDefault();
+        var choice = document.createElement("input");
+        choice.type = "hidden";
+        choice.name = "switch_language";
+        choice.value = link.getAttribute("lang");
+        form.appendChild(choice);
+        form.noValidate = true;
+        form.submit();
+      });
+    });
+  }
+
   var parentOrigin = document.body.getAttribute("data-parent-origin");
   if (!parentOrigin || window.parent === window) {
     return;

@@ -169,6 +169,18 @@ def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(open_brow
     page.screenshot(path=str(tmp_path / "embed-script.png"))
 
 
+def test_a_draft_in_the_frame_survives_its_language_switch(open_browser, host):
+    """The frame's language switch is a link (the frame has no reader.js); the draft followed it away."""
+    page = open_browser().new_page()
+    page.goto(host + "/script.html")
+    frame = page.frame_locator("iframe")
+    frame.get_by_label("暱稱").fill("嵌入草稿")
+    frame.get_by_label("評論內容").fill("嵌入框裡打了一半的評論。")
+    frame.get_by_role("link", name="English").click()
+    expect(frame.get_by_label("Comment", exact=True)).to_have_value("嵌入框裡打了一半的評論。")
+    expect(frame.get_by_label("Nickname")).to_have_value("嵌入草稿")
+
+
 def test_a_plain_iframe_works_without_javascript(open_browser, host, service, db):
     make_comment(db, status=CommentStatus.APPROVED, body="要檢舉的評論")
     requests_cookies: list[str] = []
