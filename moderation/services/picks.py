@@ -53,4 +53,4 @@ def picks_beside(db: Session, comment_id: int) -> list[int]:
     """The editors' picks of this comment's article (what a refused fourth pick names)."""
     article_id = select(Comment.article_id).where(Comment.id == comment_id).scalar_subquery()
     return list(db.scalars(select(Comment.id).where(Comment.article_id == article_id, Comment.pinned_at.is_not(None),
-                                                   Comment.status == CommentStatus.APPROVED).order_by(Comment.pinned_at)))
+                                                   Comment.status == CommentStatus.APPROVED).order_by(Comment.pinned_at, Comment.id)))
