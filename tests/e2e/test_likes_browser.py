@@ -173,9 +173,12 @@ def test_on_a_phone_each_comments_controls_are_a_finger_wide(live_server, browse
     page.goto(live_server + ARTICLE)
     actions = page.locator(f"#comment-{comment.id} > .comment-actions")
     for control in (actions.locator("[data-reply-link]"), actions.locator("[data-report-link]"),
-                    page.locator("[data-script-converted]")):
+                    page.locator("[data-script-converted]"), page.locator(".sort-switch a").first,
+                    page.locator(".sort-switch [aria-current]")):
         box = control.bounding_box()
-        assert box["width"] >= 44 and box["height"] >= 44, (control, box)
+        assert box is not None and box["width"] >= 44 and box["height"] >= 44, (control, box)
+    page.goto(live_server + ARTICLE + "/comment")
+    assert page.locator("label[for=anonymous]").bounding_box()["height"] >= 44  # 匿名's label, a finger high
     context.close()
 
 
