@@ -209,10 +209,13 @@
       var length = Array.from(body.value).length;
       count.textContent = length;
       var left = limit - length;
-      var step = left <= 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
+      var over = left < 0 ? counterStatus.dataset.over.replace("{n}", -left) : "";
+      body.setCustomValidity(over);  // the form is held back, with why, until the text is short enough
+      counter.classList.toggle("is-over", left < 0);
+      var step = left < 0 ? -1 : left === 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
       if (step !== spokenStep) {
         spokenStep = step;
-        counterStatus.textContent = step === null ? "" : left <= 0 ? counterStatus.dataset.full
+        counterStatus.textContent = step === null ? "" : left < 0 ? over : left === 0 ? counterStatus.dataset.full
                                                                    : counterStatus.dataset.left.replace("{n}", left);
       }
     }

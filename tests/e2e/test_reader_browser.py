@@ -429,6 +429,14 @@ def test_the_counter_and_the_nickname_check_follow_the_typing(live_server, brows
     assert page.locator("[data-counter-status]").inner_text() == ""  # quiet far from the limit
     page.get_by_label("評論內容").fill("字" * 1995)
     expect(page.locator("[data-counter-status]")).to_have_text("還可輸入 5 個字")
+    # A longer paste is kept whole (no maxlength cut it short), said, and holds the form back.
+    page.get_by_label("評論內容").fill("字" * 2100)
+    assert len(page.get_by_label("評論內容").input_value()) == 2100
+    expect(counter).to_have_text("2100/2000")
+    expect(page.locator("[data-counter-status]")).to_have_text("超過上限 100 個字，請刪減後再送出")
+    assert page.evaluate("document.getElementById('body').validationMessage") == "超過上限 100 個字，請刪減後再送出"
+    page.get_by_label("評論內容").fill("字" * 1995)
+    assert page.evaluate("document.getElementById('body').checkValidity()")
 
     nickname = page.get_by_label("暱稱")
     nickname.fill("管理員")
