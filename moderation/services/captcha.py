@@ -50,6 +50,9 @@ class CaptchaOutcome(enum.StrEnum):
     TOO_FAST = "too_fast"
 
 
+NO_WRONG_ANSWER = frozenset({CaptchaOutcome.EXPIRED, CaptchaOutcome.ALREADY_USED})
+
+
 class ChallengeUnavailable(Exception):
     """The media of this challenge cannot be served to this browser (any reason; say no more)."""
 
@@ -267,14 +270,17 @@ def check_answer(
     config: Mapping,
     now: datetime,
 ) -> CaptchaOutcome:
-    """Consume the challenge and tell whether the answer is right; failures are recorded.
+    """Consume the challenge and tell whether the answer is right; failures are recorded (not an
+    answer given after the challenge expired, nor one whose challenge another sending spent: a slow
+    writer and a form sent twice gave no wrong answer).
 
     Flushes: the caller commits, with the comment when the answer passed, so that a posting is
     one transaction.
     """
     outcome = _consume_and_judge(db, challenge_id, answer, browser_nonce, config, now)
     if outcome is not CaptchaOutcome.PASSED:
-        record_captcha_failure(db, browser_nonce=browser_nonce, ip_hash=ip_hash, reason=outcome.value, now=now)
+        if outcome not in NO_WRONG_ANSWER:
+            record_captcha_failure(db, browser_nonce=browser_nonce, ip_hash=ip_hash, reason=outcome.value, now=now)
         metrics.CAPTCHA_FAILURES.labels(outcome.value).inc()
     db.flush()
     return outcome

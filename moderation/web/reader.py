@@ -423,14 +423,12 @@ def post_comment(slug: str):
         db.session.rollback()
         return render_form_page(article, form, status=422, keep_challenge=True)
     key = submission_key_of(form)
-    earlier = comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
-                                          anonymous=bool(form.anonymous.data))
+    earlier = _earlier_sending(form, key)
     if earlier is not None and earlier.received:
         # The same form again, its reply lost (a dropped connection, a commit whose answer never
         # came, a worker killed after the commit): it was received once; say so again, store nothing.
         db.session.rollback()
-        reader_identity.reader_token_or_new(request, derive_from=f"{nonce}:{key}")
-        return _posted(article, earlier.status)
+        return _received_before(article, earlier, nonce=nonce, key=key)
     if earlier is not None:
         # This form's key is spent on another text (or on the same text, refused): a new sending.
         db.session.rollback()
@@ -482,22 +480,29 @@ def _captcha_refused(article, form: CommentForm, *, token, ip_hash: str, key: st
         return _store_comment(article, form, token=token, ip_hash=ip_hash, key=key, nonce=nonce, reply_to=reply_to,
                               checked=checked, restriction=restriction)
     current_app.logger.info("captcha refused: %s", outcome.value)
-    if outcome in (captcha.CaptchaOutcome.ALREADY_USED, captcha.CaptchaOutcome.EXPIRED):
-        # No wrong answer: the same form sent twice at once (the other sending took the challenge and
-        # stored the comment), or a reader who took long to write. Not counted as a failure.
-        db.session.rollback()
-        earlier = comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
-                                              anonymous=bool(form.anonymous.data))
+    db.session.commit()  # the challenge is used up, and a wrong answer counted (captcha.check_answer)
+    if outcome is captcha.CaptchaOutcome.ALREADY_USED:
+        # The same form sent twice at once: the other sending took the challenge and stored the comment.
+        earlier = _earlier_sending(form, key)
         if earlier is not None and earlier.received:
-            reader_identity.reader_token_or_new(request, derive_from=f"{nonce}:{key}")
-            return _posted(article, earlier.status)
-        used = outcome is captcha.CaptchaOutcome.ALREADY_USED
-        form.captcha_answer.errors = [FormError.CAPTCHA_USED if used else FormError.CAPTCHA_EXPIRED]
-    else:
-        form.captcha_answer.errors = [FormError.CAPTCHA_WRONG]
-        db.session.commit()  # the challenge is used up and the failure counted
+            return _received_before(article, earlier, nonce=nonce, key=key)
+    form.captcha_answer.errors = [{captcha.CaptchaOutcome.ALREADY_USED: FormError.CAPTCHA_USED,
+                                   captcha.CaptchaOutcome.EXPIRED: FormError.CAPTCHA_EXPIRED}
+                                  .get(outcome, FormError.CAPTCHA_WRONG)]
     form.submission_key.data = key
     return render_form_page(article, form, status=422)
+
+
+def _earlier_sending(form: CommentForm, key: str | None):
+    """What became of an earlier sending of this form (its submission key), if there was one."""
+    return comments.earlier_submission(db.session, key, body=form.body.data, nickname=form.nickname.data,
+                                       anonymous=bool(form.anonymous.data))
+
+
+def _received_before(article, earlier, *, nonce: str | None, key: str | None):
+    """This form was stored by an earlier sending: told received again, under the same author cookie."""
+    reader_identity.reader_token_or_new(request, derive_from=f"{nonce}:{key}")
+    return _posted(article, earlier.status)
 
 
 def _ask_external_check(article, form: CommentForm, reply_to):
