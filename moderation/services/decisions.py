@@ -13,14 +13,14 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation import metrics
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus
-from moderation.services import outbox, rollups
+from moderation.services import outbox, picks, rollups
 from moderation.services.audit import SYSTEM, Actor, AuditAction, record
-from moderation.services.listing import PICKS_PER_ARTICLE, approved_delta, listing_changed, replies_changed
+from moderation.services.listing import approved_delta, listing_changed, replies_changed
 
 P, A, R, S = CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM
 
@@ -122,7 +122,7 @@ def decide(
         db.rollback()
         return _conflict(db, comment_id, None)
     undone = _own_last_change(db, comment_id, current.status, actor) if undoing else None
-    details = {**(details or {}), **(_put_back(db, comment_id, undone, target) if undone else
+    details = {**(details or {}), **(_put_back(db, comment_id, current.article_id, undone, target) if undone else
                                      _side_effects(db, comment_id, current.pinned_at, target, now))}
     record(db, actor, AuditAction(decision.value), now=now, comment_id=comment_id, from_status=current.status.value,
            to_status=target.value, reason=reason.value if reason else None, note=note, details=details or None)
@@ -170,7 +170,7 @@ def _own_last_change(db: Session, comment_id: int, status: CommentStatus, actor:
     return change if change.to_status == status.value else None
 
 
-def _put_back(db: Session, comment_id: int, undone: AuditEntry, target: CommentStatus) -> dict:
+def _put_back(db: Session, comment_id: int, article_id: int, undone: AuditEntry, target: CommentStatus) -> dict:
     """The reports the undone decision closed are open again, and its pick pinned again where the
     article still has room for it."""
     done: dict = {"undo_of": undone.id}
@@ -180,14 +180,8 @@ def _put_back(db: Session, comment_id: int, undone: AuditEntry, target: CommentS
                    .values(resolved_at=None).execution_options(synchronize_session=False))
         done["reports_reopened"] = len(reports)
     pinned = (undone.details or {}).get("unpinned")
-    if pinned and target is A:
-        article_id = db.scalar(select(Comment.article_id).where(Comment.id == comment_id))
-        picked = db.scalar(select(func.count()).select_from(Comment).where(
-            Comment.article_id == article_id, Comment.pinned_at.is_not(None), Comment.status == A))
-        if picked < PICKS_PER_ARTICLE:
-            db.execute(update(Comment).where(Comment.id == comment_id)
-                       .values(pinned_at=datetime.fromisoformat(pinned)).execution_options(synchronize_session=False))
-            done["pin_restored"] = True
+    if pinned and target is A and picks.pin_again(db, comment_id, article_id, datetime.fromisoformat(pinned)):
+        done["pin_restored"] = True
     return done
 
 

@@ -37,20 +37,34 @@ def set_pinned(db: Session, comment_id: int, pinned: bool, *, actor: Actor, now:
     if (current.pinned_at is not None) == pinned:
         return PinOutcome.UNCHANGED
     listing_changed(db, current.article_id)  # first: the article's row lock serializes pinning
-    if pinned:
-        picked = db.scalar(select(func.count()).select_from(Comment).where(
-            Comment.article_id == current.article_id, Comment.pinned_at.is_not(None),
-            Comment.status == CommentStatus.APPROVED))
-        if picked >= PICKS_PER_ARTICLE:
-            return PinOutcome.FULL
+    if pinned and not _room_for_a_pick(db, current.article_id):
+        return PinOutcome.FULL
     db.execute(update(Comment).where(Comment.id == comment_id).values(pinned_at=now if pinned else None)
                .execution_options(synchronize_session=False))
     record(db, actor, AuditAction.PIN if pinned else AuditAction.UNPIN, now=now, comment_id=comment_id)
     return PinOutcome.PINNED if pinned else PinOutcome.UNPINNED
 
 
+def pin_again(db: Session, comment_id: int, article_id: int, pinned_at: datetime) -> bool:
+    """An undo puts back a pick its decision took down, at its old place, where the article still has
+    room for it (not logged apart: the undo's audit entry says so). Flushes."""
+    listing_changed(db, article_id)  # first, as for a pin
+    if not _room_for_a_pick(db, article_id):
+        return False
+    db.execute(update(Comment).where(Comment.id == comment_id).values(pinned_at=pinned_at)
+               .execution_options(synchronize_session=False))
+    return True
+
+
 def picks_beside(db: Session, comment_id: int) -> list[int]:
     """The editors' picks of this comment's article (what a refused fourth pick names)."""
     article_id = select(Comment.article_id).where(Comment.id == comment_id).scalar_subquery()
-    return list(db.scalars(select(Comment.id).where(Comment.article_id == article_id, Comment.pinned_at.is_not(None),
-                                                   Comment.status == CommentStatus.APPROVED).order_by(Comment.pinned_at, Comment.id)))
+    return list(db.scalars(select(Comment.id).where(*_picks_of(article_id)).order_by(Comment.pinned_at, Comment.id)))
+
+
+def _picks_of(article_id) -> tuple:
+    return Comment.article_id == article_id, Comment.pinned_at.is_not(None), Comment.status == CommentStatus.APPROVED
+
+
+def _room_for_a_pick(db: Session, article_id: int) -> bool:
+    return db.scalar(select(func.count()).select_from(Comment).where(*_picks_of(article_id))) < PICKS_PER_ARTICLE
