@@ -106,8 +106,11 @@ def export_records(db: Session, *, include_password_hashes: bool = False,
 
 
 def export_lines(db: Session, **options) -> Iterator[str]:
-    for record in export_records(db, **options):
-        yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    return map(_line, export_records(db, **options))
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] = lambda done: True,
@@ -121,7 +124,7 @@ def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] =
     try:
         with partial.open("w", encoding="utf-8") as out:
             for record in export_records(db, **options):
-                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                out.write(_line(record))
                 if record["type"] in ("header", "end"):
                     continue
                 records += 1
@@ -146,7 +149,7 @@ def records_in(lines: Iterable[str]) -> int:
 
 
 def row_count(db: Session) -> int:
-    """How many records an export writes (besides its header)."""
+    """How many records an export writes (besides its header and its end)."""
     return sum(db.scalar(select(func.count()).select_from(model)) for model in MODELS)
 
 

@@ -46,9 +46,9 @@ def register(app: Flask) -> None:
     def csrf_failed(error):
         from moderation.web import reader
 
-        if request.endpoint == "reader.post_comment" and not request.form:
-            return render_template("error.html", kind=400), 400  # no form at all (JSON, a broken body): nothing kept
         if request.endpoint == "reader.post_comment":
+            if not request.form:  # no form at all (JSON, a broken body): nothing typed to keep
+                return render_template("error.html", kind=400), 400
             return reader.form_expired()
         if request.blueprint in MODERATION_BLUEPRINTS and request.endpoint != "moderator.login":
             from moderation.web import guards

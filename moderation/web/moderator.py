@@ -189,7 +189,7 @@ def _decision_options(decision: Decision) -> dict:
     reason = _reject_reason() if decision is Decision.REJECT else None
     shared = decision is Decision.REJECT and request.form.get("share_note") == "1"
     return {"actor": guards.actor(), "now": now(), "reason": reason, "note": request.form.get("note", "")[:500],
-            "details": {NOTE_SHARED: True} if shared else None, "undoing": request.form.get("undo") == "1"}
+            "details": {NOTE_SHARED: True} if shared else None}
 
 
 def _with_pending_replies(decision: Decision, result: Result, options: dict) -> list[Result]:
@@ -197,7 +197,12 @@ def _with_pending_replies(decision: Decision, result: Result, options: dict) -> 
     if decision is not Decision.REJECT or not result.ok or request.form.get("with_replies") != "1":
         return []
     return decide_many(db.session, _bulk_items(request.form.getlist("reply_item")), decision,
-                       **{**options, "now": now(), "undoing": False})
+                       **{**options, "now": now()})
+
+
+def _undoing() -> bool:
+    """The form is a result's 復原: the decision takes back the moderator's own last one."""
+    return request.form.get("undo") == "1"
 
 
 def _decision() -> Decision:
@@ -222,7 +227,7 @@ def _version() -> int:
 def decide_one(comment_id: int):
     decision = _decision()
     options = _decision_options(decision)
-    result = decide(db.session, comment_id, decision, expected_version=_version(), **options)
+    result = decide(db.session, comment_id, decision, expected_version=_version(), undoing=_undoing(), **options)
     return _after_one(decision, result, _with_pending_replies(decision, result, options))
 
 
@@ -230,7 +235,7 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     """Back to the queue: the result is shown just above the card that takes the decided one's place
     (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
     summary = _summary(decision, [result, *replies])
-    undo = undo_of(result.previous) if result.ok and decision != "keep" and request.form.get("undo") != "1" else None
+    undo = undo_of(result.previous) if result.ok and decision != "keep" and not _undoing() else None
     if undo is not None:  # the page's own 復原 without JavaScript (the script offers it in place)
         summary["undo"] = {"id": result.comment_id, "decision": undo.value, "version": result.version}
     focus = request.form.get("focus", type=row_id) if result.ok else None
@@ -271,7 +276,7 @@ def decide_in_place(comment_id: int):
         result = keep_reported(db.session, comment_id, expected_version=version, actor=guards.actor(), now=now())
     else:
         options = _decision_options(decision)
-        result = decide(db.session, comment_id, decision, expected_version=version, **options)
+        result = decide(db.session, comment_id, decision, expected_version=version, undoing=_undoing(), **options)
         replies = [each.comment_id for each in _with_pending_replies(decision, result, options) if each.ok]
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
@@ -283,7 +288,7 @@ def decide_in_place(comment_id: int):
             card=_card_html(comment_id, tab, back, problem=_summary(decision, [result])["skipped"][0]),
         ), REFUSAL_STATUS[result.refusal]
     undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
-    if request.form.get("undo") == "1":  # an undo done: the card comes back, as it is now
+    if _undoing():  # an undo done: the card comes back, as it is now
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back))
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,

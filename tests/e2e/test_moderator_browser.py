@@ -172,11 +172,7 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"批次{index}") for index in range(3)]
     page = browser_page
-    page.goto(live_server + "/moderation/login")
-    page.get_by_label("帳號").fill("mod")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    page.wait_for_selector("[data-card]")
+    sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
     page.keyboard.press("j")
     page.keyboard.press("x")
