@@ -700,7 +700,7 @@ def test_a_bulk_decision_names_its_comments_and_can_be_undone_at_once(moderator,
     response = moderator.post("/moderation/comments/bulk", decision="spam", scope="selected",
                               item=[f"{first.id}:1", f"{second.id}:1"], back="/moderation/?tab=approved")
     page = moderator.client.get(response.location).get_data(as_text=True)
-    assert f"已標為垃圾 2 則評論。 <span class=\"done-ids\">（#{first.id}、#{second.id}）</span>" in page
+    assert f"已標為垃圾 2 則評論。<span class=\"done-ids\">（#{first.id}、#{second.id}）</span>" in page
     undo = re.search(r'<form method="post" action="(/moderation/comments/bulk-undo)" class="undo">(.*?)</form>', page, re.S)
     items = re.findall(r'name="undo_item" value="([^"]+)"', undo[2])
     assert items == [f"{first.id}:2:approve", f"{second.id}:2:approve"] and "全部復原（2 則）" in undo[2]
