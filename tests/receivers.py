@@ -39,6 +39,7 @@ class Receiver:
     now: Callable[[], datetime] | None = None
     slow_seconds: float = 3.0
     huge_bytes: int = 20 * 1024 * 1024
+    huge_sent: list[int] = field(default_factory=list)  # bytes of each /huge answer written before the sender left
     flaky_failures: int = 1
     check_status: int = 200  # /check: the external check's answer (status and body)
     check_answer: bytes = b'{"verdict": "allow"}'
@@ -122,12 +123,16 @@ def _handler(receiver: Receiver):
                 self.send_response(200)
                 self.send_header("Content-Length", str(receiver.huge_bytes))
                 self.end_headers()
-                chunk = b"x" * 65536
+                chunk, sent = b"x" * 65536, 0
                 try:
                     for _ in range(receiver.huge_bytes // len(chunk)):
                         self.wfile.write(chunk)
+                        sent += len(chunk)
                 except OSError:
                     pass  # the sender stopped reading, as it should
+                finally:
+                    with receiver.lock:
+                        receiver.huge_sent.append(sent)
                 return None
             return self._answer(204, b"")
 

@@ -5,6 +5,7 @@ see each other's jobs. Skipped, saying why, when Redis is not reachable."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -94,17 +95,24 @@ def test_redis_down_when_posting_costs_nothing_and_loses_nothing(app, db, page, 
     assert app.extensions["jobs"].wait_idle(10)
     assert states(db) == [DeliveryState.PENDING] * 2
     app.extensions["jobs"].stop()
-    # The post only gives the ids to its process's thread. That thread tries once per pause, bounded
-    # by JOBS_REDIS_TIMEOUT_SECONDS (0.5 s) even for a Redis that never answers; then not at all
-    # until the pause ends.
+    # The post only gives the ids to its process's thread: the connect, bounded by
+    # JOBS_REDIS_TIMEOUT_SECONDS even for a Redis that never answers, is tried there, and after a
+    # failure not at all until JOBS_REDIS_PAUSE_SECONDS have passed.
     silent = dispatch.RedisRunner(app)
     app.config["REDIS_URL"] = "redis://10.255.255.1:6379/0"  # unroutable: a connect that never completes
-    started = time.monotonic()
+    tries, connects = [], []
+    enqueue, queue = silent.enqueue, silent.queue
+    silent.enqueue = lambda ids: tries.append((threading.current_thread().name, enqueue(ids)))
+    silent.queue = lambda: connects.append(threading.current_thread().name) or queue()
     silent.hand_over([1])
-    assert time.monotonic() - started < 0.1
     assert silent.wait_idle(5)
-    assert time.monotonic() - started < 0.9 + float(app.config["WEBHOOK_BATCH_MAX_LAG_SECONDS"])
-    assert silent._paused_until > time.monotonic() + 20  # paused JOBS_REDIS_PAUSE_SECONDS (30): no try meanwhile
+    assert tries == [(silent.thread_name, False)] and connects == [silent.thread_name]
+    options = queue().connection.connection_pool.connection_kwargs
+    assert options["socket_connect_timeout"] == options["socket_timeout"] == app.config["JOBS_REDIS_TIMEOUT_SECONDS"]
+    assert silent._paused_until > time.monotonic() + 20  # paused JOBS_REDIS_PAUSE_SECONDS (30)
+    silent.hand_over([2])
+    assert silent.wait_idle(5)
+    assert tries[1:] == [(silent.thread_name, False)] and len(connects) == 1  # no try while paused
     silent.stop()
 
     app.config["REDIS_URL"] = redis_url  # Redis is back; the outbox is re-read once the hand-over is overdue
