@@ -374,6 +374,22 @@ def test_the_sites_own_answer_offers_no_restriction_of_its_author(db, moderator)
     assert "停權或先審" in reader_card
 
 
+def test_the_site_does_not_answer_its_own_answer(db, moderator):
+    top = make_comment(db, status=APPROVED, body="請問？")
+    moderator.post(f"/moderation/comments/{top.id}/answer", body="這是本站的回答。", back="/moderation/")
+    answer = db.session.scalar(select(Comment).where(Comment.body == "這是本站的回答。"))
+    html = moderator.queue(tab="approved")
+    card = html[html.index(f'id="card-{answer.id}"'):html.index("</article>", html.index(f'id="card-{answer.id}"'))]
+    reader_card = html[html.index(f'id="card-{top.id}"'):html.index("</article>", html.index(f'id="card-{top.id}"'))]
+    assert f"/comments/{answer.id}/answer" not in card and f"/comments/{top.id}/answer" in reader_card
+    said = "這是本站自己的回覆，不能再以本站名義回覆它；請回覆讀者的評論。"
+    page = moderator.client.get(f"/moderation/comments/{answer.id}/answer").get_data(as_text=True)
+    assert said in page and 'name="body"' not in page
+    response = moderator.post(f"/moderation/comments/{answer.id}/answer", body="自問自答", back="/moderation/")
+    assert response.status_code == 422 and said in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.body == "自問自答")) == 0
+
+
 def test_the_site_answer_refused_keeps_the_text(db, moderator):
     top = make_comment(db, status=APPROVED)
     response = moderator.post(f"/moderation/comments/{top.id}/answer", body="  ", back="/moderation/")

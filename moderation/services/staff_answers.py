@@ -23,6 +23,7 @@ class AnswerProblem(enum.StrEnum):
     BODY_REORDERED = "body_reordered"
     NOT_FOUND = "not_found"
     NOT_PUBLISHED = "reply_not_published"  # the comment answered is not published (any more)
+    SITE_ANSWER = "answers_the_site"  # the comment is the site's own answer: answer the reader instead
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def answer_as_site(db: Session, parent_id: int, body: str, *, actor: Actor, auth
         return Answered(problem=AnswerProblem.NOT_FOUND)
     if parent.status is not CommentStatus.APPROVED:
         return Answered(problem=AnswerProblem.NOT_PUBLISHED)
+    if parent.is_staff:
+        return Answered(problem=AnswerProblem.SITE_ANSWER)
     thread_id = parent.thread_id or parent.id
     comment_id = db.execute(insert(Comment).returning(Comment.id), {
         "article_id": parent.article_id, "nickname": None, "is_anonymous": False, "body": body,

@@ -440,6 +440,8 @@ def _answer_page(comment_id: int, *, body: str = "", problem: str | None = None,
     if parent is None:
         abort(404)
     back = guards.safe_back_url(request.values.get("back"), url_for(".queue_page"))
+    if parent.is_staff:  # said before anything is typed: the site does not answer itself
+        problem = AnswerProblem.SITE_ANSWER.value
     return render_template("moderator/answer.html", parent=parent, body=body, problem=problem, back=back), status
 
 

@@ -52,6 +52,7 @@ class Card:
     place: ThreadPlace | None = None  # a reply: the comment it answers and its place in the thread
     pending_replies: tuple[tuple[int, int], ...] = ()  # a top comment: its pending replies (id, version)
     can_pin: bool = False  # published: it can be an editors' pick, or stop being one
+    can_answer: bool = False  # published and a reader's: the site can answer it
 
 
 # Screening reasons that say nothing on a tab: on 已檢舉 a published comment was reported by readers,
@@ -90,6 +91,7 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         place=page.places.get(comment.id),
         pending_replies=tuple(page.pending_replies.get(comment.id, ())),
         can_pin=comment.status is CommentStatus.APPROVED,
+        can_answer=comment.status is CommentStatus.APPROVED and not comment.is_staff,
     )
 
 
