@@ -29,6 +29,17 @@
     });
   }
 
+  // The frame has no reader.js: a like or a report posts and the frame comes back at its top. The
+  // focus goes back where the reader was: to what says what happened (a report's notice), else to the
+  // like button of the comment the URL names (the like's way back, #comment-N).
+  // After the load: going to the URL's #comment-N moves the focus to the page first.
+  window.addEventListener("load", function () {
+    var said = document.querySelector("[data-focus-on-load]");
+    var named = /^#comment-\d+$/.test(location.hash) && document.querySelector(location.hash + " [data-like] button");
+    if (said) said.focus();
+    else if (named) named.focus();
+  });
+
   var parentOrigin = document.body.getAttribute("data-parent-origin");
   if (!parentOrigin || window.parent === window) {
     return;

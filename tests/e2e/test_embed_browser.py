@@ -169,6 +169,25 @@ def test_the_script_tag_frames_sizes_and_lets_a_reader_post_and_report(open_brow
     page.screenshot(path=str(tmp_path / "embed-script.png"))
 
 
+def test_after_a_like_or_a_report_the_frame_gives_the_focus_back_where_the_reader_was(open_browser, host, db):
+    """The frame has no reader.js: each posts and the frame comes back; the focus did not stay at its top."""
+    older = make_comment(db, status=CommentStatus.APPROVED, body="較早的評論")
+    liked = make_comment(db, status=CommentStatus.APPROVED, body="要按讚的評論")
+    page = open_browser().new_page()
+    page.goto(host + "/script.html")
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="讚", exact=False).nth(1).wait_for()
+    frame.locator(f"#comment-{older.id} [data-like] button").click()
+    expect(frame.locator(f"#comment-{older.id} [data-like] button")).to_contain_text("1")
+    wait_until(comment_frame(page), f"document.activeElement.closest('li') && document.activeElement.closest('li').id === 'comment-{older.id}'")
+    assert comment_frame(page).evaluate("document.activeElement.closest('[data-like]') !== null")
+    frame.locator(f"#comment-{liked.id}").get_by_role("link", name="檢舉").click()
+    frame.get_by_label("人身攻擊").check()
+    frame.get_by_role("button", name="送出檢舉").click()
+    frame.get_by_text("已收到您的檢舉，我們會盡快處理").wait_for()
+    wait_until(comment_frame(page), "document.activeElement.id === 'notice'")
+
+
 def test_a_draft_in_the_frame_survives_its_language_switch(open_browser, host):
     """The frame's language switch is a link (the frame has no reader.js); the draft followed it away."""
     page = open_browser().new_page()
