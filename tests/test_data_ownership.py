@@ -12,7 +12,18 @@ from sqlalchemy import func, select
 from moderation import create_app
 from moderation.extensions import db as _db
 from moderation.jobs.long_work import run_long_job_in_app
-from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus, Moderator, ReportReason
+from moderation.models import (
+    Article,
+    AuditEntry,
+    Comment,
+    CommentReport,
+    CommentStatus,
+    EmbedSite,
+    ExternalCheck,
+    Moderator,
+    ReportReason,
+    WebhookEndpoint,
+)
 from moderation.services import sanctions
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
@@ -51,6 +62,12 @@ def some_history(db, page, clock):
     make_moderator(db, "版主小王")
     sanctions.restrict(db.session, approved.author_hash, "7d", "abuse", note="", actor=SYSTEM, now=clock())
     sanctions.hold_range(db.session, "192.0.2.1", "1d", "spam", note="", pepper="p", actor=SYSTEM, now=clock())
+    db.session.add_all([  # the site's settings, after the posts (no delivery waits on them)
+        EmbedSite(site="news.example", origins="https://news.example", updated_at=clock()),
+        WebhookEndpoint(url="https://hooks.example/moderation", events="comment.created comment.held",
+                        secret="whsec_the-receiver-knows-this-one", created_at=clock()),
+        ExternalCheck(url="https://check.example/verdict", secret="whsec_the-check-knows-this-one", created_at=clock()),
+    ])
     db.session.commit()
 
 
@@ -66,7 +83,8 @@ def test_export_then_import_into_an_empty_database_loses_and_changes_nothing(
     first = export_file(runner, tmp_path / "first.jsonl", "--include-password-hashes")
     types = {json.loads(line)["type"] for line in first.splitlines()}
     assert {"header", "article", "comment", "comment_like", "screening_reason", "comment_report", "audit_entry",
-            "word_rule", "domain_rule", "moderator", "author_restriction", "address_hold"} <= types
+            "word_rule", "domain_rule", "moderator", "author_restriction", "address_hold",
+            "embed_site", "webhook_endpoint", "external_check"} <= types
 
     with app.app_context():
         _db.drop_all()
@@ -122,6 +140,10 @@ def test_an_operator_restores_a_backup_on_a_fresh_install_with_the_documented_co
     restored = operator.invoke(args=["import", str(backup)])
     assert restored.exit_code == 0, restored.output
     assert "comment 4" in restored.output and "moderator 1" in restored.output
+    assert "embed_site 1" in restored.output and "webhook_endpoint 1" in restored.output
+    with new_server.app_context():  # the receivers and the check verify the same secrets as before
+        assert _db.session.scalar(select(WebhookEndpoint.secret)) == "whsec_the-receiver-knows-this-one"
+        assert _db.session.scalar(select(ExternalCheck.secret)) == "whsec_the-check-knows-this-one"
 
     assert strip_export_audit(export_file(operator, tmp_path / "again.jsonl", "--include-password-hashes")) \
         == strip_export_audit(original)

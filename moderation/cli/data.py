@@ -29,15 +29,16 @@ def register(app: Flask) -> None:
 @click.option("--include-password-hashes", is_flag=True,
               help="Also moderators' password hashes (keep the file as secret as the database)")
 def export_all(path: Path, include_password_hashes: bool):
-    """Write articles, comments with their reasons, reports, rules, moderators and the audit log
-    as JSON lines."""
+    """Write articles, comments with their reasons, reports, rules, moderators, the audit log and
+    the site's settings (embed origins, webhook endpoints and the external check, with their
+    secrets: keep the file as you keep the database) as JSON lines."""
     if not path.parent.is_dir():  # said before the progress bar starts
         raise click.ClickException(f"cannot write {path}: {os.strerror(errno.ENOENT)}")
     try:
-        with click.progressbar(length=transfer.row_count(db.session), label="exporting", show_pos=True,
+        with click.progressbar(length=transfer.row_count(db.session, include_settings=True), label="exporting", show_pos=True,
                                show_eta=True) as bar:
             transfer.write_export(db.session, path, progress=lambda done: bar.update(1) or True,
-                                  include_password_hashes=include_password_hashes)
+                                  include_password_hashes=include_password_hashes, include_settings=True)
     except OSError as error:  # no permission, a full disk: said in a line, as every refusal here
         raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
     except SQLAlchemyError as error:

@@ -4,18 +4,21 @@ One record per line, `{"type": "<table>", ...columns}`, tables in an order that 
 (articles before their comments, comments before their likes, reasons, reports and audit rows).
 Captcha challenges, sessions and throttling rows are transient and stay behind. Password hashes
 are left out unless asked for: an imported account without one cannot sign in until
-`flask moderators set-password` gives it a password.
+`flask moderators set-password` gives it a password. `flask export` also writes the site's
+settings (SETTINGS: the origins allowed to frame the embed, webhook endpoints and the external
+check, with the secrets they sign with), so that a restore sends and frames as before.
 
 A restore goes into an empty database: `flask init-db --empty` makes one (the schema, nothing in
 it), since plain `init-db` loads the seed article, the starter rules and the first admin.
 
 The admin's page (web/data_admin.py) runs both as jobs (jobs/long_work.py). Its export writes
-`instance/exports/<job>.jsonl` (never password hashes). Its import restores into a site that holds
+`instance/exports/<job>.jsonl` (never password hashes, nor the settings and their secrets). Its import restores into a site that holds
 no content yet, only accounts and their audit log (an admin must be signed in to press the
 button): the file's accounts join the existing ones by name (an existing account is kept as it
 is), every reference to an account follows, the file's audit rows come after the site's own; it is
 checked whole before the job starts (`check_lines`) and then written in batches, each committed
-with the job's progress, so a cancelled import keeps the batches written and says how many.
+with the job's progress, so a cancelled import keeps the batches written and says how many. The
+site's own settings stay as they are: settings in the file are passed over.
 """
 
 from __future__ import annotations
@@ -41,10 +44,13 @@ from moderation.models import (
     CommentLike,
     CommentReport,
     DomainRuleRow,
+    EmbedSite,
+    ExternalCheck,
     Moderator,
     ScreeningReason,
     Surge,
     UTCDateTime,
+    WebhookEndpoint,
     WordRuleRow,
 )
 from moderation.services import rollups
@@ -57,7 +63,9 @@ MODELS: tuple[type[Base], ...] = (
     Article, Moderator, WordRuleRow, DomainRuleRow, Surge, CommentCluster, Comment, CommentLike, ScreeningReason,
     CommentReport, AuditEntry, ApiKey, AuthorRestriction, AddressHold,
 )
-BY_TYPE = {model.__tablename__: model for model in MODELS}
+# The site's settings, after the rest: only `flask export` writes them (with their secrets).
+SETTINGS: tuple[type[Base], ...] = (EmbedSite, WebhookEndpoint, ExternalCheck)
+BY_TYPE = {model.__tablename__: model for model in MODELS + SETTINGS}
 
 
 class ImportRefused(Exception):
@@ -75,13 +83,13 @@ IMPORT_BATCH = 1000  # rows per INSERT; the page's import commits after each (wi
 KEPT_BY_PAGE_IMPORT = (Moderator, AuditEntry)
 
 
-def export_records(db: Session, *, include_password_hashes: bool = False,
+def export_records(db: Session, *, include_password_hashes: bool = False, include_settings: bool = False,
                    batch: int = EXPORT_BATCH) -> Iterator[dict]:
     """Table by table, each read in keyset batches by primary key: no cursor stays open between
     batches, so the caller may commit between them (the export job stores its progress)."""
     yield {"type": "header", "format": FORMAT}
     written = 0
-    for model in MODELS:
+    for model in _exported(include_settings):
         columns = list(model.__table__.columns)
         key = list(model.__table__.primary_key.columns)
         position = {column.name: index for index, column in enumerate(columns)}
@@ -148,14 +156,18 @@ def records_in(lines: Iterable[str]) -> int:
     return count - 1 - int(ended)
 
 
-def row_count(db: Session) -> int:
+def _exported(include_settings: bool) -> tuple[type[Base], ...]:
+    return MODELS + SETTINGS if include_settings else MODELS
+
+
+def row_count(db: Session, *, include_settings: bool = False) -> int:
     """How many records an export writes (besides its header and its end)."""
-    return sum(db.scalar(select(func.count()).select_from(model)) for model in MODELS)
+    return sum(db.scalar(select(func.count()).select_from(model)) for model in _exported(include_settings))
 
 
 def occupied_tables(db: Session) -> list[str]:
-    """The exported tables that hold rows (an import refuses them)."""
-    return [model.__tablename__ for model in MODELS if db.scalar(select(func.count()).select_from(model))]
+    """The exported tables, settings included, that hold rows (an import refuses them)."""
+    return [model.__tablename__ for model in MODELS + SETTINGS if db.scalar(select(func.count()).select_from(model))]
 
 
 def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
@@ -223,7 +235,7 @@ def import_file(folder: Path, job_id: int) -> Path:
 
 def check_lines(lines: Iterable[str]) -> dict[str, int]:
     """Read a whole file without storing anything: its records per table, or ImportRefused."""
-    counts = {model.__tablename__: 0 for model in MODELS}
+    counts = {model.__tablename__: 0 for model in MODELS + SETTINGS}
     for model, _row in _parsed(lines):
         counts[model.__tablename__] += 1
     return counts
@@ -244,11 +256,11 @@ def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
     if occupied:
         raise ImportRefused("not_empty", f"the database is not empty ({', '.join(occupied)}): restore into one "
                             "made with `flask init-db --empty`", detail=", ".join(occupied))
-    counts = {model.__tablename__: 0 for model in MODELS}
+    counts = {model.__tablename__: 0 for model in MODELS + SETTINGS}
     batches: dict[str, list[dict]] = {name: [] for name in counts}
     for model, row in _parsed(lines):
         batches[model.__tablename__].append(row)
-    for model in MODELS:
+    for model in MODELS + SETTINGS:
         rows = batches[model.__tablename__]
         for start in range(0, len(rows), IMPORT_BATCH):
             db.execute(insert(model), rows[start:start + IMPORT_BATCH])
@@ -262,7 +274,7 @@ def content_tables(db: Session) -> list[str]:
     """The exported tables that hold rows, besides the accounts and the audit log (the page's import
     refuses them)."""
     return [name for name in occupied_tables(db)
-            if name not in {model.__tablename__ for model in KEPT_BY_PAGE_IMPORT}]
+            if name not in {model.__tablename__ for model in KEPT_BY_PAGE_IMPORT + SETTINGS}]
 
 
 def refuse_unless_site_without_content(db: Session) -> None:
@@ -299,6 +311,9 @@ def import_into_site(db: Session, lines: Iterable[str], *, progress: Callable[[i
 
     try:
         for model, row in _parsed(lines):
+            if model in SETTINGS:  # the site keeps its own
+                done += 1
+                continue
             if model is Moderator:
                 if row["name"] in accounts:
                     account_of[row["id"]] = accounts[row["name"]]
@@ -370,7 +385,7 @@ def _advance_sequences(db: Session) -> None:
     """PostgreSQL hands out ids from sequences, which inserting ids by hand does not advance."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    for model in MODELS:
+    for model in MODELS + SETTINGS:
         table = model.__tablename__
         if "id" not in model.__table__.columns:  # keyed by what it holds (an author hash): no sequence
             continue
