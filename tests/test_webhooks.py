@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from moderation.jobs.delivery import deliver_in_app
 from moderation.jobs.relay import relay
@@ -262,6 +262,8 @@ class TestDeliveriesInAThreadOfTheWebProcess:
 
     def test_a_posted_comment_reaches_the_receiver_signed_with_its_idempotency_key(self, app, db, page, receiver):
         endpoint = _loopback_endpoint(db, receiver)
+        db.session.execute(update(Article).values(key="2026-1203-labs"))  # the newsroom's key, not the slug
+        db.session.commit()
         assert page.post(nickname="讀者小林").status_code == 303
         got = receiver.wait_for(2)
         assert [item.event for item in got] == ["comment.created", "comment.held"]
@@ -270,6 +272,7 @@ class TestDeliveriesInAThreadOfTheWebProcess:
         assert [item.key for item in got] == [f"{events[item.event]}.{endpoint.id}" for item in got]
         comment = got[0].body["data"]["comment"]
         assert (comment["nickname"], comment["body"], comment["status"]) == ("讀者小林", "這篇報導很有參考價值。", "pending")
+        assert (comment["article"], comment["article_key"]) == (ARTICLE_SLUG, "2026-1203-labs")
         assert "author_hash" not in str(got[0].body) and "ip_hash" not in str(got[0].body)
         assert app.extensions["jobs"].wait_idle()
         assert [d.state for d in _deliveries(db)] == [DeliveryState.DELIVERED] * 2

@@ -40,7 +40,7 @@ def set_comment_mode(db: Session, article: Article, mode: CommentMode, *, actor:
     surge.person_chose_mode(db, article.id)  # a surge in progress leaves the person's choice alone
     listing_changed(db, article.id)
     if mode is CommentMode.CLOSED:  # webhooks (moderation/jobs): committed with the change
-        outbox.article_closed(db, slug=article.slug, title=article.title, now=now)
+        outbox.article_closed(db, slug=article.slug, key=article.key, title=article.title, now=now)
     return True
 
 

@@ -161,8 +161,9 @@ def post_comment(
     if reasons:
         connection.execute(_INSERT_REASONS, [{"comment_id": comment_id, **values} for values in reasons])
     # Webhooks (moderation/jobs): written in this transaction, handed to the queue after commit.
-    outbox.comment_posted(db, comment_id, article_slug=article.slug, status=status.value, nickname=nickname,
-                          anonymous=anonymous, body=body, now=now, article_id=article.id, wanted=subscribers)
+    outbox.comment_posted(db, comment_id, article_slug=article.slug, article_key=article.key, status=status.value,
+                          nickname=nickname, anonymous=anonymous, body=body, now=now, article_id=article.id,
+                          wanted=subscribers)
     if trip is not None:
         started = surge.begin_or_extend(db, article.id, trip, comment_id=comment_id, now=now, active=active)
         # The cluster's published comments are held too (decide() commits).
@@ -319,6 +320,7 @@ class ArticleRef:
     title: str
     comment_mode: CommentMode
     protected_names: str | None = None  # one a line (services.protected_names), read with the rest
+    key: str = ""  # the newsroom's key (webhooks name the article by it too)
 
     @property
     def protected_name_list(self) -> tuple[str, ...]:
@@ -326,7 +328,7 @@ class ArticleRef:
 
 
 _ARTICLE_BY_SLUG = select(Article.id, Article.slug, Article.title, Article.comment_mode,
-                          Article.protected_names).where(Article.slug == bindparam("slug"))
+                          Article.protected_names, Article.key).where(Article.slug == bindparam("slug"))
 
 
 def article_by_slug(db: Session, slug: str) -> ArticleRef | None:

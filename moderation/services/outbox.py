@@ -65,32 +65,34 @@ def record_all(db: Session, events: list[tuple[str, dict]], *, now: datetime,
     return len(ids)
 
 
-def comment_data(comment_id: int, *, article_slug: str, status: str, nickname: str | None, anonymous: bool,
-                 body: str, created_at: datetime, article_id: int | None = None) -> dict:
-    """What receivers learn of a comment: never its author's or address's hashes."""
-    return {"id": comment_id, "article": article_slug, "article_id": article_id, "status": status,
-            "nickname": None if anonymous else nickname, "anonymous": anonymous, "body": body,
+def comment_data(comment_id: int, *, article_slug: str, article_key: str, status: str, nickname: str | None,
+                 anonymous: bool, body: str, created_at: datetime, article_id: int | None = None) -> dict:
+    """What receivers learn of a comment: never its author's or address's hashes. `article` is the
+    article's slug (its URL), `article_key` the newsroom's key (the API's)."""
+    return {"id": comment_id, "article": article_slug, "article_key": article_key, "article_id": article_id,
+            "status": status, "nickname": None if anonymous else nickname, "anonymous": anonymous, "body": body,
             "created_at": created_at.isoformat()}
 
 
 def stored_comment_data(db: Session, comment_id: int) -> dict:
     row = db.execute(select(Comment.nickname, Comment.is_anonymous, Comment.body, Comment.status,
-                            Comment.created_at, Article.slug, Article.id.label("article_id"))
+                            Comment.created_at, Article.slug, Article.key, Article.id.label("article_id"))
                      .join(Article, Article.id == Comment.article_id).where(Comment.id == comment_id)).one()
-    return comment_data(comment_id, article_slug=row.slug, status=row.status.value, nickname=row.nickname,
-                        anonymous=row.is_anonymous, body=row.body, created_at=row.created_at,
+    return comment_data(comment_id, article_slug=row.slug, article_key=row.key, status=row.status.value,
+                        nickname=row.nickname, anonymous=row.is_anonymous, body=row.body, created_at=row.created_at,
                         article_id=row.article_id)
 
 
-def comment_posted(db: Session, comment_id: int, *, article_slug: str, status: str, nickname: str | None,
-                   anonymous: bool, body: str, now: datetime, article_id: int | None = None,
+def comment_posted(db: Session, comment_id: int, *, article_slug: str, article_key: str, status: str,
+                   nickname: str | None, anonymous: bool, body: str, now: datetime, article_id: int | None = None,
                    wanted: dict[str, list[int]] | None = None) -> None:
     """comment.created, and comment.held when it waits for a moderator. `wanted`: `subscribers()` as the
     caller already has it (posting keeps it for a few seconds: moderation/short_lived.py)."""
     wanted = subscribers(db) if wanted is None else wanted
     if not wanted:
         return
-    data = {"comment": comment_data(comment_id, article_slug=article_slug, status=status, nickname=nickname,
+    data = {"comment": comment_data(comment_id, article_slug=article_slug, article_key=article_key, status=status,
+                                    nickname=nickname,
                                     anonymous=anonymous, body=body, created_at=now, article_id=article_id)}
     held = [("comment.held", {**data, "why": "screening"})] if status == "pending" else []
     record_all(db, [("comment.created", data), *held], now=now, wanted=wanted)
@@ -119,6 +121,6 @@ def comment_reported(db: Session, comment_id: int, *, reason: str, open_reports:
            now=now, wanted=wanted)
 
 
-def article_closed(db: Session, *, slug: str, title: str, now: datetime) -> None:
-    record(db, "article.closed", {"article": {"slug": slug, "title": title}}, now=now)
+def article_closed(db: Session, *, slug: str, key: str, title: str, now: datetime) -> None:
+    record(db, "article.closed", {"article": {"slug": slug, "key": key, "title": title}}, now=now)
 
