@@ -278,6 +278,27 @@ class TestDeliveriesInAThreadOfTheWebProcess:
         assert [d.state for d in _deliveries(db)] == [DeliveryState.DELIVERED] * 2
         assert receiver.duplicates == []
 
+    def test_an_operator_pings_an_endpoint_and_is_told_what_came_back(self, db, runner, receiver):
+        endpoint = _loopback_endpoint(db, receiver)
+        pinged = runner.invoke(args=["webhooks", "ping", str(endpoint.id)])
+        assert pinged.exit_code == 0 and "delivered (HTTP 204)" in pinged.output, pinged.output
+        (got,) = receiver.wait_for(1)
+        assert got.event == "ping" and got.signed and got.body["data"]["endpoint"] == endpoint.id
+        assert _deliveries(db) == []  # nothing stored, nothing retried
+        failing = _loopback_endpoint(db, receiver, "/fail")
+        refused = runner.invoke(args=["webhooks", "ping", str(failing.id)])
+        assert refused.exit_code != 0 and "not delivered: " in refused.output and "(HTTP 500)" in refused.output
+
+    def test_the_list_says_when_a_problem_is_past(self, db, runner, receiver, clock):
+        endpoint = _loopback_endpoint(db, receiver)
+        endpoint.last_problem, endpoint.last_problem_at = DeliveryProblem.REFUSED.value, clock()
+        db.session.commit()
+        listed = runner.invoke(args=["webhooks", "list"]).output
+        assert "\trefused at " in listed and "(delivered since)" not in listed
+        endpoint.last_success_at = clock() + timedelta(seconds=30)
+        db.session.commit()
+        assert "(delivered since)" in runner.invoke(args=["webhooks", "list"]).output
+
     def test_a_slow_receiver_never_slows_posting_and_its_timeout_is_shown(self, app, db, page, admin, receiver):
         receiver.slow_seconds = 5
         app.config["WEBHOOK_TOTAL_TIMEOUT_SECONDS"] = 3

@@ -1,6 +1,9 @@
-"""`flask webhooks …`: endpoints for automation (add prints the secret once; list; remove; redeliver)."""
+"""`flask webhooks …`: endpoints for automation (add prints the secret once; list; ping; remove; redeliver)."""
 
 from __future__ import annotations
+
+import json
+import uuid
 
 import click
 from flask import Flask, current_app
@@ -112,7 +115,44 @@ def list_endpoints():
         tally = "/".join(str(counts.get((endpoint.id, state.value), 0)) for state in DeliveryState)
         private = " allow-private" if endpoint.allow_private else ""
         click.echo(f"{endpoint.id}\t{endpoint.url}\t{endpoint.format}\t{endpoint.events}\t{tally}\t"
-                   f"{endpoint.last_problem or '-'}{private}")
+                   f"{_last_problem(endpoint)}{private}")
+
+
+def _last_problem(endpoint) -> str:
+    """The last problem and when; said to be past when a delivery succeeded after it."""
+    if not endpoint.last_problem:
+        return "-"
+    when = endpoint.last_problem_at.isoformat(timespec="minutes") if endpoint.last_problem_at else "?"
+    past = endpoint.last_success_at and endpoint.last_problem_at and endpoint.last_success_at > endpoint.last_problem_at
+    return f"{endpoint.last_problem} at {when}" + (" (delivered since)" if past else "")
+
+
+@group.command("ping")
+@click.argument("endpoint")
+def ping(endpoint: str):
+    """Send the endpoint a test at once, as its deliveries are sent (a signed `ping` event, or a chat
+    message or e-mail saying it is a test), and say what came back. Nothing is stored or retried."""
+    from moderation.jobs import delivery
+
+    found = _endpoint_or_fail(endpoint)
+    config, at = current_app.config, now()
+    title, lines = "Moderation test message", [alerts.Line(f"endpoint {found.id}: {found.events}")]
+    if found.format == "json":
+        payload = json.dumps({"endpoint": found.id, "events": found.event_names}, ensure_ascii=False)
+        headers, body = delivery.signed_event(str(uuid.uuid4()), "ping", at, payload, endpoint_id=found.id,
+                                              secret=found.secret, at=at)
+        answer = delivery.post(config, found.url, headers, body, allow_private=found.allow_private)
+    elif found.format == "email":
+        mail = alerts.email_message(alerts.recipients(found.url) or [], config["SMTP_FROM"], title, lines, now=at)
+        answer = delivery.send_mail(config, alerts.recipients(found.url) or [], mail)
+    else:
+        message = alerts.chat_message(found.format, found.url, found.secret, title, lines, now=at)
+        answer = delivery.post(config, message.url, dict(delivery.CHAT_HEADERS), message.body,
+                               allow_private=found.allow_private)
+    code = f" (HTTP {answer.status_code})" if answer.status_code else ""
+    if answer.problem:
+        raise click.ClickException(f"not delivered: {answer.problem.value}{code}")
+    click.echo(f"delivered{code}")
 
 
 def _endpoint_or_fail(reference: str):

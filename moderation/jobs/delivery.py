@@ -33,6 +33,7 @@ from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, T
 from moderation.web.languages import DEFAULT, language_of_tag
 
 USER_AGENT = "moderation-webhooks/1"
+CHAT_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
 ADDRESS_PROBLEMS = {
     RegistrationProblem.URL_PRIVATE: DeliveryProblem.PRIVATE_ADDRESS,
     RegistrationProblem.URL_UNRESOLVABLE: DeliveryProblem.UNRESOLVABLE,
@@ -88,7 +89,7 @@ def deliver(delivery_id: int) -> str:
         else:
             message = alerts.chat_message(fmt, url, secret, title, lines, now=now())
             url, body = message.url, message.body
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        headers = dict(CHAT_HEADERS)
     session.commit()  # nothing held open while the network is used
 
     if fmt == "email":
