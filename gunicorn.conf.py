@@ -28,6 +28,11 @@ errorlog = "-"
 # The master's pid, for `kill -HUP` (a reload without a dropped request: README, Running in production).
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn 25+ opens a control socket for `gunicornc`, by default one path per user ($HOME/.gunicorn),
+# which a second server on the host (another instance, an upgrade's new master) would share. Off
+# unless a path is given; signals and the pidfile do what the README documents.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or None
+control_socket_disable = control_socket is None
 
 # /metrics adds up the figures of every worker (prometheus_client's multiprocess mode): each worker
 # writes them to files in PROMETHEUS_MULTIPROC_DIR, which must be set before the workers import the

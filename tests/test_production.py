@@ -122,6 +122,7 @@ def test_gunicorn_prepares_each_worker_and_warns_when_workers_cannot_share_rate_
         wait_for(lambda: log.read_text().count("screening ready in") == 2, what="both workers' screening")
     said = "rate limits are kept per worker (2 workers, no REDIS_URL)" in log.read_text()
     assert said is warned
+    assert "Control socket" not in log.read_text()  # none shared by every server of the user (GUNICORN_CONTROL_SOCKET)
 
 
 def test_a_worker_prepares_screening_before_its_first_request(app):
