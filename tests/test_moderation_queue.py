@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from moderation.models import AuditEntry, Comment, CommentStatus, ScreeningReason
 from tests.conftest import ARTICLE_SLUG, ModeratorBrowser, make_comment, make_moderator
@@ -79,6 +80,21 @@ def test_search_ignores_script_width_and_case_as_screening_does(moderator, db, t
     found = make_comment(db, body=stored) if stored else make_comment(db, nickname="王小明", body="無關")
     make_comment(db, body="完全無關")
     assert card_ids(moderator.queue(q=typed)) == [found.id]
+
+
+@pytest.mark.parametrize("typed", ["匿名網友", "匿名网友", "anonymous reader"])
+def test_searching_the_name_a_card_shows_for_anonymous_finds_the_anonymous_comments(moderator, db, typed):
+    anonymous = make_comment(db, nickname=None, is_anonymous=True, body="不具名的意見")
+    quoted = make_comment(db, nickname="讀者", body="我同意樓上匿名網友的看法")
+    make_comment(db, nickname="讀者乙", body="完全無關")
+    assert sorted(card_ids(moderator.queue(q=typed))) == sorted([anonymous.id] + ([quoted.id] if "匿名" in typed else []))
+
+
+def test_searching_the_sites_badge_finds_the_sites_answers(moderator, db):
+    top = make_comment(db, status=CommentStatus.APPROVED, body="請問？")
+    moderator.post(f"/moderation/comments/{top.id}/answer", body="這是本站的回答。", back="/moderation/")
+    answer = db.session.scalar(select(Comment).where(Comment.body == "這是本站的回答。"))
+    assert card_ids(moderator.queue(tab="approved", q="本站編輯")) == [answer.id]
 
 
 @pytest.mark.parametrize("wildcard", ["%", "_", "\\"])

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from moderation.models import Article, AuditEntry, Comment, CommentReport, CommentStatus
@@ -150,6 +150,12 @@ def _open_reports():
     return select(CommentReport.comment_id).where(CommentReport.resolved_at.is_(None))
 
 
+# What a card shows in place of an author's nickname, searched as the moderator reads it: an
+# anonymous comment (匿名網友, and its zh-Hans and English wording) or the site's own answer (本站編輯).
+_ANONYMOUS_AS_SHOWN = frozenset(fold(name) for name in ("匿名網友", "Anonymous reader"))
+_STAFF_AS_SHOWN = frozenset(fold(name) for name in ("本站編輯", "Editor"))
+
+
 def _filtered(query, filters: Filters):
     if filters.article_id:
         query = query.where(Comment.article_id == filters.article_id)
@@ -163,7 +169,12 @@ def _filtered(query, filters: Filters):
         query = query.where(Comment.thread_id.is_(None))
     folded = fold(filters.text)
     if folded:  # folded as screening folds: 檢測 finds 检测, ＣＮＡＳ finds cnas
-        query = query.where(Comment.search_text.contains(folded, autoescape=True))
+        found = Comment.search_text.contains(folded, autoescape=True)
+        if folded in _ANONYMOUS_AS_SHOWN:
+            found = or_(found, Comment.is_anonymous)
+        elif folded in _STAFF_AS_SHOWN:
+            found = or_(found, Comment.staff_account_id.is_not(None))
+        query = query.where(found)
     return query
 
 
