@@ -15,10 +15,13 @@
   var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
 
   function cards() { return Array.prototype.slice.call(document.querySelectorAll("[data-card]")); }
+  // What j and k step through: the cards, and the lines of the ones decided here (k goes back to
+  // one, u undoes it while its undo is offered).
+  function stops() { return Array.prototype.slice.call(document.querySelectorAll("[data-card], [data-decided]")); }
 
   function markCurrent(card) {
     current = card;
-    cards().forEach(function (other) { other.classList.toggle("is-current", other === card); });
+    stops().forEach(function (other) { other.classList.toggle("is-current", other === card); });
   }
 
   // What sticks at the top of the window (the bulk bar while comments are selected): cards scroll
@@ -51,7 +54,7 @@
   }
 
   function step(direction) {
-    var all = cards();
+    var all = stops();
     if (!all.length) return;
     var index = all.indexOf(current);
     if (index < 0) { focusCard(all[direction > 0 ? 0 : all.length - 1]); return; }
@@ -223,7 +226,7 @@
   });
 
   document.addEventListener("focusin", function (event) {
-    var card = event.target.closest && event.target.closest("[data-card]");
+    var card = event.target.closest && event.target.closest("[data-card], [data-decided]");
     if (card && card !== current) markCurrent(card);
   });
 
@@ -251,8 +254,9 @@
         var select = current && current.querySelector("[data-reject-reason]");
         if (select) select.focus();
         break;
-      case "u":  // the latest undo still offered
-        var undos = document.querySelectorAll("[data-undo] button");
+      case "u":  // on a decided line, its own undo (if still offered); on a card, the latest one
+        var onLine = current && current.hasAttribute("data-decided");
+        var undos = onLine ? current.querySelectorAll("[data-undo] button") : document.querySelectorAll("[data-undo] button");
         if (undos.length) undos[undos.length - 1].click();
         break;
       case "x":

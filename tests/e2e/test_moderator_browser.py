@@ -47,7 +47,8 @@ def focused_id(page):
     return page.evaluate("document.activeElement.id")
 
 
-def test_moderator_approves_and_rejects_from_the_keyboard_in_place(live_server, browser_page, db, tmp_path):
+def test_moderator_approves_and_rejects_from_the_keyboard_in_place(app, live_server, browser_page, db, tmp_path):
+    app.config["QUEUE_UNDO_SECONDS"] = 600  # both undos still offered at the end, however slow the machine
     make_moderator(db, "mod")
     first = make_comment(db, body="鍵盤通過的評論")
     second = make_comment(db, body="鍵盤拒絕的評論", created_at=first.created_at + timedelta(minutes=1))
@@ -85,6 +86,16 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(live_server, 
     expect(page.locator("[data-count=pending]")).to_have_text("0")
     assert len(loads) == loaded  # no page was reloaded
     page.screenshot(path=str(tmp_path / "queue-after.png"), full_page=True)
+
+    # k goes back to a decided line, and u there undoes that one, not the latest decision.
+    expect(page.locator(f"#decided-{second.id}")).to_be_focused()  # no card left after it: its line
+    page.keyboard.press("k")
+    expect(page.locator(f"#decided-{first.id}")).to_be_focused()
+    page.keyboard.press("u")
+    expect(page.locator(f"#card-{first.id}")).to_be_focused()
+    expect(page.locator(f"#decided-{second.id}")).to_be_visible()
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{first.id}")).to_contain_text(f"#{first.id} 已通過")
 
     db.session.expire_all()
     assert db.session.get(Comment, first.id).status is CommentStatus.APPROVED
