@@ -46,6 +46,9 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_POOL_TIMEOUT_SECONDS": 5,
     # /readyz answers within this, whatever the database does (a probe must never hold a worker).
     "READINESS_TIMEOUT_SECONDS": 2,
+    # Below this free on the instance folder's disk (the SQLite database, exports, uploads), /readyz
+    # warns "disk_low" and /metrics shows it; readiness stands, since reading still works.
+    "DISK_LOW_BYTES": 200 * 1024 * 1024,
     # While this file exists (relative to the instance folder), /readyz answers 503 "draining" so a
     # load balancer stops sending before the server is stopped (README: restarts without a dropped request).
     "DRAIN_FILE": "draining",

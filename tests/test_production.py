@@ -145,6 +145,20 @@ def test_health_and_readiness_answer_without_a_session_or_a_write(app, client, d
         assert response.status_code == 200, url
         assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
     assert client.get("/readyz").get_json()["checks"] == {"database": "ok"}
+    assert client.get("/readyz").get_json()["warnings"] == []
+
+
+@pytest.mark.committing
+def test_a_nearly_full_disk_is_a_warning_of_readiness_and_a_figure_of_the_metrics(app, client, db):
+    """Real free space, against a threshold above it: still ready (pages are read), but said."""
+    import shutil
+
+    app.config.update(DISK_LOW_BYTES=shutil.disk_usage("/").free + 10**15, METRICS_TOKEN="t")
+    answer = client.get("/readyz")
+    assert answer.status_code == 200 and answer.get_json()["warnings"] == ["disk_low"]
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer t"}).get_data(as_text=True)
+    free = next(line for line in scraped.splitlines() if line.startswith("moderation_instance_disk_free_bytes "))
+    assert float(free.split()[1]) > 0
 
 
 def outage_app(tmp_path, **overrides):

@@ -3,11 +3,13 @@
 Neither touches the session nor writes anything; both are never cached. /healthz never touches the
 database; /readyz asks it within READINESS_TIMEOUT_SECONDS, so a probe of a stalled database costs
 a worker that long and no more. While the drain file exists, /readyz answers 503 "draining": a
-load balancer stops sending new requests before the server is stopped.
+load balancer stops sending new requests before the server is stopped. A disk nearly full under the
+instance folder is a warning (`warnings: ["disk_low"]`), not unreadiness: pages are still read.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import redis
@@ -39,10 +41,23 @@ def readyz():
     response = jsonify(
         status="ready" if ready else "unavailable",
         checks={name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+        warnings=["disk_low"] if disk_free_bytes() < config["DISK_LOW_BYTES"] else [],
     )
     if not ready:
         response.headers["Retry-After"] = str(config["OUTAGE_RETRY_AFTER_SECONDS"])
     return _no_store(response, 200 if ready else 503)
+
+
+def disk_free_bytes() -> int:
+    """Free bytes on the instance folder's disk (where SQLite, exports and uploads are written), or
+    on the disk it would be made on while it does not exist yet."""
+    folder = Path(current_app.instance_path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
 
 
 def draining() -> bool:

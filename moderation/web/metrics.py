@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from moderation import metrics
 from moderation.extensions import db
 from moderation.models import Comment, CommentReport, CommentStatus, DeliveryState, OutboxEvent, WebhookDelivery
+from moderation.web import health
 
 bp = Blueprint("metrics", __name__)
 
@@ -104,6 +105,10 @@ class StoredFigures:
         self.now = now
 
     def collect(self):
+        disk = GaugeMetricFamily("moderation_instance_disk_free_bytes",
+                                 "Free bytes on the instance folder's disk (SQLite, exports, uploads).")
+        disk.add_metric([], health.disk_free_bytes())
+        yield disk
         up = GaugeMetricFamily("moderation_database_up", "1 when the database answered this scrape.")
         try:
             families = list(self._from_database())
