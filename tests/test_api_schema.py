@@ -5,6 +5,7 @@ and of the documented shape."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 import schemathesis
@@ -59,6 +60,15 @@ def test_the_document_is_openapi_3_1_and_lists_every_api_operation(client):
     }
     assert document["paths"]["/api/v1/counts"]["get"].get("security") is None  # public
     assert document["paths"]["/api/v1/articles/{key}"]["put"]["security"] == [{"apiKey": []}]
+
+
+def test_the_document_promises_only_the_apis_own_errors_under_stable_names(client):
+    """No pydantic 422 list the API never sends; schemas named as their models, no hash."""
+    document = client.get("/api/v1/openapi.json").json
+    assert "ValidationError" not in json.dumps(document)
+    assert {"ArticleIn", "ArticleOut", "CommentsOut", "Error", "ErrorDetail"} <= set(document["components"]["schemas"])
+    for path in ("/api/v1/counts", "/api/v1/articles/{key}/comments"):
+        assert "422" not in document["paths"][path]["get"]["responses"]
 
 
 def test_every_answer_matches_the_document(live_api):

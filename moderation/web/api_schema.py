@@ -20,21 +20,6 @@ from spectree.models import SecureType, SecuritySchemeData
 
 from moderation.services.newsroom import ARTICLE_KEY
 
-spec = SpecTree(
-    "flask",
-    title="Comment moderation: the newsroom API",
-    version="1",
-    # Not registered on the app (web.api serves `document()` at /api/v1/openapi.json); spectree leaves
-    # out the routes under its own path, so that path must not be the API's.
-    path="openapi",
-    mode="strict",  # only the views decorated below
-    page_templates={},  # the document only, no documentation pages (their scripts would need a CSP exception)
-    annotations=False,
-    security_schemes=[SecurityScheme(name="apiKey", data=SecuritySchemeData(
-        type=SecureType.HTTP, scheme="bearer", description="a key from `flask api-keys create SITE --scope …`"))],
-)
-KEY_NEEDED = {"apiKey": []}
-
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="stable, for programs: unauthorized, forbidden_scope, invalid_fields, …")
@@ -47,6 +32,29 @@ class ErrorDetail(BaseModel):
 
 class Error(BaseModel):
     error: ErrorDetail
+
+
+spec = SpecTree(
+    "flask",
+    title="Comment moderation: the newsroom API",
+    version="1",
+    # Not registered on the app (web.api serves `document()` at /api/v1/openapi.json); spectree leaves
+    # out the routes under its own path, so that path must not be the API's.
+    path="openapi",
+    mode="strict",  # only the views decorated below
+    page_templates={},  # the document only, no documentation pages (their scripts would need a CSP exception)
+    annotations=False,
+    # What spectree adds to each operation for a request that fails validation is the API's own 400
+    # and error object (the views check their input themselves), not pydantic's 422 list.
+    validation_error_status=400,
+    validation_error_model=Error,
+    # Schemas named as the models are (ArticleIn, not ArticleIn.359cc19): stable names for generated clients.
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
+    security_schemes=[SecurityScheme(name="apiKey", data=SecuritySchemeData(
+        type=SecureType.HTTP, scheme="bearer", description="a key from `flask api-keys create SITE --scope …`"))],
+)
+KEY_NEEDED = {"apiKey": []}
 
 
 Mode = Literal["pre", "post", "closed"]
