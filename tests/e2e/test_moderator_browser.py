@@ -396,7 +396,10 @@ def test_the_card_focused_after_a_decision_is_in_view_and_not_under_the_bulk_bar
         decided = page.locator(f"#decided-{comments[index].id}").bounding_box()
         assert decided["y"] + decided["height"] > 0  # the one-line result stays in sight, just above
     page.screenshot(path=str(tmp_path / f"after-{width}.png"))
-    page.keyboard.press("k")  # back up, over the decided line, to a card above: in view too
+    page.keyboard.press("k")  # back up to the decided line (its undo is u there), then a card above: in view too
+    expect(page.locator(f"#decided-{comments[5].id}")).to_be_focused()
+    page.keyboard.press("k")
+    expect(page.locator(f"#card-{comments[4].id}")).to_be_focused()
     assert page.evaluate(UNCOVERED, f"card-{comments[4].id}") == []
 
 
