@@ -258,6 +258,9 @@ def shared_frame_link(app, client, db, clock, ending: str):
 def test_a_reader_without_cookies_reports_a_comment(app, client, db, clock):
     frame, comment, report_link = shared_frame_link(app, client, db, clock, "report")
     form_html = frame.get(report_link).get_data(as_text=True)
+    back = re.search(r'<a href="([^"]*)">← 回到評論</a>', form_html)  # the frame holds no article: its comments
+    assert back and back.group(1).replace("&amp;", "&").startswith("/embed/story-1?") and "回到文章" not in form_html
+    assert back.group(1).endswith(f"#comment-{comment.id}")
     action = re.search(r'<form class="report" method="post" action="([^"]*)"', form_html).group(1).replace("&amp;", "&")
     assert action.startswith(f"/embed/story-1/comments/{comment.id}/report?state=")
     response = frame.post(action, data={"reason": "spam"})
