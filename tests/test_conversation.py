@@ -355,33 +355,36 @@ def test_a_pin_or_an_answer_is_told_just_above_its_card_and_a_pick_wears_its_bad
     html = moderator.client.get(fourth.location).get_data(as_text=True)
     told = html[html.index(f'id="result-{comments[3].id}"'):html.index(f'id="card-{comments[3].id}"')]
     assert "每篇文章最多 3 則編輯精選" in told
-    pinned_card = html[html.index(f'id="card-{comments[0].id}"'):html.index("</article>", html.index(f'id="card-{comments[0].id}"'))]
-    assert '<span class="pick-badge">編輯精選</span>' in pinned_card
+    assert '<span class="pick-badge">編輯精選</span>' in _card(html, comments[0].id)
     answered = moderator.post(f"/moderation/comments/{comments[1].id}/answer", body="謝謝指正。", back=back)
     assert answered.location == f"{back}#result-{comments[1].id}"
     html = moderator.client.get(answered.location).get_data(as_text=True)
     assert "已以本站名義回覆" in html[html.index(f'id="result-{comments[1].id}"'):html.index(f'id="card-{comments[1].id}"')]
 
 
-def test_the_sites_own_answer_offers_no_restriction_of_its_author(db, moderator):
+def _answered_by_the_site(db, moderator):
+    """A reader's question answered as the site: (the question, the answer, the 已通過 queue's HTML)."""
     top = make_comment(db, status=APPROVED, body="請問？")
     moderator.post(f"/moderation/comments/{top.id}/answer", body="這是本站的回答。", back="/moderation/")
     answer = db.session.scalar(select(Comment).where(Comment.body == "這是本站的回答。"))
-    html = moderator.queue(tab="approved")
-    card = html[html.index(f'id="card-{answer.id}"'):html.index("</article>", html.index(f'id="card-{answer.id}"'))]
-    assert "停權或先審" not in card
-    reader_card = html[html.index(f'id="card-{top.id}"'):html.index("</article>", html.index(f'id="card-{top.id}"'))]
-    assert "停權或先審" in reader_card
+    return top, answer, moderator.queue(tab="approved")
+
+
+def _card(html: str, comment_id: int) -> str:
+    start = html.index(f'id="card-{comment_id}"')
+    return html[start:html.index("</article>", start)]
+
+
+def test_the_sites_own_answer_offers_no_restriction_of_its_author(db, moderator):
+    top, answer, html = _answered_by_the_site(db, moderator)
+    assert "停權或先審" not in _card(html, answer.id)
+    assert "停權或先審" in _card(html, top.id)
 
 
 def test_the_site_does_not_answer_its_own_answer(db, moderator):
-    top = make_comment(db, status=APPROVED, body="請問？")
-    moderator.post(f"/moderation/comments/{top.id}/answer", body="這是本站的回答。", back="/moderation/")
-    answer = db.session.scalar(select(Comment).where(Comment.body == "這是本站的回答。"))
-    html = moderator.queue(tab="approved")
-    card = html[html.index(f'id="card-{answer.id}"'):html.index("</article>", html.index(f'id="card-{answer.id}"'))]
-    reader_card = html[html.index(f'id="card-{top.id}"'):html.index("</article>", html.index(f'id="card-{top.id}"'))]
-    assert f"/comments/{answer.id}/answer" not in card and f"/comments/{top.id}/answer" in reader_card
+    top, answer, html = _answered_by_the_site(db, moderator)
+    assert f"/comments/{answer.id}/answer" not in _card(html, answer.id)
+    assert f"/comments/{top.id}/answer" in _card(html, top.id)
     said = "這是本站自己的回覆，不能再以本站名義回覆它；請回覆讀者的評論。"
     page = moderator.client.get(f"/moderation/comments/{answer.id}/answer").get_data(as_text=True)
     assert said in page and 'name="body"' not in page
