@@ -65,7 +65,8 @@ MODELS: tuple[type[Base], ...] = (
 )
 # The site's settings, after the rest: only `flask export` writes them (with their secrets).
 SETTINGS: tuple[type[Base], ...] = (EmbedSite, WebhookEndpoint, ExternalCheck)
-BY_TYPE = {model.__tablename__: model for model in MODELS + SETTINGS}
+ALL_MODELS = MODELS + SETTINGS  # what `flask export` writes and `flask import` reads, in that order
+BY_TYPE = {model.__tablename__: model for model in ALL_MODELS}
 
 
 class ImportRefused(Exception):
@@ -157,7 +158,7 @@ def records_in(lines: Iterable[str]) -> int:
 
 
 def _exported(include_settings: bool) -> tuple[type[Base], ...]:
-    return MODELS + SETTINGS if include_settings else MODELS
+    return ALL_MODELS if include_settings else MODELS
 
 
 def row_count(db: Session, *, include_settings: bool = False) -> int:
@@ -167,7 +168,7 @@ def row_count(db: Session, *, include_settings: bool = False) -> int:
 
 def occupied_tables(db: Session) -> list[str]:
     """The exported tables, settings included, that hold rows (an import refuses them)."""
-    return [model.__tablename__ for model in MODELS + SETTINGS if db.scalar(select(func.count()).select_from(model))]
+    return [model.__tablename__ for model in ALL_MODELS if db.scalar(select(func.count()).select_from(model))]
 
 
 def _parsed(lines: Iterable[str]) -> Iterator[tuple[type[Base], dict]]:
@@ -235,7 +236,7 @@ def import_file(folder: Path, job_id: int) -> Path:
 
 def check_lines(lines: Iterable[str]) -> dict[str, int]:
     """Read a whole file without storing anything: its records per table, or ImportRefused."""
-    counts = {model.__tablename__: 0 for model in MODELS + SETTINGS}
+    counts = {model.__tablename__: 0 for model in ALL_MODELS}
     for model, _row in _parsed(lines):
         counts[model.__tablename__] += 1
     return counts
@@ -256,11 +257,11 @@ def import_lines(db: Session, lines: Iterable[str]) -> dict[str, int]:
     if occupied:
         raise ImportRefused("not_empty", f"the database is not empty ({', '.join(occupied)}): restore into one "
                             "made with `flask init-db --empty`", detail=", ".join(occupied))
-    counts = {model.__tablename__: 0 for model in MODELS + SETTINGS}
+    counts = {model.__tablename__: 0 for model in ALL_MODELS}
     batches: dict[str, list[dict]] = {name: [] for name in counts}
     for model, row in _parsed(lines):
         batches[model.__tablename__].append(row)
-    for model in MODELS + SETTINGS:
+    for model in ALL_MODELS:
         rows = batches[model.__tablename__]
         for start in range(0, len(rows), IMPORT_BATCH):
             db.execute(insert(model), rows[start:start + IMPORT_BATCH])
@@ -385,7 +386,7 @@ def _advance_sequences(db: Session) -> None:
     """PostgreSQL hands out ids from sequences, which inserting ids by hand does not advance."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    for model in MODELS + SETTINGS:
+    for model in ALL_MODELS:
         table = model.__tablename__
         if "id" not in model.__table__.columns:  # keyed by what it holds (an author hash): no sequence
             continue
