@@ -136,19 +136,14 @@ def ping(endpoint: str):
 
     found = _endpoint_or_fail(endpoint)
     config, at = current_app.config, now()
-    title, lines = "Moderation test message", [alerts.Line(f"endpoint {found.id}: {found.events}")]
     if found.format == "json":
         payload = json.dumps({"endpoint": found.id, "events": found.event_names}, ensure_ascii=False)
-        headers, body = delivery.signed_event(str(uuid.uuid4()), "ping", at, payload, endpoint_id=found.id,
-                                              secret=found.secret, at=at)
-        answer = delivery.post(config, found.url, headers, body, allow_private=found.allow_private)
-    elif found.format == "email":
-        mail = alerts.email_message(alerts.recipients(found.url) or [], config["SMTP_FROM"], title, lines, now=at)
-        answer = delivery.send_mail(config, alerts.recipients(found.url) or [], mail)
+        outgoing = delivery.Outgoing(found.url, *delivery.signed_event(
+            str(uuid.uuid4()), "ping", at, payload, endpoint_id=found.id, secret=found.secret, at=at))
     else:
-        message = alerts.chat_message(found.format, found.url, found.secret, title, lines, now=at)
-        answer = delivery.post(config, message.url, dict(delivery.CHAT_HEADERS), message.body,
-                               allow_private=found.allow_private)
+        outgoing = delivery.message_for(config, found.format, found.url, found.secret, "Moderation test message",
+                                        [alerts.Line(f"endpoint {found.id}: {found.events}")], at=at)
+    answer = delivery.send_outgoing(config, outgoing, allow_private=found.allow_private)
     code = f" (HTTP {answer.status_code})" if answer.status_code else ""
     if answer.problem:
         raise click.ClickException(f"not delivered: {answer.problem.value}{code}")

@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from flask import Flask, current_app, g, get_template_attribute
 from sqlalchemy import select, update
@@ -33,11 +34,21 @@ from moderation.services.webhooks import DeliveryProblem, RegistrationProblem, T
 from moderation.web.languages import DEFAULT, language_of_tag
 
 USER_AGENT = "moderation-webhooks/1"
-CHAT_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
 ADDRESS_PROBLEMS = {
     RegistrationProblem.URL_PRIVATE: DeliveryProblem.PRIVATE_ADDRESS,
     RegistrationProblem.URL_UNRESOLVABLE: DeliveryProblem.UNRESOLVABLE,
 }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What goes to one endpoint, made before the network is used: a request, or an e-mail."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes = b""
+    mail: EmailMessage | None = None
+    to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,25 +88,16 @@ def deliver(delivery_id: int) -> str:
     url, secret, allow_private, fmt = endpoint.url, endpoint.secret, endpoint.allow_private, endpoint.format
     batch = [delivery_id]
     if fmt == "json":
-        headers, body = signed_event(event.key, event.event, event.created_at, event.payload,
-                                     endpoint_id=endpoint.id, secret=secret, at=now())
+        outgoing = Outgoing(url, *signed_event(event.key, event.event, event.created_at, event.payload,
+                                               endpoint_id=endpoint.id, secret=secret, at=now()))
     else:
         batch += _claim_due_with(session, endpoint.id, delivery_id, now=now(), lease_seconds=lease,
                                  limit=int(config["ALERT_DIGEST_MAX"]) - 1)
         title, lines = _digest(session, batch)
-        if fmt == "email":
-            to = alerts.recipients(url) or []
-            mail = alerts.email_message(to, config["SMTP_FROM"], title, lines, now=now())
-        else:
-            message = alerts.chat_message(fmt, url, secret, title, lines, now=now())
-            url, body = message.url, message.body
-        headers = dict(CHAT_HEADERS)
+        outgoing = message_for(config, fmt, url, secret, title, lines, at=now())
     session.commit()  # nothing held open while the network is used
 
-    if fmt == "email":
-        answer = send_mail(config, to, mail)
-    else:
-        answer = post(config, url, headers, body, allow_private=allow_private)
+    answer = send_outgoing(config, outgoing, allow_private=allow_private)
 
     policy = webhooks.RetryPolicy.from_config(config)
     recorded = 0
@@ -124,6 +126,24 @@ def signed_event(key: str, name: str, created_at: datetime, payload: str, *, end
         webhooks.DELIVERY_HEADER: webhooks.delivery_key(key, endpoint_id),
         webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, int(at.timestamp()), body),
     }, body
+
+
+def message_for(config, fmt: str, url: str, secret: str, title: str, lines: list[alerts.Line], *,
+                at: datetime) -> Outgoing:
+    """A chat or e-mail endpoint's message for people: a chat platform's JSON, or a plain e-mail."""
+    if fmt == "email":
+        to = tuple(alerts.recipients(url) or ())
+        return Outgoing(url, {}, mail=alerts.email_message(list(to), config["SMTP_FROM"], title, lines, now=at), to=to)
+    message = alerts.chat_message(fmt, url, secret, title, lines, now=at)
+    return Outgoing(message.url, {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
+                    message.body)
+
+
+def send_outgoing(config, outgoing: Outgoing, *, allow_private: bool) -> Answer:
+    """Send what `message_for` or a signed event made; never raises."""
+    if outgoing.mail is not None:
+        return send_mail(config, list(outgoing.to), outgoing.mail)
+    return post(config, outgoing.url, outgoing.headers, outgoing.body, allow_private=allow_private)
 
 
 def post(config, url: str, headers: dict[str, str], body: bytes, *, allow_private: bool,
