@@ -35,8 +35,8 @@ def export_all(path: Path, include_password_hashes: bool):
     if not path.parent.is_dir():  # said before the progress bar starts
         raise click.ClickException(f"cannot write {path}: {os.strerror(errno.ENOENT)}")
     try:
-        with click.progressbar(length=transfer.row_count(db.session, include_settings=True), label="exporting", show_pos=True,
-                               show_eta=True) as bar:
+        with click.progressbar(length=transfer.row_count(db.session, include_settings=True), label="exporting",
+                               show_pos=True, show_eta=True) as bar:
             transfer.write_export(db.session, path, progress=lambda done: bar.update(1) or True,
                                   include_password_hashes=include_password_hashes, include_settings=True)
     except OSError as error:  # no permission, a full disk: said in a line, as every refusal here

@@ -92,8 +92,8 @@ def comment_posted(db: Session, comment_id: int, *, article_slug: str, article_k
     if not wanted:
         return
     data = {"comment": comment_data(comment_id, article_slug=article_slug, article_key=article_key, status=status,
-                                    nickname=nickname,
-                                    anonymous=anonymous, body=body, created_at=now, article_id=article_id)}
+                                    nickname=nickname, anonymous=anonymous, body=body, created_at=now,
+                                    article_id=article_id)}
     held = [("comment.held", {**data, "why": "screening"})] if status == "pending" else []
     record_all(db, [("comment.created", data), *held], now=now, wanted=wanted)
 

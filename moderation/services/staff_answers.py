@@ -66,6 +66,7 @@ def answer_as_site(db: Session, parent_id: int, body: str, *, actor: Actor, auth
     replies_changed(db, thread_id, 1)
     record(db, actor, AuditAction.STAFF_ANSWER, now=now, comment_id=comment_id, to_status=CommentStatus.APPROVED.value,
            details={"answers": parent.id})
-    outbox.comment_posted(db, comment_id, article_slug=parent.article.slug, article_key=parent.article.key, status=CommentStatus.APPROVED.value,
-                          nickname=None, anonymous=False, body=body, now=now, article_id=parent.article_id)
+    outbox.comment_posted(db, comment_id, article_slug=parent.article.slug, article_key=parent.article.key,
+                          status=CommentStatus.APPROVED.value, nickname=None, anonymous=False, body=body, now=now,
+                          article_id=parent.article_id)
     return Answered(comment_id=comment_id)
