@@ -87,6 +87,14 @@ def test_a_refused_form_keeps_what_was_typed_and_says_why(admin, db):
     assert "請填寫有效的發布日期與時間，例如 2026-12-03 09:00。" in timed and "含時區" not in timed  # a picker, not ISO
 
 
+def test_the_days_before_closing_are_read_as_typed_in_either_width(admin, db):
+    refused = admin.post(NEW, **{**ARTICLE_FORM, "close_after_days": "一週"})
+    assert refused.status_code == 422
+    assert "自動關閉天數須為 0 到 3650 的整數" in refused.get_data(as_text=True) and stored(db, "lab-open-day") is None
+    assert admin.post(NEW, **{**ARTICLE_FORM, "close_after_days": " ７ "}).status_code == 303
+    assert stored(db, "lab-open-day").close_after_days == 7
+
+
 def test_a_key_taken_by_another_article_is_refused(admin, db):
     response = admin.post(NEW, **{**ARTICLE_FORM, "key": ARTICLE_SLUG, "slug": "another-slug"})
     assert response.status_code == 422 and "這個文章代號已被另一篇文章使用" in response.get_data(as_text=True)

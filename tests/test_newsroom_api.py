@@ -265,6 +265,7 @@ BAD_BODIES = [
     pytest.param({**STORY, "close_after_days": -1}, 422, "close_after_days_invalid", id="negative-days"),
     pytest.param({**STORY, "close_after_days": 1e400}, 422, "close_after_days_invalid", id="infinite-days"),
     pytest.param({**STORY, "close_after_days": True}, 422, "close_after_days_invalid", id="boolean-days"),
+    pytest.param({**STORY, "close_after_days": "7"}, 422, "close_after_days_invalid", id="days-as-text"),
     pytest.param({**STORY, "slug": "../etc"}, 422, "slug_invalid", id="slug-traversal"),
 ]
 

@@ -170,10 +170,6 @@ def check_fields(raw: dict, *, body_max: int) -> ArticleFields:
             problems["comment_mode"] = ArticleProblem.MODE_INVALID
 
     days = raw.get("close_after_days")
-    if days == "":
-        days = None
-    if isinstance(days, str) and days.strip().isdigit() and len(days.strip()) <= 5:
-        days = int(days.strip())
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CLOSE_AFTER_DAYS):
         problems["close_after_days"] = ArticleProblem.CLOSE_AFTER_DAYS_INVALID
         days = None

@@ -48,8 +48,12 @@ def _form_of(article: Article) -> dict[str, str]:
 
 
 def _fields_from_form(form: dict[str, str]) -> dict:
-    """The form's values in the API's terms: a local time (datetime-local) becomes one with its offset."""
+    """The form's values in the API's terms: a local time (datetime-local) becomes one with its offset,
+    the days a number (the API takes only a JSON number)."""
     raw = {name: form[name] for name in newsroom.FIELD_NAMES if name in form}
+    if "close_after_days" in form:
+        days = form["close_after_days"].strip()
+        raw["close_after_days"] = int(days) if days.isdecimal() and len(days) <= 5 else days or None
     local = form.get("published_at", "").strip()
     if local:
         try:
