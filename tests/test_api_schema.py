@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -32,7 +33,8 @@ from tests.servers import in_thread
 pytestmark = pytest.mark.committing  # a live server: its requests commit on connections of their own
 
 EXAMPLES = 25  # per operation, generation mode (valid and invalid requests) and backend
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
 
 
 @pytest.fixture
@@ -69,6 +71,19 @@ def test_the_document_promises_only_the_apis_own_errors_under_stable_names(clien
     assert {"ArticleIn", "ArticleOut", "CommentsOut", "Error", "ErrorDetail"} <= set(document["components"]["schemas"])
     for path in ("/api/v1/counts", "/api/v1/articles/{key}/comments"):
         assert "422" not in document["paths"][path]["get"]["responses"]
+
+
+def test_the_document_names_its_server_and_the_headers_answers_carry(client):
+    document = client.get("/api/v1/openapi.json", base_url="https://comments.example.com").json
+    assert document["servers"] == [{"url": "https://comments.example.com"}]
+    paths = document["paths"]
+    assert set(paths["/api/v1/articles/{key}"]["put"]["responses"]["201"]["headers"]) == {"Location"}
+    assert set(paths["/api/v1/articles/{key}"]["get"]["responses"]["401"]["headers"]) == {"WWW-Authenticate"}
+    for path in ("/api/v1/counts", "/api/v1/most-commented", "/api/v1/articles/{key}/comments"):
+        responses = paths[path]["get"]["responses"]
+        assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control"}
+        assert set(responses["304"]["headers"]) == {"ETag"}
+    assert "headers" not in paths["/api/v1/articles/{key}"]["get"]["responses"]["200"]  # not cacheable
 
 
 def test_every_answer_matches_the_document(live_api):

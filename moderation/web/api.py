@@ -55,7 +55,7 @@ def larger_bodies(endpoint, values):
 @bp.get("/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 document of this API, generated from the code (web.api_schema)."""
-    response = jsonify(schema.document())
+    response = jsonify(schema.served_from(request.url_root))
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     response.headers["Access-Control-Allow-Origin"] = "*"

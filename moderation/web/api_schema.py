@@ -158,9 +158,24 @@ _document: dict | None = None
 _lock = threading.Lock()
 
 
+def _header(description: str) -> dict:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
+# The headers the views set, by status, which spectree's models cannot say (web.api).
+_HEADERS_OF_READS = {"200": {"ETag": _header("of these bytes; send it back in If-None-Match"),
+                             "Cache-Control": _header("public, with a max-age")},
+                     "304": {"ETag": _header("the one sent in If-None-Match")}}
+_HEADERS = {
+    "401": {"WWW-Authenticate": _header('Bearer realm="api"')},
+    "201": {"Location": _header("the article's URL in this API")},
+}
+
+
 def document() -> dict:
     """The OpenAPI document, built once per process from the app's routes. spectree describes a path's
-    `<key>` as any string; the document says what an article key is (services.newsroom.ARTICLE_KEY)."""
+    `<key>` as any string; the document says what an article key is (services.newsroom.ARTICLE_KEY),
+    and which headers the answers carry. The server is the request's own (`served_from`)."""
     global _document
     with _lock:
         if _document is None:
@@ -171,5 +186,15 @@ def document() -> dict:
                         if parameter["in"] == "path" and parameter["name"] == "key":
                             parameter["schema"] = dict(_KEY_PARAMETER)
                             parameter["description"] = "the CMS's key of the article"
+                    responses = operation["responses"]
+                    headers = {**_HEADERS, **(_HEADERS_OF_READS if "304" in responses else {})}
+                    for status, response in responses.items():
+                        if status in headers:
+                            response["headers"] = headers[status]
             _document = built
         return _document
+
+
+def served_from(url_root: str) -> dict:
+    """The document with this server in `servers` (where the API answers, as the request reached it)."""
+    return {**document(), "servers": [{"url": url_root.rstrip("/")}]}
