@@ -164,6 +164,9 @@ def _listed_default(context) -> bool:
         status in (CommentStatus.APPROVED, CommentStatus.APPROVED.value) or (values.get("reply_count") or 0) > 0)
 
 
+STAFF_ANSWER = "staff_account_id IS NOT NULL"
+
+
 class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
@@ -175,6 +178,9 @@ class Comment(Base):
         # The article's list of threads, and one thread's replies, by keyset (services.listing).
         Index("ix_comment_article_listed_created", "article_id", "listed", "created_at", "id"),
         Index("ix_comment_thread_status_created", "thread_id", "status", "created_at", "id"),
+        # The site's answers under each thread of the article page, however long the thread.
+        Index("ix_comment_thread_staff_created", "thread_id", "created_at", "id",
+              sqlite_where=text(STAFF_ANSWER), postgresql_where=text(STAFF_ANSWER)),
         Index("ix_comment_article_pinned", "article_id", "pinned_at"),
         # Surge mode counts an article's last minutes of comments (services.surge), and finds one text's
         # copies by either fingerprint without reading the article's other comments of those minutes.

@@ -382,12 +382,23 @@
   // A next keyset page (older comments, or a thread's later replies) appended in place: the items not
   // shown yet, their likes pressed, the link moved on to the page after (or gone), the focus on the
   // first new item.
-  function appendPage(items, into, later, more) {
+  function commentNumber(item) {
+    return Number((item.id || "").replace("comment-", "")) || 0;
+  }
+
+  // The first reply shown that came after `item` (the site's answers are shown under a thread however
+  // late they came, so the thread's other replies go before them).
+  function laterThan(item, into) {
+    var number = commentNumber(item);
+    return Array.prototype.find.call(into.children, function (shown) { return commentNumber(shown) > number; }) || null;
+  }
+
+  function appendPage(items, into, later, more, inOrder) {
     var first = null;
     items.forEach(function (item) {
       if (document.getElementById(item.id)) return;
       var adopted = document.importNode(item, true);
-      into.appendChild(adopted);
+      into.insertBefore(adopted, inOrder ? laterThan(adopted, into) : null);
       pressLiked(adopted);
       first = first || adopted;
     });
@@ -420,7 +431,7 @@
           more.before(replies);
         }
         appendPage(next.querySelectorAll("[data-thread-replies] > li"), replies,
-                   next.querySelector("[data-later-replies]"), more);
+                   next.querySelector("[data-later-replies]"), more, true);
       })
       .catch(function () { window.location.href = more.href; });
   });

@@ -15,7 +15,7 @@ from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.listing import replies_changed
 from moderation.services.retention import erase_author
-from tests.conftest import ARTICLE_SLUG, make_comment, make_page
+from tests.conftest import ARTICLE_SLUG, make_comment, make_moderator, make_page
 
 ARTICLE_URL = f"/articles/{ARTICLE_SLUG}"
 APPROVED, PENDING, REJECTED = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.REJECTED
@@ -116,8 +116,9 @@ def test_the_first_three_replies_then_a_link_to_the_whole_thread_which_is_its_ow
 
 
 def test_each_threads_first_replies_are_read_from_the_front_of_its_index_however_long_it_is(app, db):
-    """The first 3 published replies of each thread, ties broken by id, pending ones skipped; and the
-    statement reads at most 3 index entries per thread (a long thread costs what a short one does)."""
+    """The first 3 published replies of each thread, ties broken by id, pending ones skipped, and the
+    site's first 2 answers however late; and the statement reads at most 3 index entries per thread
+    for the replies and 2 for the answers (a long thread costs what a short one does)."""
     from sqlalchemy import text
 
     from moderation.services.listing import first_replies, first_replies_query
@@ -126,10 +127,15 @@ def test_each_threads_first_replies_are_read_from_the_front_of_its_index_however
     make_reply(db, long, body="待審的", status=CommentStatus.PENDING, created_at=START)
     for index in range(40):
         make_reply(db, long, body=f"長{index}", created_at=START + timedelta(seconds=index // 2))  # pairs tie
+    editor = make_moderator(db, "editor")
+    for index in range(3):
+        make_reply(db, long, body=f"本站{index}", staff_account_id=editor.id, created_at=START + timedelta(minutes=5 + index))
+    make_reply(db, long, body="本站撤下", staff_account_id=editor.id, status=CommentStatus.REJECTED, created_at=START)
     make_reply(db, short, body="短0", created_at=START)
+    make_reply(db, short, body="本站在前三", staff_account_id=editor.id, created_at=START + timedelta(minutes=1))
     found = first_replies(db.session, [long.id, short.id, quiet.id])
     assert {thread: [reply.comment.body for reply in replies] for thread, replies in found.items()} == {
-        long.id: ["長0", "長1", "長2"], short.id: ["短0"]}
+        long.id: ["長0", "長1", "長2", "本站0", "本站1"], short.id: ["短0", "本站在前三"]}
 
     dialect = db.engine.dialect.name
     statement = first_replies_query(dialect, [long.id, short.id, quiet.id]).compile(
@@ -145,10 +151,11 @@ def test_each_threads_first_replies_are_read_from_the_front_of_its_index_however
 
         limits = [node for node in nodes(plan[0]["Plan"]) if node["Node Type"] == "Limit"]
         assert limits and all(node["Actual Rows"] <= 3 for node in limits)  # per loop: one loop per thread
-        assert sum(node["Actual Loops"] for node in limits) == 3
+        assert sum(node["Actual Loops"] for node in limits) == 3 * 2  # the replies' and the answers'
     else:
         plan = " / ".join(row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
         assert "CORRELATED LIST SUBQUERY" in plan and "ix_comment_thread_status_created" in plan
+        assert "ix_comment_thread_staff_created" in plan, plan
         assert "SCAN" not in plan.replace("SCAN (", ""), plan  # every table read by a search, none scanned
 
 

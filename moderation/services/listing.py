@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, bindparam, select, true, tuple_, update
+from sqlalchemy import Row, and_, bindparam, or_, select, true, tuple_, union, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from moderation.models import Article, Comment, CommentStatus, hot_key
 from moderation.screening.normalize import normalize
@@ -24,6 +26,7 @@ from moderation.screening.personal_data import find_personal_data, masked
 from moderation.services.paging import Cursor, HotCursor, comment_key, hot_key_of, key_of
 
 REPLIES_SHOWN = 3  # under each thread of the article page; the rest on the thread's own page
+STAFF_ANSWERS_SHOWN = 2  # the site's first answers (本站編輯) of a thread, shown too when not among those
 
 
 @dataclass(frozen=True)
@@ -174,9 +177,11 @@ def _reply(row) -> Reply:
 
 
 def first_replies(db: Session, thread_ids: list[int], *, shown: int = REPLIES_SHOWN) -> dict[int, list[Reply]]:
-    """The first published replies of every listed thread, in ONE query whose cost does not grow
-    with a thread's length: for each thread, `shown` rows read from the front of the
-    (thread_id, status, created_at, id) index. PostgreSQL joins a LATERAL subquery per thread;
+    """The first published replies of every listed thread, and the site's first answers in it
+    (STAFF_ANSWERS_SHOWN, however late they came: a reader must not miss the site's word), in
+    order, in ONE query whose cost does not grow with a thread's length: for each thread, `shown`
+    rows read from the front of the (thread_id, status, created_at, id) index and the answers from
+    the front of the partial index of answers. PostgreSQL joins a LATERAL subquery per thread;
     SQLite (no LATERAL) joins through a correlated `id IN (… LIMIT shown)`, which it evaluates once
     per thread head. (A window numbering every published reply of the page's threads cost 4× as
     much on SQLite with one thread of 5,000 replies; the correlated form on PostgreSQL would be run
@@ -203,13 +208,26 @@ def _first_ids(head, shown: int):
             .order_by(reply.created_at, reply.id).limit(shown))
 
 
+def _staff_answer_ids(head, *, sqlite: bool = False):
+    answer = aliased(Comment)
+    status = answer.status
+    if sqlite:  # unary +: without statistics, SQLite would read the thread's every reply through the
+        # (thread_id, status, …) index, which matches one more term, instead of the answers' own index
+        status = UnaryExpression(status, operator=operators.custom_op("+"), type_=status.type)
+    return (select(answer.id).where(answer.thread_id == head.id, answer.staff_account_id.is_not(None),
+                                    status == CommentStatus.APPROVED)
+            .order_by(answer.created_at, answer.id).limit(STAFF_ANSWERS_SHOWN))
+
+
 def _firsts_lateral(head, shown: int):
-    firsts = _first_ids(head, shown).lateral("firsts")
+    firsts = union(_first_ids(head, shown), _staff_answer_ids(head)).lateral("firsts")
     return select(Comment).select_from(head).join(firsts, true()).join(Comment, Comment.id == firsts.c.id)
 
 
 def _firsts_correlated(head, shown: int):
-    return select(Comment).select_from(head).join(Comment, Comment.id.in_(_first_ids(head, shown).correlate(head)))
+    return select(Comment).select_from(head).join(Comment, or_(
+        Comment.id.in_(_first_ids(head, shown).correlate(head)),
+        Comment.id.in_(_staff_answer_ids(head, sqlite=True).correlate(head))))
 
 
 @dataclass(frozen=True)

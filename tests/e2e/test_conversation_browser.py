@@ -12,7 +12,7 @@ from moderation.models import Comment, CommentStatus
 from moderation.services.audit import SYSTEM
 from moderation.services.decisions import Decision, RejectReason, decide
 from moderation.services.listing import replies_changed
-from tests.conftest import CAPTCHA_TEXT, make_comment
+from tests.conftest import CAPTCHA_TEXT, make_comment, make_moderator
 from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.committing]  # a live server in another thread: real commits
@@ -118,21 +118,25 @@ def test_replying_without_javascript(live_server, browser, db, tmp_path):
 
 
 def test_the_whole_thread_is_appended_in_place(live_server, browser_page, db):
+    """The site's answer, the thread's last reply, is shown at once; the replies before it go before it."""
     top = make_comment(db, status=CommentStatus.APPROVED, body="熱門主評論")
+    editor = make_moderator(db, "editor")
     for index in range(6):
         make_comment(db, status=CommentStatus.APPROVED, thread_id=top.id, reply_to_id=top.id, body=f"第{index}則回覆",
-                     created_at=START + timedelta(minutes=index))
+                     created_at=START + timedelta(minutes=index), staff_account_id=editor.id if index == 5 else None)
     replies_changed(db.session, top.id, 6)
     db.session.commit()
     page = browser_page
     page.goto(live_server + ARTICLE)
     replies = page.locator(f"#comment-{top.id} [data-replies] > li")
-    expect(replies).to_have_count(3)
+    bodies = page.locator(f"#comment-{top.id} [data-replies] .comment-body")
+    expect(replies).to_have_count(4)
+    assert [text.strip() for text in bodies.all_inner_texts()] == ["第0則回覆", "第1則回覆", "第2則回覆", "第5則回覆"]
+    expect(replies.last).to_contain_text("本站編輯")
     page.get_by_role("link", name="查看全部 6 則回覆").click()
     expect(replies).to_have_count(6)
     assert page.url.endswith(ARTICLE)  # appended, not navigated
-    assert [text.strip() for text in page.locator(f"#comment-{top.id} [data-replies] .comment-body").all_inner_texts()] \
-        == [f"第{index}則回覆" for index in range(6)]
+    assert [text.strip() for text in bodies.all_inner_texts()] == [f"第{index}則回覆" for index in range(6)]
     assert page.evaluate("document.activeElement.querySelector('.comment-body').textContent") == "第3則回覆"
     assert page.get_by_role("link", name="查看全部 6 則回覆").count() == 0
 
