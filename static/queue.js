@@ -17,7 +17,9 @@
   function cards() { return Array.prototype.slice.call(document.querySelectorAll("[data-card]")); }
   // What j and k step through: the cards, and the lines of the ones decided here (k goes back to
   // one, u undoes it while its undo is offered).
-  function stops() { return Array.prototype.slice.call(document.querySelectorAll("[data-card], [data-decided]")); }
+  // A surge's cluster card (above the cards) is a stop too: a, s and r act on the whole cluster.
+  var STOPS = "[data-cluster], [data-card], [data-decided]";
+  function stops() { return Array.prototype.slice.call(document.querySelectorAll(STOPS)); }
 
   function markCurrent(card) {
     current = card;
@@ -221,12 +223,13 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches && event.target.matches("[data-reject-reason]")) {
       event.preventDefault();
-      event.target.form.requestSubmit();
+      var form = event.target.form;
+      form.requestSubmit(form.querySelector("[data-action=reject]") || undefined);  // a cluster's names its decision
     }
   });
 
   document.addEventListener("focusin", function (event) {
-    var card = event.target.closest && event.target.closest("[data-card], [data-decided]");
+    var card = event.target.closest && event.target.closest(STOPS);
     if (card && card !== current) markCurrent(card);
   });
 
@@ -240,7 +243,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape" && typing(event.target)) {
-      var card = event.target.closest("[data-card]");
+      var card = event.target.closest("[data-card], [data-cluster]");
       if (card) card.focus();
       return;
     }
@@ -281,8 +284,8 @@
   var all = cards();
   var at = /^#card-at-(\d+)$/.exec(location.hash);
   var after = /^#result-(\d+)$/.exec(location.hash);  // a result shown just above the card that moved up
-  // A bulk decision's result, or the bulk bar's reason that a refused one still needs.
-  var named = /^#bulk-(result|reason)$/.test(location.hash) && document.querySelector(location.hash);
+  // A bulk decision's result, or the reason that a refused bulk or cluster rejection still needs.
+  var named = /^#(bulk-(result|reason)|cluster-\d+-reason)$/.test(location.hash) && document.querySelector(location.hash);
   var target = after ? document.getElementById("card-" + after[1])
     : !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
   updateSelection();

@@ -108,6 +108,34 @@ def test_surge_drill_a_burst_of_near_identical_comments_flips_the_article_and_gr
 
 
 
+def test_a_clusters_rejection_needs_a_reason_chosen_and_keeps_what_was_typed(app, admin, db, clock):
+    """The cluster card's list starts on 請選擇原因 (a list starting on 廣告 refused harmless comments of
+    several authors as ads in one click); without a reason nothing is decided, and the card comes back
+    with its note and the reason's list in focus."""
+    _to_post_moderation(admin, db)
+    for number, body in enumerate(BRIGADE_VARIANTS):
+        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+        clock.advance(seconds=40)
+    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    cluster_id = cluster[0].cluster_id
+    queue = admin.queue()
+    card = queue[queue.index(f'id="cluster-{cluster_id}"'):queue.index("</form>", queue.index(f'id="cluster-{cluster_id}"'))]
+    assert re.search(r'<select [^>]*name="reason"[^>]*>\s*<option value="">請選擇原因</option>', card)
+    assert "data-cluster" in card and 'data-action="spam"' in card and "全部標為垃圾" in card
+    items = [f"{comment.id}:{comment.version}" for comment in cluster]
+    response = admin.post("/moderation/comments/bulk", decision="reject", reason="", note="同一段文字", scope="selected",
+                          cluster=str(cluster_id), item=items, back="/moderation/")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#cluster-{cluster_id}-reason")
+    db.session.expire_all()
+    assert {comment.status for comment in db.session.scalars(select(Comment))} == {CommentStatus.PENDING}
+    again = admin.queue()
+    assert "批次拒絕請選擇原因" in again and 'value="同一段文字"' in again
+    assert admin.post("/moderation/comments/bulk", decision="spam", scope="selected", cluster=str(cluster_id),
+                      item=items, back="/moderation/").status_code == 303
+    db.session.expire_all()
+    assert {comment.status for comment in db.session.scalars(select(Comment))} == {CommentStatus.SPAM}
+
+
 def test_a_narrowed_queue_lists_a_clusters_comments_on_their_own_cards_and_no_cluster_card(app, admin, db, clock):
     """A cluster card's 全部拒絕 acts on every author's comment: it has no place in a list narrowed to one
     author, one text or one kind, where those comments are listed like any other."""

@@ -352,9 +352,13 @@ def decide_bulk():
     if decision is Decision.REJECT and (options["reason"] is None
                                         or (options["reason"] is RejectReason.OTHER and not options["note"].strip())):
         flash({"kind": "bulk_reason_required"}, "result")  # once, not once per comment
+        kept = {"reason": options["reason"].value if options["reason"] else None, "note": options["note"][:500]}
+        cluster = request.form.get("cluster", "")
+        if cluster.isdecimal():  # a surge's cluster card: its own reason, kept on it
+            flash({**kept, "cluster": int(cluster)}, "cluster_kept")
+            return see_other(f"{_back()}#cluster-{int(cluster)}-reason")
         flash({"items": [comment_id for comment_id, _ in items], "scope": "page" if whole_page else "selected",
-               "reason": options["reason"].value if options["reason"] else None, "note": options["note"][:500]},
-              "bulk_kept")  # the selection and the reason come back as they were
+               **kept}, "bulk_kept")  # the selection and the reason come back as they were
         return see_other(_back() + "#bulk-reason")  # where the missing choice is made
     if whole_page and request.form.get("confirmed") != "1":
         return render_template("moderator/confirm_bulk.html", decision=decision.value, items=items,

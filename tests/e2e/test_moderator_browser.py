@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from moderation.models import AuditEntry, Comment, CommentStatus
+from moderation.models import Article, AuditEntry, Comment, CommentCluster, CommentStatus, Surge
 from tests.conftest import PASSWORD, make_comment, make_moderator
 from tests.e2e.conftest import wait_until
 
@@ -220,6 +221,45 @@ def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server
     assert page.locator("#bulk-reason").input_value() == "other"
     db.session.expire_all()
     assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+
+
+def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(live_server, browser_page, db):
+    article_id = db.session.scalar(select(Article.id))
+    now = datetime.now(UTC)
+    surge = Surge(article_id=article_id, cause="cluster", details={"authors": 2}, started_at=now, last_seen_at=now,
+                  previous_mode="post")
+    db.session.add(surge)
+    db.session.flush()
+    cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key="f" * 64, created_at=now)
+    db.session.add(cluster)
+    db.session.commit()
+    grouped = [make_comment(db, body=f"一起來抗議{index}", cluster_id=cluster.id) for index in range(2)]
+    alone = make_comment(db, body="一則普通的評論")
+    make_moderator(db, "mod")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    assert focused_id(page) == f"cluster-{cluster.id}"
+    page.keyboard.press("j")
+    assert focused_id(page) == f"card-{alone.id}"
+    page.keyboard.press("k")
+    assert focused_id(page) == f"cluster-{cluster.id}"
+    page.keyboard.press("r")
+    assert focused_id(page) == f"cluster-{cluster.id}-reason"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # no reason chosen: refused, nothing decided
+    page.wait_for_selector("text=批次拒絕請選擇原因")
+    expect(page.locator(f"#cluster-{cluster.id}-reason")).to_be_focused()
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in grouped} == {CommentStatus.PENDING}
+    page.select_option(f"#cluster-{cluster.id}-reason", "off_topic")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("[data-card]")
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in grouped} == {CommentStatus.REJECTED}
+    assert db.session.get(Comment, alone.id).status is CommentStatus.PENDING
 
 
 def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_server, browser_page, db):
