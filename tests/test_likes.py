@@ -256,6 +256,21 @@ def test_a_reply_liked_on_its_threads_page_comes_back_there(app, db):
     assert stored(db, reply).like_count == 0
 
 
+def test_the_threads_page_shows_the_disclaimer_and_its_top_comment_can_be_liked_answered_and_reported(app, db):
+    top = make_comment(db, status=APPROVED, body="主評論")
+    make_comment(db, status=APPROVED, thread_id=top.id, reply_to_id=top.id, body="一則回覆")
+    replies_changed(db.session, top.id, 1)
+    db.session.commit()
+    reader = browser(app)
+    html = reader.get(f"{ARTICLE_URL}/comments/{top.id}/replies").get_data(as_text=True)
+    assert "所有評論僅代表網友意見,與本站立場無關" in html
+    top_part = html[html.index(f'id="comment-{top.id}"'):html.index('class="replies"')]
+    assert f"reply_to={top.id}" in top_part and f"comments/{top.id}/report" in top_part
+    answer = reader.post(like_action(html, top))
+    assert answer.headers["Location"].endswith(f"{ARTICLE_URL}/comments/{top.id}/replies#comment-{top.id}")
+    assert stored(db, top).like_count == 1
+
+
 def test_liking_with_javascript_answers_json_and_the_token_endpoint_presses_the_buttons(app, db):
     comment, other = make_comment(db, status=APPROVED), make_comment(db, status=APPROVED)
     reader = browser(app)
