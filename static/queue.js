@@ -192,6 +192,11 @@
         if (problem) announce(problem.textContent);
         else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
         focusCard(card);
+      } else if (answer.code === "form_expired" && !form.hasAttribute("data-retried")) {
+        // The page's token outlived its hour: every form of the page takes the new one, this one is sent again.
+        document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = answer.csrf_token; });
+        form.setAttribute("data-retried", "");
+        decideInPlace(form);
       } else if (answer.code === "unavailable") {  // the database is away: nothing done, nothing lost
         busy.forEach(function (button) { button.disabled = false; });
         holder.removeAttribute("aria-busy");

@@ -496,6 +496,49 @@ def test_a_decision_in_place_needs_the_csrf_token(moderator, db):
     assert response.status_code == 400 and reload(db, comment).status is PENDING
 
 
+STALE_TOKEN = "IjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAi.aZ0AAA.stale-signature"
+FROM_THE_QUEUE = {"Sec-Fetch-Site": "same-origin"}
+
+
+def test_a_decision_in_place_with_an_expired_token_gets_a_fresh_one_to_send_again(moderator, db):
+    """A queue tab left open past the token's hour: nothing decided, and a token the script retries with."""
+    comment = make_comment(db)
+    response = moderator.client.post(f"/moderation/comments/{comment.id}/decision.json", headers=FROM_THE_QUEUE,
+                                     data={"csrf_token": STALE_TOKEN, "decision": "approve", "version": 1})
+    answer = response.get_json()
+    assert response.status_code == 400 and answer["code"] == "form_expired" and reload(db, comment).status is PENDING
+    again = moderator.client.post(f"/moderation/comments/{comment.id}/decision.json", headers=FROM_THE_QUEUE, data={
+        "csrf_token": answer["csrf_token"], "decision": "approve", "version": 1, "back": "/moderation/"})
+    assert again.get_json()["code"] == "decided" and reload(db, comment).status is APPROVED
+
+
+def test_a_plain_decision_with_an_expired_token_comes_back_ready_to_send_again_with_its_note(moderator, db):
+    comment = make_comment(db)
+    sent = {"csrf_token": STALE_TOKEN, "decision": "reject", "reason": "other", "note": "請附上來源",
+            "version": "1", "back": "/moderation/?tab=pending"}
+    page = moderator.client.post(f"/moderation/comments/{comment.id}/decide", headers=FROM_THE_QUEUE, data=sent)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "表單已逾時" in html and "再送出一次" in html and reload(db, comment).status is PENDING
+    resend = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', resend[2]))
+    assert fields["note"] == "請附上來源" and fields["reason"] == "other" and fields["csrf_token"] != STALE_TOKEN
+    assert moderator.client.post(resend[1], data=fields).status_code == 303
+    assert reload(db, comment).status is REJECTED
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://elsewhere.example"}, {}],
+                         ids=["cross-site", "other-origin", "no-word"])
+def test_a_form_from_elsewhere_with_a_bad_token_gets_nothing_to_press(moderator, db, headers):
+    """A forged form must not come back as a page of ours holding a fresh token and its fields."""
+    comment = make_comment(db)
+    page = moderator.client.post(f"/moderation/comments/{comment.id}/decide", headers=headers, data={
+        "csrf_token": STALE_TOKEN, "decision": "approve", "version": "1", "back": "/moderation/"})
+    assert page.status_code == 400 and "<form" not in page.get_data(as_text=True).split("<main")[1]
+    in_place = moderator.client.post(f"/moderation/comments/{comment.id}/decision.json", headers=headers, data={
+        "csrf_token": STALE_TOKEN, "decision": "approve", "version": 1})
+    assert in_place.status_code == 400 and not in_place.is_json and reload(db, comment).status is PENDING
+
+
 def test_a_decision_in_place_with_nonsense_is_a_400_in_json(moderator, db):
     comment = make_comment(db)
     assert decide_in_place(moderator, comment, "delete").get_json()["code"] == "bad_request"

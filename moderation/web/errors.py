@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import event
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
@@ -55,6 +55,10 @@ def register(app: Flask) -> None:
 
             if guards.current_moderator() is None:  # the whole session is gone: sign in, keep the input
                 return guards.signed_out_during_a_post()
+            if sent_from_this_site():  # a tab left open past the token's hour: what was sent, sent again
+                if request.endpoint == "moderator.decide_in_place":  # the queue's script retries with it
+                    return jsonify(ok=False, code="form_expired", csrf_token=generate_csrf()), 400
+                return render_template("error.html", kind="csrf", resend=True), 400
         return render_template("error.html", kind="csrf"), 400
 
     @app.errorhandler(HTTPException)
@@ -130,6 +134,17 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
     response = app.make_response((render_template("error.html", kind=503), 503, retry_after))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def sent_from_this_site() -> bool:
+    """The browser says the request came from one of this site's pages (Sec-Fetch-Site, else Origin).
+    A form from another site must never come back as a page of ours with a fresh token to press."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    # The host name only: a proxy in front may give the app another scheme or port than the browser saw.
+    return origin is not None and urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
 
 
 def refuse_malformed_bodies() -> None:

@@ -262,6 +262,21 @@ def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(l
     assert db.session.get(Comment, alone.id).status is CommentStatus.PENDING
 
 
+def test_a_queue_left_open_past_its_tokens_hour_still_decides_in_place(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="午餐後才處理")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(i => { i.value = 'stale.token.x'; })")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator(f"[data-decided='{comment.id}']")).to_contain_text("已通過")
+    assert page.url.endswith("/moderation/")  # in place: no error page
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
+
+
 def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_server, browser_page, db):
     """A ticked box keeps the focus; it takes no typing, so j and x still act on the cards."""
     make_moderator(db, "mod")
