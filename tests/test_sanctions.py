@@ -3,6 +3,7 @@ personal data held and masked. Through the pages a moderator and a reader use.""
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -111,6 +112,32 @@ def test_a_milder_step_over_a_stronger_one_is_refused_and_a_stronger_one_replace
     assert restrict(moderator, duration="premoderate").status_code == 409
     db.session.expire_all()
     assert db.session.get(AuthorRestriction, AUTHOR).kind.value == "suspension"
+
+
+def test_a_suspension_is_made_longer_without_lifting_it_first_and_never_shorter(db, moderator, clock):
+    make_comment(db, author_hash=AUTHOR)
+    assert restrict(moderator, duration="7d").status_code == 303
+    clock.advance(hours=1)
+    assert restrict(moderator, duration="30d").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(AuthorRestriction, AUTHOR).until == clock.now + timedelta(days=30)
+    clock.advance(minutes=2)
+    for shorter in ("7d", "1d", "30d"):  # the same length again is the same sanction
+        refused = restrict(moderator, duration=shorter)
+        assert refused.status_code == 409 and "要改為較輕的處分，請先解除" in text_of(refused)
+    assert [entry.details["duration"] for entry in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "author_suspend").order_by(AuditEntry.id))] == ["7d", "30d"]
+
+
+def test_pending_comments_rejected_with_a_sanction_carry_its_reason(db, moderator, admin):
+    first, second = (make_comment(db, author_hash=AUTHOR, body=body) for body in ("買一送一", "限時優惠"))
+    restrict(moderator, duration="7d", reason="spam", reject_pending="1")
+    reasons = db.session.execute(select(AuditEntry.comment_id, AuditEntry.reason).where(AuditEntry.action == "reject"))
+    assert dict(reasons.all()) == {first.id: "advertising", second.id: "advertising"}
+    other = make_comment(db, author_hash="e" * 64, body="另一位")
+    restrict(moderator, other.author_hash[:8], duration="ban", reason="evasion", note="", reject_pending="1")
+    html = text_of(admin.client.get("/moderation/admin/audit"))
+    assert "隨作者的處分一併拒絕" in html and "；sanction" not in html  # the note that marks it is no words
 
 
 @pytest.mark.parametrize(("tag", "status", "words"), [

@@ -67,7 +67,7 @@ def restrict_author(tag: str, duration: str, reason: str, note: str, reject_pend
     click.echo(f"author {author_hash[:8]}: {restriction.kind.value} until {until}")
     if reject_pending:
         rejected, skipped = sanctions.reject_pending_of(db.session, author_hash, actor=COMMAND_LINE, now=now(),
-                                                         note=note)
+                                                         note=note, reason=reason)
         click.echo(f"rejected {rejected} pending comments ({skipped} decided by someone else first)")
 
 

@@ -132,7 +132,7 @@ def _checked_note(reason: str, note: str) -> tuple[RestrictionReason, str]:
 def restrict(db: Session, author_hash: str, duration: str, reason: str, *, note: str, actor: Actor,
              now: datetime) -> AuthorRestriction:
     """Suspend, ban or pre-moderate an author; logged. One effective state: what is already in force
-    is refused (SanctionError ALREADY, with it), unless this is stronger. Flushes."""
+    is refused (SanctionError ALREADY, with it), unless this is stronger (`_stronger`). Flushes."""
     if duration not in DURATIONS:
         raise SanctionError(SanctionProblem.BAD_CHOICE)
     kind, length = DURATIONS[duration]
@@ -143,7 +143,7 @@ def restrict(db: Session, author_hash: str, duration: str, reason: str, *, note:
     current = db.get(AuthorRestriction, author_hash)
     if current is not None:
         db.refresh(current)
-    if current is not None and in_force(current, now) and _STRENGTH[current.kind] >= _STRENGTH[kind]:
+    if current is not None and in_force(current, now) and not _stronger(kind, length, than=current):
         raise SanctionError(SanctionProblem.ALREADY, current=current)
     if current is None:
         restriction = AuthorRestriction(author_hash=author_hash, version=1, **values)
@@ -169,6 +169,14 @@ def restrict(db: Session, author_hash: str, duration: str, reason: str, *, note:
     return restriction
 
 
+def _stronger(kind: RestrictionKind, length: timedelta | None, *, than: AuthorRestriction) -> bool:
+    """A harsher kind, or a longer suspension (7 days made 30 without lifting it first; the same
+    length again is the same sanction, not a day more)."""
+    if _STRENGTH[kind] != _STRENGTH[than.kind]:
+        return _STRENGTH[kind] > _STRENGTH[than.kind]
+    return length is not None and than.until is not None and length > than.until - than.created_at
+
+
 def _reread(db: Session, author_hash: str) -> AuthorRestriction | None:
     db.expire_all()
     return db.get(AuthorRestriction, author_hash)
@@ -189,15 +197,22 @@ def lift(db: Session, author_hash: str, *, actor: Actor, now: datetime, note: st
            details={"author": author_hash[:8], "kind": current.kind.value})
 
 
-def reject_pending_of(db: Session, author_hash: str, *, actor: Actor, now: datetime, note: str) -> tuple[int, int]:
+# The rejection's reason that says the sanction's, where there is one; else 其他 with the note.
+_REJECTED_AS = {RestrictionReason.SPAM: RejectReason.ADVERTISING, RestrictionReason.ABUSE: RejectReason.ABUSE}
+SANCTION_NOTE = "sanction"  # the note of a rejection 其他 that came with a sanction given without one
+
+
+def reject_pending_of(db: Session, author_hash: str, *, actor: Actor, now: datetime, note: str,
+                      reason: str = RestrictionReason.OTHER) -> tuple[int, int]:
     """Reject every pending comment of the author, each through `decide()` (one audit row each, and
-    each commits). Returns (rejected, skipped: decided by someone else first)."""
+    each commits), for the sanction's `reason`. Returns (rejected, skipped: decided by someone else first)."""
+    rejected_as = _REJECTED_AS.get(reason, RejectReason.OTHER)
     pending = db.execute(select(Comment.id, Comment.version).where(
         Comment.author_hash == author_hash, Comment.status == CommentStatus.PENDING).order_by(Comment.id)).all()
     rejected = skipped = 0
     for comment_id, version in pending:
         result = decide(db, comment_id, Decision.REJECT, expected_version=version, actor=actor, now=now,
-                        reason=RejectReason.OTHER, note=note or "sanction", details={"sanction": True})
+                        reason=rejected_as, note=note or SANCTION_NOTE, details={"sanction": True})
         rejected += result.ok
         skipped += not result.ok
     return rejected, skipped

@@ -81,7 +81,7 @@ def restrict_author(tag: str):
     rejected = skipped = 0
     if kept["reject_pending"]:
         rejected, skipped = sanctions.reject_pending_of(db.session, author_hash, actor=actor, now=now(),
-                                                         note=kept["note"])
+                                                         note=kept["note"], reason=kept["reason"])
     flash({"kind": "restricted", "restriction": restriction.kind.value, "duration": kept["duration"],
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
            "skipped": skipped}, "sanction")
