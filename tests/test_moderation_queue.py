@@ -384,7 +384,7 @@ def test_pages_are_read_by_keyset_not_offset(moderator, db, app):
         sqlalchemy.event.remove(db.engine, "before_cursor_execute", remember)
     queue_reads = [(s, p) for s, p in statements  # the surge clusters' card is a read of its own
                    if "FROM COMMENT" in s and "LIMIT" in s and "FROM COMMENT_CLUSTER" not in s]
-    assert len(queue_reads) == 2
+    assert len(queue_reads) == 3  # the two pages, and whether anything comes before the second (its 上一頁)
     for statement, parameters in queue_reads:  # SQLite's dialect always writes "OFFSET ?", with 0
         assert "OFFSET" not in statement or (statement.endswith("OFFSET ?") and parameters[-1] == 0)
 
@@ -562,6 +562,29 @@ def test_a_previous_page_link_and_the_page_count(moderator, db, app):
     assert "第 2 頁，共 3 頁" in second
     before = re.search(r'href="([^"]*)" rel="prev"', second).group(1).replace("&amp;", "&")
     assert card_ids(moderator.client.get(before).get_data(as_text=True)) == card_ids(first)
+
+
+def test_links_made_before_a_page_was_cleared_lead_to_what_is_left(moderator, db, app):
+    """The first page decided in place, then its 下一頁: that page is now the first (no 上一頁 to an
+    empty page); a 上一頁 made before lands on the first page, and so does a 下一頁 past everything left."""
+    app.config["QUEUE_PAGE_SIZE"] = 2
+    base = make_comment(db).created_at
+    comments = [db.session.scalars(select(Comment)).first()] + [
+        make_comment(db, created_at=base + timedelta(minutes=index)) for index in range(1, 5)]
+    first = moderator.queue()
+    after = re.search(r'href="([^"]*)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = moderator.client.get(after).get_data(as_text=True)
+    before = re.search(r'href="([^"]*)" rel="prev"', second).group(1).replace("&amp;", "&")
+    for comment in comments[:2]:
+        moderator.decide(comment, "approve")
+    now_first = moderator.client.get(after).get_data(as_text=True)
+    assert card_ids(now_first) == [comments[2].id, comments[3].id]
+    assert 'rel="prev"' not in now_first and "第 1 頁，共 2 頁" in now_first
+    assert card_ids(moderator.client.get(before).get_data(as_text=True)) == [comments[2].id, comments[3].id]
+    last_link = re.search(r'href="([^"]*)" rel="next"', now_first).group(1).replace("&amp;", "&")
+    moderator.decide(comments[4], "approve")
+    last = moderator.client.get(last_link).get_data(as_text=True)
+    assert card_ids(last) == [comments[2].id, comments[3].id] and "這個佇列目前沒有評論" not in last
 
 
 # Reported comments --------------------------------------------------------------------------------

@@ -204,14 +204,15 @@ def counts(db: Session, filters: Filters = Filters()) -> dict[Tab, int]:
 def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size: int,
          before: Cursor | None = None) -> Page:
     """One page after the cursor `after` (or the first); or, going back, the page that ends just
-    before `before`."""
+    before `before`. Pages are read by keyset, so the comments decided since a link was made move
+    them: a page that finds nothing there is the first page of what is left, and a page with nothing
+    before it has no previous page."""
     query = _base(tab, filters)
     oldest_first = tab in OLDEST_FIRST
     forward = before is None
     mark_cursor = after if forward else before
     if mark_cursor is not None:
-        key, mark = comment_key(), key_of(mark_cursor)
-        query = query.where(key > mark if oldest_first == forward else key < mark)
+        query = query.where(_beyond(mark_cursor, ahead=oldest_first == forward))
     ascending = oldest_first == forward
     order = (Comment.created_at, Comment.id) if ascending else (Comment.created_at.desc(), Comment.id.desc())
     rows = list(db.scalars(
@@ -220,14 +221,25 @@ def page(db: Session, tab: Tab, filters: Filters, *, after: Cursor | None, size:
     ).unique())
     more = len(rows) > size
     rows = rows[:size]
+    if not rows and mark_cursor is not None:
+        return page(db, tab, filters, after=None, size=size)
     if forward:
         next_cursor = Cursor.of(rows[-1]) if more else None
-        previous_cursor = Cursor.of(rows[0]) if after is not None and rows else None
+        anything_before = after is not None and db.scalar(
+            _base(tab, filters).with_only_columns(Comment.id).where(
+                _beyond(Cursor.of(rows[0]), ahead=not oldest_first)).limit(1)) is not None
+        previous_cursor = Cursor.of(rows[0]) if anything_before else None
     else:
         rows.reverse()
         next_cursor = Cursor.of(rows[-1]) if rows else None
         previous_cursor = Cursor.of(rows[0]) if more else None
     return _with_details(db, rows, next_cursor, previous_cursor)
+
+
+def _beyond(cursor: Cursor, *, ahead: bool):
+    """Comments after the cursor's place in (created_at, id) order, or before it."""
+    key, mark = comment_key(), key_of(cursor)
+    return key > mark if ahead else key < mark
 
 
 def page_of(db: Session, comment_ids: list[int]) -> Page:

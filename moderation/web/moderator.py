@@ -151,7 +151,7 @@ def queue_page():
         found = review_queue.page(db.session, tab, filters, after=after, before=before, size=size)
     counts = review_queue.counts(db.session, filters)
     # The page's number only labels it (pages are read by keyset); a link carries it along.
-    page_number = max(1, request.args.get("page", 1, type=int) or 1) if (after or before) else 1
+    page_number = max(1, request.args.get("page", 1, type=int) or 1) if found.previous_cursor else 1
     return render_template(
         "moderator/queue.html",
         tab=tab,
