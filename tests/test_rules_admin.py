@@ -242,6 +242,27 @@ def test_card_lets_a_moderator_flag_a_wrong_rule_once(moderator, app, db):
     assert moderator.post(f"/moderation/comments/{comment.id}/reasons/{reason.id}/allow", phrase="wechat").status_code == 403
 
 
+def test_a_reason_whose_rule_was_deleted_says_so_and_can_no_longer_be_judged(moderator, admin, app, db, clock):
+    from zoneinfo import ZoneInfo
+
+    from moderation.services import dashboard
+    from moderation.services.audit import COMMAND_LINE
+    from moderation.services.rulebook.edits import remove_rule
+
+    make_page(app).post(body="請看 wechat 群")
+    [comment] = stored(db)
+    reason = next(r for r in comment.screening_reasons if r.kind == "word")
+    assert remove_rule(db.session, "wechat", actor=COMMAND_LINE, now=clock()) == 1
+    db.session.commit()
+    card = moderator.queue()
+    assert "「wechat」（待審）（規則已刪除）" in card and "此規則在這裡誤判" not in card
+    response = moderator.post(f"/moderation/comments/{comment.id}/reasons/{reason.id}/wrong", back="/moderation/")
+    assert response.status_code == 303 and "規則「wechat」已刪除，無法再記錄它的誤判。" in moderator.queue()
+    assert db.session.query(AuditEntry).filter_by(action="rule_wrong").count() == 0
+    period = dashboard.period(dashboard.Span.DAY, now=clock(), zone=ZoneInfo(app.config["DISPLAY_TIMEZONE"]))
+    assert [row.term for row in dashboard.top_rules(db.session, period, limit=10)] == ["wechat"]  # not word:N
+
+
 def test_admin_allows_a_phrase_from_the_card(admin, app, db):
     make_page(app).post(body="支持政府打擊博彩產業")  # 打擊博彩 is allowed already: pending for mode only
     make_page(app).post(body="澳門博彩業新聞")

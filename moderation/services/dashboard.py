@@ -26,6 +26,7 @@ from moderation.models import (
     Moderator,
     QueueSample,
     RuleHour,
+    ScreeningReason,
     WordRuleRow,
 )
 from moderation.services.audit import AuditAction
@@ -245,6 +246,8 @@ def _rule_term(db: Session, rule_id: str) -> str:
     kind, _, value = rule_id.partition(":")
     if kind == "word" and value.isdigit():
         term = db.scalar(select(WordRuleRow.term).where(WordRuleRow.id == int(value)))
+        if term is None:  # deleted since: the term its reasons recorded
+            term = db.scalar(select(ScreeningReason.detail).where(ScreeningReason.rule_id == rule_id).limit(1))
         return term if term is not None else rule_id
     if kind == "domain":
         exists = db.scalar(select(DomainRuleRow.id).where(DomainRuleRow.domain == value))

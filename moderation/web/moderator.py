@@ -26,10 +26,10 @@ from moderation.services.own_comments import NOTE_SHARED
 from moderation.services.picks import PinOutcome, picks_beside, set_pinned
 from moderation.services.rate_limits import LoginLimits, login_retry_after
 from moderation.services.rulebook.edits import RuleError, allow_phrase
-from moderation.services.rulebook.reasons import report_rule_wrong, rule_reason
+from moderation.services.rulebook.reasons import removed_rules, report_rule_wrong, rule_reason
 from moderation.services.staff_answers import AnswerProblem, answer_as_site
 from moderation.web import guards, reader_identity
-from moderation.web.queue_cards import cards_of
+from moderation.web.queue_cards import cards_of, rule_ids_of
 from moderation.web.responses import see_other
 
 bp = Blueprint("moderator", __name__, url_prefix="/moderation")
@@ -159,7 +159,7 @@ def queue_page():
         counts=counts,
         filters=filters,
         found=found,
-        cards=cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab),
+        cards=_cards(found, tab),
         articles=review_queue.articles_for_filter(db.session),
         reject_reasons=CHOOSABLE_REASONS,
         bulk_decisions=available_decisions(review_queue.status_listed(tab)),
@@ -299,11 +299,16 @@ def decide_in_place(comment_id: int):
     return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also)
 
 
+def _cards(found: review_queue.Page, tab: review_queue.Tab) -> list:
+    return cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab,
+                    removed=removed_rules(db.session, rule_ids_of(found)))
+
+
 def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None) -> str | None:
     found = review_queue.page_of(db.session, [comment_id])
     if not found.comments:
         return None
-    [card] = cards_of(found, pepper=current_app.config["IP_PEPPER"], tab=tab)
+    [card] = _cards(found, tab)
     return render_template("moderator/one_card.html", card=card, back=back, reject_reasons=CHOOSABLE_REASONS,
                            problem=problem)
 
@@ -497,6 +502,9 @@ def _rule_reason_or_404(comment_id: int, reason_id: int):
 def rule_was_wrong(comment_id: int, reason_id: int):
     """'This rule was wrong here': counted in the rule's statistics, once per moderator and comment."""
     reason = _rule_reason_or_404(comment_id, reason_id)
+    if reason.rule_id in removed_rules(db.session, [reason.rule_id]):
+        flash({"kind": "rule_removed", "term": reason.detail, "next": comment_id}, "result")
+        return see_other(f"{_back()}#result-{comment_id}")
     report_rule_wrong(db.session, reason, actor=guards.actor(), now=now())
     db.session.commit()
     flash({"kind": "rule_wrong", "term": reason.detail, "comment_id": comment_id, "next": comment_id}, "result")

@@ -28,9 +28,10 @@ ALLOW_CONTEXT = 2  # characters either side of a matched term offered as the phr
 @dataclass(frozen=True)
 class ReasonView:
     row: ScreeningReason
-    can_report_wrong: bool  # a rule gave it: "this rule was wrong here" is offered
+    can_report_wrong: bool  # a rule gave it, and is still there: "this rule was wrong here" is offered
     allow_phrase: str | None  # a word rule: the phrase an admin may allow, with a little context
     matched: str | None  # a word rule found fuzzily (reading, reversed…): the text as written
+    rule_removed: bool = False  # its rule has been deleted since: said on the card, nothing offered
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,23 @@ class Card:
 HIDDEN_REASONS = {Tab.REPORTED: {"pre_moderation"}}
 
 
-def cards_of(page: Page, *, pepper: str, tab: Tab = Tab.PENDING) -> list[Card]:
+def rule_ids_of(page: Page) -> set[str]:
+    """The rules the page's reasons name (to ask which of them have been deleted since)."""
+    return {reason.rule_id for comment in page.comments for reason in comment.screening_reasons if reason.rule_id}
+
+
+def cards_of(page: Page, *, pepper: str, tab: Tab = Tab.PENDING, removed: frozenset[str] = frozenset()) -> list[Card]:
+    """`removed`: rule ids whose rule has been deleted (rulebook.reasons.removed_rules)."""
     comments = page.comments
     return [
-        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None, index, tab)
+        _card(comment, page, pepper, comments[index + 1].id if index + 1 < len(comments) else None, index, tab,
+              removed)
         for index, comment in enumerate(comments)
     ]
 
 
-def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, position: int, tab: Tab) -> Card:
+def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, position: int, tab: Tab,
+          removed: frozenset[str]) -> Card:
     hidden = HIDDEN_REASONS.get(tab, set())
     reports = page.reports.get(comment.id, [])
     spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
@@ -79,7 +88,7 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         network_tag=network_tag(comment.ip_hash, pepper),
         history=page.histories.get(comment.author_hash, AuthorHistory()),
         body_parts=highlighted(comment.body, spans),
-        reasons=[_reason(comment, reason) for reason in comment.screening_reasons if reason.kind not in hidden],
+        reasons=[_reason(comment, reason, removed) for reason in comment.screening_reasons if reason.kind not in hidden],
         reports=reports,
         report_groups=report_groups(reports),
         can_keep=comment.status is CommentStatus.APPROVED and bool(reports),
@@ -107,7 +116,7 @@ def _phrase_around(source: str, start: int, end: int) -> str:
     return source[left:right]
 
 
-def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
+def _reason(comment: Comment, reason: ScreeningReason, removed: frozenset[str]) -> ReasonView:
     phrase = matched = None
     if reason.kind == "protected_name" and reason.how != "exact" and reason.span_start is not None:
         matched = (comment.body if reason.field == "body" else comment.nickname or "")[reason.span_start:reason.span_end]
@@ -121,4 +130,6 @@ def _reason(comment: Comment, reason: ScreeningReason) -> ReasonView:
             matched = source[reason.span_start:reason.span_end]
         if reason.how not in CERTAIN:
             phrase = None  # an allow-listed phrase must contain the term as written: not so here
+    if reason.rule_id in removed:
+        return ReasonView(reason, False, None, matched, rule_removed=True)
     return ReasonView(reason, reason.kind in RULE_KINDS, phrase, matched)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.models import AuditEntry, ScreeningReason
+from moderation.models import AuditEntry, DomainRuleRow, ScreeningReason, WordRuleRow
 from moderation.services.audit import Actor, AuditAction, record
 
 RULE_KINDS = frozenset({"word", "link_count", "link_domain"})
@@ -48,3 +50,18 @@ def report_rule_wrong(db: Session, reason: ScreeningReason, *, actor: Actor, now
     record(db, actor, AuditAction.RULE_WRONG, now=now, comment_id=reason.comment_id, note=reason.rule_id,
            details={"rule": reason.rule_id, "term": reason.detail})
     return True
+
+
+def removed_rules(db: Session, rule_ids: Iterable[str]) -> frozenset[str]:
+    """Of these reasons' rule ids, those whose word or domain rule has since been deleted: the reason
+    stays true of the comment (it was held for it), but the rule can no longer be judged or counted."""
+    asked = {rule_id for rule_id in rule_ids if rule_id.startswith(("word:", "domain:"))}
+    words = {int(rule_id[5:]) for rule_id in asked if rule_id.startswith("word:") and rule_id[5:].isdigit()}
+    domains = {rule_id[7:] for rule_id in asked if rule_id.startswith("domain:")}
+    live = set()
+    if words:
+        live |= {f"word:{found}" for found in db.scalars(select(WordRuleRow.id).where(WordRuleRow.id.in_(words)))}
+    if domains:
+        live |= {f"domain:{found}" for found in db.scalars(
+            select(DomainRuleRow.domain).where(DomainRuleRow.domain.in_(domains)))}
+    return frozenset(asked - live)
