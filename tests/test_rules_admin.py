@@ -349,6 +349,19 @@ def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db,
     assert db.session.query(AuditEntry).filter_by(action="rule_add").count() == 0
 
 
+def test_a_rule_of_one_character_is_asked_once_more_with_the_dry_run_offered(admin, db):
+    before = db.session.query(WordRuleRow).count()
+    asked = admin.post(RULES + "words", term=" 的 ", action="hold", note="試試")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "「的」只有一個字" in html and "仍要加入「的」" in html
+    assert 'formaction="/moderation/admin/rules/dry-run#dry-run"' in html and 'name="note" value="試試"' in html
+    assert db.session.query(WordRuleRow).count() == before
+    assert admin.post(RULES + "words", term="的", action="hold", confirmed="1").status_code == 303
+    assert db.session.query(WordRuleRow).filter_by(term="的").one().action == "hold"
+    assert admin.post(RULES + "words", term="的的", action="hold").status_code == 303  # two: no question
+    assert admin.post(RULES + "words", term="嗯", action="allow").status_code == 303  # an exception: no question
+
+
 def test_a_dry_run_of_a_removal_tells_what_it_would_release(admin, db, clock):
     from datetime import timedelta
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, render_templat
 from moderation.clock import now
 from moderation.extensions import db
 from moderation.models import WordRuleRow
+from moderation.screening.normalize import compact_form
 from moderation.services import long_jobs
 from moderation.services.rulebook.cache import active_rules
 from moderation.services.rulebook.dry_run import dry_run_word
@@ -72,6 +73,10 @@ def _saved(change, **form_state):
 def add_word():
     term, action, note = (request.form.get(key, "") for key in ("term", "action", "note"))
     fuzzy = request.form.get("fuzzy", "hold")
+    # One character (的, a) is in nearly every comment: asked once more, the dry run offered.
+    if action != "allow" and len(compact_form(term)) == 1 and (
+            asked := confirm_first("one_character_rule", compact_form(term), url_for(".rules_page"))):
+        return asked
     return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now(), fuzzy=fuzzy),
                   term=term, note=note, chosen_action=action, chosen_fuzzy=fuzzy)
 
