@@ -167,6 +167,11 @@
     try { draft = JSON.parse(read(sessionStorage, draftKey) || "null"); } catch (error) { draft = null; }
     var replyField = form.querySelector("[data-reply-to]");
     var replyingLine = form.querySelector("[data-replying]");
+    // A language switched while writing: the page in the other language opens at the form, not at
+    // the top of the article (on a phone the form is thousands of pixels down), and says the draft is kept.
+    var followKey = "comment-draft-follows";
+    var followed = read(sessionStorage, followKey) === form.dataset.slug;
+    store(sessionStorage, followKey, null);
     if (draft && !body.value && !nickname.value) {
       nickname.value = draft.nickname || "";
       body.value = draft.body || "";
@@ -175,7 +180,13 @@
         replyField.value = draft.reply.id;
         showReplying(form, draft.reply.name);
       }
+      if (followed && (body.value.trim() || nickname.value.trim())) form.setAttribute("data-draft-followed", "");
     }
+    document.querySelectorAll(".language-switch a, [data-language-href]").forEach(function (link) {
+      link.addEventListener("click", function () {
+        if (body.value.trim() || nickname.value.trim()) store(sessionStorage, followKey, form.dataset.slug);
+      });
+    });
     if (!nickname.value && !anonymous.checked) nickname.value = read(localStorage, "comment-nickname") || "";
     nicknameValidity();
     if (nickname.value.trim() && !form.querySelector("#nickname-error")) checkNickname();
@@ -344,6 +355,17 @@
     document.querySelectorAll("[data-comment-bar] a").forEach(function (link) {
       link.addEventListener("click", function () { openComposer(false); });  // then on to #comments
     });
+    if (form.hasAttribute("data-draft-followed")) openComposer(false);
+  }
+  if (form && form.hasAttribute("data-draft-followed")) {
+    var kept = document.createElement("p");
+    kept.className = "notice";
+    kept.setAttribute("role", "status");
+    form.insertBefore(kept, form.firstChild);
+    var draftBody = form.querySelector("#body");
+    draftBody.focus();  // and into view
+    draftBody.setSelectionRange(draftBody.value.length, draftBody.value.length);
+    window.setTimeout(function () { kept.textContent = form.dataset.draftKeptText; }, 50);  // a live region fills after it is there
   }
 
   // 回覆: the page's one comment form moves under the comment answered, says 「回覆 @暱稱」 and carries

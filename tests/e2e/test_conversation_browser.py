@@ -46,6 +46,13 @@ def test_a_reply_being_written_stays_a_reply_across_a_language_switch(live_serve
     assert page.locator("#body").input_value() == "換了語言還是回覆"
     assert page.locator("[data-reply-to]").input_value() == str(top.id)
     expect(page.locator("[data-replying]")).to_contain_text("Replying to @老王")
+    # The page opens at the draft, not at the article's headline, and says it was kept.
+    expect(page.locator("#body")).to_be_focused()
+    expect(page.locator("#body")).to_be_in_viewport()
+    expect(page.locator("#comment-form [role=status]")).to_have_text("Language switched: what you typed is kept.")
+    page.reload()  # only after a switch: a later visit opens at the top as ever
+    expect(page.locator("#comment-form [role=status]")).to_have_count(0)
+    assert page.evaluate("document.activeElement.id") != "body"
 
 def test_replying_in_place_with_javascript(live_server, browser_page, db, tmp_path):
     top = make_comment(db, status=CommentStatus.APPROVED, nickname="老王", body="國產儀器要加油")
