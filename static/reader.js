@@ -11,6 +11,24 @@
     focusTarget.focus();
   }
 
+  // A required field left empty (or only spaces, which `required` lets through) is said in the
+  // page's language, not in the browser's ("Please fill out this field." on a Chinese page).
+  document.querySelectorAll("[data-required-message]").forEach(function (field) {
+    var message = field.getAttribute("data-required-message");
+    function blank() {
+      if (field.type === "radio") return !field.form.querySelector("input[name='" + field.name + "']:checked");
+      return !field.value.trim();
+    }
+    field.addEventListener("invalid", function () { if (blank()) field.setCustomValidity(message); });
+    var group = field.type === "radio" ? field.form.querySelectorAll("input[name='" + field.name + "']") : [field];
+    Array.prototype.forEach.call(group, function (member) {
+      member.addEventListener(field.type === "radio" ? "change" : "input", function () {
+        field.setCustomValidity(blank() && field.value ? message : "");
+      });
+    });
+    if (field.value && !field.value.trim()) field.setCustomValidity(message);
+  });
+
   // The form page's language buttons send the form, so that the draft survives without JavaScript;
   // here the draft is in sessionStorage, so they follow the switch's link instead: no page that Back
   // or Reload would have to post again. Not when the page says why a post was refused: the server
@@ -221,7 +239,8 @@
       count.textContent = length;
       var left = limit - length;
       var over = left < 0 ? counterStatus.dataset.over.replace("{n}", -left) : "";
-      body.setCustomValidity(over);  // the form is held back, with why, until the text is short enough
+      // The form is held back, with why, until the text is short enough (and is more than spaces).
+      body.setCustomValidity(over || (body.value && !body.value.trim() ? body.dataset.requiredMessage || "" : ""));
       counter.classList.toggle("is-over", left < 0);
       var step = left < 0 ? -1 : left === 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
       if (step !== spokenStep) {

@@ -217,7 +217,11 @@ def test_reporting_from_the_shared_page_uses_its_one_form(live_server, browser_p
     form = page.locator("[data-report-form]")
     form.wait_for(state="visible")
     assert page.locator(f"#comment-{comment.id} [data-report-form]").count() == 1
+    form.get_by_role("button", name="送出檢舉").click()  # no reason chosen: held back, said in the page's words
+    assert page.evaluate("document.querySelector('[data-report-form] input[name=reason]').validationMessage") \
+        == "請選擇檢舉原因"
     page.get_by_label("人身攻擊").check()
+    assert page.evaluate("document.querySelector('[data-report-form]').checkValidity()")
     form.get_by_role("button", name="送出檢舉").click()
     status = page.locator(f"#comment-{comment.id} [data-report-status]")
     expect(status).to_have_text("已收到您的檢舉，我們會盡快處理")
@@ -416,6 +420,18 @@ def test_an_empty_text_is_refused_by_the_browser_before_the_captcha(live_server,
     page.wait_for_timeout(300)
     assert page.url == live_server + ARTICLE  # not sent
     assert page.evaluate("document.activeElement.id") == "body"
+    # Said in the page's language, not the browser's ("Please fill out this field.").
+    assert page.evaluate("document.getElementById('body').validationMessage") == "請輸入評論內容"
+    page.get_by_label("評論內容").fill("   \n  ")  # spaces alone: `required` would let them through
+    page.get_by_label("請輸入驗證碼").press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url == live_server + ARTICLE and page.evaluate("document.activeElement.id") == "body"
+    assert page.evaluate("document.getElementById('body').validationMessage") == "請輸入評論內容"
+    page.get_by_label("評論內容").fill("有內容了")
+    assert page.evaluate("document.getElementById('body').checkValidity()")
+    page.get_by_label("請輸入驗證碼").fill("")
+    assert page.evaluate("document.getElementById('captcha_answer').reportValidity()") is False
+    assert page.evaluate("document.getElementById('captcha_answer').validationMessage") == "請輸入驗證碼"
     assert db.session.query(CaptchaFailure).count() == 0
 
 
