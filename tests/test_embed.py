@@ -266,7 +266,10 @@ def test_a_reader_without_cookies_reports_a_comment(app, client, db, clock):
     response = frame.post(action, data={"reason": "spam"})
     assert response.status_code == 303
     assert parse_qs(urlsplit(response.location).query)["notice"] == ["report_recorded"]
-    assert "已收到您的檢舉" in frame.get(response.location).get_data(as_text=True)
+    assert parse_qs(urlsplit(response.location).query)["about"] == [str(comment.id)]
+    back_in_frame = frame.get(response.location).get_data(as_text=True)
+    item = back_in_frame[back_in_frame.index(f'<li id="comment-{comment.id}"'):]
+    assert "已收到您的檢舉" in item[:item.index("</li>")] and 'id="notice"' in item[:item.index("</li>")]
     assert frame.set_cookies == []
 
 

@@ -40,6 +40,24 @@ def test_the_report_page_works_without_javascript(client, db):
     assert client.get(f"{ARTICLE_URL}/comments/{comment.id + 1}/report").status_code == 404
 
 
+def test_without_javascript_the_report_is_acknowledged_beside_the_comment_reported(client, db):
+    """Back on the article at #notice, which stands under the comment reported (not at the top of the
+    comments, out of sight of it); a comment the page does not show has its notice at the top."""
+    first, reported = (make_comment(db, status=CommentStatus.APPROVED, body=body) for body in ("第一則", "被檢舉的"))
+    response = report(client, reported)
+    assert response.status_code == 303 and response.location.endswith("#notice")
+    html = client.get(response.location).get_data(as_text=True)
+    item = html[html.index(f'<li id="comment-{reported.id}"'):]
+    item = item[:item.index("</li>")]
+    assert 'id="notice"' in item and "已收到您的檢舉，我們會盡快處理" in item
+    assert html.count('id="notice"') == 1
+    hidden = make_comment(db, status=CommentStatus.APPROVED, body="另一頁的")
+    db.session.query(Comment).filter_by(id=hidden.id).update({"listed": False})  # not on the page
+    db.session.commit()
+    html = client.get(report(client, hidden).location).get_data(as_text=True)
+    assert html.index('id="notice"') < html.index('id="comment-list"' if 'id="comment-list"' in html else "data-comment-list")
+
+
 def test_no_report_reason_is_chosen_for_the_reader_and_one_is_asked_for(client, db):
     """A reason ticked already was sent as the reader's by a hurried tap (垃圾廣告, on the first radio)."""
     from moderation.models import CommentReport

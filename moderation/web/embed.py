@@ -32,6 +32,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from moderation.database import statements_stand_alone
 from moderation.extensions import csrf, db, limiter
+from moderation.ids import row_id
 from moderation.models import Article, CaptchaMedium
 from moderation.services import embed_sites, newsroom
 from moderation.services.embed_sites import EmbedTarget
@@ -185,6 +186,7 @@ def _personal_page(embedded: Embedded, args: reader.PageArgs) -> str:
         notices=[notice] if notice in NOTICES else [],
         own=own_comments(db.session, found.id, reader_hash if args.first_page else None),
         pinyin_hidden=False,
+        notice_about=request.args.get("about", type=row_id) if notice in NOTICES else None,
         **reader.marks_of(found.id, embedded.reader),
     )
     return reader._render_article_page(found, args, personal=personal, template="embed/article.html")

@@ -72,6 +72,7 @@ class PersonalParts:
     pinyin_hidden: bool
     liked: frozenset[int] = frozenset()  # the comments this reader likes (pressed 讚 without JavaScript)
     reported: frozenset[int] = frozenset()  # the comments this reader reported (已檢舉, not the link)
+    notice_about: int | None = None  # the comment the notices are about (a report): said beside it
 
 
 def browser_nonce(*, create: bool) -> str | None:
@@ -196,6 +197,7 @@ def _personal_article_page(article: Article, args: PageArgs):
         notices=get_flashed_messages(category_filter=["notice"]),
         own=own_comments(db.session, article.id, reader_hash if args.first_page else None),
         pinyin_hidden=request.cookies.get(PINYIN_COOKIE) == "hidden",
+        notice_about=(get_flashed_messages(category_filter=["notice_about"]) or [None])[0],
         **marks_of(article.id, token),
     )
     response = make_response(_render_article_page(article, args, personal=personal))
@@ -212,14 +214,18 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
     else:
         page = listing.approved_page(db.session, article.id, before=args.before, after=args.after, size=size,
                                      threads=True)
+    # The same number of queries whatever the page holds: one for every thread's first replies.
+    replies = listing.first_replies(db.session, [comment.id for comment in page.comments if comment.reply_count])
+    shown = {comment.id for comment in page.comments} | {reply.comment.id for found in replies.values() for reply in found}
     return render_template(
         template,
         article=article,
         text=article_in_reader_script(article),
         listing=page,
         sort=args.sort,
-        # The same number of queries whatever the page holds: one for every thread's first replies.
-        replies=listing.first_replies(db.session, [comment.id for comment in page.comments if comment.reply_count]),
+        replies=replies,
+        # A report's notice beside the comment reported, when the page shows it; else at the top.
+        notice_at=personal.notice_about if personal and personal.notice_about in shown else None,
         picks=listing.picks(db.session, article.id) if page.is_first else [],
         form=CommentForm(formdata=None),
         personal=personal,
@@ -624,14 +630,17 @@ def _posted(article, status: CommentStatus):
     return back_with_notice(article, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
 
 
-def back_with_notice(article, notice: str):
-    """To the article's notice, which takes the focus: a screen reader hears it, and it is in view.
-    The notice is flashed; the embedded comment section, which may keep no session, names it in
-    its URL instead (web/embed.py)."""
+def back_with_notice(article, notice: str, *, about: int | None = None):
+    """To the article's notice, which takes the focus: a screen reader hears it, and it is in view
+    (beside the comment it is `about`, when the page shows that comment). The notice is flashed;
+    the embedded comment section, which may keep no session, names it in its URL instead (web/embed.py)."""
     embedded = g.get("embed")
     if embedded is None:
         flash(notice, "notice")
-    return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None, _anchor=NOTICE_ANCHOR))
+        if about is not None:
+            flash(about, "notice_about")
+    return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None,
+                             about=about if embedded else None, _anchor=NOTICE_ANCHOR))
 
 
 def form_expired(slug: str | None = None):
@@ -729,7 +738,7 @@ def report_comment(slug: str, comment_id: int):
         response = jsonify(outcome=outcome.value)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    return back_with_notice(article, f"report_{outcome.value}")
+    return back_with_notice(article, f"report_{outcome.value}", about=comment_id)
 
 
 def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason | None, form: ReportForm,
