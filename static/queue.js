@@ -10,6 +10,7 @@
   var cardsBox = document.querySelector("[data-cards]");
   var undoneText = (cardsBox && cardsBox.getAttribute("data-undone")) || "";
   var busyText = (cardsBox && cardsBox.getAttribute("data-busy")) || "";
+  var nothingToUndo = (cardsBox && cardsBox.getAttribute("data-nothing-to-undo")) || "";
   var root = document.documentElement;
   var current = null;  // the card the keys act on
   var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
@@ -262,10 +263,13 @@
         var select = current && current.querySelector("[data-reject-reason]");
         if (select) select.focus();
         break;
-      case "u":  // on a decided line, its own undo (if still offered); on a card, the latest one
+      case "u":  // on a decided line, its own undo (if still offered); on a card, the latest one, or
+        // the result's (a bulk decision's 全部復原); else it says there is nothing to undo
         var onLine = current && current.hasAttribute("data-decided");
         var undos = onLine ? current.querySelectorAll("[data-undo] button") : document.querySelectorAll("[data-undo] button");
+        if (!undos.length && !onLine) undos = document.querySelectorAll(".result form.undo button");
         if (undos.length) undos[undos.length - 1].click();
+        else announce(nothingToUndo);
         break;
       case "x":
         var box = current && current.querySelector("[data-select]");

@@ -275,6 +275,8 @@
       mediumField.value = useAudio ? "audio" : "image";
       switchButton.value = useAudio ? "image" : "audio";
       switchButton.textContent = useAudio ? switchButton.dataset.labelImage : switchButton.dataset.labelAudio;
+      var another = form.querySelector("[data-captcha-new]");  // 換一張, or 換一段語音 while listening
+      another.textContent = useAudio ? another.dataset.labelAudio : another.dataset.labelImage;
     }
 
     function showChallenge(challenge, useAudio, focus) {

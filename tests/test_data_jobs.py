@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -97,6 +98,8 @@ def test_an_export_from_the_page_shows_its_progress_then_offers_its_file(admin, 
     assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=moderation-export-") and disposition.endswith(f"-{job_id}.jsonl")
+    shown = job(db, job_id).created_at.astimezone(ZoneInfo("Asia/Taipei"))  # the job page's time, not UTC
+    assert f"moderation-export-{shown:%Y%m%d-%H%M}-{job_id}.jsonl" in disposition
     lines = body.splitlines()
     assert json.loads(lines[0]) == {"type": "header", "format": transfer.FORMAT} and len(lines) == records + 2
     assert json.loads(lines[-1]) == {"type": "end", "records": records}  # a file cut short is known as such

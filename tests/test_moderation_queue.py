@@ -198,7 +198,7 @@ def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(a
     response = second.decide(comment, "approve", version=seen_version)
     assert response.status_code == 303
     html = second.queue()
-    assert "這則評論已由 mod 拒絕（2 分鐘前，目前已拒絕）" in html
+    assert "這則評論已由 mod 拒絕（2 分鐘前，目前狀態：已拒絕）" in html
     assert reload(db, comment).status is REJECTED
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
 

@@ -167,6 +167,8 @@ def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
     newcomer = ModeratorBrowser(app.test_client())
     assert newcomer.login("新版主", password).status_code == 303
     assert newcomer.client.get("/moderation/").location == "/moderation/password"
+    forced = newcomer.client.get("/moderation/password").get_data(as_text=True)
+    assert re.search(r'<input id="current"[^>]* autofocus>', forced)  # the page opens in its first field
     response = newcomer.post("/moderation/password", current=password, new="a brand new secret", again="a brand new secret")
     assert response.status_code == 303
     assert newcomer.client.get("/moderation/").status_code == 200

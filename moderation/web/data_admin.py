@@ -11,6 +11,7 @@ running one.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from sqlalchemy import select
@@ -100,7 +101,9 @@ def download(job_id: int):
 
 
 def download_name(job: LongJob) -> str:
-    return f"moderation-export-{job.created_at:%Y%m%d-%H%M}-{job.id}.jsonl"
+    """Its time as the job's page shows it (DISPLAY_TIMEZONE), not in UTC."""
+    shown = job.created_at.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    return f"moderation-export-{shown:%Y%m%d-%H%M}-{job.id}.jsonl"
 
 
 def export_ready(job: LongJob) -> bool:

@@ -196,10 +196,13 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
-    page.get_by_role("button", name="全部復原（2 則）").click()
+    page.keyboard.press("u")  # the bulk decision's 全部復原, from the keyboard too
     page.wait_for_selector("text=已復原 2 則評論")
     db.session.expire_all()
     assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+    page.wait_for_load_state("load")
+    page.keyboard.press("u")  # nothing left to undo: said, not silent
+    expect(page.locator("[data-announce]")).to_have_text("沒有可以復原的處理：復原只在決定後幾秒內提供。")
 
 
 def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server, browser_page, db):
@@ -295,10 +298,13 @@ def test_the_shortcuts_go_on_working_after_a_box_is_ticked_with_the_mouse(live_s
     db.session.expire_all()
     assert [db.session.get(Comment, c.id).status for c in comments] == [
         CommentStatus.APPROVED, CommentStatus.APPROVED, CommentStatus.PENDING]
-    page.get_by_role("button", name="全部復原（2 則）").click()
+    page.keyboard.press("u")  # the bulk decision's 全部復原, from the keyboard too
     page.wait_for_selector("text=已復原 2 則評論")
     db.session.expire_all()
     assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+    page.wait_for_load_state("load")
+    page.keyboard.press("u")  # nothing left to undo: said, not silent
+    expect(page.locator("[data-announce]")).to_have_text("沒有可以復原的處理：復原只在決定後幾秒內提供。")
 
 
 def test_j_on_the_last_card_continues_on_the_next_page_and_back(live_server, browser_page, db, app):

@@ -98,13 +98,14 @@ def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, brows
     expect(page.locator("[data-captcha-media] audio")).to_be_focused()
     assert page.evaluate("document.querySelector('[data-captcha-media] audio').paused")
     before = page.input_value("[data-captcha-id]")
-    page.get_by_role("button", name="換一張").click()
+    page.get_by_role("button", name="換一段語音").click()  # named for what it gives while listening
     expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
     expect(page.locator("[data-captcha-media] audio")).to_have_count(1)
     assert page.input_value("[data-captcha-medium]") == "audio"
     page.get_by_role("button", name="改看圖片").click()
     page.locator("[data-captcha-media] img").wait_for()
     assert page.input_value("[data-captcha-medium]") == "image"
+    expect(page.get_by_role("button", name="換一張")).to_be_visible()
 
 
 def test_glosses_are_readable_pinyin_apart_from_their_neighbours(live_server, browser_page):
@@ -144,7 +145,7 @@ def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
     wait_until(page, "() => document.querySelector('[data-captcha-media] audio').readyState > 0")
     assert status.is_hidden()
     before = page.input_value("[data-captcha-id]")
-    page.get_by_role("button", name="換一張").click()  # a second audio challenge: over the limit once played
+    page.get_by_role("button", name="換一段語音").click()  # a second audio challenge: over the limit once played
     expect(page.locator("[data-captcha-id]")).not_to_have_value(before)
     page.evaluate("document.querySelector('[data-captcha-media] audio').play().catch(() => {})")
     expect(status).to_be_visible()
