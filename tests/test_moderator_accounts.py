@@ -376,7 +376,9 @@ def test_a_403_in_the_moderation_pages_keeps_their_navigation(moderator):
 
 
 @pytest.mark.parametrize("path", ["/moderation/admin/jobs/999999", "/moderation/admin/webhooks/999999",
-                                  "/moderation/admin/data/exports/999999", "/moderation/admin/articles/999999/edit"])
+                                  "/moderation/admin/data/exports/999999", "/moderation/admin/articles/999999/edit",
+                                  # no route matches these at all (an id that is no number)
+                                  "/moderation/comments/abc", "/moderation/comments/-1", "/moderation/admin/jobs/abc.json"])
 def test_an_error_on_any_admin_page_keeps_the_moderation_navigation(admin, path):
     response = admin.client.get(path)
     html = response.get_data(as_text=True)

@@ -67,7 +67,12 @@ def register(app: Flask) -> None:
             return api_errors.for_http_error(error)
         # The exception's own headers (Allow on a 405, WWW-Authenticate, …), not its content type.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-        return render_template("error.html", kind=error.code, error=error), error.code, headers
+        extra = {}
+        if request.blueprint is None and request.path.startswith("/moderation/"):
+            # No route matched (/moderation/comments/abc): the moderation pages' navigation all the same.
+            extra["moderator"] = _signed_in_moderator()
+            headers.append(("Cache-Control", "no-store"))
+        return render_template("error.html", kind=error.code, error=error, **extra), error.code, headers
 
     outages = app.extensions["outages"] = OutageLog()
 
@@ -134,6 +139,16 @@ def database_unavailable(app: Flask, outages: OutageLog, error: BaseException):
     response = app.make_response((render_template("error.html", kind=503), 503, retry_after))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _signed_in_moderator():
+    from moderation.web import guards
+
+    try:
+        return guards.current_moderator()
+    except Exception:  # the database cannot say: the page without the navigation
+        db.session.rollback()
+        return None
 
 
 def sent_from_this_site() -> bool:
