@@ -289,6 +289,21 @@ class TestDeliveriesInAThreadOfTheWebProcess:
         refused = runner.invoke(args=["webhooks", "ping", str(failing.id)])
         assert refused.exit_code != 0 and "not delivered: " in refused.output and "(HTTP 500)" in refused.output
 
+    def test_an_admin_sends_a_test_from_the_endpoints_page_and_is_told_what_came_back(self, db, admin, receiver):
+        endpoint = _loopback_endpoint(db, receiver)
+        page = admin.client.get(f"/moderation/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+        assert f'action="/moderation/admin/webhooks/{endpoint.id}/test"' in page and "送出測試通知" in page
+        sent = admin.post(f"/moderation/admin/webhooks/{endpoint.id}/test")
+        assert sent.status_code == 303
+        assert "測試通知已送達（回應 204）" in admin.client.get(sent.location).get_data(as_text=True)
+        (got,) = receiver.wait_for(1)
+        assert got.event == "ping" and got.signed
+        assert _deliveries(db) == []
+        failing = _loopback_endpoint(db, receiver, "/fail")
+        refused = admin.post(f"/moderation/admin/webhooks/{failing.id}/test")
+        said = admin.client.get(refused.location).get_data(as_text=True)
+        assert "測試通知未送達：" in said and "500" in said
+
     def test_the_list_says_when_a_problem_is_past(self, db, runner, receiver, clock):
         endpoint = _loopback_endpoint(db, receiver)
         endpoint.last_problem, endpoint.last_problem_at = DeliveryProblem.REFUSED.value, clock()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import uuid
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -134,16 +131,7 @@ def ping(endpoint: str):
     message or e-mail saying it is a test), and say what came back. Nothing is stored or retried."""
     from moderation.jobs import delivery
 
-    found = _endpoint_or_fail(endpoint)
-    config, at = current_app.config, now()
-    if found.format == "json":
-        payload = json.dumps({"endpoint": found.id, "events": found.event_names}, ensure_ascii=False)
-        outgoing = delivery.Outgoing(found.url, *delivery.signed_event(
-            str(uuid.uuid4()), "ping", at, payload, endpoint_id=found.id, secret=found.secret, at=at))
-    else:
-        outgoing = delivery.message_for(config, found.format, found.url, found.secret, "Moderation test message",
-                                        [alerts.Line(f"endpoint {found.id}: {found.events}")], at=at)
-    answer = delivery.send_outgoing(config, outgoing, allow_private=found.allow_private)
+    answer = delivery.send_test(current_app.config, _endpoint_or_fail(endpoint), at=now())
     code = f" (HTTP {answer.status_code})" if answer.status_code else ""
     if answer.problem:
         raise click.ClickException(f"not delivered: {answer.problem.value}{code}")

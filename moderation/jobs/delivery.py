@@ -18,6 +18,7 @@ import socket
 import ssl
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -137,6 +138,20 @@ def message_for(config, fmt: str, url: str, secret: str, title: str, lines: list
     message = alerts.chat_message(fmt, url, secret, title, lines, now=at)
     return Outgoing(message.url, {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
                     message.body)
+
+
+def send_test(config, endpoint: WebhookEndpoint, *, at: datetime) -> Answer:
+    """A test sent at once, as the endpoint's deliveries are (a signed `ping` event, or a chat
+    message or e-mail saying it is a test); nothing is stored or retried (`flask webhooks ping`,
+    and the endpoint's page)."""
+    if endpoint.format == "json":
+        payload = json.dumps({"endpoint": endpoint.id, "events": endpoint.event_names}, ensure_ascii=False)
+        outgoing = Outgoing(endpoint.url, *signed_event(str(uuid.uuid4()), "ping", at, payload, endpoint_id=endpoint.id,
+                                                        secret=endpoint.secret, at=at))
+    else:
+        outgoing = message_for(config, endpoint.format, endpoint.url, endpoint.secret, "Moderation test message",
+                               [alerts.Line(f"endpoint {endpoint.id}: {endpoint.events}")], at=at)
+    return send_outgoing(config, outgoing, allow_private=endpoint.allow_private)
 
 
 def send_outgoing(config, outgoing: Outgoing, *, allow_private: bool) -> Answer:

@@ -119,6 +119,19 @@ def remove_endpoint(endpoint_id: int):
     return see_other(url_for(".endpoints"))
 
 
+@bp.post("/<id:endpoint_id>/test")
+def send_test(endpoint_id: int):
+    """A test sent at once from the page, as `flask webhooks ping` sends it: what came back is said."""
+    from moderation.jobs import delivery
+
+    endpoint = _endpoint_or_404(endpoint_id)
+    db.session.rollback()  # no transaction open while the network is waited on
+    answer = delivery.send_test(current_app.config, endpoint, at=now())
+    flash({"kind": "tested", "problem": answer.problem.value if answer.problem else None,
+           "status": answer.status_code}, FLASHED)
+    return see_other(url_for(".endpoint_page", endpoint_id=endpoint_id))
+
+
 @bp.post("/<id:endpoint_id>/redeliver")
 def redeliver(endpoint_id: int):
     """One failed delivery (`delivery` in the form), or every failed one of the endpoint."""
