@@ -579,12 +579,17 @@ def test_the_bar_never_covers_what_takes_the_focus(live_server, browser, db):
     assert focused["bottom"] <= bar["top"], (focused, bar)
 
 
-@pytest.mark.parametrize(("language", "words"), [("zh-Hans", "写评论 · 1 条评论"), ("en", "Write a comment · 1 comment")])
+@pytest.mark.parametrize(("language", "words"), [("zh-Hans", "写评论 · 18 条评论"), ("en", "Write a comment · 18 comments")])
 def test_the_bar_speaks_the_readers_language(live_server, browser, db, language, words):
-    make_comment(db, status=CommentStatus.APPROVED)
-    context, page = phone(browser, live_server, language=language)
+    for _ in range(18):
+        make_comment(db, status=CommentStatus.APPROVED)
+    context, page = phone(browser, live_server, language=language, width=320)
     page.goto(live_server + ARTICLE)
-    assert page.locator("[data-comment-bar] a").inner_text() == words
+    bar = page.locator("[data-comment-bar] a")
+    assert bar.inner_text() == words
+    lines = page.eval_on_selector("[data-comment-bar] a", """a => { const r = document.createRange();
+        r.selectNodeContents(a); return new Set(Array.from(r.getClientRects(), b => Math.round(b.top))).size; }""")
+    assert lines == 1  # one line, even at 320 px in English
 
 
 def test_the_bar_and_the_fold_are_for_phones_only(live_server, browser_page):
