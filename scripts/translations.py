@@ -48,6 +48,8 @@ MAINLAND_FIXES = (
     (re.compile("纪录"), "记录"),  # logs and histories (纪录 is a sports record there)
     (re.compile("重设"), "重置"),  # 重置密码
     (re.compile(r"(%\(\w+\)s|\d+|一)(\s?)笔"), r"\1\2条"),  # records counted: "%(n)s 笔", 一笔 → 条
+    # Quotation marks: the mainland writes “” and ‘’ where Taiwan writes 「」 and 『』.
+    (re.compile("「"), "“"), (re.compile("」"), "”"), (re.compile("『"), "‘"), (re.compile("』"), "’"),
 )
 
 
