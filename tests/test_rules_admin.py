@@ -349,6 +349,14 @@ def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db,
     assert db.session.query(AuditEntry).filter_by(action="rule_add").count() == 0
 
 
+def test_removing_a_rule_from_its_page_says_it_was_removed(admin, db):
+    assert "要移除規則「wechat」嗎？" in admin.post(RULES + "remove", value="wechat").get_data(as_text=True)
+    removed = admin.post(RULES + "remove", value="wechat", confirmed="1")
+    page = admin.client.get(removed.location).get_data(as_text=True)
+    assert "已移除：wechat" in page and "無法再記錄它的誤判" not in page
+    assert db.session.query(WordRuleRow).filter_by(term="wechat").count() == 0
+
+
 def test_a_rule_of_one_character_is_asked_once_more_with_the_dry_run_offered(admin, db):
     before = db.session.query(WordRuleRow).count()
     asked = admin.post(RULES + "words", term=" 的 ", action="hold", note="試試")

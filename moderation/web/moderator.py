@@ -503,7 +503,7 @@ def rule_was_wrong(comment_id: int, reason_id: int):
     """'This rule was wrong here': counted in the rule's statistics, once per moderator and comment."""
     reason = _rule_reason_or_404(comment_id, reason_id)
     if reason.rule_id in removed_rules(db.session, [reason.rule_id]):
-        flash({"kind": "rule_removed", "term": reason.detail, "next": comment_id}, "result")
+        flash({"kind": "wrong_hit_of_a_removed_rule", "term": reason.detail, "next": comment_id}, "result")
         return see_other(f"{_back()}#result-{comment_id}")
     report_rule_wrong(db.session, reason, actor=guards.actor(), now=now())
     db.session.commit()
