@@ -280,9 +280,25 @@ def test_bad_input_gets_a_json_error_and_writes_nothing(client, db, cms, body, s
     assert article(db, "story-3001") is None
 
 
+def test_the_article_url_given_back_carries_no_interface_language(client, cms):
+    """A CMS that keeps the URL must not send every reader to the language of its own request."""
+    headers = {"Authorization": f"Bearer {cms}"}
+    response = client.put("/api/v1/articles/story-1009?lang=en", data=json.dumps(STORY),
+                          content_type="application/json", headers=headers)
+    assert response.status_code == 201 and response.json["url"].endswith("/articles/story-1009")
+    assert "lang=" not in client.get("/api/v1/articles/story-1009?lang=en", headers=headers).json["url"]
+
+
+def test_a_text_too_long_is_told_its_limit(client, cms):
+    fields = put(client, "story-3003", cms, {**STORY, "headline": "標" * 201, "body": "長" * 50_001}).json["error"]["fields"]
+    assert fields["body"]["message"] == "內文太長：最多 50,000 個字。"
+    assert fields["headline"]["message"] == "標題太長：最多 200 個字。"
+
+
 def test_an_oversized_body_gets_413_json(client, cms):
     response = put(client, "story-3002", cms, {**STORY, "body": "長" * 200_000})
     assert response.status_code == 413 and response.json["error"]["code"] == "too_large"
+    assert response.json["error"]["message"] == "請求太大：API 一次最多收 512 KB。"
 
 
 def test_a_long_article_fits_although_it_is_larger_than_a_comment_form(client, db, cms):

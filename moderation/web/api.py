@@ -132,9 +132,15 @@ def _article_or_404(key: str) -> Article:
         raise ApiError(404, "article_not_found")
     return article
 
+def _article_url(slug: str) -> str:
+    """The article page's address for a CMS to keep: in no interface language (a `?lang=` on the API
+    request would otherwise follow it there and send every reader to that language)."""
+    return url_for("reader.article", slug=slug, lang=None, _external=True)
+
+
 def _article_response(article: Article, status: int = 200):
     response = jsonify(article=newsroom.article_fields_of(article),
-                       url=url_for("reader.article", slug=article.slug, _external=True))
+                       url=_article_url(article.slug))
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -233,7 +239,7 @@ def most_commented():
     return _cacheable({
         "since": since.isoformat(),
         "articles": [{"key": item.key, "headline": item.title, "comments": item.comments,
-                      "url": url_for("reader.article", slug=item.slug, _external=True)} for item in articles],
+                      "url": _article_url(item.slug)} for item in articles],
     }, max_age=config["MOST_COMMENTED_CACHE_MAX_AGE"], cors=True)
 
 def _cursor(name: str) -> Cursor | None:

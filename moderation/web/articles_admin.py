@@ -19,7 +19,7 @@ from moderation.extensions import db
 from moderation.models import ApiKey, Article, CommentMode, Scope
 from moderation.services import api_keys, embed_sites, newsroom
 from moderation.web import guards
-from moderation.web.api_errors import ARTICLE_PROBLEMS
+from moderation.web.api_errors import problem_message
 from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.responses import confirm_first, see_other
 
@@ -71,7 +71,7 @@ FORM_PROBLEMS = {newsroom.ArticleProblem.PUBLISHED_AT_INVALID: lazy_gettext("請
 def _editor(article: Article | None, form: dict[str, str], *, problems=None, status: int = 200, saved=False):
     html = render_template(
         "admin/article_edit.html", article=article, form=form, modes=list(CommentMode), saved=saved,
-        problems={field: FORM_PROBLEMS.get(problem, ARTICLE_PROBLEMS[problem]) for field, problem in (problems or {}).items()},
+        problems={field: FORM_PROBLEMS.get(problem) or problem_message(problem) for field, problem in (problems or {}).items()},
         default_close_days=current_app.config["COMMENTS_CLOSE_AFTER_DAYS"],
         closes_at=newsroom.closing_time(article, current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
         if article and article.comment_mode is not CommentMode.CLOSED else None,  # closed: nothing left to close
