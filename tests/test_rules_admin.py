@@ -351,6 +351,18 @@ def test_a_dry_run_tells_what_a_new_word_would_hold_and_saves_nothing(admin, db,
     assert db.session.query(AuditEntry).filter_by(action="rule_add").count() == 0
 
 
+def test_a_term_saved_again_with_another_action_is_asked_naming_both(admin, db):
+    assert admin.post(RULES + "words", term="博彩", action="block").status_code == 303
+    asked = admin.post(RULES + "words", term="博彩", action="allow", note="放行")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "「博彩」目前的規則是「拒絕」，要改為「允許」嗎？" in html and "改為「允許」" in html
+    assert db.session.query(WordRuleRow).filter_by(term="博彩").one().action == "block"
+    assert admin.post(RULES + "words", term="博彩", action="allow", confirmed="1").status_code == 303
+    db.session.expire_all()
+    assert db.session.query(WordRuleRow).filter_by(term="博彩").one().action == "allow"
+    assert admin.post(RULES + "words", term="博彩", action="allow", note="同樣").status_code == 303  # same: no question
+
+
 def test_removing_a_rule_from_its_page_says_it_was_removed(admin, db):
     assert "要移除規則「wechat」嗎？" in admin.post(RULES + "remove", value="wechat").get_data(as_text=True)
     removed = admin.post(RULES + "remove", value="wechat", confirmed="1")

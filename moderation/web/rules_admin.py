@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, render_template, request, url_for
+from sqlalchemy import select
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -16,6 +17,7 @@ from moderation.services.rulebook.edits import (
     FUZZY_CHOICES,
     WORD_ACTIONS,
     RuleError,
+    clean_word_rule,
     domain_rules,
     remove_rule,
     save_domain_rule,
@@ -77,8 +79,23 @@ def add_word():
     if action != "allow" and len(compact_form(term)) == 1 and (
             asked := confirm_first("one_character_rule", compact_form(term), url_for(".rules_page"))):
         return asked
+    # The same term with another action replaces the rule (博彩 拒絕 made 允許): asked, naming both.
+    current = _current_action(term, action, fuzzy)
+    if current is not None and (asked := confirm_first("replace_rule_action", term.strip(), url_for(".rules_page"),
+                                                       current=current, wanted=action)):
+        return asked
     return _saved(lambda: save_word_rule(db.session, term, action, note, actor=guards.actor(), now=now(), fuzzy=fuzzy),
                   term=term, note=note, chosen_action=action, chosen_fuzzy=fuzzy)
+
+
+def _current_action(term: str, action: str, fuzzy: str) -> str | None:
+    """The action of the word rule this form would replace, when it is another one."""
+    try:
+        cleaned = clean_word_rule(term, action, fuzzy=fuzzy)
+    except RuleError:
+        return None  # refused on saving, with the reason
+    found = db.session.scalar(select(WordRuleRow.action).where(WordRuleRow.term == cleaned.term))
+    return found if found is not None and found != action else None
 
 
 @bp.post("/domains")
