@@ -175,6 +175,18 @@ def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
     assert "moderator_create" in [e.action for e in db.session.query(AuditEntry)]
 
 
+def test_the_create_form_sent_again_by_reload_says_the_account_was_made(admin, db):
+    page = admin.client.get("/moderation/admin/moderators").get_data(as_text=True)
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page).group(1)
+    first = admin.post("/moderation/admin/moderators", name="mod_lin", role="moderator", form_id=form_id)
+    assert first.status_code == 200 and 'class="secret"' in first.get_data(as_text=True)
+    again = admin.post("/moderation/admin/moderators", name="mod_lin", role="moderator", form_id=form_id)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "這份表單已送出過：帳號 mod_lin 已經建立" in html
+    assert "這個帳號名稱已被使用" not in html and 'class="secret"' not in html
+    assert db.session.query(Moderator).filter_by(name="mod_lin").count() == 1
+
+
 def test_create_refuses_a_taken_name_with_a_message_and_keeps_the_role_chosen(admin, moderator_account):
     response = admin.post("/moderation/admin/moderators", name="MOD", role="admin")
     html = response.get_data(as_text=True)

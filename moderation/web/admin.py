@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
     get_template_attribute,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -40,9 +42,12 @@ CSV_COLUMNS = ("id", "at_utc", "at_local", "actor", "action", "action_label", "c
                "from_label", "to_status", "to_label", "reason", "reason_label", "note", "details", "details_label")
 
 
+SENT_ACCOUNT_FORMS = "sent_account_forms"  # session: the create form's one-time ids already used → the name
+
+
 def _moderators_page(status: int = 200, **extra):
     html = render_template("admin/moderators.html", moderators=accounts.all_moderators(db.session),
-                           roles=list(Role), **extra)
+                           roles=list(Role), form_id=secrets.token_urlsafe(12), **extra)
     return html, status
 
 
@@ -58,6 +63,10 @@ def create_moderator():
         role = Role(request.form.get("role", Role.MODERATOR))
     except ValueError:
         abort(400)
+    form_id = request.form.get("form_id", "")[:32]
+    sent = session.get(SENT_ACCOUNT_FORMS, {})
+    if form_id in sent:  # the same form again (Reload resends it): the account was made, not refused
+        return _moderators_page(already_created=sent[form_id])
     password = accounts.one_time_password()
     try:
         created = accounts.add_moderator(db.session, name, password, role=role, must_change=True,
@@ -66,6 +75,8 @@ def create_moderator():
         db.session.rollback()
         return _moderators_page(422, problem=error.problem.value, name=name, new_role=role)
     db.session.commit()
+    if form_id:
+        session[SENT_ACCOUNT_FORMS] = dict(list(sent.items())[-9:] + [(form_id, created.name)])
     # Shown once, in this response only: never in a redirect's flash (the session cookie is readable).
     return _moderators_page(one_time=(created.name, password))
 
