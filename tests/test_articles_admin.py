@@ -73,6 +73,8 @@ def test_editing_the_body_renders_it_once_and_the_cached_page_shows_the_new_text
     html = again.get_data(as_text=True)
     assert "改版後的內文" in html and '檢<rt lang="zh-Latn-pinyin">jiǎn</rt>' in html
     assert stored(db, ARTICLE_SLUG).body_html.count("<ruby>") == 1
+    log = admin.client.get("/moderation/admin/audit?action=article_update").get_data(as_text=True)
+    assert "改了內文" in log and ": body" not in log  # the fields in the page's words, not their codes
 
 
 def test_a_refused_form_keeps_what_was_typed_and_says_why(admin, db):

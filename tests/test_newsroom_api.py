@@ -89,7 +89,7 @@ def test_an_update_re_renders_the_body_and_the_cached_page_shows_it(client, db, 
     page = client.get("/articles/story-1003").get_data(as_text=True)
     assert "改寫後的內文" in page and "第一段" not in page and '質<rt lang="zh-Latn-pinyin">zhì</rt>' in page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "article_update"))
-    assert entry.actor == "api:cms.example" and entry.note == "story-1003: body"
+    assert entry.actor == "api:cms.example" and entry.note == "story-1003" and entry.details == {"fields": ["body"]}
 
 
 def test_a_key_that_is_not_a_slug_gets_the_slug_it_is_given(client, db, cms):

@@ -381,5 +381,13 @@ def test_the_audit_filters_read_a_comment_as_the_log_shows_it_and_a_name_in_any_
     html, found = rows(comment="9" * 23)  # digits, but no comment can have the number
     assert found == [] and "沒有這個編號的評論：編號太大。" in html and "請填數字" not in html
     assert len(rows(actor="BOSS", action="approve")[1]) == 2
-    html, found = rows(action="bogus")  # no action of the log: no filter, as the menu's 全部 shows
+    html, found = rows(action="bogus")  # no action of the log: no filter, as the menu's 全部 shows, and said
     assert len(found) == 2 and '<option value="">全部</option>' in html and "selected" not in html.split('id="audit-action"')[1].split("</select>")[0]
+    assert "沒有「bogus」這種操作，以下是全部的紀錄。" in html
+    # An actor typed as the log shows it: API：site (either colon, any case), 系統, 命令列.
+    record(db.session, Actor("api:news.example"), AuditAction.APPROVE, now=clock(), comment_id=shown.id)
+    record(db.session, Actor("system"), AuditAction.APPROVE, now=clock(), comment_id=other.id)
+    db.session.commit()
+    for typed in ("API：news.example", "api: news.example"):
+        assert rows(actor=typed)[1] == [str(shown.id)], typed
+    assert rows(actor="系統")[1] == [str(other.id)] and rows(actor="System")[1] == [str(other.id)]

@@ -321,7 +321,7 @@ def _update(db: Session, article: Article, given: ArticleFields, slug: str, *, a
     for name in changes:
         setattr(article, name, wanted[name])  # body: re-rendered once, here (Article._render_body)
     if changes:
-        record(db, actor, AuditAction.ARTICLE_UPDATE, now=now, note=f"{article.key}: {', '.join(sorted(changes))}")
+        record(db, actor, AuditAction.ARTICLE_UPDATE, now=now, note=article.key, details={"fields": sorted(changes)})
         try:
             with db.begin_nested():
                 db.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 from zoneinfo import ZoneInfo
 
@@ -177,7 +178,7 @@ def _audit_filters() -> audit.AuditFilters:
     """The log's filters as typed: an account's name in any case, a comment as 43 or #43 (as the log
     shows it). A comment number that is not one matches nothing, and the page says so; an action that
     is none of the log's is no filter."""
-    actor = request.args.get("actor", "").strip()
+    actor = _stored_actor(request.args.get("actor", "").strip())
     account = accounts.find_moderator(db.session, actor) if actor else None
     written = _written_comment()
     try:
@@ -188,6 +189,19 @@ def _audit_filters() -> audit.AuditFilters:
     known = action in audit.AuditAction.__members__.values()  # anything else is no filter, as the menu's 全部 says
     return audit.AuditFilters(actor=account.name if account else actor, action=action if known else "",
                               comment_id=comment_id, nothing=bool(written) and comment_id is None)
+
+
+# Who made a change as the log shows it (labels.actor), in any of the languages, back to how it is stored.
+_ACTORS_AS_SHOWN = {"系統": "system", "系统": "system", "system": "system",
+                    "命令列": "cli", "命令行": "cli", "command line": "cli"}
+_API_AS_SHOWN = re.compile(r"^api\s*[:：]\s*(\S.*)$", re.IGNORECASE)
+
+
+def _stored_actor(typed: str) -> str:
+    if typed.casefold() in _ACTORS_AS_SHOWN:
+        return _ACTORS_AS_SHOWN[typed.casefold()]
+    api = _API_AS_SHOWN.match(typed)
+    return f"api:{api.group(1).strip()}" if api else typed
 
 
 def _written_comment() -> str:
@@ -201,8 +215,10 @@ def audit_log():
                                               size=AUDIT_PAGE_SIZE)
     # A number no comment can have (beyond the ids' range) is said as such, not as "not a number".
     problem = ("no_such_comment" if _written_comment().isdecimal() else "unreadable") if filters.nothing else None
+    unknown_action = request.args.get("action", "").strip() if not filters.action else ""
     return render_template("admin/audit.html", entries=entries, actions=audit.recorded_actions(db.session),
-                           next_before=next_before, args=request.args, comment_problem=problem)
+                           next_before=next_before, args=request.args, comment_problem=problem,
+                           unknown_action=unknown_action[:64])
 
 
 @bp.get("/audit.csv")
