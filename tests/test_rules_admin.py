@@ -174,12 +174,24 @@ def test_an_import_with_a_bad_line_saves_nothing_and_says_which_line(admin, db):
 
 def test_an_import_says_every_bad_line_at_once_and_a_line_without_its_tab_as_such(admin, db):
     admin.post(RULES + "words", term="賭博", action="spam")
-    response = admin.post(RULES + "import", kind="word", text="沒有分隔的行 block\n赌博\tallow\n好詞\tnuke\n")
+    response = admin.post(RULES + "import", kind="word", text="沒有動作的行\n赌博\tallow\n好詞\tnuke\n")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "第 1 行：每行須為「詞語或網域、Tab、動作」，這一行沒有 Tab：沒有分隔的行 block" in html
+    assert "第 1 行：每行須為「詞語或網域、Tab 或空格、動作」，這一行找不到動作：沒有動作的行" in html
     assert "第 2 行：篩選時與規則「賭博」是同一個詞" in html  # with the others, not after they are mended
     assert "第 3 行：未知的動作：nuke" in html
+
+
+def test_lines_typed_in_the_box_may_separate_the_action_with_spaces(admin, db):
+    """Tab moves on in a text box: a line typed there ends with its action after spaces, and a term
+    may hold spaces of its own."""
+    text = "加我私聊 spam\n博 彩  block\n代開發票 hold action\n"
+    assert admin.post(RULES + "import", kind="word", text=text).status_code == 303
+    saved = {row.term: (row.action, row.fuzzy) for row in db.session.query(WordRuleRow)}
+    assert saved["加我私聊"] == ("spam", "hold") and saved["代開發票"] == ("hold", "action")
+    assert any(action == "block" for term, (action, _) in saved.items() if term.replace(" ", "") == "博彩")
+    assert admin.post(RULES + "import", kind="domain", text="bad-two.com block\n").status_code == 303
+    assert db.session.query(DomainRuleRow).filter_by(domain="bad-two.com").one().action == "block"
 
 
 def test_domain_import(admin, db):

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from moderation.models import DomainRuleRow, WordRuleRow
 from moderation.services.audit import Actor, AuditAction, record
 from moderation.services.rulebook.edits import (
+    DOMAIN_ACTIONS,
+    FUZZY_CHOICES,
+    WORD_ACTIONS,
     RuleError,
     RuleProblem,
     clean_domain_rule,
@@ -38,6 +41,20 @@ def export_rules(db: Session, kind: str) -> str:
     return "".join(f"{row.domain}\t{row.action}\n" for row in domain_rules(db))
 
 
+def _split_at_spaces(line: str, kind: str) -> tuple[str, str, str] | None:
+    """A line typed in a text box, where Tab moves on instead of typing one: `加我私聊 spam` (and, for a
+    word, `加我私聊 hold action`), read at its last spaces when what follows them is an action. A term
+    may hold spaces itself (博 彩 block): only the last words are taken as the action and choice."""
+    actions = WORD_ACTIONS if kind == "word" else DOMAIN_ACTIONS
+    three = line.strip().rsplit(None, 2)
+    if kind == "word" and len(three) == 3 and three[1].lower() in actions and three[2].lower() in FUZZY_CHOICES:
+        return three[0], three[1], three[2]
+    two = line.strip().rsplit(None, 1)
+    if len(two) == 2 and two[1].lower() in actions:
+        return two[0], two[1], ""
+    return None
+
+
 def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: datetime) -> tuple[int, list[LineRefused]]:
     """Add or update every `value<TAB>action` line; the count saved and the lines refused.
 
@@ -50,8 +67,11 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
         value, tab, rest = line.rstrip("\r").partition("\t")
         action, _, fuzzy = rest.partition("\t")
         if not tab:
-            refused.append(LineRefused(number, RuleError(RuleProblem.NO_TAB, value.strip()[:40])))
-            continue
+            split = _split_at_spaces(line, kind)
+            if split is None:
+                refused.append(LineRefused(number, RuleError(RuleProblem.NO_TAB, value.strip()[:40])))
+                continue
+            value, action, fuzzy = split
         try:
             if kind == "word":
                 row = clean_word_rule(value, action.strip().lower(), fuzzy=fuzzy.strip().lower() or "hold")
