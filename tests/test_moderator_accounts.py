@@ -175,6 +175,16 @@ def test_admin_creates_a_moderator_with_a_one_time_password(admin, app, db):
     assert "moderator_create" in [e.action for e in db.session.query(AuditEntry)]
 
 
+def test_an_admin_is_offered_no_button_to_disable_their_own_account_and_is_refused_if_sent(admin, db, moderator_account):
+    page = admin.client.get("/moderation/admin/moderators").get_data(as_text=True)
+    assert "停用 boss" not in page and "停用 mod" in page and "重設 boss 的密碼" in page
+    own = db.session.query(Moderator).filter_by(name="boss").one()
+    refused = admin.post(f"/moderation/admin/moderators/{own.id}/active", active="0")
+    assert refused.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Moderator, own.id).is_active
+
+
 def test_the_create_form_sent_again_by_reload_says_the_account_was_made(admin, db):
     page = admin.client.get("/moderation/admin/moderators").get_data(as_text=True)
     form_id = re.search(r'name="form_id" value="([^"]+)"', page).group(1)
