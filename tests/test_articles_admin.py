@@ -128,7 +128,9 @@ def test_a_long_article_fits_the_form(admin, db):
 
 def test_closing_from_the_edit_page(admin, client, db):
     seed = stored(db, ARTICLE_SLUG)
-    assert admin.post(f"/moderation/admin/articles/{seed.id}/close").status_code == 303
+    closed = admin.post(f"/moderation/admin/articles/{seed.id}/close")
+    assert closed.status_code == 303
+    assert "已關閉這篇文章的評論" in admin.client.get(closed.location).get_data(as_text=True)
     assert stored(db, ARTICLE_SLUG).comment_mode is CommentMode.CLOSED
     assert "評論已關閉" in client.get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)
 

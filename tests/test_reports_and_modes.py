@@ -281,6 +281,8 @@ def test_audit_csv_export(admin, moderator, db):
     moderator.decide(comment, "reject", reason="other", note="=HYPERLINK(\"x\")")
     response = admin.client.get("/moderation/admin/audit.csv?action=reject")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    # Named for when it was taken (the display time zone), not a bare audit.csv each time.
+    assert re.fullmatch(r"attachment; filename=audit-\d{8}-\d{4}\.csv", response.headers["Content-Disposition"])
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 1
     row = rows[0]

@@ -253,4 +253,4 @@ def audit_csv():
     audit.record(db.session, guards.actor(), audit.AuditAction.AUDIT_EXPORT, now=now())
     db.session.commit()
     return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+                    headers={"Content-Disposition": f"attachment; filename=audit-{now().astimezone(zone):%Y%m%d-%H%M}.csv"})

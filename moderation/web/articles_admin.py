@@ -94,7 +94,7 @@ def new_article():
 @bp.get("/articles/<id:article_id>/edit")
 def edit_article(article_id: int):
     article = _article_or_404(article_id)
-    return _editor(article, _form_of(article), saved=request.args.get("saved") == "1")
+    return _editor(article, _form_of(article), saved=request.args.get("saved", "")[:8])
 
 
 @bp.post("/articles/new")
@@ -145,7 +145,7 @@ def close_article(article_id: int):
     article = _article_or_404(article_id)
     newsroom.close_article(db.session, article, actor=guards.actor(), now=now())
     db.session.commit()
-    return see_other(url_for(".edit_article", article_id=article.id, saved="1"))
+    return see_other(url_for(".edit_article", article_id=article.id, saved="closed"))
 
 
 # -- API keys ----------------------------------------------------------------------------------------
