@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from moderation.extensions import db as _db
+from moderation.jobs import long_work
 from moderation.jobs.long_work import run_long_job, run_long_job_in_app
 from moderation.models import (
     Article,
@@ -291,26 +292,61 @@ def test_a_second_import_while_one_runs_is_refused(admin, db):
 
 
 @pytest.mark.committing  # PostgreSQL's sequences, set by the import, are not rolled back
-def test_an_import_cancelled_between_batches_keeps_what_it_wrote_and_says_so(admin, app, db):
+def test_an_import_cancelled_between_batches_takes_back_what_it_wrote_and_can_be_run_again(admin, app, db):
+    """All or nothing for the site: batches are committed (the site keeps serving, the page shows
+    progress), and a cancelled import removes them, the file's accounts and audit rows with them."""
     lines = a_site_to_export(db)
     empty_the_site_but_the_admin(db)
+    own_audit, own_accounts = count(db, AuditEntry), count(db, Moderator)
     app.config["IMPORT_BATCH"] = 2
     job_id = started(upload(admin, "".join(lines).encode()))
     first_comment = next(index for index, line in enumerate(lines) if '"type": "comment"' in line)  # the header is 0
     assert run_cancelled_after(app, job_id, first_comment - 1 + 4) == "cancelled"  # once 4 of the 8 comments are in
     finished = job(db, job_id)
-    written = sum(finished.result["counts"].values())
-    assert finished.result["stopped"] is True and 0 < written < len(lines) - 1
-    assert 4 <= count(db, Comment) == finished.result["counts"]["comment"] < 8
+    assert finished.result["stopped"] is True and finished.result["taken_back"] is True
+    assert 4 <= finished.result["counts"]["comment"] < 8
+    assert transfer.content_tables(db.session) == [] and count(db, Comment) == 0
+    assert count(db, Moderator) == own_accounts  # the file's editor went with it; boss stays
+    assert count(db, AuditEntry) == own_audit + 1  # the file's rows gone, the import's own row kept
     page = job_page(admin, job_id)
-    assert "已中途取消：已寫入的批次保留" in page
+    assert "寫入的資料已全部移除，網站回到匯入前的狀態，可以重新匯入" in page and "移除這次匯入寫入的資料" not in page
     assert not transfer.import_file(transfer.Path(app.instance_path), job_id).exists()
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "import"))
-    assert entry.details["stopped"] is True
+    assert entry.details["stopped"] is True and entry.details["taken_back"] is True
+    app.config["IMPORT_BATCH"] = 1000
+    again = started(upload(admin, "".join(lines).encode()))  # the site is empty again: it imports
+    assert run_long_job_in_app(app, again) == "done" and count(db, Comment) == 8
     # PostgreSQL's sequences were moved past the rows written: a new comment takes an id of its own.
     written_ids = list(db.session.scalars(select(Comment.id)))
     added = make_comment(db, article_id=db.session.scalar(select(Article.id)), body="還原後的新評論")
     assert added.id > max(written_ids, default=0)
+
+
+@pytest.mark.committing
+def test_an_import_whose_worker_died_is_taken_back_from_its_page(admin, app, db, monkeypatch):
+    """The process that ran it is gone (its batches in, nothing taken back): once cancelled as stale,
+    its page offers to remove what it wrote, asks first, and logs it."""
+    lines = a_site_to_export(db)
+    empty_the_site_but_the_admin(db)
+    app.config["IMPORT_BATCH"] = 2
+    job_id = started(upload(admin, "".join(lines).encode()))
+    first_comment = next(index for index, line in enumerate(lines) if '"type": "comment"' in line)
+    with monkeypatch.context() as patched:  # as if the process ended before it could take anything back
+        patched.setattr(long_work, "FAILURE_RECORD_WAITS", ())
+        patched.setattr(transfer, "take_back_import", lambda *args: (_ for _ in ()).throw(RuntimeError("gone")))
+        assert run_cancelled_after(app, job_id, first_comment - 1 + 4) == "cancelled"
+    assert job(db, job_id).result["taken_back"] is False and count(db, Comment) >= 4
+    page = job_page(admin, job_id)
+    assert "寫入的資料未能移除" in page and f'action="/moderation/admin/jobs/{job_id}/take-back"' in page
+    data_page = admin.client.get(DATA).get_data(as_text=True)
+    assert f'href="/moderation/admin/jobs/{job_id}">這些內容來自未完成的匯入 #{job_id}' in data_page
+    asked = admin.post(f"/moderation/admin/jobs/{job_id}/take-back").get_data(as_text=True)
+    assert "要移除匯入工作" in asked and count(db, Comment) >= 4
+    done = admin.post(f"/moderation/admin/jobs/{job_id}/take-back", confirmed="1")
+    assert "已移除這次匯入寫入的資料" in admin.client.get(done.location).get_data(as_text=True)
+    assert transfer.content_tables(db.session) == [] and job(db, job_id).result["taken_back"] is True
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "import_taken_back"))
+    assert "移除這次匯入寫入的資料" not in job_page(admin, job_id)  # nothing more to take back
 
 
 def test_the_command_line_import_waits_for_the_pages(admin, db, runner, tmp_path):

@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import make_url
 
 from moderation import create_app
@@ -264,6 +264,56 @@ def test_a_long_job_cut_off_from_the_database_ends_failed_with_its_reason(throug
     with direct.app_context():
         finished = db.session.get(LongJob, job_id)
         assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
+
+
+def test_an_import_cut_off_from_the_database_is_taken_back_once_it_answers(through_proxy):
+    """The link goes in the middle of a page import (batches already in) and comes back a second later:
+    what the import wrote is removed as soon as the database answers, the job is failed with its
+    reason, and the site is empty again, ready to import (before, a half-restored site was served and
+    a second import was refused for the content it held)."""
+    import threading
+    from pathlib import Path
+
+    from moderation.jobs.long_work import run_long_job
+    from moderation.models import LongJob, LongJobState
+    from moderation.services import long_jobs, transfer
+    from moderation.services.audit import COMMAND_LINE
+
+    app, proxy, direct = through_proxy
+    app.config.update(LONG_JOB_PROGRESS_SECONDS=0, IMPORT_BATCH=5)
+    with direct.app_context():
+        for index in range(30):
+            make_comment(db, body=f"要還原的評論{index}")
+        db.session.commit()
+        lines = list(transfer.export_lines(db.session))
+        for model in reversed(transfer.MODELS):
+            db.session.execute(delete(model))
+        db.session.commit()
+        job = long_jobs.start(db.session, long_jobs.Kind.IMPORT, actor=COMMAND_LINE, now=direct.config["CLOCK"](),
+                              stale_seconds=600)
+        db.session.commit()
+        job_id = job.id
+    source = transfer.import_file(Path(app.instance_path), job_id)
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text("".join(lines), encoding="utf-8")
+    cut = threading.Event()
+
+    def cut_once(done: int, total: int) -> None:
+        if done >= 15 and not cut.is_set():  # the article, and comments in batches
+            cut.set()
+            proxy.cut()
+            threading.Timer(1.0, proxy.restore).start()
+
+    with app.app_context():
+        try:
+            assert run_long_job(job_id, listener=cut_once) == "failed"
+        finally:
+            db.session.remove()
+    with direct.app_context():
+        finished = db.session.get(LongJob, job_id)
+        assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
+        assert finished.result["taken_back"] is True
+        assert transfer.content_tables(db.session) == [] and db.session.scalar(select(func.count(Comment.id))) == 0
 
 
 def test_the_embedded_section_in_an_outage_is_a_503_its_frame_may_show(through_proxy):

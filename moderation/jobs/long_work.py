@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -40,7 +41,7 @@ def run_long_job(job_id: int, listener=None) -> str:
         result = _work(job, progress)
     except Exception as error:
         log.exception("long job %s (%s) failed", job_id, kind)
-        _record_failure(job_id, type(error).__name__)
+        _record_failure(job_id, type(error).__name__, result=getattr(error, "job_result", None))
         return "failed"
     progress.store()
     result = {"done": progress.done, "total": progress.total, **result}
@@ -49,21 +50,29 @@ def run_long_job(job_id: int, listener=None) -> str:
     return state.value
 
 
-def _record_failure(job_id: int, error: str) -> None:
-    """The job marked failed with its error's name, on a fresh connection: the fault that ended the
-    work (a link cut, a database locked) often lasts a while, so it is tried again for about a minute.
-    Only if that fails too is the job left to be found stale (LONG_JOB_STALE_SECONDS) and abandoned."""
+def _record_failure(job_id: int, error: str, *, result: dict | None = None) -> None:
+    """The job marked failed with its error's name. Only if the database does not answer for about a
+    minute is the job left to be found stale (LONG_JOB_STALE_SECONDS) and abandoned."""
+    _when_the_database_answers(lambda: long_jobs.finish(db.session, job_id, LongJobState.FAILED, now=now(),
+                                                        result=result, error=error),
+                               f"long job {job_id}: its failure could not be recorded")
+
+
+def _when_the_database_answers(work: Callable[[], None], gave_up: str) -> bool:
+    """`work` on a fresh connection: the fault that ended a job (a link cut, a database locked) often
+    lasts a while, so it is tried again for about a minute (FAILURE_RECORD_WAITS). True once done."""
     for wait in (*FAILURE_RECORD_WAITS, None):
         try:
             db.session.rollback()
-            long_jobs.finish(db.session, job_id, LongJobState.FAILED, now=now(), error=error)
-            return
+            work()
+            return True
         except Exception:
             db.session.remove()
             if wait is None:
-                log.exception("long job %s: its failure could not be recorded", job_id)
-                return
+                log.exception(gave_up)
+                return False
             time.sleep(wait)
+    return False
 
 
 def run_long_job_in_app(app: Flask, job_id: int) -> str:
@@ -117,22 +126,41 @@ def _forget_older_exports(folder: Path, *, kept: int) -> None:
 
 
 def _import(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
-    """Restores the uploaded file (checked whole before the job began) in committed batches; a
-    cancellation stops between batches and keeps them. The file is deleted however the job ends."""
+    """Restores the uploaded file (checked whole before the job began) in committed batches, so that
+    the site keeps serving and the page shows progress. All or nothing all the same: an import
+    cancelled or cut short (a database fault, a worker stopped) is taken back, and the site is as it
+    was, ready to import again (transfer.take_back_import). Its marks are kept in the job's result
+    first, so that an import whose worker died can be taken back from its page. The file is deleted
+    however the job ends."""
     session = db.session
-    source = transfer.import_file(Path(current_app.instance_path), job.id)
+    job_id = job.id
+    source = transfer.import_file(Path(current_app.instance_path), job_id)
+    marks = None  # until the file is read: nothing written, nothing to take back
     try:
         with source.open(encoding="utf-8") as lines:
+            marks = transfer.import_marks(session, lines)
+            long_jobs.keep_result(session, job_id, {"marks": marks.as_json()})
+            lines.seek(0)
             total = transfer.records_in(lines)
             lines.seek(0)
-            counts, stopped = transfer.import_into_site(session, lines, progress=progress, total=total,
+            counts, stopped = transfer.import_into_site(session, lines, progress=progress, total=total, marks=marks,
                                                         batch=int(current_app.config["IMPORT_BATCH"]))
     except transfer.ImportRefused as refused:
         session.rollback()
         return {"refused": refused.problem, "detail": refused.detail}
+    except Exception as error:
+        if marks is not None:
+            error.job_result = {"marks": marks.as_json(), "taken_back": _take_back(job_id, marks)}
+        raise
     finally:
         source.unlink(missing_ok=True)
+    taken_back = stopped and _take_back(job_id, marks)
     record(session, actor, AuditAction.IMPORT, now=now(),
-           details={"records": sum(counts.values()), "stopped": stopped})
+           details={"records": sum(counts.values()), "stopped": stopped, "taken_back": taken_back})
     session.commit()
-    return {"counts": counts, "stopped": stopped}
+    return {"counts": counts, "stopped": stopped, "taken_back": taken_back, "marks": marks.as_json()}
+
+
+def _take_back(job_id: int, marks: transfer.ImportMarks) -> bool:
+    return _when_the_database_answers(lambda: transfer.take_back_import(db.session, marks),
+                                      f"import job {job_id}: what it wrote could not be taken back")

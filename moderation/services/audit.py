@@ -64,6 +64,7 @@ class AuditAction(enum.StrEnum):
     AUDIT_EXPORT = "audit_export"
     EXPORT = "export"
     IMPORT = "import"
+    IMPORT_TAKEN_BACK = "import_taken_back"  # what an import cut short wrote, removed from its page
     RETENTION = "retention"
 
 

@@ -95,6 +95,13 @@ def request_cancel(db: Session, job_id: int, *, now: datetime, stale_seconds: fl
                            .execution_options(synchronize_session=False)).rowcount)
 
 
+def keep_result(db: Session, job_id: int, result: dict) -> None:
+    """What a running job must not lose if it ends without finishing (an import's marks). Commits."""
+    db.execute(update(LongJob).where(LongJob.id == job_id).values(result=result)
+               .execution_options(synchronize_session=False))
+    db.commit()
+
+
 def finish(db: Session, job_id: int, state: LongJobState, *, now: datetime, result: dict | None = None,
            error: str | None = None) -> None:
     """Commits."""

@@ -17,7 +17,7 @@ no content yet, only accounts and their audit log (an admin must be signed in to
 button): the file's accounts join the existing ones by name (an existing account is kept as it
 is), every reference to an account follows, the file's audit rows come after the site's own; it is
 checked whole before the job starts (`check_lines`) and then written in batches, each committed
-with the job's progress, so a cancelled import keeps the batches written and says how many. The
+with the job's progress; an import cancelled or cut short is taken back (take_back_import). The
 site's own settings stay as they are: settings in the file are passed over.
 """
 
@@ -26,10 +26,11 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, inspect, select, text, tuple_
+from sqlalchemy import delete, func, insert, inspect, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from moderation.models import (
@@ -285,15 +286,69 @@ def refuse_unless_site_without_content(db: Session) -> None:
         raise ImportRefused("not_empty", f"the site already holds {', '.join(occupied)}", detail=", ".join(occupied))
 
 
+@dataclass(frozen=True)
+class ImportMarks:
+    """What a page import will add beside what the site holds, known before it writes anything: the
+    file's audit rows take the ids after `audit_offset` up to `audit_to`, and its accounts the site
+    does not have (`new_accounts`) the ids from `first_account` on. Kept in the job's result, so that
+    an import cut short can be taken back later, by another process."""
+
+    audit_offset: int
+    audit_to: int
+    first_account: int
+    new_accounts: tuple[str, ...]
+
+    def as_json(self) -> dict:
+        return {"audit_offset": self.audit_offset, "audit_to": self.audit_to, "first_account": self.first_account,
+                "new_accounts": list(self.new_accounts)}
+
+    @classmethod
+    def from_json(cls, value: dict) -> ImportMarks:
+        return cls(int(value["audit_offset"]), int(value["audit_to"]), int(value["first_account"]),
+                   tuple(value["new_accounts"]))
+
+
+def import_marks(db: Session, lines: Iterable[str]) -> ImportMarks:
+    """Read from the site and from a file already checked (`check_lines`)."""
+    audit_ids, names = [0], set()
+    for line in lines:
+        if '"audit_entry"' in line or '"moderator"' in line:
+            record = json.loads(line)
+            if record.get("type") == AuditEntry.__tablename__:
+                audit_ids.append(int(record["id"]))
+            elif record.get("type") == Moderator.__tablename__:
+                names.add(record["name"])
+    audit_offset = db.scalar(select(func.max(AuditEntry.id))) or 0
+    existing = set(db.scalars(select(Moderator.name).where(Moderator.name.in_(names)))) if names else set()
+    return ImportMarks(audit_offset=audit_offset, audit_to=audit_offset + max(audit_ids),
+                       first_account=(db.scalar(select(func.max(Moderator.id))) or 0) + 1,
+                       new_accounts=tuple(sorted(names - existing)))
+
+
+def take_back_import(db: Session, marks: ImportMarks) -> None:
+    """What an import cut short or cancelled wrote, so that the site is as it was and can import
+    again (a half-restored site is no site to serve): every content table (the site held no content
+    when the import began, refuse_unless_site_without_content; a reader's comment on an imported
+    article since goes with it), and the file's audit rows and new accounts. Commits."""
+    for model in reversed(MODELS):
+        if model not in KEPT_BY_PAGE_IMPORT:
+            db.execute(delete(model))
+    db.execute(delete(AuditEntry).where(AuditEntry.id > marks.audit_offset, AuditEntry.id <= marks.audit_to))
+    if marks.new_accounts:
+        db.execute(delete(Moderator).where(Moderator.id >= marks.first_account,
+                                           Moderator.name.in_(marks.new_accounts)))
+    rollups.rebuild(db)
+    db.commit()
+
+
 def import_into_site(db: Session, lines: Iterable[str], *, progress: Callable[[int, int], bool],
-                     total: int, batch: int = IMPORT_BATCH) -> tuple[dict[str, int], bool]:
+                     total: int, marks: ImportMarks, batch: int = IMPORT_BATCH) -> tuple[dict[str, int], bool]:
     """The page's import (see the module's docstring): commits each batch, then calls
     `progress(done, total)`; stops when it answers False. Returns the rows written per table and
     whether it was stopped. A site that gained content since the check is refused first."""
     refuse_unless_site_without_content(db)
     accounts = dict(db.execute(select(Moderator.name, Moderator.id)).all())
-    next_account = (db.scalar(select(func.max(Moderator.id))) or 0) + 1
-    audit_offset = db.scalar(select(func.max(AuditEntry.id))) or 0
+    next_account, audit_offset = marks.first_account, marks.audit_offset
     account_of: dict[int, int] = {}  # the file's account id -> the site's
     counts = {model.__tablename__: 0 for model in MODELS}
     pending: list[dict] = []

@@ -45,7 +45,9 @@ def data_page_with(problem: dict | None = None, status: int = 200):
     jobs = db.session.scalars(select(LongJob).where(LongJob.kind.in_(kinds))
                               .order_by(LongJob.created_at.desc(), LongJob.id.desc()).limit(RECENT_JOBS)).all()
     content = transfer.content_tables(db.session)
-    return render_template("admin/data.html", jobs=jobs, problem=problem, content=content,
+    # The content may be what an import cut short left: its page can take it back.
+    unfinished = next((job for job in jobs if jobs_admin.can_take_back(job)), None) if content else None
+    return render_template("admin/data.html", jobs=jobs, problem=problem, content=content, unfinished=unfinished,
                            max_megabytes=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024)), status
 
 

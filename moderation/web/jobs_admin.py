@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, jsonify, make_response, render_template, url_for
+from sqlalchemy import update
 
 from moderation.clock import now
 from moderation.extensions import db
-from moderation.models import LongJob
-from moderation.services import long_jobs
+from moderation.models import LongJob, LongJobState
+from moderation.services import long_jobs, transfer
+from moderation.services.audit import AuditAction, record
 from moderation.web import guards
-from moderation.web.responses import see_other
+from moderation.web.responses import confirm_first, see_other
 
 bp = Blueprint("jobs", __name__, url_prefix="/moderation/admin/jobs")
 guards.protect(bp, guards.require_admin)
@@ -62,7 +64,8 @@ def job_page(job_id: int):
     from moderation.web.data_admin import export_ready
 
     job = _job_or_404(job_id)
-    return render_template("admin/job.html", job=job, status=_status(job), export_ready=export_ready(job))
+    return render_template("admin/job.html", job=job, status=_status(job), export_ready=export_ready(job),
+                           can_take_back=can_take_back(job))
 
 
 @bp.get("/<id:job_id>.json")
@@ -73,6 +76,31 @@ def job_status(job_id: int):
     response = make_response(response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def can_take_back(job: LongJob) -> bool:
+    """An import that ended unfinished (its worker died, or what it wrote could not be removed when
+    it failed) and whose marks are known: its page offers to remove what it wrote."""
+    result = job.result or {}
+    return (job.kind == long_jobs.Kind.IMPORT.value and job.state in (LongJobState.FAILED, LongJobState.CANCELLED)
+            and "marks" in result and not result.get("taken_back"))
+
+
+@bp.post("/<id:job_id>/take-back")
+def take_back(job_id: int):
+    job = _job_or_404(job_id)
+    if not can_take_back(job):
+        flash({"kind": "nothing_to_take_back"}, FLASHED)
+        return see_other(url_for(".job_page", job_id=job_id))
+    if asked := confirm_first("take_back_import", str(job.id), url_for(".job_page", job_id=job_id)):
+        return asked
+    transfer.take_back_import(db.session, transfer.ImportMarks.from_json(job.result["marks"]))
+    db.session.execute(update(LongJob).where(LongJob.id == job_id)
+                       .values(result={**job.result, "taken_back": True}).execution_options(synchronize_session=False))
+    record(db.session, guards.actor(), AuditAction.IMPORT_TAKEN_BACK, now=now(), details={"job": job_id})
+    db.session.commit()
+    flash({"kind": "taken_back"}, FLASHED)
+    return see_other(url_for(".job_page", job_id=job_id))
 
 
 @bp.post("/<id:job_id>/cancel")
