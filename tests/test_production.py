@@ -177,12 +177,14 @@ def test_readiness_is_503_while_the_database_is_unreachable(tmp_path):
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_readiness_checks_redis_when_one_is_configured(tmp_path):
+def test_readiness_says_redis_is_unreachable_and_stays_ready(tmp_path):
+    """The server works without Redis: a load balancer must not take every server out for it."""
     client = outage_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/ok.sqlite3",
                         REDIS_URL="redis://127.0.0.1:1/0").test_client()
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200 and response.get_json()["status"] == "ready"
     assert response.get_json()["checks"] == {"database": "ok", "redis": "unreachable"}
+    assert "redis_unreachable" in response.get_json()["warnings"]
 
 
 def test_pages_answer_503_with_retry_after_and_one_log_line_per_outage(tmp_path, caplog):

@@ -4,7 +4,10 @@ Neither touches the session nor writes anything; both are never cached. /healthz
 database; /readyz asks it within READINESS_TIMEOUT_SECONDS, so a probe of a stalled database costs
 a worker that long and no more. While the drain file exists, /readyz answers 503 "draining": a
 load balancer stops sending new requests before the server is stopped. A disk nearly full under the
-instance folder is a warning (`warnings: ["disk_low"]`), not unreadiness: pages are still read.
+instance folder is a warning (`warnings: ["disk_low"]`), not unreadiness: pages are still read. So
+is Redis unreachable (`"redis_unreachable"`): readers post and like, moderators decide, rate limits
+fall back to each worker's memory and deliveries wait in the outbox; a load balancer that took every
+server out for it would turn an optional service's outage into the site's.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ def readyz():
     checks = {"database": database_reachable(db.engine, within=within)}
     if config["REDIS_URL"]:
         checks["redis"] = _redis_reachable(config["REDIS_URL"], within=within)
-    ready = all(checks.values())
+    ready = checks["database"]  # without Redis the server still serves (see the module's docstring)
+    warnings = [*(["redis_unreachable"] if checks.get("redis") is False else []),
+                *(["disk_low"] if disk_free_bytes() < config["DISK_LOW_BYTES"] else [])]
     response = jsonify(
         status="ready" if ready else "unavailable",
         checks={name: "ok" if ok else "unreachable" for name, ok in checks.items()},
-        warnings=["disk_low"] if disk_free_bytes() < config["DISK_LOW_BYTES"] else [],
+        warnings=warnings,
     )
     if not ready:
         response.headers["Retry-After"] = str(config["OUTAGE_RETRY_AFTER_SECONDS"])
