@@ -95,6 +95,20 @@ def test_wrong_captcha_keeps_nickname_and_text_but_not_the_answer(page, db):
     assert stored(db) == []
 
 
+def test_an_answer_to_a_captcha_whose_image_never_loaded_is_said_so_and_not_counted(page, db):
+    """The image request failed (a 503, the image rate limit): the challenge was never issued, so the
+    reader's answer cannot be right; it is no wrong guess either."""
+    from moderation.models import CaptchaFailure
+
+    page.open_form()  # the form's challenge id, whose image is never asked for
+    response = page.post(solve=False, nickname="小林", body="圖片沒出來")
+    assert response.status_code == 422
+    assert "先前的驗證碼圖片沒有載入成功，請輸入這張新的驗證碼。" in page.html and WRONG_CAPTCHA not in page.html
+    assert "圖片沒出來" in page.html and stored(db) == []
+    assert db.session.query(CaptchaFailure).count() == 0
+    assert page.post(nickname="小林", body="圖片沒出來").status_code == 303  # the new one, loaded, passes
+
+
 def test_every_error_shows_a_new_captcha(page):
     page.open()
     first = page.challenge_id

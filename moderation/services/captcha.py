@@ -50,7 +50,10 @@ class CaptchaOutcome(enum.StrEnum):
     TOO_FAST = "too_fast"
 
 
-NO_WRONG_ANSWER = frozenset({CaptchaOutcome.EXPIRED, CaptchaOutcome.ALREADY_USED})
+# Not counted as a wrong answer: nothing was guessed. UNKNOWN is a challenge never issued to this
+# browser, most often one whose image did not load (a 503 or a rate limit on the image): no answer
+# could be right, so not counting it lets no guess through.
+NO_WRONG_ANSWER = frozenset({CaptchaOutcome.EXPIRED, CaptchaOutcome.ALREADY_USED, CaptchaOutcome.UNKNOWN})
 
 
 class ChallengeUnavailable(Exception):

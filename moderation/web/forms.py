@@ -29,6 +29,7 @@ class FormError(enum.StrEnum):
     CAPTCHA_WRONG = "captcha_wrong"
     CAPTCHA_EXPIRED = "captcha_expired"  # answered after CAPTCHA_EXPIRY_SECONDS: not counted as a failure
     CAPTCHA_USED = "captcha_used"  # its challenge was spent by another sending of another text
+    CAPTCHA_NOT_LOADED = "captcha_not_loaded"  # no such challenge for this browser: its image never came
     CAPTCHA_WAIT = "captcha_wait"  # too many wrong answers: `form.retry_after` seconds
     ALREADY_SENT = "already_sent"  # this form was sent before with another text: sent again, it is a new comment
     REPLY_NOT_FOUND = "reply_not_found"  # the comment answered is not on this article (or not an id)

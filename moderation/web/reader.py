@@ -493,7 +493,8 @@ def _captcha_refused(article, form: CommentForm, *, token, ip_hash: str, key: st
         if earlier is not None and earlier.received:
             return _received_before(article, earlier, nonce=nonce, key=key)
     form.captcha_answer.errors = [{captcha.CaptchaOutcome.ALREADY_USED: FormError.CAPTCHA_USED,
-                                   captcha.CaptchaOutcome.EXPIRED: FormError.CAPTCHA_EXPIRED}
+                                   captcha.CaptchaOutcome.EXPIRED: FormError.CAPTCHA_EXPIRED,
+                                   captcha.CaptchaOutcome.UNKNOWN: FormError.CAPTCHA_NOT_LOADED}
                                   .get(outcome, FormError.CAPTCHA_WRONG)]
     form.submission_key.data = key
     return render_form_page(article, form, status=422)
