@@ -203,6 +203,19 @@ def test_second_moderator_is_told_who_decided_first_and_nothing_is_overwritten(a
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id).count() == 1
 
 
+def test_a_refused_rejection_whose_comment_left_the_page_says_what_was_typed_and_where_it_is(app, moderator, db):
+    """Its card is on another tab now (another moderator approved it): the note typed is not lost."""
+    make_moderator(db, "other")
+    second = ModeratorBrowser(app.test_client())
+    second.login("other")
+    comment = make_comment(db)
+    moderator.decide(comment, "approve")
+    second.decide(comment, "reject", version=1, reason="abuse", note="辱罵其他讀者")
+    html = second.queue()
+    assert "這則評論已由 mod 通過" in html and "您填的說明：<q dir=\"auto\">辱罵其他讀者</q>" in html
+    assert f'href="/moderation/comments/{comment.id}">到 #{comment.id} 目前所在的分頁' in html
+
+
 def test_a_decision_sent_again_by_its_moderator_is_done_not_a_conflict(moderator, db):
     """The first answer was lost with the connection after the commit; the moderator sends the same
     form again. It was done: said so, nothing written twice. Anyone else's decision is still a conflict."""

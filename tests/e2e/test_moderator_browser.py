@@ -169,6 +169,25 @@ def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(
     assert db.session.get(Comment, comment.id).status is CommentStatus.SPAM
 
 
+def test_a_rejection_refused_for_a_decision_made_meanwhile_keeps_its_reason_and_note(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="另一位版主先通過了")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    stored = db.session.get(Comment, comment.id)
+    stored.status, stored.version = CommentStatus.APPROVED, 2
+    db.session.commit()
+    card = page.locator(f"#card-{comment.id}")
+    card.locator("select[name=reason]").select_option("abuse")
+    card.locator("input[name=note]").fill("辱罵其他讀者")
+    card.locator("button[data-action=reject]").click()
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
+    # Still there to act on the comment as it is now (reject what another moderator approved).
+    assert page.locator(f"#card-{comment.id} select[name=reason]").input_value() == "abuse"
+    assert page.locator(f"#card-{comment.id} input[name=note]").input_value() == "辱罵其他讀者"
+
+
 def test_without_javascript_a_decision_posts_and_redirects(live_server, browser, db):
     make_moderator(db, "mod")
     comment = make_comment(db, body="沒有腳本也能處理")
