@@ -213,7 +213,10 @@ def test_the_moderation_pages_in_an_outage_answer_503_and_keep_a_decision_to_sen
     assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0 and "服務暫時無法使用" in page.text
     decision = {"decision": "reject", "version": "1", "reason": "other", "note": "請保留這段說明", "back": "/moderation/"}
     refused = browser.post(f"/moderation/comments/{comment_id}/decide", **decision)
-    assert refused.status_code == 503 and "再送出一次" in refused.text
+    assert refused.status_code == 503 and "再送出一次" in refused.text and "批次處理可能已完成一部分" not in refused.text
+    bulk = browser.post("/moderation/comments/bulk", decision="approve", scope="selected", item=f"{comment_id}:1",
+                        back="/moderation/")
+    assert bulk.status_code == 503 and "批次處理可能已完成一部分：再送出一次時，已完成的會照實列出" in bulk.text
     kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', refused.text))
     assert kept == {**decision, "csrf_token": token}
     in_place = browser.client.post(f"/moderation/comments/{comment_id}/decision.json", data={**decision, "csrf_token": token},
