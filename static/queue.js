@@ -192,7 +192,9 @@
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);
         else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
-        focusCard(card);
+        // A rejection without its reason: at the reason's list, where the missing choice is made.
+        var reason = answer.code === "reason_required" && card.querySelector("[data-reject-reason]");
+        if (reason) { markCurrent(card); focusElement(reason); } else focusCard(card);
       } else if (answer.code === "form_expired" && !form.hasAttribute("data-retried")) {
         // The page's token outlived its hour: every form of the page takes the new one, this one is sent again.
         document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = answer.csrf_token; });

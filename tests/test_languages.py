@@ -184,7 +184,10 @@ def test_error_pages_speak_the_reader_language(client):
     assert "找不到页面" in html_of(response)
 
 
-def test_moderation_pages_in_english(app, client, moderator_account):
+def test_moderation_pages_in_english(app, client, moderator_account, db):
+    from tests.conftest import make_comment
+
+    make_comment(db, author_hash="b" * 64)  # an author whose history there is to read
     client.set_cookie(LANGUAGE_COOKIE, "en")
     browser = ModeratorBrowser(client)
     refused = html_of(browser.login(password="wrong password!"))

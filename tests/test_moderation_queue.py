@@ -62,6 +62,14 @@ def test_a_garbled_cursor_shows_the_first_page(moderator, db):
     assert card_ids(moderator.queue(after="nonsense")) == [comment.id]
 
 
+def test_an_author_tag_no_comment_has_is_a_404_and_no_viewing_is_logged(moderator, db):
+    """As the tag's restriction page says it (找不到這個作者標籤), not an empty history that was "viewed"."""
+    assert moderator.client.get("/moderation/authors/00000000").status_code == 404
+    assert db.session.query(AuditEntry).filter_by(action="view_author_history").count() == 0
+    make_comment(db, author_hash="0" * 64)
+    assert moderator.client.get("/moderation/authors/00000000").status_code == 200
+
+
 def test_unknown_tab_is_a_404(moderator):
     assert moderator.client.get("/moderation/?tab=everything").status_code == 404
 

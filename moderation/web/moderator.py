@@ -486,6 +486,8 @@ def author_history(tag: str):
     if tag is None or len(tag) > 64:
         abort(404)
     comments = review_queue.comments_of_author(db.session, tag, limit=current_app.config["AUTHOR_HISTORY_LIMIT"])
+    if not comments:  # no author has this tag (as its restriction page says): nothing viewed, nothing logged
+        abort(404)
     record(db.session, guards.actor(), AuditAction.VIEW_AUTHOR_HISTORY, now=now(), note=tag)
     db.session.commit()
     return render_template("moderator/author.html", tag=tag, comments=comments)

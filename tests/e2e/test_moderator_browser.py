@@ -79,7 +79,7 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(app, live_ser
     assert page.evaluate("document.activeElement.name") == "reason"
     page.keyboard.press("Enter")  # no reason chosen yet: refused, the card says so
     expect(page.locator(f"#card-{second.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
-    page.keyboard.press("r")
+    expect(page.locator(f"#reason-{second.id}")).to_be_focused()  # where the missing choice is made
     page.keyboard.press("ArrowDown")  # 請選擇原因 → 廣告
     page.keyboard.press("ArrowDown")  # → 人身攻擊
     page.keyboard.press("Enter")
