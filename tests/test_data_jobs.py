@@ -26,6 +26,7 @@ from moderation.models import (
     LongJobState,
     Moderator,
     RestrictionKind,
+    Role,
 )
 from moderation.services import long_jobs, transfer
 from moderation.services.listing import replies_changed
@@ -320,6 +321,39 @@ def test_an_import_cancelled_between_batches_takes_back_what_it_wrote_and_can_be
     written_ids = list(db.session.scalars(select(Comment.id)))
     added = make_comment(db, article_id=db.session.scalar(select(Article.id)), body="還原後的新評論")
     assert added.id > max(written_ids, default=0)
+
+
+@pytest.mark.committing
+def test_the_site_goes_on_writing_its_audit_log_and_accounts_while_an_import_runs(admin, app, db):
+    """A sign-in or a new account during the import takes an id after the site's highest: never one
+    the file's rows are given (before, the import then failed on a taken id)."""
+    from sqlalchemy.orm import Session
+
+    from moderation.services import accounts
+    from moderation.services.audit import Actor, AuditAction, record
+
+    lines = a_site_to_export(db)
+    empty_the_site_but_the_admin(db)
+    app.config.update(IMPORT_BATCH=2, LONG_JOB_PROGRESS_SECONDS=0)
+    job_id = started(upload(admin, "".join(lines).encode()))
+    written = []
+
+    def the_site_meanwhile(done: int, total: int) -> None:
+        if done >= 3 and not written:
+            with Session(_db.engine) as session:
+                record(session, Actor("boss"), AuditAction.LOGIN, now=app.config["CLOCK"]())
+                written.append(accounts.create_moderator(session, "新來的版主", "a long enough password",
+                                                         role=Role.MODERATOR).name)
+                session.commit()
+
+    with app.app_context():
+        try:
+            assert run_long_job(job_id, listener=the_site_meanwhile) == "done"
+        finally:
+            _db.session.remove()
+    assert written and count(db, Comment) == 8
+    assert db.session.scalar(select(Moderator.id).where(Moderator.name == "新來的版主")) is not None
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "login"))
 
 
 @pytest.mark.committing

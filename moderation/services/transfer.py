@@ -318,11 +318,17 @@ def import_marks(db: Session, lines: Iterable[str]) -> ImportMarks:
                 audit_ids.append(int(record["id"]))
             elif record.get("type") == Moderator.__tablename__:
                 names.add(record["name"])
-    audit_offset = db.scalar(select(func.max(AuditEntry.id))) or 0
+    # A gap after the site's own ids: rows the site writes while the import runs (a sign-in, a
+    # decision) take the ids after its highest, and must not take one the file's rows are given.
+    audit_offset = (db.scalar(select(func.max(AuditEntry.id))) or 0) + AUDIT_ID_GAP
     existing = set(db.scalars(select(Moderator.name).where(Moderator.name.in_(names)))) if names else set()
     return ImportMarks(audit_offset=audit_offset, audit_to=audit_offset + max(audit_ids),
-                       first_account=(db.scalar(select(func.max(Moderator.id))) or 0) + 1,
+                       first_account=(db.scalar(select(func.max(Moderator.id))) or 0) + 1 + ACCOUNT_ID_GAP,
                        new_accounts=tuple(sorted(names - existing)))
+
+
+AUDIT_ID_GAP = 100_000  # audit rows the site may write during an import, at most
+ACCOUNT_ID_GAP = 1_000  # accounts an admin may add during an import, at most
 
 
 def take_back_import(db: Session, marks: ImportMarks) -> None:
