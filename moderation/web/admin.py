@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import secrets
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -18,7 +17,6 @@ from flask import (
     get_template_attribute,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
@@ -30,7 +28,13 @@ from moderation.models import Article, CommentMode, Moderator, Role
 from moderation.services import accounts, audit, long_jobs, review_queue
 from moderation.services.articles import all_articles, set_comment_mode
 from moderation.web import guards, jobs_admin
-from moderation.web.responses import confirm_first, see_other
+from moderation.web.responses import (
+    confirm_first,
+    made_by_this_form,
+    new_form_id,
+    remember_what_this_form_made,
+    see_other,
+)
 from moderation.web.spreadsheets import csv_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
@@ -48,7 +52,7 @@ SENT_ACCOUNT_FORMS = "sent_account_forms"  # session: the create form's one-time
 
 def _moderators_page(status: int = 200, **extra):
     html = render_template("admin/moderators.html", moderators=accounts.all_moderators(db.session),
-                           roles=list(Role), form_id=secrets.token_urlsafe(12), **extra)
+                           roles=list(Role), form_id=new_form_id(), **extra)
     return html, status
 
 
@@ -64,10 +68,8 @@ def create_moderator():
         role = Role(request.form.get("role", Role.MODERATOR))
     except ValueError:
         abort(400)
-    form_id = request.form.get("form_id", "")[:32]
-    sent = session.get(SENT_ACCOUNT_FORMS, {})
-    if form_id in sent:  # the same form again (Reload resends it): the account was made, not refused
-        return _moderators_page(already_created=sent[form_id])
+    if (made := made_by_this_form(SENT_ACCOUNT_FORMS)) is not None:  # the same form again: made, not refused
+        return _moderators_page(already_created=made)
     password = accounts.one_time_password()
     try:
         created = accounts.add_moderator(db.session, name, password, role=role, must_change=True,
@@ -76,8 +78,7 @@ def create_moderator():
         db.session.rollback()
         return _moderators_page(422, problem=error.problem.value, name=name, new_role=role)
     db.session.commit()
-    if form_id:
-        session[SENT_ACCOUNT_FORMS] = dict(list(sent.items())[-9:] + [(form_id, created.name)])
+    remember_what_this_form_made(SENT_ACCOUNT_FORMS, created.name)
     # Shown once, in this response only: never in a redirect's flash (the session cookie is readable).
     return _moderators_page(one_time=(created.name, password))
 

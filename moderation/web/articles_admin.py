@@ -8,11 +8,10 @@ once per save, the article's revision bumped so that every cached page shows the
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -21,7 +20,13 @@ from moderation.services import api_keys, embed_sites, newsroom
 from moderation.web import guards
 from moderation.web.api_errors import problem_message
 from moderation.web.languages import LazyText as lazy_gettext
-from moderation.web.responses import confirm_first, see_other
+from moderation.web.responses import (
+    confirm_first,
+    made_by_this_form,
+    new_form_id,
+    remember_what_this_form_made,
+    see_other,
+)
 
 bp = Blueprint("articles_admin", __name__, url_prefix="/moderation/admin")
 guards.protect(bp, guards.require_admin)
@@ -152,7 +157,7 @@ def close_article(article_id: int):
 
 def _keys_page(status: int = 200, **extra):
     return render_template("admin/api_keys.html", keys=api_keys.all_keys(db.session), scopes=list(Scope),
-                           form_id=secrets.token_urlsafe(12),
+                           form_id=new_form_id(),
                            embed_sites=embed_sites.all_sites(db.session),
                            operator_origins=current_app.config["EMBED_ALLOWED_ORIGINS"], **extra), status
 
@@ -169,18 +174,15 @@ SENT_KEY_FORMS = "sent_key_forms"  # session: the create form's one-time ids alr
 def create_key():
     site = request.form.get("site", "")
     chosen = request.form.getlist("scope")
-    form_id = request.form.get("form_id", "")[:32]
-    sent = session.get(SENT_KEY_FORMS, {})
-    if form_id in sent:  # the same form again (Reload resends it): no second key
-        return _keys_page(already_created=sent[form_id])
+    if (made := made_by_this_form(SENT_KEY_FORMS)) is not None:  # the same form again: no second key
+        return _keys_page(already_created=made)
     try:
         row, key = api_keys.create_key(db.session, site, chosen, actor=guards.actor(), now=now())
     except api_keys.ApiKeyError as error:
         db.session.rollback()
         return _keys_page(422, problems=[problem.value for problem in error.problems], site=site, chosen=chosen)
     db.session.commit()
-    if form_id:
-        session[SENT_KEY_FORMS] = dict(list(sent.items())[-9:] + [(form_id, row.prefix)])
+    remember_what_this_form_made(SENT_KEY_FORMS, row.prefix)
     # Shown once, in this response only (never in a flash: the session cookie is readable; the
     # prefix kept there to say which key a resent form made is not secret).
     return _keys_page(created=(row, key))

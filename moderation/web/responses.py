@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request
+import secrets
+
+from flask import redirect, render_template, request, session
 
 
 def see_other(location: str):
@@ -17,3 +19,24 @@ def confirm_first(kind: str, subject: str, back: str, **extra):
     fields = {key: value for key, value in request.form.items() if key not in {"csrf_token", "confirmed"}}
     return render_template("admin/confirm.html", kind=kind, subject=subject, action=request.path, fields=fields,
                            back=back, **extra)
+
+
+# A create form that shows a secret once (an API key, an account's one-time password) carries a
+# one-time id: sent again (Reload resends it), it is answered with what it made, not made twice.
+SENT_FORMS_KEPT = 10
+
+
+def new_form_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def made_by_this_form(kind: str):
+    """What this form (its `form_id`) made already, kept in the session under `kind`, or None."""
+    return session.get(kind, {}).get(request.form.get("form_id", "")[:32])
+
+
+def remember_what_this_form_made(kind: str, made) -> None:
+    form_id = request.form.get("form_id", "")[:32]
+    if form_id:
+        sent = session.get(kind, {})
+        session[kind] = dict(list(sent.items())[-(SENT_FORMS_KEPT - 1):] + [(form_id, made)])
