@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -14,6 +14,7 @@ from moderation.extensions import db
 from moderation.web import api_errors
 from moderation.web.languages import LazyText as lazy_gettext
 from moderation.web.outages import OutageLog, is_database_outage, is_lock_conflict
+from moderation.web.responses import from_this_host
 
 # Every page under /moderation: their errors keep the moderators' layout and way back to the queue.
 MODERATION_BLUEPRINTS = frozenset({"moderator", "admin", "rules", "articles_admin", "dashboard", "data", "jobs",
@@ -158,8 +159,7 @@ def sent_from_this_site() -> bool:
     if site is not None:
         return site == "same-origin"
     origin = request.headers.get("Origin")
-    # The host name only: a proxy in front may give the app another scheme or port than the browser saw.
-    return origin is not None and urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
+    return origin is not None and from_this_host(origin)
 
 
 def refuse_malformed_bodies() -> None:

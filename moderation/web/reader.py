@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -51,7 +50,7 @@ from moderation.web.forms import CARRIED_ERRORS, CommentForm, FormError, ReportF
 from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
 from moderation.web.outages import UNAVAILABLE
 from moderation.web.page_cache import RenderedPage
-from moderation.web.responses import see_other
+from moderation.web.responses import from_this_host, see_other
 
 bp = Blueprint("reader", __name__)
 
@@ -340,8 +339,7 @@ def _cross_site() -> bool:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return True
     origin = request.headers.get("Origin")
-    # The host name only: a proxy in front may give the app another scheme or port than the browser saw.
-    return origin is not None and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname
+    return origin is not None and not from_this_host(origin)
 
 
 @csrf.exempt

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, session
+
+
+def from_this_host(origin: str) -> bool:
+    """A request's Origin names this site. The host name only: a proxy in front may give the app
+    another scheme or port than the browser saw."""
+    return urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
 
 
 def see_other(location: str):
