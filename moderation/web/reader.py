@@ -189,6 +189,16 @@ def shared_cache_headers(response: Response) -> None:
     response.cache_control.s_maxage = current_app.config["ARTICLE_CACHE_S_MAXAGE"]
 
 
+def _notice_at(personal: PersonalParts | None, page, replies: dict) -> int | None:
+    """The comment a notice is about (a report), when this page shows it: the notice stands beside it."""
+    about = personal.notice_about if personal is not None else None
+    if about is None:
+        return None
+    shown = any(comment.id == about for comment in page.comments) or any(
+        reply.comment.id == about for found in replies.values() for reply in found)
+    return about if shown else None
+
+
 def _personal_article_page(article: Article, args: PageArgs):
     token = reader_identity.reader_token(request)
     reader_hash = reader_identity.author_hash(token) if token else None
@@ -215,7 +225,6 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
                                      threads=True)
     # The same number of queries whatever the page holds: one for every thread's first replies.
     replies = listing.first_replies(db.session, [comment.id for comment in page.comments if comment.reply_count])
-    shown = {comment.id for comment in page.comments} | {reply.comment.id for found in replies.values() for reply in found}
     return render_template(
         template,
         article=article,
@@ -224,7 +233,7 @@ def _render_article_page(article: Article, args: PageArgs, *, personal: Personal
         sort=args.sort,
         replies=replies,
         # A report's notice beside the comment reported, when the page shows it; else at the top.
-        notice_at=personal.notice_about if personal and personal.notice_about in shown else None,
+        notice_at=_notice_at(personal, page, replies),
         picks=listing.picks(db.session, article.id) if page.is_first else [],
         form=CommentForm(formdata=None),
         personal=personal,
