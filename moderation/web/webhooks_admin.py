@@ -125,7 +125,10 @@ def send_test(endpoint_id: int):
     from moderation.jobs import delivery
 
     endpoint = _endpoint_or_404(endpoint_id)
-    db.session.rollback()  # no transaction open while the network is waited on
+    # No transaction open while the network is waited on: the endpoint leaves the session first, so
+    # that what it holds is not expired by the rollback and read again (in a new transaction).
+    db.session.expunge(endpoint)
+    db.session.rollback()
     answer = delivery.send_test(current_app.config, endpoint, at=now())
     flash({"kind": "tested", "problem": answer.problem.value if answer.problem else None,
            "status": answer.status_code}, FLASHED)
