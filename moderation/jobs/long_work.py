@@ -138,10 +138,8 @@ def _import(job: LongJob, progress: long_jobs.Progress, actor: Actor) -> dict:
     marks = None  # until the file is read: nothing written, nothing to take back
     try:
         with source.open(encoding="utf-8") as lines:
-            marks = transfer.import_marks(session, lines)
+            marks, total = transfer.survey_import(session, lines)
             long_jobs.keep_result(session, job_id, {"marks": marks.as_json()})
-            lines.seek(0)
-            total = transfer.records_in(lines)
             lines.seek(0)
             counts, stopped = transfer.import_into_site(session, lines, progress=progress, total=total, marks=marks,
                                                         batch=int(current_app.config["IMPORT_BATCH"]))

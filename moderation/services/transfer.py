@@ -148,16 +148,6 @@ def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] =
     return records
 
 
-def records_in(lines: Iterable[str]) -> int:
-    """The records of a file already checked (`check_lines`): its lines but the header and the end."""
-    count, last = 0, ""
-    for line in lines:
-        if line.strip():
-            count, last = count + 1, line
-    ended = json.loads(last).get("type") == "end" if count > 1 else False
-    return count - 1 - int(ended)
-
-
 def _exported(include_settings: bool) -> tuple[type[Base], ...]:
     return ALL_MODELS if include_settings else MODELS
 
@@ -286,6 +276,10 @@ def refuse_unless_site_without_content(db: Session) -> None:
         raise ImportRefused("not_empty", f"the site already holds {', '.join(occupied)}", detail=", ".join(occupied))
 
 
+AUDIT_ID_GAP = 100_000  # audit rows the site may write during an import, at most
+ACCOUNT_ID_GAP = 1_000  # accounts an admin may add during an import, at most
+
+
 @dataclass(frozen=True)
 class ImportMarks:
     """What a page import will add beside what the site holds, known before it writes anything: the
@@ -308,10 +302,14 @@ class ImportMarks:
                    tuple(value["new_accounts"]))
 
 
-def import_marks(db: Session, lines: Iterable[str]) -> ImportMarks:
-    """Read from the site and from a file already checked (`check_lines`)."""
+def survey_import(db: Session, lines: Iterable[str]) -> tuple[ImportMarks, int]:
+    """The marks of an import of a file already checked (`check_lines`), read from the site and the
+    file, and the file's records (its lines but the header and the end), in one reading of it."""
     audit_ids, names = [0], set()
+    count, last = 0, ""
     for line in lines:
+        if line.strip():
+            count, last = count + 1, line
         if '"audit_entry"' in line or '"moderator"' in line:
             record = json.loads(line)
             if record.get("type") == AuditEntry.__tablename__:
@@ -322,13 +320,10 @@ def import_marks(db: Session, lines: Iterable[str]) -> ImportMarks:
     # decision) take the ids after its highest, and must not take one the file's rows are given.
     audit_offset = (db.scalar(select(func.max(AuditEntry.id))) or 0) + AUDIT_ID_GAP
     existing = set(db.scalars(select(Moderator.name).where(Moderator.name.in_(names)))) if names else set()
+    ended = json.loads(last).get("type") == "end" if count > 1 else False
     return ImportMarks(audit_offset=audit_offset, audit_to=audit_offset + max(audit_ids),
                        first_account=(db.scalar(select(func.max(Moderator.id))) or 0) + 1 + ACCOUNT_ID_GAP,
-                       new_accounts=tuple(sorted(names - existing)))
-
-
-AUDIT_ID_GAP = 100_000  # audit rows the site may write during an import, at most
-ACCOUNT_ID_GAP = 1_000  # accounts an admin may add during an import, at most
+                       new_accounts=tuple(sorted(names - existing))), count - 1 - int(ended)
 
 
 def take_back_import(db: Session, marks: ImportMarks) -> None:
