@@ -234,9 +234,6 @@ def test_a_long_job_cut_off_from_the_database_ends_failed_with_its_reason(throug
     """The link goes in the middle of an export and comes back a second later: the job is recorded
     failed, with the error's name, as soon as the database answers again, never left 'running'
     (before, the failure's own log line read the expired job and raised, and nothing was recorded)."""
-    import threading
-
-    from moderation.jobs.long_work import run_long_job
     from moderation.models import LongJob, LongJobState
     from moderation.services import long_jobs
     from moderation.services.audit import COMMAND_LINE
@@ -251,22 +248,31 @@ def test_a_long_job_cut_off_from_the_database_ends_failed_with_its_reason(throug
         db.session.commit()
         job_id = job.id
 
+    assert run_with_the_link_cut_once(app, proxy, job_id, after=5) == "failed"
+    with direct.app_context():
+        finished = db.session.get(LongJob, job_id)
+        assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
+
+
+def run_with_the_link_cut_once(app, proxy, job_id: int, *, after: int) -> str:
+    """Runs the long job here; once it reports `after` done, the link is cut, and back a second later."""
+    import threading
+
+    from moderation.jobs.long_work import run_long_job
+
     cut = threading.Event()
 
     def cut_once(done: int, total: int) -> None:
-        if done >= 5 and not cut.is_set():
+        if done >= after and not cut.is_set():
             cut.set()
             proxy.cut()
             threading.Timer(1.0, proxy.restore).start()
 
     with app.app_context():
         try:
-            assert run_long_job(job_id, listener=cut_once) == "failed"
+            return run_long_job(job_id, listener=cut_once)
         finally:
             db.session.remove()
-    with direct.app_context():
-        finished = db.session.get(LongJob, job_id)
-        assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
 
 
 def test_an_import_cut_off_from_the_database_is_taken_back_once_it_answers(through_proxy):
@@ -274,10 +280,8 @@ def test_an_import_cut_off_from_the_database_is_taken_back_once_it_answers(throu
     what the import wrote is removed as soon as the database answers, the job is failed with its
     reason, and the site is empty again, ready to import (before, a half-restored site was served and
     a second import was refused for the content it held)."""
-    import threading
     from pathlib import Path
 
-    from moderation.jobs.long_work import run_long_job
     from moderation.models import LongJob, LongJobState
     from moderation.services import long_jobs, transfer
     from moderation.services.audit import COMMAND_LINE
@@ -299,19 +303,7 @@ def test_an_import_cut_off_from_the_database_is_taken_back_once_it_answers(throu
     source = transfer.import_file(Path(app.instance_path), job_id)
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text("".join(lines), encoding="utf-8")
-    cut = threading.Event()
-
-    def cut_once(done: int, total: int) -> None:
-        if done >= 15 and not cut.is_set():  # the article, and comments in batches
-            cut.set()
-            proxy.cut()
-            threading.Timer(1.0, proxy.restore).start()
-
-    with app.app_context():
-        try:
-            assert run_long_job(job_id, listener=cut_once) == "failed"
-        finally:
-            db.session.remove()
+    assert run_with_the_link_cut_once(app, proxy, job_id, after=15) == "failed"  # the article, comments in batches
     with direct.app_context():
         finished = db.session.get(LongJob, job_id)
         assert finished.state is LongJobState.FAILED and finished.error == "OperationalError"
