@@ -152,15 +152,21 @@ def test_undo_after_a_decision_in_place_brings_the_card_back_and_is_logged(live_
     expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已通過")
 
 
-def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(live_server, browser_page, db):
+def decided_meanwhile(page, live_server, db, body: str, status: CommentStatus) -> Comment:
+    """A comment on the queue a moderator has open, which another then moves to `status`."""
     make_moderator(db, "mod")
-    comment = make_comment(db, body="兩位版主同時處理")
-    page = browser_page
+    comment = make_comment(db, body=body)
     sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
     stored = db.session.get(Comment, comment.id)
-    stored.status, stored.version = CommentStatus.SPAM, 2
+    stored.status, stored.version = status, 2
     db.session.commit()
+    return comment
+
+
+def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(live_server, browser_page, db):
+    page = browser_page
+    comment = decided_meanwhile(page, live_server, db, "兩位版主同時處理", CommentStatus.SPAM)
     page.keyboard.press("j")
     page.keyboard.press("a")
     expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("您的操作未套用")
@@ -170,14 +176,8 @@ def test_a_decision_in_place_on_a_comment_decided_meanwhile_says_so_on_the_card(
 
 
 def test_a_rejection_refused_for_a_decision_made_meanwhile_keeps_its_reason_and_note(live_server, browser_page, db):
-    make_moderator(db, "mod")
-    comment = make_comment(db, body="另一位版主先通過了")
     page = browser_page
-    sign_in_to_the_queue(page, live_server, "mod")
-    wait_for_the_keyboard(page)
-    stored = db.session.get(Comment, comment.id)
-    stored.status, stored.version = CommentStatus.APPROVED, 2
-    db.session.commit()
+    comment = decided_meanwhile(page, live_server, db, "另一位版主先通過了", CommentStatus.APPROVED)
     card = page.locator(f"#card-{comment.id}")
     card.locator("select[name=reason]").select_option("abuse")
     card.locator("input[name=note]").fill("辱罵其他讀者")
