@@ -13,20 +13,24 @@
 
   // A required field left empty (or only spaces, which `required` lets through) is said in the
   // page's language, not in the browser's ("Please fill out this field." on a Chinese page).
+  // The message for a text of spaces alone (`required` takes it for typed), else "".
+  function onlySpaces(field) {
+    return field.value && !field.value.trim() ? field.getAttribute("data-required-message") || "" : "";
+  }
   document.querySelectorAll("[data-required-message]").forEach(function (field) {
     var message = field.getAttribute("data-required-message");
+    var radio = field.type === "radio";
     function blank() {
-      if (field.type === "radio") return !field.form.querySelector("input[name='" + field.name + "']:checked");
-      return !field.value.trim();
+      return radio ? !field.form.querySelector("input[name='" + field.name + "']:checked") : !field.value.trim();
     }
     field.addEventListener("invalid", function () { if (blank()) field.setCustomValidity(message); });
-    var group = field.type === "radio" ? field.form.querySelectorAll("input[name='" + field.name + "']") : [field];
+    var group = radio ? field.form.querySelectorAll("input[name='" + field.name + "']") : [field];
     Array.prototype.forEach.call(group, function (member) {
-      member.addEventListener(field.type === "radio" ? "change" : "input", function () {
-        field.setCustomValidity(blank() && field.value ? message : "");
+      member.addEventListener(radio ? "change" : "input", function () {
+        field.setCustomValidity(radio ? "" : onlySpaces(field));  // a choice made is never blank
       });
     });
-    if (field.value && !field.value.trim()) field.setCustomValidity(message);
+    if (!radio) field.setCustomValidity(onlySpaces(field));
   });
 
   // The form page's language buttons send the form, so that the draft survives without JavaScript;
@@ -240,7 +244,7 @@
       var left = limit - length;
       var over = left < 0 ? counterStatus.dataset.over.replace("{n}", -left) : "";
       // The form is held back, with why, until the text is short enough (and is more than spaces).
-      body.setCustomValidity(over || (body.value && !body.value.trim() ? body.dataset.requiredMessage || "" : ""));
+      body.setCustomValidity(over || onlySpaces(body));
       counter.classList.toggle("is-over", left < 0);
       var step = left < 0 ? -1 : left === 0 ? 0 : left <= 10 ? 10 : left <= 50 ? 50 : left <= 100 ? 100 : null;
       if (step !== spokenStep) {
