@@ -37,16 +37,28 @@ def test_the_attack_table_has_at_least_150_inputs():
 # The table in a few slices: one app per slice and backend (one test per input would spend minutes
 # building apps), and slices small enough for parallel workers to share the work.
 SLICES = 8
+# On PostgreSQL, the probes: every input whose bytes, length or number a database may take differently
+# (NUL, surrogates, control characters, huge and negative numbers, texts past each column's length).
+# The nicknames and comment texts that follow them in the table are ordinary Unicode, stored alike by
+# both backends; they go through every form on SQLite. A third of the table's time was theirs on PostgreSQL.
+POSTGRESQL_INPUTS = [probe for probe in PROBE_INPUTS if probe.id.startswith("probe-")]
+
+
+def test_the_postgresql_pass_keeps_every_input_of_a_kind_that_databases_differ_on():
+    ids = {probe.id for probe in POSTGRESQL_INPUTS}
+    assert {"probe-nul", "probe-huge-number", "probe-int-max", "probe-long-10000", "probe-surrogate-like",
+            "probe-c1-control", "probe-negative"} <= ids
+    assert len(POSTGRESQL_INPUTS) >= 100
 
 
 @pytest.mark.parametrize("slice_index", range(SLICES), ids=lambda index: f"slice-{index + 1}-of-{SLICES}")
-def test_no_input_gets_a_server_error(app, db, page, admin, clock, slice_index):
+def test_no_input_gets_a_server_error(app, db, page, admin, clock, backend, slice_index):
     published = make_comment(db, status=CommentStatus.APPROVED)
     _, key = api_keys.create_key(db.session, "cms.example", ["articles:write", "comments:read"], actor=COMMAND_LINE,
                                  now=clock())
     db.session.commit()
     failures = {}
-    for probe in PROBE_INPUTS[slice_index::SLICES]:
+    for probe in (PROBE_INPUTS if backend == "sqlite" else POSTGRESQL_INPUTS)[slice_index::SLICES]:
         errors = server_errors(probe.values[0], app, page, admin, published)
         errors.update(api_server_errors(probe.values[0], page.client, admin, key))
         errors.update(sanction_server_errors(probe.values[0], admin, published))
