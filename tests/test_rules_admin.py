@@ -156,12 +156,27 @@ def test_a_domain_typed_in_full_width_is_folded(admin, db):
 
 def test_export_then_import_round_trips(admin, db):
     exported = admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
-    assert "加微信\tspam\n" in exported
+    assert "加微信\tspam\thold\t" in exported  # the starter rule, its note after
     response = admin.post(RULES + "import", kind="word", text="新詞一\tblock\n新詞二\thold\n# comment\n\n")
     assert response.status_code == 303
     assert {r.term: r.action for r in db.session.query(WordRuleRow).filter(WordRuleRow.term.like("新詞%"))} == {
         "新詞一": "block", "新詞二": "hold"}
     assert "新詞一\tblock" in admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
+
+
+def test_notes_go_out_with_the_list_and_come_back_and_a_line_without_one_keeps_the_stored_note(admin, db):
+    admin.post(RULES + "words", term="代刷好評", action="spam", note="網購刷單\t廣告\n三月起常見")
+    admin.post(RULES + "words", term="刷單兼職", action="hold", note="求職詐騙")
+    exported = admin.client.get(RULES + "export/word.txt").get_data(as_text=True)
+    assert "代刷好評\tspam\thold\t網購刷單 廣告 三月起常見\n" in exported
+    db.session.query(WordRuleRow).filter(WordRuleRow.term.in_(["代刷好評", "刷單兼職"])).delete()
+    db.session.commit()
+    assert admin.post(RULES + "import", kind="word", text=exported).status_code == 303
+    notes = {row.term: row.note for row in db.session.query(WordRuleRow).filter(WordRuleRow.note != "")}
+    assert notes["代刷好評"] == "網購刷單 廣告 三月起常見" and notes["刷單兼職"] == "求職詐騙"
+    assert admin.post(RULES + "import", kind="word", text="刷單兼職\tspam\n").status_code == 303
+    kept = db.session.query(WordRuleRow).filter_by(term="刷單兼職").one()
+    assert (kept.action, kept.note) == ("spam", "求職詐騙")
 
 
 def test_an_import_with_a_bad_line_saves_nothing_and_says_which_line(admin, db):

@@ -1,12 +1,13 @@
 """Rule lists as text files: `value<TAB>action`, one rule a line (a word rule may add a third
-column, how it treats fuzzy matches: hold, action or off), for export and all-or-nothing import."""
+column, how it treats fuzzy matches: hold, action or off, and a fourth, its note), for export and
+all-or-nothing import."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from moderation.models import DomainRuleRow, WordRuleRow
@@ -34,11 +35,21 @@ class LineRefused:
 
 
 def export_rules(db: Session, kind: str) -> str:
-    """One entry a line, `value<TAB>action`, as `import_rules` reads it."""
+    """One entry a line, `value<TAB>action`, as `import_rules` reads it; a word rule's fuzzy choice
+    and note follow when they say something (a note's tabs and line breaks written as spaces)."""
     if kind == "word":
-        return "".join(f"{row.term}\t{row.action}" + (f"\t{row.fuzzy}" if row.fuzzy != "hold" else "") + "\n"
-                       for row in word_rules(db))
+        return "".join(_word_line(row) for row in word_rules(db))
     return "".join(f"{row.domain}\t{row.action}\n" for row in domain_rules(db))
+
+
+def _word_line(row: WordRuleRow) -> str:
+    columns = [row.term, row.action]
+    note = " ".join((row.note or "").split())
+    if row.fuzzy != "hold" or note:
+        columns.append(row.fuzzy)
+    if note:
+        columns.append(note)
+    return "\t".join(columns) + "\n"
 
 
 def _split_at_spaces(line: str, kind: str) -> tuple[str, str, str] | None:
@@ -65,7 +76,8 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         value, tab, rest = line.rstrip("\r").partition("\t")
-        action, _, fuzzy = rest.partition("\t")
+        action, _, rest = rest.partition("\t")
+        fuzzy, _, note = rest.partition("\t")
         if not tab:
             split = _split_at_spaces(line, kind)
             if split is None:
@@ -74,7 +86,7 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
             value, action, fuzzy = split
         try:
             if kind == "word":
-                row = clean_word_rule(value, action.strip().lower(), fuzzy=fuzzy.strip().lower() or "hold")
+                row = clean_word_rule(value, action.strip().lower(), note, fuzzy=fuzzy.strip().lower() or "hold")
                 rows[row.term], lines[row.term] = row, number
             else:
                 row = clean_domain_rule(value, action.strip().lower())
@@ -89,9 +101,21 @@ def import_rules(db: Session, kind: str, text: str, *, actor: Actor, now: dateti
         return 0, refused
     model, key = (WordRuleRow, WordRuleRow.term) if kind == "word" else (DomainRuleRow, DomainRuleRow.domain)
     keys = list(rows)
+    if kind == "word":
+        _keep_stored_notes(db, rows)
     for start in range(0, len(keys), 500):
         db.execute(delete(model).where(key.in_(keys[start:start + 500])))
     db.add_all(rows.values())
     record(db, actor, AuditAction.RULE_IMPORT, now=now, details={"kind": kind, "count": len(rows)})
     db.flush()
     return len(rows), []
+
+
+def _keep_stored_notes(db: Session, rows: dict[str, WordRuleRow]) -> None:
+    """A line without a note leaves the stored rule's note as it was (a list typed by hand, or
+    exported before notes were)."""
+    unnoted = [term for term, row in rows.items() if not row.note]
+    for start in range(0, len(unnoted), 500):
+        for term, note in db.execute(select(WordRuleRow.term, WordRuleRow.note)
+                                     .where(WordRuleRow.term.in_(unnoted[start:start + 500]), WordRuleRow.note != "")):
+            rows[term].note = note
