@@ -63,12 +63,23 @@ def test_without_javascript_the_reply_link_opens_the_form_as_a_reply_and_the_rep
     assert response.headers["Cache-Control"] == "no-store"
     page.html = response.get_data(as_text=True)
     assert "回覆 @老王" in page.html and f'name="reply_to" value="{top.id}"' in page.html
-    assert re.search(r'<textarea id="body"[^>]*aria-describedby="replying-text body-hint"', page.html)  # whom, with the box
+    assert re.search(r'<textarea id="body"[^>]*aria-describedby="replying-text reply-quote body-hint"', page.html)
+    assert re.search(r'<blockquote class="reply-quote" id="reply-quote"[^>]*>國產儀器要加油</blockquote>', page.html)
     assert page.post(body="同意你的看法", reply_to=str(top.id)).status_code == 303
     reply = db.session.scalar(select(Comment).where(Comment.body == "同意你的看法"))
     assert (reply.thread_id, reply.reply_to_id, reply.status) == (top.id, top.id, PENDING)
     assert "同意你的看法" not in shared_html(app)  # moderated like any comment
     assert stored(db, top.id).reply_count == 0
+
+
+def test_the_reply_page_quotes_the_start_of_the_comment_as_readers_see_it(db, page):
+    """A long comment is cut, and personal data in a comment published before any decision is
+    masked there as on the article."""
+    top = make_comment(db, status=APPROVED, version=1, body="請打 0912-345-678 找我。" + "很長的評論" * 40)
+    html = page.client.get(f"{ARTICLE_URL}/comment?reply_to={top.id}").get_data(as_text=True)
+    quoted = re.search(r'<blockquote class="reply-quote"[^>]*>([^<]*)</blockquote>', html).group(1)
+    assert quoted.endswith("…") and len(quoted) == 121 and "0912-345-678" not in quoted and "請打" in quoted
+    assert "reply-quote" not in page.client.get(f"{ARTICLE_URL}/comment").get_data(as_text=True)
 
 
 def test_a_published_reply_shows_under_its_thread_and_is_counted(app, db, clock):

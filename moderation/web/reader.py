@@ -35,7 +35,15 @@ from moderation.clock import now
 from moderation.database import answer_deadline, statements_stand_alone
 from moderation.extensions import csrf, db, limiter
 from moderation.ids import row_id
-from moderation.models import Article, CaptchaMedium, CommentMode, CommentStatus, ReportReason, RestrictionKind
+from moderation.models import (
+    Article,
+    CaptchaMedium,
+    Comment,
+    CommentMode,
+    CommentStatus,
+    ReportReason,
+    RestrictionKind,
+)
 from moderation.screening.pipeline import Outcome
 from moderation.services import captcha, comments, external_check, likes, listing, outbox, sanctions, surge
 from moderation.services.articles import find_article, front_page_article
@@ -883,6 +891,7 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
         article=article,
         form=form,
         reply=reply,
+        quoted=_quoted(reply) if reply else None,
         challenge_id=form.captcha_id.data if kept else captcha.new_challenge_id(),
         answer=answer,
         captcha_medium=medium.value,
@@ -897,6 +906,16 @@ def render_form_page(article: comments.ArticleRef, form: CommentForm, *, medium:
     response.headers["Cache-Control"] = NO_STORE
     response.headers.update(headers or {})
     return response
+
+
+# The start of the comment a reply answers, quoted on the form page: the reader who followed 回覆
+# without JavaScript has left the article, and with it the comment.
+QUOTED_CHARACTERS = 120
+
+
+def _quoted(reply: comments.ReplyTarget) -> str:
+    text = listing.public_text(db.session.get(Comment, reply.comment_id))
+    return text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS].rstrip() + "…"
 
 
 def _article_or_404(slug: str) -> comments.ArticleRef:
