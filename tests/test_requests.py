@@ -14,26 +14,43 @@ def form_post(page, body: bytes, content_type="application/x-www-form-urlencoded
     return page.client.post(f"{page.url}/comments", data=body, content_type=content_type)
 
 
-def test_nul_character_is_refused(page, db):
+UNREADABLE = "送出的文字中有無法讀取的字元，已換成 � 或刪除。您輸入的其他內容已保留，請檢查後再送出。"
+
+
+def test_nul_character_comes_back_as_the_form_with_what_was_typed(page, db):
     page.open()
-    body = f"csrf_token={page.csrf_token}&nickname=%E5%B0%8F%00&body=x".encode()
+    body = f"csrf_token={page.csrf_token}&nickname=%E5%B0%8F%00%E6%9E%97&body=%E9%80%99%E6%AE%B5%E6%96%87%E5%AD%97".encode()
     response = form_post(page, body)
+    html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "無效的字元" in response.get_data(as_text=True)
+    assert 'value="小林"' in html and "這段文字</textarea>" in html
+    assert f'<p class="field-error" id="nickname-error" role="alert">{UNREADABLE}</p>' in html  # the field that lost one
+    assert 'id="body-error"' not in html
     assert count(db) == 0
 
 
 def test_raw_nul_byte_is_refused(page, db):
     response = form_post(page, b"nickname=a\x00b&body=x")
     assert response.status_code == 400
+    assert 'value="ab"' in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("body", [b"body=%FF%FE", b"body=\xff\xfe", b"nickname=%E5%B0"], ids=["percent", "raw", "truncated"])
-def test_invalid_utf8_is_refused(page, db, body):
+@pytest.mark.parametrize(("body", "shown"), [(b"body=%FF%FE%E5%A5%BD", "\ufffd\ufffd好</textarea>"),
+                                              (b"body=\xff\xfe", "\ufffd\ufffd</textarea>"),
+                                              (b"nickname=%E5%B0", 'value="\ufffd"')], ids=["percent", "raw", "truncated"])
+def test_invalid_utf8_comes_back_as_the_form_with_the_bytes_replaced(page, db, body, shown):
     response = form_post(page, body)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert shown in html and UNREADABLE in html
+    assert count(db) == 0
+
+
+def test_a_malformed_body_elsewhere_gets_the_page_that_says_so(page, db):
+    page.open()
+    response = page.client.post(f"{page.url}/comments/1/report", data=b"reason=%FF", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "無效的字元" in response.get_data(as_text=True)
-    assert count(db) == 0
 
 
 def test_oversized_body_is_refused(page, db, app):
@@ -57,6 +74,7 @@ def test_nul_in_multipart_is_refused(page):
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
+    assert "ab</textarea>" in response.get_data(as_text=True)
 
 
 def test_unknown_article_is_a_chinese_404(client):

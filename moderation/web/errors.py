@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import event
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from moderation.database import answer_deadline
@@ -41,6 +42,9 @@ def register(app: Flask) -> None:
     def malformed(error):
         if api_errors.is_api_request():
             return api_errors.error_response(400, "malformed")
+        salvage = app.extensions.get("malformed_form_pages", {}).get(request.endpoint)
+        if salvage is not None:
+            return salvage(**(request.view_args or {}))
         return render_template("error.html", kind="malformed"), 400
 
     @app.errorhandler(CSRFError)
@@ -160,6 +164,24 @@ def sent_from_this_site() -> bool:
         return site == "same-origin"
     origin = request.headers.get("Origin")
     return origin is not None and from_this_host(origin)
+
+
+def readable_form() -> tuple[MultiDict, set[str]]:
+    """What can be read of a malformed form body: bytes that are not UTF-8 as U+FFFD, NUL taken out;
+    and the names of the fields that lost something."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        text = request.get_data(cache=True).decode("utf-8", "replace")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+    else:
+        pairs = list(request.form.items(multi=True))
+    form, changed = MultiDict(), set()
+    for name, value in pairs:
+        name = name.replace("\x00", "")
+        readable = value.replace("\x00", "")
+        if readable != value or "\ufffd" in readable:
+            changed.add(name)
+        form.add(name, readable)
+    return form, changed
 
 
 def refuse_malformed_bodies() -> None:

@@ -24,6 +24,7 @@ class FormError(enum.StrEnum):
     BODY_TOO_LONG = "body_too_long"
     BODY_REORDERED = "body_reordered"  # bidi overrides or isolates: what is shown is not what is stored
     BODY_REFUSED = "body_refused"  # screening refused it: the reader is not told which term
+    UNREADABLE_CHARACTERS = "unreadable_characters"  # bytes not UTF-8 or NUL in what was sent: shown replaced
     AUTHOR_SUSPENDED = "author_suspended"  # a moderator suspended this author: until `field.restriction`
     AUTHOR_BANNED = "author_banned"
     CAPTCHA_WRONG = "captcha_wrong"

@@ -53,7 +53,7 @@ from moderation.services.paging import Cursor, HotCursor
 from moderation.services.rate_limits import captcha_retry_after
 from moderation.services.rulebook.cache import active_rules, thresholds_from
 from moderation.short_lived import short_lived
-from moderation.web import external_checks, languages, reader_identity
+from moderation.web import errors, external_checks, languages, reader_identity
 from moderation.web.forms import CARRIED_ERRORS, CommentForm, FormError, ReportForm, carried_errors
 from moderation.web.languages import article_in_reader_script, comments_convertible, current_language
 from moderation.web.outages import UNAVAILABLE
@@ -265,6 +265,25 @@ def _cursor_arg(name: str) -> Cursor | None:
     if cursor is None:
         abort(404)
     return cursor
+
+
+def _form_with_unreadable_characters(slug: str):
+    """A comment form whose body was not UTF-8, or held NUL (a broken client, text pasted from a
+    binary file): the form again with what could be read, each field that lost something saying so.
+    Nothing is stored, and the challenge was not used: it comes back with the answer typed."""
+    article = _article_or_404(slug)
+    readable, changed = errors.readable_form()
+    form = CommentForm(formdata=readable)
+    fields = [field for field in (form.nickname, form.body) if field.name in changed] or [form.body]
+    for field in fields:
+        field.errors = [FormError.UNREADABLE_CHARACTERS]
+    return render_form_page(article, form, status=400, keep_challenge=True)
+
+
+@bp.record_once
+def _salvage_malformed_comment_forms(state) -> None:
+    state.app.extensions.setdefault("malformed_form_pages", {}).update(
+        {"reader.post_comment": _form_with_unreadable_characters, "reader.continue_comment": _form_with_unreadable_characters})
 
 
 @bp.get("/articles/<slug>/comment")
