@@ -380,6 +380,9 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width, locale):
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         name = page.locator(".site-name").bounding_box()
         assert name["height"] < 40, path  # the site name on one line, not a character a line
+        for table in page.locator(".table").all():  # one that scrolls sideways shows shadows at its edges
+            if table.evaluate("(box) => box.scrollWidth > box.clientWidth"):
+                assert "radial-gradient" in table.evaluate("(box) => getComputedStyle(box).backgroundImage"), path
 
 
 def test_on_a_touch_screen_the_queue_hints_no_keys_and_its_compact_bars_keep_finger_sized_buttons(
