@@ -662,6 +662,21 @@ def test_the_reported_tab_leaves_out_the_pre_moderation_reason(moderator, db):
     assert "先審後發：新評論預設待審" in moderator.queue(tab="approved")
 
 
+def test_a_comment_hidden_by_reports_is_pending_for_them_not_for_the_articles_mode(moderator, db):
+    """Published, then hidden by readers' reports: back on 待審, its card says the reports, and not
+    the 先審後發 it was held for before it was published."""
+    comment = make_comment(db, status=PENDING, version=3)
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="pre_moderation", rule_id="", detail="", field="body"))
+    db.session.commit()
+    report(db, comment, "abuse", "1")
+    html = moderator.queue(comment=comment.id)
+    assert "讀者檢舉：人身攻擊" in html and "先審後發：新評論預設待審" not in html
+    fresh = make_comment(db, status=PENDING, body="另一則待審評論")
+    db.session.add(ScreeningReason(comment_id=fresh.id, kind="pre_moderation", rule_id="", detail="", field="body"))
+    db.session.commit()
+    assert "先審後發：新評論預設待審" in moderator.queue(comment=fresh.id)  # held by the mode: it says so
+
+
 # Filters ------------------------------------------------------------------------------------------
 
 def test_a_mistyped_author_tag_is_refused_and_lists_nothing(moderator, db):

@@ -80,6 +80,8 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
           removed: frozenset[str]) -> Card:
     hidden = HIDDEN_REASONS.get(tab, set())
     reports = page.reports.get(comment.id, [])
+    if reports and comment.status is CommentStatus.PENDING:  # hidden by readers' reports: waiting for them
+        hidden = hidden | {"pre_moderation"}
     spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
              if reason.field == "body" and reason.span_start is not None]
     return Card(
