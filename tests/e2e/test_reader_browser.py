@@ -624,3 +624,16 @@ def test_nothing_scrolls_sideways_on_a_phone(live_server, browser, db, width, ja
     if javascript:
         page.get_by_role("button", name="寫評論").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_pages_of_their_own_start_with_the_way_back_not_with_a_gap(live_server, browser_page, db):
+    """The thread page and the form page are not set apart from an article above them: their ← 回到文章
+    is the first thing under the header, with no rule or empty band before it."""
+    top = make_comment(db, status=CommentStatus.APPROVED, body="有回覆的評論")
+    page = browser_page
+    for path in (f"{ARTICLE}/comments/{top.id}/replies", f"{ARTICLE}/comment?reply_to={top.id}"):
+        page.goto(live_server + path)
+        gap = page.evaluate("""() => document.querySelector('.back-link').getBoundingClientRect().top
+                                     - document.querySelector('main').getBoundingClientRect().top""")
+        assert gap <= 40, (path, gap)  # main's padding and the paragraph's margin; the band was 50 px more
+        assert page.evaluate("getComputedStyle(document.querySelector('section.comments')).borderTopWidth") == "0px"
