@@ -43,7 +43,7 @@ def register(app: Flask) -> None:
         if api_errors.is_api_request():
             return api_errors.error_response(400, "malformed")
         salvage = app.extensions.get("malformed_form_pages", {}).get(request.endpoint)
-        if salvage is not None:
+        if salvage is not None and "\x00" not in request.path:  # a form's body, not its address
             return salvage(**(request.view_args or {}))
         return render_template("error.html", kind="malformed"), 400
 
