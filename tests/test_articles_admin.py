@@ -174,6 +174,8 @@ def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(admin, client, db):
     assert asked.status_code == 200 and f"要撤銷 cms.example 的金鑰 {row.prefix} 嗎？" in asked.get_data(as_text=True)
     assert client.get("/api/v1/articles/from-admin-key", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     assert admin.post(f"/moderation/admin/api-keys/{row.id}/revoke", confirmed="1").status_code == 303
+    said = admin.client.get("/moderation/admin/api-keys").get_data(as_text=True)
+    assert f"已撤銷金鑰 {row.prefix}（cms.example）：用它的請求從現在起都會被拒絕。" in said
     assert client.get("/api/v1/articles/from-admin-key", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "boss")).all()
     assert "api_key_create" in actions and "api_key_revoke" in actions

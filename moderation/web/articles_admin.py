@@ -195,8 +195,10 @@ def revoke_key(key_id: int):
         abort(404)
     if not row.revoked_at and (asked := confirm_first("revoke_key", row.prefix, url_for(".keys"), site=row.site)):
         return asked
+    already = row.revoked_at is not None
     api_keys.revoke(db.session, row, actor=guards.actor(), now=now())
     db.session.commit()
+    flash({"prefix": row.prefix, "site": row.site, "already": already}, "key_revoked")
     return see_other(url_for(".keys"))
 
 
