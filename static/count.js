@@ -2,10 +2,13 @@
 
    <span data-comment-count="story-1001"></span>
    <span data-comment-count="story-1002" data-comment-count-template="{n} 則評論"></span>
+   <span data-comment-count="story-1003" data-comment-count-template="{n} comments"
+         data-comment-count-one="1 comment" data-comment-count-zero="Be the first to comment"></span>
    <script src="https://comments.example.com/static/count.js" async></script>
 
    Every element with data-comment-count gets the published comment count of that article key,
-   asked for in one request per 100 keys (GET /api/v1/counts, public and cached briefly). The
+   asked for in one request per 100 keys (GET /api/v1/counts, public and cached briefly), written
+   into the template ({n} wherever it stands), or the -zero or -one text for 0 and 1 when given. The
    service is the origin this script came from. Keys the service does not know keep their text.
    After adding elements to the page, call window.commentCounts.refresh(). */
 (function () {
@@ -20,7 +23,9 @@
 
   function show(element, count) {
     var template = element.getAttribute("data-comment-count-template");
-    element.textContent = template ? template.replace("{n}", String(count)) : String(count);
+    var exact = { 0: "data-comment-count-zero", 1: "data-comment-count-one" }[count];
+    if (exact && element.hasAttribute(exact)) { template = element.getAttribute(exact); }
+    element.textContent = template ? template.split("{n}").join(String(count)) : String(count);
     element.setAttribute("data-comment-count-loaded", "");
   }
 
