@@ -33,11 +33,14 @@
   // focus goes back where the reader was: to what says what happened (a report's notice), else to the
   // like button of the comment the URL names (the like's way back, #comment-N).
   // After the load: going to the URL's #comment-N moves the focus to the page first.
+  // A reply's form page (回覆, #comment-form) puts the focus in the text box, which says whom it answers.
+  var focused = null;
   window.addEventListener("load", function () {
     var said = document.querySelector("[data-focus-on-load]");
     var named = /^#comment-\d+$/.test(location.hash) && document.querySelector(location.hash + " [data-like] button");
-    if (said) said.focus();
-    else if (named) named.focus();
+    var box = location.hash === "#comment-form" && document.querySelector("#comment-form textarea[name=body]");
+    focused = said || named || box || null;
+    if (focused) focused.focus({ preventScroll: true });
   });
 
   var parentOrigin = document.body.getAttribute("data-parent-origin");
@@ -57,9 +60,20 @@
     }
   }
 
+  // Where the focus went after a post (a report's notice, a like's button, a reply's text box), for the
+  // page around to bring into view: the frame is as tall as its content, so only that page can scroll
+  // to it, and only once the frame has its new height (the message comes after the height's).
+  function show() {
+    if (!focused) return;
+    var box = focused.closest("[role=status], .notice, .comment, form") || focused;
+    window.parent.postMessage({ type: "moderation-embed:show",
+                                top: Math.max(0, Math.floor(box.getBoundingClientRect().top + window.scrollY)) },
+                              parentOrigin);
+  }
+
   if (window.ResizeObserver) {
     new ResizeObserver(send).observe(document.body);
   }
-  window.addEventListener("load", send);
+  window.addEventListener("load", function () { send(); show(); });
   send();
 })();

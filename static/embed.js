@@ -6,13 +6,15 @@
    Inserts an <iframe> of https://comments.example.com/embed/story-1001 after the script (the page's
    origin goes along, so that the frame can tell it its height) and sets the frame's height from its
    messages. Only messages from the service's origin and from this frame's own window are heard, and
-   they carry a height, nothing else. data-lang (zh-Hant, zh-Hans or en) picks the frame's language;
+   they carry a height, or a place in the frame to bring into view after a post (a report's notice),
+   nothing else. data-lang (zh-Hant, zh-Hans or en) picks the frame's language;
    without it the reader's browser does. data-title names the frame for screen readers.
    The site's origin must be allowed by the service's admin (frame-ancestors), or the browser
    refuses to show the frame. */
 (function () {
   "use strict";
   var MESSAGE = "moderation-embed:height";
+  var SHOW = "moderation-embed:show";
   var MAX_HEIGHT = 100000;
   var TITLES = { "zh-hant": "網友評論", "zh-hans": "网友评论", en: "Comments" };
   var TAGS = { "zh-hant": "zh-Hant", "zh-hans": "zh-Hans", en: "en" };  // the title's `lang`
@@ -48,6 +50,13 @@
       return;
     }
     var data = event.data;
+    if (data && data.type === SHOW && typeof data.top === "number" && data.top >= 0 && data.top < MAX_HEIGHT) {
+      var place = frame.getBoundingClientRect().top + data.top;
+      if (place < 0 || place > window.innerHeight - 80) {  // out of sight: a third of the way down
+        window.scrollTo({ top: window.scrollY + place - window.innerHeight / 3 });
+      }
+      return;
+    }
     if (!data || data.type !== MESSAGE || typeof data.height !== "number") {
       return;
     }

@@ -188,6 +188,44 @@ def test_after_a_like_or_a_report_the_frame_gives_the_focus_back_where_the_reade
     wait_until(comment_frame(page), "document.activeElement.id === 'notice'")
 
 
+def in_view_of_the_host(page, selector: str) -> bool:
+    """Whether an element of the frame is inside the host page's viewport (the frame is as tall as
+    its content: only the host page scrolls)."""
+    frame_top = page.locator("iframe").bounding_box()["y"]
+    inner = comment_frame(page).evaluate(f"document.querySelector({selector!r}).getBoundingClientRect().top")
+    return 0 <= frame_top + inner <= page.viewport_size["height"] - 40
+
+
+def test_on_a_phone_the_host_page_brings_a_reports_notice_and_a_replys_box_into_view(open_browser, host, db):
+    """The frame comes back at its new height after a post; the host page scrolls to what took the
+    focus (it stayed where it was, and the notice was a screen further down)."""
+    comments = [make_comment(db, status=CommentStatus.APPROVED, body=f"手機上的第 {number} 則評論" * 6)
+                for number in range(6)]
+    page = open_browser().new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(host + "/script.html")
+    frame = page.frame_locator("iframe")
+    reported = comments[1]  # listed newest first: near the end of the frame
+    frame.locator(f"#comment-{reported.id}").get_by_role("link", name="檢舉").click()
+    frame.get_by_label("離題").check()
+    frame.get_by_role("button", name="送出檢舉").click()
+    frame.get_by_text("已收到您的檢舉，我們會盡快處理").wait_for()
+    wait_until(comment_frame(page), "document.activeElement.id === 'notice'")
+    assert soon(lambda: in_view_of_the_host(page, "#notice"))
+    frame.locator(f"#comment-{comments[2].id}").get_by_role("link", name="回覆").click()
+    wait_until(comment_frame(page), "document.activeElement && document.activeElement.name === 'body'")
+    assert soon(lambda: in_view_of_the_host(page, "#comment-form textarea[name=body]"))
+
+
+def soon(check, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_a_draft_in_the_frame_survives_its_language_switch(open_browser, host):
     """The frame's language switch is a link (the frame has no reader.js); the draft followed it away."""
     page = open_browser().new_page()
