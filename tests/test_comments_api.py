@@ -46,9 +46,9 @@ def test_published_comments_newest_first_with_the_anonymous_named(client, db, re
     assert response.json["total"] == 2 and response.json["article"] == ARTICLE_SLUG
     assert response.json["comments"] == [
         {"id": newer.id, "nickname": "匿名網友", "anonymous": True, "text": "第二則 <b>",
-         "created_at": "2026-11-24T01:02:00+00:00"},
+         "created_at": "2026-11-24T01:02:00+00:00", "reply_to": None, "thread": None, "replies": 0, "staff": False},
         {"id": older.id, "nickname": "讀者小林", "anonymous": False, "text": "第一則",
-         "created_at": "2026-11-24T01:01:00+00:00"},
+         "created_at": "2026-11-24T01:01:00+00:00", "reply_to": None, "thread": None, "replies": 0, "staff": False},
     ]
     english = client.get(URL, headers={**reader_app, "Accept-Language": "en"})
     assert english.json["comments"][0]["nickname"] == "Anonymous reader"
@@ -131,5 +131,25 @@ def test_replies_are_published_comments_and_a_refused_top_never_appears(client, 
     db.session.commit()
     assert decide(db.session, top.id, Decision.REJECT, expected_version=1, actor=SYSTEM, now=clock(),
                   reason=RejectReason.ABUSE).ok
-    texts = [comment["text"] for comment in client.get(URL, headers=reader_app).json["comments"]]
-    assert texts == ["留下來的回覆"]
+    listed = client.get(URL, headers=reader_app).json["comments"]
+    assert [comment["text"] for comment in listed] == ["留下來的回覆"]
+    assert (listed[0]["reply_to"], listed[0]["thread"]) == (top.id, top.id)  # its place, the top gone
+
+
+def test_a_thread_can_be_rebuilt_from_the_list(client, db, reader_app):
+    """A newsroom's own rendering (an app, an AMP page) nests the replies under their top comment."""
+    from moderation.services.listing import replies_changed
+
+    top = published(db, 1, body="主評論")
+    first = published(db, 2, body="第一則回覆", thread_id=top.id, reply_to_id=top.id)
+    published(db, 3, body="回覆第一則回覆", thread_id=top.id, reply_to_id=first.id)
+    replies_changed(db.session, top.id, 2)
+    db.session.commit()
+    listed, url = [], URL
+    while url:  # this module's pages hold two
+        answer = client.get(url, headers=reader_app).json
+        listed, url = listed + answer["comments"], answer["links"]["older"]
+    by_id = {comment["id"]: comment for comment in listed}
+    assert by_id[top.id]["replies"] == 2 and by_id[top.id]["thread"] is None
+    assert [(by_id[c]["thread"], by_id[c]["reply_to"]) for c in sorted(by_id) if c != top.id] == [
+        (top.id, top.id), (top.id, first.id)]

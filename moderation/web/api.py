@@ -288,6 +288,10 @@ def article_comments(key: str):
                 "anonymous": comment.display_name is None,
                 "text": listing.public_text(comment),
                 "created_at": comment.created_at.isoformat(),
+                "reply_to": comment.reply_to_id,
+                "thread": comment.thread_id,
+                "replies": comment.reply_count,
+                "staff": comment.staff_account_id is not None,
             } for comment in page.comments],
             links={
                 "older": url_for(".article_comments", key=key, before=page.older.encode()) if page.older else None,

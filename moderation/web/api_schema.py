@@ -134,6 +134,10 @@ class PublishedComment(BaseModel):
     anonymous: bool
     text: str
     created_at: datetime
+    reply_to: int | None = Field(description="a reply: the comment it answers (which may no longer be published)")
+    thread: int | None = Field(description="a reply: its thread's top comment; null for a top comment")
+    replies: int = Field(description="a top comment: its published replies")
+    staff: bool = Field(description="an answer from the site (本站編輯), posted from the moderation pages")
 
 
 class PageLinks(BaseModel):
