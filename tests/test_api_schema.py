@@ -73,6 +73,18 @@ def test_the_document_promises_only_the_apis_own_errors_under_stable_names(clien
         assert "422" not in document["paths"][path]["get"]["responses"]
 
 
+def test_the_document_lists_every_error_code_and_every_fields_problem(client):
+    """A generated client switches on the codes: the document names each the API can answer with."""
+    from moderation.services.newsroom import ArticleProblem
+    from moderation.web.api_errors import MESSAGES
+
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    codes = next(schema["enum"] for name, schema in schemas.items() if name.startswith("ErrorCode"))
+    problems = next(schema["enum"] for name, schema in schemas.items() if name.startswith("ArticleProblem"))
+    assert set(codes) == set(MESSAGES) and {"bad_cursor", "article_not_found", "too_many_keys"} <= set(codes)
+    assert set(problems) == {problem.value for problem in ArticleProblem}
+
+
 def test_the_document_names_its_server_and_the_headers_answers_carry(client):
     document = client.get("/api/v1/openapi.json", base_url="https://comments.example.com").json
     assert document["servers"] == [{"url": "https://comments.example.com"}]

@@ -10,6 +10,7 @@ this document.
 from __future__ import annotations
 
 import copy
+import enum
 import threading
 from datetime import datetime
 from typing import Literal
@@ -18,13 +19,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from moderation.services.newsroom import ARTICLE_KEY
+from moderation.services.newsroom import ARTICLE_KEY, ArticleProblem
+from moderation.web.api_errors import MESSAGES
+
+# Every code the API answers with: `api_errors.error_response` takes only these (the messages' keys).
+ErrorCode = enum.StrEnum("ErrorCode", {code: code for code in MESSAGES})
+
+
+class FieldProblem(BaseModel):
+    code: ArticleProblem = Field(description="what is wrong with the field, for programs")
+    message: str = Field(description="the same for people, in the request's language, with its limit")
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="stable, for programs: unauthorized, forbidden_scope, invalid_fields, …")
+    code: ErrorCode = Field(description="stable, for programs")
     message: str = Field(description="for people, in the request's language")
-    fields: dict[str, dict[str, str]] | None = Field(None, description="invalid_fields: field → {code, message}")
+    fields: dict[str, FieldProblem] | None = Field(None, description="invalid_fields: field → its problem")
     unknown: list[str] | None = Field(None, description="unknown_field: the fields not known")
     scope: str | None = Field(None, description="forbidden_scope: the scope needed")
     parameter: str | None = Field(None, description="bad_parameter: which one")
