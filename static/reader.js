@@ -11,27 +11,8 @@
     focusTarget.focus();
   }
 
-  // A required field left empty (or only spaces, which `required` lets through) is said in the
-  // page's language, not in the browser's ("Please fill out this field." on a Chinese page).
-  // The message for a text of spaces alone (`required` takes it for typed), else "".
-  function onlySpaces(field) {
-    return field.value && !field.value.trim() ? field.getAttribute("data-required-message") || "" : "";
-  }
-  document.querySelectorAll("[data-required-message]").forEach(function (field) {
-    var message = field.getAttribute("data-required-message");
-    var radio = field.type === "radio";
-    function blank() {
-      return radio ? !field.form.querySelector("input[name='" + field.name + "']:checked") : !field.value.trim();
-    }
-    field.addEventListener("invalid", function () { if (blank()) field.setCustomValidity(message); });
-    var group = radio ? field.form.querySelectorAll("input[name='" + field.name + "']") : [field];
-    Array.prototype.forEach.call(group, function (member) {
-      member.addEventListener(radio ? "change" : "input", function () {
-        field.setCustomValidity(radio ? "" : onlySpaces(field));  // a choice made is never blank
-      });
-    });
-    if (!radio) field.setCustomValidity(onlySpaces(field));
-  });
+  // A required field left empty is said in the page's language (static/required.js, loaded first).
+  var onlySpaces = window.requiredFields.onlySpaces;
 
   // The form page's language buttons send the form, so that the draft survives without JavaScript;
   // here the draft is in sessionStorage, so they follow the switch's link instead: no page that Back

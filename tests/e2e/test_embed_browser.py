@@ -226,6 +226,20 @@ def soon(check, seconds: float = 5.0) -> bool:
     return True
 
 
+def test_in_the_frame_a_required_field_is_said_in_the_pages_language(open_browser, host, db):
+    """The frame has no reader.js, but every page has required.js: a report sent without its reason
+    says 請選擇檢舉原因, not the browser's "Please select one of these options."."""
+    reported = make_comment(db, status=CommentStatus.APPROVED, body="沒選原因就檢舉")
+    page = open_browser().new_page()
+    page.goto(host + "/script.html")
+    frame = page.frame_locator("iframe")
+    frame.locator(f"#comment-{reported.id}").get_by_role("link", name="檢舉").click()
+    frame.get_by_role("button", name="送出檢舉").click()
+    reason = comment_frame(page).locator("input[name=reason]").first
+    assert reason.evaluate("(field) => field.validationMessage") == "請選擇檢舉原因"
+    assert "/report" in comment_frame(page).url  # not sent
+
+
 def test_a_draft_in_the_frame_survives_its_language_switch(open_browser, host):
     """The frame's language switch is a link (the frame has no reader.js); the draft followed it away."""
     page = open_browser().new_page()
