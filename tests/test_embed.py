@@ -280,6 +280,10 @@ def test_an_unknown_key_is_a_404_in_the_frames_language(client, db, clock):
     assert all(url.startswith(("/embed/never-sent", "/static/", "#")) for url in links_of(html))
     malformed = client.get("/embed/never-sent", query_string={"lang": "<x>"}, headers={"Accept-Language": ""})
     assert malformed.status_code == 404 and "找不到頁面" in malformed.get_data(as_text=True)
+    # What the newsroom has to do, naming the key it asked for (escaped: it comes from the URL).
+    assert "PUT /api/v1/articles/never-sent" in malformed.get_data(as_text=True)
+    escaped = client.get("/embed/%3Cb%3E").get_data(as_text=True)
+    assert "articles/&lt;b&gt;" in escaped and "<b>" not in escaped
     assert client.get("/embed/a%2Cb").status_code == 404  # not a key at all
 
 
