@@ -240,6 +240,21 @@ def test_liking_without_javascript_posts_and_comes_back_to_the_comment(app, db):
     assert stored(db, comment).like_count == 0
 
 
+def test_a_like_that_is_not_counted_is_said_beside_the_comment_without_javascript(app, db):
+    """One address's likes past the few it counts: the button is pressed, the count does not move,
+    and the page says why beside the comment (reader.js says the same in place)."""
+    comment = make_comment(db, status=APPROVED)
+    for _ in range(app.config["LIKES_COUNTED_PER_ADDRESS"]):
+        assert browser(app).post(like_url(comment)).headers["Location"].endswith(f"#comment-{comment.id}")
+    reader = browser(app)
+    answer = reader.post(like_url(comment))
+    assert answer.headers["Location"].endswith(f"{ARTICLE_URL}#notice")
+    html = reader.get(ARTICLE_URL).get_data(as_text=True)
+    assert "這個讚不計入讚數：自己的評論，或同一網路已有多個讚。" in html
+    assert html.index('id="notice"') > html.index(f'id="comment-{comment.id}"')  # beside it, not at the top
+    assert stored(db, comment).like_count == app.config["LIKES_COUNTED_PER_ADDRESS"]
+
+
 def test_a_reply_liked_on_its_threads_page_comes_back_there(app, db):
     top = make_comment(db, status=APPROVED)
     reply = make_comment(db, status=APPROVED, thread_id=top.id, reply_to_id=top.id, body="一則回覆")

@@ -411,6 +411,9 @@ def like_comment(slug: str, comment_id: int):
         return response
     # Where the form came from is in its action's query (a page cached before it moved there: in its fields).
     thread = request.values.get("thread", type=row_id)
+    if result.liked and not result.counted and thread is None and request.values.get("sort") != "hot":
+        # Said beside the comment, as reader.js says it: the button is pressed, the count did not move.
+        return back_with_notice(slug, "like_uncounted", about=comment_id)
     if thread is not None:  # liked on the thread's own page: back there
         return see_other(url_for(".thread", slug=slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
     sort = request.values.get("sort")
@@ -662,10 +665,10 @@ def _captcha_needed(token: str | None) -> bool:
 
 
 def _posted(article, status: CommentStatus):
-    return back_with_notice(article, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
+    return back_with_notice(article.slug, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
 
 
-def back_with_notice(article, notice: str, *, about: int | None = None):
+def back_with_notice(slug: str, notice: str, *, about: int | None = None):
     """To the article's notice, which takes the focus: a screen reader hears it, and it is in view
     (beside the comment it is `about`, when the page shows that comment). The notice is flashed;
     the embedded comment section, which may keep no session, names it in its URL instead (web/embed.py)."""
@@ -674,7 +677,7 @@ def back_with_notice(article, notice: str, *, about: int | None = None):
         flash(notice, "notice")
         if about is not None:
             flash(about, "notice_about")
-    return see_other(url_for(".article", slug=article.slug, notice=notice if embedded else None,
+    return see_other(url_for(".article", slug=slug, notice=notice if embedded else None,
                              about=about if embedded else None, _anchor=NOTICE_ANCHOR))
 
 
@@ -773,7 +776,7 @@ def report_comment(slug: str, comment_id: int):
         response = jsonify(outcome=outcome.value)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    return back_with_notice(article, f"report_{outcome.value}", about=comment_id)
+    return back_with_notice(article.slug, f"report_{outcome.value}", about=comment_id)
 
 
 def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason | None, form: ReportForm,
