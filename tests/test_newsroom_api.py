@@ -65,6 +65,8 @@ def test_the_cms_creates_an_article_that_readers_can_open(client, db, cms):
     page = client.get("/articles/story-1001").get_data(as_text=True)
     assert "檢測機構數位轉型" in page and '網<rt lang="zh-Latn-pinyin">wǎng</rt>' in page
     assert "(資料參考來源:儀器網)" in page  # ordinary parentheses stay text
+    assert '<meta name="robots" content="noindex">' in page  # the newsroom's own page is the one to index
+    assert "noindex" not in client.get("/articles/inspection-testing-excellent-cases").get_data(as_text=True)
     stored = article(db, "story-1001")
     assert stored.published_at.isoformat() == "2026-11-24T00:00:00+00:00"
     assert stored.comment_mode is CommentMode.PRE_MODERATION
