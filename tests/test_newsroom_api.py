@@ -183,6 +183,8 @@ def test_requests_without_a_valid_key_get_401_json(client, db):
         assert response.status_code == 401 and response.is_json
         assert response.json["error"]["code"] == "unauthorized"
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        sent = headers.get("Authorization", "").startswith("Bearer mk_")  # a key, but not one: RFC 6750's error
+        assert ('error="invalid_token"' in response.headers["WWW-Authenticate"]) is sent
     assert article(db, "story-2001") is None
 
 

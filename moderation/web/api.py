@@ -71,9 +71,13 @@ def requires(scope: Scope):
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            key = api_keys.key_for(db.session, _presented_key())
+            presented = _presented_key()
+            key = api_keys.key_for(db.session, presented)
             if key is None:
-                raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="api"'})
+                # RFC 6750: a key that was sent but is not one (mistyped, revoked) is an invalid_token;
+                # no key at all is only the challenge.
+                challenge = 'Bearer realm="api"' + (', error="invalid_token"' if presented else "")
+                raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": challenge})
             g.api_site = key.site
             if scope not in key.scope_set:
                 raise ApiError(403, "forbidden_scope", scope=scope.value)
