@@ -272,6 +272,9 @@ DEFAULTS: dict[str, object] = {
     "DASHBOARD_TOP": 10,
     # Display.
     "DISPLAY_TIMEZONE": "Asia/Taipei",
+    # The site's name in page titles, headers and the embedded frame's title; empty: 儀器網, in the
+    # reader's language (仪器网, Instrument News). A name set here is reserved as a nickname too.
+    "SITE_NAME": "",
     # The article `/` redirects to.
     "FRONT_PAGE_ARTICLE": "inspection-testing-excellent-cases",
 }
@@ -293,6 +296,9 @@ def load_config(app, overrides: dict | None) -> None:
             app.config[key] = timedelta(seconds=app.config[key])
 
     app.config["EMBED_ALLOWED_ORIGINS"] = _embed_origins(app.config["EMBED_ALLOWED_ORIGINS"])
+    site_name = str(app.config["SITE_NAME"] or "").strip()
+    if site_name and site_name not in app.config["RESERVED_NICKNAMES"]:
+        app.config["RESERVED_NICKNAMES"] = [*app.config["RESERVED_NICKNAMES"], site_name]
 
     instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:

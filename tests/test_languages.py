@@ -427,3 +427,9 @@ def test_a_switch_after_a_refused_post_says_the_refusal_again_in_the_other_langu
     assert "What you typed is kept." not in switched and "歡迎來玩博彩</textarea>" in switched
     assert switched.count('name="shown_error"') == 1  # what was said, carried on; nothing forged or unknown
     assert db.session.query(Comment).count() == stored
+
+
+
+def test_without_a_site_name_the_default_is_said_in_the_readers_language(client):
+    assert " - Instrument News</title>" in client.get(f"/articles/{ARTICLE_SLUG}?lang=en").get_data(as_text=True)
+    assert " - 儀器網</title>" in client.get(f"/articles/{ARTICLE_SLUG}").get_data(as_text=True)

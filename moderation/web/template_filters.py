@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from moderation.services.listing import public_text
+from moderation.web.languages import LazyText as lazy_gettext
+
+DEFAULT_SITE_NAME = lazy_gettext("儀器網")
 
 
 def register(app: Flask) -> None:
@@ -22,6 +25,11 @@ def register(app: Flask) -> None:
         return moment.astimezone(zone).isoformat(timespec="minutes")
 
     app.add_template_filter(public_text, "public_body")
+
+    @app.template_global("site_name")
+    def site_name() -> str:
+        """`SITE_NAME` as set, or the site's name in the reader's language."""
+        return app.config["SITE_NAME"] or str(DEFAULT_SITE_NAME)
 
     @app.template_global("display_zone")
     def display_zone() -> str:
