@@ -74,7 +74,8 @@ DEFAULTS: dict[str, object] = {
     "COMMENT_MAX_LENGTH": 2000,
     "RESERVED_NICKNAMES": [
         "管理員", "管理员", "版主", "站長", "站长", "編輯", "编辑", "編輯部", "编辑部", "小編", "小编",
-        "客服", "官方", "儀器網", "仪器网", "板主", "管理人", "管理者", "站務", "版務", "admin",
+        "客服", "官方", "儀器網", "仪器网", "板主", "管理人", "管理者", "站務", "版務", "總編", "主編", "責編",
+        "admin",
         "administrator", "sysadmin", "sysop", "superuser", "moderator", "mod", "root", "system",
         "webmaster", "staff", "editor",  # "editor": the English words of the site's 「本站編輯」 badge
     ],

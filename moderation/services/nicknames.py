@@ -66,18 +66,20 @@ def _swapped(folded: str) -> str:
 
 
 # Words that hold a reserved Han name but name something else: 編輯器 is an editor program
-# (編輯器愛好者, a fan of text editors), not the site's 編輯. Taken out before the names are looked for,
-# so 編輯器小編 is still 小編. Written as skeletons (Simplified): Traditional forms meet them folded.
+# (編輯器愛好者, a fan of text editors), not the site's 編輯. Taken out when a name begins with one,
+# before the names are looked for: 編輯器小編 is still 小編, and 本站編輯器 still reads 本站編輯.
+# Written as skeletons (Simplified): Traditional forms meet them folded.
 ORDINARY_WORDS = ("编辑器", "编辑软件", "编辑软体")
 
 
 def impersonates(nickname: str, reserved: Iterable[str]) -> bool:
-    """Han names match anywhere (小編小美) but inside an ordinary word (編輯器); Latin names match a
-    whole word (not `model`)."""
+    """Han names match anywhere (小編小美) but inside an ordinary word the name begins with (編輯器);
+    Latin names match a whole word (not `model`)."""
     name = latin_skeleton(nickname)
     squeezed = re.sub(r"[\W_]+", "", name)
     for word in ORDINARY_WORDS:
-        squeezed = squeezed.replace(word, "\x00")
+        if squeezed.startswith(word):
+            squeezed = "\x00" + squeezed[len(word):]
     words = set(re.findall(r"[a-z]+|[0-9]+", name))
     for target in reserved_skeletons(tuple(reserved)):
         if target.isascii():
