@@ -274,7 +274,9 @@ def _form_with_unreadable_characters(slug: str):
     article = _article_or_404(slug)
     readable, changed = errors.readable_form()
     form = CommentForm(formdata=readable)
-    fields = [field for field in (form.nickname, form.body) if field.name in changed] or [form.body]
+    fields = [field for field in (form.nickname, form.body, form.captcha_answer) if field.name in changed]
+    if not fields:  # a field the reader does not see: said above the box, the one they wrote
+        fields = [form.body]
     for field in fields:
         field.errors = [FormError.UNREADABLE_CHARACTERS]
     return render_form_page(article, form, status=400, keep_challenge=True)
