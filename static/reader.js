@@ -530,7 +530,7 @@
         .then(function (answer) {
           if (!answer) return;
           var said = { recorded: "reportRecorded", hidden: "reportRecorded", already: "reportAlready",
-                       too_many: "reportTooMany" }[answer.outcome] || "reportRecorded";
+                       already_here: "reportAlreadyHere", too_many: "reportTooMany" }[answer.outcome] || "reportRecorded";
           reportForm.hidden = true;
           document.querySelector("[data-comments-end]").appendChild(reportForm);
           var link = item.querySelector("[data-report-link]");

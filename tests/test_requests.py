@@ -47,7 +47,7 @@ def test_invalid_utf8_comes_back_as_the_form_with_the_bytes_replaced(page, db, b
 
 
 def test_unreadable_bytes_in_the_captcha_answer_are_said_there_not_on_the_text(page, db):
-    response = form_post(page, "body=%E5%A5%BD&captcha_answer=AC%FFE".encode())
+    response = form_post(page, b"body=%E5%A5%BD&captcha_answer=AC%FFE")
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "好</textarea>" in html
     assert 'id="captcha_answer-error"' in html and 'id="body-error"' not in html

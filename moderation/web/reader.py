@@ -761,9 +761,10 @@ def report_comment(slug: str, comment_id: int):
         return _report_refused(article, comment_id, reason, form)
     ip_hash = reader_identity.client_ip_hash(request)
     config = current_app.config
+    token = reader_identity.reader_token(request)
     outcome = comments.report_comment(
         db.session, article, comment_id, reason,
-        reporter_hash=reporter_hash(reader_identity.reader_token(request)),
+        reporter_hash=reporter_hash(token),
         reporter_ip_hash=ip_hash,
         now=now(),
         hide_threshold=config["REPORT_HIDE_THRESHOLD"],
@@ -774,11 +775,13 @@ def report_comment(slug: str, comment_id: int):
     if outcome is comments.ReportOutcome.NOT_FOUND:
         abort(404)
     db.session.commit()
+    # A browser without a cookie reports as its address: "already" may be a colleague's report there.
+    said = "already_here" if outcome is comments.ReportOutcome.ALREADY and token is None else outcome.value
     if request.accept_mimetypes.best == "application/json":  # reader.js reports in place
-        response = jsonify(outcome=outcome.value)
+        response = jsonify(outcome=said)
         response.headers["Cache-Control"] = NO_STORE
         return response
-    return back_with_notice(article.slug, f"report_{outcome.value}", about=comment_id)
+    return back_with_notice(article.slug, f"report_{said}", about=comment_id)
 
 
 def _report_refused(article: comments.ArticleRef, comment_id: int, reason: ReportReason | None, form: ReportForm,
