@@ -60,6 +60,10 @@ def test_a_like_kept_but_not_counted_is_said_beside_the_button(app, live_server,
     note = page.locator(f"#comment-{comment.id} [data-like-note]")
     expect(note).to_have_text("這個讚不計入讚數：自己的評論，或同一網路已有多個讚。")
     expect(page.locator("[data-like-status]")).to_have_text("這個讚不計入讚數：自己的評論，或同一網路已有多個讚。")
+    page.set_viewport_size({"width": 320, "height": 700})  # on a phone the note goes under the row
+    assert button.bounding_box()["height"] < 50, "讚 and its count on one line"
+    assert note.bounding_box()["y"] >= button.bounding_box()["y"] + button.bounding_box()["height"] - 1
+    page.set_viewport_size({"width": 1280, "height": 900})
     button.click()  # taken back: the note goes
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(note).to_have_count(0)
