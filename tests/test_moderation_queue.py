@@ -677,6 +677,20 @@ def test_a_comment_hidden_by_reports_is_pending_for_them_not_for_the_articles_mo
     assert "先審後發：新評論預設待審" in moderator.queue(comment=fresh.id)  # held by the mode: it says so
 
 
+def test_masked_personal_data_is_worded_for_where_the_comment_stands_now(moderator, db):
+    """Published masked under post-moderation, then taken down by reports: the card no longer says
+    it is published masked."""
+    comment = make_comment(db, status=APPROVED, version=1, body="請打 0912-345-678")
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="personal_data", rule_id="personal:phone",
+                                   detail="phone", field="body", action=None))
+    db.session.commit()
+    assert "先發後審：公開時已遮蔽，待您決定" in moderator.queue(tab="approved", comment=comment.id)
+    comment.status = PENDING
+    db.session.commit()
+    card = moderator.queue(comment=comment.id)
+    assert "先發後審：公開時曾遮蔽，現已撤下待審" in card and "待您決定" not in card
+
+
 # Filters ------------------------------------------------------------------------------------------
 
 def test_a_mistyped_author_tag_is_refused_and_lists_nothing(moderator, db):
