@@ -671,6 +671,12 @@ def test_a_comment_hidden_by_reports_is_pending_for_them_not_for_the_articles_mo
     report(db, comment, "abuse", "1")
     html = moderator.queue(comment=comment.id)
     assert "讀者檢舉：人身攻擊" in html and "先審後發：新評論預設待審" not in html
+    from moderation.models import CommentReport
+
+    db.session.query(CommentReport).update({"created_at": comment.created_at + timedelta(minutes=30)})
+    db.session.commit()  # posted an hour ago, hidden half an hour ago: it has waited since then
+    card = moderator.queue(comment=comment.id)
+    assert "已等 30 分鐘" in card and "已等 1 小時" not in card
     fresh = make_comment(db, status=PENDING, body="另一則待審評論")
     db.session.add(ScreeningReason(comment_id=fresh.id, kind="pre_moderation", rule_id="", detail="", field="body"))
     db.session.commit()

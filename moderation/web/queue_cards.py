@@ -55,6 +55,14 @@ class Card:
     can_pin: bool = False  # published: it can be an editors' pick, or stop being one
     can_answer: bool = False  # published and a reader's: the site can answer it
 
+    @property
+    def waiting_since(self):
+        """When it came to wait for a moderator: a comment hidden by readers' reports waits from the
+        report that hid it, not from when it was first posted."""
+        if self.reports and self.comment.status is CommentStatus.PENDING:
+            return max(report.created_at for report in self.reports)
+        return self.comment.created_at
+
 
 # Screening reasons that say nothing on a tab: on 已檢舉 a published comment was reported by readers,
 # and "held because the article is pre-moderated" is history, not why it is there.
