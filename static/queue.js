@@ -194,7 +194,11 @@
         else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
         // A rejection without its reason: at the reason's list, where the missing choice is made.
         var reason = answer.code === "reason_required" && card.querySelector("[data-reject-reason]");
-        if (reason) { markCurrent(card); focusElement(reason); } else focusCard(card);
+        if (reason) { markCurrent(card); focusElement(reason); }
+        // Decided by someone else first: on to the next card (said, and k goes back), so that the same
+        // key pressed again, as if the first had not taken, does not overrule the other moderator.
+        else if (answer.code === "conflict" && neighbourOf(card)) focusCard(neighbourOf(card));
+        else focusCard(card);
       } else if (answer.code === "form_expired" && !form.hasAttribute("data-retried")) {
         // The page's token outlived its hour: every form of the page takes the new one, this one is sent again.
         document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = answer.csrf_token; });

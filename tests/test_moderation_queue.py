@@ -767,11 +767,15 @@ def test_the_bulk_bar_offers_only_what_can_change_the_tabs_comments(moderator, d
 
     def offered(tab):
         html = moderator.queue(tab=tab)
-        return re.findall(r'<button type="submit" name="decision" value="(\w+)">', html[html.index('id="bulk-form"'):])
+        return re.findall(r'<button type="submit" name="decision" value="(\w+)" data-action=', html[html.index('id="bulk-form"'):])
 
     assert offered("pending") == ["approve", "reject", "spam"]
     assert offered("approved") == ["reject", "spam", "restore"]
     assert offered("spam") == ["approve", "reject", "restore"]
+    # Enter in the note sends the hidden first button: a rejection, never the first one shown (通過).
+    html = moderator.queue(tab="pending")
+    bulk = html[html.index('id="bulk-form"'):]
+    assert bulk.index("data-default-reject") < bulk.index('value="approve"')
 
 
 def test_a_filter_that_finds_nothing_says_so_not_that_the_queue_is_empty(moderator, db):

@@ -235,7 +235,7 @@ def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server
         page.keyboard.press("x")
     page.select_option("#bulk-reason", "other")  # 其他 without a note: refused
     with page.expect_navigation():
-        page.locator("#bulk-form button[value=reject]").click()
+        page.locator("#bulk-form button[data-action=reject]").click()
     page.wait_for_selector("text=批次拒絕請選擇原因")
     expect(page.locator("#bulk-reason")).to_be_focused()  # where the missing choice is made
     assert page.locator("[data-select]:checked").count() == 2
@@ -243,6 +243,53 @@ def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server
     assert page.locator("#bulk-reason").input_value() == "other"
     db.session.expire_all()
     assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+
+
+def test_enter_in_the_bulk_note_rejects_with_the_reason_chosen_and_never_approves(live_server, browser_page, db):
+    """The bulk bar's first visible button is 通過: Enter in its note box used to approve everything
+    selected, with a rejection reason chosen."""
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"辱罵的留言{index}") for index in range(2)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    for _ in range(2):
+        page.keyboard.press("j")
+        page.keyboard.press("x")
+    page.evaluate("document.querySelector('#bulk-form details').open = true")
+    page.locator("#bulk-form input[name=note]").fill("辱罵")
+    with page.expect_navigation():
+        page.locator("#bulk-form input[name=note]").press("Enter")  # no reason yet: refused, nothing done
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.PENDING}
+    page.select_option("#bulk-reason", "abuse")
+    with page.expect_navigation():
+        page.locator("#bulk-reason").press("Enter")  # Enter on the reason rejects, as on a card
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in comments} == {CommentStatus.REJECTED}
+
+
+def test_after_a_conflict_the_focus_moves_on_so_the_same_key_cannot_overrule_the_other_moderator(
+        live_server, browser_page, db):
+    make_moderator(db, "mod")
+    first, second = make_comment(db, body="兩位版主同時處理"), make_comment(db, body="下一則")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    wait_until(page, "document.activeElement.hasAttribute('data-card')")
+    taken = int(page.evaluate("document.activeElement.getAttribute('data-comment')"))
+    other = first.id if taken == second.id else second.id
+    stored = db.session.get(Comment, taken)
+    stored.status, stored.version = CommentStatus.SPAM, stored.version + 1  # another moderator, first
+    db.session.commit()
+    page.keyboard.press("a")
+    page.wait_for_selector(f"#card-{taken} .card-problem")
+    expect(page.locator(f"#card-{other}")).to_be_focused()
+    page.keyboard.press("a")  # the key pressed again lands on the next card, not on the spam
+    page.wait_for_selector(f"[data-decided='{other}']")
+    db.session.expire_all()
+    assert db.session.get(Comment, taken).status is CommentStatus.SPAM
 
 
 def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(live_server, browser_page, db):

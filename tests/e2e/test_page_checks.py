@@ -243,7 +243,7 @@ def _visit_every_page_type(browser, base: str, approved, language: str) -> Visit
         page.goto(base + "/moderation/")  # the whole page rejected: first a confirmation page
         page.evaluate("document.querySelector('#bulk-form details').open = true")
         page.check("#bulk-form input[name=scope][value=page]")
-        _submit(page, "#bulk-form button[value=reject]", "bulk-confirm", visit)
+        _submit(page, "#bulk-form button[data-action=reject]", "bulk-confirm", visit)
 
         page.goto(base + "/moderation/")  # a decision in place: the card becomes one line with an undo
         wait_until(page, "document.activeElement && document.activeElement.id === 'queue-title'")
