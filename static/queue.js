@@ -191,10 +191,15 @@
         updateSelection();
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);
-        else if (answer.code === "undone") announce(undoneText.replace("{id}", card.id.replace("card-", "")));
+        else if (answer.code === "undone") {  // back to where it was: pending, spam, published…
+          announce(undoneText.replace("{id}", card.id.replace("card-", ""))
+            .replace("{status}", card.getAttribute("data-status-label") || ""));
+        }
         // A rejection without its reason: at the reason's list, where the missing choice is made.
         var reason = answer.code === "reason_required" && card.querySelector("[data-reject-reason]");
-        if (reason) { markCurrent(card); focusElement(reason); }
+        // 其他 chosen, its note missing: at the note, where the missing words are typed.
+        var note = reason && reason.value === "other" && card.querySelector("[name=note]");
+        if (reason) { markCurrent(card); focusElement(note || reason); }
         // Decided by someone else first: on to the next card (said, and k goes back), so that the same
         // key pressed again, as if the first had not taken, does not overrule the other moderator.
         else if (answer.code === "conflict" && neighbourOf(card)) focusCard(neighbourOf(card));

@@ -39,7 +39,8 @@ def register(app: Flask) -> None:
 @click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.MODERATOR.value)
 @click.password_option(prompt="Password (at least 12 characters)")
 def create_moderator(name: str, role: str, password: str):
-    """Create a moderator account (the password is asked for, never taken as an argument)."""
+    """Create a moderator account. The password is asked for, hidden and twice; --password is for
+    scripts (it stays in the shell's history and the process list)."""
     created = commit_or_fail(
         lambda: accounts.add_moderator(db.session, name, password, role=Role(role), must_change=False,
                                        actor=COMMAND_LINE, now=now(), hasher=accounts.hasher_for(current_app.config)),
@@ -51,7 +52,8 @@ def create_moderator(name: str, role: str, password: str):
 @click.argument("name")
 @click.password_option(prompt="New password (at least 12 characters)")
 def set_password(name: str, password: str):
-    """Set a moderator's password (asked for); their open sessions end."""
+    """Set a moderator's password (asked for, hidden and twice; --password for scripts); their open
+    sessions end."""
     moderator = accounts.find_moderator(db.session, name)
     if moderator is None:
         raise click.ClickException(f"no moderator named '{name}'")

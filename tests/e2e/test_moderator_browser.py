@@ -141,7 +141,7 @@ def test_undo_after_a_decision_in_place_brings_the_card_back_and_is_logged(live_
     page.keyboard.press("u")
     expect(page.locator(f"#card-{comment.id}")).to_be_visible()
     expect(page.locator(f"#card-{comment.id}")).to_be_focused()
-    expect(page.locator("[data-announce]")).to_have_text(f"已復原 #{comment.id}：回到待審。")  # said, not only shown
+    expect(page.locator("[data-announce]")).to_have_text(f"已復原 #{comment.id}：回到「待審核」。")  # said, not only shown
     expect(page.locator("[data-count=pending]")).to_have_text("1")
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.PENDING
@@ -791,6 +791,7 @@ def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_serve
     page.get_by_role("button", name=f"拒絕 #{comment.id}").click()  # 其他 without a note: refused
     expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
     assert page.locator(f"#reason-{comment.id}").input_value() == "other"
+    expect(page.locator(f"#note-{comment.id}")).to_be_focused()  # 其他 chosen: what is missing is its note
     page.fill(f"#note-{comment.id}", "重複貼文")
     stored = db.session.get(Comment, comment.id)
     stored.version = 2  # someone else changed it meanwhile: refused again, the note stays
