@@ -482,7 +482,7 @@ def test_without_javascript_the_result_of_one_decision_offers_its_undo(moderator
     comment = make_comment(db)
     moderator.decide(comment, "approve")
     page = moderator.queue()
-    assert "已通過 1 則評論。" in page
+    assert "已通過 1 則評論。" in page and f"（#{comment.id}）" in page  # the one named, as several are
     undo = re.search(r'<form method="post" action="(/moderation/comments/\d+/decide)" class="undo">(.*?)</form>', page, re.S)
     assert undo[1] == f"/moderation/comments/{comment.id}/decide"
     assert 'name="decision" value="restore"' in undo[2] and 'name="version" value="2"' in undo[2]
