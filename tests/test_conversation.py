@@ -546,6 +546,9 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert response.status_code == 200 and answer["code"] == "decided"
     assert [each["id"] for each in answer["also"]] == [reply.id] and f"#{reply.id}" in answer["also"][0]["html"]
     assert stored(db, reply.id).status is REJECTED
+    # The parent's line says which replies went with it, and that its undo takes back the parent alone.
+    assert (f"一併拒絕 1 則回覆（#{reply.id}）；復原只還原 #{top.id}，回覆請在「已拒絕」分頁復原。"
+            in answer["html"])
 
 
 def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):

@@ -292,7 +292,7 @@ def decide_in_place(comment_id: int):
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back))
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
-                           undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"])
+                           undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"], replies=replies)
     also = [{"id": reply_id, "html": render_template("moderator/decided.html", comment_id=reply_id, decision=decision,
                                                      undo=None, version=None, back=back, undo_seconds=0)}
             for reply_id in replies]
