@@ -770,6 +770,10 @@ def test_a_key_pressed_while_the_cards_decision_is_being_sent_is_said_to_do_noth
     card_id = first.get_attribute("id").removeprefix("card-")
     page.keyboard.press("a")
     expect(first).to_have_attribute("aria-busy", "true")  # dimmed while it is sent
+    for _ in range(200):  # the route's handler runs when Playwright next hears from the browser
+        if held:
+            break
+        page.wait_for_timeout(25)
     assert held
     page.keyboard.press("a")
     expect(page.locator("[data-announce]")).to_have_text(
