@@ -110,7 +110,9 @@ def test_replying_without_javascript(live_server, browser, db, tmp_path):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(live_server + ARTICLE)
-    page.locator(f"#comment-{top.id}").get_by_role("link", name="回覆").click()
+    # The challenge exists once its image has been fetched: a form sent before that is refused (422).
+    with page.expect_response(lambda response: "/captcha/" in response.url):
+        page.locator(f"#comment-{top.id}").get_by_role("link", name="回覆").click()
     assert f"reply_to={top.id}" in page.url
     expect(page.locator("[data-replying]")).to_contain_text("回覆 @老王")
     page.get_by_label("暱稱").fill("不用腳本的讀者")
