@@ -120,7 +120,8 @@ def assert_frame_fits_its_content(page, timeout: float = 10.0) -> None:
 def post_and_report(page, frame) -> None:
     frame.get_by_label("暱稱").fill("嵌入的讀者")
     frame.get_by_label("評論內容").fill("在新聞網站上留言")
-    frame.get_by_role("button", name="送出評論", exact=True).last.click()
+    with page.expect_response(lambda response: "/captcha/" in response.url):  # the challenge, made by its image
+        frame.get_by_role("button", name="送出評論", exact=True).last.click()
     frame.get_by_text("請輸入驗證碼，再按「送出評論」").wait_for()
     assert frame.get_by_label("評論內容").input_value() == "在新聞網站上留言"
     frame.get_by_label("請輸入驗證碼").fill(CAPTCHA_TEXT)

@@ -175,7 +175,8 @@ def test_reader_without_javascript_posts_from_the_shared_page(live_server, brows
     assert page.locator("[data-captcha-live]").is_hidden()
     page.get_by_label("暱稱").fill("不用腳本的讀者")
     page.get_by_label("評論內容").fill("沒有 JavaScript 也能留言")
-    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    with page.expect_response(lambda response: "/captcha/" in response.url):  # the challenge, made by its image
+        page.get_by_role("button", name="送出評論", exact=True).last.click()
 
     page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
     assert page.get_by_label("評論內容").input_value() == "沒有 JavaScript 也能留言"
@@ -610,7 +611,8 @@ def test_on_a_phone_without_javascript_the_form_is_open_and_posts(live_server, b
     assert 0 <= heading["top"] and heading["bottom"] <= 844
     page.get_by_label("暱稱").fill("手機讀者")
     page.get_by_label("評論內容").fill("手機上沒有腳本也能留言")
-    page.get_by_role("button", name="送出評論", exact=True).last.click()
+    with page.expect_response(lambda response: "/captcha/" in response.url):  # the challenge, made by its image
+        page.get_by_role("button", name="送出評論", exact=True).last.click()
     page.wait_for_selector("text=請輸入驗證碼，再按「送出評論」")
     assert page.get_by_label("評論內容").input_value() == "手機上沒有腳本也能留言"
 
