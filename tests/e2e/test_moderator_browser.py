@@ -224,15 +224,20 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     expect(page.locator("[data-announce]")).to_have_text("沒有可以復原的處理：復原只在決定後幾秒內提供。")
 
 
-def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server, browser_page, db):
-    make_moderator(db, "mod")
-    comments = [make_comment(db, body=f"批次{index}") for index in range(3)]
-    page = browser_page
+def select_two_cards_from_the_keyboard(page, live_server):
+    """Signed in as `mod` at the queue: the first two cards selected with j and x."""
     sign_in_to_the_queue(page, live_server, "mod")
     wait_for_the_keyboard(page)
     for _ in range(2):
         page.keyboard.press("j")
         page.keyboard.press("x")
+
+
+def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"批次{index}") for index in range(3)]
+    page = browser_page
+    select_two_cards_from_the_keyboard(page, live_server)
     page.select_option("#bulk-reason", "other")  # 其他 without a note: refused
     with page.expect_navigation():
         page.locator("#bulk-form button[data-action=reject]").click()
@@ -251,11 +256,7 @@ def test_enter_in_the_bulk_note_rejects_with_the_reason_chosen_and_never_approve
     make_moderator(db, "mod")
     comments = [make_comment(db, body=f"辱罵的留言{index}") for index in range(2)]
     page = browser_page
-    sign_in_to_the_queue(page, live_server, "mod")
-    wait_for_the_keyboard(page)
-    for _ in range(2):
-        page.keyboard.press("j")
-        page.keyboard.press("x")
+    select_two_cards_from_the_keyboard(page, live_server)
     page.evaluate("document.querySelector('#bulk-form details').open = true")
     page.locator("#bulk-form input[name=note]").fill("辱罵")
     with page.expect_navigation():
