@@ -39,6 +39,13 @@ def found(text: str) -> list[tuple[str, str]]:
     ("+853 6612 3456", "phone", "853 6612 3456"),
     ("他手機是13812345678", "phone", "13812345678"),
     ("１３８ １２３４ ５６７８", "phone", "１３８ １２３４ ５６７８"),
+    ("他家電話 02-2345-6789", "landline", "02-2345-6789"),
+    ("打 (04)2234-5678 找他", "landline", "04)2234-5678"),  # the opening bracket is left, as "+" is
+    ("打 03-1234567", "landline", "03-1234567"),
+    ("tel:+886 2 2345 6789", "landline", "886 2 2345 6789"),
+    ("北京 010-12345678", "landline", "010-12345678"),
+    ("深圳 ０７５５－１２３４５６７８", "landline", "０７５５－１２３４５６７８"),
+    ("+86 21 1234 5678", "landline", "86 21 1234 5678"),
     ("寫信到 Foo.Bar@Example.com 罵他", "email", "Foo.Bar@Example.com"),
     ("他住台北市中山北路二段45巷3弄7號", "address", "台北市中山北路二段45巷3弄7號"),
     ("就在彌敦道123號樓上", "address", "就在彌敦道123號"),
@@ -62,6 +69,10 @@ def test_personal_data_is_found_with_its_span(text, kind, span):
     "總額13,800,000,000元",  # eleven figures from 13: an amount, not a mainland mobile
     "總額１３，８００，０００，０００元",
     "ISBN 978-7-111-12345-6",
+    "客服專線 0800-123-456",  # toll-free: an office's published number
+    "0809-123-456",
+    "03/12/2026 10:30 見",  # a date and its time: as many figures as a landline, not written like one
+    "09:00-17:00",
     "email 寫成 foo at example dot com",
 ])
 def test_ordinary_numbers_and_words_are_not_personal_data(text):

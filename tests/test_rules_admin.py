@@ -221,8 +221,10 @@ def test_the_admin_tester_shows_the_decision_and_the_matched_text(admin, db):
     # What it reads is bounded in the browser too: a long paste stops at the box, not at a 400 page.
     assert 'id="test-text" name="text" rows="3" dir="auto" maxlength="4000"' in html
     assert db.session.query(Comment).count() == 0
-    personal = admin.post(RULES + "test", text="電話 0912-345-678，信箱 lin@example.com", nickname="").get_data(as_text=True)
+    personal = admin.post(RULES + "test", text="電話 0912-345-678，信箱 lin@example.com，家裡 02-2345-6789",
+                          nickname="").get_data(as_text=True)
     assert "個人資料：手機號碼" in personal and "個人資料：電子郵件地址" in personal and "個人資料：phone" not in personal
+    assert "個人資料：市話號碼" in personal and "個人資料：landline" not in personal
 
 
 def test_rescreen_moves_pending_comments_the_new_rules_catch(admin, app, db):

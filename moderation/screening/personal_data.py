@@ -1,5 +1,5 @@
 """Personal data in a comment (the doxxing shield): identity numbers with their check digits, mobile
-numbers, e-mail addresses, street addresses with a number. Pure.
+numbers, landline numbers with their area code, e-mail addresses, street addresses with a number. Pure.
 
 It reads the folded text screening already builds (full-width figures are figures, letters lower
 case, Traditional as Simplified). Figures are read across the spaces and punctuation people put
@@ -25,6 +25,7 @@ class PersonalKind(enum.StrEnum):
     HK_ID = "hk_id"
     CN_ID = "cn_id"  # mainland 18-digit resident ID
     PHONE = "phone"  # a mobile number of Taiwan, Hong Kong, Macau or the mainland
+    LANDLINE = "landline"  # a fixed-line number of Taiwan or the mainland, with its area code
     EMAIL = "email"
     ADDRESS = "address"
 
@@ -44,6 +45,16 @@ _CN_ID = re.compile(r"(?<!\d)([1-8]\d{5})((?:19|20)\d{6})(\d{3})([\dx])(?![\da-z
 _PHONE = re.compile(
     r"(?<!\d)(?:(?:0086|86)?1[3-9]\d{9}|(?:00886|886)9\d{8}|09\d{8}|(?:00852|852)[569]\d{7}|(?:00853|853)6\d{7})(?!\d)"
 )
+# Taiwan: 02 and eight figures, 03–08 and seven or eight; the mainland: 010 or 02X and eight, 0XXX and
+# seven or eight; each also after its country code. Not 0800 or 0809: toll-free lines are the
+# published numbers of businesses and offices, nobody's personal data.
+_LANDLINE = re.compile(
+    r"(?<!\d)(?:(?:00886|886)(?:2\d{8}|[3-8]\d{7,8})|0(?!80[09])(?:2\d{8}|[3-8]\d{7,8})"
+    r"|(?:0086|86|0)(?:10|2\d|[3-9]\d\d)\d{7,8})(?!\d)"
+)
+# A date with its time (03/12/2026 10:30) reads as many figures starting with 0: a landline is only
+# read from a run whose separators are those of a phone number.
+_NOT_PHONE_SEPARATORS = re.compile(r"[/:]")
 _LOCAL_EIGHT = re.compile(r"(?<!\d)[569]\d{7}(?!\d)")
 _PHONE_WORDS = re.compile(r"(电话|手机|联络|联系|致电|打给|call|tel|phone|whatsapp|wa|短信|sms)[\W_]{0,3}$")
 _EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}(?![a-z0-9])")
@@ -136,7 +147,9 @@ def _in_run(folded: str, run_start: int, run_end: int) -> list[tuple[PersonalKin
     kept = [index for index in range(run_start, run_end) if folded[index].isalnum()]
     view = "".join(folded[index] for index in kept)
     found = []
-    for kind, start, end in _figures(view, folded[max(0, run_start - 12):run_start]):
+    first_figure = _HAS_FIGURE.search(folded, run_start, run_end).start()  # tel:02…: the colon is before it
+    phone_like = not _NOT_PHONE_SEPARATORS.search(folded, first_figure, run_end)
+    for kind, start, end in _figures(view, folded[max(0, run_start - 12):run_start], phone_like):
         first = kept[start]
         if kind in _LETTER_LED and first and folded[first - 1].isascii() and folded[first - 1].isalnum():
             continue  # the letter is inside a word (QQ282369262): not the start of an identity number
@@ -151,8 +164,9 @@ def _original_span(text: NormalizedText, start: int, end: int) -> tuple[int, int
     return first, text.folded_to_original[end - 1] + 1
 
 
-def _figures(view: str, before: str) -> list[tuple[PersonalKind, int, int]]:
-    """`before`: the text just before the run, where a word like 電話 makes eight figures a phone number."""
+def _figures(view: str, before: str, phone_like: bool) -> list[tuple[PersonalKind, int, int]]:
+    """`before`: the text just before the run, where a word like 電話 makes eight figures a phone number;
+    `phone_like`: whether the run was written with a phone number's separators only."""
     found = []
     for match in _CN_ID.finditer(view):
         if cn_id_valid(match.group()):
@@ -167,6 +181,8 @@ def _figures(view: str, before: str) -> list[tuple[PersonalKind, int, int]]:
         elif len(letters) == 2 and hk_id_valid(letters[1], digits, check):
             found.append((PersonalKind.HK_ID, match.start() + 1, match.end()))
     found += [(PersonalKind.PHONE, match.start(), match.end()) for match in _PHONE.finditer(view)]
+    if phone_like:
+        found += [(PersonalKind.LANDLINE, match.start(), match.end()) for match in _LANDLINE.finditer(view)]
     for match in _LOCAL_EIGHT.finditer(view):
         if _PHONE_WORDS.search(before + view[:match.start()]):
             found.append((PersonalKind.PHONE, match.start(), match.end()))
