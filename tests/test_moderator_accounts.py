@@ -378,6 +378,8 @@ def test_a_session_that_ended_during_a_decision_keeps_the_typed_note_through_the
     assert response.status_code == 401 and "登入已逾時" in html and 'value="重複貼文三次"' in html
     assert '<input type="hidden" name="kept_share_note" value="1">' in html
     assert 'href="/moderation/" class="site-name"' in html  # the login page leads within moderation
+    # The account's name takes the focus (the kept note stands first, for the eye, not to be typed in).
+    assert re.search(r'<input id="name"[^>]*autofocus', html) and html.count("autofocus") == 1
     signed_in = moderator.client.post("/moderation/login", data={
         "csrf_token": csrf_token_of(html), "name": "mod", "password": PASSWORD, "next": "/moderation/?tab=pending",
         "kept_comment": str(comment.id), "kept_note": "重複貼文三次", "kept_reason": "other", "kept_share_note": "1"})
