@@ -280,7 +280,7 @@
         var undos = onLine ? current.querySelectorAll("[data-undo] button") : document.querySelectorAll("[data-undo] button");
         if (!undos.length && !onLine) undos = document.querySelectorAll(".result form.undo button");
         if (undos.length) undos[undos.length - 1].click();
-        else announce(nothingToUndo);
+        else announce((onLine && current.getAttribute("data-no-undo")) || nothingToUndo);  // 保留並結案: never
         break;
       case "x":
         var box = current && current.querySelector("[data-select]");

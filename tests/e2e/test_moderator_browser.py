@@ -824,6 +824,10 @@ def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
     page.get_by_role("button", name=f"保留並結案 #{comment.id}").click()
     expect(page.locator(f"#decided-{comment.id}")).to_contain_text("已保留並結案")
     expect(page.locator("[data-count=reported]")).to_have_text("0")
+    # No undo is offered (its reports are closed): u says so, not that the time for one ran out.
+    expect(page.locator(f"#decided-{comment.id}")).to_be_focused()
+    page.keyboard.press("u")
+    expect(page.locator("[data-announce]")).to_have_text("檢舉已結案，這項處理不能復原；評論仍公開，要撤下請到「已通過」分頁。")
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id, action="keep").count() == 1
