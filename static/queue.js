@@ -188,6 +188,10 @@
         var card = fromHtml(answer.card);
         if (!answer.ok) keepTyped(holder, card);
         holder.replaceWith(card);
+        (answer.also || []).forEach(function (reply) {  // replies rejected with it, back as cards
+          var line = document.getElementById("decided-" + reply.id);
+          if (line && reply.card) line.replaceWith(fromHtml(reply.card));
+        });
         updateSelection();
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);

@@ -122,6 +122,9 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
                                      with_replies="1", reply_item=[value, f"{value}:1"])
     answers["bulk undo"] = admin.post("/moderation/comments/bulk-undo", back=value,
                                       undo_item=[value, f"{value}:1:approve", f"{published.id}:{value}:{value}"])
+    answers["undo with replies"] = admin.post(f"/moderation/comments/{published.id}/decision.json", decision="approve",
+                                              version="1", undo="1", back=value,
+                                              undo_reply=[value, f"{value}:1:restore", f"{published.id}:{value}:{value}"])
     answers["pin"] = admin.post(f"/moderation/comments/{published.id}/pin", pinned=value, back=value)
     answers["staff answer"] = admin.post(f"/moderation/comments/{published.id}/answer", body=value, back=value)
     answers["staff answer page"] = admin.client.get(f"/moderation/comments/{quoted}/answer", query_string={"back": value})

@@ -518,6 +518,14 @@ def test_rejecting_a_parent_can_reject_its_pending_replies_each_through_decide(d
     assert {db.session.get(Comment, each.id).status for each in (top, first, second)} == {REJECTED}
     rejected = db.session.scalars(select(AuditEntry.comment_id).where(AuditEntry.action == "reject")).all()
     assert sorted(rejected) == sorted([top.id, first.id, second.id])
+    # Its result's one 復原 takes back the three (each through decide(), logged as an undo).
+    html = moderator.queue()
+    assert "全部復原（3 則）" in html
+    undo_items = re.findall(r'name="undo_item" value="([^"]+)"', html)
+    assert sorted(item.split(":")[0] for item in undo_items) == sorted(str(each.id) for each in (top, first, second))
+    moderator.post("/moderation/comments/bulk-undo", undo_item=undo_items, back="/moderation/")
+    db.session.expire_all()
+    assert {db.session.get(Comment, each.id).status for each in (top, first, second)} == {PENDING}
 
 
 def test_without_the_tick_the_pending_replies_stay(db, moderator):
@@ -546,9 +554,17 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert response.status_code == 200 and answer["code"] == "decided"
     assert [each["id"] for each in answer["also"]] == [reply.id] and f"#{reply.id}" in answer["also"][0]["html"]
     assert stored(db, reply.id).status is REJECTED
-    # The parent's line says which replies went with it, and that its undo takes back the parent alone.
-    assert (f"一併拒絕 1 則回覆（#{reply.id}）；復原只還原 #{top.id}，回覆請在「已拒絕」分頁復原。"
-            in answer["html"])
+    # The parent's line says which replies went with it; its undo takes them back too, and their cards return.
+    assert f"一併拒絕 1 則回覆（#{reply.id}）；復原會一併還原。" in answer["html"]
+    undo_reply = re.findall(r'name="undo_reply" value="([^"]+)"', answer["html"])
+    assert undo_reply == [f"{reply.id}:{stored(db, reply.id).version}:restore"]
+    undone = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="restore",
+                            version=stored(db, top.id).version, undo="1", undo_reply=undo_reply,
+                            back="/moderation/").get_json()
+    assert undone["code"] == "undone" and [each["id"] for each in undone["also"]] == [reply.id]
+    assert f'id="card-{reply.id}"' in undone["also"][0]["card"]
+    assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
+    assert undone["counts"]["pending"] == 2
 
 
 def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):

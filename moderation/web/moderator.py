@@ -236,7 +236,9 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
     summary = _summary(decision, [result, *replies])
     undo = undo_of(result.previous) if result.ok and decision != "keep" and not _undoing() else None
-    if undo is not None:  # the page's own 復原 without JavaScript (the script offers it in place)
+    if undo is not None and any(reply.ok for reply in replies):  # one 復原 for the parent and its replies
+        summary["undo_many"] = _undo_items([result, *replies])
+    elif undo is not None:  # the page's own 復原 without JavaScript (the script offers it in place)
         summary["undo"] = {"id": result.comment_id, "decision": undo.value, "version": result.version}
     focus = request.form.get("focus", type=row_id) if result.ok else None
     if focus:
@@ -264,7 +266,7 @@ def decide_in_place(comment_id: int):
     one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
     keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
-    replies: list[int] = []  # its pending replies rejected with it (their cards become lines too)
+    replies: list[Result] = []  # its pending replies rejected with it (their cards become lines too)
     try:
         decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
@@ -277,7 +279,7 @@ def decide_in_place(comment_id: int):
     else:
         options = _decision_options(decision)
         result = decide(db.session, comment_id, decision, expected_version=version, undoing=_undoing(), **options)
-        replies = [each.comment_id for each in _with_pending_replies(decision, result, options) if each.ok]
+        replies = [each for each in _with_pending_replies(decision, result, options) if each.ok]
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
@@ -288,14 +290,19 @@ def decide_in_place(comment_id: int):
             card=_card_html(comment_id, tab, back, problem=_summary(decision, [result])["skipped"][0]),
         ), REFUSAL_STATUS[result.refusal]
     undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
-    if _undoing():  # an undo done: the card comes back, as it is now
-        return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back))
+    if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
+        restored = [each.comment_id for each in _undoing_each("undo_reply") if each.ok]
+        counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()} if restored else counts
+        return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
+                       also=[{"id": reply_id, "card": _card_html(reply_id, tab, back)} for reply_id in restored])
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
-                           undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"], replies=replies)
-    also = [{"id": reply_id, "html": render_template("moderator/decided.html", comment_id=reply_id, decision=decision,
-                                                     undo=None, version=None, back=back, undo_seconds=0)}
-            for reply_id in replies]
+                           undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
+                           replies=[each.comment_id for each in replies], undo_replies=_undo_items(replies))
+    also = [{"id": reply.comment_id, "html": render_template("moderator/decided.html", comment_id=reply.comment_id,
+                                                             decision=decision, undo=None, version=None, back=back,
+                                                             undo_seconds=0)}
+            for reply in replies]
     return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also)
 
 
@@ -372,9 +379,29 @@ def decide_bulk():
     results = decide_many(db.session, items, decision, **options)
     summary = _summary(decision, results)
     # One 復原 for the lot: each comment back through decide(), its reports and pick with it.
-    summary["undo_many"] = [f"{result.comment_id}:{result.version}:{undo.value}" for result in results
-                            if result.ok and (undo := undo_of(result.previous)) is not None]
+    summary["undo_many"] = _undo_items(results)
     return _bulk_result(summary)
+
+
+def _undo_items(results: list[Result]) -> list[str]:
+    """`id:version:decision` of each decision that can be taken back (what `_undoing_each` reads)."""
+    return [f"{result.comment_id}:{result.version}:{undo.value}" for result in results
+            if result.ok and (undo := undo_of(result.previous)) is not None]
+
+
+def _undoing_each(field: str) -> list[Result]:
+    """Each `id:version:decision` of the form's `field` taken back on its own, as a single undo is;
+    one that someone has decided on since is skipped and said so."""
+    items = []
+    for value in request.form.getlist(field)[:MAX_BULK_UNDO]:
+        comment_id, version, decision = (value.split(":") + ["", ""])[:3]
+        try:
+            items.append((row_id(comment_id), row_id(version), Decision(decision)))
+        except ValueError:
+            continue
+    actor = guards.actor()
+    return [decide(db.session, comment_id, decision, expected_version=version, actor=actor, now=now(), undoing=True)
+            for comment_id, version, decision in items]
 
 
 def _bulk_result(summary: dict):
@@ -385,19 +412,8 @@ def _bulk_result(summary: dict):
 
 @bp.post("/comments/bulk-undo")
 def undo_bulk():
-    """The 復原 of a bulk decision: each comment (`id:version:decision`) taken back on its own, as a
-    single undo is; one that someone has decided on since is skipped and said so."""
-    items = []
-    for value in request.form.getlist("undo_item")[:MAX_BULK_UNDO]:
-        comment_id, version, decision = (value.split(":") + ["", ""])[:3]
-        try:
-            items.append((row_id(comment_id), row_id(version), Decision(decision)))
-        except ValueError:
-            continue
-    actor = guards.actor()
-    results = [decide(db.session, comment_id, decision, expected_version=version, actor=actor, now=now(), undoing=True)
-               for comment_id, version, decision in items]
-    return _bulk_result(_summary("undo", results))
+    """The 復原 of a bulk decision, or of a rejection that took pending replies with it."""
+    return _bulk_result(_summary("undo", _undoing_each("undo_item")))
 
 
 def _summary(decision: str, results: list[Result]) -> dict:

@@ -834,6 +834,30 @@ def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
 
 
 
+def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, live_server, browser_page, db):
+    app.config["QUEUE_UNDO_SECONDS"] = 600  # still offered when it is pressed, however slow the machine
+    make_moderator(db, "mod")
+    top = make_comment(db, body="帶著回覆的主評論")
+    replies = [make_comment(db, thread_id=top.id, reply_to_id=top.id, body=f"待審回覆{index}",
+                            created_at=top.created_at + timedelta(minutes=index + 1)) for index in range(2)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    card = page.locator(f"#card-{top.id}")
+    card.locator("[data-reject-reason]").select_option("abuse")
+    card.locator("[data-with-replies]").check()
+    card.locator("[data-action=reject]").click()
+    expect(page.locator(f"#decided-{top.id}")).to_contain_text("復原會一併還原")
+    for reply in replies:
+        expect(page.locator(f"#decided-{reply.id}")).to_be_visible()
+    page.locator(f"#decided-{top.id} [data-undo] button").click()
+    for comment in (top, *replies):
+        expect(page.locator(f"#card-{comment.id}")).to_be_visible()
+    expect(page.locator("[data-count=pending]")).to_have_text("3")
+    db.session.expire_all()
+    assert {db.session.get(Comment, each.id).status for each in (top, *replies)} == {CommentStatus.PENDING}
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_readers_long_unbroken_report_note_widens_no_card(live_server, browser, db, width):
     """A report's note is a reader's text: 200 letters without a space once pushed every card on the
