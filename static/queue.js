@@ -274,6 +274,8 @@
       case "k": step(-1); break;
       case "a": click("[data-action=approve]") || click("[data-action=keep]"); break;  // 已檢舉: keep
       case "s": click("[data-action=spam]"); break;
+      case "p": click("[data-action=pin]"); break;  // a published comment: editors' pick, or not
+      case "e": click("[data-action=answer]"); break;  // a published comment: answer as the site
       case "r":
         var select = current && current.querySelector("[data-reject-reason]");
         if (select) select.focus();

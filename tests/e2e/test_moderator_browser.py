@@ -589,7 +589,9 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
     asked = comments[1]
     page = browser_page
     sign_in_to_the_queue(page, live_server, "mod", path="/moderation/?tab=approved")
-    page.locator(f"#card-{asked.id}").get_by_role("link", name=f"以本站名義回覆 #{asked.id}").click()
+    wait_for_the_keyboard(page)
+    page.locator(f"#card-{asked.id}").focus()
+    page.keyboard.press("e")  # the card's 以本站名義回覆
     box = page.get_by_label("回覆內容（立即公開，標示「本站編輯」）")
     expect(box).to_be_focused()
     assert "讀者的問題1" in page.evaluate(
@@ -605,6 +607,12 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
     expect(result).to_be_in_viewport()
     expect(page.locator(f"#card-{asked.id}")).to_have_class(re.compile("is-current"))
     expect(page.locator(f"#card-{asked.id} .card-head")).to_be_in_viewport()
+    # p makes the card below the result an editors' pick, and p again takes it back.
+    page.keyboard.press("p")
+    expect(page.locator(f"#result-{asked.id}")).to_contain_text(f"#{asked.id} 已設為編輯精選。")
+    expect(page.locator(f"#result-{asked.id}")).to_be_focused()  # the page's script has run: keys work
+    page.keyboard.press("p")
+    expect(page.locator(f"#result-{asked.id}")).to_contain_text(f"#{asked.id} 已取消編輯精選。")
 
 
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
