@@ -264,6 +264,13 @@
       another.textContent = useAudio ? another.dataset.labelAudio : another.dataset.labelImage;
     }
 
+    // The voice speaks the page's language: a page reached by ?lang= in a browser set to another
+    // language fetched its challenge from an address that does not say the page's.
+    function inPageLanguage(address) {
+      var language = document.documentElement.lang;
+      return language ? address + (address.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(language) : address;
+    }
+
     function showChallenge(challenge, useAudio, focus) {
       idField.value = challenge.id;
       answer.value = "";
@@ -274,7 +281,7 @@
         var audio = document.createElement("audio");
         audio.controls = true;
         audio.preload = "none";
-        audio.src = challenge.audio;
+        audio.src = inPageLanguage(challenge.audio);
         audio.setAttribute("aria-label", media.dataset.audioLabel);
         watchAudio(audio);
         media.appendChild(audio);

@@ -108,6 +108,21 @@ def test_audio_stays_chosen_when_a_new_challenge_is_asked_for(live_server, brows
     expect(page.get_by_role("button", name="換一張")).to_be_visible()
 
 
+@pytest.mark.parametrize(("browser_locale", "page_language", "heard"), [("zh-TW", "en", "en"), ("en-US", "zh-Hans", "zh-Hans")])
+def test_the_audio_challenge_speaks_the_pages_language_not_the_browsers(live_server, browser, browser_locale,
+                                                                      page_language, heard):
+    page = browser.new_context(locale=browser_locale).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server}{ARTICLE}?lang={page_language}")
+    page.locator("#body").fill("草稿")
+    page.locator("[data-captcha-media] img").wait_for()
+    page.locator("[data-captcha-switch]").click()
+    audio = page.locator("[data-captcha-media] audio")
+    audio.wait_for()
+    answer = page.request.get(live_server + audio.get_attribute("src"))
+    assert answer.status == 200 and answer.headers["content-language"] == heard
+
+
 def test_glosses_are_readable_pinyin_apart_from_their_neighbours(live_server, browser_page):
     page = browser_page
     page.goto(live_server + ARTICLE)
