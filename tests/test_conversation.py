@@ -473,6 +473,23 @@ def test_the_author_sees_each_state_of_their_own_comments_and_nobody_else_does(a
     assert "會被拒絕的評論" not in stranger.open().get_data(as_text=True)
 
 
+def test_the_authors_own_replies_say_what_they_answer_while_they_wait_too(db, page, clock):
+    top = make_comment(db, status=APPROVED, nickname="老王", body="主評論")
+    anonymous = make_reply(db, top, status=APPROVED, nickname=None, is_anonymous=True, body="匿名的回覆")
+    gone = make_reply(db, top, status=APPROVED, nickname="小李", body="後來被拒絕的回覆")
+    page.post(body="回覆主評論", reply_to=str(top.id))
+    page.post(body="回覆匿名網友", reply_to=str(anonymous.id))
+    page.post(body="回覆小李", reply_to=str(gone.id))
+    decide_now(db, gone.id, Decision.REJECT, clock, reason=RejectReason.ABUSE)
+    page.open()
+    own = page.html[page.html.index('id="own-heading"'):page.html.index('id="comment-list-heading"')]
+    items = {body: re.search(r'<li id="own-\d+"(?:(?!</li>).)*' + body + r'(?:(?!</li>).)*</li>', own, re.S).group(0)
+             for body in ("回覆主評論", "回覆匿名網友", "回覆小李")}
+    assert "審核中" in items["回覆主評論"] and "回覆 @老王" in items["回覆主評論"]
+    assert "回覆 @匿名網友" in items["回覆匿名網友"]
+    assert "原評論已刪除" in items["回覆小李"] and "@小李" not in items["回覆小李"]
+
+
 def test_a_moderator_shares_the_note_with_the_author_by_ticking_it(db, moderator):
     comment = make_comment(db)
     moderator.decide(comment, "reject", reason="other", note="請附上來源", share_note="1")
