@@ -435,6 +435,7 @@
       var adopted = document.importNode(item, true);
       into.insertBefore(adopted, inOrder ? laterThan(adopted, into) : null);
       pressLiked(adopted);
+      nameLikeButtons(adopted);
       first = first || adopted;
     });
     if (later) {
@@ -587,6 +588,25 @@
       });
     });
   }
+  // Each 讚 named for whose comment it likes, after what it shows (「讚 3，老王 的評論」): in a screen
+  // reader's list of buttons they all read alike otherwise. The name is the comment's author line.
+  var likeStatus = document.querySelector("[data-like-status]");
+  function nameLikeButtons(container) {
+    var whose = likeStatus && likeStatus.getAttribute("data-whose");
+    if (!whose) return;
+    container.querySelectorAll("[data-like] button").forEach(function (button) {
+      var item = button.closest("li");
+      var author = item && item.querySelector(".comment-meta .author");
+      if (!author || button.querySelector("[data-whose]")) return;
+      var said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.setAttribute("data-whose", "");
+      said.textContent = whose.replace("{name}", author.textContent.trim());
+      button.appendChild(said);
+    });
+  }
+  nameLikeButtons(document);
+
   var comments = document.querySelector("[data-article]");
   var likedBefore = false;
   try { likedBefore = window.localStorage.getItem(LIKED_KEY) === "1"; } catch (error) { likedBefore = false; }

@@ -34,6 +34,9 @@ def test_liking_in_place_with_javascript(live_server, browser_page, db, tmp_path
     expect(page.locator("[data-like-status]")).to_have_text("已按讚，這則評論有 1 個讚。")  # said, not only pressed
     assert page.url.endswith(ARTICLE)  # in place: no navigation
     assert like_count(db, comment) == 1
+    # Its name says whose comment it likes (in a screen reader's list of buttons every 讚 looked alike),
+    # after the words and figure shown, so that a voice command saying what is seen still finds it.
+    expect(page.get_by_role("button", name="讚 1 ，老王 的評論", exact=True)).to_have_count(1)
     page.screenshot(path=str(tmp_path / "liked.png"), full_page=True)
 
     page.reload()  # the reader's own page now: their like pressed
