@@ -256,6 +256,9 @@ def test_the_error_summary_links_each_refused_field_in_the_pages_language(page, 
     page.open_form()
     html = page.post(captcha_answer="WRNG").get_data(as_text=True)
     assert re.findall(r'<a href="(#[a-z_]+)">([^<]*)</a>', html) == [("#captcha_answer", "驗證碼：請輸入正確驗證碼")]
+    # Said once: the field's own message is tied to it (aria-describedby), not a second alert.
+    shown_alerts = [tag for tag in re.findall(r'<[^>]*role="alert"[^>]*>', html) if not re.search(r"\shidden\b", tag)]
+    assert len(shown_alerts) == 1 and 'id="captcha_answer-error">請輸入正確驗證碼' in html
     page.open_form()
     english = page.client.post(f"{page.url}/comments?lang=en", data={
         "csrf_token": page.csrf_token, "captcha_id": page.challenge_id, "captcha_answer": CAPTCHA_TEXT,
