@@ -6,6 +6,7 @@ Every value can be set from the environment, so a deployment changes no code.
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -76,8 +77,13 @@ def when_ready(server):
     """Say so at start when rate limits cannot hold across workers (the app's own settings, read
     from a throwaway app: the workers build theirs after the fork)."""
     from moderation import create_app
+    from moderation.config import ConfigError
 
-    storage = create_app().config["RATELIMIT_STORAGE_URI"]
+    try:
+        storage = create_app().config["RATELIMIT_STORAGE_URI"]
+    except ConfigError as error:  # a setting it cannot start with: one line, before any worker boots
+        server.log.error("moderation: cannot start: %s", error)
+        sys.exit(1)
     if server.cfg.workers > 1 and storage.split("://")[0].endswith("memory"):
         server.log.warning(
             "rate limits are kept per worker (%d workers, no REDIS_URL): each limit is multiplied "

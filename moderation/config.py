@@ -281,6 +281,14 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+class ConfigError(ValueError):
+    """A setting the service cannot start with, said in one line that names it and what it wants."""
+
+
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+SECRET_MIN_LENGTH = 32  # characters of MODERATION_SECRET_KEY and MODERATION_IP_PEPPER set by an operator
+
+
 def load_config(app, overrides: dict | None) -> None:
     """Fill `app.config` in precedence order and make sure the secrets exist."""
     app.config.from_mapping(DEFAULTS)
@@ -291,6 +299,7 @@ def load_config(app, overrides: dict | None) -> None:
             app.config[key] = os.environ[key]
     if overrides:
         app.config.from_mapping(overrides)
+    _check_settings(app.config)
 
     for key in ("LOGIN_WINDOW", "LOGIN_BASE_DELAY", "PERMANENT_SESSION_LIFETIME"):
         if isinstance(app.config[key], int | float):
@@ -303,7 +312,7 @@ def load_config(app, overrides: dict | None) -> None:
 
     instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:
-        instance.mkdir(parents=True, exist_ok=True)
+        _writable_instance(instance, "the SQLite database (moderation.sqlite3) is kept there")
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
@@ -323,9 +332,44 @@ def load_config(app, overrides: dict | None) -> None:
 
     missing = [key for key in ("SECRET_KEY", "IP_PEPPER") if not app.config.get(key)]
     if missing:
+        if not (instance / "secrets.json").exists():
+            _writable_instance(instance, "secrets.json, the generated secrets, is written there on the first start")
         stored = _load_or_create_secrets(instance / "secrets.json")
         for key in missing:
             app.config[key] = stored[key]
+
+
+def _check_settings(config) -> None:
+    """Numbers and switches of the right kind (an environment variable is read as JSON, else as
+    text: `MODERATION_CAPTCHA_LENGTH=abc` is text), a callable captcha text, and secrets long
+    enough when the operator sets them: refused at the start, in one line, not deep in a request."""
+    for key, default in DEFAULTS.items():
+        value = config.get(key)
+        if value is None or default is None:
+            continue
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key} (MODERATION_{key}): true or false, not {value!r}")
+        elif isinstance(default, int | float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"{key} (MODERATION_{key}): a number, not {value!r}")
+    factory = config.get("CAPTCHA_TEXT_FACTORY")
+    if factory is not None and not callable(factory):
+        raise ConfigError("CAPTCHA_TEXT_FACTORY: a function that returns a challenge's text, set in "
+                          "instance/config.py (an environment variable can only give text)")
+    for key in ("SECRET_KEY", "IP_PEPPER"):
+        if len(os.environ.get(f"MODERATION_{key}", "") or "x" * SECRET_MIN_LENGTH) < SECRET_MIN_LENGTH:
+            raise ConfigError(f"MODERATION_{key}: at least {SECRET_MIN_LENGTH} characters; make one with {GENERATE_SECRET}")
+
+
+def _writable_instance(instance: Path, why: str) -> None:
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create the instance folder {instance}: {error.strerror} ({why})") from None
+    if not os.access(instance, os.W_OK | os.X_OK):
+        raise ConfigError(f"the instance folder {instance} is not writable by this user ({why}; SQLite "
+                          "also writes its journal beside the database): make it writable, or set "
+                          "DATABASE_URL and MODERATION_SECRET_KEY / MODERATION_IP_PEPPER")
 
 
 def _embed_origins(value) -> list[str]:
@@ -337,7 +381,7 @@ def _embed_origins(value) -> list[str]:
     try:
         return parse_origins(values)
     except OriginError as error:
-        raise ValueError(f"EMBED_ALLOWED_ORIGINS: not an origin (scheme://host[:port]): {error.value}") from None
+        raise ConfigError(f"EMBED_ALLOWED_ORIGINS: not an origin (scheme://host[:port]): {error.value}") from None
 
 
 def sqlalchemy_url(url: str) -> str:

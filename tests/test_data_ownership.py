@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,6 +210,18 @@ def test_import_refuses_a_damaged_file_and_keeps_nothing(app, db, runner, tmp_pa
 def test_password_hashes_are_exported_only_when_asked(db, runner, tmp_path):
     make_moderator(db, "admin2", role="admin")
     assert "password_hash" in export_file(runner, tmp_path / "with.jsonl", "--include-password-hashes")
+
+
+def test_an_export_is_readable_by_its_owner_alone_whatever_the_umask(db, runner, tmp_path):
+    """It holds webhook secrets and keyed hashes: as secrets.json, mode 0600, also over an older file."""
+    (tmp_path / "backup.jsonl").write_text("older")
+    (tmp_path / "backup.jsonl").chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        export_file(runner, tmp_path / "backup.jsonl")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "backup.jsonl").stat().st_mode & 0o777 == 0o600
 
 
 def test_an_export_to_a_folder_that_is_not_there_is_refused_in_a_line(db, runner, tmp_path):

@@ -1,7 +1,9 @@
 """Installation: secrets, configuration precedence, init-db, migrations."""
 
 import json
+import os
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +14,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from moderation import create_app
-from moderation.config import sqlalchemy_url
+from moderation.config import ConfigError, sqlalchemy_url
 from moderation.extensions import db as _db
 from moderation.models import (
     Article,
@@ -23,6 +25,8 @@ from moderation.models import (
     Role,
 )
 from tests.migrations import schema_at
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.committing  # builds, drops and migrates schemas
 
@@ -39,11 +43,11 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
 
 
 def test_secrets_from_the_environment_win(tmp_path, monkeypatch):
-    monkeypatch.setenv("MODERATION_SECRET_KEY", "from-env")
+    monkeypatch.setenv("MODERATION_SECRET_KEY", "from-env-" + "k" * 32)
     monkeypatch.setenv("MODERATION_CAPTCHA_LENGTH", "6")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
-    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SECRET_KEY"] == "from-env-" + "k" * 32
     assert app.config["CAPTCHA_LENGTH"] == 6
     assert len(app.config["CAPTCHA_TEXT_FACTORY"]()) == 6
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.db")
@@ -227,3 +231,41 @@ def test_no_module_of_ours_is_named_like_the_standard_library():
             if not any(part.startswith(".") for part in path.relative_to(root).parts)]  # bench/.isso-venv
     assert len(ours) > 50
     assert [str(path.relative_to(root)) for path in ours if path.stem in sys.stdlib_module_names] == []
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("MODERATION_CAPTCHA_LENGTH", "abc", "CAPTCHA_LENGTH (MODERATION_CAPTCHA_LENGTH): a number, not 'abc'"),
+    ("MODERATION_SESSION_COOKIE_SECURE", "yes", "SESSION_COOKIE_SECURE (MODERATION_SESSION_COOKIE_SECURE): true or false"),
+    ("MODERATION_CAPTCHA_TEXT_FACTORY", "AAAA", "CAPTCHA_TEXT_FACTORY: a function that returns a challenge's text"),
+    ("MODERATION_SECRET_KEY", "abc", "MODERATION_SECRET_KEY: at least 32 characters; make one with python3 -c"),
+    ("MODERATION_IP_PEPPER", "short", "MODERATION_IP_PEPPER: at least 32 characters"),
+    ("MODERATION_EMBED_ALLOWED_ORIGINS", "https://x.example/path", "EMBED_ALLOWED_ORIGINS: not an origin"),
+])
+def test_a_setting_the_service_cannot_start_with_is_said_in_one_line(tmp_path, monkeypatch, variable, value, said):
+    """`flask` and gunicorn load wsgi.py, which turns the refusal into one line and exit status 1."""
+    env = {**os.environ, variable: value, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+           "MODERATION_SECRET_KEY": "s" * 32, "MODERATION_IP_PEPPER": "p" * 32}
+    env[variable] = value
+    finished = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert finished.returncode == 1
+    assert finished.stderr.startswith("moderation: cannot start: ") and said in finished.stderr
+    assert "Traceback" not in finished.stderr and finished.stderr.count("\n") == 1
+
+
+def test_an_instance_folder_it_cannot_write_is_named_not_taken_for_a_database_outage(tmp_path, monkeypatch):
+    """A read-only folder (a read-only mount, where even root cannot write) made every page a 503
+    and the log say "database outage"; the start now says what is wrong. os.access is what the check
+    asks, and what a read-only mount answers: the folder's mode cannot show it here, the suite runs as root."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MODERATION_SECRET_KEY", raising=False)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == instance else real_access(path, mode))
+    with pytest.raises(ConfigError, match=r"instance folder .*instance is not writable by this user \(the SQLite"):
+        create_app({"INSTANCE_PATH": str(instance)})
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(ConfigError, match="cannot create the instance folder"):
+        create_app({"INSTANCE_PATH": str(blocked / "instance")})

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,8 +132,10 @@ def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] =
     None when stopped."""
     partial = target.with_name(target.name + ".part")
     records = 0
+    partial.unlink(missing_ok=True)  # created afresh, so with the mode below
     try:
-        with partial.open("w", encoding="utf-8") as out:
+        # Readable by its owner alone, as secrets.json is: it holds webhook secrets and keyed hashes.
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
             for record in export_records(db, **options):
                 out.write(_line(record))
                 if record["type"] in ("header", "end"):
