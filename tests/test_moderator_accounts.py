@@ -279,7 +279,11 @@ def test_cli_sets_a_password(runner, moderator_account, app):
     result = runner.invoke(args=["moderators", "set-password", "mod"], input="another long secret\nanother long secret\n")
     assert result.exit_code == 0, result.output
     assert ModeratorBrowser(app.test_client()).login("mod", "another long secret").status_code == 303
-    assert runner.invoke(args=["moderators", "set-password", "ghost"], input="x" * 12 + "\n" + "x" * 12 + "\n").exit_code != 0
+    # A name that is not there is said before any password is asked for.
+    ghost = runner.invoke(args=["moderators", "set-password", "ghost"], input="")
+    assert ghost.exit_code == 1 and ghost.output == "Error: no moderator named 'ghost'\n"
+    scripted = runner.invoke(args=["moderators", "set-password", "mod", "--password", "a scripted secret"])
+    assert scripted.exit_code == 0 and ModeratorBrowser(app.test_client()).login("mod", "a scripted secret").status_code == 303
 
 
 def test_login_attempts_are_recorded_per_name_and_address(client, moderator_account, db):

@@ -117,6 +117,7 @@ def test_the_cli_adds_an_endpoint_printing_its_secret_once_lists_and_removes_it(
     assert secret not in listed.output
     assert runner.invoke(args=["webhooks", "remove", "https://hooks.example.com/in"]).exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+    assert runner.invoke(args=["webhooks", "list"]).output.startswith("no webhook endpoints")  # not an empty answer
 
 
 def test_the_cli_refuses_a_private_address_unless_allowed_and_a_bad_secret(runner):

@@ -50,13 +50,15 @@ def create_moderator(name: str, role: str, password: str):
 
 @group.command("set-password")
 @click.argument("name")
-@click.password_option(prompt="New password (at least 12 characters)")
-def set_password(name: str, password: str):
-    """Set a moderator's password (asked for, hidden and twice; --password for scripts); their open
-    sessions end."""
+@click.option("--password", help="For scripts (it stays in the shell's history and the process list).")
+def set_password(name: str, password: str | None):
+    """Set a moderator's password (asked for, hidden and twice, once the name is found; --password
+    for scripts); their open sessions end."""
     moderator = accounts.find_moderator(db.session, name)
     if moderator is None:
         raise click.ClickException(f"no moderator named '{name}'")
+    if password is None:
+        password = click.prompt("New password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
     commit_or_fail(
         lambda: accounts.reset_password(db.session, moderator, password, must_change=False, actor=COMMAND_LINE,
                                         now=now(), hasher=accounts.hasher_for(current_app.config)),

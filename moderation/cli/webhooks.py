@@ -108,7 +108,10 @@ def add(url: str, events: tuple[str, ...], allow_private: bool, secret: str | No
 def list_endpoints():
     """Id, URL, events, deliveries pending/delivered/failed and the last problem of every endpoint."""
     counts = webhooks.counts_by_state(db.session)
-    for endpoint in webhooks.all_endpoints(db.session):
+    endpoints = webhooks.all_endpoints(db.session)
+    if not endpoints:
+        click.echo("no webhook endpoints (add one: flask webhooks add URL --event …)")
+    for endpoint in endpoints:
         tally = "/".join(str(counts.get((endpoint.id, state.value), 0)) for state in DeliveryState)
         private = " allow-private" if endpoint.allow_private else ""
         click.echo(f"{endpoint.id}\t{endpoint.url}\t{endpoint.format}\t{endpoint.events}\t{tally}\t"
