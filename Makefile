@@ -5,16 +5,22 @@ BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test coverage install install-test browser db bench bench-proxy translations clean
+.PHONY: run port-free test coverage install install-test browser db bench bench-proxy translations clean
 
 # With REDIS_URL (or MODERATION_REDIS_URL) set, the job queue's worker (`flask worker`: webhook
 # deliveries) runs beside the server and is stopped with it; without, deliveries run in a thread
 # of each web process.
-run: install db
+run: port-free install db
 	@worker=; if [ -n "$$REDIS_URL$$MODERATION_REDIS_URL" ]; then \
 	  $(BIN)/flask --app wsgi worker & worker=$$!; fi; \
 	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker; fi' EXIT; \
 	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# A server already there: said at once (gunicorn would retry five times, then stop on a bare error).
+port-free:
+	@$(PYTHON) -c "import socket, sys; s = socket.socket(); s.settimeout(1); \
+	busy = s.connect_ex(('$(HOST)' if '$(HOST)' != '0.0.0.0' else '127.0.0.1', $(PORT))) == 0; \
+	sys.exit('make run: $(HOST):$(PORT) is in use (a server already running?): stop it, or choose another port, make run PORT=$$(( $(PORT) + 1 ))' if busy else 0)"
 
 # Lint (ruff, imports sorted), then the whole suite on one worker more than the cores (pytest-xdist;
 # each worker makes its own PostgreSQL databases): a tenth of the suite's time is spent waiting on

@@ -255,3 +255,19 @@ def test_engine_settings_bound_every_wait(database_url, tmp_path):
         assert is_database_outage(raised.value)  # a stalled statement becomes a 503, not a hung worker
         _db.session.rollback()
         _db.engine.dispose()
+
+
+def test_make_run_on_a_port_in_use_says_so_before_anything_else():
+    """Before installing or touching the database: gunicorn alone retried five times and stopped
+    on `Connection in use`, with nothing said of what to do."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        finished = subprocess.run(["make", "-s", "run", f"PORT={port}", "VENV=/nonexistent"], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=60)
+    assert finished.returncode != 0
+    assert f"make run: 127.0.0.1:{port} is in use (a server already running?)" in finished.stderr
+    assert f"make run PORT={port + 1}" in finished.stderr
