@@ -109,7 +109,7 @@ def test_a_reply_to_a_reply_goes_in_the_thread_and_says_whom_it_answers(app, db,
 
 
 def test_the_first_three_replies_then_a_link_to_the_whole_thread_which_is_its_own_cacheable_page(app, db):
-    top = make_comment(db, status=APPROVED, body="熱門主評論")
+    top = make_comment(db, status=APPROVED, nickname="老王", body="熱門主評論")
     for index in range(5):
         make_reply(db, top, body=f"回覆{index}", created_at=START + timedelta(minutes=index))
     html = shared_html(app)
@@ -123,6 +123,7 @@ def test_the_first_three_replies_then_a_link_to_the_whole_thread_which_is_its_ow
     assert "Set-Cookie" not in response.headers
     body = response.get_data(as_text=True)
     assert all(f"回覆{index}" in body for index in range(5))
+    assert re.search(r"<title>老王 的評論的回覆 - [^<]+ - 儀器網</title>", body)  # whose comment, which article
     assert client.get(thread_url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
