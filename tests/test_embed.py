@@ -372,7 +372,10 @@ def test_a_reader_without_cookies_likes_from_the_shared_frame(app, client, db, c
     frame, comment, like = shared_frame_link(app, client, db, clock, "like")
     response = frame.post(like)
     assert response.status_code == 303
-    assert response.location.startswith("/embed/story-1?state=") and response.location.endswith(f"#comment-{comment.id}")
+    assert response.location.startswith("/embed/story-1?") and response.location.endswith("#notice")
+    assert parse_qs(urlsplit(response.location).query)["notice"] == ["like_recorded"]
     liked = frame.get(response.location).get_data(as_text=True)
     assert re.search(rf'comments/{comment.id}/like[^"]*" data-like><button aria-pressed="true"', liked)
+    item = liked[liked.index(f'<li id="comment-{comment.id}"'):]
+    assert "已按讚。" in item[:item.index("</li>")]
     assert frame.post(like, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403

@@ -230,11 +230,13 @@ def test_liking_without_javascript_posts_and_comes_back_to_the_comment(app, db):
     reader = browser(app)
     answer = reader.post(like_url(comment))
     assert answer.status_code == 303
-    assert answer.headers["Location"].endswith(f"{ARTICLE_URL}#comment-{comment.id}")
+    assert answer.headers["Location"].endswith(f"{ARTICLE_URL}#notice")  # said beside the comment
     assert "reader=" in answer.headers["Set-Cookie"]
     assert stored(db, comment).like_count == 1
     html = reader.get(ARTICLE_URL).get_data(as_text=True)  # the reader's own page: the button pressed
     assert re.search(rf'comments/{comment.id}/like" data-like><button aria-pressed="true">', html)
+    item = html[html.index(f'<li id="comment-{comment.id}"'):]
+    assert re.search(r'id="notice" data-focus-on-load>已按讚。</p>', item[:item.index("</li>")])
     assert reader.post(like_url(comment), data={"sort": "hot"}).headers["Location"].endswith(
         f"{ARTICLE_URL}?sort=hot#comment-{comment.id}")
     assert stored(db, comment).like_count == 0
@@ -245,7 +247,7 @@ def test_a_like_that_is_not_counted_is_said_beside_the_comment_without_javascrip
     and the page says why beside the comment (reader.js says the same in place)."""
     comment = make_comment(db, status=APPROVED)
     for _ in range(app.config["LIKES_COUNTED_PER_ADDRESS"]):
-        assert browser(app).post(like_url(comment)).headers["Location"].endswith(f"#comment-{comment.id}")
+        assert browser(app).post(like_url(comment)).headers["Location"].endswith("#notice")
     reader = browser(app)
     answer = reader.post(like_url(comment))
     assert answer.headers["Location"].endswith(f"{ARTICLE_URL}#notice")

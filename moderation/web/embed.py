@@ -51,7 +51,7 @@ FRAMED_ENDPOINTS = frozenset({
     "like_comment", "captcha_image", "captcha_audio",
 })
 NOTICES = frozenset({"comment_approved", "comment_pending", "report_recorded", "report_hidden", "report_already",
-                     "report_too_many", "like_uncounted", "report_already_here"})
+                     "report_too_many", "like_uncounted", "like_recorded", "like_taken_back", "report_already_here"})
 
 
 @dataclass

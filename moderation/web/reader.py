@@ -413,9 +413,12 @@ def like_comment(slug: str, comment_id: int):
         return response
     # Where the form came from is in its action's query (a page cached before it moved there: in its fields).
     thread = request.values.get("thread", type=row_id)
-    if result.liked and not result.counted and thread is None and request.values.get("sort") != "hot":
-        # Said beside the comment, as reader.js says it: the button is pressed, the count did not move.
-        return back_with_notice(slug, "like_uncounted", about=comment_id)
+    if thread is None and request.values.get("sort") != "hot":
+        # Said beside the comment, as reader.js says it (a pressed button alone is not announced); and
+        # that the count did not move, when it did not.
+        notice = "like_uncounted" if result.liked and not result.counted else (
+            "like_recorded" if result.liked else "like_taken_back")
+        return back_with_notice(slug, notice, about=comment_id)
     if thread is not None:  # liked on the thread's own page: back there
         return see_other(url_for(".thread", slug=slug, comment_id=thread, _anchor=f"comment-{comment_id}"))
     sort = request.values.get("sort")

@@ -181,7 +181,9 @@ def test_after_a_like_or_a_report_the_frame_gives_the_focus_back_where_the_reade
     frame.locator(f"#comment-{older.id} [data-like] button").click()
     expect(frame.locator(f"#comment-{older.id} [data-like] button")).to_contain_text("1")
     wait_until(comment_frame(page), f"document.activeElement.closest('li') && document.activeElement.closest('li').id === 'comment-{older.id}'")
-    assert comment_frame(page).evaluate("document.activeElement.closest('[data-like]') !== null")
+    # On the notice beside the liked comment, which says it (a pressed button alone is not announced).
+    assert comment_frame(page).evaluate("document.activeElement.id === 'notice'")
+    expect(frame.locator(f"#comment-{older.id} #notice")).to_have_text("已按讚。")
     frame.locator(f"#comment-{liked.id}").get_by_role("link", name="檢舉").click()
     frame.get_by_label("人身攻擊").check()
     frame.get_by_role("button", name="送出檢舉").click()

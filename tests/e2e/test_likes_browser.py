@@ -114,7 +114,11 @@ def test_liking_without_javascript(live_server, browser, db, tmp_path):
     page.set_default_timeout(10_000)
     page.goto(live_server + ARTICLE)
     page.locator(f"#comment-{comment.id} [data-like] button").click()
-    assert page.url.endswith(f"{ARTICLE}#comment-{comment.id}")  # back to the comment (303)
+    # Back to the comment (303), where a notice beside it has the focus: a pressed button alone is not said.
+    assert page.url.endswith(f"{ARTICLE}#notice")
+    notice = page.locator(f"#comment-{comment.id} #notice")
+    expect(notice).to_have_text("已按讚。")
+    expect(notice).to_be_focused()
     button = page.locator(f"#comment-{comment.id} [data-like] button")
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator("[data-count]")).to_have_text("1")
@@ -122,6 +126,7 @@ def test_liking_without_javascript(live_server, browser, db, tmp_path):
     page.screenshot(path=str(tmp_path / "no-javascript-like.png"), full_page=True)
     button.click()  # the second POST undoes
     expect(page.locator(f"#comment-{comment.id} [data-like] button")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(f"#comment-{comment.id} #notice")).to_have_text("已收回讚。")
     assert like_count(db, comment) == 0
 
 
