@@ -47,6 +47,11 @@
     body.setAttribute("aria-describedby", ids.join(" "));
   }
 
+  // The pinyin glosses are for the eye: a voice says the characters themselves, and a gloss read
+  // after each one broke the words apart (「檢 驗 yàn 檢 測 cè」). Hidden here, not in the stored HTML:
+  // an attribute on each of an article's hundreds of glosses would weigh on the shared page.
+  document.querySelectorAll(".article-body rt").forEach(function (gloss) { gloss.setAttribute("aria-hidden", "true"); });
+
   var toggle = document.querySelector("[data-pinyin-toggle]");
   if (toggle) {
     toggle.addEventListener("submit", function (event) {

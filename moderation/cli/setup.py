@@ -63,7 +63,9 @@ def init_db(empty: bool):
 @click.option("--slug", required=True, help="URL name of the article, e.g. my-story")
 @click.option("--title", help="Headline; default: the first clause of the text")
 def load_article_command(path: Path, slug: str, title: str | None):
-    """Load an article text file (same format as the seed)."""
+    """Load an article text file, in the seed's format: UTF-8, one paragraph per line, an optional
+    column mark first (【欄目名】), pinyin glosses after their character (驗(yàn)). A slug already
+    stored is left unchanged: edit it at /moderation/admin/articles."""
     article, created = load_article(db.session, path.read_text(encoding="utf-8"), slug=slug, title=title)
     db.session.commit()
     click.echo(f"article '{article.slug}' {'loaded' if created else 'already present; left unchanged'}")

@@ -146,6 +146,16 @@ def test_glosses_are_readable_pinyin_apart_from_their_neighbours(live_server, br
     assert measured["neighbours"] > 20 and measured["touching"] == 0
 
 
+def test_a_screen_reader_hears_the_articles_words_without_their_pinyin(live_server, browser_page):
+    page = browser_page
+    page.goto(live_server + ARTICLE)
+    body = page.locator(".article-body")
+    expect(body.locator("rt").first).to_have_attribute("aria-hidden", "true")
+    heard = body.aria_snapshot()
+    assert "檢驗檢測" in heard.replace(" ", "") and "yàn" not in heard
+    assert body.locator("rt").first.is_visible()  # still shown: the glosses are for the eye
+
+
 def test_the_audio_limit_is_said_with_its_wait(live_server, browser_page, app):
     """The player alone would show 0:00: the reader is told the limit and how long to wait."""
     app.config["CAPTCHA_AUDIO_RATE_LIMIT"] = "1 per hour"
