@@ -65,9 +65,11 @@ def test_wrong_captcha_keeps_the_text(live_server, browser_page, tmp_path):
     page.get_by_label("請輸入驗證碼").fill("WRNG")
     page.get_by_label("請輸入驗證碼").press("Enter")
 
-    alert = page.locator(".field-error[role=alert]")
-    alert.wait_for()
-    assert alert.inner_text() == "請輸入正確驗證碼"
+    # The summary is the alert and has the focus; the field's message is tied to the field.
+    expect(page.locator("#form-status[role=alert]")).to_be_focused()
+    error = page.locator("#captcha_answer-error")
+    assert error.inner_text() == "請輸入正確驗證碼"
+    assert "captcha_answer-error" in page.get_by_label("請輸入驗證碼").get_attribute("aria-describedby")
     assert page.get_by_label("評論內容").input_value() == "請保留我打的字"
     assert page.get_by_label("暱稱").input_value() == "讀者小林"
     assert page.get_by_label("請輸入驗證碼").input_value() == ""
