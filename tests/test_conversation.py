@@ -491,6 +491,17 @@ def test_the_authors_own_replies_say_what_they_answer_while_they_wait_too(db, pa
     assert "原評論已刪除" in items["回覆小李"] and "@小李" not in items["回覆小李"]
 
 
+def test_after_posting_a_reply_the_notice_stands_in_its_thread(db, page):
+    older = make_comment(db, status=APPROVED, body="較早的主評論")
+    top = make_comment(db, status=APPROVED, nickname="老王", body="被回覆的主評論",
+                       created_at=older.created_at + timedelta(minutes=1))
+    answer = page.post(body="我的回覆", reply_to=str(top.id))
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("#notice")
+    html = page.client.get(ARTICLE_URL).get_data(as_text=True)
+    thread = html[html.index(f'<li id="comment-{top.id}"'):html.index(f'<li id="comment-{older.id}"')]
+    assert 'id="notice"' in thread and "您的評論已送出，審核通過後將會公開" in thread
+
+
 def test_a_moderator_shares_the_note_with_the_author_by_ticking_it(db, moderator):
     comment = make_comment(db)
     moderator.decide(comment, "reject", reason="other", note="請附上來源", share_note="1")

@@ -587,7 +587,8 @@ def _store_comment(article, form: CommentForm, *, token: str | None, ip_hash: st
         form.body.errors = [FormError.BODY_REFUSED]
         form.submission_key.data = comments.new_submission_key()
         return render_form_page(article, form, status=422)
-    return _posted(article, posted.status)
+    # A reply's notice stands in its thread (beside the comment that heads it), where the reader was.
+    return _posted(article, posted.status, about=reply_to.thread_id if reply_to is not None else None)
 
 
 def _restricted(article, form: CommentForm, restriction):
@@ -669,8 +670,9 @@ def _captcha_needed(token: str | None) -> bool:
         return True
 
 
-def _posted(article, status: CommentStatus):
-    return back_with_notice(article.slug, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending")
+def _posted(article, status: CommentStatus, *, about: int | None = None):
+    return back_with_notice(article.slug, "comment_approved" if status is CommentStatus.APPROVED else "comment_pending",
+                            about=about)
 
 
 def back_with_notice(slug: str, notice: str, *, about: int | None = None):
