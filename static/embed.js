@@ -8,7 +8,8 @@
    messages. Only messages from the service's origin and from this frame's own window are heard, and
    they carry a height, or a place in the frame to bring into view after a post (a report's notice),
    nothing else. data-lang (zh-Hant, zh-Hans or en) picks the frame's language;
-   without it the reader's browser does. data-title names the frame for screen readers.
+   without it the reader's browser does; data-language-switch="off" leaves the frame's language
+   switch out (a site that serves one language). data-title names the frame for screen readers.
    The site's origin must be allowed by the service's admin (frame-ancestors), or the browser
    refuses to show the frame. */
 (function () {
@@ -29,6 +30,9 @@
     url.searchParams.set("lang", lang);
   }
   url.searchParams.set("origin", window.location.origin);
+  if (script.getAttribute("data-language-switch") === "off") {
+    url.searchParams.set("switch", "off");  // the site fixes the language (data-lang): no switch in the frame
+  }
 
   var frame = document.createElement("iframe");
   frame.src = url.href;

@@ -302,6 +302,22 @@ def test_the_frame_follows_the_language_it_is_given(client, db, clock):
     assert '<html lang="zh-Hans">' in html and "所有评论仅代表网友意见" in html
 
 
+def test_a_site_that_fixes_the_language_gets_a_frame_without_the_switch_and_it_stays_so(client, db, clock):
+    """embed.js's data-language-switch="off": the frame's URL says `switch=off`, and every URL of
+    the frame carries it on (its form page, its posts, its report page), as the origin is carried."""
+    make_comment(db, status=CommentStatus.APPROVED, body="固定語言的評論")
+    plain = client.get(f"/embed/{ARTICLE_SLUG}", query_string={"lang": "zh-Hans"}).get_data(as_text=True)
+    assert 'class="language-switch"' in plain
+    fixed = client.get(f"/embed/{ARTICLE_SLUG}", query_string={"lang": "zh-Hans", "switch": "off"})
+    html = fixed.get_data(as_text=True)
+    assert fixed.status_code == 200 and 'class="language-switch"' not in html and '<html lang="zh-Hans">' in html
+    framed = [url for url in links_of(html) if url.startswith(f"/embed/{ARTICLE_SLUG}")]
+    assert framed and all("switch=off" in url for url in framed)
+    form_page = client.get(next(url for url in framed if url.split("?")[0].endswith("/comment")))
+    assert 'class="language-switch"' not in form_page.get_data(as_text=True)
+    assert 'name="action" value="post" class="visually-hidden"' in form_page.get_data(as_text=True)  # Enter posts
+
+
 def test_the_api_gives_an_article_its_site(client, db, clock):
     article = add_article(db, client, clock, "story-1", site="news")
     assert article.site == "news"

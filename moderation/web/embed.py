@@ -67,6 +67,9 @@ class Embedded:
     state_valid: bool = False  # the request came with a state we signed, not expired
     parent_origin: str | None = None  # given by embed.js and allowed to frame: where the height goes
     cookies_possible: bool = False  # HTTPS: a Partitioned cookie may be kept
+    # embed.js's data-language-switch="off": the site fixes the frame's language (data-lang), and the
+    # frame shows no switch; its URLs carry `switch=off` on, as they carry the origin.
+    language_switch: bool = True
 
     _signed: tuple[str | None, str] | None = None  # (reader, token): one signature per request, not per link
 
@@ -82,6 +85,8 @@ class Embedded:
             values.setdefault("state", self.state_token())
         if self.parent_origin:
             values.setdefault("origin", self.parent_origin)
+        if not self.language_switch:
+            values.setdefault("switch", "off")
         return values
 
 
@@ -119,6 +124,7 @@ def _enter(key: str, *, personal: bool = False) -> Embedded:
     embedded.reader = cookie_token or (state_reader if isinstance(state_reader, str) else None)
     embedded.personal = personal or state is not None or cookie_token is not None
     embedded.cookies_possible = request.is_secure
+    embedded.language_switch = request.args.get("switch") != "off"
     given = embed_sites.normalise_origin(request.args.get("origin", ""))
     if given is not None and given in embedded.frame_ancestors.split():
         embedded.parent_origin = given
@@ -173,7 +179,7 @@ def article(key: str):
         return _personal_page(embedded, args)
     return reader.shared_page(
         ("embed", target.id, target.revision, args, g.comments_converted, current_language().tag,
-         embedded.parent_origin),
+         embedded.parent_origin, embedded.language_switch),
         lambda: reader._render_article_page(db.session.get(Article, target.id), args, personal=None,
                                             template="embed/article.html"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import time
 
 import pytest
@@ -45,6 +46,10 @@ def host(tmp_path, service, app):
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>News</title></head><body>'
         f'<h1>An article</h1><script src="{service}/static/embed.js" data-article="{ARTICLE_SLUG}"></script>'
         "</body></html>", encoding="utf-8")
+    (folder / "fixed.html").write_text(  # a site in one language: the frame without its switch
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>新聞</title></head><body>'
+        f'<script src="{service}/static/embed.js" data-article="{ARTICLE_SLUG}" data-lang="zh-Hant"'
+        ' data-language-switch="off"></script></body></html>', encoding="utf-8")
     (folder / "iframe.html").write_text(
         '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>新聞</title></head><body>'
         f'<iframe src="{service}/embed/{ARTICLE_SLUG}" title="網友評論" style="width:100%;height:1800px"></iframe>'
@@ -291,6 +296,15 @@ def comment_frame_or_none(page):
                 return None
     return None
 
+
+
+def test_data_language_switch_off_leaves_the_switch_out_of_the_frame(host, browser):
+    page = browser.new_context(locale="en-US").new_page()
+    page.goto(host + "/fixed.html")
+    expect(page.locator("iframe")).to_have_attribute("src", re.compile(r"[?&]switch=off(&|$)"))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator(".disclaimer").first).to_have_text("所有評論僅代表網友意見,與本站立場無關")
+    expect(frame.locator(".language-switch")).to_have_count(0)
 
 
 def test_without_data_lang_the_frames_title_is_in_the_host_pages_language(host, browser):
