@@ -85,7 +85,7 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
     embed = f"/embed/{ARTICLE_SLUG}"  # the embedded comment section, its state and its forms (web/embed.py)
     answers["embed path"] = reader.get(f"/embed/{quoted}", query_string={"lang": value, "origin": value})
     answers["embed query"] = reader.get(embed, query_string={"state": value, "notice": value, "before": value,
-                                                             "origin": value})
+                                                             "origin": value, "switch": value})
     answers["embed form page"] = reader.post(f"{embed}/comment", query_string={"state": value},
                                              data={"nickname": value, "body": value})
     answers["embed post"] = reader.post(f"{embed}/comments", query_string={"state": value},
