@@ -40,12 +40,16 @@ def found(text: str) -> list[tuple[str, str]]:
     ("他手機是13812345678", "phone", "13812345678"),
     ("１３８ １２３４ ５６７８", "phone", "１３８ １２３４ ５６７８"),
     ("他家電話 02-2345-6789", "landline", "02-2345-6789"),
-    ("打 (04)2234-5678 找他", "landline", "04)2234-5678"),  # the opening bracket is left, as "+" is
+    ("打 (04)2234-5678 找他", "landline", "(04)2234-5678"),
     ("打 03-1234567", "landline", "03-1234567"),
-    ("tel:+886 2 2345 6789", "landline", "886 2 2345 6789"),
+    ("苗栗 037-123456", "landline", "037-123456"),
+    ("0223456789", "landline", "0223456789"),  # no separator: each way of cutting the area code is tried
+    ("tel:+886 2 2345 6789", "landline", "+886 2 2345 6789"),
+    ("電話 02-2345-6789 (10:00-18:00)", "landline", "02-2345-6789"),  # the hours beside it are no part of it
     ("北京 010-12345678", "landline", "010-12345678"),
+    ("傳真：０１０—６５０９２８２４。", "landline", "０１０—６５０９２８２４"),  # an em dash
     ("深圳 ０７５５－１２３４５６７８", "landline", "０７５５－１２３４５６７８"),
-    ("+86 21 1234 5678", "landline", "86 21 1234 5678"),
+    ("+86 21 1234 5678", "landline", "+86 21 1234 5678"),
     ("寫信到 Foo.Bar@Example.com 罵他", "email", "Foo.Bar@Example.com"),
     ("他住台北市中山北路二段45巷3弄7號", "address", "台北市中山北路二段45巷3弄7號"),
     ("就在彌敦道123號樓上", "address", "就在彌敦道123號"),
@@ -71,8 +75,21 @@ def test_personal_data_is_found_with_its_span(text, kind, span):
     "ISBN 978-7-111-12345-6",
     "客服專線 0800-123-456",  # toll-free: an office's published number
     "0809-123-456",
-    "03/12/2026 10:30 見",  # a date and its time: as many figures as a landline, not written like one
-    "09:00-17:00",
+    "0800123456",
+    "+886 800 123 456",
+    # As many figures as a landline once what stands between them is left out, not written like one:
+    "03/12/2026 10:30 見",
+    "03-12-2026 10-30",
+    "03.12.2026 10.30",
+    "三次量測結果 0.35、0.42、0.51、0.38",
+    "誤差分別為 0.5, 0.3, 0.4, 0.6, 0.7",
+    "比特幣 0.35123456 BTC",
+    "v0.4.12345678",
+    "大樂透開獎號碼 05、12、33、41、28、19",
+    "房號 0302、0305、0308",
+    "班次 0830、0930、1030",
+    "ISBN 0-306-40615-2",
+    "快遞單號 862345678901",  # 86 without + or 00 is no country code
     "email 寫成 foo at example dot com",
 ])
 def test_ordinary_numbers_and_words_are_not_personal_data(text):

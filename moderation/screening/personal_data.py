@@ -45,16 +45,50 @@ _CN_ID = re.compile(r"(?<!\d)([1-8]\d{5})((?:19|20)\d{6})(\d{3})([\dx])(?![\da-z
 _PHONE = re.compile(
     r"(?<!\d)(?:(?:0086|86)?1[3-9]\d{9}|(?:00886|886)9\d{8}|09\d{8}|(?:00852|852)[569]\d{7}|(?:00853|853)6\d{7})(?!\d)"
 )
-# Taiwan: 02 and eight figures, 03–08 and seven or eight; the mainland: 010 or 02X and eight, 0XXX and
-# seven or eight; each also after its country code. Not 0800 or 0809: toll-free lines are the
-# published numbers of businesses and offices, nobody's personal data.
+# Landlines are read as written, on the folded text, not from a run of figures as mobiles are: a
+# landline is an area code and seven or eight figures, which lists of decimals (0.35、0.42…), lottery
+# draws, room numbers and dates also make once their separators are left out. So: the area code
+# (0 and one to three figures, or bracketed, or after +886/+86 without its 0), at most one space or
+# dash, then the number in one group or two. Taiwan: 02 and eight figures, 03–08 (and 037, 049,
+# 082, 089, 0826, 0836) and six to eight; the mainland: 010 or 02X and eight, 0XXX and seven or eight.
+# Not 0800 or 0809: toll-free lines are the published numbers of businesses and offices.
+_DASH = "[ \\-\u2013\u2014]"  # a space, or a dash: hyphen, en or em (０１０—６５０９２８２４)
+_SUBSCRIBER = rf"\d{{3,4}}{_DASH}\d{{3,4}}|\d{{6,8}}"
 _LANDLINE = re.compile(
-    r"(?<!\d)(?:(?:00886|886)(?:2\d{8}|[3-8]\d{7,8})|0(?!80[09])(?:2\d{8}|[3-8]\d{7,8})"
-    r"|(?:0086|86|0)(?:10|2\d|[3-9]\d\d)\d{7,8})(?!\d)"
+    r"(?<![0-9a-z+])(?<![0-9]\.)"
+    rf"(?:(?:\+|00)(?P<country>886|86){_DASH}?(?:\((?:0)?(?P<area_cc>\d{{1,3}})\)|0?(?P<area_bare>\d{{1,3}}))"
+    r"|\(0(?P<area_bracketed>\d{1,3})\)|0(?P<area>\d{1,3}))"
+    rf"(?P<between>{_DASH}?)(?P<number>{_SUBSCRIBER})"
+    r"(?![0-9a-z])(?!\.[0-9])"
 )
-# A date with its time (03/12/2026 10:30) reads as many figures starting with 0: a landline is only
-# read from a run whose separators are those of a phone number.
-_NOT_PHONE_SEPARATORS = re.compile(r"[/:]")
+_TOLL_FREE = ("800", "809")  # 0800, 0809 (and +886 800…): businesses' published lines
+_TAIWAN_AREAS = re.compile(r"2|[3-8]|37|49|82|89|826|836")
+_MAINLAND_AREAS = re.compile(r"10|2\d|[3-9]\d\d")
+
+
+def _landline(match: re.Match) -> bool:
+    """Whether an area code and number as written make a landline of Taiwan or the mainland; written
+    without a bracket or separator after the area code (0223456789), each way of cutting it is tried."""
+    number = re.sub(r"\D", "", match["number"])
+    area = match["area_cc"] or match["area_bracketed"] or match["area_bare"] or match["area"]
+    if (area + number).startswith(_TOLL_FREE):
+        return False
+    if match["area_cc"] or match["area_bracketed"]:
+        return _area_and_number(match["country"], match["area_cc"] or match["area_bracketed"], len(number))
+    if match["between"]:
+        return _area_and_number(match["country"], area, len(number))
+    figures = area + number
+    return any(_area_and_number(match["country"], figures[:cut], len(figures) - cut) for cut in (1, 2, 3))
+
+
+def _area_and_number(country: str | None, area: str, figures: int) -> bool:
+    taiwan = country in (None, "886") and _TAIWAN_AREAS.fullmatch(area) is not None and (
+        figures == 8 if area == "2" else 6 <= figures <= 8 and len(area) + figures in (8, 9))
+    mainland = country in (None, "86") and _MAINLAND_AREAS.fullmatch(area) is not None and (
+        figures == 8 if len(area) == 2 else figures in (7, 8))
+    return taiwan or mainland
+
+
 _LOCAL_EIGHT = re.compile(r"(?<!\d)[569]\d{7}(?!\d)")
 _PHONE_WORDS = re.compile(r"(电话|手机|联络|联系|致电|打给|call|tel|phone|whatsapp|wa|短信|sms)[\W_]{0,3}$")
 _EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}(?![a-z0-9])")
@@ -123,6 +157,9 @@ def find_personal_data(text: NormalizedText) -> list[PersonalMatch]:
         for run in _FIGURE_RUN.finditer(folded):
             if sum(char.isdigit() for char in run.group()) >= _FIGURES_AT_LEAST:
                 found += _in_run(folded, run.start(), run.end())
+                # A landline's figures are such a run too; as written, with the "+" or "(" before it.
+                found += [(PersonalKind.LANDLINE, match.start(), match.end())
+                          for match in _LANDLINE.finditer(folded, max(0, run.start() - 1), run.end()) if _landline(match)]
         if _ADDRESS_END.search(folded):
             found += [(PersonalKind.ADDRESS, match.start(), match.end()) for match in _ADDRESS.finditer(folded)]
     found.sort(key=lambda item: (item[1], -item[2]))
@@ -147,9 +184,7 @@ def _in_run(folded: str, run_start: int, run_end: int) -> list[tuple[PersonalKin
     kept = [index for index in range(run_start, run_end) if folded[index].isalnum()]
     view = "".join(folded[index] for index in kept)
     found = []
-    first_figure = _HAS_FIGURE.search(folded, run_start, run_end).start()  # tel:02…: the colon is before it
-    phone_like = not _NOT_PHONE_SEPARATORS.search(folded, first_figure, run_end)
-    for kind, start, end in _figures(view, folded[max(0, run_start - 12):run_start], phone_like):
+    for kind, start, end in _figures(view, folded[max(0, run_start - 12):run_start]):
         first = kept[start]
         if kind in _LETTER_LED and first and folded[first - 1].isascii() and folded[first - 1].isalnum():
             continue  # the letter is inside a word (QQ282369262): not the start of an identity number
@@ -164,9 +199,8 @@ def _original_span(text: NormalizedText, start: int, end: int) -> tuple[int, int
     return first, text.folded_to_original[end - 1] + 1
 
 
-def _figures(view: str, before: str, phone_like: bool) -> list[tuple[PersonalKind, int, int]]:
-    """`before`: the text just before the run, where a word like 電話 makes eight figures a phone number;
-    `phone_like`: whether the run was written with a phone number's separators only."""
+def _figures(view: str, before: str) -> list[tuple[PersonalKind, int, int]]:
+    """`before`: the text just before the run, where a word like 電話 makes eight figures a phone number."""
     found = []
     for match in _CN_ID.finditer(view):
         if cn_id_valid(match.group()):
@@ -181,8 +215,6 @@ def _figures(view: str, before: str, phone_like: bool) -> list[tuple[PersonalKin
         elif len(letters) == 2 and hk_id_valid(letters[1], digits, check):
             found.append((PersonalKind.HK_ID, match.start() + 1, match.end()))
     found += [(PersonalKind.PHONE, match.start(), match.end()) for match in _PHONE.finditer(view)]
-    if phone_like:
-        found += [(PersonalKind.LANDLINE, match.start(), match.end()) for match in _LANDLINE.finditer(view)]
     for match in _LOCAL_EIGHT.finditer(view):
         if _PHONE_WORDS.search(before + view[:match.start()]):
             found.append((PersonalKind.PHONE, match.start(), match.end()))
