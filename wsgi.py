@@ -1,9 +1,5 @@
-"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+"""WSGI entry point of a checkout: `gunicorn wsgi:app`, `flask --app wsgi ...` (moderation/wsgi.py)."""
 
-from moderation import create_app
-from moderation.config import ConfigError
+from moderation.wsgi import app
 
-try:
-    app = create_app()
-except ConfigError as error:  # a setting the service cannot start with: said in one line, no traceback
-    raise SystemExit(f"moderation: cannot start: {error}") from None
+__all__ = ["app"]

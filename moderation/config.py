@@ -8,6 +8,7 @@ prefixed `MODERATION_` (values parsed as JSON when they can be, e.g. `MODERATION
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -341,8 +342,8 @@ def load_config(app, overrides: dict | None) -> None:
 
 def _check_settings(config) -> None:
     """Numbers and switches of the right kind (an environment variable is read as JSON, else as
-    text: `MODERATION_CAPTCHA_LENGTH=abc` is text), a callable captcha text, and secrets long
-    enough when the operator sets them: refused at the start, in one line, not deep in a request."""
+    text: `MODERATION_CAPTCHA_LENGTH=abc` is text), a callable captcha text, and a secret key long
+    enough when the operator sets it: refused at the start, in one line, not deep in a request."""
     for key, default in DEFAULTS.items():
         value = config.get(key)
         if value is None or default is None:
@@ -352,13 +353,26 @@ def _check_settings(config) -> None:
                 raise ConfigError(f"{key} (MODERATION_{key}): true or false, not {value!r}")
         elif isinstance(default, int | float) and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ConfigError(f"{key} (MODERATION_{key}): a number, not {value!r}")
+        elif (isinstance(default, int) and not key.endswith(_DURATIONS) and isinstance(value, float)
+              and not value.is_integer()):
+            raise ConfigError(f"{key} (MODERATION_{key}): a whole number, not {value!r}")
     factory = config.get("CAPTCHA_TEXT_FACTORY")
     if factory is not None and not callable(factory):
         raise ConfigError("CAPTCHA_TEXT_FACTORY: a function that returns a challenge's text, set in "
                           "instance/config.py (an environment variable can only give text)")
-    for key in ("SECRET_KEY", "IP_PEPPER"):
-        if len(os.environ.get(f"MODERATION_{key}", "") or "x" * SECRET_MIN_LENGTH) < SECRET_MIN_LENGTH:
-            raise ConfigError(f"MODERATION_{key}: at least {SECRET_MIN_LENGTH} characters; make one with {GENERATE_SECRET}")
+    if 0 < len(os.environ.get("MODERATION_SECRET_KEY", "")) < SECRET_MIN_LENGTH:
+        raise ConfigError(f"MODERATION_SECRET_KEY: at least {SECRET_MIN_LENGTH} characters; make one with "
+                          f"{GENERATE_SECRET} (a new key signs everyone out)")
+    # The pepper keys every stored address hash, author tag and address hold: a new one would unlink
+    # them all, so a short one already in use is said, not refused.
+    if 0 < len(os.environ.get("MODERATION_IP_PEPPER", "")) < SECRET_MIN_LENGTH:
+        logging.getLogger("moderation").warning(
+            "MODERATION_IP_PEPPER is shorter than %d characters; a new install should use one made with %s "
+            "(a running site keeps its own: changing it unlinks authors' tags, holds and address hashes)",
+            SECRET_MIN_LENGTH, GENERATE_SECRET)
+
+
+_DURATIONS = ("_SECONDS", "_MS")  # may be fractional where the default is whole (a 2.5 s timeout)
 
 
 def _writable_instance(instance: Path, why: str) -> None:

@@ -271,3 +271,38 @@ def test_make_run_on_a_port_in_use_says_so_before_anything_else():
     assert finished.returncode != 0
     assert f"make run: 127.0.0.1:{port} is in use (a server already running?)" in finished.stderr
     assert f"make run PORT={port + 1}" in finished.stderr
+
+
+def test_a_reload_into_a_setting_it_cannot_start_with_stops_gunicorn_rather_than_restarting_workers(tmp_path):
+    """A reload (HUP) runs no check at start: each new worker met the refusal, and a worker that exits
+    is started again, so the server went on restarting workers for ever (42 in 8 s). An app that fails
+    to load stops it instead, with the line said by each worker that met it."""
+    import signal
+    import time
+
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "MODERATION_INSTANCE_PATH": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "moderation.wsgi:app"],
+                              cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # serving: its workers have loaded the app
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        (tmp_path / "config.py").write_text('CAPTCHA_LENGTH = "abc"\n')
+        server.send_signal(signal.SIGHUP)
+        _, errors = server.communicate(timeout=20)  # restarting workers for ever, it would not end
+    finally:
+        server.kill()
+        server.communicate()
+    said = "moderation: cannot start: CAPTCHA_LENGTH (MODERATION_CAPTCHA_LENGTH): a number, not 'abc'"
+    assert server.returncode != 0 and "App failed to load" in errors, errors[-3000:]
+    assert 1 <= errors.count(said) <= 2

@@ -238,7 +238,7 @@ def test_no_module_of_ours_is_named_like_the_standard_library():
     ("MODERATION_SESSION_COOKIE_SECURE", "yes", "SESSION_COOKIE_SECURE (MODERATION_SESSION_COOKIE_SECURE): true or false"),
     ("MODERATION_CAPTCHA_TEXT_FACTORY", "AAAA", "CAPTCHA_TEXT_FACTORY: a function that returns a challenge's text"),
     ("MODERATION_SECRET_KEY", "abc", "MODERATION_SECRET_KEY: at least 32 characters; make one with python3 -c"),
-    ("MODERATION_IP_PEPPER", "short", "MODERATION_IP_PEPPER: at least 32 characters"),
+    ("MODERATION_QUEUE_PAGE_SIZE", "50.5", "QUEUE_PAGE_SIZE (MODERATION_QUEUE_PAGE_SIZE): a whole number, not 50.5"),
     ("MODERATION_EMBED_ALLOWED_ORIGINS", "https://x.example/path", "EMBED_ALLOWED_ORIGINS: not an origin"),
 ])
 def test_a_setting_the_service_cannot_start_with_is_said_in_one_line(tmp_path, monkeypatch, variable, value, said):
@@ -269,3 +269,22 @@ def test_an_instance_folder_it_cannot_write_is_named_not_taken_for_a_database_ou
     blocked.write_text("")
     with pytest.raises(ConfigError, match="cannot create the instance folder"):
         create_app({"INSTANCE_PATH": str(blocked / "instance")})
+
+
+def test_a_short_ip_pepper_is_warned_of_not_refused(tmp_path, monkeypatch, caplog):
+    """It keys every stored address hash, author tag and address hold: a site already running on a
+    short one keeps it (a new one would unlink them all); the log says what a new install should use."""
+    monkeypatch.setenv("MODERATION_IP_PEPPER", "short pepper")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
+    with caplog.at_level("WARNING", logger="moderation"):
+        app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["IP_PEPPER"] == "short pepper"
+    assert "MODERATION_IP_PEPPER is shorter than 32 characters" in caplog.text
+
+
+def test_fractional_durations_and_whole_numbers_written_as_decimals_are_taken(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODERATION_CAPTCHA_MIN_SECONDS", "2.5")
+    monkeypatch.setenv("MODERATION_QUEUE_PAGE_SIZE", "30.0")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["CAPTCHA_MIN_SECONDS"] == 2.5 and app.config["QUEUE_PAGE_SIZE"] == 30.0
