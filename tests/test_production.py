@@ -278,9 +278,8 @@ def test_a_reload_into_a_setting_it_cannot_start_with_stops_gunicorn_rather_than
     is started again, so the server went on restarting workers for ever (42 in 8 s). An app that fails
     to load stops it instead, with the line said by each worker that met it."""
     import signal
-    import time
-
     import socket
+    import time
     import urllib.request
 
     with socket.socket() as probe:
