@@ -145,12 +145,20 @@
 
   // The card after the one decided, else the one before: where the keyboard goes next.
   function neighbourOf(element) {
-    var all = cards();
-    var following = all.filter(function (card) {
-      return element.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_FOLLOWING;
-    });
-    return following[0] || all.filter(function (card) { return card !== element; }).pop() || null;
+    return following(element) || cards().filter(function (card) { return card !== element; }).pop() || null;
   }
+
+  // The card after this one, if any: after a decision the keyboard goes on down the page, never back
+  // up to a card passed over (on the last card it stays on the decided line: j goes on to the next page).
+  function following(element) {
+    return cards().filter(function (card) {
+      return element.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_FOLLOWING;
+    })[0] || null;
+  }
+
+  // The lines of the decisions made in place, in the order they were made: u on a card takes back the
+  // latest, wherever it stands on the page (not the lowest one, which may be an older decision).
+  var decidedLines = [];
 
   function decideInPlace(form) {
     var holder = form.closest("[data-card], [data-decided]");
@@ -179,7 +187,8 @@
           if (replyCard) replyCard.replaceWith(fromHtml(reply.html));
           forgetPageItem(reply.id);
         });
-        var next = neighbourOf(line);
+        var next = following(line);
+        decidedLines.push(line);
         armUndo(line);
         updateSelection();
         announce(line.textContent);
@@ -283,10 +292,10 @@
       case "u":  // on a decided line, its own undo (if still offered); on a card, the latest one, or
         // the result's (a bulk decision's 全部復原); else it says there is nothing to undo
         var onLine = current && current.hasAttribute("data-decided");
-        var undos = onLine ? current.querySelectorAll("[data-undo] button") : document.querySelectorAll("[data-undo] button");
-        if (!undos.length && !onLine) undos = document.querySelectorAll(".result form.undo button");
-        if (undos.length) undos[undos.length - 1].click();
-        else announce((onLine && current.getAttribute("data-no-undo")) || nothingToUndo);  // 保留並結案: never
+        var latest = onLine ? current : decidedLines.filter(function (line) { return line.isConnected; }).pop();
+        var undo = latest ? latest.querySelector("[data-undo] button") : document.querySelector(".result form.undo button");
+        if (undo) undo.click();
+        else announce((latest && latest.getAttribute("data-no-undo")) || nothingToUndo);  // 保留並結案: never
         break;
       case "x":
         var box = current && current.querySelector("[data-select]");

@@ -396,7 +396,9 @@ def test_j_on_the_last_card_continues_on_the_next_page_and_back(live_server, bro
     assert page.locator("[data-card]").count() == 2
 
 
-def test_deciding_the_last_card_in_place_focuses_the_one_before(live_server, browser_page, db):
+def test_deciding_the_last_card_in_place_keeps_the_focus_on_its_line(live_server, browser_page, db):
+    """Not back up on a card passed over, where the next key would act on it: j goes on from here
+    (to the next page, when there is one), k back up."""
     make_moderator(db, "mod")
     first = make_comment(db, body="前一則")
     last = make_comment(db, body="最後一則", created_at=first.created_at + timedelta(minutes=1))
@@ -406,7 +408,8 @@ def test_deciding_the_last_card_in_place_focuses_the_one_before(live_server, bro
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("a")
-    expect(page.locator(f"#decided-{last.id}")).to_be_visible()
+    expect(page.locator(f"#decided-{last.id}")).to_be_focused()
+    page.keyboard.press("k")
     expect(page.locator(f"#card-{first.id}")).to_be_focused()
 
 
@@ -840,6 +843,58 @@ def test_a_reported_comment_is_kept_in_place(live_server, browser_page, db):
     assert db.session.get(Comment, comment.id).status is CommentStatus.APPROVED
     assert db.session.query(AuditEntry).filter_by(comment_id=comment.id, action="keep").count() == 1
 
+
+
+def test_u_on_a_card_takes_back_the_latest_decision_and_the_last_card_keeps_the_focus_on_its_line(
+        app, live_server, browser_page, db):
+    """Going back up with k to decide a card passed over, then u, took back the lowest decision on the
+    page (an older one); and deciding the last card sent the focus back up to a card passed over."""
+    app.config["QUEUE_UNDO_SECONDS"] = 600
+    make_moderator(db, "mod")
+    first, second, third = [make_comment(db, body=f"第{index}則", created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC))
+                            for index in range(3)]
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    page.keyboard.press("j")  # the second card
+    expect(page.locator(f"#card-{second.id}")).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{second.id}")).to_be_visible()
+    expect(page.locator(f"#card-{third.id}")).to_be_focused()  # on down the page
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    expect(page.locator(f"#card-{first.id}")).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{first.id}")).to_be_visible()
+    page.keyboard.press("u")  # the latest decision is the first card's, though the second's line stands lower
+    expect(page.locator(f"#card-{first.id}")).to_be_visible()
+    expect(page.locator(f"#decided-{second.id}")).to_be_visible()
+    page.locator(f"#card-{third.id}").focus()
+    page.keyboard.press("a")  # the last card: the focus stays on its line, not up on the first card
+    expect(page.locator(f"#decided-{third.id}")).to_be_focused()
+
+
+def test_u_after_keeping_a_reported_comment_says_it_cannot_be_undone(live_server, browser_page, db):
+    from moderation.models import CommentReport, ReportReason
+
+    make_moderator(db, "mod")
+    kept, other = [make_comment(db, status=CommentStatus.APPROVED, body=f"被檢舉的評論{index}",
+                                created_at=datetime(2026, 11, 24, 1, index, tzinfo=UTC)) for index in range(2)]
+    for comment in (kept, other):
+        db.session.add(CommentReport(comment_id=comment.id, reason=ReportReason.ABUSE, reporter_hash="c" * 64,
+                                     reporter_ip_hash="d" * 64, created_at=comment.created_at))
+    db.session.commit()
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod", path="/moderation/?tab=reported")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    expect(page.locator(f"#card-{kept.id}")).to_be_focused()  # the oldest report first
+    page.keyboard.press("a")  # 保留並結案: the focus goes on to the next card
+    expect(page.locator(f"#decided-{kept.id}")).to_be_visible()
+    expect(page.locator(f"#card-{other.id}")).to_be_focused()
+    page.keyboard.press("u")
+    expect(page.locator("[data-announce]")).to_have_text("檢舉已結案，這項處理不能復原；評論仍公開，要撤下請到「已通過」分頁。")
 
 
 def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, live_server, browser_page, db):
