@@ -18,9 +18,7 @@ run: port-free install db
 
 # A server already there: said at once (gunicorn would retry five times, then stop on a bare error).
 port-free:
-	@$(PYTHON) -c "import socket, sys; s = socket.socket(); s.settimeout(1); \
-	busy = s.connect_ex(('$(HOST)' if '$(HOST)' != '0.0.0.0' else '127.0.0.1', $(PORT))) == 0; \
-	sys.exit('make run: $(HOST):$(PORT) is in use (a server already running?): stop it, or choose another port, make run PORT=$$(( $(PORT) + 1 ))' if busy else 0)"
+	@$(PYTHON) scripts/port_free.py '$(HOST)' $(PORT)
 
 # Lint (ruff, imports sorted), then the whole suite on one worker more than the cores (pytest-xdist;
 # each worker makes its own PostgreSQL databases): a tenth of the suite's time is spent waiting on

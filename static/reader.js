@@ -606,7 +606,7 @@
       var said = document.createElement("span");
       said.className = "visually-hidden";
       said.setAttribute("data-whose", "");
-      said.textContent = whose.replace("{name}", author.textContent.trim());
+      said.textContent = whose.split("{name}").join(author.textContent.trim());  // a $ in a nickname is no pattern
       button.appendChild(said);
     });
   }

@@ -305,3 +305,16 @@ def test_a_reload_into_a_setting_it_cannot_start_with_stops_gunicorn_rather_than
     said = "moderation: cannot start: CAPTCHA_LENGTH (MODERATION_CAPTCHA_LENGTH): a number, not 'abc'"
     assert server.returncode != 0 and "App failed to load" in errors, errors[-3000:]
     assert 1 <= errors.count(said) <= 2
+
+
+def test_the_port_check_takes_an_ipv6_host_as_gunicorn_does():
+    """`make run HOST=[::]` must not stop on the check itself (a plain IPv4 socket raised there)."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    for host in ("[::]", "::1", "0.0.0.0"):
+        finished = subprocess.run([sys.executable, "scripts/port_free.py", host, str(port)], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=30)
+        assert finished.returncode == 0 and finished.stderr == "", (host, finished.stderr)

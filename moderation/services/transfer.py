@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,12 +131,13 @@ def write_export(db: Session, target: Path, *, progress: Callable[[int], bool] =
     a fault or a stop half-way leaves any earlier file of that name as it was, and no part behind.
     `progress(records written)` after each record; False stops it. Returns the records written, or
     None when stopped."""
-    partial = target.with_name(target.name + ".part")
+    # A part of its own (two exports to one name at once must not remove each other's), readable by
+    # its owner alone, as secrets.json is: it holds webhook secrets and keyed hashes (mkstemp: 0600).
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f"{target.name}.", suffix=".part")
+    partial = Path(name)
     records = 0
-    partial.unlink(missing_ok=True)  # created afresh, so with the mode below
     try:
-        # Readable by its owner alone, as secrets.json is: it holds webhook secrets and keyed hashes.
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
             for record in export_records(db, **options):
                 out.write(_line(record))
                 if record["type"] in ("header", "end"):
