@@ -122,7 +122,8 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
                                      with_replies="1", reply_item=[value, f"{value}:1"])
     answers["bulk undo"] = admin.post("/moderation/comments/bulk-undo", back=value,
                                       undo_item=[value, f"{value}:1:approve", f"{published.id}:{value}:{value}"])
-    answers["undo with replies"] = admin.post(f"/moderation/comments/{published.id}/decision.json", decision="approve",
+    # The replies' items are read by the same parser as the bulk undo's (above); this is the refused parent's path.
+    answers["undo with replies (parent refused)"] = admin.post(f"/moderation/comments/{published.id}/decision.json", decision="approve",
                                               version="1", undo="1", back=value,
                                               undo_reply=[value, f"{value}:1:restore", f"{published.id}:{value}:{value}"])
     answers["pin"] = admin.post(f"/moderation/comments/{published.id}/pin", pinned=value, back=value)

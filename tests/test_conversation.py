@@ -594,6 +594,14 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert f'id="card-{reply.id}"' in undone["also"][0]["card"]
     assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
     assert undone["counts"]["pending"] == 2
+    # The same line's 復原 sent as a plain form (the script's fallback when the request fails) does the same.
+    again = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="reject", version=stored(db, top.id).version,
+                           reason="abuse", with_replies="1", reply_item=f"{reply.id}:{stored(db, reply.id).version}",
+                           back="/moderation/").get_json()
+    undo_reply = re.findall(r'name="undo_reply" value="([^"]+)"', again["html"])
+    moderator.post(f"/moderation/comments/{top.id}/decide", decision="restore", version=stored(db, top.id).version,
+                   undo="1", undo_reply=undo_reply, back="/moderation/")
+    assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
 
 
 def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):

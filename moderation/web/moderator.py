@@ -228,6 +228,8 @@ def decide_one(comment_id: int):
     decision = _decision()
     options = _decision_options(decision)
     result = decide(db.session, comment_id, decision, expected_version=_version(), undoing=_undoing(), **options)
+    if _undoing():  # the decided line's 復原 sent as a plain form: the replies rejected with it come back too
+        return _after_one(decision, result, _undoing_each("undo_reply") if result.ok else [])
     return _after_one(decision, result, _with_pending_replies(decision, result, options))
 
 
