@@ -23,7 +23,7 @@ from moderation.models import (
     SurgeCause,
 )
 from moderation.services import surge, webhooks
-from tests.conftest import make_page
+from tests.conftest import PASSWORD, csrf_token_of, make_page
 
 BRIGADE = "市府這次的檢測報告根本造假，大家一起來抗議！"
 # The same words with other spacing, punctuation and width: one fingerprint.
@@ -134,6 +134,35 @@ def test_a_clusters_rejection_needs_a_reason_chosen_and_keeps_what_was_typed(app
                       item=items, back="/moderation/").status_code == 303
     db.session.expire_all()
     assert {comment.status for comment in db.session.scalars(select(Comment))} == {CommentStatus.SPAM}
+
+
+def test_a_clusters_reason_and_note_typed_as_the_session_ended_come_back_on_it_after_the_sign_in(app, admin, db, clock):
+    """As a single card's do: the sign-in page holds them, then the queue opens at the cluster's reason."""
+    _to_post_moderation(admin, db)
+    for number, body in enumerate(BRIGADE_VARIANTS):
+        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+        clock.advance(seconds=40)
+    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    cluster_id = cluster[0].cluster_id
+    token = admin.csrf()
+    clock.advance(hours=9)  # past the session's lifetime
+    response = admin.client.post("/moderation/comments/bulk", data={
+        "csrf_token": token, "decision": "reject", "reason": "other", "note": "留電話，違反個資規範", "scope": "selected",
+        "cluster": str(cluster_id), "item": [f"{comment.id}:{comment.version}" for comment in cluster],
+        "back": "/moderation/"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401 and "您已登出或登入已逾時" in html
+    assert f'name="kept_cluster" value="{cluster_id}"' in html and 'value="留電話，違反個資規範"' in html
+    assert "您為相近評論的群組輸入的說明" in html
+    signed_in = admin.client.post("/moderation/login", data={
+        "csrf_token": csrf_token_of(html), "name": "boss", "password": PASSWORD, "next": "/moderation/",
+        "kept_cluster": str(cluster_id), "kept_note": "留電話，違反個資規範", "kept_reason": "other"})
+    assert signed_in.status_code == 303 and signed_in.location == f"/moderation/#cluster-{cluster_id}-reason"
+    queue = admin.queue()
+    card = queue[queue.index(f'id="cluster-{cluster_id}"'):queue.index("</form>", queue.index(f'id="cluster-{cluster_id}"'))]
+    assert 'value="留電話，違反個資規範"' in card and '<option value="other" selected>' in card
+    db.session.expire_all()
+    assert {comment.status for comment in db.session.scalars(select(Comment))} == {CommentStatus.PENDING}
 
 
 def test_a_narrowed_queue_lists_a_clusters_comments_on_their_own_cards_and_no_cluster_card(app, admin, db, clock):

@@ -43,10 +43,12 @@ def signed_out_during_a_post():
     """The session ended while a form was being filled in (a decision with its note): the sign-in form,
     which carries the typed note and reason along and then returns to the page the form came from."""
     comment_id = (request.view_args or {}).get("comment_id")
+    cluster = request.form.get("cluster", "")[:12]  # a surge's cluster card: its reason and note, kept the same way
     kept = None
-    if comment_id is not None and (request.form.get("note", "").strip() or request.form.get("reason")):
-        kept = {"comment_id": comment_id, "note": request.form.get("note", "")[:500],
-                "reason": request.form.get("reason", "")[:40], "share_note": request.form.get("share_note") == "1"}
+    if (comment_id is not None or cluster.isdecimal()) and (request.form.get("note", "").strip() or request.form.get("reason")):
+        kept = {"comment_id": comment_id, "cluster": int(cluster) if comment_id is None else None,
+                "note": request.form.get("note", "")[:500], "reason": request.form.get("reason", "")[:40],
+                "share_note": request.form.get("share_note") == "1"}
     back = safe_back_url(request.form.get("back"), url_for("moderator.queue_page"))
     return render_template("moderator/login.html", back=back, expired=True, kept=kept), 401
 

@@ -65,21 +65,24 @@ def login():
         return render_template("moderator/login.html", back=back, name=name, failed=True, kept=_kept_input()), 401
     guards.sign_in(moderator)
     db.session.commit()
-    kept_for = request.form.get("kept_comment", type=row_id)
-    if kept_for:  # a decision's note typed before the session ended: back into its card
-        flash({"comment_id": kept_for, "note": request.form.get("kept_note", "")[:500],
-               "reason": request.form.get("kept_reason", "")[:40],
-               "share_note": request.form.get("kept_share_note") == "1"}, "kept")
-        return see_other(f"{back}#card-{kept_for}")
+    kept = _kept_input()
+    if kept and kept["comment_id"]:  # a decision's note typed before the session ended: back into its card
+        flash({key: kept[key] for key in ("comment_id", "note", "reason", "share_note")}, "kept")
+        return see_other(f"{back}#card-{kept['comment_id']}")
+    if kept:  # a surge's cluster card: its reason and note back on it
+        flash({"cluster": kept["cluster"], "note": kept["note"], "reason": kept["reason"] or None}, "cluster_kept")
+        return see_other(f"{back}#cluster-{kept['cluster']}-reason")
     return see_other(back)
 
 
 def _kept_input() -> dict | None:
     comment_id = request.form.get("kept_comment", type=row_id)
-    if not comment_id:
+    cluster = request.form.get("kept_cluster", type=row_id)
+    if not (comment_id or cluster):
         return None
-    return {"comment_id": comment_id, "note": request.form.get("kept_note", "")[:500],
-            "reason": request.form.get("kept_reason", "")[:40], "share_note": request.form.get("kept_share_note") == "1"}
+    return {"comment_id": comment_id, "cluster": None if comment_id else cluster,
+            "note": request.form.get("kept_note", "")[:500], "reason": request.form.get("kept_reason", "")[:40],
+            "share_note": request.form.get("kept_share_note") == "1"}
 
 
 @bp.post("/logout")
