@@ -164,9 +164,10 @@ def test_reject_needs_a_reason_and_other_needs_a_note(moderator, db):
     comment = make_comment(db)
     moderator.decide(comment, "reject")
     assert reload(db, comment).status is PENDING
+    assert "拒絕時請選擇原因" in moderator.queue()  # no reason at all
     moderator.decide(comment, "reject", reason="other")
     html = moderator.queue()
-    assert "拒絕時請選擇原因" in html
+    assert "選「其他」時請填寫說明" in html and "拒絕時請選擇原因" not in html  # a reason, without its note
     moderator.decide(reload(db, comment), "reject", reason="abuse")
     comment = reload(db, comment)
     assert comment.status is REJECTED
@@ -753,8 +754,8 @@ def test_without_javascript_a_refused_decision_is_said_above_its_card_which_keep
     html = moderator.client.get(refused.location).get_data(as_text=True)
     result = html.index(f'id="result-{comment.id}"')
     assert result < html.index(f'id="card-{comment.id}"')
-    assert "拒絕時請選擇原因" in html[result:html.index(f'id="card-{comment.id}"')]
-    assert html.count("拒絕時請選擇原因") == 1  # not again at the top of the list
+    assert "選「其他」時請填寫說明" in html[result:html.index(f'id="card-{comment.id}"')]
+    assert html.count("選「其他」時請填寫說明。") == 1  # not again at the top of the list
     card = html[html.index(f'id="card-{comment.id}"'):]
     assert '<option value="other" selected>' in card
     assert re.search(r'name="share_note" value="1" checked', card)

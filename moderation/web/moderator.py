@@ -430,7 +430,7 @@ def _summary(decision: str, results: list[Result]) -> dict:
         "skipped": [
             {
                 "id": result.comment_id,
-                "why": result.refusal.value,
+                "why": _why_refused(result.refusal),
                 "status": result.status.value if result.status else None,
                 "by": result.last_change.actor if result.last_change else None,
                 "action": result.last_change.action if result.last_change else None,
@@ -440,6 +440,13 @@ def _summary(decision: str, results: list[Result]) -> dict:
             if not result.ok
         ],
     }
+
+
+def _why_refused(refusal: Refusal) -> str:
+    """The refusal as the moderator is told it: 其他 chosen without its note is said as the note missing."""
+    if refusal is Refusal.REASON_REQUIRED and request.form.get("reason") == "other":
+        return "note_required"
+    return refusal.value
 
 
 @bp.get("/comments/<id:comment_id>")

@@ -805,7 +805,7 @@ def test_a_rejection_refused_in_place_keeps_the_reason_and_note_typed(live_serve
     wait_for_the_keyboard(page)
     page.select_option(f"#reason-{comment.id}", "other")
     page.get_by_role("button", name=f"拒絕 #{comment.id}").click()  # 其他 without a note: refused
-    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("拒絕時請選擇原因")
+    expect(page.locator(f"#card-{comment.id} .card-problem")).to_contain_text("選「其他」時請填寫說明")
     assert page.locator(f"#reason-{comment.id}").input_value() == "other"
     expect(page.locator(f"#note-{comment.id}")).to_be_focused()  # 其他 chosen: what is missing is its note
     page.fill(f"#note-{comment.id}", "重複貼文")
