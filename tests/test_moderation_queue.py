@@ -654,13 +654,18 @@ def test_reports_are_grouped_by_reason_with_distinct_readers(moderator, db):
     assert html.count("讀者檢舉：") == 2
 
 
-def test_the_reported_tab_leaves_out_the_pre_moderation_reason(moderator, db):
+def test_only_the_pending_tab_says_a_comment_was_held_by_pre_moderation(moderator, db):
+    """Elsewhere it is history: on 已檢舉 readers reported it, on 已通過 it is published."""
     comment = make_comment(db, status=APPROVED)
     db.session.add(ScreeningReason(comment_id=comment.id, kind="pre_moderation", rule_id="", detail="", field="body"))
     db.session.commit()
     report(db, comment, "abuse", "1")
     assert "先審後發：新評論預設待審" not in moderator.queue(tab="reported")
-    assert "先審後發：新評論預設待審" in moderator.queue(tab="approved")
+    assert "先審後發：新評論預設待審" not in moderator.queue(tab="approved")
+    waiting = make_comment(db)
+    db.session.add(ScreeningReason(comment_id=waiting.id, kind="pre_moderation", rule_id="", detail="", field="body"))
+    db.session.commit()
+    assert "先審後發：新評論預設待審" in moderator.queue(tab="pending")
 
 
 def test_a_comment_hidden_by_reports_is_pending_for_them_not_for_the_articles_mode(moderator, db):

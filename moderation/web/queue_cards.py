@@ -64,9 +64,10 @@ class Card:
         return self.comment.created_at
 
 
-# Screening reasons that say nothing on a tab: on 已檢舉 a published comment was reported by readers,
-# and "held because the article is pre-moderated" is history, not why it is there.
-HIDDEN_REASONS = {Tab.REPORTED: {"pre_moderation"}}
+# Screening reasons that say nothing on a tab: "held because the article is pre-moderated" says why a
+# comment waits on 待審核; elsewhere it is history (on 已檢舉 readers reported it, on 已通過 it was
+# published, on 已拒絕 and 垃圾 a moderator or a rule decided), not why it is there.
+HIDDEN_REASONS = {tab: {"pre_moderation"} for tab in Tab if tab is not Tab.PENDING}
 
 
 def rule_ids_of(page: Page) -> set[str]:
