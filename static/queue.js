@@ -11,6 +11,7 @@
   var undoneText = (cardsBox && cardsBox.getAttribute("data-undone")) || "";
   var busyText = (cardsBox && cardsBox.getAttribute("data-busy")) || "";
   var nothingToUndo = (cardsBox && cardsBox.getAttribute("data-nothing-to-undo")) || "";
+  var noCardYet = (cardsBox && cardsBox.getAttribute("data-no-card")) || "";
   var root = document.documentElement;
   var current = null;  // the card the keys act on
   var MARGIN = 8;  // px kept between a card and whatever sticks above it, or the window's bottom
@@ -69,10 +70,28 @@
 
   // A key pressed while the card's decision is still being sent does nothing: said, not swallowed.
   function click(selector) {
-    var button = current && current.querySelector(selector);
+    if (!current) {  // the page has just opened at its heading: said, rather than nothing happening
+      announce(noCardYet);
+      return true;
+    }
+    var button = current.querySelector(selector);
     if (button && button.disabled) announce(busyText.replace("{id}", current.id.replace("card-", "")));
     else if (button) button.click();
     return Boolean(button);
+  }
+
+  // The decided line keeps the start of the comment, for the eye (its number alone said little when
+  // going back up to undo one); the live region says the decision alone.
+  function keepStartOf(card, line) {
+    var body = card.querySelector(".comment-body");
+    var text = body ? body.textContent.replace(/\s+/g, " ").trim() : "";
+    if (!text) return;
+    var start = document.createElement("span");
+    start.className = "decided-text";
+    start.dir = "auto";
+    start.setAttribute("aria-hidden", "true");
+    start.textContent = text.length > 30 ? text.slice(0, 30) + "…" : text;
+    line.querySelector("p").after(start);
   }
 
   // A box ticked with the mouse keeps the focus: the shortcuts go on working from it.
@@ -180,6 +199,7 @@
       updateCounts(answer.counts);
       if (answer.code === "decided") {
         var line = fromHtml(answer.html);
+        keepStartOf(holder, line);
         holder.replaceWith(line);
         forgetPageItem(line.getAttribute("data-decided"));
         (answer.also || []).forEach(function (reply) {  // pending replies rejected with their parent
@@ -191,7 +211,7 @@
         decidedLines.push(line);
         armUndo(line);
         updateSelection();
-        announce(line.textContent);
+        announce(line.querySelector("p").textContent);
         if (next) focusCard(next); else focusElement(line);
       } else if (answer.card) {  // undone, or refused: the card as it is now (with why, if refused)
         var card = fromHtml(answer.card);
@@ -286,7 +306,8 @@
       case "p": click("[data-action=pin]"); break;  // a published comment: editors' pick, or not
       case "e": click("[data-action=answer]"); break;  // a published comment: answer as the site
       case "r":
-        var select = current && current.querySelector("[data-reject-reason]");
+        if (!current) { announce(noCardYet); break; }
+        var select = current.querySelector("[data-reject-reason]");
         if (select) select.focus();
         break;
       case "u":  // on a decided line, its own undo (if still offered); on a card, the latest one, or

@@ -65,12 +65,17 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(app, live_ser
     page.keyboard.press("?")
     assert page.locator("#shortcuts").is_visible()
     page.keyboard.press("Escape")
+    page.keyboard.press("a")  # no card chosen yet: said, and nothing decided
+    expect(page.locator("[data-announce]")).to_have_text("還沒有選到評論：先按 j 移到第一則。")
 
     page.keyboard.press("j")
     assert focused_id(page) == f"card-{first.id}"
     loaded = len(loads)
     page.keyboard.press("a")
     expect(page.locator(f"#decided-{first.id}")).to_contain_text(f"#{first.id} 已通過")
+    # The line keeps the start of the comment for the eye; the live region says the decision alone.
+    expect(page.locator(f"#decided-{first.id} .decided-text")).to_have_text("鍵盤通過的評論")
+    expect(page.locator("[data-announce]")).to_have_text(f"#{first.id} 已通過。")
     expect(page.locator("[data-count=pending]")).to_have_text("1")
     expect(page.locator("[data-count=approved]")).to_have_text("1")
     expect(page.locator(f"#card-{second.id}")).to_be_focused()
