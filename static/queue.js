@@ -328,6 +328,15 @@
           bulk.querySelector("input[name=scope]:checked").focus();
         }
         break;
+      case "/":  // the text search, as in Discourse and Gmail
+        var search = document.getElementById("filter-q");
+        if (search) {
+          var folded = search.closest("details");
+          if (folded) folded.open = true;
+          search.focus();
+          search.select();
+        }
+        break;
       case "?": if (dialog) dialog.showModal(); break;
       default: return;
     }

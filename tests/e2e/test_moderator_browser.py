@@ -67,6 +67,10 @@ def test_moderator_approves_and_rejects_from_the_keyboard_in_place(app, live_ser
     page.keyboard.press("Escape")
     page.keyboard.press("a")  # no card chosen yet: said, and nothing decided
     expect(page.locator("[data-announce]")).to_have_text("還沒有選到評論：先按 j 移到第一則。")
+    page.keyboard.press("/")  # the text search
+    expect(page.locator("#filter-q")).to_be_focused()
+    page.keyboard.press("Escape")  # out of the field, back to the keys
+    page.locator("#queue-title").focus()
 
     page.keyboard.press("j")
     assert focused_id(page) == f"card-{first.id}"
