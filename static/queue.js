@@ -69,12 +69,29 @@
   }
 
   // A key pressed while the card's decision is still being sent does nothing: said, not swallowed.
+  // A cluster card's a or s decides every comment of it (dozens, by as many authors): the key is
+  // pressed twice, the first time saying what the second will do.
+  var armed = null;  // {card, selector, until}
+  function confirmedOnCluster(button, selector) {
+    if (!current.hasAttribute("data-cluster")) return true;
+    var now = Date.now();
+    if (armed && armed.card === current && armed.selector === selector && now < armed.until) {
+      armed = null;
+      return true;
+    }
+    armed = { card: current, selector: selector, until: now + 5000 };
+    announce((current.getAttribute("data-confirm-key") || "").replace("{action}", button.textContent.trim())
+      .replace("{key}", selector.indexOf("spam") >= 0 ? "s" : "a"));
+    return false;
+  }
+
   function click(selector) {
     if (!current) {  // the page has just opened at its heading: said, rather than nothing happening
       announce(noCardYet);
       return true;
     }
     var button = current.querySelector(selector);
+    if (button && !button.disabled && !confirmedOnCluster(button, selector)) return true;
     if (button && button.disabled) announce(busyText.replace("{id}", current.id.replace("card-", "")));
     else if (button) button.click();
     return Boolean(button);

@@ -324,6 +324,11 @@ def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(l
     assert focused_id(page) == f"card-{alone.id}"
     page.keyboard.press("k")
     assert focused_id(page) == f"cluster-{cluster.id}"
+    # a (or s) on a cluster decides all its comments: the first press says so, a second would do it.
+    page.keyboard.press("a")
+    expect(page.locator("[data-announce]")).to_have_text("再按一次 a：全部通過（2 則）。")
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in grouped} == {CommentStatus.PENDING}
     page.keyboard.press("r")
     assert focused_id(page) == f"cluster-{cluster.id}-reason"
     with page.expect_navigation():
@@ -339,6 +344,32 @@ def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(l
     db.session.expire_all()
     assert {db.session.get(Comment, c.id).status for c in grouped} == {CommentStatus.REJECTED}
     assert db.session.get(Comment, alone.id).status is CommentStatus.PENDING
+
+
+def test_a_second_a_on_a_cluster_card_approves_every_comment_of_it(live_server, browser_page, db):
+    article_id = db.session.scalar(select(Article.id))
+    now = datetime.now(UTC)
+    surge = Surge(article_id=article_id, cause="cluster", details={"authors": 2}, started_at=now, last_seen_at=now,
+                  previous_mode="post")
+    db.session.add(surge)
+    db.session.flush()
+    cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key="e" * 64, created_at=now)
+    db.session.add(cluster)
+    db.session.commit()
+    grouped = [make_comment(db, body=f"一起來支持{index}", cluster_id=cluster.id) for index in range(2)]
+    make_comment(db, body="一則普通的評論")  # a card of its own: the queue opens with one
+    make_moderator(db, "mod")
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator("[data-announce]")).to_have_text("再按一次 a：全部通過（2 則）。")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    page.wait_for_selector("text=已通過 2 則評論")
+    db.session.expire_all()
+    assert {db.session.get(Comment, c.id).status for c in grouped} == {CommentStatus.APPROVED}
 
 
 def test_a_queue_left_open_past_its_tokens_hour_still_decides_in_place(live_server, browser_page, db):
