@@ -35,6 +35,7 @@ from tests.conftest import (
     CHEAP_PASSWORD_HASHES,
     PASSWORD,
     POSTGRES_URL,
+    ModeratorBrowser,
     csrf_token_of,
     make_comment,
     make_moderator,
@@ -185,6 +186,14 @@ def test_accounts_exported_without_hashes_must_get_a_new_password(app, db, runne
     db.session.expire_all()
     moderator = db.session.scalar(select(Moderator).where(Moderator.name == "版主小王"))
     assert moderator.must_change_password
+    # The list says which accounts need one (they cannot sign in), and with which command.
+    assert "版主小王\tmoderator\tactive\tno password: moderators set-password 版主小王" in \
+        runner.invoke(args=["moderators", "list"]).output
+    assert ModeratorBrowser(app.test_client()).login("版主小王", "").status_code == 401
+    assert runner.invoke(args=["moderators", "set-password", "版主小王", "--password", "a new long secret"]).exit_code == 0
+    listed = runner.invoke(args=["moderators", "list"]).output
+    assert "版主小王\tmoderator\tactive\n" in listed
+    assert ModeratorBrowser(app.test_client()).login("版主小王", "a new long secret").status_code == 303
 
 
 def test_import_refuses_a_database_that_is_not_empty(app, runner, tmp_path):

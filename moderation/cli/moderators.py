@@ -68,7 +68,9 @@ def set_password(name: str, password: str | None):
 
 @group.command("list")
 def list_moderators():
-    """Name, role and state of every account."""
+    """Name, role and state of every account (and those restored without a password, which cannot
+    sign in until one is set)."""
     for moderator in accounts.all_moderators(db.session):
         state = "active" if moderator.is_active else "disabled"
-        click.echo(f"{moderator.name}\t{moderator.role.value}\t{state}")
+        unset = "" if accounts.has_password(moderator) else f"\tno password: moderators set-password {moderator.name}"
+        click.echo(f"{moderator.name}\t{moderator.role.value}\t{state}{unset}")

@@ -72,9 +72,17 @@ def check_password_rules(password: str) -> None:
         raise AccountError(AccountProblem.PASSWORD_TOO_SHORT)
 
 
+UNSET_PASSWORD = "!unset:"  # no argon2 hash begins so: an account restored without its hash
+
+
 def unusable_password_hash() -> str:
-    """A hash no password is known for: the account cannot sign in until a password is set."""
-    return DEFAULT_HASHER.hash(secrets.token_urlsafe(32))
+    """A hash no password matches, marked as such: the account cannot sign in until a password is set
+    (`moderators list` says so), and a sign-in to it costs the same as any other."""
+    return UNSET_PASSWORD + secrets.token_urlsafe(16)
+
+
+def has_password(moderator: Moderator) -> bool:
+    return not moderator.password_hash.startswith(UNSET_PASSWORD)
 
 
 def one_time_password() -> str:
@@ -188,8 +196,9 @@ def authenticate(db: Session, name: str, password: str, ip_hash: str, *, now: da
     """The active moderator with this name and password, or None; the attempt is recorded."""
     moderator = find_moderator(db, name)
     try:
-        hasher.verify(moderator.password_hash if moderator else _dummy_hash(hasher), password)
-        valid = moderator is not None and moderator.is_active
+        usable = moderator is not None and has_password(moderator)
+        hasher.verify(moderator.password_hash if usable else _dummy_hash(hasher), password)
+        valid = usable and moderator.is_active
     except (VerificationError, InvalidHashError):
         valid = False
     record_login_attempt(db, name_key(name), ip_hash, now=now, succeeded=valid)
@@ -234,7 +243,7 @@ def change_password(db: Session, moderator: Moderator, current: str, new: str, a
 
 def verify_password(moderator: Moderator, password: str) -> bool:
     try:
-        return DEFAULT_HASHER.verify(moderator.password_hash, password)
+        return has_password(moderator) and DEFAULT_HASHER.verify(moderator.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
