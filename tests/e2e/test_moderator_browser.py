@@ -471,6 +471,8 @@ def test_moderation_pages_fit_a_phone(live_server, browser, db, width, locale):
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         name = page.locator(".site-name").bounding_box()
         assert name["height"] < 40, path  # the site name on one line, not a character a line
+        menu = page.locator(".moderation-nav")  # the admin's eleven links: one row that scrolls sideways
+        assert menu.bounding_box()["height"] < 60 and menu.evaluate("(box) => box.scrollWidth > box.clientWidth"), path
         for table in page.locator(".table").all():  # one that scrolls sideways shows shadows at its edges
             if table.evaluate("(box) => box.scrollWidth > box.clientWidth"):
                 assert "linear-gradient(to left, rgba(0, 0, 0, 0.22)" in table.evaluate(
