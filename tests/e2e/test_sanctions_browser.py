@@ -41,6 +41,9 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     moderator.get_by_role("button", name="套用處分").click()
     expect(moderator.locator("p.result")).to_contain_text("已設定：停權 7 天")
     expect(moderator.locator("p.result")).to_contain_text("同時拒絕了 2 則待審評論")
+    expect(moderator.locator("p.result")).to_be_focused()  # read out; Tab goes on to 回到審核佇列
+    moderator.keyboard.press("Tab")
+    expect(moderator.get_by_role("link", name="回到審核佇列")).to_be_focused()
     moderator.screenshot(path=str(tmp_path / "restricted.png"), full_page=True)
 
     post_as_reader(reader, live_server, "我還要說")
