@@ -164,6 +164,23 @@ def test_blocked_domain_and_its_subdomains_are_spam():
         assert text[reason.start:reason.end].lower().startswith(("spam", "www"))
 
 
+@pytest.mark.parametrize("text", ["最新投資機會 http://bit.ly/xx123 快來", "看 reurl.cc/abc", "點 t.cn/A6xyz"])
+def test_a_link_shortener_is_held_where_it_goes_being_hidden(text):
+    """Also under post-moderation; an admin's allow rule for the shortener takes it off for the site."""
+    result = verdict(text, post=True)
+    assert result.outcome is Outcome.PENDING
+    [reason] = [r for r in result.reasons if r.kind is ReasonKind.LINK_SHORTENER]
+    assert reason.action is Action.HOLD and reason.rule_id.startswith("shortener:")
+    assert reason.detail in text[reason.start:reason.end]  # the card marks the link
+    allowing = Rules(words=STARTER.words, domains=DomainRules(allowed=frozenset({"bit.ly", "reurl.cc", "t.cn"})))
+    assert verdict(text, post=True, rules=allowing).outcome is Outcome.PUBLISHED
+
+
+def test_a_shortened_link_on_a_blocked_domain_is_spam_not_held():
+    rules = Rules(words=STARTER.words, domains=DomainRules(blocked=frozenset({"bit.ly"})))
+    assert verdict("http://bit.ly/xx", rules=rules).outcome is Outcome.SPAM
+
+
 def past(minutes_ago, text="舊的評論", status="pending"):
     return PastComment(fingerprint(text), NOW - timedelta(minutes=minutes_ago), status)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from moderation.screening.links import domain_listed, figure_spellings, find_links, readable_domain
+from moderation.screening.links import LINK_SHORTENERS, domain_listed, figure_spellings, find_links, readable_domain
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatch, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 from moderation.screening.personal_data import find_personal_data
@@ -31,6 +31,7 @@ class ReasonKind(enum.StrEnum):
     WORD = "word"
     LINK_COUNT = "link_count"
     LINK_DOMAIN = "link_domain"
+    LINK_SHORTENER = "link_shortener"  # bit.ly and the like: where it goes is hidden; held
     DUPLICATE = "duplicate"
     AUTHOR_RATE = "author_rate"
     IP_RATE = "ip_rate"
@@ -184,6 +185,9 @@ def _link_reasons(body, rules: Rules) -> list[Reason]:
         blocked = domain_listed(readable, rules.domains.blocked)
         if blocked:
             reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.SPAM, f"domain:{blocked}", readable,
+                                  "body", link.start, link.end))
+        elif shortener := domain_listed(readable, LINK_SHORTENERS):
+            reasons.append(Reason(ReasonKind.LINK_SHORTENER, Action.HOLD, f"shortener:{shortener}", readable,
                                   "body", link.start, link.end))
         else:  # figures for letters (sh0p): a guess, held for review
             guessed = next(filter(None, (domain_listed(spelled, rules.domains.blocked)
