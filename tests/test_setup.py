@@ -288,3 +288,19 @@ def test_fractional_durations_and_whole_numbers_written_as_decimals_are_taken(tm
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["CAPTCHA_MIN_SECONDS"] == 2.5 and app.config["QUEUE_PAGE_SIZE"] == 30.0
+
+
+def test_init_db_says_in_one_line_that_it_cannot_reach_the_database(tmp_path):
+    """A database not created yet (PostgreSQL) or a folder that is not there (SQLite): the operator's
+    first command said so at the end of a hundred lines of traceback."""
+    from tests.conftest import POSTGRES_URL
+
+    urls = [f"sqlite:///{tmp_path}/no-such-folder/db.sqlite3"]
+    if POSTGRES_URL:
+        urls.append(POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_for_init_db")
+    for url in urls:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "IP_PEPPER": "p", "INSTANCE_PATH": str(tmp_path)})
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: cannot reach the database (") and result.output.count("\n") == 1
+        assert "Traceback" not in result.output

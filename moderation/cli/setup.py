@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from moderation.article_text import bundled_seed
 from moderation.extensions import db
@@ -33,6 +34,12 @@ def register(app: Flask) -> None:
 def init_db(empty: bool):
     """Create or upgrade the schema, then load the bundled seed article, the starter rules and the
     first admin where they are missing."""
+    try:
+        with db.engine.connect():
+            pass
+    except OperationalError as error:  # a database not created yet, a server away, a refused password
+        raise click.ClickException(f"cannot reach the database ({db.engine.url.render_as_string(hide_password=True)}): "
+                                   f"{str(error.orig).strip().splitlines()[-1]}") from None
     upgrade(directory=current_app.extensions["migrate"].directory)
     if empty:
         occupied = transfer.occupied_tables(db.session)
