@@ -300,6 +300,13 @@
     if (card && card !== current) markCurrent(card);
   });
 
+  // On a phone the filters fold while none is set (their three rows stood between the tabs and the
+  // first card); `/` and a tap on their summary open them.
+  var filtersBox = document.querySelector("[data-filters]");
+  if (filtersBox && !filtersBox.hasAttribute("data-active") && window.matchMedia("(max-width: 640px)").matches) {
+    filtersBox.open = false;
+  }
+
   // The shortcuts need this script: their hint is shown by it, never to a page without it.
   document.querySelectorAll("[data-shortcut-hint]").forEach(function (hint) { hint.hidden = false; });
   document.documentElement.classList.add("shortcuts-on");  // and the keys on the buttons (style.css)

@@ -486,6 +486,11 @@ def test_on_a_touch_screen_the_queue_hints_no_keys_and_its_compact_bars_keep_fin
     page = signed_in(browser, live_server, "mod", locale="zh-TW", viewport={"width": 390, "height": 844},
                      is_mobile=True, has_touch=True)
     wait_for_the_keyboard(page)
+    # No filter set: the filters fold behind their summary, and the first card's head is on the first screen.
+    expect(page.locator("[data-filters]")).not_to_have_attribute("open", "")
+    assert page.locator(f"#card-{comments[0].id} .card-head").bounding_box()["y"] < 844
+    page.get_by_text("篩選與搜尋").tap()
+    expect(page.locator("#filter-q")).to_be_visible()
     expect(page.locator("[data-shortcut-hint]")).to_be_hidden()
     page.locator(f"#card-{comments[0].id} input[name=item]").check()
     page.locator(f"#card-{comments[1].id} input[name=item]").check()
