@@ -231,9 +231,15 @@ def decide_one(comment_id: int):
     decision = _decision()
     options = _decision_options(decision)
     result = decide(db.session, comment_id, decision, expected_version=_version(), undoing=_undoing(), **options)
-    if _undoing():  # the decided line's 復原 sent as a plain form: the replies rejected with it come back too
-        return _after_one(decision, result, _undoing_each("undo_reply") if result.ok else [])
-    return _after_one(decision, result, _with_pending_replies(decision, result, options))
+    return _after_one(decision, result, _replies_with(decision, result, options))
+
+
+def _replies_with(decision: Decision, result: Result, options: dict) -> list[Result]:
+    """The replies a decision on their parent acts on too: its pending replies rejected with it, or,
+    when it is the undo of that (the decided line's 復原), the replies it took coming back."""
+    if _undoing():
+        return _undoing_each("undo_reply") if result.ok else []
+    return _with_pending_replies(decision, result, options)
 
 
 def _after_one(decision: str, result: Result, replies: list[Result] = ()):
@@ -271,7 +277,7 @@ def decide_in_place(comment_id: int):
     one-line result (with an undo) or, when refused, the card as it is now with the reason; and the
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
     keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
-    replies: list[Result] = []  # its pending replies rejected with it (their cards become lines too)
+    replies: list[Result] = []  # rejected with it (their cards become lines too), or back with its undo
     try:
         decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
@@ -284,7 +290,7 @@ def decide_in_place(comment_id: int):
     else:
         options = _decision_options(decision)
         result = decide(db.session, comment_id, decision, expected_version=version, undoing=_undoing(), **options)
-        replies = [each for each in _with_pending_replies(decision, result, options) if each.ok]
+        replies = [each for each in _replies_with(decision, result, options) if each.ok]
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
@@ -296,10 +302,9 @@ def decide_in_place(comment_id: int):
         ), REFUSAL_STATUS[result.refusal]
     undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
     if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
-        restored = [each.comment_id for each in _undoing_each("undo_reply") if each.ok]
-        counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()} if restored else counts
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
-                       also=[{"id": reply_id, "card": _card_html(reply_id, tab, back)} for reply_id in restored])
+                       also=[{"id": reply.comment_id, "card": _card_html(reply.comment_id, tab, back)}
+                             for reply in replies])
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
