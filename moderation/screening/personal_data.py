@@ -69,16 +69,14 @@ _MAINLAND_AREAS = re.compile(r"10|2\d|[3-9]\d\d")
 def _landline(match: re.Match) -> bool:
     """Whether an area code and number as written make a landline of Taiwan or the mainland; written
     without a bracket or separator after the area code (0223456789), each way of cutting it is tried."""
-    number = re.sub(r"\D", "", match["number"])
+    country, number = match["country"], re.sub(r"\D", "", match["number"])
     area = match["area_cc"] or match["area_bracketed"] or match["area_bare"] or match["area"]
-    if (area + number).startswith(_TOLL_FREE):
-        return False
-    if match["area_cc"] or match["area_bracketed"]:
-        return _area_and_number(match["country"], match["area_cc"] or match["area_bracketed"], len(number))
-    if match["between"]:
-        return _area_and_number(match["country"], area, len(number))
     figures = area + number
-    return any(_area_and_number(match["country"], figures[:cut], len(figures) - cut) for cut in (1, 2, 3))
+    if figures.startswith(_TOLL_FREE):
+        return False
+    if match["area_cc"] or match["area_bracketed"] or match["between"]:  # the area code as written
+        return _area_and_number(country, area, len(number))
+    return any(_area_and_number(country, figures[:cut], len(figures) - cut) for cut in (1, 2, 3))
 
 
 def _area_and_number(country: str | None, area: str, figures: int) -> bool:
