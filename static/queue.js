@@ -68,32 +68,31 @@
     if (more) location.assign(more.href + "#card-at-0");  // j on the last card: on to the next page
   }
 
-  // A key pressed while the card's decision is still being sent does nothing: said, not swallowed.
   // A cluster card's a or s decides every comment of it (dozens, by as many authors): the key is
   // pressed twice, the first time saying what the second will do.
-  var armed = null;  // {card, selector, until}
-  function confirmedOnCluster(button, selector) {
+  var armed = null;  // {button, until}: the first press
+  function confirmedOnCluster(button) {
     if (!current.hasAttribute("data-cluster")) return true;
     var now = Date.now();
-    if (armed && armed.card === current && armed.selector === selector && now < armed.until) {
+    if (armed && armed.button === button && now < armed.until) {
       armed = null;
       return true;
     }
-    armed = { card: current, selector: selector, until: now + 5000 };
+    armed = { button: button, until: now + 5000 };
     announce((current.getAttribute("data-confirm-key") || "").replace("{action}", button.textContent.trim())
-      .replace("{key}", selector.indexOf("spam") >= 0 ? "s" : "a"));
+      .replace("{key}", button.getAttribute("aria-keyshortcuts")));
     return false;
   }
 
+  // A key pressed while the card's decision is still being sent does nothing: said, not swallowed.
   function click(selector) {
     if (!current) {  // the page has just opened at its heading: said, rather than nothing happening
       announce(noCardYet);
       return true;
     }
     var button = current.querySelector(selector);
-    if (button && !button.disabled && !confirmedOnCluster(button, selector)) return true;
     if (button && button.disabled) announce(busyText.replace("{id}", current.id.replace("card-", "")));
-    else if (button) button.click();
+    else if (button && confirmedOnCluster(button)) button.click();
     return Boolean(button);
   }
 
