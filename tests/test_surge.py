@@ -53,6 +53,16 @@ def _to_post_moderation(admin, db) -> Article:
     return _article(db)
 
 
+def _brigade(app, db, clock=None) -> list[Comment]:
+    """Each of BRIGADE_VARIANTS posted by an author of its own (40 s apart when a clock is given): the
+    comments stored, in order."""
+    for number, body in enumerate(BRIGADE_VARIANTS):
+        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+        if clock is not None:
+            clock.advance(seconds=40)
+    return db.session.scalars(select(Comment).order_by(Comment.id)).all()
+
+
 def _audit(db, action: str) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
 
@@ -113,10 +123,7 @@ def test_a_clusters_rejection_needs_a_reason_chosen_and_keeps_what_was_typed(app
     several authors as ads in one click); without a reason nothing is decided, and the card comes back
     with its note and the reason's list in focus."""
     _to_post_moderation(admin, db)
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
-        clock.advance(seconds=40)
-    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    cluster = _brigade(app, db, clock)
     cluster_id = cluster[0].cluster_id
     queue = admin.queue()
     card = queue[queue.index(f'id="cluster-{cluster_id}"'):queue.index("</form>", queue.index(f'id="cluster-{cluster_id}"'))]
@@ -139,10 +146,7 @@ def test_a_clusters_rejection_needs_a_reason_chosen_and_keeps_what_was_typed(app
 def test_a_clusters_reason_and_note_typed_as_the_session_ended_come_back_on_it_after_the_sign_in(app, admin, db, clock):
     """As a single card's do: the sign-in page holds them, then the queue opens at the cluster's reason."""
     _to_post_moderation(admin, db)
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
-        clock.advance(seconds=40)
-    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    cluster = _brigade(app, db, clock)
     cluster_id = cluster[0].cluster_id
     token = admin.csrf()
     clock.advance(hours=9)  # past the session's lifetime
@@ -169,10 +173,7 @@ def test_a_narrowed_queue_lists_a_clusters_comments_on_their_own_cards_and_no_cl
     """A cluster card's 全部拒絕 acts on every author's comment: it has no place in a list narrowed to one
     author, one text or one kind, where those comments are listed like any other."""
     _to_post_moderation(admin, db)
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
-        clock.advance(seconds=40)
-    cluster = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+    cluster = _brigade(app, db, clock)
     assert cluster[0].cluster_id is not None and "3 則相近的評論" in admin.queue()
     by_author = admin.queue(author=cluster[1].author_hash[:8])
     assert "則相近的評論，來自" not in by_author and f'id="card-{cluster[1].id}"' in by_author
@@ -269,8 +270,7 @@ def test_an_article_without_a_history_has_no_median(db, clock):
 
 def test_a_mode_an_admin_chose_during_the_surge_is_kept_when_it_ends(app, admin, db, clock):
     article = _to_post_moderation(admin, db)
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+    _brigade(app, db)
     assert _article(db).comment_mode is CommentMode.PRE_MODERATION
     admin.post(f"/moderation/admin/articles/{article.id}/mode", mode="closed")
     clock.advance(minutes=31)
@@ -282,8 +282,7 @@ def test_a_mode_an_admin_chose_during_the_surge_is_kept_when_it_ends(app, admin,
 
 
 def test_a_pre_moderated_article_keeps_its_mode_and_still_groups_the_cluster(app, admin, db, clock):
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+    _brigade(app, db)
     surge_row = db.session.scalar(select(Surge))
     assert surge_row.previous_mode is None  # nothing to give back
     assert "評論模式未變" in admin.queue()
@@ -299,8 +298,7 @@ def test_admins_are_alerted_through_the_outbox(app, admin, db, clock):
     webhooks.add_endpoint(db.session, "http://127.0.0.1:9/hook", ["article.surge"], allow_private=True, now=clock())
     db.session.commit()
     _to_post_moderation(admin, db)
-    for number, body in enumerate(BRIGADE_VARIANTS):
-        reader_at(app, number).post(body=body, nickname=f"路人{number}")
+    _brigade(app, db)
     [event] = db.session.scalars(select(OutboxEvent).where(OutboxEvent.event == "article.surge")).all()
     data = json.loads(event.payload)
     assert data["surge"]["cause"] == "cluster" and data["surge"]["switched"] is True

@@ -302,7 +302,8 @@ def test_after_a_conflict_the_focus_moves_on_so_the_same_key_cannot_overrule_the
     assert db.session.get(Comment, taken).status is CommentStatus.SPAM
 
 
-def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(live_server, browser_page, db):
+def a_surges_cluster(db, body: str) -> tuple[CommentCluster, list[Comment]]:
+    """A surge on the article and a cluster of two pending comments in it, `body` and a figure each."""
     article_id = db.session.scalar(select(Article.id))
     now = datetime.now(UTC)
     surge = Surge(article_id=article_id, cause="cluster", details={"authors": 2}, started_at=now, last_seen_at=now,
@@ -312,7 +313,11 @@ def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(l
     cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key="f" * 64, created_at=now)
     db.session.add(cluster)
     db.session.commit()
-    grouped = [make_comment(db, body=f"一起來抗議{index}", cluster_id=cluster.id) for index in range(2)]
+    return cluster, [make_comment(db, body=f"{body}{index}", cluster_id=cluster.id) for index in range(2)]
+
+
+def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(live_server, browser_page, db):
+    cluster, grouped = a_surges_cluster(db, "一起來抗議")
     alone = make_comment(db, body="一則普通的評論")
     make_moderator(db, "mod")
     page = browser_page
@@ -347,16 +352,7 @@ def test_j_and_k_stop_on_a_surges_cluster_card_and_r_then_enter_needs_a_reason(l
 
 
 def test_a_second_a_on_a_cluster_card_approves_every_comment_of_it(live_server, browser_page, db):
-    article_id = db.session.scalar(select(Article.id))
-    now = datetime.now(UTC)
-    surge = Surge(article_id=article_id, cause="cluster", details={"authors": 2}, started_at=now, last_seen_at=now,
-                  previous_mode="post")
-    db.session.add(surge)
-    db.session.flush()
-    cluster = CommentCluster(article_id=article_id, surge_id=surge.id, key="e" * 64, created_at=now)
-    db.session.add(cluster)
-    db.session.commit()
-    grouped = [make_comment(db, body=f"一起來支持{index}", cluster_id=cluster.id) for index in range(2)]
+    _, grouped = a_surges_cluster(db, "一起來支持")
     make_comment(db, body="一則普通的評論")  # a card of its own: the queue opens with one
     make_moderator(db, "mod")
     page = browser_page
