@@ -398,11 +398,21 @@ def _embed_origins(value) -> list[str]:
         raise ConfigError(f"EMBED_ALLOWED_ORIGINS: not an origin (scheme://host[:port]): {error.value}") from None
 
 
+DATABASE_KINDS = ("sqlite", "postgresql")  # what the schema, its migrations and the tests are written for
+
+
 def sqlalchemy_url(url: str) -> str:
-    """`postgresql://` means psycopg 3 here (SQLAlchemy would otherwise pick psycopg2)."""
+    """`postgresql://` means psycopg 3 here (SQLAlchemy would otherwise pick psycopg2). Another kind
+    of database, or text that is no database URL, is a ConfigError naming the URL's scheme alone (the
+    rest may hold a password)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme.partition("+")[0] not in DATABASE_KINDS:
+        wanted = "sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
+        named = f"a {scheme}:// URL" if scheme else "not a database URL"
+        raise ConfigError(f"DATABASE_URL is {named}; this service runs on SQLite or PostgreSQL: {wanted}")
     return url
 
 

@@ -50,6 +50,8 @@ def found(text: str) -> list[tuple[str, str]]:
     ("傳真：０１０—６５０９２８２４。", "landline", "０１０—６５０９２８２４"),  # an em dash
     ("深圳 ０７５５－１２３４５６７８", "landline", "０７５５－１２３４５６７８"),
     ("+86 21 1234 5678", "landline", "+86 21 1234 5678"),
+    ("家裡 02/2345/6789", "landline", "02/2345/6789"),
+    ("傳真 (04)/2234/5678", "landline", "(04)/2234/5678"),
     ("寫信到 Foo.Bar@Example.com 罵他", "email", "Foo.Bar@Example.com"),
     ("他住台北市中山北路二段45巷3弄7號", "address", "台北市中山北路二段45巷3弄7號"),
     ("就在彌敦道123號樓上", "address", "就在彌敦道123號"),
@@ -79,6 +81,8 @@ def test_personal_data_is_found_with_its_span(text, kind, span):
     "+886 800 123 456",
     # As many figures as a landline once what stands between them is left out, not written like one:
     "03/12/2026 10:30 見",
+    "05/12/2024、06/01/2025 兩次",
+    "比分 0/1234/5 與 03/123/45",
     "03-12-2026 10-30",
     "03.12.2026 10.30",
     "三次量測結果 0.35、0.42、0.51、0.38",

@@ -63,6 +63,17 @@ def test_postgresql_urls_use_psycopg3():
     assert sqlalchemy_url("postgresql://127.0.0.1:5432/test") == "postgresql+psycopg://127.0.0.1:5432/test"
 
 
+@pytest.mark.parametrize(("url", "said"), [
+    ("mysql://app:s3cret@127.0.0.1/comments", "DATABASE_URL is a mysql:// URL; this service runs on SQLite or PostgreSQL"),
+    ("mysql+pymysql://app@127.0.0.1/comments", "DATABASE_URL is a mysql\\+pymysql:// URL"),
+    ("comments.sqlite3", "DATABASE_URL is not a database URL"),
+])
+def test_a_database_the_service_does_not_run_on_is_said_in_one_line(tmp_path, url, said):
+    with pytest.raises(ConfigError, match=said) as refused:
+        create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
+    assert "s3cret" not in str(refused.value)
+
+
 def test_init_db_is_idempotent_and_keeps_comments(database_url, tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
     with app.app_context():

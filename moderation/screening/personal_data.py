@@ -49,10 +49,10 @@ _PHONE = re.compile(
 # landline is an area code and seven or eight figures, which lists of decimals (0.35、0.42…), lottery
 # draws, room numbers and dates also make once their separators are left out. So: the area code
 # (0 and one to three figures, or bracketed, or after +886/+86 without its 0), at most one space or
-# dash, then the number in one group or two. Taiwan: 02 and eight figures, 03–08 (and 037, 049,
+# dash or slash, then the number in one group or two. Taiwan: 02 and eight figures, 03–08 (and 037, 049,
 # 082, 089, 0826, 0836) and six to eight; the mainland: 010 or 02X and eight, 0XXX and seven or eight.
 # Not 0800 or 0809: toll-free lines are the published numbers of businesses and offices.
-_DASH = "[ \\-\u2013\u2014]"  # a space, or a dash: hyphen, en or em (０１０—６５０９２８２４)
+_DASH = "[ \\-\u2013\u2014/]"  # a space, a dash (hyphen, en, em: ０１０—６５０９２８２４) or a slash (02/2345/6789)
 _SUBSCRIBER = rf"\d{{3,4}}{_DASH}\d{{3,4}}|\d{{6,8}}"
 _LANDLINE = re.compile(
     r"(?<![0-9a-z+])(?<![0-9]\.)"
