@@ -57,6 +57,41 @@ def test_the_reading_view_gives_the_reading_the_fingerprint_always_hashed(pieces
     compact = normalize("".join(pieces)).compact
     assert readings.reading_view(compact).plain == readings.reading_key(compact)
     assert readings.reading_view(compact, prefer_letters=True).plain == readings.reading_key(compact)
+    assert readings.reading_view(compact).plain_utf8() == readings.reading_key(compact).encode()
+
+
+def _cut_one_at_a_time(run: str, offset: int) -> list[tuple[str, int, int]]:
+    """Typed runs cut as the trie's regular expression must: from the left, the longest syllable (six
+    letters, four bopomofo at most) else one character as OTHER; a tone joins the syllable before."""
+    syllables, longest = ((readings._pinyin_syllables(), 6) if run[0].isascii()
+                          else (readings._bopomofo_syllables(), 4))
+    units: list[tuple[str, int, int]] = []
+    index = 0
+    while index < len(run):
+        if run[index].isdigit() or run[index] in readings.BOPOMOFO_TONE_MARKS:
+            if units:
+                units[-1] = (units[-1][0], units[-1][1], offset + index + 1)
+            index += 1
+            continue
+        size = next((size for size in range(min(longest, len(run) - index), 0, -1)
+                     if run[index:index + size] in syllables), 0)
+        units.append((syllables[run[index:index + size]] if size else readings.OTHER, offset + index,
+                      offset + index + max(size, 1)))
+        index += max(size, 1)
+    return units
+
+
+_SOME_SYLLABLES = ["a", "ai", "an", "ang", "e", "er", "n", "ng", "zhuang", "xian", "xi", "jia", "wei", "xin", "qu"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.lists(st.sampled_from(_SOME_SYLLABLES + list("aegnuvxz")), min_size=1, max_size=40).map("".join),
+    st.lists(st.sampled_from(_SOME_SYLLABLES + ["a1", "9"]), min_size=1, max_size=40).map(lambda parts: "a" * 65 + "".join(parts)),  # over 64 with figures: cut, not weighed
+    st.lists(st.sampled_from(["ㄐㄧㄚ", "ㄨㄟ", "ㄒㄧㄣ", "ㄧ", "ㄚ", "ˊ", "ˇ", "ㄅ", "ㄩㄝ"]), min_size=1, max_size=20).map("".join),
+), st.integers(0, 50))
+def test_typed_runs_are_cut_into_the_longest_syllables_from_the_left(run, offset):
+    assert readings._typed_units(run, offset) == _cut_one_at_a_time(run, offset)
 
 
 def test_a_reading_fingerprint_is_what_it_was_before_the_shared_read():

@@ -119,7 +119,7 @@ def fingerprint(text: str | NormalizedText) -> str:
 def reading_fingerprint(text: str | NormalizedText) -> str:
     """Equal also for texts that read the same: 加微信 and 家威信 (every Han character as its pinyin)."""
     normalized = text if isinstance(text, NormalizedText) else normalize(text)
-    return hashlib.sha256(normalized.reading.plain.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(normalized.reading.plain_utf8()).hexdigest()
 
 
 def screen(submission: Submission, author: AuthorFacts, rules: Rules, *, now: datetime) -> Verdict:

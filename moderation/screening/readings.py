@@ -13,12 +13,14 @@ reading fingerprint hashes.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import accumulate, repeat
 
 # Readings here come from pypinyin's single-character table alone. Unless told not to, importing
 # pypinyin also loads and copies its phrase table: 0.45 s of CPU and 45 MB in every process (each
@@ -115,6 +117,15 @@ def _separated_units() -> list[str | None]:
     return table
 
 
+_SEPARATOR_UTF8 = SEPARATOR.encode()
+
+
+@lru_cache(maxsize=1)
+def _separated_units_utf8() -> dict[int, bytes]:
+    """`_separated_units` in UTF-8, as a charmap codec's table."""
+    return {code: unit.encode() for code, unit in enumerate(_separated_units()) if unit is not None}
+
+
 def spoken_char(code: int) -> str:
     """The spoken view's character for a character's syllable, OTHER for a character without one."""
     syllable = _units().get(code)
@@ -151,32 +162,57 @@ _LONGEST_DIGIT_RUN = 64  # a longer run with figures is cut greedily (figures as
 
 
 def _typed_units(run: str, offset: int, prefer_letters: bool = False) -> list[tuple[str, int, int]]:
-    """A typed run cut into syllables: (syllable or OTHER, start, end) in the compact."""
+    """A typed run cut into syllables: (syllable or OTHER, start, end) in the compact. From the left,
+    the longest syllable each time; a tone (a figure, a bopomofo mark) joins the syllable before it."""
     if run[0].isascii() and len(run) <= _LONGEST_DIGIT_RUN and not run.isalpha():
         return _pinyin_with_figures(run, offset, prefer_letters)
-    units: list[tuple[str, int, int]] = []
     if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
-        syllable_of, longest = _pinyin_syllables().get, 6
+        syllable_of, pieces_of = _pinyin_syllables(), _pinyin_pieces()
     else:
-        syllable_of, longest = _bopomofo_syllables().get, 4
-    index, length = 0, len(run)
-    while index < length:
-        char = run[index]
-        if char.isdigit() or char in BOPOMOFO_TONE_MARKS:  # a tone: part of the syllable before it
-            if units:
-                units[-1] = (units[-1][0], units[-1][1], offset + index + 1)
-            index += 1
-            continue
-        for size in range(min(longest, length - index), 0, -1):
-            syllable = syllable_of(run[index:index + size])
-            if syllable:
-                units.append((syllable, offset + index, offset + index + size))
-                index += size
-                break
-        else:
-            units.append((OTHER, offset + index, offset + index + 1))
-            index += 1
-    return units
+        syllable_of, pieces_of = _bopomofo_syllables(), _bopomofo_pieces()
+    pieces = pieces_of.findall(run)  # in C: a run of a thousand letters is one call, not a loop
+    bounds = list(accumulate(map(len, pieces), initial=offset))
+    units = list(zip(map(syllable_of.get, pieces, repeat(OTHER)), bounds[:-1], bounds[1:], strict=True))
+    if _TONE.search(run) is None:
+        return units
+    joined: list[tuple[str, int, int]] = []
+    for unit, piece in zip(units, pieces, strict=True):
+        if _TONE.fullmatch(piece) is None:
+            joined.append(unit)
+        elif joined:  # a tone before any syllable is left out
+            joined[-1] = (joined[-1][0], joined[-1][1], unit[2])
+    return joined
+
+
+_TONE = re.compile(f"[0-9{BOPOMOFO_TONE_MARKS}]")
+
+
+def _longest_first(words) -> str:
+    """A regular expression for the longest of `words` that starts where it is tried: a trie of
+    nested groups, each node's longer ways on before the word that ends there."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branches(node: dict) -> str:
+        ways = [re.escape(char) + branches(child) for char, child in sorted(node.items()) if char]
+        return "(?:" + "|".join(ways + ([""] if "" in node else [])) + ")"
+
+    return branches(trie)
+
+
+@lru_cache(maxsize=1)
+def _pinyin_pieces() -> re.Pattern:
+    """A typed run's pieces: a tone, the longest syllable (up to six letters), else one character."""
+    return re.compile(f"{_TONE.pattern}|{_longest_first(s for s in _pinyin_syllables() if len(s) <= 6)}|.", re.S)
+
+
+@lru_cache(maxsize=1)
+def _bopomofo_pieces() -> re.Pattern:
+    return re.compile(f"{_TONE.pattern}|{_longest_first(s for s in _bopomofo_syllables() if len(s) <= 4)}|.", re.S)
 
 
 @lru_cache(maxsize=4096)
@@ -253,8 +289,17 @@ class ReadingView:
     compact: str
     spoken: str  # one character per unit (`spoken_char`): what the terms' readings are searched in
     runs: tuple[_TypedRun, ...]  # pinyin or bopomofo typed out; elsewhere one unit per character
-    plain: str = ""  # the reading `reading_key` gives the same text: what the reading fingerprint hashes
+    compact_spoken: str = ""  # each compact character's own syllable (typed runs not read)
     figures_in_words: bool = False  # a typed word holds a figure: a tone or a letter (ji4)
+
+    @property
+    def plain(self) -> str:
+        """The reading `reading_key` gives the same text (|jia|wei|xin|)."""
+        return SEPARATOR + self.compact_spoken.translate(_separated_units())
+
+    def plain_utf8(self) -> bytes:
+        """`plain` in UTF-8, what the reading fingerprint hashes, made in one step (charmap encoding)."""
+        return _SEPARATOR_UTF8 + codecs.charmap_encode(self.compact_spoken, "strict", _separated_units_utf8())[0]
 
     @cached_property
     def _run_starts(self) -> list[int]:
@@ -283,10 +328,9 @@ def reading_view(compact: str, prefer_letters: bool = False, spoken: str | None 
     `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
     if spoken is None:
         spoken = spoken_key(compact)
-    plain = SEPARATOR + spoken.translate(_separated_units())  # reading_key(compact), read from the spoken view
     typed = list(TYPED_RUN.finditer(compact))
     if not typed:
-        return ReadingView(compact, spoken, (), plain, False)
+        return ReadingView(compact, spoken, (), spoken, False)
     ids = _syllable_ids()
     chars = _spoken_chars()
     runs: list[_TypedRun] = []
@@ -303,7 +347,7 @@ def reading_view(compact: str, prefer_letters: bool = False, spoken: str | None 
         position = run.end()
     pieces.append(spoken[position:])
     figures = any(not run.group().isalpha() for run in typed if run.group()[0].isascii())
-    return ReadingView(compact, "".join(pieces), tuple(runs), plain, figures)
+    return ReadingView(compact, "".join(pieces), tuple(runs), spoken, figures)
 
 
 @lru_cache(maxsize=1)
