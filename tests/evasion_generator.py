@@ -254,6 +254,77 @@ FAMILIES = {
 }
 
 
+# Domains a site blocks (the starter list blocks none: these stand for the ones an operator adds),
+# and the families of a domain written to dodge the rule: what `screening/links.py` reads.
+BLOCKED_DOMAINS = ("spam-shop.com", "lucky888.net", "weixin-vip.cc", "casino-asia.vip", "fapiao.top")
+DOT_FORMS = ("。", "點", "．", "｡", " . ", "[.]", "(.)", "{.}", "<.>", "[dot]", "(dot)", "{dot}", " dot ", "[點]", "(点)")
+
+
+def _full_width(text: str) -> str:
+    return text.translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
+
+
+def _swapped_letters(domain: str, table: dict[str, str]) -> Iterator[str]:
+    """Each letter of the name (not the top-level label) that has a look-alike, swapped alone, then all."""
+    name, dot, top = domain.rpartition(".")
+    for index, char in enumerate(name):
+        if char in table:
+            yield name[:index] + table[char] + name[index + 1:] + dot + top
+    yield "".join(table.get(char, char) for char in name) + dot + top
+
+
+def domain_dots(domain: str) -> Iterator[str]:
+    for form in DOT_FORMS:
+        yield domain.replace(".", form)
+
+
+def domain_widths(domain: str) -> Iterator[str]:
+    yield _full_width(domain)
+    yield _full_width(domain.upper())
+    yield domain.upper()
+
+
+def domain_prefixes(domain: str) -> Iterator[str]:
+    for prefix in ("www.", "http://", "https://www.", "hxxp://", "HTTPS://", "m.", "vip."):
+        yield prefix + domain
+    yield domain + "/item?id=8"
+    yield "https://" + domain + "/#/login"
+
+
+def domain_lookalikes(domain: str) -> Iterator[str]:
+    yield from _swapped_letters(domain, CYRILLIC)
+    yield from _swapped_letters(domain, GREEK)
+
+
+def domain_punycode(domain: str) -> Iterator[str]:
+    for variant in domain_lookalikes(domain):
+        name, dot, top = variant.rpartition(".")
+        yield ".".join(label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+                       for label in name.split(".")) + dot + top
+
+
+def domain_figures(domain: str) -> Iterator[str]:
+    yield from _swapped_letters(domain, LETTER_FIGURES)
+
+
+DOMAIN_FAMILIES = {
+    "domain: dots written out": domain_dots,
+    "domain: widths and case": domain_widths,
+    "domain: scheme, www, path": domain_prefixes,
+    "domain: look-alike letters": domain_lookalikes,
+    "domain: punycode": domain_punycode,
+    "domain: figures for letters": domain_figures,
+}
+
+
+def domain_evasions(seed: int = 2026) -> list[Evasion]:
+    """Every domain family over BLOCKED_DOMAINS, each variant in a sentence (`Evasion.term`: the domain)."""
+    rng = random.Random(seed)
+    return [Evasion(family, domain, variant, rng.choice(SENTENCES).format(variant))
+            for domain in BLOCKED_DOMAINS for family, make in DOMAIN_FAMILIES.items()
+            for variant in dict.fromkeys(make(domain)) if variant != domain]
+
+
 def evasions(seed: int = 2026) -> list[Evasion]:
     rng = random.Random(seed)
     found: list[Evasion] = []

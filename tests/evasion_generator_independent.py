@@ -189,6 +189,73 @@ FAMILIES = {
 }
 
 
+# Domains: a blocked domain written to dodge the rule. Hand-picked look-alike letters (Cyrillic,
+# Greek, Armenian) from public homoglyph lists, not from the screening's confusables.
+DOMAINS = ("lucky-casino.com", "fake-invoice.net", "weixin88.cc", "shopvip.top", "bet365asia.com")
+HOMOGLYPHS = {"a": "а", "o": "ο", "e": "е", "p": "р", "c": "ϲ", "i": "і", "s": "ѕ", "l": "ӏ", "n": "ո", "k": "κ",
+              "v": "ν", "x": "х", "y": "у", "t": "τ", "u": "υ"}
+DOT_SPELLINGS = ("。", "點", "(點)", "[dot]", " dot ", "(.)", "．", "[.]")
+FIGURES = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5", "l": "1"}
+
+
+def _one_letter(domain: str, table: dict[str, str], rng: random.Random, count: int) -> list[str]:
+    name, _, top = domain.rpartition(".")
+    spots = [index for index, char in enumerate(name) if char in table]
+    return [name[:index] + table[name[index]] + name[index + 1:] + "." + top
+            for index in rng.sample(spots, min(count, len(spots)))]
+
+
+def dots_spelled(domain: str, rng: random.Random) -> list[str]:
+    return [domain.replace(".", spelling) for spelling in DOT_SPELLINGS]
+
+
+def wide_or_loud(domain: str, rng: random.Random) -> list[str]:
+    wide = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in domain)
+    return [wide, domain.upper(), domain.capitalize()]
+
+
+def dressed_up(domain: str, rng: random.Random) -> list[str]:
+    return ["www." + domain, "https://" + domain + "/promo", "http://www." + domain, "Www." + domain.upper()]
+
+
+def homoglyph_letters(domain: str, rng: random.Random) -> list[str]:
+    return _one_letter(domain, HOMOGLYPHS, rng, 3)
+
+
+def punycode_names(domain: str, rng: random.Random) -> list[str]:
+    out = []
+    for variant in homoglyph_letters(domain, rng):
+        name, _, top = variant.rpartition(".")
+        out.append("xn--" + name.encode("punycode").decode() + "." + top)
+    return out
+
+
+def figure_letters(domain: str, rng: random.Random) -> list[str]:
+    return _one_letter(domain, FIGURES, rng, 2)
+
+
+DOMAIN_FAMILIES = {
+    "domain: dots spelled": dots_spelled,
+    "domain: full width, capitals": wide_or_loud,
+    "domain: www, scheme, path": dressed_up,
+    "domain: homoglyph letters": homoglyph_letters,
+    "domain: punycode": punycode_names,
+    "domain: figures for letters": figure_letters,
+}
+
+
+def domain_evasions(seed: int = 4471) -> list[Evasion]:
+    """Each domain family over DOMAINS, in this generator's own sentences."""
+    rng = random.Random(seed)
+    found = []
+    for domain in DOMAINS:
+        for family, make in DOMAIN_FAMILIES.items():
+            for variant in dict.fromkeys(make(domain, rng)):
+                if variant != domain:
+                    found.append(Evasion(family, domain, variant, rng.choice(SENTENCES).format(variant)))
+    return found
+
+
 def evasions(seed: int = 8817) -> list[Evasion]:
     rng = random.Random(seed)
     found = []

@@ -6,7 +6,9 @@ so it covers each family by construction) and an independent one
 look-alikes, fillers, masks and emoji). Targets for both: at least 90% over all families and at least
 60% in each; the rates reached are asserted too (a regression fails). A caught evasion is a comment
 a post-moderated article would not publish at once. The tables are printed (pytest -s shows them).
-The same evasions written as a nickname are caught as often (nicknames go through the word rules).
+The same evasions written as a nickname are caught as often (nicknames go through the word rules),
+and blocked domains written to dodge their rule (dots spelled out, full width, look-alike letters,
+punycode, figures for letters) are caught with the same targets.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from moderation.screening.matching import WordMatcher
+from moderation.screening.matching import DomainRules, WordMatcher
 from moderation.screening.pipeline import AuthorFacts, Outcome, Rules, Submission, screen
 from moderation.services.rulebook.starter import starter_word_rules
 from tests import evasion_generator, evasion_generator_independent
@@ -76,12 +78,40 @@ def test_catch_rate_over_all_families_and_in_each(results):
 
 
 def test_the_same_evasions_as_a_nickname_are_caught(results, rules):
+    """The same targets, family by family (a nickname is at most 40 characters; a code of two Latin
+    letters names a contact only in a sentence that gives one, so it is left out here)."""
     name, _, outcomes = results
-    nickname_caught = [caught(screen(Submission("謝謝分享", evasion.variant[:40], post_moderation=True),
+    as_nicknames = [(evasion, screen(Submission("謝謝分享", evasion.variant[:40], post_moderation=True),
                                      AuthorFacts(), rules, now=NOW))
-                       for evasion, _ in outcomes if not (evasion.variant.isascii() and len(evasion.variant) <= 2)]
-    print(f"\n{name} generator, as nicknames: {sum(nickname_caught) / len(nickname_caught):.1%}")
-    assert sum(nickname_caught) / len(nickname_caught) >= OVERALL_TARGET - 0.05
+                    for evasion, _ in outcomes if not (evasion.variant.isascii() and len(evasion.variant) <= 2)]
+    by_family, overall, rows = rates(as_nicknames)
+    print(f"\n{name} generator, as nicknames\n" + "\n".join(rows))
+    assert overall >= OVERALL_TARGET
+    assert not {family: rate for family, rate in by_family.items() if rate < FAMILY_TARGET}
+
+
+@pytest.fixture(scope="module", params=sorted(GENERATORS))
+def domain_results(request, rules):
+    """Each generator's domain families over its own blocked domains (the starter list blocks none)."""
+    generator = GENERATORS[request.param]
+    evasions = generator.domain_evasions()
+    blocked = frozenset(evasion.term for evasion in evasions)
+    with_domains = Rules(words=rules.words, domains=DomainRules(blocked=blocked))
+    return request.param, generator, [
+        (evasion, screen(Submission(evasion.text, post_moderation=True), AuthorFacts(), with_domains, now=NOW))
+        for evasion in evasions]
+
+
+def test_blocked_domains_written_to_dodge_are_caught(domain_results):
+    name, generator, outcomes = domain_results
+    assert {evasion.family for evasion, _ in outcomes} == set(generator.DOMAIN_FAMILIES)
+    by_family, overall, rows = rates(outcomes)
+    print(f"\n{name} generator, domains\n" + "\n".join(rows))
+    missed = [(evasion.family, evasion.variant) for evasion, verdict in outcomes if not caught(verdict)]
+    assert overall >= OVERALL_TARGET, missed
+    assert not {family: rate for family, rate in by_family.items() if rate < FAMILY_TARGET}, missed
+    for evasion, verdict in outcomes:  # caught by the domain rule, not by chance
+        assert not caught(verdict) or any(reason.kind.value == "link_domain" for reason in verdict.reasons), evasion
 
 
 def test_a_fuzzy_match_holds_and_says_how_it_matched(results):

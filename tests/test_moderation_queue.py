@@ -86,7 +86,8 @@ def test_filters_by_article_author_and_text(moderator, db):
 
 
 @pytest.mark.parametrize("typed, stored", [("检测", "關於檢測的看法"), ("檢測", "关于检测的看法"), ("cnas", "通過 ＣＮＡＳ 認證"),
-                                           ("ＣＮＡＳ", "通過 CNAS 認證"), ("王小明", None)])
+                                           ("ＣＮＡＳ", "通過 CNAS 認證"), ("王小明", None),
+                                           ("wechat", "加我 wεchατ 聊"), ("wεchατ", "加我 WeChat 聊")])
 def test_search_ignores_script_width_and_case_as_screening_does(moderator, db, typed, stored):
     found = make_comment(db, body=stored) if stored else make_comment(db, nickname="王小明", body="無關")
     make_comment(db, body="完全無關")
@@ -872,3 +873,27 @@ def test_a_whole_page_bulk_result_and_its_undo_fit_the_session_cookie(moderator,
     assert len(response.headers.get("Set-Cookie", "")) < 4000
     page = moderator.client.get(response.location).get_data(as_text=True)
     assert "已通過 50 則評論。" in page and page.count('name="undo_item"') == 50
+
+
+@pytest.mark.committing  # builds, drops and migrates its own schema
+def test_migration_0027_folds_again_the_search_text_of_comments_with_greek_look_alikes(database_url, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    from moderation.extensions import db as _db
+    from tests.migrations import schema_at
+
+    insert = ("INSERT INTO article (key, slug, title, column_name, body, body_html, comment_mode, created_at,"
+              " approved_count, revision) VALUES ('a', 'a', 't', '', 'b', '', 'pre', '2026-11-01', 0, 1)")
+    with schema_at("9e3b7c1d5a28", database_url, tmp_path) as directory:  # 0026
+        _db.session.execute(_db.text(insert))
+        for body, search_text in (("加我 wεchατ 聊", "\n加我wεchατ聊"), ("Ω 形的 τ 值", "old"), ("無關", "kept as stored")):
+            _db.session.execute(_db.text(
+                "INSERT INTO comment (article_id, is_anonymous, body, status, created_at, ip_hash, author_hash,"
+                " fingerprint, version, search_text) VALUES (1, true, :body, 'pending', '2026-11-01', '', '', '', 1,"
+                " :search_text)"), {"body": body, "search_text": search_text})
+        _db.session.commit()
+        upgrade(directory=directory)
+        rows = _db.session.execute(_db.text("SELECT search_text FROM comment ORDER BY id")).scalars().all()
+        assert rows == ["\n加我 wechat 聊", "\nw 形的 t 值", "kept as stored"]
+        _db.session.close()
+        downgrade(directory=directory, revision="9e3b7c1d5a28")

@@ -394,3 +394,20 @@ def test_a_blocked_domain_is_found_through_the_families(text, outcome):
 
 def test_a_domain_with_figures_that_is_not_blocked_passes():
     assert verdict("看 web2.com 和 3com.com", rules=SHOP, post=True).outcome is Outcome.PUBLISHED
+
+
+@pytest.mark.parametrize("written, folded", [("wεchατ", "wechat"), ("τεlεgrαm", "telegram"), ("lucκy", "lucky"),
+                                             ("χ", "x"), ("ω", "w"), ("η", "n")])
+def test_greek_letters_drawn_like_latin_ones_fold_to_them(written, folded):
+    assert fold(written) == folded
+
+
+def test_a_blocked_domain_with_figures_of_its_own_is_found_with_a_letter_written_as_a_figure():
+    rules = Rules(words=STARTER.words, domains=DomainRules(blocked=frozenset({"bet365asia.com", "shop.com"})))
+    for text in ("看 bet365as1a.com", "看 bet365asi4.com", "看 sh0p.com"):
+        result = verdict(text, rules=rules, post=True)
+        assert result.outcome is Outcome.PENDING, text
+        [reason] = [reason for reason in result.reasons if reason.kind is ReasonKind.LINK_DOMAIN]
+        assert reason.rule_id in ("domain:bet365asia.com", "domain:shop.com") and reason.how == "reading"
+    assert verdict("看 bet365asia.com", rules=rules, post=True).outcome is Outcome.SPAM
+    assert verdict("看 bet366asia.com 和 web2.com", rules=rules, post=True).outcome is Outcome.PUBLISHED

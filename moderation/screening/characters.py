@@ -69,6 +69,9 @@ def visible_text(text: str) -> str:
 # Scripts whose letters are drawn like Latin ones (Cyrillic а, Greek ο, small capital ᴡ, 🇼).
 _LOOKALIKE_SCRIPTS = ("CYRILLIC ", "GREEK ", "LATIN ", "ARMENIAN ", "CHEROKEE ", "REGIONAL INDICATOR ")
 _NAMED_LATIN = ("LATIN LETTER SMALL CAPITAL ", "REGIONAL INDICATOR SYMBOL LETTER ")
+# Greek small letters drawn like a Latin one that Unicode's confusables map elsewhere (ε to ɛ, τ to ᴛ)
+# or not at all: wεchατ, lucκy-casino.com.
+_GREEK_DRAWN_LATIN = {"ε": "e", "η": "n", "κ": "k", "τ": "t", "χ": "x", "ω": "w"}
 
 
 @lru_cache(maxsize=4096)
@@ -80,6 +83,8 @@ def latin_lookalike(char: str) -> str:
     name = unicodedata.name(char, "")
     if not name.startswith(_LOOKALIKE_SCRIPTS):
         return char
+    if char in _GREEK_DRAWN_LATIN:
+        return _GREEK_DRAWN_LATIN[char]
     for prefix in _NAMED_LATIN:
         if name.startswith(prefix) and len(name) == len(prefix) + 1:
             return name[-1].lower()

@@ -119,3 +119,21 @@ def figure_spellings(domain: str) -> list[str]:
     if not any(char.isdigit() for char in domain):
         return []
     return list(dict.fromkeys(domain.translate(table) for table in _FIGURE_LETTERS))
+
+
+def spelled_alike(domains: frozenset[str]) -> tuple[dict[str, str], ...]:
+    """For each way of reading figures as letters, the domains so read → the domain as listed: a
+    listed domain with figures of its own (bet365asia.com) is compared read the same way."""
+    return tuple({domain.translate(table): domain for domain in domains} for table in _FIGURE_LETTERS)
+
+
+def listed_by_figures(domain: str, spelled: tuple[dict[str, str], ...]) -> str | None:
+    """The listed domain (from `spelled_alike`) this one spells with figures for letters: sh0p.com
+    for shop.com, bet365as1a.com for bet365asia.com."""
+    if not any(char.isdigit() for char in domain):
+        return None
+    for table, listed in zip(_FIGURE_LETTERS, spelled, strict=True):
+        found = domain_listed(domain.translate(table), listed.keys())
+        if found:
+            return listed[found]
+    return None

@@ -30,6 +30,7 @@ from moderation.screening.characters import is_han, two_byte_form
 from moderation.screening.fillers import FILLER_HAN as FILLER_HAN  # read here by the tests
 from moderation.screening.fillers import IN_PLACE_FILLERS
 from moderation.screening.fillers import NOT_IN_FILLER_VIEW as _NOT_FILLER_VIEW
+from moderation.screening.links import spelled_alike
 from moderation.screening.normalize import NormalizedText, compact_form
 from moderation.screening.readings import (
     OTHER,
@@ -131,6 +132,11 @@ class WordMatch:
 class DomainRules:
     blocked: frozenset[str] = frozenset()
     allowed: frozenset[str] = frozenset()
+
+    @cached_property
+    def blocked_by_figures(self) -> tuple[dict[str, str], ...]:
+        """The blocked domains with figures read as letters (`links.spelled_alike`)."""
+        return spelled_alike(self.blocked)
 
 
 @dataclass(frozen=True)

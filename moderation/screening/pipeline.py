@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from moderation.screening.links import LINK_SHORTENERS, domain_listed, figure_spellings, find_links, readable_domain
+from moderation.screening.links import LINK_SHORTENERS, domain_listed, find_links, listed_by_figures, readable_domain
 from moderation.screening.matching import Action, DomainRules, Thresholds, WordMatch, WordMatcher
 from moderation.screening.normalize import NormalizedText, normalize
 from moderation.screening.personal_data import find_personal_data
@@ -190,8 +190,7 @@ def _link_reasons(body, rules: Rules) -> list[Reason]:
             reasons.append(Reason(ReasonKind.LINK_SHORTENER, Action.HOLD, f"shortener:{shortener}", readable,
                                   "body", link.start, link.end))
         else:  # figures for letters (sh0p): a guess, held for review
-            guessed = next(filter(None, (domain_listed(spelled, rules.domains.blocked)
-                                         for spelled in figure_spellings(readable))), None)
+            guessed = listed_by_figures(readable, rules.domains.blocked_by_figures)
             if guessed:
                 reasons.append(Reason(ReasonKind.LINK_DOMAIN, Action.HOLD, f"domain:{guessed}", readable,
                                       "body", link.start, link.end, "reading"))
