@@ -278,9 +278,47 @@
     });
   }
 
+  // A pick (p) made or taken back in place: the card comes back as it is now, saying what was done
+  // (or why not: three picks already, naming them), and keeps the focus.
+  function cardInPlace(form) {
+    var holder = form.closest("[data-card]");
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    holder.setAttribute("aria-busy", "true");
+    var target = new URL(form.action, location.href);
+    new URLSearchParams(location.search).forEach(function (value, name) { target.searchParams.set(name, value); });
+    fetch(target.href, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== 0) throw new Error("not JSON: " + response.status);
+      return response.json();
+    }).then(function (answer) {
+      if (!answer.card) throw new Error(answer.code);
+      var card = fromHtml(answer.card);
+      keepTyped(holder, card);
+      var ticked = holder.querySelector("[data-select]");
+      var tick = card.querySelector("[data-select]");
+      if (ticked && tick) tick.checked = ticked.checked;
+      holder.replaceWith(card);
+      updateSelection();
+      focusCard(card);
+      var said = card.querySelector(".card-said, .card-problem");
+      if (said) announce(said.textContent);
+    }).catch(function () {
+      form.submit();  // signed out, offline, the comment gone: the plain post says what happened
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.hasAttribute("data-in-place") || !window.fetch) return;
+    if (!window.fetch) return;
+    if (form.hasAttribute("data-card-in-place")) {
+      event.preventDefault();
+      cardInPlace(form);
+      return;
+    }
+    if (!form.hasAttribute("data-in-place")) return;
     event.preventDefault();
     decideInPlace(form);
   });

@@ -127,6 +127,9 @@ def server_errors(value, app, page, admin, published) -> dict[str, int]:
                                               version="1", undo="1", back=value,
                                               undo_reply=[value, f"{value}:1:restore", f"{published.id}:{value}:{value}"])
     answers["pin"] = admin.post(f"/moderation/comments/{published.id}/pin", pinned=value, back=value)
+    answers["pin (JSON)"] = admin.client.post(f"/moderation/comments/{published.id}/pin", query_string={"tab": "approved"},
+                                              data={"csrf_token": admin.csrf(), "pinned": value, "back": value},
+                                              headers={"Accept": "application/json"})
     answers["staff answer"] = admin.post(f"/moderation/comments/{published.id}/answer", body=value, back=value)
     answers["staff answer page"] = admin.client.get(f"/moderation/comments/{quoted}/answer", query_string={"back": value})
     answers["author page"] = admin.client.get(f"/moderation/authors/{quoted}")

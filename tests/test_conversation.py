@@ -309,6 +309,35 @@ def test_a_moderator_pins_up_to_three_picks_shown_first_and_logged(app, db, mode
     assert "精選候選0" not in shared_html(app).split('id="comment-list-heading"')[0]
 
 
+def test_the_queue_script_pins_in_place_and_gets_the_card_saying_what_was_done(app, db, moderator):
+    comments = [make_comment(db, status=APPROVED, body=f"精選候選{index}", created_at=START + timedelta(minutes=index))
+                for index in range(4)]
+
+    def pin(comment, pinned="1"):
+        return moderator.client.post(f"/moderation/comments/{comment.id}/pin?tab=approved",
+                                     data={"csrf_token": moderator.csrf(), "pinned": pinned, "back": "/moderation/"},
+                                     headers={"Accept": "application/json"})
+
+    first = pin(comments[0])
+    assert first.status_code == 200 and first.json["ok"] and first.json["code"] == "pinned"
+    card = first.json["card"]
+    assert f'id="card-{comments[0].id}"' in card and f"#{comments[0].id} 已設為編輯精選。" in card
+    assert 'name="pinned" value="0"' in card and "取消編輯精選" in card  # p again takes it back
+    assert 'role="status"' not in card  # the script says it once
+    for comment in comments[1:3]:
+        assert pin(comment).json["code"] == "pinned"
+    full = pin(comments[3])
+    assert full.status_code == 409 and full.json["code"] == "full" and not full.json["ok"]
+    assert "每篇文章最多 3 則編輯精選" in full.json["card"] and f"#{comments[0].id}</a>" in full.json["card"]
+    unpinned = pin(comments[0], pinned="0")
+    assert unpinned.json["code"] == "unpinned" and f"#{comments[0].id} 已取消編輯精選。" in unpinned.json["card"]
+    missing = moderator.client.post("/moderation/comments/999999/pin", data={"csrf_token": moderator.csrf(), "pinned": "1"},
+                                    headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and missing.json["card"] is None
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(["pin", "unpin"]))).all()
+    assert sorted(actions) == ["pin", "pin", "pin", "unpin"]
+
+
 def test_a_pick_links_to_its_place_and_a_picked_reply_says_it_is_one(app, db, moderator):
     top = make_comment(db, status=APPROVED, body="主評論")
     reply = make_reply(db, top, body="被選為精選的回覆")

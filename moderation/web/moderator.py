@@ -321,13 +321,14 @@ def _cards(found: review_queue.Page, tab: review_queue.Tab) -> list:
                     removed=removed_rules(db.session, rule_ids_of(found)))
 
 
-def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None) -> str | None:
+def _card_html(comment_id: int, tab: review_queue.Tab, back: str, problem: dict | None = None,
+               pinned: dict | None = None) -> str | None:
     found = review_queue.page_of(db.session, [comment_id])
     if not found.comments:
         return None
     [card] = _cards(found, tab)
     return render_template("moderator/one_card.html", card=card, back=back, reject_reasons=CHOOSABLE_REASONS,
-                           problem=problem)
+                           problem=problem, pinned=pinned)
 
 
 def _focus_anchor(decided: bool, comment_id: int) -> str:
@@ -472,8 +473,12 @@ def pin(comment_id: int):
     else:
         db.session.rollback()
     picks = picks_beside(db.session, comment_id) if outcome is PinOutcome.FULL else []  # which one to unpin
-    flash({"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id, "picks": picks},
-          "result")
+    result = {"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id, "picks": picks}
+    if request.accept_mimetypes.best == "application/json":  # the queue's script: the card as it is now, said on it
+        card = _card_html(comment_id, _tab(), _back(), pinned=result)
+        ok = outcome in (PinOutcome.PINNED, PinOutcome.UNPINNED, PinOutcome.UNCHANGED)
+        return jsonify(ok=ok, code=outcome.value, card=card), 200 if ok else (404 if card is None else 409)
+    flash(result, "result")
     return see_other(f"{_back()}#result-{comment_id}")
 
 

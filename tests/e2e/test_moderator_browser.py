@@ -653,12 +653,18 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
     expect(result).to_be_in_viewport()
     expect(page.locator(f"#card-{asked.id}")).to_have_class(re.compile("is-current"))
     expect(page.locator(f"#card-{asked.id} .card-head")).to_be_in_viewport()
-    # p makes the card below the result an editors' pick, and p again takes it back.
+    # p makes the card below the result an editors' pick in place (the page is not loaded again: the
+    # result above stays as it was), the card saying so and keeping the focus; p again takes it back.
+    card = page.locator(f"#card-{asked.id}")
     page.keyboard.press("p")
-    expect(page.locator(f"#result-{asked.id}")).to_contain_text(f"#{asked.id} 已設為編輯精選。")
-    expect(page.locator(f"#result-{asked.id}")).to_be_focused()  # the page's script has run: keys work
+    expect(card.locator(".card-said")).to_have_text(f"#{asked.id} 已設為編輯精選。")
+    expect(card).to_be_focused()
+    expect(page.locator("[data-announce]")).to_have_text(f"#{asked.id} 已設為編輯精選。")
+    expect(result).to_contain_text("已以本站名義回覆")
     page.keyboard.press("p")
-    expect(page.locator(f"#result-{asked.id}")).to_contain_text(f"#{asked.id} 已取消編輯精選。")
+    expect(card.locator(".card-said")).to_have_text(f"#{asked.id} 已取消編輯精選。")
+    expect(card).to_be_focused()
+    expect(card.get_by_role("button", name=f"設為編輯精選 #{asked.id}")).to_be_visible()
 
 
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
