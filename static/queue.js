@@ -233,16 +233,25 @@
         var card = fromHtml(answer.card);
         if (!answer.ok) keepTyped(holder, card);
         holder.replaceWith(card);
+        var staying = [];  // replies decided on by someone since: their lines stay, and say why
         (answer.also || []).forEach(function (reply) {  // replies rejected with it, back as cards
           var line = document.getElementById("decided-" + reply.id);
           if (line && reply.card) line.replaceWith(fromHtml(reply.card));
+          else if (line && reply.problem) {
+            var why = line.querySelector(".card-problem") || document.createElement("p");
+            why.className = "form-error card-problem";
+            why.textContent = reply.problem;
+            line.appendChild(why);
+            line.querySelectorAll("[data-undo]").forEach(function (undo) { undo.remove(); });
+            staying.push(reply.problem);
+          }
         });
         updateSelection();
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);
-        else if (answer.code === "undone") {  // back to where it was: pending, spam, published…
-          announce(undoneText.replace("{id}", card.id.replace("card-", ""))
-            .replace("{status}", card.getAttribute("data-status-label") || ""));
+        else if (answer.code === "undone") {  // back to where it was: pending, spam, published… (and why a reply stays)
+          announce([undoneText.replace("{id}", card.id.replace("card-", ""))
+            .replace("{status}", card.getAttribute("data-status-label") || "")].concat(staying).join(" "));
         }
         // A rejection without its reason: at the reason's list, where the missing choice is made.
         var reason = answer.code === "reason_required" && card.querySelector("[data-reject-reason]");

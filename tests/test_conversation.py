@@ -633,6 +633,24 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
 
 
+def test_the_undo_says_on_its_line_why_a_reply_decided_on_since_stays(db, moderator, clock):
+    top = make_comment(db, body="待審主評論")
+    replies = [make_reply(db, top, status=PENDING, body=f"待審回覆{index}") for index in range(2)]
+    answer = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="reject", version=top.version,
+                            reason="abuse", with_replies="1", back="/moderation/",
+                            reply_item=[f"{reply.id}:{reply.version}" for reply in replies]).get_json()
+    undo_reply = re.findall(r'name="undo_reply" value="([^"]+)"', answer["html"])
+    decide_now(db, replies[1].id, Decision.RESTORE, clock)  # another moderator took this one back meanwhile
+    undone = moderator.post(f"/moderation/comments/{top.id}/decision.json", decision="restore",
+                            version=stored(db, top.id).version, undo="1", undo_reply=undo_reply,
+                            back="/moderation/").get_json()
+    assert undone["code"] == "undone"
+    back, staying = undone["also"]
+    assert back["id"] == replies[0].id and f'id="card-{replies[0].id}"' in back["card"]
+    assert staying["id"] == replies[1].id and "card" not in staying
+    assert staying["problem"].startswith(f"#{replies[1].id}：這則評論已由") and "您的操作未套用" in staying["problem"]
+
+
 def test_a_reply_published_at_once_under_post_moderation_is_counted_in_the_same_transaction(app, db, page):
     from moderation.models import Article, CommentMode
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -278,6 +290,7 @@ def decide_in_place(comment_id: int):
     tabs' counts. The query string is the queue page's, so the counts are under its filters."""
     keeping = request.form.get("decision") == "keep"  # a reported comment kept: no status change
     replies: list[Result] = []  # rejected with it (their cards become lines too), or back with its undo
+    refused_replies: list[Result] = []  # an undo's replies decided on since: each line says why it stays
     try:
         decision = None if keeping else Decision(request.form.get("decision", ""))
     except ValueError:
@@ -290,7 +303,9 @@ def decide_in_place(comment_id: int):
     else:
         options = _decision_options(decision)
         result = decide(db.session, comment_id, decision, expected_version=version, undoing=_undoing(), **options)
-        replies = [each for each in _replies_with(decision, result, options) if each.ok]
+        acted_on = _replies_with(decision, result, options)
+        replies = [each for each in acted_on if each.ok]
+        refused_replies = [each for each in acted_on if not each.ok] if _undoing() else []
     decision = "keep" if keeping else decision.value
     filters, tab = _filters(), _tab()
     counts = {each.value: n for each, n in review_queue.counts(db.session, filters).items()}
@@ -302,9 +317,12 @@ def decide_in_place(comment_id: int):
         ), REFUSAL_STATUS[result.refusal]
     undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
     if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
+        refusal = get_template_attribute("moderator/labels.html", "refusal")
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
                        also=[{"id": reply.comment_id, "card": _card_html(reply.comment_id, tab, back)}
-                             for reply in replies])
+                             for reply in replies]
+                       + [{"id": item["id"], "problem": f"#{item['id']}{gettext('：')}{refusal(item)}"}
+                          for item in _summary(decision, refused_replies)["skipped"]])
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],

@@ -946,7 +946,13 @@ def test_u_after_keeping_a_reported_comment_says_it_cannot_be_undone(live_server
     expect(page.locator("[data-announce]")).to_have_text("檢舉已結案，這項處理不能復原；評論仍公開，要撤下請到「已通過」分頁。")
 
 
-def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, live_server, browser_page, db):
+@pytest.mark.parametrize("decided_since", [False, True], ids=["all-back", "one-decided-since"])
+def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, live_server, browser_page, db,
+                                                                          decided_since):
+    """And a reply someone else decided on in between stays a line that says so."""
+    from moderation.services.audit import SYSTEM
+    from moderation.services.decisions import Decision, decide
+
     app.config["QUEUE_UNDO_SECONDS"] = 600  # still offered when it is pressed, however slow the machine
     make_moderator(db, "mod")
     top = make_comment(db, body="帶著回覆的主評論")
@@ -962,12 +968,23 @@ def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, l
     expect(page.locator(f"#decided-{top.id}")).to_contain_text("復原會一併還原")
     for reply in replies:
         expect(page.locator(f"#decided-{reply.id}")).to_be_visible()
+    if decided_since:
+        db.session.expire_all()
+        taken = db.session.get(Comment, replies[1].id)
+        assert decide(db.session, taken.id, Decision.APPROVE, expected_version=taken.version, actor=SYSTEM,
+                      now=datetime.now(UTC)).ok
     page.locator(f"#decided-{top.id} [data-undo] button").click()
-    for comment in (top, *replies):
+    back = (top, *replies) if not decided_since else (top, replies[0])
+    for comment in back:
         expect(page.locator(f"#card-{comment.id}")).to_be_visible()
-    expect(page.locator("[data-count=pending]")).to_have_text("3")
+    expect(page.locator("[data-count=pending]")).to_have_text(str(len(back)))
+    if decided_since:
+        line = page.locator(f"#decided-{replies[1].id}")
+        expect(line.locator(".card-problem")).to_contain_text(f"#{replies[1].id}：這則評論已由")
+        expect(line.locator("[data-undo]")).to_have_count(0)
+        expect(page.locator("[data-announce]")).to_contain_text("您的操作未套用")
     db.session.expire_all()
-    assert {db.session.get(Comment, each.id).status for each in (top, *replies)} == {CommentStatus.PENDING}
+    assert {db.session.get(Comment, each.id).status for each in back} == {CommentStatus.PENDING}
 
 
 @pytest.mark.parametrize("width", [390, 1280])
