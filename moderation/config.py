@@ -41,6 +41,9 @@ DEFAULTS: dict[str, object] = {
     # slow statement gets the server's own error first.
     "DATABASE_ANSWER_TIMEOUT_SECONDS": 6,
     "DATABASE_PING_TIMEOUT_SECONDS": 1.5,  # a pooled connection's check before use
+    # A connection given back to the pool less than this ago is used without that check: it answered
+    # a moment ago (HikariCP's aliveBypassWindowMs). 0: every checkout is checked.
+    "DATABASE_PING_AFTER_IDLE_SECONDS": 0.5,
     # Enforced by the server: a session idle inside a transaction whose client vanished (a request's
     # transactions never idle this long) is ended, and its locks with it.
     "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS": 15000,

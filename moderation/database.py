@@ -9,7 +9,10 @@ the client. So every PostgreSQL round trip is bounded here, on the client side:
 - each query, commit and rollback: DATABASE_ANSWER_TIMEOUT_SECONDS (`AnswerDeadlineConnection`),
   after which the connection is closed and the request gets the 503 of any outage;
 - the check of a pooled connection before use: DATABASE_PING_TIMEOUT_SECONDS, shorter, so that a
-  stalled pool costs a request a ping and a connect attempt, not a full answer timeout;
+  stalled pool costs a request a ping and a connect attempt, not a full answer timeout; a connection
+  given back less than DATABASE_PING_AFTER_IDLE_SECONDS ago goes unchecked (it answered a moment
+  ago: under load no request pays the ping's round trip; its first statement bears the answer
+  timeout instead);
 - the kernel gives up on a peer that stops acknowledging (`tcp_user_timeout`, keepalives);
 - waiting for a free pooled connection: DATABASE_POOL_TIMEOUT_SECONDS.
 
@@ -85,11 +88,12 @@ def configure_engine(engine: sqlalchemy.Engine, config: Mapping) -> None:
     elif engine.dialect.driver == "psycopg":
         _bound_every_round_trip(engine, answer_timeout=config["DATABASE_ANSWER_TIMEOUT_SECONDS"],
                                 ping_timeout=config["DATABASE_PING_TIMEOUT_SECONDS"],
-                                connect_timeout=config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
+                                connect_timeout=config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+                                ping_after_idle=config["DATABASE_PING_AFTER_IDLE_SECONDS"])
 
 
 def _bound_every_round_trip(engine: sqlalchemy.Engine, *, answer_timeout: float, ping_timeout: float,
-                            connect_timeout: float) -> None:
+                            connect_timeout: float, ping_after_idle: float) -> None:
     from moderation.database_psycopg import AnswerDeadlineConnection, ping
 
     @event.listens_for(engine, "do_connect")
@@ -103,12 +107,21 @@ def _bound_every_round_trip(engine: sqlalchemy.Engine, *, answer_timeout: float,
     def fresh(dbapi_connection, record):
         record.info["fresh"] = True
 
+    @event.listens_for(engine, "checkin")
+    def given_back(dbapi_connection, record):
+        record.info["given_back_at"] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
     def check_before_use(dbapi_connection, record, proxy):
         """SQLAlchemy's pre-ping, with its own short deadline: a pooled connection that does not
-        answer within it is discarded, and the pool makes a new one (or the request gets a 503)."""
-        if not record.info.pop("fresh", False):
-            ping(dbapi_connection, within=ping_timeout)
+        answer within it is discarded, and the pool makes a new one (or the request gets a 503).
+        Not for a new connection, nor one given back within `ping_after_idle` seconds."""
+        if record.info.pop("fresh", False):
+            return
+        given_back_at = record.info.get("given_back_at")
+        if given_back_at is not None and time.monotonic() - given_back_at < ping_after_idle:
+            return
+        ping(dbapi_connection, within=ping_timeout)
 
 
 def statements_stand_alone(session: Session) -> None:
