@@ -411,3 +411,14 @@ def test_a_blocked_domain_with_figures_of_its_own_is_found_with_a_letter_written
         assert reason.rule_id in ("domain:bet365asia.com", "domain:shop.com") and reason.how == "reading"
     assert verdict("看 bet365asia.com", rules=rules, post=True).outcome is Outcome.SPAM
     assert verdict("看 bet366asia.com 和 web2.com", rules=rules, post=True).outcome is Outcome.PUBLISHED
+
+
+@pytest.mark.parametrize("text", ["加LINE：@money888", "有興趣的加 Line 詳談", "ＬＩＮＥ不方便就加line"])
+def test_asking_readers_to_add_a_line_account_is_held(text):
+    assert verdict(text, post=True).outcome is Outcome.PENDING
+    assert "加line" in {detail for detail, *_ in word_reasons(text)}
+
+
+@pytest.mark.parametrize("text", ["這款遊戲叫加lineage嗎", "online 加線上課程", "我家 line 很慢"])
+def test_line_elsewhere_is_not_the_contact_rule(text):
+    assert "加line" not in {detail for detail, *_ in word_reasons(text)}
