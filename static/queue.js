@@ -233,17 +233,21 @@
         var card = fromHtml(answer.card);
         if (!answer.ok) keepTyped(holder, card);
         holder.replaceWith(card);
-        var staying = [];  // replies decided on by someone since: their lines stay, and say why
+        var staying = [];  // replies decided on by someone since: they stay as they are, and it is said why
         (answer.also || []).forEach(function (reply) {  // replies rejected with it, back as cards
           var line = document.getElementById("decided-" + reply.id);
           if (line && reply.card) line.replaceWith(fromHtml(reply.card));
-          else if (line && reply.problem) {
-            var why = line.querySelector(".card-problem") || document.createElement("p");
-            why.className = "form-error card-problem";
-            why.textContent = reply.problem;
-            line.appendChild(why);
-            line.querySelectorAll("[data-undo]").forEach(function (undo) { undo.remove(); });
+          else if (reply.problem) {
             staying.push(reply.problem);
+            if (line) {  // its line says what is true now, not the rejection it no longer is
+              line.querySelector("p").textContent = reply.problem;
+              line.querySelectorAll("[data-undo]").forEach(function (undo) { undo.remove(); });
+            } else {  // not on this tab (replies are not listed on 已通過): said on the card that came back
+              var why = document.createElement("p");
+              why.className = "notice card-said";
+              why.textContent = reply.problem;
+              card.insertBefore(why, card.querySelector(".card-head"));
+            }
           }
         });
         updateSelection();
@@ -305,6 +309,8 @@
     }).then(function (answer) {
       if (!answer.card) throw new Error(answer.code);
       var card = fromHtml(answer.card);
+      // What an earlier pick said on another card (three picks already, naming them) is out of date now.
+      document.querySelectorAll("[data-card] [data-pin-said]").forEach(function (said) { said.remove(); });
       keepTyped(holder, card);
       var ticked = holder.querySelector("[data-select]");
       var tick = card.querySelector("[data-select]");

@@ -633,6 +633,18 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
 
 
+def test_without_the_script_a_rejection_whose_next_card_went_with_it_opens_at_its_result(db, moderator):
+    """The card after the parent is its first reply, rejected with it: no card is there to land on."""
+    top = make_comment(db, body="待審主評論")
+    reply = make_reply(db, top, status=PENDING, body="待審回覆")
+    response = moderator.post(f"/moderation/comments/{top.id}/decide", decision="reject", version=top.version,
+                              reason="abuse", with_replies="1", reply_item=f"{reply.id}:{reply.version}",
+                              focus=str(reply.id), back="/moderation/")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/moderation/#bulk-result")
+    page = moderator.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="bulk-result" tabindex="-1"' in page and f"#{top.id}、#{reply.id}" in page and "全部復原（2 則）" in page
+
+
 def test_the_undo_says_on_its_line_why_a_reply_decided_on_since_stays(db, moderator, clock):
     top = make_comment(db, body="待審主評論")
     replies = [make_reply(db, top, status=PENDING, body=f"待審回覆{index}") for index in range(2)]

@@ -121,8 +121,8 @@ def test_a_rate_reason_is_worded_in_the_pages_language(moderator, db):
     db.session.add(ScreeningReason(comment_id=comment.id, kind="ip_rate", action="hold", rule_id="ip_rate",
                                    detail="31>30/min", field="body"))
     db.session.commit()
-    assert "同一網路發文過多：一分鐘內第 31 則（上限 30 則）" in moderator.queue()
-    assert "post 31 within a minute (the limit is 30)" in moderator.queue(lang="en")
+    assert "同一網路發文過多：一分鐘內超過 30 則" in moderator.queue()
+    assert "more than 30 within a minute" in moderator.queue(lang="en")
     assert "31&gt;30/min" not in moderator.queue()
 
 
@@ -897,3 +897,20 @@ def test_migration_0027_folds_again_the_search_text_of_comments_with_greek_look_
         assert rows == ["\n加我 wechat 聊", "\nw 形的 t 值", "kept as stored"]
         _db.session.close()
         downgrade(directory=directory, revision="9e3b7c1d5a28")
+
+
+def test_only_a_protected_name_reason_links_to_the_articles_list_of_names(moderator, db):
+    phone = make_comment(db, body="打 02-2345-6789")
+    named = make_comment(db, body="王小明住這裡", created_at=phone.created_at + timedelta(minutes=1))
+    db.session.add_all([
+        ScreeningReason(comment_id=phone.id, kind="personal_data", action="hold", rule_id="personal:landline",
+                        detail="landline", field="body", span_start=2, span_end=14),
+        ScreeningReason(comment_id=named.id, kind="protected_name", action="hold", rule_id="name:1",
+                        detail="王小明", field="body", span_start=0, span_end=3)])
+    db.session.commit()
+    html = moderator.queue()
+    cards = {comment.id: html[html.index(f'id="card-{comment.id}"'):] for comment in (phone, named)}
+    cards[phone.id] = cards[phone.id][:cards[phone.id].index("</article>")]
+    cards[named.id] = cards[named.id][:cards[named.id].index("</article>")]
+    assert "個人資料：市話號碼" in cards[phone.id] and "/protected-names" not in cards[phone.id]
+    assert "/protected-names" in cards[named.id]

@@ -264,6 +264,12 @@ def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     elif undo is not None:  # the page's own 復原 without JavaScript (the script offers it in place)
         summary["undo"] = {"id": result.comment_id, "decision": undo.value, "version": result.version}
     focus = request.form.get("focus", type=row_id) if result.ok else None
+    if focus in {reply.comment_id for reply in replies if reply.ok}:
+        # The card after it was a reply rejected with it: no card takes its place, so the page opens
+        # at the result, shown at the top.
+        summary["anchor"] = BULK_RESULT
+        flash(summary, "result")
+        return see_other(f"{_back()}#{BULK_RESULT}")
     if focus:
         summary["next"] = focus
     if not result.ok:  # told just above the card, which keeps what was chosen and typed

@@ -980,7 +980,8 @@ def test_the_undo_of_a_rejection_brings_back_the_replies_rejected_with_it(app, l
     expect(page.locator("[data-count=pending]")).to_have_text(str(len(back)))
     if decided_since:
         line = page.locator(f"#decided-{replies[1].id}")
-        expect(line.locator(".card-problem")).to_contain_text(f"#{replies[1].id}：這則評論已由")
+        expect(line.locator("p").first).to_contain_text(f"#{replies[1].id}：這則評論已由")
+        expect(line).not_to_contain_text("已拒絕。")  # what is true now, not the rejection it no longer is
         expect(line.locator("[data-undo]")).to_have_count(0)
         expect(page.locator("[data-announce]")).to_contain_text("您的操作未套用")
     db.session.expire_all()
