@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -401,22 +402,26 @@ def _embed_origins(value) -> list[str]:
         raise ConfigError(f"EMBED_ALLOWED_ORIGINS: not an origin (scheme://host[:port]): {error.value}") from None
 
 
-DATABASE_KINDS = ("sqlite", "postgresql")  # what the schema, its migrations and the tests are written for
+# What the schema, its migrations, the timeouts (psycopg's) and the tests are written for.
+_DATABASE_SCHEMES = {"sqlite": "sqlite", "sqlite+pysqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg",
+                     "postgres": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg",
+                     "postgres+psycopg": "postgresql+psycopg"}
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*)://")
 
 
 def sqlalchemy_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (SQLAlchemy would otherwise pick psycopg2). Another kind
-    of database, or text that is no database URL, is a ConfigError naming the URL's scheme alone (the
-    rest may hold a password)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    scheme = url.partition("://")[0] if "://" in url else ""
-    if scheme.partition("+")[0] not in DATABASE_KINDS:
-        wanted = "sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
-        named = f"a {scheme}:// URL" if scheme else "not a database URL"
-        raise ConfigError(f"DATABASE_URL is {named}; this service runs on SQLite or PostgreSQL: {wanted}")
-    return url
+    of database or driver, or text that is no database URL, is a ConfigError naming the URL's scheme
+    alone (the rest may hold a password)."""
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        raise ConfigError(f"DATABASE_URL is not a database URL; {_WANTED_DATABASE}")
+    if scheme[1] not in _DATABASE_SCHEMES:
+        raise ConfigError(f"DATABASE_URL is a {scheme[1]}:// URL; {_WANTED_DATABASE}")
+    return _DATABASE_SCHEMES[scheme[1]] + url[len(scheme[1]):]
+
+
+_WANTED_DATABASE = "this service runs on SQLite or PostgreSQL (psycopg): sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
 
 
 def _loads_or_text(value: str):

@@ -272,6 +272,9 @@ def app_config(database_url, tmp_path, clock):
         "CLOCK": clock,
         "TEMPLATE_BYTECODE_CACHE": COMPILED_TEMPLATES,
         "RATELIMIT_ENABLED": True,
+        # The pool's ping left out for a connection given back within a minute: a test's requests
+        # follow one another however slow the machine (the round-trip tests count on it).
+        "DATABASE_PING_AFTER_IDLE_SECONDS": 60,
         # Tests change settings and post within one moment of their clock: read them on every post
         # (test_settings_cache.py checks the cache itself).
         "SETTINGS_CACHE_SECONDS": 0,

@@ -419,6 +419,7 @@ def test_asking_readers_to_add_a_line_account_is_held(text):
     assert "加line" in {detail for detail, *_ in word_reasons(text)}
 
 
-@pytest.mark.parametrize("text", ["這款遊戲叫加lineage嗎", "online 加線上課程", "我家 line 很慢"])
+@pytest.mark.parametrize("text", ["這款遊戲叫加lineage嗎", "online 加線上課程", "我家 line 很慢", "我有參加LINE TV的活動",
+                                  "增加LINE貼圖的價格太貴", "更加Line化", "追加 LINE 點數"])
 def test_line_elsewhere_is_not_the_contact_rule(text):
     assert "加line" not in {detail for detail, *_ in word_reasons(text)}

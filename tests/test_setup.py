@@ -61,12 +61,17 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
 
 def test_postgresql_urls_use_psycopg3():
     assert sqlalchemy_url("postgresql://127.0.0.1:5432/test") == "postgresql+psycopg://127.0.0.1:5432/test"
+    for written in ("postgres://", "postgresql+psycopg://", "postgres+psycopg://"):
+        assert sqlalchemy_url(written + "u@h/db") == "postgresql+psycopg://u@h/db"
+    assert sqlalchemy_url("sqlite+pysqlite:///x.db") == "sqlite+pysqlite:///x.db"
 
 
 @pytest.mark.parametrize(("url", "said"), [
     ("mysql://app:s3cret@127.0.0.1/comments", "DATABASE_URL is a mysql:// URL; this service runs on SQLite or PostgreSQL"),
     ("mysql+pymysql://app@127.0.0.1/comments", "DATABASE_URL is a mysql\\+pymysql:// URL"),
+    ("postgresql+psycopg2://app:s3cret@127.0.0.1/comments", "DATABASE_URL is a postgresql\\+psycopg2:// URL"),
     ("comments.sqlite3", "DATABASE_URL is not a database URL"),
+    ("app:s3cret://@127.0.0.1/comments", "DATABASE_URL is not a database URL"),
 ])
 def test_a_database_the_service_does_not_run_on_is_said_in_one_line(tmp_path, url, said):
     with pytest.raises(ConfigError, match=said) as refused:

@@ -96,6 +96,8 @@ def _continues_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char in "@-")
 
 
+# Figures read as the letters they are drawn like (sh0p → shop; 1 → l, or i): a guess, so a blocked
+# domain found this way is held, not spammed.
 _FIGURE_LETTERS = (str.maketrans("013457", "oleast"), str.maketrans("013457", "oieast"))
 
 
@@ -111,14 +113,6 @@ def readable_domain(domain: str) -> str:
                 pass
         labels.append(fold(label))
     return ".".join(labels)
-
-
-def figure_spellings(domain: str) -> list[str]:
-    """The domain with figures read as the letters they are drawn like (sh0p → shop, 1 → l or i):
-    a guess, so a blocked domain found this way is held, not spammed."""
-    if not any(char.isdigit() for char in domain):
-        return []
-    return list(dict.fromkeys(domain.translate(table) for table in _FIGURE_LETTERS))
 
 
 def spelled_alike(domains: frozenset[str]) -> tuple[dict[str, str], ...]:

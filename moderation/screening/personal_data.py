@@ -55,7 +55,7 @@ _PHONE = re.compile(
 _DASH = "[ \\-\u2013\u2014/]"  # a space, a dash (hyphen, en, em: ０１０—６５０９２８２４) or a slash (02/2345/6789)
 _SUBSCRIBER = rf"\d{{3,4}}{_DASH}\d{{3,4}}|\d{{6,8}}"
 _LANDLINE = re.compile(
-    r"(?<![0-9a-z+])(?<![0-9]\.)"
+    r"(?<![0-9a-z+/])(?<![0-9]\.)"  # not after a slash: a path or a date (…/2025/03/1234567)
     rf"(?:(?:\+|00)(?P<country>886|86){_DASH}?(?:\((?:0)?(?P<area_cc>\d{{1,3}})\)|0?(?P<area_bare>\d{{1,3}}))"
     r"|\(0(?P<area_bracketed>\d{1,3})\)|0(?P<area>\d{1,3}))"
     rf"(?P<between>{_DASH}?)(?P<number>{_SUBSCRIBER})"

@@ -324,7 +324,8 @@ class ReadingView:
 def reading_view(compact: str, prefer_letters: bool = False, spoken: str | None = None) -> ReadingView:
     """Typed runs become one unit per syllable; every other character is one unit. `spoken`: the
     compact text's characters as `spoken_key` gives them, when the caller has them already (the
-    normaliser reads them in the same pass as it folds).
+    normaliser reads them in the same pass as it folds): nothing else, since `plain_utf8` encodes
+    only the spoken view's characters.
     `prefer_letters`: a figure that reads either way is the letter it is drawn like (ji4 → jia)."""
     if spoken is None:
         spoken = spoken_key(compact)

@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -323,11 +322,11 @@ def decide_in_place(comment_id: int):
         ), REFUSAL_STATUS[result.refusal]
     undo = None if keeping else undo_of(result.previous)  # closed reports are not reopened
     if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
-        refusal = get_template_attribute("moderator/labels.html", "refusal")
+        refusal_line = get_template_attribute("moderator/labels.html", "refusal_line")
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
                        also=[{"id": reply.comment_id, "card": _card_html(reply.comment_id, tab, back)}
                              for reply in replies]
-                       + [{"id": item["id"], "problem": f"#{item['id']}{gettext('：')}{refusal(item)}"}
+                       + [{"id": item["id"], "problem": refusal_line(item).striptags()}  # the script's textContent
                           for item in _summary(decision, refused_replies)["skipped"]])
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
