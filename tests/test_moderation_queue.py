@@ -914,3 +914,12 @@ def test_only_a_protected_name_reason_links_to_the_articles_list_of_names(modera
     cards[named.id] = cards[named.id][:cards[named.id].index("</article>")]
     assert "個人資料：市話號碼" in cards[phone.id] and "/protected-names" not in cards[phone.id]
     assert "/protected-names" in cards[named.id]
+
+
+def test_a_match_in_the_nickname_is_marked_there_as_in_the_body(moderator, db):
+    comment = make_comment(db, nickname="加微信小王", body="正常的內容")
+    db.session.add(ScreeningReason(comment_id=comment.id, kind="word", action="spam", rule_id="word:1",
+                                   detail="加微信", field="nickname", span_start=0, span_end=3))
+    db.session.commit()
+    html = moderator.queue()
+    assert "<mark>加微信</mark>小王</span>" in html

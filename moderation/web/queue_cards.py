@@ -54,6 +54,7 @@ class Card:
     pending_replies: tuple[tuple[int, int], ...] = ()  # a top comment: its pending replies (id, version)
     can_pin: bool = False  # published: it can be an editors' pick, or stop being one
     can_answer: bool = False  # published and a reader's: the site can answer it
+    nickname_parts: list[tuple[str, bool]] = ()  # the nickname cut for <mark>, when a rule matched in it
 
     @property
     def waiting_since(self):
@@ -93,6 +94,9 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         hidden = hidden | {"pre_moderation"}
     spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
              if reason.field == "body" and reason.span_start is not None]
+    nickname_spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
+                      if reason.field == "nickname" and reason.span_start is not None]
+    shown_name = None if comment.staff_account_id else comment.display_name
     return Card(
         comment=comment,
         author_tag=author_tag(comment.author_hash),
@@ -112,6 +116,7 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         pending_replies=tuple(page.pending_replies.get(comment.id, ())),
         can_pin=comment.status is CommentStatus.APPROVED,
         can_answer=comment.status is CommentStatus.APPROVED and not comment.is_staff,
+        nickname_parts=highlighted(shown_name, nickname_spans) if shown_name and nickname_spans else [],
     )
 
 
