@@ -155,6 +155,16 @@
     });
   }
 
+  // The author's counts on every card of theirs on the page (「此作者：通過 3 / …」), as they are now.
+  function updateAuthors(authors) {
+    (authors || []).forEach(function (author) {
+      document.querySelectorAll('[data-author-history="' + author.tag + '"] [data-history]').forEach(function (count) {
+        var value = author[count.getAttribute("data-history")];
+        if (value !== undefined) count.textContent = value;
+      });
+    });
+  }
+
   function forgetPageItem(commentId) {
     if (!bulk) return;
     bulk.querySelectorAll("input[name=page_item]").forEach(function (input) {
@@ -213,6 +223,7 @@
       return response.json();
     }).then(function (answer) {
       updateCounts(answer.counts);
+      updateAuthors(answer.authors);
       if (answer.code === "decided") {
         var line = fromHtml(answer.html);
         keepStartOf(holder, line);

@@ -633,6 +633,16 @@ def test_rejecting_in_place_with_the_replies_answers_their_lines_too(db, moderat
     assert stored(db, top.id).status is PENDING and stored(db, reply.id).status is PENDING
 
 
+def test_a_decision_in_place_answers_its_authors_counts_as_they_are_now(db, moderator):
+    first = make_comment(db, body="第一則", author_hash="a" * 64)
+    make_comment(db, body="第二則", author_hash="a" * 64)
+    answer = moderator.post(f"/moderation/comments/{first.id}/decision.json", decision="approve",
+                            version=first.version, back="/moderation/").get_json()
+    assert answer["authors"] == [{"tag": "aaaaaaaa", "approved": 1, "rejected": 0, "spam": 0, "pending": 1}]
+    html = moderator.queue()
+    assert '<span data-author-history="aaaaaaaa">' in html and '<span data-history="pending">1</span>' in html
+
+
 def test_without_the_script_a_rejection_whose_next_card_went_with_it_opens_at_its_result(db, moderator):
     """The card after the parent is its first reply, rejected with it: no card is there to land on."""
     top = make_comment(db, body="待審主評論")

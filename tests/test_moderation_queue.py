@@ -135,7 +135,7 @@ def test_card_shows_author_tag_history_and_screening_reasons_with_the_match_mark
     html = moderator.queue()
     assert "<mark>ｗｅｃｈａｔ</mark>" in html
     assert "字詞規則：「wechat」" in html
-    assert "eeeeeeee" in html and "拒絕 1" in html
+    assert "eeeeeeee" in html and "拒絕 <span data-history=\"rejected\">1</span>" in html
     assert "讀者" in html and "檢驗檢測" in html  # nickname and article title
 
 

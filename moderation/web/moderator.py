@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from moderation.clock import now
 from moderation.extensions import db
@@ -324,6 +325,7 @@ def decide_in_place(comment_id: int):
     if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
         refusal_line = get_template_attribute("moderator/labels.html", "refusal_line")
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
+                       authors=_author_counts([comment_id, *(reply.comment_id for reply in replies)]),
                        also=[{"id": reply.comment_id, "card": _card_html(reply.comment_id, tab, back)}
                              for reply in replies]
                        + [{"id": item["id"], "problem": refusal_line(item).striptags()}  # the script's textContent
@@ -336,7 +338,16 @@ def decide_in_place(comment_id: int):
                                                              decision=decision, undo=None, version=None, back=back,
                                                              undo_seconds=0)}
             for reply in replies]
-    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also)
+    return jsonify(ok=True, code="decided", counts=counts, status=result.status.value, html=html, also=also,
+                   authors=_author_counts([comment_id, *(reply.comment_id for reply in replies)]))
+
+
+def _author_counts(comment_ids: list[int]) -> list[dict]:
+    """The authors of these comments with their counts by status now: the queue's script updates the
+    other cards of the same author after a decision in place."""
+    hashes = set(db.session.scalars(select(Comment.author_hash).where(Comment.id.in_(comment_ids))))
+    return [{"tag": review_queue.author_tag(author_hash), **vars(history)}
+            for author_hash, history in review_queue.author_histories(db.session, hashes).items()]
 
 
 def _cards(found: review_queue.Page, tab: review_queue.Tab) -> list:

@@ -1052,3 +1052,20 @@ def test_a_decision_in_place_keeps_the_pages_filters_and_language_from_a_languag
     page.keyboard.press("a")
     expect(page.locator(f"#decided-{wanted.id}")).to_contain_text("pprove")  # the line in the page's English
     expect(page.locator("[data-count=pending]")).to_have_text("0")  # still counted under the filter
+
+
+def test_a_decision_in_place_updates_the_authors_counts_on_their_other_cards(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    first = make_comment(db, body="同一作者的第一則", author_hash="b" * 64)
+    second = make_comment(db, body="同一作者的第二則", author_hash="b" * 64,
+                          created_at=first.created_at + timedelta(minutes=1))
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    counts = page.locator(f"#card-{second.id} [data-author-history]")
+    expect(counts).to_contain_text("通過 0")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.locator(f"#decided-{first.id}")).to_be_visible()
+    expect(counts).to_contain_text("通過 1")
+    expect(counts).to_contain_text("待審 1")
