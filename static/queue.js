@@ -188,6 +188,22 @@
     });
   }
 
+  // A form sent for its JSON answer, to `action` with the page's own query (its tab and filters: the
+  // counts follow them) added to what the URL may carry already (?lang= on a page reached by a
+  // language URL). Anything but JSON back (a sign-in page, an error page) rejects.
+  function sentForJson(form, action) {
+    var target = new URL(action, location.href);
+    new URLSearchParams(location.search).forEach(function (value, name) { target.searchParams.set(name, value); });
+    return fetch(target.href, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== 0) throw new Error("not JSON: " + response.status);
+      return response.json();
+    });
+  }
+
   // The card after the one decided, else the one before: where the keyboard goes next.
   function neighbourOf(element) {
     return following(element) || cards().filter(function (card) { return card !== element; }).pop() || null;
@@ -210,18 +226,7 @@
     var busy = form.querySelectorAll("button");
     busy.forEach(function (button) { button.disabled = true; });
     holder.setAttribute("aria-busy", "true");  // dimmed while sent (style.css): a key pressed now does nothing
-    // The page's own query (its tab and filters: the counts follow them) on the form's URL, which may
-    // carry one already (?lang= on a page reached by a language URL).
-    var target = new URL(form.getAttribute("data-in-place"), location.href);
-    new URLSearchParams(location.search).forEach(function (value, name) { target.searchParams.set(name, value); });
-    fetch(target.href, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") !== 0) throw new Error("not JSON: " + response.status);
-      return response.json();
-    }).then(function (answer) {
+    sentForJson(form, form.getAttribute("data-in-place")).then(function (answer) {
       updateCounts(answer.counts);
       updateAuthors(answer.authors);
       if (answer.code === "decided") {
@@ -308,16 +313,7 @@
     var holder = form.closest("[data-card]");
     form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
     holder.setAttribute("aria-busy", "true");
-    var target = new URL(form.action, location.href);
-    new URLSearchParams(location.search).forEach(function (value, name) { target.searchParams.set(name, value); });
-    fetch(target.href, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") !== 0) throw new Error("not JSON: " + response.status);
-      return response.json();
-    }).then(function (answer) {
+    sentForJson(form, form.action).then(function (answer) {
       if (!answer.card) throw new Error(answer.code);
       var card = fromHtml(answer.card);
       // What an earlier pick said on another card (three picks already, naming them) is out of date now.

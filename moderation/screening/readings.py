@@ -166,11 +166,9 @@ def _typed_units(run: str, offset: int, prefer_letters: bool = False) -> list[tu
     the longest syllable each time; a tone (a figure, a bopomofo mark) joins the syllable before it."""
     if run[0].isascii() and len(run) <= _LONGEST_DIGIT_RUN and not run.isalpha():
         return _pinyin_with_figures(run, offset, prefer_letters)
-    if run[0].isascii():  # pinyin: letters (TYPED_RUN's other kind of run is bopomofo)
-        syllable_of, pieces_of = _pinyin_syllables(), _pinyin_pieces()
-    else:
-        syllable_of, pieces_of = _bopomofo_syllables(), _bopomofo_pieces()
-    pieces = pieces_of.findall(run)  # in C: a run of a thousand letters is one call, not a loop
+    pinyin = run[0].isascii()  # letters; TYPED_RUN's other kind of run is bopomofo
+    syllable_of = _pinyin_syllables() if pinyin else _bopomofo_syllables()
+    pieces = _pieces(pinyin).findall(run)  # in C: a run of a thousand letters is one call, not a loop
     bounds = list(accumulate(map(len, pieces), initial=offset))
     units = list(zip(map(syllable_of.get, pieces, repeat(OTHER)), bounds[:-1], bounds[1:], strict=True))
     if _TONE.search(run) is None:
@@ -204,15 +202,12 @@ def _longest_first(words) -> str:
     return branches(trie)
 
 
-@lru_cache(maxsize=1)
-def _pinyin_pieces() -> re.Pattern:
-    """A typed run's pieces: a tone, the longest syllable (up to six letters), else one character."""
-    return re.compile(f"{_TONE.pattern}|{_longest_first(s for s in _pinyin_syllables() if len(s) <= 6)}|.", re.S)
-
-
-@lru_cache(maxsize=1)
-def _bopomofo_pieces() -> re.Pattern:
-    return re.compile(f"{_TONE.pattern}|{_longest_first(s for s in _bopomofo_syllables() if len(s) <= 4)}|.", re.S)
+@lru_cache(maxsize=2)
+def _pieces(pinyin: bool) -> re.Pattern:
+    """A typed run's pieces: a tone, the longest syllable (up to six letters of pinyin, four bopomofo),
+    else one character."""
+    syllables, longest = (_pinyin_syllables(), 6) if pinyin else (_bopomofo_syllables(), 4)
+    return re.compile(f"{_TONE.pattern}|{_longest_first(s for s in syllables if len(s) <= longest)}|.", re.S)
 
 
 @lru_cache(maxsize=4096)

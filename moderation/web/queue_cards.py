@@ -92,17 +92,14 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
     reports = page.reports.get(comment.id, [])
     if reports and comment.status is CommentStatus.PENDING:  # hidden by readers' reports: waiting for them
         hidden = hidden | {"pre_moderation"}
-    spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
-             if reason.field == "body" and reason.span_start is not None]
-    nickname_spans = [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
-                      if reason.field == "nickname" and reason.span_start is not None]
     shown_name = None if comment.staff_account_id else comment.display_name
+    nickname_spans = _spans(comment, "nickname")
     return Card(
         comment=comment,
         author_tag=author_tag(comment.author_hash),
         network_tag=network_tag(comment.ip_hash, pepper),
         history=page.histories.get(comment.author_hash, AuthorHistory()),
-        body_parts=highlighted(comment.body, spans),
+        body_parts=highlighted(comment.body, _spans(comment, "body")),
         reasons=[_reason(comment, reason, removed) for reason in comment.screening_reasons if reason.kind not in hidden],
         reports=reports,
         report_groups=report_groups(reports),
@@ -118,6 +115,12 @@ def _card(comment: Comment, page: Page, pepper: str, next_id: int | None, positi
         can_answer=comment.status is CommentStatus.APPROVED and not comment.is_staff,
         nickname_parts=highlighted(shown_name, nickname_spans) if shown_name and nickname_spans else [],
     )
+
+
+def _spans(comment: Comment, field: str) -> list[tuple[int, int]]:
+    """Where screening's reasons matched in one field of the comment (body or nickname)."""
+    return [(reason.span_start, reason.span_end) for reason in comment.screening_reasons
+            if reason.field == field and reason.span_start is not None]
 
 
 def _phrase_around(source: str, start: int, end: int) -> str:
