@@ -115,11 +115,12 @@ def test_false_positive_benchmark_counts_a_tried_rule_per_rule(tmp_path, capsys)
     assert "flagged by rule (term, how): 下次還來 exact 2 " in out  # the review, in both scripts
 
 
-def test_delivery_cost_benchmark_counts_both_ways(capsys):
+def test_delivery_cost_benchmark_counts_both_ways_the_bare_exchange_and_the_outbox(capsys):
     assert delivery_cost.main(["--deliveries", "4"]) == 0
     out = capsys.readouterr().out
     assert "one by one   9.00 statements   3.00 commits" in out
-    assert "in batches" in out and out.count("(4/4 received)") == 2
+    assert "in batches" in out and "request and answer alone" in out and out.count("(4/4 received)") == 3
+    assert "a post's two events for one endpoint" in out
 
 
 def test_the_serving_benchmarks_receiver_answers_at_once_and_checks_signatures_and_keys_after():
