@@ -369,6 +369,27 @@ def test_a_pick_taken_down_stops_being_one(app, db, moderator, clock):
     assert 'id="picks-heading"' not in shared_html(app)
 
 
+def test_the_moderator_is_told_when_a_rejection_takes_a_pick_down_with_and_without_the_script(db, moderator):
+    picked, other = (make_comment(db, status=APPROVED, body=f"精選{index}", created_at=START + timedelta(minutes=index))
+                     for index in range(2))
+    for comment in (picked, other):
+        moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
+    told = "也已取消編輯精選；復原時若精選仍有空位，會一併放回。"
+    in_place = moderator.client.post(
+        f"/moderation/comments/{picked.id}/decision.json?tab=approved",
+        data={"csrf_token": moderator.csrf(), "decision": "reject", "reason": "abuse", "version": stored(db, picked.id).version,
+              "back": "/moderation/?tab=approved"}, headers={"Accept": "application/json"})
+    assert in_place.json["code"] == "decided" and told in in_place.json["html"]
+    page = moderator.post(f"/moderation/comments/{other.id}/decide", decision="reject", reason="abuse",
+                          version=stored(db, other.id).version, back="/moderation/?tab=approved")
+    said = moderator.client.get(page.headers["Location"]).get_data(as_text=True)
+    assert f"#{other.id} {told}" in said
+    plain = make_comment(db, status=APPROVED, body="不是精選")
+    page = moderator.post(f"/moderation/comments/{plain.id}/decide", decision="reject", reason="abuse",
+                          version=stored(db, plain.id).version, back="/moderation/?tab=approved")
+    assert told not in moderator.client.get(page.headers["Location"]).get_data(as_text=True)
+
+
 def test_an_unpublished_comment_cannot_be_picked(db, moderator):
     pending = make_comment(db)
     response = moderator.post(f"/moderation/comments/{pending.id}/pin", pinned="1", back="/moderation/")

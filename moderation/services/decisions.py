@@ -69,6 +69,7 @@ class Result:
     last_change: AuditEntry | None = None  # on conflict: the change that got there first
     previous: CommentStatus | None = None  # applied: the status before (what an undo goes back to)
     version: int | None = None  # applied: the comment's version afterwards
+    unpicked: bool = False  # applied: the comment was an editors' pick, and no longer is
 
     @property
     def ok(self) -> bool:
@@ -138,7 +139,8 @@ def decide(
             replies_changed(db, current.thread_id, approved_delta(current.status, target))
     db.commit()
     metrics.DECISIONS.labels(decision.value, actor.name).inc()
-    return Result(comment_id, None, target, previous=current.status, version=expected_version + 1)
+    return Result(comment_id, None, target, previous=current.status, version=expected_version + 1,
+                  unpicked="unpinned" in details)
 
 
 def _side_effects(db: Session, comment_id: int, pinned_at: datetime | None, target: CommentStatus,

@@ -333,7 +333,8 @@ def decide_in_place(comment_id: int):
     html = render_template("moderator/decided.html", comment_id=comment_id, decision=decision,
                            undo=undo.value if undo else None, version=result.version, back=back,
                            undo_seconds=current_app.config["QUEUE_UNDO_SECONDS"],
-                           replies=[each.comment_id for each in replies], undo_replies=_undo_items(replies))
+                           replies=[each.comment_id for each in replies], undo_replies=_undo_items(replies),
+                           unpicked=result.unpicked)
     also = [{"id": reply.comment_id, "html": render_template("moderator/decided.html", comment_id=reply.comment_id,
                                                              decision=decision, undo=None, version=None, back=back,
                                                              undo_seconds=0)}
@@ -467,6 +468,7 @@ def _summary(decision: str, results: list[Result]) -> dict:
         "kind": "decision",
         "decision": str(decision),
         "done": [result.comment_id for result in results if result.ok],
+        "unpicked": [result.comment_id for result in results if result.unpicked],
         "skipped": [
             {
                 "id": result.comment_id,
