@@ -82,10 +82,12 @@ def restrict_author(tag: str):
     if kept["reject_pending"]:
         rejected, skipped = sanctions.reject_pending_of(db.session, author_hash, actor=actor, now=now(),
                                                          note=kept["note"], reason=kept["reason"])
+    back = _back()
     flash({"kind": "restricted", "restriction": restriction.kind.value, "duration": kept["duration"],
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
-           "skipped": skipped}, "sanction")
-    return see_other(url_for(".author_restriction", tag=_tag_shown(tag), back=_back() or None))
+           "skipped": skipped, "tag": _tag_shown(tag) if back else None}, "sanction")
+    # From a card: back to the queue being worked, the result said at its top with the way to lift it.
+    return see_other(back or url_for(".author_restriction", tag=_tag_shown(tag)))
 
 
 SENT_TWICE_SECONDS = 60

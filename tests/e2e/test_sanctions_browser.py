@@ -39,12 +39,15 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     moderator.get_by_label("原因").select_option("abuse")
     moderator.get_by_label("同時拒絕這位作者所有待審的評論").check()
     moderator.get_by_role("button", name="套用處分").click()
+    # Back in the queue being worked, told at its top, with the way to the restriction (to lift it).
+    expect(moderator.get_by_role("heading", level=1)).to_have_text("審核佇列")
     expect(moderator.locator("p.result")).to_contain_text("已設定：停權 7 天")
     expect(moderator.locator("p.result")).to_contain_text("同時拒絕了 2 則待審評論")
-    expect(moderator.locator("p.result")).to_be_focused()  # read out; Tab goes on to 回到審核佇列
-    moderator.keyboard.press("Tab")
-    expect(moderator.get_by_role("link", name="回到審核佇列")).to_be_focused()
+    expect(moderator.locator("[data-card]")).to_have_count(0)  # both pending comments rejected with it
     moderator.screenshot(path=str(tmp_path / "restricted.png"), full_page=True)
+    moderator.locator("p.result").get_by_role("link").click()
+    expect(moderator.get_by_role("heading", level=1)).to_contain_text("處分作者")
+    expect(moderator.get_by_role("button", name="提前解除")).to_be_visible()
 
     post_as_reader(reader, live_server, "我還要說")
     expect(reader.locator("#form-status")).to_contain_text("您暫時無法留言，至")  # said once, at the form's status
