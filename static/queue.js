@@ -122,12 +122,72 @@
     window.setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 50);
   }
 
+  // ---- ticks carried from page to page: kept for this tab of the queue and its filters, in this
+  // browser tab (sessionStorage); the ticks of other pages go with the bulk form as hidden items.
+  // A bulk decision made (#bulk-result) uses them up; one refused for its reason keeps them. ----
+  var ticksKey = "queue-ticks:" + (bulk ? bulk.getAttribute("data-ticks-scope") : "");  // the tab and its filters
+
+  function storedTicks() {
+    try { return JSON.parse(window.sessionStorage.getItem(ticksKey) || "[]"); } catch (error) { return []; }
+  }
+
+  function carriedTicks() {
+    return bulk ? Array.prototype.map.call(bulk.querySelectorAll("input[data-carried]"), function (input) {
+      return input.value;
+    }) : [];
+  }
+
+  function saveTicks() {
+    if (!bulk) return;
+    var ticks = carriedTicks().concat(Array.prototype.map.call(
+      document.querySelectorAll("[data-select]:checked"), function (box) { return box.value; }));
+    try {
+      if (ticks.length) window.sessionStorage.setItem(ticksKey, JSON.stringify(ticks));
+      else window.sessionStorage.removeItem(ticksKey);
+    } catch (error) { /* storage refused: the ticks stay on their page */ }
+  }
+
+  function restoreTicks() {
+    if (!bulk) return;
+    if (location.hash === "#bulk-result") {  // the bulk decision they were for is made
+      try { window.sessionStorage.removeItem(ticksKey); } catch (error) { /* nothing kept */ }
+      return;
+    }
+    var onPage = {};
+    document.querySelectorAll("[data-select]").forEach(function (box) {
+      onPage[box.value.split(":")[0]] = box;
+    });
+    storedTicks().slice(0, 500).forEach(function (value) {
+      if (typeof value !== "string" || !/^\d+:\d+$/.test(value)) return;
+      var box = onPage[value.split(":")[0]];
+      if (box) { box.checked = true; return; }
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "item";
+      input.value = value;
+      input.setAttribute("data-carried", "");
+      bulk.appendChild(input);
+    });
+  }
+
+  function clearTicks() {
+    bulk.querySelectorAll("input[data-carried]").forEach(function (input) { input.remove(); });
+    document.querySelectorAll("[data-select]:checked").forEach(function (box) { box.checked = false; });
+    saveTicks();
+    updateSelection();
+  }
+
   // ---- the bulk bar: closed to one line; open and kept in view while comments are selected ----
   function updateSelection() {
     if (!bulk) return;
-    var selected = document.querySelectorAll("[data-select]:checked").length;
+    var elsewhere = carriedTicks().length;
+    var selected = document.querySelectorAll("[data-select]:checked").length + elsewhere;
     var counter = bulk.querySelector("[data-selected-count]");
-    counter.textContent = selected ? counter.getAttribute("data-template").replace("{n}", selected) : "";
+    var text = selected ? counter.getAttribute("data-template").replace("{n}", selected) : "";
+    if (elsewhere) text += counter.getAttribute("data-elsewhere").replace("{n}", elsewhere);
+    counter.textContent = text;
+    var clear = bulk.querySelector("[data-clear-ticks]");
+    if (clear) clear.hidden = !elsewhere;
     var details = bulk.querySelector("details");
     if (selected && !bulk.classList.contains("is-active")) details.open = true;
     if (!selected && bulk.classList.contains("is-active")) details.open = false;
@@ -136,8 +196,17 @@
   }
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches("[data-select]")) updateSelection();
+    if (event.target.matches("[data-select]")) {
+      saveTicks();
+      updateSelection();
+    }
   });
+  if (bulk) {
+    var clearButton = bulk.querySelector("[data-clear-ticks]");
+    if (clearButton) clearButton.addEventListener("click", clearTicks);
+  }
+  window.addEventListener("pagehide", saveTicks);  // a card decided in place takes its tick with it
+  restoreTicks();
   updateSelection();  // boxes ticked when the page came (a refused bulk decision keeps them)
   if (bulk && window.ResizeObserver) new ResizeObserver(updateStuck).observe(bulk);
 

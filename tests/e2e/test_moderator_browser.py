@@ -233,6 +233,47 @@ def test_bulk_select_with_x_and_approve(live_server, browser_page, db):
     expect(page.locator("[data-announce]")).to_have_text("沒有可以復原的處理：復原只在決定後幾秒內提供。")
 
 
+def test_ticks_are_carried_from_page_to_page_and_used_up_by_the_bulk_decision(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comments = [make_comment(db, body=f"跨頁批次{index}") for index in range(53)]  # a page is 50
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    first = page.locator("[data-select]:checked").get_attribute("value")
+    with page.expect_navigation():
+        page.locator("[data-next-page]").click()
+    counter = page.locator("[data-selected-count]")
+    expect(counter).to_have_text("已選 1 則（其中 1 則在其他頁）")
+    page.locator("[data-select]").first.check()
+    expect(counter).to_have_text("已選 2 則（其中 1 則在其他頁）")
+    second = page.locator("[data-select]:checked").get_attribute("value")
+    with page.expect_navigation():
+        page.locator("a[rel=prev]").click()
+    expect(page.locator("[data-select]:checked")).to_have_count(1)  # ticked again where it was
+    assert page.locator("[data-select]:checked").get_attribute("value") == first
+    expect(counter).to_have_text("已選 2 則（其中 1 則在其他頁）")
+    with page.expect_navigation():
+        page.locator("#bulk-form button[data-action=approve]").click()
+    expect(page.locator("#bulk-result")).to_contain_text("已通過 2 則評論")
+    db.session.expire_all()
+    approved = {comment.id for comment in comments if db.session.get(Comment, comment.id).status is CommentStatus.APPROVED}
+    assert approved == {int(first.split(":")[0]), int(second.split(":")[0])}
+    page.goto(live_server + "/moderation/")  # used up: nothing ticked any more
+    expect(page.locator("[data-select]:checked")).to_have_count(0)
+    expect(counter).to_have_text("")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    with page.expect_navigation():
+        page.locator("[data-next-page]").click()
+    page.get_by_role("button", name="取消所有選取").click()
+    expect(counter).to_have_text("")
+    with page.expect_navigation():
+        page.locator("a[rel=prev]").click()
+    expect(page.locator("[data-select]:checked")).to_have_count(0)
+
+
 def select_two_cards_from_the_keyboard(page, live_server):
     """Signed in as `mod` at the queue: the first two cards selected with j and x."""
     sign_in_to_the_queue(page, live_server, "mod")
@@ -490,7 +531,7 @@ def test_on_a_touch_screen_the_queue_hints_no_keys_and_its_compact_bars_keep_fin
     expect(page.locator("[data-shortcut-hint]")).to_be_hidden()
     page.locator(f"#card-{comments[0].id} input[name=item]").check()
     page.locator(f"#card-{comments[1].id} input[name=item]").check()
-    for button in page.locator(".bulk.is-active button").all():
+    for button in page.locator(".bulk.is-active button:not([hidden])").all():
         assert button.bounding_box()["height"] >= 44, button.inner_text()
     page.get_by_role("button", name=f"通過 #{comments[2].id}").click()
     undo = page.locator(f"[data-decided='{comments[2].id}'] button")
