@@ -467,6 +467,17 @@ def test_a_fuzzy_match_holds_and_the_card_says_how_it_matched(admin, app, db):
     assert "<mark>jiā wēi xìn</mark>" in html
 
 
+def test_an_exact_match_written_otherwise_says_how_it_was_written_and_a_plain_one_does_not(admin, app, db, runner):
+    assert runner.invoke(args=["rules", "add-word", "hold", "bet365"]).exit_code == 0
+    make_page(app).post(body="來 bεt365 玩玩")  # a Greek epsilon for the e
+    make_page(app).post(body="我只看 BET365 的賠率")  # only case: the same writing
+    first, second = stored(db)[-2:]
+    assert {(reason.detail, reason.how) for reason in first.screening_reasons} >= {("bet365", "exact")}
+    html = admin.queue()
+    assert "寫作：<span dir=\"auto\">bεt365</span> → 「bet365」" in html
+    assert "寫作：<span dir=\"auto\">BET365" not in html and "<mark>BET365</mark>" in html
+
+
 def test_the_command_line_words_every_refusal_for_the_operator(runner, tmp_path):
     from moderation.cli.rules import PROBLEMS
     from moderation.services.rulebook.edits import RuleProblem

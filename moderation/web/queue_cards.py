@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from moderation.models import AuditEntry, Comment, CommentReport, CommentStatus, ScreeningReason
@@ -135,6 +136,13 @@ def _phrase_around(source: str, start: int, end: int) -> str:
     return source[left:right]
 
 
+def _written_otherwise(written: str, term: str) -> bool:
+    """An exact match whose text differs from the term in more than width and case: look-alike
+    letters (bεt365), the other script (髮 for 发), spaces or marks in between.
+    The card says how it was written, as it does for a fuzzy match."""
+    return unicodedata.normalize("NFKC", written).casefold() != unicodedata.normalize("NFKC", term).casefold()
+
+
 def _reason(comment: Comment, reason: ScreeningReason, removed: frozenset[str]) -> ReasonView:
     phrase = matched = None
     if reason.kind == "protected_name" and reason.how != "exact" and reason.span_start is not None:
@@ -145,8 +153,10 @@ def _reason(comment: Comment, reason: ScreeningReason, removed: frozenset[str]) 
             phrase = _phrase_around(source, reason.span_start, reason.span_end)
         else:
             phrase = reason.detail
-        if reason.how != "exact" and reason.span_start is not None:
-            matched = source[reason.span_start:reason.span_end]
+        if reason.span_start is not None:
+            written = source[reason.span_start:reason.span_end]
+            if reason.how != "exact" or _written_otherwise(written, reason.detail or ""):
+                matched = written
         if reason.how not in CERTAIN:
             phrase = None  # an allow-listed phrase must contain the term as written: not so here
     if reason.rule_id in removed:
