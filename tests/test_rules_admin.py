@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from sqlalchemy import delete, select
 
 from moderation.jobs.long_work import run_long_job_in_app
 from moderation.models import (
@@ -476,6 +477,26 @@ def test_an_exact_match_written_otherwise_says_how_it_was_written_and_a_plain_on
     html = admin.queue()
     assert "寫作：<span dir=\"auto\">bεt365</span> → 「bet365」" in html
     assert "寫作：<span dir=\"auto\">BET365" not in html and "<mark>BET365</mark>" in html
+
+
+def test_a_database_from_an_earlier_release_gets_the_starter_rules_it_lacks_but_not_those_an_admin_removed(db, runner):
+    assert runner.invoke(args=["rules", "remove", "加line"]).output == "removed 1\n"  # an admin's choice
+    db.session.execute(delete(WordRuleRow).where(WordRuleRow.term.in_(["增加line", "追加line"])))  # not in that release
+    db.session.execute(delete(DomainRuleRow).where(DomainRuleRow.domain == "gov.tw"))
+    db.session.commit()
+    dry = runner.invoke(args=["rules", "add-starter", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines()[0].startswith("would add 3: ") and "增加line" in dry.output
+    assert "kept out 1 removed by an admin: 加line" in dry.output
+    db.session.expire_all()
+    assert db.session.scalar(select(WordRuleRow).where(WordRuleRow.term == "增加line")) is None  # nothing kept
+    done = runner.invoke(args=["rules", "add-starter"])
+    assert done.exit_code == 0 and done.output.startswith("added 3: ")
+    db.session.expire_all()
+    terms = set(db.session.scalars(select(WordRuleRow.term)))
+    assert {"增加line", "追加line"} <= terms and "加line" not in terms
+    assert db.session.scalar(select(DomainRuleRow.action).where(DomainRuleRow.domain == "gov.tw")) is not None
+    assert runner.invoke(args=["rules", "add-starter"]).output.startswith("added 0\n")  # the second run adds nothing
 
 
 def test_the_command_line_words_every_refusal_for_the_operator(runner, tmp_path):

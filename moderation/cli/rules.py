@@ -24,6 +24,7 @@ from moderation.services.rulebook.edits import (
     word_rules,
 )
 from moderation.services.rulebook.exchange import KINDS, export_rules, import_rules
+from moderation.services.rulebook.starter import starter_rules_lacking
 
 group = AppGroup("rules", help="Screening word and domain lists.")
 
@@ -92,6 +93,33 @@ def remove(value: str):
     removed = remove_rule(db.session, value, actor=COMMAND_LINE, now=now())
     db.session.commit()
     click.echo(f"removed {removed}")
+
+
+@group.command("add-starter")
+@click.option("--dry-run", is_flag=True, help="Say what would be added, add nothing")
+def add_starter(dry_run: bool):
+    """Add the starter list's rules that this database lacks (those new in a later release), except
+    those an admin removed. Rules already there, as the admins left them, are not touched."""
+    lacking, kept_out = starter_rules_lacking(db.session)
+    added, refused = [], []
+    for kind, action, value, note in lacking:
+        try:  # each refused before anything of it is written (edits.py), so the others still go in
+            if kind == "word":
+                added.append(save_word_rule(db.session, value, action, note, actor=COMMAND_LINE, now=now()).term)
+            else:
+                added.append(save_domain_rule(db.session, value, action, actor=COMMAND_LINE, now=now()).domain)
+        except RuleError as error:
+            refused.append(f"{value}: {worded(error)}")
+    if dry_run:  # every check made, nothing kept
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would add" if dry_run else "added"
+    click.echo(f"{verb} {len(added)}" + (": " + ", ".join(added) if added else ""))
+    if kept_out:
+        click.echo(f"kept out {len(kept_out)} removed by an admin: " + ", ".join(kept_out))
+    for line in refused:
+        click.echo(f"refused {line}")
 
 
 @group.command("rescreen")
