@@ -390,6 +390,17 @@ def test_the_moderator_is_told_when_a_rejection_takes_a_pick_down_with_and_witho
     assert told not in moderator.client.get(page.headers["Location"]).get_data(as_text=True)
 
 
+def test_a_pin_sent_again_after_its_answer_was_lost_says_the_comment_is_a_pick_already(db, moderator):
+    comment = make_comment(db, status=APPROVED, body="精選一次就好")
+    for pinned, said in (("1", "已經是編輯精選。"), ("0", "已經不是編輯精選。")):
+        moderator.post(f"/moderation/comments/{comment.id}/pin", pinned=pinned, back="/moderation/?tab=approved")
+        again = moderator.post(f"/moderation/comments/{comment.id}/pin", pinned=pinned, back="/moderation/?tab=approved")
+        page = moderator.client.get(again.headers["Location"]).get_data(as_text=True)
+        assert f"#{comment.id} {said}" in page and "沒有變更" not in page
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(["pin", "unpin"]))).all()
+    assert sorted(actions) == ["pin", "unpin"]  # each once
+
+
 def test_an_unpublished_comment_cannot_be_picked(db, moderator):
     pending = make_comment(db)
     response = moderator.post(f"/moderation/comments/{pending.id}/pin", pinned="1", back="/moderation/")

@@ -509,7 +509,8 @@ def pin(comment_id: int):
     else:
         db.session.rollback()
     picks = picks_beside(db.session, comment_id) if outcome is PinOutcome.FULL else []  # which one to unpin
-    result = {"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id, "picks": picks}
+    result = {"kind": "pin", "outcome": outcome.value, "comment_id": comment_id, "next": comment_id, "picks": picks,
+              "pinned": request.form.get("pinned") == "1"}  # what was asked: an unchanged pick says it is so
     if request.accept_mimetypes.best == "application/json":  # the queue's script: the card as it is now, said on it
         card = _card_html(comment_id, _tab(), _back(), pinned=result)
         ok = outcome in (PinOutcome.PINNED, PinOutcome.UNPINNED, PinOutcome.UNCHANGED)
