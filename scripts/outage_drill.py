@@ -201,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.start()
             time.sleep(args.normal)
+            # The baseline: readers were served before anything breaks (a loaded machine can take
+            # longer than the phase to answer the first page).
+            deadline = time.monotonic() + 60
+            while not drill.phases["normal"].responses["GET 200"] and time.monotonic() < deadline:
+                time.sleep(0.1)
             fault_ended["cut"] = drill.fault("cut", proxy.cut, proxy.restore, args.cut)
             time.sleep(args.normal)
             fault_ended["stall"] = drill.fault("stall", proxy.stall, proxy.restore, args.stall)

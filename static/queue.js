@@ -147,20 +147,26 @@
     } catch (error) { /* storage refused: the ticks stay on their page */ }
   }
 
+  // The stored ticks are the truth, also over what the browser restores on Back (boxes as they were
+  // when the page was left, before a 取消所有選取 on another page): each box is ticked if stored or
+  // ticked by the page itself (a refused bulk decision's), the other pages' items rebuilt.
   function restoreTicks() {
     if (!bulk) return;
     if (location.hash === "#bulk-result") {  // the bulk decision they were for is made
       try { window.sessionStorage.removeItem(ticksKey); } catch (error) { /* nothing kept */ }
-      return;
     }
-    var onPage = {};
-    document.querySelectorAll("[data-select]").forEach(function (box) {
-      onPage[box.value.split(":")[0]] = box;
-    });
+    bulk.querySelectorAll("input[data-carried]").forEach(function (input) { input.remove(); });
+    var stored = {};
     storedTicks().slice(0, 500).forEach(function (value) {
-      if (typeof value !== "string" || !/^\d+:\d+$/.test(value)) return;
-      var box = onPage[value.split(":")[0]];
-      if (box) { box.checked = true; return; }
+      if (typeof value === "string" && /^\d+:\d+$/.test(value)) stored[value.split(":")[0]] = value;
+    });
+    document.querySelectorAll("[data-select]").forEach(function (box) {
+      var id = box.value.split(":")[0];
+      box.checked = id in stored || box.defaultChecked;
+      delete stored[id];
+    });
+    Object.keys(stored).forEach(function (id) {
+      var value = stored[id];
       var input = document.createElement("input");
       input.type = "hidden";
       input.name = "item";
@@ -175,6 +181,14 @@
     document.querySelectorAll("[data-select]:checked").forEach(function (box) { box.checked = false; });
     saveTicks();
     updateSelection();
+    bulk.querySelector("summary").focus();  // the button hides itself: the focus stays in the bar
+    sayTicks();
+  }
+
+  // What is selected now, said aloud (a tick changes nothing else a screen reader would hear).
+  function sayTicks() {
+    var counter = bulk && bulk.querySelector("[data-selected-count]");
+    if (counter) announce(counter.textContent || counter.getAttribute("data-none"));
   }
 
   // ---- the bulk bar: closed to one line; open and kept in view while comments are selected ----
@@ -206,6 +220,9 @@
     if (clearButton) clearButton.addEventListener("click", clearTicks);
   }
   window.addEventListener("pagehide", saveTicks);  // a card decided in place takes its tick with it
+  // Shown again (from the browser's cache, or loaded with the boxes the browser restores after the
+  // script has run): the stored ticks again.
+  window.addEventListener("pageshow", function () { restoreTicks(); updateSelection(); });
   restoreTicks();
   updateSelection();  // boxes ticked when the page came (a refused bulk decision keeps them)
   if (bulk && window.ResizeObserver) new ResizeObserver(updateStuck).observe(bulk);
@@ -472,7 +489,8 @@
         break;
       case "x":
         var box = current && current.querySelector("[data-select]");
-        if (box) { box.checked = !box.checked; updateSelection(); }
+        if (!current) { announce(noCardYet); break; }
+        if (box) { box.checked = !box.checked; saveTicks(); updateSelection(); sayTicks(); }
         break;
       case "b":  // the bulk bar, without tabbing back past every card
         if (bulk) {
@@ -502,7 +520,7 @@
   var at = /^#card-at-(\d+)$/.exec(location.hash);
   var after = /^#result-(\d+)$/.exec(location.hash);  // a result shown just above the card that moved up
   // A bulk decision's result, or the reason that a refused bulk or cluster rejection still needs.
-  var named = /^#(bulk-(result|reason)|cluster-\d+-reason)$/.test(location.hash) && document.querySelector(location.hash);
+  var named = /^#(bulk-(result|reason)|cluster-\d+-reason|sanction-result)$/.test(location.hash) && document.querySelector(location.hash);
   var target = after ? document.getElementById("card-" + after[1])
     : !at && /^#card-\d+$/.test(location.hash) && document.querySelector(location.hash);
   updateSelection();

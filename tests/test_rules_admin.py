@@ -487,7 +487,7 @@ def test_a_database_from_an_earlier_release_gets_the_starter_rules_it_lacks_but_
     dry = runner.invoke(args=["rules", "add-starter", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert dry.output.splitlines()[0].startswith("would add 3: ") and "增加line" in dry.output
-    assert "kept out 1 removed by an admin: 加line" in dry.output
+    assert "left out 1 removed earlier (the audit log's rule removals): 加line; `rules add-word`" in dry.output
     db.session.expire_all()
     assert db.session.scalar(select(WordRuleRow).where(WordRuleRow.term == "增加line")) is None  # nothing kept
     done = runner.invoke(args=["rules", "add-starter"])

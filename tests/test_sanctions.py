@@ -451,9 +451,9 @@ def test_the_restriction_page_leads_back_to_the_queue_it_came_from_and_nowhere_e
     page = text_of(moderator.client.get(f"/moderation/authors/{TAG}/restriction", query_string={"back": back}))
     assert 'href="/moderation/?tab=pending&amp;q=%E7%BD%B5">回到審核佇列' in page
     done = restrict(moderator, back=back, reject_pending="1")
-    assert done.headers["Location"] == back  # from a card: back to the queue being worked
+    assert done.headers["Location"] == back + "#sanction-result"  # from a card: back to the queue being worked
     queue = text_of(moderator.client.get(back))
-    assert "已設定：停權 7 天" in queue and "同時拒絕了 1 則待審評論" in queue
+    assert 'id="sanction-result" autofocus>' in queue and "已設定：停權 7 天" in queue and "同時拒絕了 1 則待審評論" in queue
     assert (f'href="/moderation/authors/{TAG}/restriction?back=/moderation/?tab%3Dpending%26q%3D%25E7%25BD%25B5">'
             f"作者 {TAG} 的處分（可在此解除）") in queue
     assert "已設定" not in text_of(moderator.client.get(back))  # said once

@@ -117,7 +117,8 @@ def add_starter(dry_run: bool):
     verb = "would add" if dry_run else "added"
     click.echo(f"{verb} {len(added)}" + (": " + ", ".join(added) if added else ""))
     if kept_out:
-        click.echo(f"kept out {len(kept_out)} removed by an admin: " + ", ".join(kept_out))
+        click.echo(f"left out {len(kept_out)} removed earlier (the audit log's rule removals): " + ", ".join(kept_out)
+                   + "; `rules add-word` or `rules add-domain` brings one back")
     for line in refused:
         click.echo(f"refused {line}")
 

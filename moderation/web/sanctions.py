@@ -87,7 +87,7 @@ def restrict_author(tag: str):
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
            "skipped": skipped, "tag": _tag_shown(tag) if back else None}, "sanction")
     # From a card: back to the queue being worked, the result said at its top with the way to lift it.
-    return see_other(back or url_for(".author_restriction", tag=_tag_shown(tag)))
+    return see_other(f"{back}#sanction-result" if back else url_for(".author_restriction", tag=_tag_shown(tag)))
 
 
 SENT_TWICE_SECONDS = 60

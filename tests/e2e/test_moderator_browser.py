@@ -241,6 +241,7 @@ def test_ticks_are_carried_from_page_to_page_and_used_up_by_the_bulk_decision(li
     wait_for_the_keyboard(page)
     page.keyboard.press("j")
     page.keyboard.press("x")
+    expect(page.locator("[data-announce]")).to_have_text("已選 1 則")  # a tick is said
     first = page.locator("[data-select]:checked").get_attribute("value")
     with page.expect_navigation():
         page.locator("[data-next-page]").click()
@@ -269,9 +270,13 @@ def test_ticks_are_carried_from_page_to_page_and_used_up_by_the_bulk_decision(li
         page.locator("[data-next-page]").click()
     page.get_by_role("button", name="取消所有選取").click()
     expect(counter).to_have_text("")
-    with page.expect_navigation():
-        page.locator("a[rel=prev]").click()
+    expect(page.locator("[data-announce]")).to_have_text("沒有選取任何評論")
+    page.go_back()  # the page as it was left, its box ticked, is not what is selected now
     expect(page.locator("[data-select]:checked")).to_have_count(0)
+    expect(counter).to_have_text("")
+    with page.expect_navigation():
+        page.locator("[data-next-page]").click()
+    expect(counter).to_have_text("")  # nothing came back
 
 
 def select_two_cards_from_the_keyboard(page, live_server):

@@ -43,6 +43,7 @@ def test_a_moderator_suspends_an_author_from_a_card_and_the_author_is_told(live_
     expect(moderator.get_by_role("heading", level=1)).to_have_text("審核佇列")
     expect(moderator.locator("p.result")).to_contain_text("已設定：停權 7 天")
     expect(moderator.locator("p.result")).to_contain_text("同時拒絕了 2 則待審評論")
+    expect(moderator.locator("p.result")).to_be_focused()  # read out, as a bulk decision's result is
     expect(moderator.locator("[data-card]")).to_have_count(0)  # both pending comments rejected with it
     moderator.screenshot(path=str(tmp_path / "restricted.png"), full_page=True)
     moderator.locator("p.result").get_by_role("link").click()
