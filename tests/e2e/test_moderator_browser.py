@@ -298,6 +298,8 @@ def test_a_refused_bulk_rejection_keeps_the_selection_and_the_reason(live_server
         page.locator("#bulk-form button[data-action=reject]").click()
     page.wait_for_selector("text=批次拒絕請選擇原因")
     expect(page.locator("#bulk-reason")).to_be_focused()  # where the missing choice is made
+    expect(page.locator("#bulk-reason-error")).to_be_in_viewport()  # said beside it, in view
+    expect(page.locator("#bulk-reason")).to_have_attribute("aria-describedby", "bulk-reason-error")
     assert page.locator("[data-select]:checked").count() == 2
     assert page.locator("[data-selected-count]").inner_text() == "已選 2 則"
     assert page.locator("#bulk-reason").input_value() == "other"
