@@ -356,7 +356,11 @@
         var problem = card.querySelector(".card-problem");
         if (problem) announce(problem.textContent);
         else if (answer.code === "undone") {  // back to where it was: pending, spam, published… (and why a reply stays)
-          announce([undoneText.replace("{id}", card.id.replace("card-", ""))
+          var undoneId = card.id.replace("card-", "");
+          // A pick the decision took down: put back, or not (the article has its picks already).
+          var pick = {restored: "data-repicked", full: "data-not-repicked"}[answer.pick];
+          if (pick) staying.unshift(cardsBox.getAttribute(pick).replace("{id}", undoneId));
+          announce([undoneText.replace("{id}", undoneId)
             .replace("{status}", card.getAttribute("data-status-label") || "")].concat(staying).join(" "));
         }
         // A rejection without its reason: at the reason's list, where the missing choice is made.

@@ -390,6 +390,38 @@ def test_the_moderator_is_told_when_a_rejection_takes_a_pick_down_with_and_witho
     assert told not in moderator.client.get(page.headers["Location"]).get_data(as_text=True)
 
 
+def test_undoing_a_rejected_pick_says_whether_the_pick_came_back(db, moderator):
+    picked, *others = (make_comment(db, status=APPROVED, body=f"精選{index}", created_at=START + timedelta(minutes=index))
+                       for index in range(4))
+    moderator.post(f"/moderation/comments/{picked.id}/pin", pinned="1", back="/moderation/?tab=approved")
+
+    def reject():
+        rejected = moderator.post(f"/moderation/comments/{picked.id}/decide", decision="reject", reason="abuse",
+                                  version=stored(db, picked.id).version, back="/moderation/?tab=approved")
+        assert rejected.status_code == 303 and stored(db, picked.id).pinned_at is None
+
+    def undo(in_place: bool):
+        form = {"decision": "approve", "version": stored(db, picked.id).version, "undo": "1",
+                "back": "/moderation/?tab=rejected"}
+        if in_place:  # the queue's script
+            return moderator.client.post(f"/moderation/comments/{picked.id}/decision.json?tab=rejected",
+                                         data={"csrf_token": moderator.csrf(), **form},
+                                         headers={"Accept": "application/json"}).json
+        undone = moderator.post(f"/moderation/comments/{picked.id}/decide", **form)
+        return moderator.client.get(undone.headers["Location"]).get_data(as_text=True)
+
+    reject()
+    assert undo(in_place=True)["pick"] == "restored"  # room for it: a pick again
+    reject()
+    assert f"#{picked.id} 已放回編輯精選。" in undo(in_place=False)
+    assert stored(db, picked.id).pinned_at is not None
+    reject()
+    for other in others:  # meanwhile the article gets its 3 picks
+        moderator.post(f"/moderation/comments/{other.id}/pin", pinned="1", back="/moderation/?tab=approved")
+    assert f"#{picked.id} 未放回編輯精選：這篇文章的精選已滿 3 則。" in undo(in_place=False)
+    assert stored(db, picked.id).pinned_at is None and stored(db, picked.id).status is APPROVED
+
+
 def test_a_pin_sent_again_after_its_answer_was_lost_says_the_comment_is_a_pick_already(db, moderator):
     comment = make_comment(db, status=APPROVED, body="精選一次就好")
     for pinned, said in (("1", "已經是編輯精選。"), ("0", "已經不是編輯精選。")):

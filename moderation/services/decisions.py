@@ -70,6 +70,7 @@ class Result:
     previous: CommentStatus | None = None  # applied: the status before (what an undo goes back to)
     version: int | None = None  # applied: the comment's version afterwards
     unpicked: bool = False  # applied: the comment was an editors' pick, and no longer is
+    repicked: bool | None = None  # an undo of a decision that took a pick down: put back, or not (no room)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +141,7 @@ def decide(
     db.commit()
     metrics.DECISIONS.labels(decision.value, actor.name).inc()
     return Result(comment_id, None, target, previous=current.status, version=expected_version + 1,
-                  unpicked="unpinned" in details)
+                  unpicked="unpinned" in details, repicked=details.get("pin_restored"))
 
 
 def _side_effects(db: Session, comment_id: int, pinned_at: datetime | None, target: CommentStatus,
@@ -182,8 +183,8 @@ def _put_back(db: Session, comment_id: int, article_id: int, undone: AuditEntry,
                    .values(resolved_at=None).execution_options(synchronize_session=False))
         done["reports_reopened"] = len(reports)
     pinned = (undone.details or {}).get("unpinned")
-    if pinned and target is A and picks.pin_again(db, comment_id, article_id, datetime.fromisoformat(pinned)):
-        done["pin_restored"] = True
+    if pinned and target is A:  # False: the article has its picks already
+        done["pin_restored"] = picks.pin_again(db, comment_id, article_id, datetime.fromisoformat(pinned))
     return done
 
 

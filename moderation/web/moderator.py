@@ -325,6 +325,7 @@ def decide_in_place(comment_id: int):
     if _undoing():  # an undo done: the card comes back, as it is now, and so do the replies rejected with it
         refusal_line = get_template_attribute("moderator/labels.html", "refusal_line")
         return jsonify(ok=True, code="undone", counts=counts, card=_card_html(comment_id, tab, back),
+                       pick={True: "restored", False: "full", None: None}[result.repicked],
                        authors=_author_counts([comment_id, *(reply.comment_id for reply in replies)]),
                        also=[{"id": reply.comment_id, "card": _card_html(reply.comment_id, tab, back)}
                              for reply in replies]
@@ -469,6 +470,8 @@ def _summary(decision: str, results: list[Result]) -> dict:
         "decision": str(decision),
         "done": [result.comment_id for result in results if result.ok],
         "unpicked": [result.comment_id for result in results if result.unpicked],
+        "repicked": [result.comment_id for result in results if result.repicked],
+        "not_repicked": [result.comment_id for result in results if result.repicked is False],
         "skipped": [
             {
                 "id": result.comment_id,

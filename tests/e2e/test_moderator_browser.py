@@ -715,6 +715,25 @@ def test_answering_as_the_site_starts_in_the_answer_and_comes_back_to_the_card(l
     expect(card.get_by_role("button", name=f"設為編輯精選 #{asked.id}")).to_be_visible()
 
 
+def test_a_pick_rejected_from_the_keyboard_says_so_and_its_undo_says_it_is_a_pick_again(live_server, browser_page, db):
+    make_moderator(db, "mod")
+    comment = make_comment(db, body="曾是精選的評論", status=CommentStatus.APPROVED)
+    page = browser_page
+    sign_in_to_the_queue(page, live_server, "mod", path="/moderation/?tab=approved")
+    wait_for_the_keyboard(page)
+    page.keyboard.press("j")
+    page.keyboard.press("p")
+    expect(page.locator("[data-announce]")).to_have_text(f"#{comment.id} 已設為編輯精選。")
+    page.keyboard.press("r")
+    page.keyboard.press("ArrowDown")  # 請選擇原因 → 廣告
+    page.keyboard.press("Enter")
+    line = page.locator(f"#decided-{comment.id}")
+    expect(line).to_contain_text("也已取消編輯精選；復原時若精選仍有空位，會一併放回。")
+    page.keyboard.press("u")
+    expect(page.locator("[data-announce]")).to_contain_text(f"#{comment.id} 已放回編輯精選。")
+    expect(page.locator(f"#card-{comment.id}")).to_contain_text("編輯精選")
+
+
 def test_every_control_of_a_card_names_its_comment_in_the_accessibility_tree(live_server, browser_page, db):
     make_moderator(db, "mod")
     first = make_comment(db, body="第一則")
