@@ -490,8 +490,11 @@ def test_without_javascript_the_result_of_one_decision_offers_its_undo(moderator
     assert 'name="decision" value="restore"' in undo[2] and 'name="version" value="2"' in undo[2]
     response = moderator.post(undo[1], decision="restore", version=2, undo="1", back="/moderation/")
     assert response.status_code == 303 and reload(db, comment).status is PENDING
+    assert response.location == f"/moderation/#result-{comment.id}"  # above the card that came back
     after = moderator.client.get(response.location).get_data(as_text=True)
     assert "class=\"undo\"" not in after  # an undo is not itself undone
+    assert f"已復原 #{comment.id}：回到「待審核」。" in after and "已退回待審" not in after  # said as an undo
+    assert after.index(f'id="result-{comment.id}"') < after.index(f'id="card-{comment.id}"')
     assert [e.action for e in db.session.query(AuditEntry).filter_by(comment_id=comment.id).order_by(AuditEntry.id)] \
         == ["approve", "restore"]
 

@@ -256,8 +256,13 @@ def _replies_with(decision: Decision, result: Result, options: dict) -> list[Res
 
 def _after_one(decision: str, result: Result, replies: list[Result] = ()):
     """Back to the queue: the result is shown just above the card that takes the decided one's place
-    (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N)."""
+    (#result-N lands on both), or, for the last card of a page, found by position (#card-at-N). An
+    undo's result is said as one, above the card that came back."""
     summary = _summary(decision, [result, *replies])
+    if _undoing() and result.ok:
+        summary["undone"] = result.status.value
+        flash({**summary, "next": result.comment_id}, "result")
+        return see_other(f"{_back()}#result-{result.comment_id}")
     undo = undo_of(result.previous) if result.ok and decision != "keep" and not _undoing() else None
     if undo is not None and any(reply.ok for reply in replies):  # one 復原 for the parent and its replies
         summary["undo_many"] = _undo_items([result, *replies])
@@ -410,14 +415,15 @@ def decide_bulk():
     options = _decision_options(decision)
     if decision is Decision.REJECT and (options["reason"] is None
                                         or (options["reason"] is RejectReason.OTHER and not options["note"].strip())):
-        flash({"kind": "bulk_reason_required"}, "result")  # once, not once per comment
         kept = {"reason": options["reason"].value if options["reason"] else None, "note": options["note"][:500]}
         cluster = request.form.get("cluster", "")
         if cluster.isdecimal():  # a surge's cluster card: its own reason, kept on it
+            flash({"kind": "bulk_reason_required"}, "result")  # once, not once per comment
             flash({**kept, "cluster": int(cluster)}, "cluster_kept")
             return see_other(f"{_back()}#cluster-{int(cluster)}-reason")
+        # The selection and the reason come back as they were, the refusal said once, in the bar.
         flash({"items": [comment_id for comment_id, _ in items], "scope": "page" if whole_page else "selected",
-               **kept}, "bulk_kept")  # the selection and the reason come back as they were
+               **kept}, "bulk_kept")
         return see_other(_back() + "#bulk-reason")  # where the missing choice is made
     if whole_page and request.form.get("confirmed") != "1":
         return render_template("moderator/confirm_bulk.html", decision=decision.value, items=items,
@@ -468,7 +474,7 @@ def _summary(decision: str, results: list[Result]) -> dict:
     return {
         "kind": "decision",
         "decision": str(decision),
-        "done": [result.comment_id for result in results if result.ok],
+        "done": sorted(result.comment_id for result in results if result.ok),  # in id order, not the ticks' order
         "unpicked": [result.comment_id for result in results if result.unpicked],
         "repicked": [result.comment_id for result in results if result.repicked],
         "not_repicked": [result.comment_id for result in results if result.repicked is False],
