@@ -137,8 +137,10 @@
     }) : [];
   }
 
+  var ticksSettled = false;  // a whole-page bulk decision sent: what is stored stands as it is
+
   function saveTicks() {
-    if (!bulk) return;
+    if (!bulk || ticksSettled) return;
     var ticks = carriedTicks().concat(Array.prototype.map.call(
       document.querySelectorAll("[data-select]:checked"), function (box) { return box.value; }));
     try {
@@ -152,9 +154,6 @@
   // ticked by the page itself (a refused bulk decision's), the other pages' items rebuilt.
   function restoreTicks() {
     if (!bulk) return;
-    if (location.hash === "#bulk-result") {  // the bulk decision they were for is made
-      try { window.sessionStorage.removeItem(ticksKey); } catch (error) { /* nothing kept */ }
-    }
     bulk.querySelectorAll("input[data-carried]").forEach(function (input) { input.remove(); });
     var stored = {};
     storedTicks().slice(0, 500).forEach(function (value) {
@@ -216,13 +215,32 @@
     }
   });
   if (bulk) {
+    bulk.addEventListener("submit", function () {
+      var scope = bulk.querySelector("input[name=scope]:checked");
+      try {
+        if (scope && scope.value === "page") {  // the page's own ticks go with it, the others' stay
+          window.sessionStorage.setItem(ticksKey, JSON.stringify(carriedTicks()));
+          window.sessionStorage.setItem(ticksKey + ":page-only", "1");
+          ticksSettled = true;
+        } else {
+          window.sessionStorage.removeItem(ticksKey + ":page-only");
+        }
+      } catch (error) { /* storage refused: nothing to keep */ }
+    });
     var clearButton = bulk.querySelector("[data-clear-ticks]");
     if (clearButton) clearButton.addEventListener("click", clearTicks);
   }
   window.addEventListener("pagehide", saveTicks);  // a card decided in place takes its tick with it
   // Shown again (from the browser's cache, or loaded with the boxes the browser restores after the
   // script has run): the stored ticks again.
-  window.addEventListener("pageshow", function () { restoreTicks(); updateSelection(); });
+  window.addEventListener("pageshow", function () { ticksSettled = false; restoreTicks(); updateSelection(); });
+  if (bulk && location.hash === "#bulk-result") {  // the bulk decision the ticks were for is made
+    try {
+      // 本頁全部 decided this page's comments only: the other pages' ticks are still to be acted on.
+      if (window.sessionStorage.getItem(ticksKey + ":page-only") === null) window.sessionStorage.removeItem(ticksKey);
+      window.sessionStorage.removeItem(ticksKey + ":page-only");
+    } catch (error) { /* nothing kept */ }
+  }
   restoreTicks();
   updateSelection();  // boxes ticked when the page came (a refused bulk decision keeps them)
   if (bulk && window.ResizeObserver) new ResizeObserver(updateStuck).observe(bulk);

@@ -277,6 +277,23 @@ def test_ticks_are_carried_from_page_to_page_and_used_up_by_the_bulk_decision(li
     with page.expect_navigation():
         page.locator("[data-next-page]").click()
     expect(counter).to_have_text("")  # nothing came back
+    # 本頁全部 decides this page's comments: a tick carried from another page stays, to be acted on.
+    with page.expect_navigation():
+        page.locator("a[rel=prev]").click()
+    page.locator("[data-select]").first.check()
+    kept = page.locator("[data-select]:checked").get_attribute("value")
+    with page.expect_navigation():
+        page.locator("[data-next-page]").click()
+    expect(counter).to_have_text("已選 1 則（其中 1 則在其他頁）")
+    page.check("#bulk-form input[name=scope][value=page]")
+    with page.expect_navigation():
+        page.locator("#bulk-form button[data-action=approve]").click()
+    with page.expect_navigation():
+        page.locator("button.primary").click()  # the confirmation of 本頁全部
+    expect(page.locator("#bulk-result")).to_contain_text("已通過 1 則評論")
+    expect(counter).to_contain_text("已選 1 則")  # the page-1 tick, still to be acted on (the queue now one page)
+    db.session.expire_all()
+    assert db.session.get(Comment, int(kept.split(":")[0])).status is CommentStatus.PENDING
 
 
 def select_two_cards_from_the_keyboard(page, live_server):
