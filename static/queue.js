@@ -510,8 +510,8 @@
         else announce((latest && latest.getAttribute("data-no-undo")) || nothingToUndo);  // 保留並結案: never
         break;
       case "x":
-        var box = current && current.querySelector("[data-select]");
         if (!current) { announce(noCardYet); break; }
+        var box = current.querySelector("[data-select]");
         if (box) { box.checked = !box.checked; saveTicks(); updateSelection(); sayTicks(); }
         break;
       case "b":  // the bulk bar, without tabbing back past every card

@@ -82,12 +82,12 @@ def restrict_author(tag: str):
     if kept["reject_pending"]:
         rejected, skipped = sanctions.reject_pending_of(db.session, author_hash, actor=actor, now=now(),
                                                          note=kept["note"], reason=kept["reason"])
-    back = _back()
+    back, shown = _back(), _tag_shown(tag)
     flash({"kind": "restricted", "restriction": restriction.kind.value, "duration": kept["duration"],
            "until": restriction.until.isoformat() if restriction.until else None, "rejected": rejected,
-           "skipped": skipped, "tag": _tag_shown(tag) if back else None}, "sanction")
+           "skipped": skipped, "tag": shown if back else None}, "sanction")
     # From a card: back to the queue being worked, the result said at its top with the way to lift it.
-    return see_other(f"{back}#sanction-result" if back else url_for(".author_restriction", tag=_tag_shown(tag)))
+    return see_other(f"{back}#sanction-result" if back else url_for(".author_restriction", tag=shown))
 
 
 SENT_TWICE_SECONDS = 60
