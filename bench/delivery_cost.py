@@ -37,12 +37,20 @@ from moderation.models import WebhookDelivery
 from moderation.services import outbox, webhooks
 from tests.receivers import Receiver, start_receiver
 
+SECRET = "bench-webhook-secret-0123"
+BODY = "第1則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步。"  # a comment of the serving benchmark's size
+
+
+def _app(database_url: str, instance: Path):
+    """The app as the sender runs it, nothing sent by itself (`JOBS_RUNNER` off)."""
+    return create_app(bench_config({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
+                                    "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper",
+                                    "JOBS_RUNNER": "off", "REQUEST_LOG": False}))
+
 
 def measure(label: str, database_url: str, instance: Path, count: int, batched: bool) -> None:
-    app = create_app(bench_config({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
-                                   "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper",
-                                   "JOBS_RUNNER": "off", "REQUEST_LOG": False}))
-    receiver = Receiver(secret="bench-webhook-secret-0123")
+    app = _app(database_url, instance)
+    receiver = Receiver(secret=SECRET)
     server = start_receiver(receiver)
     try:
         with app.app_context():
@@ -88,12 +96,11 @@ def measure(label: str, database_url: str, instance: Path, count: int, batched: 
 def measure_exchange(count: int) -> None:
     """The floor under any delivery: http.client's request and answer alone, one kept connection, to
     the same receiver, bodies of a post's size signed beforehand; no database, no claim, no record."""
-    receiver = Receiver(secret="bench-webhook-secret-0123")
+    receiver = Receiver(secret=SECRET)
     server = start_receiver(receiver)
     now = datetime.now(UTC)
     payload = json.dumps(outbox.comment_data(1, article_slug="bench-article", article_key="bench-article",
-                                             status="pending", nickname="讀者", anonymous=False,
-                                             body="第1則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步。",
+                                             status="pending", nickname="讀者", anonymous=False, body=BODY,
                                              created_at=now), ensure_ascii=False)
     signed = [signed_event(str(uuid.uuid4()), "comment.created", now, payload, endpoint_id=1, secret=receiver.secret,
                            at=now) for _ in range(count)]
@@ -120,13 +127,11 @@ def measure_outbox(label: str, database_url: str, instance: Path, count: int) ->
     """What a post pays for its events with one endpoint wanting every event: its comment.created and
     comment.held rows (the outbox and the deliveries) in a transaction of its own, against the same
     transaction without them; CPU of this thread a post, the two alternated in blocks."""
-    app = create_app(bench_config({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
-                                   "SECRET_KEY": "bench-secret-key", "IP_PEPPER": "bench-ip-pepper",
-                                   "JOBS_RUNNER": "off", "REQUEST_LOG": False}))
+    app = _app(database_url, instance)
     with app.app_context():
         db.drop_all()
         db.create_all()
-        webhooks.add_endpoint(db.session, "http://127.0.0.1:9/ok", webhooks.EVENTS, secret="bench-webhook-secret-0123",
+        webhooks.add_endpoint(db.session, "http://127.0.0.1:9/ok", webhooks.EVENTS, secret=SECRET,
                               allow_private=True, now=datetime.now(UTC))
         db.session.commit()
         wanted = outbox.subscribers(db.session)
@@ -138,9 +143,7 @@ def measure_outbox(label: str, database_url: str, instance: Path, count: int) ->
                 db.session.execute(touch)
                 if with_events:
                     outbox.comment_posted(db.session, index, article_slug="bench-article", article_key="bench-article",
-                                          status="pending", nickname="讀者", anonymous=False,
-                                          body="第1則：檢驗檢測是質量基礎設施的重要部分，希望國產儀器繼續進步。",
-                                          now=datetime.now(UTC), article_id=1, wanted=wanted)
+                                          status="pending", nickname="讀者", anonymous=False, body=BODY, now=datetime.now(UTC), article_id=1, wanted=wanted)
                 db.session.commit()
                 db.session.info.pop(outbox.HANDOVER, None)
             return (time.thread_time() - cpu) / posts
