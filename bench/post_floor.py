@@ -32,7 +32,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from bench import post_cost
-from bench.serving import ISSO_VENV, ROOT, isso_config
+from bench.serving import ISSO_VENV, ROOT, OurService, isso_config
 
 WARM_UP = 50
 
@@ -119,7 +119,7 @@ def measure_isso(work: Path, lines: list[str]) -> float:
 
 def texts(posts: int, work: Path) -> list[str]:
     """The serving benchmark's prepared forms (their texts and nicknames), WARM_UP more."""
-    service = post_cost.OurService(f"sqlite:///{work / 'texts.sqlite3'}", work / "instance")
+    service = OurService(f"sqlite:///{work / 'texts.sqlite3'}", work / "instance")
     service.fill()
     forms = work / "forms.txt"
     service.prepared_posts(posts + WARM_UP, forms)

@@ -375,10 +375,8 @@ def test_the_moderator_is_told_when_a_rejection_takes_a_pick_down_with_and_witho
     for comment in (picked, other):
         moderator.post(f"/moderation/comments/{comment.id}/pin", pinned="1", back="/moderation/")
     told = "也已取消編輯精選；復原時若精選仍有空位，會一併放回。"
-    in_place = moderator.client.post(
-        f"/moderation/comments/{picked.id}/decision.json?tab=approved",
-        data={"csrf_token": moderator.csrf(), "decision": "reject", "reason": "abuse", "version": stored(db, picked.id).version,
-              "back": "/moderation/?tab=approved"}, headers={"Accept": "application/json"})
+    in_place = moderator.post(f"/moderation/comments/{picked.id}/decision.json?tab=approved", decision="reject",
+                              reason="abuse", version=stored(db, picked.id).version, back="/moderation/?tab=approved")
     assert in_place.json["code"] == "decided" and told in in_place.json["html"]
     page = moderator.post(f"/moderation/comments/{other.id}/decide", decision="reject", reason="abuse",
                           version=stored(db, other.id).version, back="/moderation/?tab=approved")
@@ -404,9 +402,7 @@ def test_undoing_a_rejected_pick_says_whether_the_pick_came_back(db, moderator):
         form = {"decision": "approve", "version": stored(db, picked.id).version, "undo": "1",
                 "back": "/moderation/?tab=rejected"}
         if in_place:  # the queue's script
-            return moderator.client.post(f"/moderation/comments/{picked.id}/decision.json?tab=rejected",
-                                         data={"csrf_token": moderator.csrf(), **form},
-                                         headers={"Accept": "application/json"}).json
+            return moderator.post(f"/moderation/comments/{picked.id}/decision.json?tab=rejected", **form).json
         undone = moderator.post(f"/moderation/comments/{picked.id}/decide", **form)
         return moderator.client.get(undone.headers["Location"]).get_data(as_text=True)
 
